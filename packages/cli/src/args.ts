@@ -1,0 +1,108 @@
+// Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else.
+import yargs from 'yargs';
+import { PermlearnError, type Readiness } from '@permlearn/core';
+
+export type Format = 'flags' | 'json';
+
+export interface LearnArgs {
+  entry: string;
+  appArgs: string[];
+  node?: string;
+  cwd?: string;
+  readiness: Readiness;
+  maxRuns: number;
+  maxRunMs: number;
+  graceMs: number;
+  format: Format;
+  out?: string;
+  force: boolean;
+  quiet: boolean;
+}
+
+export type Parsed = { kind: 'learn'; args: LearnArgs } | { kind: 'done'; output: string };
+
+function positiveNumber(name: string, value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new PermlearnError('usage', `--${name} must be a positive number, got '${String(value)}'`);
+  return n;
+}
+
+export async function parseArgs(argv: string[]): Promise<Parsed> {
+  let output = '';
+  const parser = yargs(argv)
+    .scriptName('permlearn')
+    .usage('$0 [options] <entry> [-- <app args...>]\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
+    .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false })
+    .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
+    .option('cwd', { type: 'string', describe: "the app's working directory" })
+    .option('ready-stdout', { type: 'string', describe: 'ready when a stdout line matches this regular expression' })
+    .option('ready-port', { type: 'number', describe: 'ready when a TCP connect to this loopback port succeeds' })
+    .option('ready-url', { type: 'string', describe: 'ready when an HTTP GET of this URL answers 2xx' })
+    .option('timeout', { type: 'number', describe: 'ready when still running after this many seconds with no denial' })
+    .option('max-runs', { type: 'number', default: 300, describe: 'stop learning after this many runs' })
+    .option('max-run-time', { type: 'number', default: 60, describe: 'seconds one run may take before it counts as hung' })
+    .option('grace', { type: 'number', default: 3, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
+    .option('format', { choices: ['flags', 'json'] as const, default: 'flags' as const, describe: 'what to print on stdout' })
+    .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
+    .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' })
+    .strictOptions()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err instanceof PermlearnError ? err : new PermlearnError('usage', msg || err?.message || 'invalid arguments');
+    });
+  const a = await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+    output = text;
+  });
+  if (a.help) return { kind: 'done', output };
+  const positional = a._.map(String);
+  if (positional.length === 0) throw new PermlearnError('usage', 'missing <entry>: the app file to learn (try --help)');
+  const [entry, ...rest] = positional;
+  const appArgs = [...rest, ...((a['--'] as string[] | undefined) ?? []).map(String)];
+
+  const readiness: Readiness = {};
+  if (a['ready-stdout'] !== undefined) {
+    try {
+      readiness.stdout = new RegExp(a['ready-stdout']);
+    } catch (err) {
+      throw new PermlearnError('usage', `--ready-stdout is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+  if (a['ready-port'] !== undefined) {
+    const port = a['ready-port'];
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PermlearnError('usage', `--ready-port must be a port number (1-65535), got '${port}'`);
+    readiness.port = port;
+  }
+  if (a['ready-url'] !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(a['ready-url']);
+    } catch {
+      throw new PermlearnError('usage', `--ready-url is not a URL: '${a['ready-url']}'`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermlearnError('usage', '--ready-url must be an http: or https: URL');
+    readiness.url = url.href;
+  }
+  if (a.timeout !== undefined) readiness.aliveAfterMs = positiveNumber('timeout', a.timeout) * 1000;
+
+  const args: LearnArgs = {
+    entry: entry!,
+    appArgs,
+    readiness,
+    maxRuns: Math.floor(positiveNumber('max-runs', a['max-runs'])),
+    maxRunMs: positiveNumber('max-run-time', a['max-run-time']) * 1000,
+    graceMs: positiveNumber('grace', a.grace) * 1000,
+    format: a.format,
+    force: a.force,
+    quiet: a.quiet,
+  };
+  if (a.node !== undefined) args.node = a.node;
+  if (a.cwd !== undefined) args.cwd = a.cwd;
+  if (a.out !== undefined) args.out = a.out;
+  if (readiness.aliveAfterMs !== undefined && readiness.aliveAfterMs >= args.maxRunMs) {
+    args.maxRunMs = readiness.aliveAfterMs + 10_000;
+  }
+  return { kind: 'learn', args };
+}

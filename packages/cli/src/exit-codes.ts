@@ -1,0 +1,37 @@
+// permlearn's documented exit codes (README "Exit codes").
+import type { LearnStatus } from '@permlearn/core';
+
+export const EXIT = {
+  /** Learned and verified. */
+  ok: 0,
+  /** A bug in permlearn. */
+  internal: 1,
+  /** Bad arguments, a path that is not Node, refusing to overwrite a file. */
+  usage: 2,
+  /** The app failed for a reason that is not a permission (or never became ready). */
+  appFailed: 3,
+  /** Learning made no progress, or --max-runs was reached. */
+  noProgress: 4,
+  /** Learned, but the verification run with exactly those flags failed. */
+  verifyFailed: 5,
+  /** The app needs something no flag can grant (fsync, symlink, inspector before 24 ...). */
+  ungrantable: 6,
+  /** Interrupted (Ctrl-C). */
+  interrupted: 130,
+} as const;
+
+export function exitCodeOf(status: LearnStatus): number {
+  switch (status) {
+    case 'verified':
+      return EXIT.ok;
+    case 'app-failed':
+      return EXIT.appFailed;
+    case 'no-progress':
+    case 'run-limit':
+      return EXIT.noProgress;
+    case 'verify-failed':
+      return EXIT.verifyFailed;
+    case 'ungrantable':
+      return EXIT.ungrantable;
+  }
+}

@@ -1,0 +1,80 @@
+// permlearn's command line: parse, learn, print. The one place that catches errors and picks an exit code.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  PermlearnError,
+  killAllGroups,
+  learnApp,
+  renderFlagsLine,
+  renderJson,
+  writeFileAtomic,
+  type Profile,
+} from '@permlearn/core';
+import { parseArgs, type Format } from './args.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { Reporter, colorEnabled } from './report.js';
+
+function render(profile: Profile, format: Format): string {
+  return format === 'json' ? renderJson(profile) : `${renderFlagsLine(profile)}\n`;
+}
+
+function installSignalHandlers(reporter: Reporter): void {
+  // Whatever happens, no app process outlives permlearn.
+  process.on('exit', killAllGroups);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAllGroups();
+      reporter.error(`interrupted (${sig}); every process of the app was stopped`);
+      process.exit(EXIT.interrupted);
+    });
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const env = process.env;
+  const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
+  try {
+    const parsed = await parseArgs(argv);
+    if (parsed.kind === 'done') {
+      process.stdout.write(`${parsed.output}\n`);
+      return EXIT.ok;
+    }
+    const args = parsed.args;
+    const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
+    installSignalHandlers(report);
+    const entry = path.resolve(args.entry);
+    if (args.out && existsSync(args.out) && !args.force) {
+      throw new PermlearnError('usage', `${path.resolve(args.out)} already exists; pass --force to overwrite it`);
+    }
+    const { profile, result } = await learnApp({
+      entry,
+      args: args.appArgs,
+      ...(args.cwd ? { cwd: args.cwd } : {}),
+      ...(args.node ? { node: args.node } : {}),
+      readiness: args.readiness,
+      maxRuns: args.maxRuns,
+      maxRunMs: args.maxRunMs,
+      graceMs: args.graceMs,
+      onStart: (caps) => report.start(entry, caps),
+      onEvent: (e) => report.event(e),
+    });
+    report.summary(profile);
+    if (result.status === 'app-failed' || result.status === 'verify-failed' || result.status === 'no-progress') {
+      report.failureTail(result.last?.stderrTail ?? '');
+    }
+    // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
+    if (profile.verified || args.format === 'json') {
+      const text = render(profile, args.format);
+      if (args.out) writeFileAtomic(args.out, text, { force: args.force });
+      else process.stdout.write(text);
+    }
+    return exitCodeOf(result.status);
+  } catch (err) {
+    if (err instanceof PermlearnError) {
+      reporter.error(err.message);
+      return err.kind === 'usage' ? EXIT.usage : EXIT.internal;
+    }
+    reporter.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,141 @@
+// The human report on stderr: progress while learning, then the grants and why each is there.
+import { createColors } from 'picocolors';
+import type { Capabilities, Denial, LearnEvent, Profile, RunResult } from '@permlearn/core';
+
+export interface ReportOptions {
+  stream: NodeJS.WriteStream;
+  color: boolean;
+  quiet: boolean;
+}
+
+export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  if ('NO_COLOR' in env && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+function describeDenial(d: Denial): string {
+  if (d.code === 'ERR_DLOPEN_DISABLED') return 'native addon';
+  const what = d.permission || d.message || d.code;
+  return d.resource ? `${what} ${d.resource}` : what;
+}
+
+function describeRun(r: RunResult): string {
+  if (r.outcome === 'ready') return `ready (${r.readyBy})`;
+  if (r.outcome === 'timeout') return 'no exit and no readiness signal in time';
+  if (r.outcome === 'spawn-error') return `could not start: ${r.error}`;
+  return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
+}
+
+export class Reporter {
+  private readonly c;
+  private readonly live: boolean;
+  private liveText = '';
+  private readonly started = Date.now();
+
+  constructor(private readonly opts: ReportOptions) {
+    this.c = createColors(opts.color);
+    this.live = Boolean(opts.stream.isTTY) && !opts.quiet;
+  }
+
+  private line(text: string): void {
+    if (this.opts.quiet) return;
+    this.clearLive();
+    this.opts.stream.write(`${text}\n`);
+  }
+
+  private setLive(text: string): void {
+    if (!this.live) return;
+    const width = this.opts.stream.columns || 100;
+    this.liveText = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
+    this.opts.stream.write(`\r\x1b[K${this.liveText}`);
+  }
+
+  private clearLive(): void {
+    if (this.liveText) {
+      this.opts.stream.write('\r\x1b[K');
+      this.liveText = '';
+    }
+  }
+
+  start(entry: string, caps: Capabilities): void {
+    this.line(`${this.c.bold('permlearn')} learning ${entry} under Node ${caps.version.raw} (${caps.enableFlag})`);
+  }
+
+  event(e: LearnEvent): void {
+    const { c } = this;
+    switch (e.type) {
+      case 'run-start':
+        this.setLive(`run ${e.run}${e.phase === 'verify' ? ' (verification)' : ''} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
+        break;
+      case 'granted': {
+        const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(flagOf(e.grant))}`;
+        if (this.live) this.setLive(text);
+        else this.line(text);
+        break;
+      }
+      case 'widened':
+        this.line(`run ${e.run}  ${c.magenta('widened')} ${e.from} → ${e.to} (${e.because})`);
+        break;
+      case 'run-end':
+        if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
+        else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
+          this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);
+        }
+        break;
+    }
+  }
+
+  summary(profile: Profile): void {
+    const { c } = this;
+    this.clearLive();
+    if (this.opts.quiet) return;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    const out: string[] = [''];
+    if (profile.verified) out.push(c.green(`✔ verified in ${profile.runs} runs (${secs} s)`));
+    else out.push(c.red(`✖ ${profile.status}: ${profile.reason ?? ''}`));
+    const byScope = new Map<string, Profile['grants']>();
+    for (const g of profile.grants) byScope.set(g.scope, [...(byScope.get(g.scope) ?? []), g]);
+    if (profile.grants.length === 0) out.push('  no grants needed beyond the enable flag');
+    for (const [scope, grants] of byScope) {
+      out.push(c.bold(scope));
+      for (const g of grants) {
+        const first = g.denials[0];
+        const why = first ? `${describeDenial(first)}${first.site ? ` at ${first.site}` : ''}` : '';
+        const more = g.denials.length > 1 ? ` (+${g.denials.length - 1} more)` : '';
+        out.push(`  ${c.cyan(g.flag)}  ${c.dim(`← ${why}${more}`)}`);
+        for (const n of g.notes) out.push(`    ${c.dim(n.detail)}`);
+        if (g.risk) out.push(`    ${c.yellow(`⚠ ${g.risk}`)}`);
+      }
+    }
+    for (const u of profile.ungrantable) out.push(c.red(`cannot be granted: ${u.reason}${u.denial.site ? ` (at ${u.denial.site})` : ''}`));
+    if (profile.observed.length) {
+      out.push(c.bold('seen but not granted (the app survived these):'));
+      for (const d of profile.observed.slice(0, 20)) out.push(`  ${describeDenial(d)}${d.site ? c.dim(` at ${d.site}`) : ''}`);
+      if (profile.observed.length > 20) out.push(`  … ${profile.observed.length - 20} more (see --format json)`);
+    }
+    for (const w of profile.warnings) out.push(c.yellow(`warning: ${w}`));
+    this.opts.stream.write(`${out.join('\n')}\n`);
+  }
+
+  failureTail(stderrTail: string): void {
+    if (this.opts.quiet || !stderrTail.trim()) return;
+    const lines = stderrTail.trimEnd().split('\n').slice(-15);
+    this.opts.stream.write(`${this.c.dim("--- the app's stderr (last lines) ---")}\n${lines.join('\n')}\n${this.c.dim('---')}\n`);
+  }
+
+  error(message: string): void {
+    this.clearLive();
+    this.opts.stream.write(`${this.c.red('permlearn:')} ${message}\n`);
+  }
+}
+
+function flagOf(g: { scope: string; path?: string; kind?: string }): string {
+  const flags: Record<string, string> = {
+    'fs.read': '--allow-fs-read',
+    'fs.write': '--allow-fs-write',
+  };
+  if (g.path === undefined) return g.scope;
+  const suffix = g.kind === 'created-dir' ? '/*' : g.kind === 'prefix' ? '*' : '';
+  return `${flags[g.scope]}=${g.path}${suffix}`;
+}

@@ -1,0 +1,143 @@
+'use strict';
+// permlearn's recorder. permlearn preloads it with --require into the app it is learning, after
+// prepending one line that defines PERMLEARN_CONFIG ({ fd, ownerPid }). It reports every permission
+// denial it can see as one JSON line on the extra file descriptor `fd` (fd writes are never checked
+// by the permission model), prints nothing, and leaves the app's behaviour alone.
+/* global PERMLEARN_CONFIG */
+(function permlearnRecorder(config) {
+  // Only the process permlearn started (and its Workers, which share its pid) report. Children
+  // that inherit the --require through fork() have another parent and stay silent.
+  if (!config || process.ppid !== config.ownerPid) return;
+
+  const fs = require('fs');
+  const { isMainThread } = require('worker_threads');
+  const thread = isMainThread ? 'main' : 'worker';
+  let open = true;
+
+  function send(message) {
+    if (!open) return;
+    const line = JSON.stringify(message) + '\n';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        fs.writeSync(config.fd, line);
+        return;
+      } catch (err) {
+        if (err && err.code === 'EAGAIN') continue;
+        open = false; // nobody is listening (the recorder was loaded outside permlearn)
+        return;
+      }
+    }
+  }
+
+  function cwd() {
+    try {
+      return process.cwd();
+    } catch {
+      return undefined;
+    }
+  }
+
+  const FRAME = /(?:\(|\bat )((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/;
+
+  /** The first stack frame outside Node's internals and outside this file. */
+  function siteOf(stack) {
+    if (typeof stack !== 'string') return undefined;
+    const lines = stack.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const m = FRAME.exec(lines[i]);
+      if (!m || m[1] === __filename) continue;
+      return m[1] + ':' + m[2] + ':' + m[3];
+    }
+    return undefined;
+  }
+
+  function isObject(value) {
+    return value !== null && typeof value === 'object';
+  }
+
+  function read(obj, key) {
+    try {
+      return obj[key];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The denials an error carries: itself, a nested `errno` (net), a `cause` (fetch), `errors`. */
+  function denialsOf(err, depth) {
+    if (!isObject(err) || depth > 4) return [];
+    const out = [];
+    const code = read(err, 'code');
+    const message = typeof read(err, 'message') === 'string' ? read(err, 'message') : undefined;
+    const errno = read(err, 'errno');
+    const permission = read(err, 'permission');
+    const syscall = read(err, 'syscall');
+    if (code === 'ERR_ACCESS_DENIED') {
+      if (typeof permission === 'string') {
+        out.push({ permission, resource: String(read(err, 'resource') ?? ''), code, message });
+      } else if (syscall === 'getaddrinfo' || /^query/.test(String(syscall))) {
+        out.push({ permission: 'Net', resource: String(read(err, 'hostname') ?? ''), code, message });
+      } else if (!isObject(errno)) {
+        out.push({ permission: '', resource: '', code, message });
+      }
+    } else if (code === 'ERR_DLOPEN_DISABLED') {
+      out.push({ permission: 'Addon', resource: '', code, message });
+    }
+    if (isObject(errno)) out.push(...denialsOf(errno, depth + 1));
+    const cause = read(err, 'cause');
+    if (isObject(cause)) out.push(...denialsOf(cause, depth + 1));
+    const errors = read(err, 'errors');
+    if (Array.isArray(errors)) for (const e of errors) out.push(...denialsOf(e, depth + 1));
+    return out;
+  }
+
+  function reportError(err, source) {
+    const site = siteOf(read(err, 'stack'));
+    for (const d of denialsOf(err, 0)) {
+      send({ t: 'denial', source, thread, cwd: cwd(), site, ...d });
+    }
+  }
+
+  send({ t: 'hello', thread, pid: process.pid, node: process.version });
+
+  // Errors that escape the app: uncaught exceptions and unhandled rejections.
+  process.on('uncaughtExceptionMonitor', (err) => reportError(err, 'uncaught'));
+
+  // Errors the app catches and prints itself before giving up.
+  for (const method of ['error', 'warn', 'log', 'info', 'debug', 'trace']) {
+    const original = console[method];
+    if (typeof original !== 'function') continue;
+    const wrapped = {
+      [method](...args) {
+        for (const arg of args) if (isObject(arg)) reportError(arg, 'logged');
+        return original.apply(this, args);
+      },
+    }[method];
+    console[method] = wrapped;
+  }
+
+  // Node 24+ publishes every failed check, caught or not, on these channels.
+  const dc = require('diagnostics_channel');
+  const names = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
+  for (const name of names) {
+    dc.subscribe('node:permission-model:' + name, (msg) => {
+      if (!isObject(msg)) return;
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 40;
+      const stack = new Error().stack;
+      Error.stackTraceLimit = limit;
+      send({
+        t: 'denial',
+        source: 'channel',
+        thread,
+        cwd: cwd(),
+        site: siteOf(stack),
+        permission: String(msg.permission ?? ''),
+        resource: msg.resource === undefined || msg.resource === null ? '' : String(msg.resource),
+        code: 'ERR_ACCESS_DENIED',
+      });
+    });
+  }
+
+  if (isMainThread) process.on('exit', (code) => send({ t: 'exit', code }));
+})(typeof PERMLEARN_CONFIG === 'undefined' ? undefined : PERMLEARN_CONFIG);

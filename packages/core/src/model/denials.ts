@@ -1,0 +1,106 @@
+// What a denial needs: the grant that lifts it, or the reason no flag can.
+import type { Denial, FsScope, PathKind, Scope } from './types.js';
+import type { Capabilities } from './node-versions.js';
+import { mkdtempPrefix, resolveResource } from './paths.js';
+
+export type Need =
+  | { type: 'fs'; scope: FsScope; path: string; prefix?: boolean }
+  | { type: 'scope'; scope: Exclude<Scope, FsScope> }
+  | { type: 'ungrantable'; code: UngrantableCode; reason: string };
+
+export type UngrantableCode =
+  | 'fd-sync-api'
+  | 'symlink-needs-full-fs'
+  | 'process-binding'
+  | 'scope-not-in-version'
+  | 'unknown-permission';
+
+const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
+  ChildProcess: 'child',
+  WorkerThreads: 'worker',
+  WASI: 'wasi',
+  Inspector: 'inspector',
+  OpenSSLStore: 'openssl.store',
+  Net: 'net',
+  FFI: 'ffi',
+  Addon: 'addon',
+};
+
+const FD_SYNC_RE = /^(\w+) API is disabled when Permission Model is enabled/;
+
+/** Map one denial to what would lift it on the given Node version. */
+export function needOf(d: Denial, caps: Capabilities): Need {
+  if (d.code === 'ERR_DLOPEN_DISABLED') return checkVersion({ type: 'scope', scope: 'addon' }, caps);
+  const message = d.message ?? '';
+  if (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') {
+    const scope: FsScope = d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write';
+    if (d.resource === '') return { type: 'ungrantable', code: 'unknown-permission', reason: `${d.permission} denial with no path` };
+    const abs = resolveResource(d.resource, d.cwd);
+    const prefix = scope === 'fs.write' ? mkdtempPrefix(d.resource) : undefined;
+    if (prefix !== undefined) {
+      // resolve() drops a trailing slash, so cut the template off the resolved path instead.
+      return { type: 'fs', scope, path: abs.slice(0, abs.length - 6), prefix: true };
+    }
+    return { type: 'fs', scope, path: abs };
+  }
+  if (d.permission === 'FileSystem' || message.includes('fs.symlink API requires full')) {
+    return {
+      type: 'ungrantable',
+      code: 'symlink-needs-full-fs',
+      reason: 'fs.symlink needs --allow-fs-read=* and --allow-fs-write=*, which permlearn never grants on its own',
+    };
+  }
+  const fdSync = FD_SYNC_RE.exec(message);
+  if (fdSync) {
+    return {
+      type: 'ungrantable',
+      code: 'fd-sync-api',
+      reason: `${fdSync[1]}() is always disabled under the permission model; no flag enables it`,
+    };
+  }
+  if (message.startsWith('process.binding')) {
+    return { type: 'ungrantable', code: 'process-binding', reason: 'process.binding() is always denied under the permission model' };
+  }
+  const scope = SCOPE_OF_PERMISSION[d.permission];
+  if (scope) return checkVersion({ type: 'scope', scope }, caps);
+  return {
+    type: 'ungrantable',
+    code: 'unknown-permission',
+    reason: `unknown permission '${d.permission}'${message ? `: ${message}` : ''}`,
+  };
+}
+
+function checkVersion(need: { type: 'scope'; scope: Exclude<Scope, FsScope> }, caps: Capabilities): Need {
+  if (caps.grantable.has(need.scope)) return need;
+  return {
+    type: 'ungrantable',
+    code: 'scope-not-in-version',
+    reason: `Node ${caps.version.raw} has no flag to grant '${need.scope}'`,
+  };
+}
+
+/** Denials Node publishes that deny nothing the app needs: a Worker's Inspector event with no resource. */
+export function isSpurious(d: Denial): boolean {
+  return d.permission === 'Inspector' && d.resource === '' && d.source === 'channel';
+}
+
+/** A stable identity for de-duplicating denials. */
+export function denialKey(d: Denial): string {
+  const isFs = d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite';
+  const where = isFs && d.resource ? resolveResource(d.resource, d.cwd) : d.resource;
+  return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}`;
+}
+
+export function dedupeDenials(denials: readonly Denial[]): Denial[] {
+  const seen = new Set<string>();
+  const out: Denial[] = [];
+  for (const d of denials) {
+    const key = denialKey(d);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+export type { PathKind };

@@ -1,0 +1,271 @@
+// The learn loop: run, read denials, grant, run again, then verify. Running the app is injected,
+// so this file decides everything and does nothing.
+import path from 'node:path';
+import type { Denial, FsProbe, Scope } from './types.js';
+import type { Capabilities } from './node-versions.js';
+import { dedupeDenials, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
+import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
+import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
+
+/** How one run of the app ended, as the runner saw it. */
+export interface RunResult {
+  /** `ready`: the readiness signal was reached; `exited`: the app ended by itself;
+   *  `timeout`: it neither exited nor became ready in time; `spawn-error`: it never started. */
+  outcome: 'ready' | 'exited' | 'timeout' | 'spawn-error';
+  exitCode?: number | null;
+  signal?: string | null;
+  /** What signalled readiness (`stdout`, `port`, `url`, `timeout`). */
+  readyBy?: string;
+  /** Denials the recorder reported (empty when it did not run). */
+  denials: Denial[];
+  /** The recorder loaded in the app's main thread. */
+  recorderLoaded: boolean;
+  /** Denial blocks found in stderr (used only when the recorder did not run). */
+  stderrDenials: Denial[];
+  /** The end of the app's stderr, for the report. */
+  stderrTail: string;
+  durationMs: number;
+  error?: string;
+}
+
+export interface RunRequest {
+  run: number;
+  phase: 'learn' | 'verify';
+  grants: Grant[];
+}
+
+export type RunApp = (request: RunRequest) => Promise<RunResult>;
+
+export type LearnStatus = 'verified' | 'app-failed' | 'no-progress' | 'run-limit' | 'ungrantable' | 'verify-failed';
+
+export interface Ungrantable {
+  denial: Denial;
+  code: UngrantableCode;
+  reason: string;
+}
+
+/** Progress events, for a live report. */
+export type LearnEvent =
+  | { type: 'run-start'; run: number; phase: 'learn' | 'verify'; grants: number }
+  | { type: 'run-end'; run: number; phase: 'learn' | 'verify'; result: RunResult }
+  | { type: 'granted'; run: number; grant: Grant; denial: Denial }
+  | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string };
+
+export interface LearnOptions {
+  runApp: RunApp;
+  caps: Capabilities;
+  fs: FsProbe;
+  maxRuns: number;
+  /** Paths Node grants for reading without a flag (the entry file on 22+): they take part in the prefix quirk. */
+  implicitReadGrants?: string[];
+  /** Grants to start from (none by default). */
+  initialGrants?: Grant[];
+  onEvent?: (event: LearnEvent) => void;
+}
+
+export interface LearnResult {
+  status: LearnStatus;
+  grants: Grant[];
+  /** Every run, the verification run included. */
+  runs: number;
+  /** Denials the app survived (caught, or published and not needed): seen, not granted. */
+  observed: Denial[];
+  ungrantable: Ungrantable[];
+  /** One sentence on why learning stopped, when it did not succeed. */
+  reason?: string;
+  /** The last run's result (the verification run when there was one). */
+  last?: RunResult;
+}
+
+export function runSucceeded(r: RunResult): boolean {
+  return r.outcome === 'ready' || (r.outcome === 'exited' && r.exitCode === 0);
+}
+
+/**
+ * The denials to act on after a run. Errors that escaped the app come first; then errors it
+ * printed itself; if the run failed with neither, the checks the diagnostics channels saw that
+ * app code (not Node's package-scope lookups) made. Without the recorder, stderr is all there is.
+ */
+export function selectDenials(r: RunResult): Denial[] {
+  const pool = r.recorderLoaded ? r.denials : r.stderrDenials;
+  const pick = (source: Denial['source']): Denial[] => dedupeDenials(pool.filter((d) => d.source === source));
+  if (!r.recorderLoaded) return pick('stderr');
+  const uncaught = pick('uncaught');
+  if (uncaught.length) return uncaught;
+  if (runSucceeded(r)) return [];
+  const logged = pick('logged');
+  if (logged.length) return logged;
+  return pick('channel').filter((d) => !isSpurious(d) && d.site !== undefined);
+}
+
+type Step =
+  | { type: 'add'; grant: Grant }
+  | { type: 'replace'; old: Grant; grant: Grant; event?: LearnEvent }
+  | { type: 'stuck'; reason: string }
+  | { type: 'ungrantable'; info: Ungrantable };
+
+function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): Grant {
+  return { scope, path: p, kind, denials: [denial], notes: [] };
+}
+
+/** Decide what one denial changes in the current grants. */
+export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants'>, run: number): Step {
+  const need: Need = needOf(denial, opts.caps);
+  if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
+  if (need.type === 'scope') {
+    if (findCovering(grants, need.scope)) return { type: 'stuck', reason: `'${need.scope}' is granted but Node still denied it` };
+    return { type: 'add', grant: { scope: need.scope, denials: [denial], notes: [] } };
+  }
+  const { scope, path: target } = need;
+  if (need.prefix) {
+    const g = fsGrant(scope, target, 'prefix', denial);
+    g.notes.push({ code: 'mkdtemp-prefix', detail: `mkdtemp template ${denial.resource}: grants every path starting with ${target}` });
+    return { type: 'add', grant: g };
+  }
+  const covering = findCovering(grants, scope, target);
+  if (covering) return planQuirk(denial, target, covering, grants, opts, run);
+
+  // A path below a grant of a path that did not exist: the app has since created it as a directory.
+  const created = grants.find(
+    (g) => g.scope === scope && g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir',
+  );
+  if (created) {
+    const grant: Grant = { ...created, kind: 'created-dir', denials: [...created.denials, denial], notes: [...created.notes] };
+    grant.notes.push({ code: 'created-at-run-time', detail: `${created.path} does not exist before the app runs; granted as ${created.path}/* so files created in it are covered` });
+    return { type: 'replace', old: created, grant };
+  }
+  // Inside a temporary directory the other fs scope already reaches through an mkdtemp prefix.
+  const other = scope === 'fs.read' ? 'fs.write' : 'fs.read';
+  const tmp = grants.find((g) => g.scope === other && g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
+  if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
+
+  return { type: 'add', grant: fsGrant(scope, target, opts.fs.kind(target), denial) };
+}
+
+/**
+ * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
+ * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
+ */
+function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants'>, run: number): Step {
+  const stored = grants.filter((g) => g.scope === covering.scope && g.path !== undefined).map((g) => g.path!);
+  if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
+  const conflicts = prefixConflicts(target, stored);
+  if (opts.fs.kind(target) !== 'dir' || conflicts.length === 0) {
+    return { type: 'stuck', reason: `${denial.permission} on ${target} is denied again although ${covering.path} is granted` };
+  }
+  const parent = path.dirname(target);
+  const broad = tooBroad(parent, opts.fs.homedir);
+  if (broad) {
+    return {
+      type: 'stuck',
+      reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would grant ${broad}`,
+    };
+  }
+  const because = `Node denies a directory's own path when another grant shares its prefix (${conflicts.join(', ')})`;
+  const grant = fsGrant(covering.scope, parent, 'dir', denial);
+  grant.notes.push({ code: 'widened-for-node-quirk', detail: `${target} → ${parent}: ${because}` });
+  return {
+    type: 'replace',
+    old: covering,
+    grant: { ...grant, denials: [...covering.denials, denial] },
+    event: { type: 'widened', run, from: target, to: parent, scope: covering.scope, because },
+  };
+}
+
+/** Run the loop until the app starts cleanly, then verify with exactly the learned grants. */
+export async function learn(opts: LearnOptions): Promise<LearnResult> {
+  const emit = opts.onEvent ?? (() => {});
+  let grants = normaliseGrants(opts.initialGrants ?? []);
+  const observed: Denial[] = [];
+  const ungrantable: Ungrantable[] = [];
+  let runs = 0;
+  let last: RunResult | undefined;
+
+  const done = (status: LearnStatus, reason?: string): LearnResult => ({
+    status,
+    grants,
+    runs,
+    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants)),
+    ungrantable,
+    ...(reason ? { reason } : {}),
+    ...(last ? { last } : {}),
+  });
+
+  for (;;) {
+    if (runs >= opts.maxRuns) return done('run-limit', `stopped after ${runs} runs (--max-runs) with the app still denied`);
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'learn', grants: grants.length });
+    const result = await opts.runApp({ run: runs, phase: 'learn', grants });
+    last = result;
+    emit({ type: 'run-end', run: runs, phase: 'learn', result });
+    observed.push(...result.denials.filter((d) => d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined));
+    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+
+    if (runSucceeded(result)) break;
+
+    const denials = selectDenials(result);
+    if (denials.length === 0) {
+      return done('app-failed', failureReason(result));
+    }
+    const before = new Set(grants.map(grantKey));
+    let next = [...grants];
+    const stuck: string[] = [];
+    for (const denial of denials) {
+      const step = planStep(denial, next, opts, runs);
+      if (step.type === 'ungrantable') {
+        if (!ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) ungrantable.push(step.info);
+      } else if (step.type === 'stuck') {
+        stuck.push(step.reason);
+      } else if (step.type === 'add') {
+        next.push(step.grant);
+        emit({ type: 'granted', run: runs, grant: step.grant, denial });
+      } else {
+        next = next.filter((g) => g !== step.old);
+        next.push(step.grant);
+        if (step.event) emit(step.event);
+        emit({ type: 'granted', run: runs, grant: step.grant, denial });
+      }
+      next = normaliseGrants(next);
+    }
+    grants = next;
+    const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
+    if (!changed) {
+      if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
+      return done('no-progress', stuck[0] ?? 'the same denial came back after its grant');
+    }
+  }
+
+  // Verification: exactly the learned flags, no recorder.
+  runs++;
+  emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
+  const check = await opts.runApp({ run: runs, phase: 'verify', grants });
+  last = check;
+  emit({ type: 'run-end', run: runs, phase: 'verify', result: check });
+  if (!runSucceeded(check)) {
+    return done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
+  }
+  return done('verified');
+}
+
+function isCoveredDenial(d: Denial, grants: readonly Grant[]): boolean {
+  if (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') {
+    const scope = d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write';
+    return d.resource !== '' && findCovering(grants, scope, resolveResource(d.resource, d.cwd)) !== undefined;
+  }
+  return grants.some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
+}
+
+export function describeOutcome(r: RunResult): string {
+  if (r.outcome === 'timeout') return 'neither exited nor became ready in time';
+  if (r.outcome === 'spawn-error') return `could not start (${r.error ?? 'unknown error'})`;
+  if (r.signal) return `was killed by ${r.signal}`;
+  return `exited with code ${r.exitCode}`;
+}
+
+function failureReason(r: RunResult): string {
+  const base = `the app ${describeOutcome(r)} without a permission denial`;
+  if (r.recorderLoaded && r.stderrDenials.length > 0) {
+    return `${base} in its own process (its stderr shows denial text, which came from a child process or was printed by the app; permlearn does not grant on printed text)`;
+  }
+  return base;
+}

@@ -1,0 +1,44 @@
+// Reads the recorder's report: one JSON object per line, written to an extra file descriptor.
+import type { Denial, DenialSource } from './types.js';
+
+export interface RecorderReport {
+  /** The recorder loaded in the app's main thread. */
+  loaded: boolean;
+  denials: Denial[];
+  /** Exit code the app announced in its 'exit' event, if it got that far. */
+  exitCode?: number;
+  /** Lines that were not recorder messages (kept for debugging). */
+  junk: number;
+}
+
+const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel']);
+
+export function parseRecorderReport(text: string): RecorderReport {
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0 };
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      report.junk++;
+      continue;
+    }
+    if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
+    else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
+    else if (msg.t === 'denial' && typeof msg.permission === 'string' && typeof msg.resource === 'string' && SOURCES.has(String(msg.source))) {
+      const d: Denial = {
+        permission: msg.permission,
+        resource: msg.resource,
+        code: typeof msg.code === 'string' ? msg.code : 'ERR_ACCESS_DENIED',
+        source: msg.source as DenialSource,
+      };
+      if (typeof msg.cwd === 'string') d.cwd = msg.cwd;
+      if (typeof msg.message === 'string') d.message = msg.message;
+      if (typeof msg.site === 'string') d.site = msg.site;
+      if (msg.thread === 'worker' || msg.thread === 'main') d.thread = msg.thread;
+      report.denials.push(d);
+    } else report.junk++;
+  }
+  return report;
+}

@@ -1,0 +1,82 @@
+// All path comparison lives here: how Node matches a path against a grant, and how far a grant may reach.
+import path from 'node:path';
+import type { PathKind } from './types.js';
+
+/** Resolve a resource the way Node's check does: against the cwd at the time of the call. */
+export function resolveResource(resource: string, cwd: string | undefined): string {
+  if (path.isAbsolute(resource)) return path.resolve(resource);
+  return path.resolve(cwd ?? process.cwd(), resource);
+}
+
+/** True when `child` is `parent` or lies below it, on a path-segment boundary. */
+export function isSameOrUnder(child: string, parent: string): boolean {
+  if (child === parent) return true;
+  const base = parent.endsWith('/') ? parent : `${parent}/`;
+  return child.startsWith(base);
+}
+
+/** True when `child` lies strictly below `parent`. */
+export function isStrictlyUnder(child: string, parent: string): boolean {
+  return child !== parent && isSameOrUnder(child, parent);
+}
+
+/**
+ * Does a grant of `grantPath` (of the given kind) allow an access to `target`?
+ * This is Node's rule, not a security judgement: directories cover their subtree, `dir/*`
+ * covers the directory and its subtree, a prefix covers every path that starts with it
+ * (but not the prefix itself), and anything else is an exact match.
+ */
+export function grantCovers(grantPath: string, kind: PathKind, target: string): boolean {
+  switch (kind) {
+    case 'dir':
+    case 'created-dir':
+      return isSameOrUnder(target, grantPath);
+    case 'prefix':
+      return target !== grantPath && target.startsWith(grantPath);
+    default:
+      return target === grantPath;
+  }
+}
+
+/**
+ * Node's radix-tree quirk: a lookup of a granted directory's exact path fails when another
+ * stored grant has that directory as a strict string prefix (`/x/a` beside `/x/ab`, or beside `/x/a/f`
+ * listed first). Returns the stored paths that make `dir` deniable.
+ */
+export function prefixConflicts(dir: string, stored: readonly string[]): string[] {
+  return stored.filter((other) => other !== dir && other.startsWith(dir) && !isStrictlyUnder(other, dir));
+}
+
+/** The number of segments in an absolute path: `/` is 0, `/tmp` is 1. */
+export function depth(absPath: string): number {
+  return absPath.split('/').filter(Boolean).length;
+}
+
+/**
+ * Why a grant on `absPath` would be broader than permlearn allows on its own,
+ * or undefined when it is acceptable. `/`, top-level directories and the home directory
+ * (or anything above it) are never granted.
+ */
+export function tooBroad(absPath: string, homedir: string): string | undefined {
+  if (absPath === '/' || depth(absPath) === 0) return 'the root directory';
+  if (homedir && isSameOrUnder(homedir, absPath)) {
+    return absPath === homedir ? 'the home directory' : 'a directory containing the home directory';
+  }
+  if (depth(absPath) === 1) return `the top-level directory ${absPath}`;
+  return undefined;
+}
+
+/** Length of the suffix Node's mkdtemp replaces with random characters. */
+const MKDTEMP_SUFFIX = 'XXXXXX';
+
+/** The prefix an `mkdtemp` template stands for (`/tmp/app-XXXXXX` → `/tmp/app-`), if it is one. */
+export function mkdtempPrefix(resource: string): string | undefined {
+  return resource.endsWith(MKDTEMP_SUFFIX) ? resource.slice(0, -MKDTEMP_SUFFIX.length) : undefined;
+}
+
+/** Render a grant's path the way Node must be given it. */
+export function renderGrantPath(absPath: string, kind: PathKind): string {
+  if (kind === 'created-dir') return absPath.endsWith('/') ? `${absPath}*` : `${absPath}/*`;
+  if (kind === 'prefix') return `${absPath}*`;
+  return absPath;
+}

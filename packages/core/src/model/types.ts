@@ -1,0 +1,81 @@
+// Shared data shapes of the pure core. Findings are plain data; nothing here touches disk or processes.
+
+/** The `permission` strings Node puts on ERR_ACCESS_DENIED errors and audit events, plus `Addon`. */
+export type PermissionName =
+  | 'FileSystemRead'
+  | 'FileSystemWrite'
+  | 'FileSystem'
+  | 'ChildProcess'
+  | 'WorkerThreads'
+  | 'WASI'
+  | 'Inspector'
+  | 'OpenSSLStore'
+  | 'Net'
+  | 'FFI'
+  | 'Addon'
+  | '';
+
+/** A grantable scope, named as `process.permission.has()` names it. */
+export type Scope =
+  | 'fs.read'
+  | 'fs.write'
+  | 'child'
+  | 'worker'
+  | 'addon'
+  | 'wasi'
+  | 'inspector'
+  | 'openssl.store'
+  | 'net'
+  | 'ffi';
+
+export type FsScope = 'fs.read' | 'fs.write';
+
+/** Where permlearn saw a denial. */
+export type DenialSource =
+  /** the error escaped the app: an uncaught exception or unhandled rejection (main thread or Worker) */
+  | 'uncaught'
+  /** the app caught the error and printed it with console.* */
+  | 'logged'
+  /** published on a node:permission-model:* diagnostics channel (24+), whether or not the app caught it */
+  | 'channel'
+  /** parsed from stderr because the recorder was not running */
+  | 'stderr';
+
+/** One observed denial, as reported by the recorder or the stderr parser. */
+export interface Denial {
+  permission: PermissionName | string;
+  /** The resource exactly as Node reported it (a path may be relative). */
+  resource: string;
+  /** `process.cwd()` when the denial happened, to resolve relative paths as Node did. */
+  cwd?: string;
+  /** The error code: ERR_ACCESS_DENIED, or ERR_DLOPEN_DISABLED for native addons. */
+  code: string;
+  /** The error message, which names the API for denials no flag can lift (fsync, symlink ...). */
+  message?: string;
+  source: DenialSource;
+  /** Where in the app (or its dependencies) the call came from: `file:line:col`, if known. */
+  site?: string;
+  /** `main` or `worker`. */
+  thread?: 'main' | 'worker';
+}
+
+/** What kind of path a file-system grant names, as Node will see it at start-up. */
+export type PathKind =
+  /** an existing regular file (or anything not a directory): exact match */
+  | 'file'
+  /** an existing directory: Node grants its whole subtree */
+  | 'dir'
+  /** does not exist: an exact-path grant */
+  | 'missing'
+  /** a directory the app creates at run time: rendered `dir/*` so the subtree is covered once it exists */
+  | 'created-dir'
+  /** a string prefix (`/tmp/app-` from an mkdtemp template): rendered `prefix*` */
+  | 'prefix';
+
+/** What the pure core may ask about the file system (injected, so tests can supply a fake). */
+export interface FsProbe {
+  /** 'file' | 'dir' | 'missing', following symlinks as Node's start-up check does. */
+  kind(absPath: string): 'file' | 'dir' | 'missing';
+  /** The user's home directory, which no grant may cover. */
+  homedir: string;
+}

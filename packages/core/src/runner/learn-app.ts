@@ -1,0 +1,90 @@
+// The library's front door: learn the profile of one app, with real processes.
+import path from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { learn, type LearnEvent, type LearnResult } from '../model/learn.js';
+import type { Capabilities } from '../model/node-versions.js';
+import { buildProfile, type Profile } from '../model/profile.js';
+import { renderFlags } from '../model/grants.js';
+import { PermlearnError } from '../errors.js';
+import { probeNode } from './node-binary.js';
+import { createSession, realFs } from './session.js';
+import { portAccepting, runApp, type Readiness } from './run-app.js';
+
+export interface LearnAppOptions {
+  entry: string;
+  args?: string[];
+  /** The app's working directory (default: the current one). */
+  cwd?: string;
+  /** Node binary to run the app under (default: the one running permlearn). */
+  node?: string;
+  readiness?: Readiness;
+  maxRuns?: number;
+  maxRunMs?: number;
+  graceMs?: number;
+  env?: NodeJS.ProcessEnv;
+  onEvent?: (event: LearnEvent) => void;
+  /** Called once the Node version is known, before the first run. */
+  onStart?: (caps: Capabilities) => void;
+}
+
+export interface LearnAppResult {
+  profile: Profile;
+  result: LearnResult;
+  caps: Capabilities;
+}
+
+export const DEFAULTS = { maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000 };
+
+export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  if (!existsSync(cwd)) throw new PermlearnError('usage', `--cwd ${cwd} does not exist`);
+  const entry = path.resolve(cwd, options.entry);
+  if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
+  const node = options.node ?? process.execPath;
+  const caps = await probeNode(node);
+  const readiness = options.readiness ?? {};
+  if (readiness.port !== undefined && (await portAccepting(readiness.port))) {
+    throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
+  }
+  options.onStart?.(caps);
+  const session = createSession();
+  try {
+    const spec = {
+      node,
+      entry,
+      args: options.args ?? [],
+      cwd,
+      readiness,
+      maxRunMs: options.maxRunMs ?? DEFAULTS.maxRunMs,
+      graceMs: options.graceMs ?? DEFAULTS.graceMs,
+      ...(options.env ? { env: options.env } : {}),
+    };
+    // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
+    const implicit = caps.autoGrantsEntry ? [entry] : [];
+    const result = await learn({
+      caps,
+      fs: realFs,
+      maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
+      implicitReadGrants: implicit,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      runApp: ({ phase, grants }) =>
+        runApp(spec, {
+          flags: renderFlags(grants, caps),
+          ...(phase === 'learn' ? { recorderPath: session.recorderPath } : {}),
+        }),
+    });
+    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd });
+    return { profile, result, caps };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** Resolve symlinks in a path when it exists (for messages that compare paths). */
+export function realPathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}

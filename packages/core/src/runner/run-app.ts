@@ -1,0 +1,185 @@
+// Runs the app once: spawn it under the given flags, wait for it to exit or become ready,
+// stop it and everything it started, and hand back what happened as data.
+import net from 'node:net';
+import { execa } from 'execa';
+import type { RunResult } from '../model/learn.js';
+import { parseRecorderReport } from '../model/parse-events.js';
+import { parseStderrDenials } from '../model/parse-stderr.js';
+import { RECORDER_FD } from './session.js';
+import { stopGroup, trackGroup } from './processes.js';
+
+export interface Readiness {
+  /** Ready when a line of stdout matches. */
+  stdout?: RegExp;
+  /** Ready when a TCP connect to this port on the loopback succeeds. */
+  port?: number;
+  /** Ready when an HTTP GET answers 2xx. */
+  url?: string;
+  /** Ready when the app is still running after this long. */
+  aliveAfterMs?: number;
+}
+
+export interface AppSpec {
+  node: string;
+  entry: string;
+  args: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  readiness: Readiness;
+  /** Give up on a run that neither exits nor becomes ready after this long. */
+  maxRunMs: number;
+  /** Time between SIGTERM and SIGKILL when stopping the app. */
+  graceMs: number;
+}
+
+export interface RunOptions {
+  flags: string[];
+  /** Path of the recorder to preload, or undefined for a plain run (verification). */
+  recorderPath?: string;
+}
+
+const TAIL_BYTES = 16 * 1024;
+const POLL_MS = 100;
+
+function tail(text: string): string {
+  return text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text;
+}
+
+function tryConnect(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+export async function portAccepting(port: number): Promise<boolean> {
+  return (await tryConnect(port, '127.0.0.1')) || (await tryConnect(port, '::1'));
+}
+
+async function urlReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
+    await res.arrayBuffer().catch(() => undefined);
+    return res.status >= 200 && res.status < 300;
+  } catch {
+    return false;
+  }
+}
+
+/** The argv permlearn passes to node for one run. */
+export function appArgv(spec: AppSpec, run: RunOptions): string[] {
+  const preload = run.recorderPath ? [`--allow-fs-read=${run.recorderPath}`, '--require', run.recorderPath] : [];
+  return [...run.flags, ...preload, spec.entry, ...spec.args];
+}
+
+export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const argv = appArgv(spec, run);
+  const child = execa(spec.node, argv, {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    reject: false,
+    buffer: false,
+    detached: true,
+    cleanup: false,
+    stripFinalNewline: false,
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    const r = await child;
+    return {
+      outcome: 'spawn-error',
+      denials: [],
+      recorderLoaded: false,
+      stderrDenials: [],
+      stderrTail: '',
+      durationMs: Date.now() - started,
+      error: r.shortMessage ?? 'spawn failed',
+    };
+  }
+  trackGroup(pid);
+
+  let stdout = '';
+  let stderr = '';
+  let events = '';
+  let readyBy: string | undefined;
+  let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
+  const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
+  let finished = false;
+  const markReady = (by: string) => {
+    if (finished) return;
+    readyBy = by;
+    settle('ready');
+  };
+
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  const fd = child.stdio[RECORDER_FD] as NodeJS.ReadableStream | undefined;
+  fd?.setEncoding('utf8');
+  fd?.on('data', (chunk: string) => (events += chunk));
+  child.stderr?.on('data', (chunk: string) => (stderr = tail(stderr + chunk)));
+  let pending = '';
+  child.stdout?.on('data', (chunk: string) => {
+    stdout = tail(stdout + chunk);
+    if (!spec.readiness.stdout) return;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    if (pending.length > TAIL_BYTES) pending = pending.slice(-TAIL_BYTES);
+    if (lines.some((l) => spec.readiness.stdout!.test(l)) || spec.readiness.stdout.test(pending)) markReady('stdout');
+  });
+
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
+  child.once('exit', (code, sig) => {
+    exitCode = code;
+    exitSignal = sig;
+    settle('exit');
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setTimeout(() => settle('timeout'), spec.maxRunMs));
+  if (spec.readiness.aliveAfterMs !== undefined) timers.push(setTimeout(() => markReady('timeout'), spec.readiness.aliveAfterMs));
+  const { port, url } = spec.readiness;
+  if (port !== undefined || url !== undefined) {
+    let polling = false;
+    timers.push(
+      setInterval(async () => {
+        if (polling || finished) return;
+        polling = true;
+        try {
+          if (port !== undefined && (await portAccepting(port))) markReady('port');
+          else if (url !== undefined && (await urlReady(url))) markReady('url');
+        } finally {
+          polling = false;
+        }
+      }, POLL_MS),
+    );
+  }
+
+  const how = await settled;
+  finished = true;
+  for (const t of timers) clearTimeout(t);
+  await stopGroup(pid, spec.graceMs);
+  // Streams close once every process holding them is gone.
+  await child.catch(() => undefined);
+
+  const report = parseRecorderReport(events);
+  const base = {
+    denials: report.denials,
+    recorderLoaded: report.loaded,
+    stderrDenials: parseStderrDenials(stderr),
+    stderrTail: stderr,
+    durationMs: Date.now() - started,
+  };
+  if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
+  if (how === 'timeout') return { ...base, outcome: 'timeout' };
+  return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
+}

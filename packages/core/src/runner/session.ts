@@ -1,0 +1,42 @@
+// A learning session's private temporary folder, holding the recorder permlearn preloads.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import path from 'node:path';
+import type { FsProbe } from '../model/types.js';
+
+/** The fd the recorder writes to; permlearn opens it as a pipe in every learning run. */
+export const RECORDER_FD = 3;
+
+const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
+
+export interface Session {
+  dir: string;
+  recorderPath: string;
+  dispose(): void;
+}
+
+export function createSession(): Session {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
+  const recorderPath = path.join(dir, 'recorder.cjs');
+  const config = { fd: RECORDER_FD, ownerPid: process.pid };
+  writeFileSync(recorderPath, `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`);
+  return {
+    dir,
+    recorderPath,
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The real file-system probe the pure core asks. */
+export const realFs: FsProbe = {
+  kind(absPath) {
+    try {
+      return statSync(absPath).isDirectory() ? 'dir' : 'file';
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'file';
+    }
+  },
+  homedir: os.homedir(),
+};
