@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `npm run demo`: set up, then learn the profile of a bundled fixture under the bundled Node 26.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { root, setup } from './setup.mjs';
+
+setup();
+const { nodeBinary } = await import('@permlearn/test-nodes');
+const fixture = path.join(root, 'fixtures', 'scopes', 'http-server');
+const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
+const args = [cli, '--node', nodeBinary(26), '--cwd', fixture, '--ready-port', '47123', path.join(fixture, 'server.js'), '--', '47123'];
+console.error(`\n$ permlearn --node <Node 26> --cwd fixtures/scopes/http-server --ready-port 47123 server.js -- 47123\n`);
+try {
+  execFileSync(process.execPath, args, { stdio: 'inherit' });
+} catch (err) {
+  process.exitCode = err.status ?? 1;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm test`: set up, run every test (unit and end-to-end) with vitest, and finish with the plain
+// line `N passed, N failed` that CI reads.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { root, setup, PNPM } from './setup.mjs';
+
+setup();
+const report = path.join(root, '.tmp', 'vitest-report.json');
+mkdirSync(path.dirname(report), { recursive: true });
+rmSync(report, { force: true });
+const run = spawnSync(
+  'npx',
+  ['--yes', PNPM, 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit' },
+);
+let passed = 0;
+let failed = 0;
+try {
+  const json = JSON.parse(readFileSync(report, 'utf8'));
+  passed = json.numPassedTests;
+  failed = json.numFailedTests + (json.numFailedTestSuites ?? 0) - (json.testResults ?? []).filter((r) => r.status === 'failed' && r.assertionResults?.some((a) => a.status === 'failed')).length;
+  failed = Math.max(failed, json.numFailedTests);
+} catch {
+  failed = Math.max(1, failed);
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exitCode = run.status === 0 && failed === 0 ? 0 : 1;
