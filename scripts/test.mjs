@@ -20,8 +20,9 @@ let failed = 0;
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests;
-  failed = json.numFailedTests + (json.numFailedTestSuites ?? 0) - (json.testResults ?? []).filter((r) => r.status === 'failed' && r.assertionResults?.some((a) => a.status === 'failed')).length;
-  failed = Math.max(failed, json.numFailedTests);
+  // A test file that fails to load has no failed test in it, but it failed all the same.
+  const brokenFiles = (json.testResults ?? []).filter((r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'));
+  failed = json.numFailedTests + brokenFiles.length;
 } catch {
   failed = Math.max(1, failed);
 }

@@ -1,0 +1,78 @@
+// permlearn learns each fixture under real Node binaries; the learned flags are then fed back to
+// real node, on a pristine copy of the fixture, which must start cleanly.
+import { cpSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyFixture, nodeBinary, processesMentioning, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+
+interface Case {
+  fixture: string;
+  entry: string;
+  majors: number[];
+  /** Flags the profile must contain; `D` stands for the fixture copy's directory. */
+  flags: (major: number) => string[];
+  /** Scopes whose grants must carry a risk note. */
+  risky?: string[];
+}
+
+const tmp = os.tmpdir();
+const cases: Case[] = [
+  { fixture: 'scopes/read-config', entry: 'index.js', majors: [26, 22, 20], flags: (m) => ['--allow-fs-read=D/config.json', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : [])] },
+  { fixture: 'scopes/write-log', entry: 'index.js', majors: [26, 22], flags: () => ['--allow-fs-write=D/logs/*'] },
+  { fixture: 'scopes/spawn-child', entry: 'index.js', majors: [26, 22], flags: () => ['--allow-child-process'], risky: ['child'] },
+  { fixture: 'scopes/worker', entry: 'index.js', majors: [26, 22, 20], flags: (m) => ['--allow-worker', ...(m === 20 ? ['--allow-fs-read=D/worker.js'] : [])] },
+  { fixture: 'scopes/addon', entry: 'index.js', majors: [26, 22, 24], flags: () => ['--allow-addons'], risky: ['addon'] },
+  { fixture: 'scopes/wasi', entry: 'index.js', majors: [26, 22], flags: () => ['--allow-fs-read=D/module.wasm', '--allow-wasi'] },
+  { fixture: 'scopes/write-tmp', entry: 'index.js', majors: [26, 22], flags: () => [`--allow-fs-write=${tmp}/permlearn-fixture-*`] },
+  {
+    fixture: 'deps/cjs-app',
+    entry: 'index.js',
+    majors: [26, 22, 20],
+    // The symlinked package needs both the link and its target; 22+ also reads package.json files.
+    flags: (m) => ['--allow-fs-read=D/node_modules/linked', '--allow-fs-read=D/linked-src/main.js', ...(m >= 22 ? ['--allow-fs-read=D/lib/dir/package.json'] : [])],
+  },
+  {
+    fixture: 'deps/esm-app',
+    entry: 'main.mjs',
+    majors: [26, 24, 22, 20],
+    // ESM legacy main probing: a path that never exists must be granted.
+    flags: () => ['--allow-fs-read=D/node_modules/extless/index', '--allow-fs-read=D/lib/x.mjs'],
+  },
+];
+
+afterEach(() => {
+  expect(processesMentioning('pl-e2e-')).toEqual([]);
+  removeCopies();
+});
+
+describe.each(cases)('$fixture', (c) => {
+  it.each(c.majors)('learns a verified profile on Node %i that real node accepts', async (major) => {
+    const dir = copyFixture(c.fixture);
+    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', c.entry], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
+    expect(profile.flags[0]).toBe(major === 20 ? '--experimental-permission' : '--permission');
+    const expected = c.flags(major).map((f) => f.replace('=D/', `=${dir}/`));
+    expect(profile.flags).toEqual(expect.arrayContaining(expected));
+    // Never broader than the evidence: no bare wildcard, no root, nothing outside the fixture but tmp.
+    for (const g of profile.grants.filter((x) => x.path !== undefined)) {
+      expect(g.path === dir || g.path!.startsWith(`${dir}/`) || g.path!.startsWith(`${tmp}/`), g.flag).toBe(true);
+      expect(g.denials.length).toBeGreaterThan(0);
+    }
+    expect(new Set(profile.flags).size).toBe(profile.flags.length);
+    for (const scope of c.risky ?? []) expect(profile.grants.find((g) => g.scope === scope)?.risk).toBeTruthy();
+
+    // Independently: a pristine copy at the same path, real node, exactly the printed flags.
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
+    const run = await runNode(major, profile.flags, c.entry, [], dir);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toMatch(/^ok:/m);
+    // And the same app without those flags is denied, so the flags are what made it pass.
+    const bare = await runNode(major, [profile.flags[0]!], c.entry, [], dir);
+    expect(bare.exitCode).not.toBe(0);
+  });
+});

@@ -1,0 +1,81 @@
+// Helpers for end-to-end tests: fixture copies, the built CLI, real Node binaries, and a check that
+// no process a test started is still running afterwards.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options } from 'execa';
+import { nodeBinary } from '@permlearn/test-nodes';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cliPath = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
+export { nodeBinary };
+
+const copies: string[] = [];
+
+/** Copy `fixtures/<name>` to a fresh temp dir (symlinks kept as they are) and return its path. */
+export function copyFixture(name: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pl-e2e-'));
+  const dest = path.join(dir, path.basename(name));
+  cpSync(path.join(root, 'fixtures', name), dest, { recursive: true, verbatimSymlinks: true });
+  copies.push(dir);
+  return dest;
+}
+
+export function removeCopies(): void {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.homedir(), NO_COLOR: '1' };
+
+/** Run the built permlearn CLI; never rejects. */
+export function runCli(args: string[], options: Options = {}) {
+  return execa(process.execPath, [cliPath, ...args], {
+    reject: false,
+    env: baseEnv,
+    extendEnv: false,
+    stdin: 'ignore',
+    timeout: 110_000,
+    ...options,
+  });
+}
+
+/** Run an app under a real Node binary with the given flags; never rejects. */
+export function runNode(major: number, flags: string[], entry: string, args: string[], cwd: string, options: Options = {}) {
+  return execa(nodeBinary(major), [...flags, entry, ...args], {
+    cwd,
+    reject: false,
+    env: baseEnv,
+    extendEnv: false,
+    stdin: 'ignore',
+    timeout: 30_000,
+    ...options,
+  });
+}
+
+/** Processes whose command line or cwd mentions `needle` (Linux /proc). */
+export function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) found.push(`${pid} ${cmd}`);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+export interface ProfileJson {
+  node: string;
+  flags: string[];
+  grants: { scope: string; flag: string; path?: string; kind?: string; denials: { permission: string; resource: string }[]; risk?: string }[];
+  runs: number;
+  verified: boolean;
+  status: string;
+  reason?: string;
+  observed: unknown[];
+  ungrantable: { code: string; reason: string }[];
+}
