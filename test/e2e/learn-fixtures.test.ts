@@ -4,7 +4,7 @@ import { cpSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, nodeBinary, processesMentioning, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
 
 interface Case {
   fixture: string;
@@ -42,7 +42,7 @@ const cases: Case[] = [
 ];
 
 afterEach(() => {
-  expect(processesMentioning('pl-e2e-')).toEqual([]);
+  expect(leftoverProcesses()).toEqual([]);
   removeCopies();
 });
 

@@ -22,6 +22,11 @@ export function copyFixture(name: string): string {
   return dest;
 }
 
+/** Processes still running from any fixture copy this test file made (should be none). */
+export function leftoverProcesses(): string[] {
+  return copies.flatMap((dir) => processesMentioning(dir));
+}
+
 export function removeCopies(): void {
   for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,76 @@
+// Long-running apps: readiness by port, URL and stdout; the network scope on 26 (unrestricted before).
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+
+afterEach(() => {
+  expect(leftoverProcesses()).toEqual([]);
+  removeCopies();
+});
+
+let nextPort = 47_400 + (process.pid % 200) * 2;
+
+describe('scopes/http-server', () => {
+  it.each([
+    [26, 'port'],
+    [22, 'port'],
+    [26, 'url'],
+    [24, 'stdout'],
+  ])('learns a verified profile on Node %i with readiness by %s', async (major, by) => {
+    const dir = copyFixture('scopes/http-server');
+    const port = nextPort++;
+    const ready = by === 'port' ? ['--ready-port', String(port)] : by === 'url' ? ['--ready-url', `http://127.0.0.1:${port}/`] : ['--ready-stdout', '^listening on \\d+'];
+    const r = await runCli(['--node', nodeBinary(major), ...ready, '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    expect(profile.flags).toContain(`--allow-fs-read=${dir}/public/index.html`);
+    // Listening is a network permission only on 26.
+    expect(profile.flags.includes('--allow-net')).toBe(major >= 26);
+
+    // Real node with the flags serves the page.
+    const app = runNode(major, profile.flags, 'server.js', [String(port)], dir, { timeout: 20_000 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        app.stdout!.on('data', (d: Buffer) => (String(d).includes('listening') ? resolve() : undefined));
+        app.once('exit', () => reject(new Error('server exited')));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<');
+    } finally {
+      app.kill('SIGKILL');
+      await app;
+    }
+  });
+});
+
+describe('scopes/net-client', () => {
+  async function pongServer(): Promise<net.Server> {
+    const server = net.createServer((s) => s.on('data', () => s.end('pong')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  it.each([26, 22])('grants the network only where Node restricts it (Node %i)', async (major) => {
+    const server = await pongServer();
+    try {
+      const port = String((server.address() as net.AddressInfo).port);
+      const dir = copyFixture('scopes/net-client');
+      const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'client.js', '--', port], { cwd: dir });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+      if (major >= 26) {
+        const grant = profile.grants.find((g) => g.scope === 'net');
+        expect(grant?.denials[0]).toMatchObject({ permission: 'Net', resource: '127.0.0.1' });
+      } else {
+        expect(profile.flags).toEqual(['--permission']);
+      }
+      const run = await runNode(major, profile.flags, 'client.js', [port], dir);
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      expect(String(run.stdout)).toContain('pong');
+    } finally {
+      server.close();
+    }
+  });
+});
