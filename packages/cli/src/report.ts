@@ -1,6 +1,6 @@
 // The human report on stderr: progress while learning, then the grants and why each is there.
 import { createColors } from 'picocolors';
-import type { Capabilities, Denial, LearnEvent, Profile, RunResult } from '@permlearn/core';
+import { renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type RunResult } from '@permlearn/core';
 
 export interface ReportOptions {
   stream: NodeJS.WriteStream;
@@ -21,7 +21,7 @@ function describeDenial(d: Denial): string {
 }
 
 function describeRun(r: RunResult): string {
-  if (r.outcome === 'ready') return `ready (${r.readyBy})`;
+  if (r.outcome === 'ready') return `ready by ${r.readyBy}`;
   if (r.outcome === 'timeout') return 'no exit and no readiness signal in time';
   if (r.outcome === 'spawn-error') return `could not start: ${r.error}`;
   return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
@@ -69,7 +69,7 @@ export class Reporter {
         this.setLive(`run ${e.run}${e.phase === 'verify' ? ' (verification)' : ''} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
         break;
       case 'granted': {
-        const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(flagOf(e.grant))}`;
+        const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(renderGrantFlag(e.grant))}`;
         if (this.live) this.setLive(text);
         else this.line(text);
         break;
@@ -128,14 +128,4 @@ export class Reporter {
     this.clearLive();
     this.opts.stream.write(`${this.c.red('permlearn:')} ${message}\n`);
   }
-}
-
-function flagOf(g: { scope: string; path?: string; kind?: string }): string {
-  const flags: Record<string, string> = {
-    'fs.read': '--allow-fs-read',
-    'fs.write': '--allow-fs-write',
-  };
-  if (g.path === undefined) return g.scope;
-  const suffix = g.kind === 'created-dir' ? '/*' : g.kind === 'prefix' ? '*' : '';
-  return `${flags[g.scope]}=${g.path}${suffix}`;
 }
