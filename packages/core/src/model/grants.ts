@@ -1,7 +1,7 @@
 // The grant model: what a profile grants, why, and how a set of grants is kept in the form Node needs
 // (no duplicates, nothing covered by another grant, parents before children).
 import type { Denial, FsScope, PathKind, Scope } from './types.js';
-import { grantCovers, renderGrantPath } from './paths.js';
+import { grantCovers, isStrictlyUnder, renderGrantPath } from './paths.js';
 import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 
 /** Something worth telling the user about one grant. */
@@ -83,11 +83,17 @@ function coversGrant(a: Grant, b: Grant): boolean {
   if (a.path === undefined || b.path === undefined) return false;
   const aKind = a.kind ?? 'file';
   const bKind = b.kind ?? 'file';
-  if (!grantCovers(a.path, aKind, b.path)) return false;
-  // A subtree or prefix grant is only redundant when `a` covers everything it covers.
-  if (bKind === 'dir' || bKind === 'created-dir') return aKind === 'dir' || aKind === 'created-dir' || aKind === 'prefix';
-  if (bKind === 'prefix') return (aKind === 'dir' || aKind === 'created-dir') ? true : a.path.length <= b.path.length;
-  return true;
+  const aSubtree = aKind === 'dir' || aKind === 'created-dir';
+  if (bKind === 'prefix') {
+    // `/x/a*` reaches `/x/ab`: only a directory strictly above it, or a shorter prefix, covers all of that.
+    return (aSubtree && isStrictlyUnder(b.path, a.path)) || (aKind === 'prefix' && b.path.startsWith(a.path));
+  }
+  if (bKind === 'dir' || bKind === 'created-dir') {
+    // On the same path `D/*` covers `D`, not the other way round, so exactly one of the two survives.
+    if (a.path === b.path) return aKind === 'created-dir' && bKind === 'dir';
+    return (aSubtree && isStrictlyUnder(b.path, a.path)) || (aKind === 'prefix' && grantCovers(a.path, aKind, b.path));
+  }
+  return grantCovers(a.path, aKind, b.path);
 }
 
 function scopeRank(scope: Scope): number {

@@ -118,6 +118,11 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<Le
   }
   const { scope, path: target } = need;
   if (need.prefix) {
+    // `mkdtemp('/tmp/')` has no name prefix: its grant would be the whole directory.
+    const broad = target.endsWith('/') ? tooBroad(target.slice(0, -1) || '/', opts.fs.homedir) : undefined;
+    if (broad) {
+      return { type: 'stuck', reason: `mkdtemp template ${denial.resource} has no name prefix; granting it would grant ${broad}` };
+    }
     const g = fsGrant(scope, target, 'prefix', denial);
     g.notes.push({ code: 'mkdtemp-prefix', detail: `mkdtemp template ${denial.resource}: grants every path starting with ${target}` });
     return { type: 'add', grant: g };
@@ -263,6 +268,9 @@ export function describeOutcome(r: RunResult): string {
 }
 
 function failureReason(r: RunResult): string {
+  if (r.outcome === 'timeout') {
+    return 'the app neither exited nor became ready in time, with no permission denial; for a server, pass --ready-port, --ready-url, --ready-stdout or --timeout';
+  }
   const base = `the app ${describeOutcome(r)} without a permission denial`;
   if (r.recorderLoaded && r.stderrDenials.length > 0) {
     return `${base} in its own process (its stderr shows denial text, which came from a child process or was printed by the app; permlearn does not grant on printed text)`;

@@ -24,6 +24,11 @@ export function parseRecorderReport(text: string): RecorderReport {
       report.junk++;
       continue;
     }
+    // Valid JSON that is not an object (`null`, `42`) is junk too, not a crash.
+    if (msg === null || typeof msg !== 'object') {
+      report.junk++;
+      continue;
+    }
     if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
     else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
     else if (msg.t === 'denial' && typeof msg.permission === 'string' && typeof msg.resource === 'string' && SOURCES.has(String(msg.source))) {

@@ -56,6 +56,8 @@ interface Block {
   indent: number;
   props: Map<string, string>;
   message?: string;
+  /** The line that opens the block: the last stack frame or header of an error, ending in `{`. */
+  opener: string;
 }
 
 function readBlock(lines: readonly string[], at: number, indent: number): Block {
@@ -78,7 +80,7 @@ function readBlock(lines: readonly string[], at: number, indent: number): Block 
       break;
     }
   }
-  return { indent, props, message };
+  return { indent, props, message, opener: lines[start - 1] ?? '' };
 }
 
 /** Every denial block in a stderr text, outermost errors merged with their nested `errno`. */
@@ -87,7 +89,11 @@ export function parseStderrDenials(stderr: string): Denial[] {
   const blocks: Block[] = [];
   lines.forEach((line, i) => {
     const m = CODE_LINE.exec(line);
-    if (m) blocks.push(readBlock(lines, i, m[1]!.length));
+    if (!m) return;
+    const block = readBlock(lines, i, m[1]!.length);
+    // An error's properties follow its header or last stack frame (`    at ... {`); a `{` alone on
+    // its line opens a plain object the app printed, which only looks like a denial.
+    if (block.opener.trim() !== '{') blocks.push(block);
   });
   const out: Denial[] = [];
   for (const [index, b] of blocks.entries()) {

@@ -40,8 +40,9 @@ export function grantCovers(grantPath: string, kind: PathKind, target: string): 
 
 /**
  * Node's radix-tree quirk: a lookup of a granted directory's exact path fails when another
- * stored grant has that directory as a strict string prefix (`/x/a` beside `/x/ab`, or beside `/x/a/f`
- * listed first). Returns the stored paths that make `dir` deniable.
+ * stored grant has that directory as a strict string prefix, as `/x/ab` has for `/x/a`. Returns those
+ * siblings. Grants below `dir` (`/x/a/f` listed before `/x/a`) cause it too, but normalised grants
+ * never keep a grant that another one covers, so they are not counted here.
  */
 export function prefixConflicts(dir: string, stored: readonly string[]): string[] {
   return stored.filter((other) => other !== dir && other.startsWith(dir) && !isStrictlyUnder(other, dir));

@@ -1,0 +1,378 @@
+import { describe, expect, it } from 'vitest';
+import type { Denial, FsProbe } from './types.js';
+import { renderFlags, type Grant } from './grants.js';
+import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
+import { learn, selectDenials, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+
+const HOME = '/home/u';
+const APP = '/srv/app';
+const caps = (v: string): Capabilities => capabilitiesOf(parseNodeVersion(v)!);
+const NODE26 = caps('v26.10.0');
+
+/** A fake file system: paths not listed are missing. `set` lets a scripted run create things. */
+function fakeFs(kinds: Record<string, 'file' | 'dir'> = {}): FsProbe & { set(p: string, k: 'file' | 'dir'): void } {
+  const map = new Map(Object.entries(kinds));
+  return { homedir: HOME, kind: (p) => map.get(p) ?? 'missing', set: (p, k) => void map.set(p, k) };
+}
+
+/** A denial as the recorder sends it. */
+function denial(permission: string, resource: string, extra: Partial<Denial> = {}): Denial {
+  return { permission, resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', cwd: APP, thread: 'main', site: `${APP}/index.js:1:1`, ...extra };
+}
+
+function result(extra: Partial<RunResult> = {}): RunResult {
+  return { outcome: 'exited', exitCode: 1, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 5, ...extra };
+}
+const OK = result({ exitCode: 0 });
+const denied = (...ds: Denial[]): RunResult => result({ denials: ds });
+
+type Step = RunResult | ((req: RunRequest) => RunResult);
+
+/** A runApp that replays scripted results and records what it was asked to run. */
+function scripted(steps: Step[], c: Capabilities = NODE26) {
+  const requests: Array<{ run: number; phase: string; flags: string[] }> = [];
+  const runApp = async (req: RunRequest): Promise<RunResult> => {
+    requests.push({ run: req.run, phase: req.phase, flags: renderFlags(req.grants, c) });
+    const step = steps[req.run - 1];
+    if (step === undefined) throw new Error(`run ${req.run} was not scripted`);
+    return typeof step === 'function' ? step(req) : step;
+  };
+  return { runApp, requests };
+}
+
+async function go(steps: Step[], opts: Partial<LearnOptions> = {}) {
+  const c = opts.caps ?? NODE26;
+  const { runApp, requests } = scripted(steps, c);
+  const events: LearnEvent[] = [];
+  const res = await learn({ runApp, caps: c, fs: fakeFs(), maxRuns: 20, onEvent: (e) => events.push(e), ...opts });
+  return { res, requests, events, flags: renderFlags(res.grants, c) };
+}
+
+describe('learn: the basic loop', () => {
+  it('grants the uncaught denial, reruns, then verifies with exactly the learned flags', async () => {
+    const fs = fakeFs({ [`${APP}/config.json`]: 'file' });
+    const { res, requests, events, flags } = await go([denied(denial('FileSystemRead', 'config.json')), OK, OK], { fs });
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(3);
+    expect(res.reason).toBeUndefined();
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+    expect(requests).toEqual([
+      { run: 1, phase: 'learn', flags: ['--permission'] },
+      { run: 2, phase: 'learn', flags: ['--permission', `--allow-fs-read=${APP}/config.json`] },
+      { run: 3, phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`] },
+    ]);
+    expect(res.grants[0]).toMatchObject({ scope: 'fs.read', path: `${APP}/config.json`, kind: 'file' });
+    expect(res.grants[0]!.denials.map((d) => d.resource)).toEqual(['config.json']);
+    expect(events.filter((e) => e.type === 'granted')).toHaveLength(1);
+    expect(events.map((e) => e.type)).toEqual(['run-start', 'run-end', 'granted', 'run-start', 'run-end', 'run-start', 'run-end']);
+    expect(res.last).toBe(OK);
+  });
+
+  it('a relative resource is resolved against the cwd of the denial, not the app dir', async () => {
+    const { flags } = await go([denied(denial('FileSystemRead', '../shared/x.json', { cwd: `${APP}/sub` })), OK, OK]);
+    expect(flags).toEqual(['--permission', '--allow-fs-read=/srv/app/shared/x.json']);
+  });
+
+  it('several denials in one run are all granted before the next run', async () => {
+    const { res, flags } = await go([
+      denied(denial('FileSystemRead', `${APP}/a.json`), denial('ChildProcess', '/bin/sh'), denial('FileSystemWrite', `${APP}/out.log`)),
+      OK,
+      OK,
+    ]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(3);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/a.json`, `--allow-fs-write=${APP}/out.log`, '--allow-child-process']);
+  });
+
+  it("a 'ready' run counts as success", async () => {
+    const ready = result({ outcome: 'ready', exitCode: null, readyBy: 'port' });
+    const { res } = await go([ready, ready]);
+    expect(res).toMatchObject({ status: 'verified', runs: 2, grants: [] });
+  });
+
+  it('starts from initial grants', async () => {
+    const initial: Grant[] = [{ scope: 'worker', denials: [], notes: [] }];
+    const { requests } = await go([OK, OK], { initialGrants: initial });
+    expect(requests[0]!.flags).toEqual(['--permission', '--allow-worker']);
+  });
+});
+
+describe('learn: directories the app creates', () => {
+  it('a write on D (missing), then on D/file once D is a directory → D/*', async () => {
+    const fs = fakeFs();
+    const out = `${APP}/out`;
+    const { res, flags, requests } = await go(
+      [
+        denied(denial('FileSystemWrite', out)),
+        () => {
+          fs.set(out, 'dir'); // the app's mkdir succeeded in this run
+          return denied(denial('FileSystemWrite', `${out}/log.txt`));
+        },
+        OK,
+        OK,
+      ],
+      { fs },
+    );
+    expect(requests[1]!.flags).toEqual(['--permission', `--allow-fs-write=${out}`]);
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-write=${out}/*`]);
+    expect(res.grants).toHaveLength(1);
+    expect(res.grants[0]).toMatchObject({ kind: 'created-dir', path: out });
+    expect(res.grants[0]!.denials.map((d) => d.resource)).toEqual([out, `${out}/log.txt`]);
+    expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['created-at-run-time']);
+  });
+
+  it('a path below a missing grant that is still not a directory gets its own exact grant', async () => {
+    const { flags } = await go([denied(denial('FileSystemWrite', `${APP}/out`)), denied(denial('FileSystemWrite', `${APP}/out/x`)), OK, OK]);
+    expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/out`, `--allow-fs-write=${APP}/out/x`]);
+  });
+});
+
+describe("learn: Node's exact-directory prefix quirk", () => {
+  const NM = `${APP}/node_modules`;
+  const D = `${NM}/cookie`;
+  const Dx = `${NM}/cookie-signature`;
+
+  it('a directory denied again while granted beside a sibling Dx is widened to its parent', async () => {
+    const fs = fakeFs({ [NM]: 'dir', [D]: 'dir', [Dx]: 'dir' });
+    const { res, events, flags, requests } = await go(
+      [denied(denial('FileSystemRead', Dx)), denied(denial('FileSystemRead', D)), denied(denial('FileSystemRead', D)), OK, OK],
+      { fs },
+    );
+    expect(requests[2]!.flags).toEqual(['--permission', `--allow-fs-read=${D}`, `--allow-fs-read=${Dx}`]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(5);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${NM}`]);
+    const widened = events.filter((e) => e.type === 'widened');
+    expect(widened).toEqual([expect.objectContaining({ type: 'widened', run: 3, from: D, to: NM, scope: 'fs.read' })]);
+    expect((widened[0] as Extract<LearnEvent, { type: 'widened' }>).because).toContain(Dx);
+    expect(res.grants[0]!.notes.map((n) => n.code)).toContain('widened-for-node-quirk');
+    // the evidence of both the old grants survives in the parent grant
+    expect(res.grants[0]!.denials.map((d) => d.resource).sort()).toEqual([D, D, Dx]);
+  });
+
+  it('the implicit entry grant counts as a sibling (entry /srv/app/axe.js, grant /srv/app/a)', async () => {
+    const fs = fakeFs({ [APP]: 'dir', [`${APP}/a`]: 'dir' });
+    const initialGrants: Grant[] = [{ scope: 'fs.read', path: `${APP}/a`, kind: 'dir', denials: [], notes: [] }];
+    const withEntry = await go([denied(denial('FileSystemRead', `${APP}/a`)), OK, OK], { fs, initialGrants, implicitReadGrants: [`${APP}/axe.js`] });
+    expect(withEntry.res.status).toBe('verified');
+    expect(withEntry.flags).toEqual(['--permission', `--allow-fs-read=${APP}`]);
+    const without = await go([denied(denial('FileSystemRead', `${APP}/a`))], { fs, initialGrants });
+    expect(without.res.status).toBe('no-progress');
+    expect(without.res.reason).toContain('denied again');
+  });
+
+  it.each<[name: string, d: string, dx: string, why: string]>([
+    ['directly under /', '/opt', '/optional', 'the root directory'],
+    ['directly under a top-level dir', '/srv/a', '/srv/ab', 'the top-level directory /srv'],
+    ['directly under the home directory', `${HOME}/proj`, `${HOME}/proj-old`, 'the home directory'],
+  ])('stops with no-progress when the parent is too broad: %s', async (_name, d, dx, why) => {
+    const fs = fakeFs({ [d]: 'dir', [dx]: 'dir' });
+    const initialGrants: Grant[] = [d, dx].map((p) => ({ scope: 'fs.read', path: p, kind: 'dir', denials: [], notes: [] }));
+    const { res, events } = await go([denied(denial('FileSystemRead', d))], { fs, initialGrants });
+    expect(res.status).toBe('no-progress');
+    expect(res.runs).toBe(1);
+    expect(res.reason).toContain(`would grant ${why}`);
+    expect(res.reason).toContain(dx);
+    expect(events.some((e) => e.type === 'widened')).toBe(false);
+    expect(res.grants.map((g) => g.path)).toEqual([d, dx]);
+  });
+
+  it('a granted file denied again is no-progress, not a widening', async () => {
+    const f = `${APP}/secret.txt`;
+    const fs = fakeFs({ [f]: 'file' });
+    const { res } = await go([denied(denial('FileSystemRead', f)), denied(denial('FileSystemRead', f))], { fs });
+    expect(res.status).toBe('no-progress');
+    expect(res.runs).toBe(2);
+    expect(res.reason).toBe(`FileSystemRead on ${f} is denied again although ${f} is granted`);
+  });
+
+  it('a boolean scope denied again although granted is no-progress', async () => {
+    const { res } = await go([denied(denial('WorkerThreads', '')), denied(denial('WorkerThreads', ''))]);
+    expect(res.status).toBe('no-progress');
+    expect(res.reason).toContain("'worker' is granted but Node still denied it");
+  });
+});
+
+describe('learn: where denials come from', () => {
+  it('denial text on stderr while the recorder ran is not granted: app-failed', async () => {
+    const { res, requests } = await go([result({ stderrDenials: [denial('FileSystemRead', '/etc/shadow', { source: 'stderr' })] })]);
+    expect(res.status).toBe('app-failed');
+    expect(res.runs).toBe(1);
+    expect(requests).toHaveLength(1);
+    expect(res.grants).toEqual([]);
+    expect(res.reason).toContain('exited with code 1 without a permission denial');
+    expect(res.reason).toContain('does not grant on printed text');
+  });
+
+  it('a failure with no denial anywhere is app-failed without the printed-text hint', async () => {
+    const { res } = await go([result({ exitCode: 3 })]);
+    expect(res.status).toBe('app-failed');
+    expect(res.reason).toBe('the app exited with code 3 without a permission denial');
+  });
+
+  it('without the recorder, stderr denials are used (and recorder denials are not)', async () => {
+    const { res, flags } = await go([
+      result({
+        recorderLoaded: false,
+        denials: [denial('FileSystemRead', '/ignored')],
+        stderrDenials: [{ permission: 'FileSystemRead', resource: `${APP}/data.json`, code: 'ERR_ACCESS_DENIED', source: 'stderr' }],
+      }),
+      OK,
+      OK,
+    ]);
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data.json`]);
+  });
+
+  it('the app could not be started: app-failed with its error', async () => {
+    const { res } = await go([result({ outcome: 'spawn-error', exitCode: null, error: 'ENOENT node' })]);
+    expect(res).toMatchObject({ status: 'app-failed', reason: 'ENOENT node', runs: 1 });
+  });
+
+  it('caught denials seen on the channel are reported as observed, not granted', async () => {
+    const probe = denial('FileSystemRead', '/etc/hostname', { source: 'channel' });
+    const spurious = denial('Inspector', '', { source: 'channel' });
+    const { res } = await go([result({ exitCode: 0, denials: [probe, spurious] }), OK]);
+    expect(res.status).toBe('verified');
+    expect(res.grants).toEqual([]);
+    expect(res.observed).toEqual([probe]);
+  });
+});
+
+describe('learn: what cannot be granted', () => {
+  it.each<[name: string, d: Denial, code: string, reason: RegExp]>([
+    ['fsync', denial('', '', { message: 'fsync API is disabled when Permission Model is enabled.' }), 'fd-sync-api', /fsync\(\) is always disabled/],
+    ['fchmod', denial('', '', { message: 'fchmod API is disabled when Permission Model is enabled.' }), 'fd-sync-api', /fchmod\(\)/],
+    ['symlink', denial('', '', { message: 'fs.symlink API requires full fs.read and fs.write permissions.' }), 'symlink-needs-full-fs', /--allow-fs-read=\*/],
+    ['symlink on the 26 channel', denial('FileSystem', '', { source: 'uncaught' }), 'symlink-needs-full-fs', /fs\.symlink/],
+    ['process.binding', denial('', '', { message: 'process.binding' }), 'process-binding', /process\.binding/],
+    ['an unknown permission', denial('Teleport', 'x'), 'unknown-permission', /Teleport/],
+  ])('%s → ungrantable', async (_name, d, code, reason) => {
+    const { res } = await go([denied(d)]);
+    expect(res.status).toBe('ungrantable');
+    expect(res.runs).toBe(1);
+    expect(res.ungrantable).toEqual([expect.objectContaining({ code, denial: d })]);
+    expect(res.reason).toMatch(reason);
+  });
+
+  it('an ungrantable denial beside a grantable one: grant, rerun, then stop on the ungrantable alone', async () => {
+    const fsync = denial('', '', { message: 'fsync API is disabled when Permission Model is enabled.' });
+    const { res } = await go([denied(fsync, denial('FileSystemWrite', `${APP}/db.json`)), denied(fsync)]);
+    expect(res.status).toBe('ungrantable');
+    expect(res.runs).toBe(2);
+    expect(res.grants.map((g) => g.path)).toEqual([`${APP}/db.json`]);
+    expect(res.ungrantable).toHaveLength(1);
+  });
+
+  it.each<[version: string, permission: string, resource: string, outcome: string]>([
+    ['v22.23.3', 'Inspector', 'Connect', 'ungrantable'],
+    ['v22.23.3', 'Net', '127.0.0.1', 'ungrantable'],
+    ['v24.21.0', 'Net', '127.0.0.1', 'ungrantable'],
+    ['v20.20.2', 'OpenSSLStore', '', 'ungrantable'],
+    ['v24.21.0', 'FFI', '', 'ungrantable'],
+    ['v24.21.0', 'Inspector', 'Connect', '--allow-inspector'],
+    ['v24.21.0', 'OpenSSLStore', '', '--allow-openssl-store'],
+    ['v26.10.0', 'Net', '127.0.0.1', '--allow-net'],
+    ['v26.10.0', 'FFI', '', '--allow-ffi'],
+    ['v20.20.2', 'WASI', '', '--allow-wasi'],
+    ['v22.23.3', 'Addon', '', '--allow-addons'],
+  ])('Node %s, %s → %s', async (version, permission, resource, outcome) => {
+    const c = caps(version);
+    const d = permission === 'Addon' ? denial('Addon', '', { code: 'ERR_DLOPEN_DISABLED' }) : denial(permission, resource);
+    const { res, flags } = await go([denied(d), OK, OK], { caps: c });
+    if (outcome === 'ungrantable') {
+      expect(res.status).toBe('ungrantable');
+      expect(res.ungrantable).toEqual([expect.objectContaining({ code: 'scope-not-in-version' })]);
+      expect(res.reason).toContain(`Node ${version} has no flag`);
+    } else {
+      expect(res.status).toBe('verified');
+      expect(flags).toEqual([c.enableFlag, outcome]);
+    }
+  });
+});
+
+describe('learn: limits and verification', () => {
+  it('stops at the run limit while the app is still denied', async () => {
+    const steps = [1, 2, 3, 4, 5].map((i) => denied(denial('FileSystemRead', `${APP}/f${i}.js`)));
+    const { res, requests } = await go(steps, { maxRuns: 3 });
+    expect(res.status).toBe('run-limit');
+    expect(res.runs).toBe(3);
+    expect(requests).toHaveLength(3);
+    expect(res.grants).toHaveLength(3);
+    expect(res.reason).toContain('stopped after 3 runs');
+  });
+
+  it('a verification run that fails is verify-failed', async () => {
+    const { res, requests } = await go([OK, result({ exitCode: 1 })]);
+    expect(res.status).toBe('verify-failed');
+    expect(res.runs).toBe(2);
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'verify']);
+    expect(res.reason).toBe('the verification run with exactly the learned flags exited with code 1');
+  });
+
+  it.each<[RunResult, string]>([
+    [result({ outcome: 'timeout', exitCode: null }), 'neither exited nor became ready in time'],
+    [result({ exitCode: null, signal: 'SIGABRT' }), 'was killed by SIGABRT'],
+  ])('verification failure reasons: %#', async (check, text) => {
+    const { res } = await go([OK, check]);
+    expect(res.status).toBe('verify-failed');
+    expect(res.reason).toContain(text);
+    expect(res.last).toBe(check);
+  });
+});
+
+describe('learn: mkdtemp', () => {
+  it('a template gives a prefix grant, and a later read inside the temp dir reuses the prefix', async () => {
+    const { res, flags } = await go([
+      denied(denial('FileSystemWrite', '/tmp/app-XXXXXX')),
+      denied(denial('FileSystemRead', '/tmp/app-Ab12Cd/state.json')),
+      OK,
+      OK,
+    ]);
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', '--allow-fs-read=/tmp/app-*', '--allow-fs-write=/tmp/app-*']);
+    for (const g of res.grants) {
+      expect(g).toMatchObject({ kind: 'prefix', path: '/tmp/app-' });
+      expect(g.notes.map((n) => n.code)).toEqual(['mkdtemp-prefix']);
+    }
+  });
+
+  it('a relative template resolves against the cwd', async () => {
+    const { flags } = await go([denied(denial('FileSystemWrite', 'tmp/run-XXXXXX')), OK, OK]);
+    expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/tmp/run-*`]);
+  });
+
+  it.each(['/tmp/XXXXXX', `${HOME}/XXXXXX`])('a template with no name prefix (%s) would grant a whole top-level or home directory: no progress', async (template) => {
+    const { res } = await go([denied(denial('FileSystemWrite', template)), denied(denial('FileSystemWrite', template))]);
+    expect(res.status).toBe('no-progress');
+    expect(res.grants).toEqual([]);
+    expect(res.reason).toMatch(/has no name prefix/);
+  });
+
+  it('a read template is an ordinary path (only mkdtemp, a write, reports templates)', async () => {
+    const { flags } = await go([denied(denial('FileSystemRead', `${APP}/XXXXXX`)), OK, OK]);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/XXXXXX`]);
+  });
+});
+
+describe('selectDenials', () => {
+  const u = denial('FileSystemRead', '/u');
+  const l = denial('FileSystemRead', '/l', { source: 'logged' });
+  const c = denial('FileSystemRead', '/c', { source: 'channel' });
+  const cNoSite = denial('FileSystemRead', '/c2', { source: 'channel', site: undefined });
+  const insp = denial('Inspector', '', { source: 'channel' });
+  const s = denial('FileSystemRead', '/s', { source: 'stderr' });
+  it.each<[name: string, r: RunResult, picked: Denial[]]>([
+    ['uncaught first', result({ denials: [c, l, u] }), [u]],
+    ['duplicates merged', result({ denials: [u, { ...u }, denial('FileSystemRead', 'u', { cwd: '/' })] }), [u]],
+    ['logged when nothing escaped', result({ denials: [c, l] }), [l]],
+    ['channel with a site when nothing else', result({ denials: [cNoSite, insp, c] }), [c]],
+    ['nothing after a successful run', result({ exitCode: 0, denials: [l, c] }), []],
+    ['uncaught even after a successful run', result({ exitCode: 0, denials: [u] }), [u]],
+    ['stderr only without the recorder', result({ recorderLoaded: false, denials: [u], stderrDenials: [s] }), [s]],
+    ['stderr ignored with the recorder', result({ stderrDenials: [s] }), []],
+  ])('%s', (_name, r, picked) => {
+    expect(selectDenials(r)).toEqual(picked);
+  });
+});

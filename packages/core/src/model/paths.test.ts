@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { PathKind } from './types.js';
+import {
+  depth,
+  grantCovers,
+  isSameOrUnder,
+  isStrictlyUnder,
+  mkdtempPrefix,
+  prefixConflicts,
+  renderGrantPath,
+  resolveResource,
+  tooBroad,
+} from './paths.js';
+
+describe('isSameOrUnder / isStrictlyUnder', () => {
+  it.each<[child: string, parent: string, same: boolean, strict: boolean]>([
+    ['/x/a', '/x/a', true, false],
+    ['/x/a/f', '/x/a', true, true],
+    ['/x/a/b/c', '/x/a', true, true],
+    ['/x/ab', '/x/a', false, false],
+    ['/x/a-b/f', '/x/a', false, false],
+    ['/x', '/x/a', false, false],
+    ['/x/a/f', '/x/a/', true, true],
+    ['/anything', '/', true, true],
+    ['/x/b', '/x/a', false, false],
+  ])('%s vs %s → same-or-under %s, strictly %s', (child, parent, same, strict) => {
+    expect(isSameOrUnder(child, parent)).toBe(same);
+    expect(isStrictlyUnder(child, parent)).toBe(strict);
+  });
+});
+
+describe('grantCovers', () => {
+  it.each<[grant: string, kind: PathKind, target: string, covers: boolean]>([
+    // an existing directory: the whole subtree, on a segment boundary
+    ['/x/d', 'dir', '/x/d', true],
+    ['/x/d', 'dir', '/x/d/f', true],
+    ['/x/d', 'dir', '/x/d/e/f', true],
+    ['/x/d', 'dir', '/x/dq', false],
+    ['/x/d', 'dir', '/x', false],
+    // created at run time, rendered D/*: D itself and its subtree
+    ['/x/new', 'created-dir', '/x/new', true],
+    ['/x/new', 'created-dir', '/x/new/log.txt', true],
+    ['/x/new', 'created-dir', '/x/newer', false],
+    // an mkdtemp prefix, rendered P*: everything starting with P but P itself
+    ['/tmp/app-', 'prefix', '/tmp/app-', false],
+    ['/tmp/app-', 'prefix', '/tmp/app-Ab12Cd', true],
+    ['/tmp/app-', 'prefix', '/tmp/app-Ab12Cd/f', true],
+    ['/x/a', 'prefix', '/x/a/f', true],
+    ['/x/a', 'prefix', '/x/ab/f', true],
+    ['/x/a', 'prefix', '/x/a', false],
+    ['/tmp/app-', 'prefix', '/tmp/app', false],
+    // exact paths
+    ['/x/f.txt', 'file', '/x/f.txt', true],
+    ['/x/f.txt', 'file', '/x/f.txt/g', false],
+    ['/x/f', 'file', '/x/f2', false],
+    ['/x/newdir', 'missing', '/x/newdir', true],
+    ['/x/newdir', 'missing', '/x/newdir/file.txt', false],
+  ])('%s (%s) covers %s: %s', (grant, kind, target, covers) => {
+    expect(grantCovers(grant, kind, target)).toBe(covers);
+  });
+});
+
+describe('prefixConflicts', () => {
+  it.each<[dir: string, stored: string[], conflicts: string[]]>([
+    ['/x/a', ['/x/a', '/x/ab'], ['/x/ab']],
+    ['/x/a', ['/x/abc', '/x/ab', '/x/b'], ['/x/abc', '/x/ab']],
+    ['/n/cookie', ['/n/cookie', '/n/cookie-signature'], ['/n/cookie-signature']],
+    ['/x/d', ['/x/d', '/x/drop.js'], ['/x/drop.js']],
+    // names that differ before the directory name ends do not conflict
+    ['/n/es-errors', ['/n/es-errors', '/n/es-define-property'], []],
+    ['/x/ab', ['/x/a', '/x/ab'], []],
+    // a child is not counted: normalised grants never list D/f beside D, and 22+ appends the
+    // automatic entry grant after the flags, so D is stored first (checked on 22/24/26: a grant of
+    // the app dir with the entry inside it leaves the dir itself readable)
+    ['/x/d', ['/x/d/f', '/x/d'], []],
+    ['/x/d', ['/x/d/index.js'], []],
+    ['/x/a', [], []],
+  ])('%s among %j → %j', (dir, stored, conflicts) => {
+    expect(prefixConflicts(dir, stored)).toEqual(conflicts);
+  });
+});
+
+describe('depth', () => {
+  it.each<[string, number]>([
+    ['/', 0],
+    ['/tmp', 1],
+    ['/tmp/', 1],
+    ['/home/u/proj', 3],
+  ])('%s → %i', (p, n) => expect(depth(p)).toBe(n));
+});
+
+describe('tooBroad', () => {
+  const home = '/home/u';
+  it.each<[path: string, homedir: string, reason: string | undefined]>([
+    ['/', home, 'the root directory'],
+    ['/tmp', home, 'the top-level directory /tmp'],
+    ['/usr', home, 'the top-level directory /usr'],
+    ['/home/u', home, 'the home directory'],
+    ['/home', home, 'a directory containing the home directory'],
+    ['/srv/users/me', '/srv/users/me', 'the home directory'],
+    ['/srv/users', '/srv/users/me', 'a directory containing the home directory'],
+    ['/srv', '/srv/users/me', 'a directory containing the home directory'],
+    // deep paths are fine, the home directory's children included
+    ['/home/u/proj', home, undefined],
+    ['/home/u/proj/node_modules', home, undefined],
+    ['/tmp/app', home, undefined],
+    ['/srv/app', home, undefined],
+    // a sibling of home that shares its prefix does not contain it
+    ['/home/u2', home, undefined],
+    // no home directory known
+    ['/home/u', '', undefined],
+    ['/tmp', '', 'the top-level directory /tmp'],
+  ])('%s (home %s) → %s', (p, homedir, reason) => {
+    expect(tooBroad(p, homedir)).toBe(reason);
+  });
+});
+
+describe('mkdtempPrefix', () => {
+  it.each<[string, string | undefined]>([
+    ['/tmp/app-XXXXXX', '/tmp/app-'],
+    ['/tmp/XXXXXX', '/tmp/'],
+    ['/tmp/fooXXXXXXX', '/tmp/fooX'],
+    ['rel-XXXXXX', 'rel-'],
+    ['/tmp/app-XXXXX', undefined],
+    ['/tmp/app-xxxxxx', undefined],
+    ['/tmp/app-XXXXXX/f', undefined],
+    ['/tmp/app', undefined],
+  ])('%s → %s', (resource, prefix) => {
+    expect(mkdtempPrefix(resource)).toBe(prefix);
+  });
+});
+
+describe('resolveResource', () => {
+  it.each<[string, string | undefined, string]>([
+    ['/x/y', '/cwd', '/x/y'],
+    ['/x/./y/../z', '/cwd', '/x/z'],
+    ['data/x.txt', '/app', '/app/data/x.txt'],
+    ['./d/../top.txt', '/app', '/app/top.txt'],
+    ['d//f', '/app', '/app/d/f'],
+    ['../p/a', '/app/sub', '/app/p/a'],
+    ['/x/d/', '/cwd', '/x/d'],
+  ])('%s in %s → %s', (resource, cwd, abs) => {
+    expect(resolveResource(resource, cwd)).toBe(abs);
+  });
+
+  it('without a cwd, resolves against the process cwd', () => {
+    expect(resolveResource('a', undefined)).toBe(`${process.cwd()}/a`);
+  });
+});
+
+describe('renderGrantPath', () => {
+  it.each<[string, PathKind, string]>([
+    ['/x/f', 'file', '/x/f'],
+    ['/x/d', 'dir', '/x/d'],
+    ['/x/new', 'missing', '/x/new'],
+    ['/x/new', 'created-dir', '/x/new/*'],
+    ['/x/new/', 'created-dir', '/x/new/*'],
+    ['/tmp/app-', 'prefix', '/tmp/app-*'],
+  ])('%s (%s) → %s', (p, kind, rendered) => {
+    expect(renderGrantPath(p, kind)).toBe(rendered);
+  });
+});
