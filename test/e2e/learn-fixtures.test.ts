@@ -40,6 +40,13 @@ const cases: Case[] = [
     flags: () => ['--allow-fs-read=D/node_modules/extless/index', '--allow-fs-read=D/lib/x.mjs'],
   },
   {
+    fixture: 'caught/message-only',
+    entry: 'index.mjs',
+    majors: [26, 22, 20],
+    // The app swallows the error object: 24+ publishes the check, before 24 the recorder watches fs.
+    flags: () => ['--allow-fs-read=D/input.txt'],
+  },
+  {
     fixture: 'quirks/sibling-prefix',
     entry: 'index.js',
     majors: [26, 22, 20],

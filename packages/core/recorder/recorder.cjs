@@ -139,5 +139,79 @@
     });
   }
 
+  // Before 24 nothing is published for denials the app catches, so watch the public fs API instead:
+  // a denial passing through it (thrown, rejected or handed to a callback) is reported as 'caught'.
+  // The wrappers rethrow and pass on exactly what they received.
+  if (Number(process.versions.node.split('.')[0]) < 24) watchFs();
+
+  function watchFs() {
+    const note = (err) => {
+      if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportError(err, 'caught');
+    };
+    const keepShape = (wrapper, fn) => {
+      for (const key of Reflect.ownKeys(fn)) {
+        if (key === 'length' || key === 'name' || key === 'prototype') continue;
+        try {
+          Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(fn, key));
+        } catch {
+          // a property that cannot be copied stays behind; the function still works
+        }
+      }
+      Object.defineProperty(wrapper, 'name', { value: fn.name });
+      return wrapper;
+    };
+    const wrapSync = (fn) =>
+      keepShape(function (...args) {
+        try {
+          return fn.apply(this, args);
+        } catch (err) {
+          note(err);
+          throw err;
+        }
+      }, fn);
+    const wrapCallback = (fn) =>
+      keepShape(function (...args) {
+        const last = args.length - 1;
+        if (typeof args[last] === 'function') {
+          const cb = args[last];
+          args[last] = function (err, ...rest) {
+            note(err);
+            return cb.call(this, err, ...rest);
+          };
+        }
+        return fn.apply(this, args);
+      }, fn);
+    const wrapPromise = (fn) =>
+      keepShape(function (...args) {
+        const result = fn.apply(this, args);
+        if (result && typeof result.then === 'function') {
+          return result.then(undefined, (err) => {
+            note(err);
+            throw err;
+          });
+        }
+        return result;
+      }, fn);
+    const patch = (target, wrap, pick) => {
+      for (const name of Object.keys(target)) {
+        const fn = target[name];
+        if (typeof fn !== 'function' || /^[A-Z]/.test(name) || !pick(name)) continue;
+        try {
+          target[name] = wrap(fn);
+        } catch {
+          // read-only export: leave it
+        }
+      }
+    };
+    patch(fs, wrapSync, (name) => name.endsWith('Sync'));
+    patch(fs, wrapCallback, (name) => !name.endsWith('Sync') && !/^(create|watch|unwatch|promises)/.test(name));
+    if (isObject(fs.promises)) patch(fs.promises, wrapPromise, (name) => name !== 'constants');
+    try {
+      require('module').syncBuiltinESMExports();
+    } catch {
+      // older Node without it: CommonJS users are still covered
+    }
+  }
+
   if (isMainThread) process.on('exit', (code) => send({ t: 'exit', code }));
 })(typeof PERMLEARN_CONFIG === 'undefined' ? undefined : PERMLEARN_CONFIG);

@@ -95,7 +95,7 @@ export function selectDenials(r: RunResult): Denial[] {
   if (runSucceeded(r)) return [];
   const logged = pick('logged');
   if (logged.length) return logged;
-  return pick('channel').filter((d) => !isSpurious(d) && d.site !== undefined);
+  return dedupeDenials([...pick('channel'), ...pick('caught')]).filter((d) => !isSpurious(d) && d.site !== undefined);
 }
 
 type Step =

@@ -11,7 +11,7 @@ export interface RecorderReport {
   junk: number;
 }
 
-const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel']);
+const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export function parseRecorderReport(text: string): RecorderReport {
   const report: RecorderReport = { loaded: false, denials: [], junk: 0 };

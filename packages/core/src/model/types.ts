@@ -38,6 +38,8 @@ export type DenialSource =
   | 'logged'
   /** published on a node:permission-model:* diagnostics channel (24+), whether or not the app caught it */
   | 'channel'
+  /** passed through the public fs API and was caught by the app (watched on Node before 24) */
+  | 'caught'
   /** parsed from stderr because the recorder was not running */
   | 'stderr';
 
