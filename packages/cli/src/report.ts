@@ -47,6 +47,8 @@ export class Reporter {
   private setLive(text: string): void {
     if (!this.live) return;
     const width = this.opts.stream.columns || 100;
+    // Live lines are plain: cutting a coloured string to the terminal width would cut its escapes.
+    text = text.replace(/\x1b\[[0-9;]*m/g, '');
     this.liveText = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
     this.opts.stream.write(`\r\x1b[K${this.liveText}`);
   }

@@ -6,6 +6,7 @@ import type { Capabilities } from './node-versions.js';
 import { dedupeDenials, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
 import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
+import { isDuplicateGrantAbort } from './parse-stderr.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -207,6 +208,9 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
 
     if (runSucceeded(result)) break;
+    if (isDuplicateGrantAbort(result.stderrTail)) {
+      return done('no-progress', 'Node aborted at start-up on a grant listed twice (a permlearn bug: grants are meant to be normalised)');
+    }
 
     const denials = selectDenials(result);
     if (denials.length === 0) {
