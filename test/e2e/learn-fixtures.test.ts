@@ -61,12 +61,15 @@ afterEach(() => {
 });
 
 describe.each(cases)('$fixture', (c) => {
-  it.each(c.majors)('learns a verified profile on Node %i that real node accepts', async (major) => {
+  // auto is the audit strategy on 24+; the plain rerun loop stays available there and is checked on 26.
+  const runs = [...c.majors.map((m) => [m, 'auto'] as const), [26, 'rerun'] as const];
+  it.each(runs)('learns a verified profile on Node %i (strategy %s) that real node accepts', async (major, strategy) => {
     const dir = copyFixture(c.fixture);
-    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', c.entry], { cwd: dir });
+    const r = await runCli(['--node', nodeBinary(major), '--strategy', strategy, '--format', 'json', c.entry], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
+    expect(profile.strategy).toBe(strategy === 'auto' && major >= 24 ? 'audit' : 'rerun');
     expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
     expect(profile.flags[0]).toBe(major === 20 ? '--experimental-permission' : '--permission');
     const expected = c.flags(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`));

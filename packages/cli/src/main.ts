@@ -52,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(args.cwd ? { cwd: args.cwd } : {}),
       ...(args.node ? { node: args.node } : {}),
       readiness: args.readiness,
+      strategy: args.strategy,
       maxRuns: args.maxRuns,
       maxRunMs: args.maxRunMs,
       graceMs: args.graceMs,

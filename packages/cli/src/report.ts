@@ -32,6 +32,7 @@ export class Reporter {
   private readonly live: boolean;
   private liveText = '';
   private readonly started = Date.now();
+  private auditRun = 0;
 
   constructor(private readonly opts: ReportOptions) {
     this.c = createColors(opts.color);
@@ -68,18 +69,24 @@ export class Reporter {
     const { c } = this;
     switch (e.type) {
       case 'run-start':
-        this.setLive(`run ${e.run}${e.phase === 'verify' ? ' (verification)' : ''} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
+        if (e.phase === 'audit') this.auditRun = e.run;
+        this.setLive(`run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : 'audit'})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
         break;
       case 'granted': {
+        if (e.run === this.auditRun) break; // summarised by 'audit-done'
         const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(renderGrantFlag(e.grant))}`;
         if (this.live) this.setLive(text);
         else this.line(text);
         break;
       }
+      case 'audit-done':
+        this.line(`run ${e.run}  ${c.blue('audit')}: ${e.events} checks reported, ${e.candidates} to grant; confirming in enforce mode`);
+        break;
       case 'widened':
         this.line(`run ${e.run}  ${c.magenta('widened')} ${e.from} → ${e.to} (${e.because})`);
         break;
       case 'run-end':
+        if (e.phase === 'audit') break;
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
         else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
           this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);

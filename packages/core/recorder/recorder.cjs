@@ -119,9 +119,24 @@
   // Node 24+ publishes every failed check, caught or not, on these channels.
   const dc = require('diagnostics_channel');
   const names = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
+  // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
+  // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
+  const audit = process.execArgv.includes('--permission-audit') || /--permission-audit/.test(process.env.NODE_OPTIONS || '');
+  let inside = false;
+  function existedAtCheck(name, msg) {
+    if (!audit || name !== 'fs' || typeof msg.resource !== 'string' || msg.resource === '') return undefined;
+    inside = true;
+    try {
+      return fs.statSync(msg.resource, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return undefined;
+    } finally {
+      inside = false;
+    }
+  }
   for (const name of names) {
     dc.subscribe('node:permission-model:' + name, (msg) => {
-      if (!isObject(msg)) return;
+      if (!isObject(msg) || inside) return; // our own stat below publishes too
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = 40;
       const stack = new Error().stack;
@@ -135,6 +150,7 @@
         permission: String(msg.permission ?? ''),
         resource: msg.resource === undefined || msg.resource === null ? '' : String(msg.resource),
         code: 'ERR_ACCESS_DENIED',
+        existed: existedAtCheck(name, msg),
       });
     });
   }

@@ -376,3 +376,49 @@ describe('selectDenials', () => {
     expect(selectDenials(r)).toEqual(picked);
   });
 });
+
+describe('learn: audit first (Node 24+)', () => {
+  const ch = (permission: string, resource: string, extra: Partial<Denial> = {}) => denial(permission, resource, { source: 'channel', ...extra });
+
+  it('grants what one audit run saw, less package-scope directories and Worker Inspector noise, then confirms', async () => {
+    const fs = fakeFs({ [`${APP}/a.js`]: 'file', [`${APP}/node_modules/x/index.js`]: 'file', [`${APP}/node_modules/x`]: 'dir', [APP]: 'dir' });
+    const audit = result({
+      exitCode: 0,
+      denials: [
+        ch('FileSystemRead', APP, { site: undefined }),
+        ch('FileSystemRead', `${APP}/node_modules/x`),
+        ch('FileSystemRead', 'a.js'),
+        ch('FileSystemRead', `${APP}/node_modules/x/index.js`),
+        ch('FileSystemRead', `${APP}/node_modules/x/index.js`),
+        ch('Inspector', ''),
+        ch('WorkerThreads', ''),
+      ],
+    });
+    const { res, requests, events } = await go([audit, OK, OK], { fs, audit: true });
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(3);
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'verify']);
+    expect(requests[1]!.flags).toEqual(['--permission', `--allow-fs-read=${APP}/a.js`, `--allow-fs-read=${APP}/node_modules/x/index.js`, '--allow-worker']);
+    expect(events).toContainEqual({ type: 'audit-done', run: 1, events: 7, candidates: 3 });
+  });
+
+  it('a directory the audit run created (absent when checked) becomes dir/*', async () => {
+    const fs = fakeFs({ [`${APP}/logs`]: 'dir' }); // exists now: the audit run made it
+    const audit = result({
+      exitCode: 0,
+      denials: [ch('FileSystemWrite', `${APP}/logs`, { existed: false }), ch('FileSystemWrite', `${APP}/logs/app.log`, { existed: false })],
+    });
+    const { res, flags } = await go([audit, OK, OK], { fs, audit: true });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/logs/*`]);
+  });
+
+  it('whatever the audit missed, the enforce runs still learn', async () => {
+    const fs = fakeFs({ [`${APP}/data`]: 'dir' });
+    const audit = result({ exitCode: 0, denials: [ch('FileSystemRead', `${APP}/data`)] });
+    const { res, flags } = await go([audit, denied(denial('FileSystemRead', `${APP}/data`)), OK, OK], { fs, audit: true });
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(4);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data`]);
+  });
+});

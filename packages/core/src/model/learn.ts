@@ -29,9 +29,13 @@ export interface RunResult {
   error?: string;
 }
 
+export type Phase = 'audit' | 'learn' | 'verify';
+
 export interface RunRequest {
   run: number;
-  phase: 'learn' | 'verify';
+  /** `audit`: under --permission-audit, nothing denied, every check reported; `learn`: enforce mode
+   *  with the recorder; `verify`: enforce mode with exactly the grants and nothing else. */
+  phase: Phase;
   grants: Grant[];
 }
 
@@ -47,8 +51,9 @@ export interface Ungrantable {
 
 /** Progress events, for a live report. */
 export type LearnEvent =
-  | { type: 'run-start'; run: number; phase: 'learn' | 'verify'; grants: number }
-  | { type: 'run-end'; run: number; phase: 'learn' | 'verify'; result: RunResult }
+  | { type: 'run-start'; run: number; phase: Phase; grants: number }
+  | { type: 'run-end'; run: number; phase: Phase; result: RunResult }
+  | { type: 'audit-done'; run: number; events: number; candidates: number }
   | { type: 'granted'; run: number; grant: Grant; denial: Denial }
   | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string };
 
@@ -61,6 +66,8 @@ export interface LearnOptions {
   implicitReadGrants?: string[];
   /** Grants to start from (none by default). */
   initialGrants?: Grant[];
+  /** Start with one run under --permission-audit and grant what it saw (Node 24+). */
+  audit?: boolean;
   onEvent?: (event: LearnEvent) => void;
 }
 
@@ -145,7 +152,10 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<Le
   const tmp = grants.find((g) => g.scope === other && g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
   if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
 
-  return { type: 'add', grant: fsGrant(scope, target, opts.fs.kind(target), denial) };
+  // A path that did not exist when checked is granted as missing even if the run has since created it,
+  // so that a directory the app creates is recognised (below) and granted as `dir/*`.
+  const kind = denial.existed === false ? 'missing' : opts.fs.kind(target);
+  return { type: 'add', grant: fsGrant(scope, target, kind, denial) };
 }
 
 /**
@@ -191,11 +201,30 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     status,
     grants,
     runs,
-    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants)),
+    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants) && !isScopeLookup(d, grants)),
     ungrantable,
     ...(reason ? { reason } : {}),
     ...(last ? { last } : {}),
   });
+
+  if (opts.audit && opts.maxRuns > 0) {
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'audit', grants: grants.length });
+    const result = await opts.runApp({ run: runs, phase: 'audit', grants });
+    last = result;
+    emit({ type: 'run-end', run: runs, phase: 'audit', result });
+    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+    const candidates = auditCandidates(result, opts.fs);
+    for (const denial of candidates) {
+      const step = planStep(denial, grants, opts, runs);
+      if (step.type === 'add' || step.type === 'replace') {
+        grants = normaliseGrants([...grants.filter((g) => step.type !== 'replace' || g !== step.old), step.grant]);
+        emit({ type: 'granted', run: runs, grant: step.grant, denial });
+      }
+      // Anything else (ungrantable, stuck) is left for the enforce runs to confirm.
+    }
+    emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
+  }
 
   for (;;) {
     if (runs >= opts.maxRuns) return done('run-limit', `stopped after ${runs} runs (--max-runs) with the app still denied`);
@@ -254,6 +283,25 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     return done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
   }
   return done('verified');
+}
+
+/**
+ * What an audit run suggests granting: every check the channels published, less the noise. A
+ * directory read is left out: Node publishes one for the package scope of every module it loads,
+ * and an app that really lists a directory is caught by the enforce runs that follow.
+ */
+export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
+  return dedupeDenials(r.denials.filter((d) => d.source === 'channel' && !isSpurious(d))).filter((d) => {
+    if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
+    return fs.kind(resolveResource(d.resource, d.cwd)) !== 'dir';
+  });
+}
+
+/** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */
+function isScopeLookup(d: Denial, grants: readonly Grant[]): boolean {
+  if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
+  const dir = resolveResource(d.resource, d.cwd);
+  return grants.some((g) => g.scope === 'fs.read' && g.path !== undefined && isStrictlyUnder(g.path, dir));
 }
 
 function isCoveredDenial(d: Denial, grants: readonly Grant[]): boolean {

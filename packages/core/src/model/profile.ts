@@ -30,6 +30,8 @@ export interface Profile {
   flags: string[];
   grants: ProfileGrant[];
   runs: number;
+  /** `audit` (one --permission-audit run, then enforce runs) or `rerun` (enforce runs only). */
+  strategy: 'audit' | 'rerun';
   verified: boolean;
   status: LearnStatus;
   reason?: string;
@@ -63,6 +65,7 @@ export interface ProfileMeta {
   entry: string;
   args: string[];
   cwd: string;
+  strategy?: 'audit' | 'rerun';
 }
 
 export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
@@ -89,6 +92,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       return out;
     }),
     runs: result.runs,
+    strategy: meta.strategy ?? 'rerun',
     verified: result.status === 'verified',
     status: result.status,
     ...(result.reason ? { reason: result.reason } : {}),

@@ -59,6 +59,8 @@ export interface Denial {
   site?: string;
   /** `main` or `worker`. */
   thread?: 'main' | 'worker';
+  /** Whether the path existed when Node checked it (audit runs only, where the app may create it next). */
+  existed?: boolean;
 }
 
 /** What kind of path a file-system grant names, as Node will see it at start-up. */

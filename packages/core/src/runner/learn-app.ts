@@ -22,6 +22,8 @@ export interface LearnAppOptions {
   maxRunMs?: number;
   graceMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** `audit`: one --permission-audit run first (24+); `rerun`: enforce runs only; `auto`: audit where it exists. */
+  strategy?: 'auto' | 'audit' | 'rerun';
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
@@ -46,6 +48,11 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   if (readiness.port !== undefined && (await portAccepting(readiness.port))) {
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
   }
+  const strategy = options.strategy ?? 'auto';
+  if (strategy === 'audit' && !caps.audit) {
+    throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
+  }
+  const audit = strategy === 'audit' || (strategy === 'auto' && caps.audit);
   options.onStart?.(caps);
   const session = createSession();
   try {
@@ -66,14 +73,16 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       fs: realFs,
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
+      audit,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      runApp: ({ phase, grants }) =>
-        runApp(spec, {
-          flags: renderFlags(grants, caps),
-          ...(phase === 'learn' ? { recorderPath: session.recorderPath } : {}),
-        }),
+      runApp: ({ phase, grants }) => {
+        const flags = renderFlags(grants, caps);
+        // Audit mode replaces the enable flag; grants given with it are simply not reported.
+        if (phase === 'audit') flags[0] = '--permission-audit';
+        return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath } : {}) });
+      },
     });
-    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd });
+    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy: audit ? 'audit' : 'rerun' });
     return { profile, result, caps };
   } finally {
     session.dispose();
