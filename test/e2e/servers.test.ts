@@ -1,7 +1,8 @@
 // Long-running apps: readiness by port, URL and stdout; the network scope on 26 (unrestricted before).
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { leftoverProcesses, processesMentioning, copyFixture, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(() => {
   expect(leftoverProcesses()).toEqual([]);
@@ -72,5 +73,16 @@ describe('scopes/net-client', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('lifecycle/stubborn', () => {
+  it.each([26, 22])('an app and a detached child that ignore SIGTERM are killed after --grace (Node %i)', async (major) => {
+    const dir = copyFixture('lifecycle/stubborn');
+    const r = await runCli(['--node', nodeBinary(major), '--cwd', dir, '--ready-stdout', '^ready', '--grace', '0.5', '--format', 'json', path.join(dir, 'index.js')]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.flags).toContain('--allow-child-process');
+    expect(processesMentioning('stubborn-child').filter((p) => !p.includes('vitest'))).toEqual([]);
   });
 });
