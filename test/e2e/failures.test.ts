@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { leftoverProcesses, processesMentioning, cliPath, copyFixture, nodeBinary, removeCopies, runCli, type ProfileJson } from '../helpers/e2e.js';
 
-afterEach(() => {
-  expect(leftoverProcesses()).toEqual([]);
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
   removeCopies();
 });
 

@@ -55,8 +55,8 @@ const cases: Case[] = [
   },
 ];
 
-afterEach(() => {
-  expect(leftoverProcesses()).toEqual([]);
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
   removeCopies();
 });
 

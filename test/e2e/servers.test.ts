@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { leftoverProcesses, processesMentioning, copyFixture, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
 
-afterEach(() => {
-  expect(leftoverProcesses()).toEqual([]);
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
   removeCopies();
 });
 

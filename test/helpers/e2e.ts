@@ -22,9 +22,17 @@ export function copyFixture(name: string): string {
   return dest;
 }
 
-/** Processes still running from any fixture copy this test file made (should be none). */
-export function leftoverProcesses(): string[] {
-  return copies.flatMap((dir) => processesMentioning(dir));
+/**
+ * Processes still running from any fixture copy this test file made (should be none). A process that
+ * was just sent SIGKILL can take a moment to leave /proc, so this waits up to two seconds.
+ */
+export async function leftoverProcesses(): Promise<string[]> {
+  let found = copies.flatMap((dir) => processesMentioning(dir));
+  for (let i = 0; i < 40 && found.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    found = copies.flatMap((dir) => processesMentioning(dir));
+  }
+  return found;
 }
 
 export function removeCopies(): void {

@@ -32,7 +32,7 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
   let output = '';
   const parser = yargs(argv)
     .scriptName('permlearn')
-    .usage('$0 [options] <entry> [-- <app args...>]\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
+    .usage('$0 [options] <entry> [-- <app args...>]\n$0 explain <profile.json>\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
     .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false })
     .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
     .option('cwd', { type: 'string', describe: "the app's working directory" })

@@ -13,6 +13,7 @@ import {
 import { parseArgs, type Format } from './args.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
+import { explainProfile, readProfile } from './explain.js';
 
 function render(profile: Profile, format: Format): string {
   return format === 'json' ? renderJson(profile) : `${renderFlagsLine(profile)}\n`;
@@ -34,6 +35,12 @@ export async function main(argv: string[]): Promise<number> {
   const env = process.env;
   const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
   try {
+    if (argv[0] === 'explain') {
+      const files = argv.slice(1).filter((a) => !a.startsWith('-'));
+      if (files.length !== 1) throw new PermlearnError('usage', 'usage: permlearn explain <profile.json>');
+      process.stdout.write(explainProfile(readProfile(files[0]!), colorEnabled(process.stdout, env)));
+      return EXIT.ok;
+    }
     const parsed = await parseArgs(argv);
     if (parsed.kind === 'done') {
       process.stdout.write(`${parsed.output}\n`);

@@ -110,7 +110,8 @@ export class Reporter {
       out.push(c.bold(scope));
       for (const g of grants) {
         const first = g.denials[0];
-        const why = first ? `${describeDenial(first)}${first.site ? ` at ${first.site}` : ''}` : '';
+        const asker = first?.by ? ` by ${first.by}${first.at ? ` (${first.at})` : ''}` : first?.site ? ` at ${first.site}` : '';
+        const why = first ? `${describeDenial(first)}${asker}` : '';
         const more = g.denials.length > 1 ? ` (+${g.denials.length - 1} more)` : '';
         out.push(`  ${c.cyan(g.flag)}  ${c.dim(`← ${why}${more}`)}`);
         for (const n of g.notes) out.push(`    ${c.dim(n.detail)}`);

@@ -91,8 +91,26 @@
     return out;
   }
 
+  // A module that fails to load has only Node's frames in its (10-frame) stack; remember which file
+  // was requiring it, without touching the error the app will see.
+  const requirers = new WeakMap();
+  try {
+    const Module = require('module');
+    const original = Module.prototype.require;
+    Module.prototype.require = function require(id) {
+      try {
+        return original.call(this, id);
+      } catch (err) {
+        if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
+        throw err;
+      }
+    };
+  } catch {
+    // no CommonJS loader to watch
+  }
+
   function reportError(err, source) {
-    const site = siteOf(read(err, 'stack'));
+    const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined);
     for (const d of denialsOf(err, 0)) {
       send({ t: 'denial', source, thread, cwd: cwd(), site, ...d });
     }

@@ -8,6 +8,7 @@ export * from './model/parse-stderr.js';
 export * from './model/parse-events.js';
 export * from './model/learn.js';
 export * from './model/profile.js';
+export * from './model/attribute.js';
 export * from './errors.js';
 export { learnApp, DEFAULTS, type LearnAppOptions, type LearnAppResult } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';

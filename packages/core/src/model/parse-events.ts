@@ -46,5 +46,11 @@ export function parseRecorderReport(text: string): RecorderReport {
       report.denials.push(d);
     } else report.junk++;
   }
+  // An escaped error may lack a call site that the channel event for the same check (24+) has.
+  for (const d of report.denials) {
+    if (d.site !== undefined) continue;
+    const twin = report.denials.find((o) => o.site !== undefined && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
+    if (twin) d.site = twin.site;
+  }
   return report;
 }

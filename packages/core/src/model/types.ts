@@ -59,6 +59,10 @@ export interface Denial {
   site?: string;
   /** `main` or `worker`. */
   thread?: 'main' | 'worker';
+  /** Who made the call: `name@version` of a dependency, or `app`. */
+  by?: string;
+  /** The call site relative to that package (or to the app's root). */
+  at?: string;
   /** Whether the path existed when Node checked it (audit runs only, where the app may create it next). */
   existed?: boolean;
 }

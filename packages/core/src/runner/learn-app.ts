@@ -9,6 +9,9 @@ import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs } from './session.js';
 import { portAccepting, runApp, type Readiness } from './run-app.js';
+import { packageFinder } from './packages.js';
+import { attributeDenial } from '../model/attribute.js';
+import type { Denial } from '../model/types.js';
 
 export interface LearnAppOptions {
   entry: string;
@@ -82,6 +85,16 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
         return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath } : {}) });
       },
     });
+    // Say who asked for each grant: a dependency (name@version) or the app's own file.
+    const findPackage = packageFinder();
+    const appRoot = findPackage(path.dirname(entry))?.dir ?? cwd;
+    const attribute = (d: Denial) => {
+      const a = attributeDenial(d, appRoot, findPackage);
+      if (a) Object.assign(d, a);
+    };
+    for (const g of result.grants) g.denials.forEach(attribute);
+    result.observed.forEach(attribute);
+    for (const u of result.ungrantable) attribute(u.denial);
     const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy: audit ? 'audit' : 'rerun' });
     return { profile, result, caps };
   } finally {
