@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 describe.each(cases)('$fixture', (c) => {
-  // auto is the audit strategy on 24+; the plain rerun loop stays available there and is checked on 26.
+  // auto is the audit strategy on 24+ and observe before; the plain rerun loop stays available and is checked on 26.
   const runs = [...c.majors.map((m) => [m, 'auto'] as const), [26, 'rerun'] as const];
   it.each(runs)('learns a verified profile on Node %i (strategy %s) that real node accepts', async (major, strategy) => {
     const dir = copyFixture(c.fixture);
@@ -69,7 +69,7 @@ describe.each(cases)('$fixture', (c) => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
-    expect(profile.strategy).toBe(strategy === 'auto' && major >= 24 ? 'audit' : 'rerun');
+    expect(profile.strategy).toBe(strategy === 'rerun' ? 'rerun' : major >= 24 ? 'audit' : 'observe');
     expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
     expect(profile.flags[0]).toBe(major === 20 ? '--experimental-permission' : '--permission');
     const expected = c.flags(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`));

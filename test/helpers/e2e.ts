@@ -86,7 +86,7 @@ export interface ProfileJson {
   flags: string[];
   grants: { scope: string; flag: string; path?: string; kind?: string; denials: { permission: string; resource: string }[]; risk?: string }[];
   runs: number;
-  strategy: 'audit' | 'rerun';
+  strategy: 'audit' | 'observe' | 'rerun';
   verified: boolean;
   status: string;
   reason?: string;

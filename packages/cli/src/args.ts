@@ -14,7 +14,7 @@ export interface LearnArgs {
   maxRunMs: number;
   graceMs: number;
   format: Format;
-  strategy: 'auto' | 'audit' | 'rerun';
+  strategy: 'auto' | 'audit' | 'observe' | 'rerun';
   out?: string;
   force: boolean;
   quiet: boolean;
@@ -43,7 +43,7 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     .option('max-runs', { type: 'number', default: 300, describe: 'stop learning after this many runs' })
     .option('max-run-time', { type: 'number', default: 60, describe: 'seconds one run may take before it counts as hung' })
     .option('grace', { type: 'number', default: 3, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
-    .option('strategy', { choices: ['auto', 'audit', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); rerun: enforce runs only; auto: audit where Node has it' })
+    .option('strategy', { choices: ['auto', 'audit', 'observe', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
     .option('format', { choices: ['flags', 'json'] as const, default: 'flags' as const, describe: 'what to print on stdout' })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
     .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })

@@ -69,8 +69,8 @@ export class Reporter {
     const { c } = this;
     switch (e.type) {
       case 'run-start':
-        if (e.phase === 'audit') this.auditRun = e.run;
-        this.setLive(`run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : 'audit'})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
+        if (e.phase === 'audit' || e.phase === 'observe') this.auditRun = e.run;
+        this.setLive(`run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : e.phase})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
         break;
       case 'granted': {
         if (e.run === this.auditRun) break; // summarised by 'audit-done'
@@ -82,11 +82,14 @@ export class Reporter {
       case 'audit-done':
         this.line(`run ${e.run}  ${c.blue('audit')}: ${e.events} checks reported, ${e.candidates} to grant; confirming in enforce mode`);
         break;
+      case 'observe-done':
+        this.line(`run ${e.run}  ${c.blue('observe')} (${e.root} readable): ${e.modules} modules loaded, ${e.candidates} to grant; confirming without the wide grant`);
+        break;
       case 'widened':
         this.line(`run ${e.run}  ${c.magenta('widened')} ${e.from} → ${e.to} (${e.because})`);
         break;
       case 'run-end':
-        if (e.phase === 'audit') break;
+        if (e.phase === 'audit' || e.phase === 'observe') break;
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
         else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
           this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);

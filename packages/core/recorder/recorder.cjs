@@ -96,10 +96,52 @@
   const requirers = new WeakMap();
   try {
     const Module = require('module');
+    // Every CommonJS file that loads, so a run with a wide read grant can say what it really read.
+    const load = Module.prototype.load;
+    Module.prototype.load = function (filename) {
+      const result = load.call(this, filename);
+      if (typeof filename === 'string') {
+        const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
+        send({ t: 'load', thread, file: filename, from: parent });
+      }
+      return result;
+    };
     const original = Module.prototype.require;
+    // The package.json files Node's CommonJS resolver checks for a specifier (22+ checks each one,
+    // even where it does not exist): nested node_modules on the way up, and a directory's own.
+    const path = require('path');
+    const probed = new Set();
+    const reportProbes = (parent, id) => {
+      if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
+      if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
+      let resolved;
+      try {
+        resolved = Module._resolveFilename(id, parent);
+      } catch {
+        return;
+      }
+      const files = [];
+      if (id.startsWith('.') || path.isAbsolute(id)) {
+        const target = path.resolve(path.dirname(parent.filename), id);
+        if (path.dirname(resolved) === target) files.push(path.join(target, 'package.json'));
+      } else {
+        const parts = id.split('/');
+        const name = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+        for (const dir of Module._nodeModulePaths(path.dirname(parent.filename))) {
+          const pkg = path.join(dir, name);
+          files.push(path.join(pkg, 'package.json'));
+          if (resolved.startsWith(pkg + path.sep)) break;
+        }
+      }
+      const fresh = files.filter((f) => !probed.has(f));
+      for (const f of fresh) probed.add(f);
+      if (fresh.length) send({ t: 'probe', thread, files: fresh, from: parent.filename });
+    };
     Module.prototype.require = function require(id) {
       try {
-        return original.call(this, id);
+        const exported = original.call(this, id);
+        reportProbes(this, id);
+        return exported;
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
         throw err;

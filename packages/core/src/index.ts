@@ -10,7 +10,7 @@ export * from './model/learn.js';
 export * from './model/profile.js';
 export * from './model/attribute.js';
 export * from './errors.js';
-export { learnApp, DEFAULTS, type LearnAppOptions, type LearnAppResult } from './runner/learn-app.js';
+export { learnApp, DEFAULTS, type LearnAppOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';
 export { probeNode } from './runner/node-binary.js';
 export { writeFileAtomic } from './runner/write-file.js';

@@ -422,3 +422,50 @@ describe('learn: audit first (Node 24+)', () => {
     expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data`]);
   });
 });
+
+describe('learn: observe first (Node 20/22)', () => {
+  const NODE22 = caps('v22.23.3');
+  const NODE20 = caps('v20.20.2');
+  const observed = result({
+    exitCode: 0,
+    modules: [
+      { file: `${APP}/index.js` },
+      { file: `${APP}/node_modules/x/lib/a.js`, from: `${APP}/node_modules/x/index.js` },
+      { file: `${APP}/node_modules/x/index.js`, from: `${APP}/index.js` },
+    ],
+    probes: [
+      { file: `${APP}/node_modules/x/package.json`, from: `${APP}/index.js` },
+      { file: `${APP}/node_modules/x/node_modules/y/package.json`, from: `${APP}/node_modules/x/index.js` },
+      { file: `${APP}/node_modules/x/lib/package.json`, from: `${APP}/node_modules/x/index.js` },
+    ],
+  });
+  const fs = () => fakeFs({ [`${APP}/node_modules`]: 'dir', [`${APP}/node_modules/x/package.json`]: 'file', [`${APP}/node_modules/x/index.js`]: 'file', [`${APP}/node_modules/x/lib/a.js`]: 'file' });
+
+  it('on 22 grants the loaded modules and the package.json files the resolver checks, less the entry', async () => {
+    const { res, requests } = await go([observed, OK, OK], { caps: NODE22, fs: fs(), observeRoot: APP, implicitReadGrants: [`${APP}/index.js`] });
+    expect(res.status).toBe('verified');
+    expect(requests.map((r) => r.phase)).toEqual(['observe', 'learn', 'verify']);
+    expect(requests[1]!.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${APP}/node_modules/x/index.js`,
+      `--allow-fs-read=${APP}/node_modules/x/lib/a.js`,
+      // a directory module's own manifest is checked although it does not exist
+      `--allow-fs-read=${APP}/node_modules/x/lib/package.json`,
+      `--allow-fs-read=${APP}/node_modules/x/package.json`,
+    ]);
+    // The nested node_modules folder does not exist, so the resolver never looked inside it.
+    const helper = res.grants.find((g) => g.path === `${APP}/node_modules/x/lib/a.js`);
+    expect(helper?.denials[0]).toMatchObject({ source: 'loaded', site: `${APP}/node_modules/x/index.js` });
+  });
+
+  it('on 20 grants the loaded modules, the entry among them, and no package.json (20 does not check them)', async () => {
+    const { requests } = await go([observed, OK, OK], { caps: NODE20, fs: fs(), observeRoot: APP });
+    expect(requests[0]).toMatchObject({ phase: 'observe', flags: ['--experimental-permission'] });
+    expect(requests[1]!.flags).toEqual([
+      '--experimental-permission',
+      `--allow-fs-read=${APP}/index.js`, // 20 grants no entry by itself
+      `--allow-fs-read=${APP}/node_modules/x/index.js`,
+      `--allow-fs-read=${APP}/node_modules/x/lib/a.js`,
+    ]);
+  });
+});

@@ -7,6 +7,7 @@ import { dedupeDenials, isSpurious, needOf, type Need, type UngrantableCode } fr
 import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
+import type { LoadedFile } from './parse-events.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -21,6 +22,10 @@ export interface RunResult {
   denials: Denial[];
   /** The recorder loaded in the app's main thread. */
   recorderLoaded: boolean;
+  /** CommonJS files the app loaded (from the recorder). */
+  modules?: LoadedFile[];
+  /** package.json paths the CommonJS resolver checked, existing or not (from the recorder). */
+  probes?: LoadedFile[];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -29,14 +34,17 @@ export interface RunResult {
   error?: string;
 }
 
-export type Phase = 'audit' | 'learn' | 'verify';
+export type Phase = 'audit' | 'observe' | 'learn' | 'verify';
 
 export interface RunRequest {
   run: number;
   /** `audit`: under --permission-audit, nothing denied, every check reported; `learn`: enforce mode
-   *  with the recorder; `verify`: enforce mode with exactly the grants and nothing else. */
+   *  with the recorder; `observe`: enforce mode plus `extraGrants`, to see what the app loads;
+   *  `verify`: enforce mode with exactly the grants and nothing else. */
   phase: Phase;
   grants: Grant[];
+  /** Temporary grants for this run only (the wide read grant of an observe run). */
+  extraGrants?: Grant[];
 }
 
 export type RunApp = (request: RunRequest) => Promise<RunResult>;
@@ -54,6 +62,7 @@ export type LearnEvent =
   | { type: 'run-start'; run: number; phase: Phase; grants: number }
   | { type: 'run-end'; run: number; phase: Phase; result: RunResult }
   | { type: 'audit-done'; run: number; events: number; candidates: number }
+  | { type: 'observe-done'; run: number; modules: number; candidates: number; root: string }
   | { type: 'granted'; run: number; grant: Grant; denial: Denial }
   | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string };
 
@@ -68,6 +77,8 @@ export interface LearnOptions {
   initialGrants?: Grant[];
   /** Start with one run under --permission-audit and grant what it saw (Node 24+). */
   audit?: boolean;
+  /** Start with one enforce run that may read all of this directory, and grant the modules it loaded. */
+  observeRoot?: string;
   onEvent?: (event: LearnEvent) => void;
 }
 
@@ -226,6 +237,26 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
   }
 
+  if (opts.observeRoot && !opts.audit && opts.maxRuns > 0) {
+    runs++;
+    const wide: Grant = { scope: 'fs.read', path: opts.observeRoot, kind: 'dir', denials: [], notes: [] };
+    emit({ type: 'run-start', run: runs, phase: 'observe', grants: grants.length });
+    const result = await opts.runApp({ run: runs, phase: 'observe', grants, extraGrants: [wide] });
+    last = result;
+    emit({ type: 'run-end', run: runs, phase: 'observe', result });
+    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+    const implicit = new Set(opts.implicitReadGrants ?? []);
+    const candidates = observeCandidates(result, opts.observeRoot, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource));
+    for (const denial of candidates) {
+      const step = planStep(denial, grants, opts, runs);
+      if (step.type === 'add') {
+        grants = normaliseGrants([...grants, step.grant]);
+        emit({ type: 'granted', run: runs, grant: step.grant, denial });
+      }
+    }
+    emit({ type: 'observe-done', run: runs, modules: result.modules?.length ?? 0, candidates: candidates.length, root: opts.observeRoot });
+  }
+
   for (;;) {
     if (runs >= opts.maxRuns) return done('run-limit', `stopped after ${runs} runs (--max-runs) with the app still denied`);
     runs++;
@@ -295,6 +326,44 @@ export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
     return fs.kind(resolveResource(d.resource, d.cwd)) !== 'dir';
   });
+}
+
+/**
+ * What an observe run suggests granting: every module file it loaded, and on 22+ (where the loader
+ * checks them) the package.json of each package those files belong to; plus whatever was denied
+ * outside the wide grant. Each becomes evidence of source 'loaded'.
+ */
+export function observeCandidates(r: RunResult, root: string, caps: Capabilities, fs: FsProbe): Denial[] {
+  const cwd = root;
+  const read = ({ file, from }: LoadedFile): Denial => ({
+    permission: 'FileSystemRead',
+    resource: file,
+    code: 'ERR_ACCESS_DENIED',
+    source: 'loaded',
+    cwd,
+    // The requiring file is the call site, as for a denial of the same load.
+    ...(from ? { site: from } : {}),
+  });
+  const out: Denial[] = [];
+  const packages = new Map<string, LoadedFile>();
+  for (const loaded of r.modules ?? []) {
+    out.push(read(loaded));
+    const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(loaded.file);
+    if (m && caps.autoGrantsEntry && !packages.has(`${m[1]}/package.json`)) packages.set(`${m[1]}/package.json`, { ...loaded, file: `${m[1]}/package.json` });
+  }
+  // 22+ checks every package.json the resolver looks at, including ones that do not exist.
+  // The resolver skips a node_modules folder that does not exist, so only probes inside existing ones count.
+  if (caps.autoGrantsEntry) {
+    for (const pj of r.probes ?? []) {
+      const nm = /^(.*\/node_modules)\/(?:@[^/]+\/)?[^/]+\/package\.json$/.exec(pj.file);
+      if (!nm || fs.kind(nm[1]!) === 'dir') out.push(read(pj));
+    }
+  }
+  // Manifests no probe named (a package reached some other way): the package of each loaded file, 22+.
+  for (const pj of packages.values()) if (fs.kind(pj.file) === 'file') out.push(read(pj));
+  // Denials outside the wide grant are real needs too.
+  out.push(...selectDenials(r));
+  return dedupeDenials(out);
 }
 
 /** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */

@@ -52,11 +52,11 @@ describe('parseRecorderReport: message kinds', () => {
     ['a JSON number', '42'],
     ['JSON null', 'null'],
   ])('%s is junk, counted and not thrown', (_what, text) => {
-    expect(parseRecorderReport(`${text}\n${line({ t: 'hello', thread: 'main' })}\n`)).toEqual({ loaded: true, denials: [], junk: 1 });
+    expect(parseRecorderReport(`${text}\n${line({ t: 'hello', thread: 'main' })}\n`)).toMatchObject({ loaded: true, denials: [], junk: 1 });
   });
 
   it('blank lines are not junk', () => {
-    expect(parseRecorderReport('\n   \n\n')).toEqual({ loaded: false, denials: [], junk: 0 });
+    expect(parseRecorderReport('\n   \n\n')).toMatchObject({ loaded: false, denials: [], junk: 0 });
   });
 });
 
@@ -67,7 +67,7 @@ describe('parseRecorderReport on the real audit captures (24, 26)', () => {
     const text = readFileSync(path.join(CAPTURES, file), 'utf8');
     const lines = text.split('\n').filter((l) => l.trim()).length;
     expect(lines).toBeGreaterThan(1);
-    expect(parseRecorderReport(text)).toEqual({ loaded: false, denials: [], junk: lines });
+    expect(parseRecorderReport(text)).toMatchObject({ loaded: false, denials: [], junk: lines });
   });
 
   it.each(files)('%s as recorder channel messages keeps every event, in order', (file) => {
@@ -157,7 +157,7 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
       timeout: 10_000,
     });
     expect(r.status).toBe(1);
-    expect(parseRecorderReport((r.output[3] as string | null) ?? '')).toEqual({ loaded: false, denials: [], junk: 0 });
+    expect(parseRecorderReport((r.output[3] as string | null) ?? '')).toMatchObject({ loaded: false, denials: [], junk: 0 });
   });
 
   it('an app that exits cleanly reports exit 0 and no uncaught denial', () => {
@@ -173,5 +173,23 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
     const report = parseRecorderReport((r.output[3] as string | null) ?? '');
     expect(report).toMatchObject({ loaded: true, exitCode: 0, junk: 0 });
     expect(report.denials.filter((d) => d.source !== 'channel')).toEqual([]);
+  });
+});
+
+describe('parseRecorderReport: what the app loaded', () => {
+  it('keeps module files and resolver probes in order, each once', () => {
+    const text = [
+      { t: 'load', thread: 'main', file: '/app/a.js', from: '/app/index.js' },
+      { t: 'probe', thread: 'main', files: ['/app/node_modules/x/package.json', '/node_modules/x/package.json'] },
+      { t: 'load', thread: 'main', file: '/app/a.js' },
+      { t: 'load', thread: 'worker', file: '/app/w.js' },
+      { t: 'probe', thread: 'main', files: ['/app/node_modules/x/package.json', 7] },
+    ]
+      .map((m) => JSON.stringify(m))
+      .join('\n');
+    const r = parseRecorderReport(text);
+    expect(r.modules).toEqual([{ file: '/app/a.js', from: '/app/index.js' }, { file: '/app/w.js' }]);
+    expect(r.probes).toEqual([{ file: '/app/node_modules/x/package.json' }, { file: '/node_modules/x/package.json' }]);
+    expect(r.junk).toBe(0);
   });
 });

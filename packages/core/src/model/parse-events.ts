@@ -1,6 +1,12 @@
 // Reads the recorder's report: one JSON object per line, written to an extra file descriptor.
 import type { Denial, DenialSource } from './types.js';
 
+export interface LoadedFile {
+  file: string;
+  /** The module whose require() led here, when known. */
+  from?: string;
+}
+
 export interface RecorderReport {
   /** The recorder loaded in the app's main thread. */
   loaded: boolean;
@@ -9,12 +15,17 @@ export interface RecorderReport {
   exitCode?: number;
   /** Lines that were not recorder messages (kept for debugging). */
   junk: number;
+  /** CommonJS files the app loaded, in order, without repeats, with the file that loaded each. */
+  modules: LoadedFile[];
+  /** package.json paths the CommonJS resolver checked (whether or not they exist). */
+  probes: LoadedFile[];
 }
 
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export function parseRecorderReport(text: string): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0 };
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [] };
+  const seenFiles = new Set<string>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     let msg: Record<string, unknown>;
@@ -31,6 +42,16 @@ export function parseRecorderReport(text: string): RecorderReport {
     }
     if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
     else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
+    else if (msg.t === 'probe' && Array.isArray(msg.files)) {
+      for (const f of msg.files) {
+        if (typeof f !== 'string' || seenFiles.has(f)) continue;
+        seenFiles.add(f);
+        report.probes.push(typeof msg.from === 'string' ? { file: f, from: msg.from } : { file: f });
+      }
+    } else if (msg.t === 'load' && typeof msg.file === 'string') {
+      if (!seenFiles.has(msg.file)) report.modules.push(typeof msg.from === 'string' ? { file: msg.file, from: msg.from } : { file: msg.file });
+      seenFiles.add(msg.file);
+    }
     else if (msg.t === 'denial' && typeof msg.permission === 'string' && typeof msg.resource === 'string' && SOURCES.has(String(msg.source))) {
       const d: Denial = {
         permission: msg.permission,

@@ -30,8 +30,9 @@ export interface Profile {
   flags: string[];
   grants: ProfileGrant[];
   runs: number;
-  /** `audit` (one --permission-audit run, then enforce runs) or `rerun` (enforce runs only). */
-  strategy: 'audit' | 'rerun';
+  /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
+   *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
+  strategy: 'audit' | 'observe' | 'rerun';
   verified: boolean;
   status: LearnStatus;
   reason?: string;
@@ -65,7 +66,7 @@ export interface ProfileMeta {
   entry: string;
   args: string[];
   cwd: string;
-  strategy?: 'audit' | 'rerun';
+  strategy?: 'audit' | 'observe' | 'rerun';
 }
 
 export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {

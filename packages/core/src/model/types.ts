@@ -40,6 +40,8 @@ export type DenialSource =
   | 'channel'
   /** passed through the public fs API and was caught by the app (watched on Node before 24) */
   | 'caught'
+  /** not a denial: a module the app loaded during an observe run, under a temporary wide grant */
+  | 'loaded'
   /** parsed from stderr because the recorder was not running */
   | 'stderr';
 

@@ -11,7 +11,10 @@ import { createSession, realFs } from './session.js';
 import { portAccepting, runApp, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
+import { tooBroad } from '../model/paths.js';
 import type { Denial } from '../model/types.js';
+
+export type Strategy = 'audit' | 'observe' | 'rerun';
 
 export interface LearnAppOptions {
   entry: string;
@@ -25,8 +28,10 @@ export interface LearnAppOptions {
   maxRunMs?: number;
   graceMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** `audit`: one --permission-audit run first (24+); `rerun`: enforce runs only; `auto`: audit where it exists. */
-  strategy?: 'auto' | 'audit' | 'rerun';
+  /** `audit`: one --permission-audit run first (24+); `observe`: one run that may read the whole app
+   *  root, keeping the modules it loaded; `rerun`: enforce runs only; `auto`: audit where Node has it,
+   *  else observe. */
+  strategy?: Strategy | 'auto';
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
@@ -51,11 +56,18 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   if (readiness.port !== undefined && (await portAccepting(readiness.port))) {
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
   }
-  const strategy = options.strategy ?? 'auto';
-  if (strategy === 'audit' && !caps.audit) {
+  const requested = options.strategy ?? 'auto';
+  if (requested === 'audit' && !caps.audit) {
     throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
   }
-  const audit = strategy === 'audit' || (strategy === 'auto' && caps.audit);
+  const findPackage = packageFinder();
+  const appRoot = findPackage(path.dirname(entry))?.dir ?? cwd;
+  // The observe run's wide grant must itself respect the limits on how far a grant may reach.
+  const rootTooBroad = tooBroad(appRoot, realFs.homedir);
+  if (requested === 'observe' && rootTooBroad) {
+    throw new PermlearnError('usage', `--strategy observe would let the app read ${appRoot} (${rootTooBroad}); put the app in a folder with a package.json`);
+  }
+  const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
   const session = createSession();
   try {
@@ -76,18 +88,17 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       fs: realFs,
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
-      audit,
+      audit: strategy === 'audit',
+      ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      runApp: ({ phase, grants }) => {
-        const flags = renderFlags(grants, caps);
+      runApp: ({ phase, grants, extraGrants }) => {
+        const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
         return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath } : {}) });
       },
     });
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
-    const findPackage = packageFinder();
-    const appRoot = findPackage(path.dirname(entry))?.dir ?? cwd;
     const attribute = (d: Denial) => {
       const a = attributeDenial(d, appRoot, findPackage);
       if (a) Object.assign(d, a);
@@ -95,7 +106,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     for (const g of result.grants) g.denials.forEach(attribute);
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
-    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy: audit ? 'audit' : 'rerun' });
+    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy });
     return { profile, result, caps };
   } finally {
     session.dispose();

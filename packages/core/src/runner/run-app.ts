@@ -175,6 +175,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   const base = {
     denials: report.denials,
     recorderLoaded: report.loaded,
+    modules: report.modules,
+    probes: report.probes,
     stderrDenials: parseStderrDenials(stderr),
     stderrTail: stderr,
     durationMs: Date.now() - started,
