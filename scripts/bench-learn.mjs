@@ -24,7 +24,7 @@ try {
   const rows = [];
   let port = 47_900;
   for (const major of wanted) {
-    for (const strategy of major >= 24 ? ['audit', 'rerun'] : ['rerun']) {
+    for (const strategy of major >= 24 ? ['audit', 'observe', 'rerun'] : ['observe', 'rerun']) {
       const started = process.hrtime.bigint();
       const r = spawnSync(process.execPath, [cli, '--node', nodeBinary(major), '--strategy', strategy, '--ready-port', String(port), '--format', 'json', '-q', 'app.js', '--', String(port)], {
         cwd: dir,
