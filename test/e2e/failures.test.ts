@@ -1,5 +1,6 @@
 // What permlearn does when the app cannot be learned, and with bad input: exit codes and messages.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,6 +67,9 @@ describe('apps that cannot be learned', () => {
     const r = await cli;
     expect(r.exitCode).toBe(130);
     expect(String(r.stderr)).toMatch(/interrupted/);
+    // Its session folder (the recorder) is gone too.
+    const sessions = readdirSync(os.tmpdir()).filter((n) => /^permlearn-[A-Za-z0-9]{6}$/.test(n));
+    for (const name of sessions) expect(existsSync(path.join(os.tmpdir(), name, 'recorder.cjs')) && readFileSync(path.join(os.tmpdir(), name, 'recorder.cjs'), 'utf8').includes(`"ownerPid":${cli.pid}`)).toBe(false);
   });
 });
 

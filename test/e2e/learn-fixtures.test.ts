@@ -47,6 +47,15 @@ const cases: Case[] = [
     flags: () => ['--allow-fs-read=D/input.txt'],
   },
   {
+    fixture: 'children/spawn-node',
+    entry: 'index.js',
+    majors: [26, 22, 20],
+    // On 22+ the child runs under the app's flags (NODE_OPTIONS), so its read joins the profile;
+    // on 20 a spawned child is not restricted at all.
+    flags: (m) => ['--allow-child-process', ...(m >= 22 ? ['--allow-fs-read=D/child-data.txt'] : [])],
+    risky: ['child'],
+  },
+  {
     fixture: 'quirks/sibling-prefix',
     entry: 'index.js',
     majors: [26, 22, 20],

@@ -7,11 +7,22 @@
 (function permlearnRecorder(config) {
   // Only the process permlearn started (and its Workers, which share its pid) report. Children
   // that inherit the --require through fork() have another parent and stay silent.
-  if (!config || process.ppid !== config.ownerPid) return;
-
+  // Node children the app starts (through NODE_OPTIONS) report to a file of their own in eventsDir,
+  // which the learning flags let them write.
+  if (!config) return;
   const fs = require('fs');
   const { isMainThread } = require('worker_threads');
-  const thread = isMainThread ? 'main' : 'worker';
+  const isApp = process.ppid === config.ownerPid;
+  if (!isApp && !config.eventsDir) return;
+  let fd = config.fd;
+  if (!isApp) {
+    try {
+      fd = fs.openSync(require('path').join(config.eventsDir, 'child-' + process.pid + '.ndjson'), 'a');
+    } catch {
+      return; // no channel: stay silent
+    }
+  }
+  const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   let open = true;
 
   function send(message) {
@@ -19,7 +30,7 @@
     const line = JSON.stringify(message) + '\n';
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
-        fs.writeSync(config.fd, line);
+        fs.writeSync(fd, line);
         return;
       } catch (err) {
         if (err && err.code === 'EAGAIN') continue;
@@ -98,13 +109,13 @@
     const Module = require('module');
     // Every CommonJS file that loads, so a run with a wide read grant can say what it really read.
     const load = Module.prototype.load;
+    // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
-      const result = load.call(this, filename);
       if (typeof filename === 'string') {
         const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
         send({ t: 'load', thread, file: filename, from: parent });
       }
-      return result;
+      return load.call(this, filename);
     };
     const original = Module.prototype.require;
     // The package.json files Node's CommonJS resolver checks for a specifier (22+ checks each one,

@@ -267,7 +267,9 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     observed.push(...result.denials.filter((d) => d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined));
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
 
-    if (runSucceeded(result)) break;
+    // A Node child that died of a denial counts even when the app itself carried on.
+    const childDied = result.denials.some((d) => d.thread === 'child' && d.source === 'uncaught');
+    if (runSucceeded(result) && !childDied) break;
     if (isDuplicateGrantAbort(result.stderrTail)) {
       return done('no-progress', 'Node aborted at start-up on a grant listed twice (a permlearn bug: grants are meant to be normalised)');
     }

@@ -62,7 +62,7 @@ export function parseRecorderReport(text: string): RecorderReport {
       if (typeof msg.cwd === 'string') d.cwd = msg.cwd;
       if (typeof msg.message === 'string') d.message = msg.message;
       if (typeof msg.site === 'string') d.site = msg.site;
-      if (msg.thread === 'worker' || msg.thread === 'main') d.thread = msg.thread;
+      if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
       if (typeof msg.existed === 'boolean') d.existed = msg.existed;
       report.denials.push(d);
     } else report.junk++;

@@ -59,8 +59,8 @@ export interface Denial {
   source: DenialSource;
   /** Where in the app (or its dependencies) the call came from: `file:line:col`, if known. */
   site?: string;
-  /** `main` or `worker`. */
-  thread?: 'main' | 'worker';
+  /** `main`, `worker`, or `child` (a Node process the app started). */
+  thread?: 'main' | 'worker' | 'child';
   /** Who made the call: `name@version` of a dependency, or `app`. */
   by?: string;
   /** The call site relative to that package (or to the app's root). */

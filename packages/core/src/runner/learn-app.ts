@@ -8,6 +8,7 @@ import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs } from './session.js';
+import { onAbort } from './processes.js';
 import { portAccepting, runApp, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
@@ -70,6 +71,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
   const session = createSession();
+  const forget = onAbort(session.dispose);
   try {
     const spec = {
       node,
@@ -95,7 +97,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
-        return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath } : {}) });
+        return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath, eventsDir: session.eventsDir } : {}) });
       },
     });
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
@@ -109,6 +111,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy });
     return { profile, result, caps };
   } finally {
+    forget();
     session.dispose();
   }
 }

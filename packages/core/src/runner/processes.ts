@@ -2,6 +2,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 const live = new Set<number>();
+const cleanups = new Set<() => void>();
+
+/** Something to undo (a temp folder) if permlearn is stopped before it can clean up itself. */
+export function onAbort(cleanup: () => void): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
 
 export function trackGroup(pid: number): void {
   live.add(pid);
@@ -91,4 +98,12 @@ export async function stopGroup(pid: number, graceMs: number): Promise<void> {
 export function killAllGroups(): void {
   for (const pid of live) signalTree(pid, 'SIGKILL');
   live.clear();
+  for (const cleanup of cleanups) {
+    try {
+      cleanup();
+    } catch {
+      // best effort on the way out
+    }
+  }
+  cleanups.clear();
 }

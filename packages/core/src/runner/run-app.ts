@@ -1,6 +1,9 @@
 // Runs the app once: spawn it under the given flags, wait for it to exit or become ready,
 // stop it and everything it started, and hand back what happened as data.
 import net from 'node:net';
+import path from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Denial } from '../model/types.js';
 import { execa } from 'execa';
 import type { RunResult } from '../model/learn.js';
 import { parseRecorderReport } from '../model/parse-events.js';
@@ -36,6 +39,8 @@ export interface RunOptions {
   flags: string[];
   /** Path of the recorder to preload, or undefined for a plain run (verification). */
   recorderPath?: string;
+  /** Folder where Node children report; they get the recorder through NODE_OPTIONS. */
+  eventsDir?: string;
 }
 
 const TAIL_BYTES = 16 * 1024;
@@ -75,15 +80,37 @@ async function urlReady(url: string): Promise<boolean> {
 /** The argv permlearn passes to node for one run. */
 export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   const preload = run.recorderPath ? [`--allow-fs-read=${run.recorderPath}`, '--require', run.recorderPath] : [];
+  // Grants on the command line travel to spawned Node children (22+), so they may write their reports.
+  if (run.recorderPath && run.eventsDir) preload.unshift(`--allow-fs-write=${run.eventsDir}`);
   return [...run.flags, ...preload, spec.entry, ...spec.args];
+}
+
+/** Denials reported by the app's Node children, read and removed from the events folder. */
+function readChildReports(dir: string): Denial[] {
+  const out: Denial[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    try {
+      out.push(...parseRecorderReport(readFileSync(file, 'utf8')).denials.map((d) => ({ ...d, thread: 'child' as const })));
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+  return out;
 }
 
 export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const argv = appArgv(spec, run);
+  let env = spec.env;
+  if (run.recorderPath && run.eventsDir) {
+    const base = spec.env ?? process.env;
+    const existing = base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ` : '';
+    env = { ...base, NODE_OPTIONS: `${existing}--require ${run.recorderPath}` };
+  }
   const child = execa(spec.node, argv, {
     cwd: spec.cwd,
-    env: spec.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     reject: false,
     buffer: false,
@@ -172,6 +199,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   await child.catch(() => undefined);
 
   const report = parseRecorderReport(events);
+  if (run.eventsDir) report.denials.push(...readChildReports(run.eventsDir));
   const base = {
     denials: report.denials,
     recorderLoaded: report.loaded,

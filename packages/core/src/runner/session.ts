@@ -1,5 +1,5 @@
 // A learning session's private temporary folder, holding the recorder permlearn preloads.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,17 +13,22 @@ const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', imp
 export interface Session {
   dir: string;
   recorderPath: string;
+  /** Where Node children of the app write their reports. */
+  eventsDir: string;
   dispose(): void;
 }
 
 export function createSession(): Session {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
   const recorderPath = path.join(dir, 'recorder.cjs');
-  const config = { fd: RECORDER_FD, ownerPid: process.pid };
+  const eventsDir = path.join(dir, 'events');
+  mkdirSync(eventsDir);
+  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir };
   writeFileSync(recorderPath, `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`);
   return {
     dir,
     recorderPath,
+    eventsDir,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
