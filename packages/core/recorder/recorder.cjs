@@ -25,13 +25,36 @@
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   let open = true;
 
+  // Module loads and probes are many and arrive in bursts: they are queued and written once per tick.
+  // Everything else (denials, exit) flushes the queue and is written at once.
+  let queue = '';
+  let flushPending = false;
+  function later(message) {
+    if (!open) return;
+    queue += JSON.stringify(message) + '\n';
+    if (!flushPending) {
+      flushPending = true;
+      process.nextTick(flush);
+    }
+  }
+  function flush() {
+    flushPending = false;
+    if (!queue) return;
+    const text = queue;
+    queue = '';
+    write(text);
+  }
   function send(message) {
     if (!open) return;
-    const line = JSON.stringify(message) + '\n';
-    for (let attempt = 0; attempt < 50; attempt++) {
+    flush();
+    write(JSON.stringify(message) + '\n');
+  }
+  const writeSync = fs.writeSync; // the original, before the fs watcher below wraps it
+  function write(text) {
+    let data = Buffer.from(text);
+    for (let attempt = 0; attempt < 1000 && data.length > 0; attempt++) {
       try {
-        fs.writeSync(fd, line);
-        return;
+        data = data.subarray(writeSync(fd, data));
       } catch (err) {
         if (err && err.code === 'EAGAIN') continue;
         open = false; // nobody is listening (the recorder was loaded outside permlearn)
@@ -113,7 +136,7 @@
     Module.prototype.load = function (filename) {
       if (typeof filename === 'string') {
         const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
-        send({ t: 'load', thread, file: filename, from: parent });
+        later({ t: 'load', thread, file: filename, from: parent });
       }
       return load.call(this, filename);
     };
@@ -146,12 +169,12 @@
       }
       const fresh = files.filter((f) => !probed.has(f));
       for (const f of fresh) probed.add(f);
-      if (fresh.length) send({ t: 'probe', thread, files: fresh, from: parent.filename });
+      if (fresh.length) later({ t: 'probe', thread, files: fresh, from: parent.filename });
     };
     Module.prototype.require = function require(id) {
       try {
         const exported = original.call(this, id);
-        reportProbes(this, id);
+        if (config.probes) reportProbes(this, id);
         return exported;
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);

@@ -70,7 +70,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   }
   const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
-  const session = createSession();
+  const session = createSession({ probes: strategy === 'observe' });
   const forget = onAbort(session.dispose);
   try {
     const spec = {

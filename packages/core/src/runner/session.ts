@@ -18,12 +18,17 @@ export interface Session {
   dispose(): void;
 }
 
-export function createSession(): Session {
+export interface SessionOptions {
+  /** Have the recorder work out the package.json files the resolver checks (observe runs need them). */
+  probes?: boolean;
+}
+
+export function createSession(options: SessionOptions = {}): Session {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
   const recorderPath = path.join(dir, 'recorder.cjs');
   const eventsDir = path.join(dir, 'events');
   mkdirSync(eventsDir);
-  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir };
+  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir, probes: options.probes === true };
   writeFileSync(recorderPath, `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`);
   return {
     dir,
