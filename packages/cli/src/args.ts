@@ -1,6 +1,6 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else.
 import yargs from 'yargs';
-import { PermlearnError, type Readiness } from '@permlearn/core';
+import { DEFAULTS, PermlearnError, type Readiness } from '@permlearn/core';
 
 export type Format = 'flags' | 'json';
 
@@ -40,9 +40,9 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     .option('ready-port', { type: 'number', describe: 'ready when a TCP connect to this loopback port succeeds' })
     .option('ready-url', { type: 'string', describe: 'ready when an HTTP GET of this URL answers 2xx' })
     .option('timeout', { type: 'number', describe: 'ready when still running after this many seconds with no denial' })
-    .option('max-runs', { type: 'number', default: 300, describe: 'stop learning after this many runs' })
-    .option('max-run-time', { type: 'number', default: 60, describe: 'seconds one run may take before it counts as hung' })
-    .option('grace', { type: 'number', default: 3, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
+    .option('max-runs', { type: 'number', default: DEFAULTS.maxRuns, describe: 'stop learning after this many runs' })
+    .option('max-run-time', { type: 'number', default: DEFAULTS.maxRunMs / 1000, describe: 'seconds one run may take before it counts as hung' })
+    .option('grace', { type: 'number', default: DEFAULTS.graceMs / 1000, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
     .option('strategy', { choices: ['auto', 'audit', 'observe', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
     .option('format', { choices: ['flags', 'json'] as const, default: 'flags' as const, describe: 'what to print on stdout' })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })

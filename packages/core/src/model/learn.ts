@@ -218,43 +218,39 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     ...(last ? { last } : {}),
   });
 
-  if (opts.audit && opts.maxRuns > 0) {
+  // A first run that sees more than one denial (audit mode, or a wide read grant) primes the grants;
+  // the enforce runs below then confirm them and learn whatever it missed.
+  const prime = async (phase: 'audit' | 'observe', extraGrants: Grant[], pick: (r: RunResult) => Denial[]) => {
     runs++;
-    emit({ type: 'run-start', run: runs, phase: 'audit', grants: grants.length });
-    const result = await opts.runApp({ run: runs, phase: 'audit', grants });
+    emit({ type: 'run-start', run: runs, phase, grants: grants.length });
+    const result = await opts.runApp({ run: runs, phase, grants, ...(extraGrants.length ? { extraGrants } : {}) });
     last = result;
-    emit({ type: 'run-end', run: runs, phase: 'audit', result });
-    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
-    const candidates = auditCandidates(result, opts.fs);
+    emit({ type: 'run-end', run: runs, phase, result });
+    const candidates = result.outcome === 'spawn-error' ? [] : pick(result);
     for (const denial of candidates) {
       const step = planStep(denial, grants, opts, runs);
+      // Anything else (ungrantable, stuck) is left for the enforce runs to confirm.
       if (step.type === 'add' || step.type === 'replace') {
         grants = normaliseGrants([...grants.filter((g) => step.type !== 'replace' || g !== step.old), step.grant]);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       }
-      // Anything else (ungrantable, stuck) is left for the enforce runs to confirm.
     }
-    emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
-  }
+    return { result, candidates };
+  };
 
-  if (opts.observeRoot && !opts.audit && opts.maxRuns > 0) {
-    runs++;
-    const wide: Grant = { scope: 'fs.read', path: opts.observeRoot, kind: 'dir', denials: [], notes: [] };
-    emit({ type: 'run-start', run: runs, phase: 'observe', grants: grants.length });
-    const result = await opts.runApp({ run: runs, phase: 'observe', grants, extraGrants: [wide] });
-    last = result;
-    emit({ type: 'run-end', run: runs, phase: 'observe', result });
+  if (opts.audit && opts.maxRuns > 0) {
+    const { result, candidates } = await prime('audit', [], (r) => auditCandidates(r, opts.fs));
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+    emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
+  } else if (opts.observeRoot && opts.maxRuns > 0) {
+    const root = opts.observeRoot;
+    const wide: Grant = { scope: 'fs.read', path: root, kind: 'dir', denials: [], notes: [] };
     const implicit = new Set(opts.implicitReadGrants ?? []);
-    const candidates = observeCandidates(result, opts.observeRoot, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource));
-    for (const denial of candidates) {
-      const step = planStep(denial, grants, opts, runs);
-      if (step.type === 'add') {
-        grants = normaliseGrants([...grants, step.grant]);
-        emit({ type: 'granted', run: runs, grant: step.grant, denial });
-      }
-    }
-    emit({ type: 'observe-done', run: runs, modules: result.modules?.length ?? 0, candidates: candidates.length, root: opts.observeRoot });
+    const { result, candidates } = await prime('observe', [wide], (r) =>
+      observeCandidates(r, root, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource)),
+    );
+    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+    emit({ type: 'observe-done', run: runs, modules: result.modules?.length ?? 0, candidates: candidates.length, root });
   }
 
   for (;;) {

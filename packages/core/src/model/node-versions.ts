@@ -23,6 +23,8 @@ export interface Capabilities {
   autoGrantsEntry: boolean;
   /** A repeated grant aborts Node at start-up (20). */
   abortsOnDuplicateGrant: boolean;
+  /** Node copies the permission flags, unquoted, into spawned children's NODE_OPTIONS (22+). */
+  propagatesToSpawned: boolean;
   /** The node:permission-model:* diagnostics channels publish failed checks (24+). */
   publishesDenials: boolean;
   /** `process.permission.drop()` exists (24+). */
@@ -65,6 +67,7 @@ export function capabilitiesOf(version: NodeVersion): Capabilities {
     audit: major >= 24,
     autoGrantsEntry: major >= 22,
     abortsOnDuplicateGrant: major < 22,
+    propagatesToSpawned: major >= 22,
     publishesDenials: major >= 24,
     hasDrop: major >= 24,
   };

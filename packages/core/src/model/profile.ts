@@ -73,7 +73,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
   const grants = normaliseGrants(result.grants);
   const warnings: string[] = [];
   for (const g of grants) {
-    if (g.path?.includes(' ') && !meta.caps.abortsOnDuplicateGrant) {
+    if (g.path?.includes(' ') && meta.caps.propagatesToSpawned) {
       warnings.push(`${g.path} contains a space: Node ${meta.caps.version.major}+ copies grants unquoted into child processes' NODE_OPTIONS, where it breaks`);
     }
   }

@@ -1,6 +1,6 @@
 // The library's front door: learn the profile of one app, with real processes.
 import path from 'node:path';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { learn, type LearnEvent, type LearnResult } from '../model/learn.js';
 import type { Capabilities } from '../model/node-versions.js';
 import { buildProfile, type Profile } from '../model/profile.js';
@@ -113,14 +113,5 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   } finally {
     forget();
     session.dispose();
-  }
-}
-
-/** Resolve symlinks in a path when it exists (for messages that compare paths). */
-export function realPathOr(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
   }
 }
