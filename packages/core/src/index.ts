@@ -8,6 +8,8 @@ export * from './model/parse-stderr.js';
 export * from './model/parse-events.js';
 export * from './model/learn.js';
 export * from './model/profile.js';
+export * from './model/risks.js';
+export * from './model/render.js';
 export * from './model/attribute.js';
 export * from './errors.js';
 export { learnApp, DEFAULTS, type LearnAppOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';

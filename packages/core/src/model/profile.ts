@@ -1,8 +1,11 @@
-// The learned profile as data, and its renderings (one shell line, JSON).
-import type { Capabilities } from './node-versions.js';
+// The learned profile as data, reading it back, and its simplest renderings (one shell line, JSON).
+import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
+import { PermlearnError } from '../errors.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
 import type { LearnResult, LearnStatus, Ungrantable } from './learn.js';
+import { dedupeDenials } from './denials.js';
+import { grantRisk } from './risks.js';
 
 export const PROFILE_SCHEMA = 1;
 
@@ -12,7 +15,7 @@ export interface ProfileGrant {
   flag: string;
   path?: string;
   kind?: PathKind;
-  /** What the grant answers: each denial that led to it. */
+  /** What the grant answers: each resource that led to it (once, with `hits` when seen more than once). */
   denials: Denial[];
   notes: GrantNote[];
   /** Why this grant deserves a second look, if it does. */
@@ -42,25 +45,6 @@ export interface Profile {
   warnings: string[];
 }
 
-const RISKS: Partial<Record<Scope, string>> = {
-  child: 'child processes: non-Node children run with no restrictions at all',
-  addon: 'native addons: native code is not bound by the permission model',
-  ffi: 'FFI: native code is not bound by the permission model',
-  worker: 'workers run with the same grants as the app',
-  inspector: 'the inspector can run any code in the process',
-};
-
-/** Does a write grant reach into the app's own source tree (anything under cwd but not a tmp/log-like place)? */
-function riskOf(g: Grant, cwd: string): string | undefined {
-  const known = RISKS[g.scope];
-  if (known) return known;
-  if (g.scope === 'fs.write' && g.path && (g.kind === 'dir' || g.kind === 'created-dir') && (g.path === cwd || cwd.startsWith(`${g.path}/`))) {
-    return 'write access to the directory that holds the app itself';
-  }
-  if (g.kind === 'prefix') return `a prefix wildcard: every path starting with ${g.path}`;
-  return undefined;
-}
-
 export interface ProfileMeta {
   caps: Capabilities;
   entry: string;
@@ -85,11 +69,12 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     cwd: meta.cwd,
     flags: renderFlags(grants, meta.caps),
     grants: grants.map((g) => {
-      const out: ProfileGrant = { scope: g.scope, flag: renderGrantFlag(g), denials: g.denials, notes: g.notes };
+      // The same resource may have been seen in several runs: once each, with its hits added up.
+      const out: ProfileGrant = { scope: g.scope, flag: renderGrantFlag(g), denials: dedupeDenials(g.denials), notes: g.notes };
       if (g.path !== undefined) out.path = g.path;
       if (g.kind !== undefined) out.kind = g.kind;
-      const risk = riskOf(g, meta.cwd);
-      if (risk) out.risk = risk;
+      const risk = grantRisk(g, { cwd: meta.cwd, entry: meta.entry, grants, caps: meta.caps });
+      if (risk) out.risk = risk.message;
       return out;
     }),
     runs: result.runs,
@@ -119,4 +104,47 @@ export function renderFlagsLine(profile: Pick<Profile, 'flags'>): string {
 /** `--format json`. */
 export function renderJson(profile: Profile): string {
   return `${JSON.stringify(profile, null, 2)}\n`;
+}
+
+const PATH_KINDS: readonly PathKind[] = ['file', 'dir', 'missing', 'created-dir', 'prefix'];
+
+/**
+ * Read a saved profile (`--format json`) from its text, checking what re-rendering needs: the Node it
+ * was learned under, its cwd and entry, and for every file-system grant an absolute path and a kind.
+ * `name` says where the text came from, for the messages. Throws a usage error.
+ */
+export function parseProfile(text: string, name: string): Profile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new PermlearnError('usage', `${name} is not JSON (write profiles with --format json)`);
+  }
+  const p = data as Partial<Profile> | null;
+  if (typeof p !== 'object' || p === null || Array.isArray(p) || p.permlearn !== PROFILE_SCHEMA || !Array.isArray(p.grants)) {
+    throw new PermlearnError('usage', `${name} is not a permlearn profile (expected "permlearn": ${PROFILE_SCHEMA} and "grants")`);
+  }
+  const bad = (why: string): never => {
+    throw new PermlearnError('usage', `${name} is not a usable permlearn profile: ${why}`);
+  };
+  if (typeof p.node !== 'string' || !/^v\d+\.\d+\.\d+/.test(p.node)) bad('"node" is not a Node version');
+  if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) bad('"cwd" is not an absolute path');
+  if (typeof p.entry !== 'string' || p.entry === '') bad('"entry" is missing');
+  if (p.args !== undefined && (!Array.isArray(p.args) || p.args.some((a) => typeof a !== 'string'))) bad('"args" is not a list of strings');
+  p.grants.forEach((g, i) => {
+    if (typeof g !== 'object' || g === null || !Object.hasOwn(FLAG_OF_SCOPE, g.scope)) bad(`grant ${i + 1} has no known "scope"`);
+    if (g.scope === 'fs.read' || g.scope === 'fs.write') {
+      if (typeof g.path !== 'string' || !g.path.startsWith('/')) bad(`grant ${i + 1} (${g.scope}) has no absolute "path"`);
+      if (!PATH_KINDS.includes(g.kind as PathKind)) bad(`grant ${i + 1} (${g.scope}) has no known "kind"`);
+    }
+  });
+  return {
+    ...(p as Profile),
+    args: p.args ?? [],
+    flags: Array.isArray(p.flags) ? p.flags : [],
+    observed: Array.isArray(p.observed) ? p.observed : [],
+    ungrantable: Array.isArray(p.ungrantable) ? p.ungrantable : [],
+    warnings: Array.isArray(p.warnings) ? p.warnings : [],
+    grants: p.grants.map((g) => ({ ...g, denials: Array.isArray(g.denials) ? g.denials : [], notes: Array.isArray(g.notes) ? g.notes : [] })),
+  };
 }

@@ -1,0 +1,334 @@
+import { describe, expect, it } from 'vitest';
+import type { PathKind, Scope } from './types.js';
+import { capabilitiesOf, FLAG_OF_SCOPE, parseNodeVersion } from './node-versions.js';
+import { parseProfile, type Profile, type ProfileGrant } from './profile.js';
+import { nodeOptionsQuote, parseTargetVersion, renderProfile, type RenderFormat, type RenderOptions, type RenderedProfile } from './render.js';
+
+const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
+
+/** A grant as a saved profile holds it; the stored flag is deliberately stale, to prove it is never used. */
+function fs(scope: Scope, p: string, kind: PathKind = 'file'): ProfileGrant {
+  return { scope, path: p, kind, flag: '--allow-fs-read=/STALE', denials: [], notes: [] };
+}
+function flag(scope: Scope): ProfileGrant {
+  return { scope, flag: FLAG_OF_SCOPE[scope], denials: [], notes: [] };
+}
+
+function profile(grants: ProfileGrant[], over: Partial<Profile> = {}): Profile {
+  return {
+    permlearn: 1,
+    node: 'v26.10.0',
+    entry: '/app/index.js',
+    args: [],
+    cwd: '/app',
+    flags: ['--permission', '--allow-fs-read=/STALE'],
+    grants,
+    runs: 2,
+    strategy: 'audit',
+    verified: true,
+    status: 'verified',
+    observed: [],
+    ungrantable: [],
+    warnings: [],
+    ...over,
+  };
+}
+
+const render = (p: Profile, v: string, opts: Partial<RenderOptions> = {}) => renderProfile(p, { format: 'flags', target: caps(v), ...opts });
+const codes = (fs: { code: string }[]) => fs.map((f) => f.code);
+
+describe('parseTargetVersion', () => {
+  it.each<[string, string, string]>([
+    ['26', 'v26.0.0', '--permission'],
+    ['v22.23.3', 'v22.23.3', '--permission'],
+    ['22.13', 'v22.13.0', '--permission'],
+    // a bare major picks the spelling every release of the line accepts
+    ['22', 'v22.0.0', '--experimental-permission'],
+    ['20', 'v20.0.0', '--experimental-permission'],
+    [' v24.1 ', 'v24.1.0', '--permission'],
+  ])('%s → %s (%s)', (spec, raw, enable) => {
+    const c = parseTargetVersion(spec);
+    expect(c.version.raw).toBe(raw);
+    expect(c.enableFlag).toBe(enable);
+  });
+
+  it.each<[string, RegExp]>([
+    ['18', /no permission model/],
+    ['latest', /must look like 26/],
+    ['22.x', /must look like 26/],
+    ['', /must look like 26/],
+  ])('%j is a usage error', (spec, message) => {
+    expect(() => parseTargetVersion(spec)).toThrow(message);
+  });
+});
+
+describe('renderProfile: the target Node', () => {
+  const grants = [fs('fs.read', '/app/config.json'), fs('fs.write', '/app/logs', 'created-dir'), flag('child'), flag('net')];
+
+  it.each<[string, string[]]>([
+    ['v26.10.0', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process', '--allow-net']],
+    ['v24.21.0', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+    ['v22.23.3', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+    ['v22.12.0', ['--experimental-permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+    // 20 does not grant the entry file itself
+    ['v20.20.2', ['--experimental-permission', '--allow-fs-read=/app/config.json', '--allow-fs-read=/app/index.js', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+  ])('%s: flags from path and kind, never the stored strings', (v, expected) => {
+    expect(render(profile(grants), v).flags).toEqual(expected);
+  });
+
+  it('the network before 26 is a note (unenforced, and --allow-net would be a bad option), not a warning', () => {
+    const r = render(profile([flag('net')]), 'v24.21.0');
+    expect(r.flags).toEqual(['--permission']);
+    expect(r.notes.find((n) => n.code === 'scope-unenforced')).toMatchObject({ flag: '--allow-net', message: expect.stringMatching(/does not restrict the network/) });
+    expect(codes(r.warnings)).not.toContain('scope-unenforced');
+  });
+
+  it.each<[Scope, string, string]>([
+    ['inspector', 'v22.23.3', '--allow-inspector'],
+    ['openssl.store', 'v20.20.2', '--allow-openssl-store'],
+    ['ffi', 'v24.21.0', '--allow-ffi'],
+  ])('%s on %s has no flag: left out with a warning', (scope, v, flagName) => {
+    const r = render(profile([flag(scope)]), v);
+    expect(r.flags.some((f) => f.startsWith(flagName))).toBe(false);
+    expect(r.warnings.find((w) => w.code === 'scope-not-grantable')).toMatchObject({ flag: flagName });
+  });
+
+  it.each<[string, string, boolean]>([
+    ['v22.23.3', 'v26.10.0', true],
+    ['v24.21.0', 'v26.10.0', true],
+    ['v20.20.2', 'v24.21.0', false],
+    ['v26.10.0', 'v22.23.3', false],
+  ])('learned on %s, rendered for %s: warns that the network was never tested = %s', (learned, target, warns) => {
+    const r = render(profile([], { node: learned }), target);
+    expect(codes(r.warnings).includes('scope-not-learned')).toBe(warns);
+  });
+
+  it.each<[string, ProfileGrant[], boolean]>([
+    ['v20.20.2', [], true],
+    ['v20.20.2', [fs('fs.read', '/app/index.js')], false],
+    ['v20.20.2', [fs('fs.read', '/app', 'dir')], false],
+    ['v20.20.2', [fs('fs.read', '/app/index.js', 'missing')], false],
+    ['v20.20.2', [fs('fs.read', '/app/', 'prefix')], false],
+    ['v22.23.3', [], false],
+  ])('%s with %j: the entry grant is added = %s', (v, gs, added) => {
+    const r = render(profile(gs), v);
+    expect(r.flags.filter((f) => f.includes('index.js')).length).toBe(added || gs.some((g) => g.path === '/app/index.js') ? 1 : 0);
+    expect(codes(r.notes).includes('entry-granted')).toBe(added);
+  });
+
+  it('an unmeasured line gets a note', () => {
+    expect(render(profile([]), 'v23.11.0').notes.find((n) => n.code === 'unmeasured-version')?.message).toMatch(/Node 23 .*like Node 22/);
+    expect(codes(render(profile([]), 'v26.10.0').notes)).not.toContain('unmeasured-version');
+  });
+});
+
+describe('renderProfile: --relative and another cwd', () => {
+  it.each<[string, PathKind, string, string]>([
+    ['/repo/app/config.json', 'file', '--allow-fs-read=./config.json', 'a file under the cwd'],
+    ['/repo/app', 'dir', '--allow-fs-read=.', 'the cwd itself'],
+    ['/repo/app/lib', 'dir', '--allow-fs-read=./lib', 'a directory'],
+    ['/repo/app/logs', 'created-dir', '--allow-fs-read=./logs/*', 'a directory made at run time'],
+    ['/repo/app', 'created-dir', '--allow-fs-read=./*', 'the cwd as dir/*'],
+    ['/repo/app/tmp-', 'prefix', '--allow-fs-read=./tmp-*', 'an mkdtemp prefix'],
+    ['/repo/app/cache/', 'prefix', '--allow-fs-read=./cache/*', 'a prefix ending in a slash keeps it'],
+    ['/repo/shared/s.json', 'file', '--allow-fs-read=../shared/s.json', 'outside the cwd, inside the project'],
+    ['/repo/ap', 'prefix', '--allow-fs-read=../ap*', 'a prefix outside the cwd'],
+    ['/repo/apps/x', 'file', '--allow-fs-read=../apps/x', 'a sibling with the same prefix is not under the cwd'],
+    ['/etc/ssl/certs', 'dir', '--allow-fs-read=/etc/ssl/certs', 'outside the project: absolute'],
+    ['/repository/x', 'file', '--allow-fs-read=/repository/x', 'a sibling of the project with the same prefix: absolute'],
+  ])('%s (%s) → %s: %s', (p, kind, expected) => {
+    const r = render(profile([fs('fs.read', p, kind)], { cwd: '/repo/app', entry: '/repo/app/index.js' }), 'v26.10.0', { relative: true, root: '/repo' });
+    expect(r.flags).toEqual(['--permission', expected]);
+  });
+
+  it('paths outside the project stay absolute, each with a note', () => {
+    const r = render(profile([fs('fs.read', '/etc/hosts'), fs('fs.read', '/app/a.json')]), 'v26.10.0', { relative: true });
+    expect(r.flags).toEqual(['--permission', '--allow-fs-read=./a.json', '--allow-fs-read=/etc/hosts']);
+    expect(r.notes.filter((n) => n.code === 'outside-project').map((n) => n.flag)).toEqual(['--allow-fs-read=/etc/hosts']);
+  });
+
+  it('without a root, the project is the cwd: nothing climbs out of it', () => {
+    const r = render(profile([fs('fs.read', '/shared/x.json')]), 'v26.10.0', { relative: true });
+    expect(r.flags).toContain('--allow-fs-read=/shared/x.json');
+  });
+
+  it('Node 20 gets the entry as a relative grant too', () => {
+    const r = render(profile([]), 'v20.20.2', { relative: true });
+    expect(r.flags).toEqual(['--experimental-permission', '--allow-fs-read=./index.js']);
+    expect(r.entry).toBe('index.js');
+  });
+
+  it('--cwd moves the project: its paths follow, others stay', () => {
+    const p = profile([fs('fs.read', '/old/app/config.json'), fs('fs.read', '/old/node_modules/dep', 'dir'), fs('fs.read', '/usr/share/zoneinfo', 'dir'), fs('fs.write', '/old/app/tmp-', 'prefix')], {
+      cwd: '/old/app',
+      entry: '/old/app/index.js',
+    });
+    const r = render(p, 'v26.10.0', { cwd: '/new/app', root: '/new' });
+    expect(r.flags).toEqual([
+      '--permission',
+      '--allow-fs-read=/new/app/config.json',
+      '--allow-fs-read=/new/node_modules/dep',
+      '--allow-fs-read=/usr/share/zoneinfo',
+      '--allow-fs-write=/new/app/tmp-*',
+    ]);
+    expect(r.entry).toBe('/new/app/index.js');
+    expect(render(p, 'v26.10.0', { cwd: '/new/app', root: '/new', relative: true }).flags).toEqual([
+      '--permission',
+      // sorted by absolute path; order does not matter to Node once no grant covers another
+      '--allow-fs-read=./config.json',
+      '--allow-fs-read=../node_modules/dep',
+      '--allow-fs-read=/usr/share/zoneinfo',
+      '--allow-fs-write=./tmp-*',
+    ]);
+  });
+
+  it('a root that does not hold the cwd is a usage error', () => {
+    expect(() => render(profile([]), 'v26.10.0', { root: '/elsewhere' })).toThrow(/does not contain the cwd/);
+  });
+});
+
+describe('renderProfile: formats', () => {
+  const p = profile([fs('fs.read', '/app/my config.json'), fs('fs.write', '/app/logs', 'created-dir'), flag('child')], { args: ['--port', '8080', 'a b'] });
+  const text = (format: RenderFormat, v = 'v26.10.0', opts: Partial<RenderOptions> = {}) => render(p, v, { format, ...opts }).text;
+
+  it('flags: one shell-quoted line', () => {
+    expect(text('flags')).toBe("--permission '--allow-fs-read=/app/my config.json' '--allow-fs-write=/app/logs/*' --allow-child-process\n");
+  });
+
+  it('args: one flag per line, unquoted', () => {
+    expect(text('args')).toBe('--permission\n--allow-fs-read=/app/my config.json\n--allow-fs-write=/app/logs/*\n--allow-child-process\n');
+    expect(() => render(profile([fs('fs.read', '/app/a\nb')]), 'v26.10.0', { format: 'args' })).toThrow(/line break/);
+  });
+
+  it('node-options: space separated, a path with a space in double quotes', () => {
+    expect(text('node-options', 'v20.20.2')).toBe('--experimental-permission --allow-fs-read=/app/index.js "--allow-fs-read=/app/my config.json" --allow-fs-write=/app/logs/* --allow-child-process\n');
+  });
+
+  it('config: the permission namespace, lists for paths, true for the rest', () => {
+    expect(JSON.parse(text('config', 'v26.10.0', { relative: true }))).toEqual({
+      $schema: 'https://nodejs.org/dist/v26.10.0/docs/node-config-schema.json',
+      permission: { permission: true, 'allow-fs-read': ['./my config.json'], 'allow-fs-write': ['./logs/*'], 'allow-child-process': true },
+    });
+    const r = render(p, 'v26.10.0', { format: 'config' });
+    expect(codes(r.warnings)).toContain('config-children');
+    expect(codes(r.notes)).toEqual(expect.arrayContaining(['usage', 'absolute-paths']));
+    // config files do not pass grants through NODE_OPTIONS, so the space warning is not theirs
+    expect(codes(r.warnings)).not.toContain('space-in-child-options');
+  });
+
+  it.each<[string, RegExp]>([
+    ['v24.21.0', /does not turn the model on/],
+    ['v22.23.3', /silently ignores/],
+    ['v20.20.2', /no config file/],
+  ])('config for %s is refused: %s', (v, message) => {
+    expect(() => text('config', v)).toThrow(message);
+  });
+
+  it('package-json: a start script with the entry relative to the cwd and the app args', () => {
+    const out = JSON.parse(text('package-json', 'v26.10.0', { relative: true })) as { scripts: { start: string } };
+    expect(out.scripts.start).toBe("node --permission '--allow-fs-read=./my config.json' '--allow-fs-write=./logs/*' --allow-child-process index.js --port 8080 'a b'");
+    expect(codes(render(p, 'v26.10.0', { format: 'package-json' }).notes)).toContain('absolute-paths');
+  });
+
+  it('json: the profile as learned, plus the rendering with its findings', () => {
+    const out = JSON.parse(text('json', 'v22.23.3')) as RenderedProfile;
+    expect(out.flags).toEqual(p.flags);
+    expect(out.rendered.node).toBe('v22.23.3');
+    expect(out.rendered.flags[0]).toBe('--permission');
+    expect(codes(out.rendered.warnings)).toEqual(expect.arrayContaining(['child-process', 'space-in-child-options']));
+    expect(codes(out.rendered.notes)).toEqual(expect.arrayContaining(['net-unenforced', 'sqlite-unchecked', 'env-file-unchecked']));
+    // and it reads back as a profile
+    expect(parseProfile(text('json'), 'p.json').grants).toHaveLength(3);
+  });
+});
+
+describe('renderProfile: warnings about children and risks', () => {
+  it.each<[string, boolean, boolean, string[]]>([
+    ['v22.23.3', true, false, ['space-in-child-options']],
+    ['v26.10.0', true, true, ['space-in-child-options', 'relative-in-children']],
+    // 20 does not pass flags to spawned children, so nothing breaks there
+    ['v20.20.2', true, true, []],
+    ['v26.10.0', false, true, []],
+  ])('%s, child granted %s, relative %s → %j', (v, child, relative, expected) => {
+    const gs = [fs('fs.read', '/app/my dir', 'dir'), ...(child ? [flag('child')] : [])];
+    const found = codes(render(profile(gs), v, { relative }).warnings).filter((c) => c === 'space-in-child-options' || c === 'relative-in-children');
+    expect(found).toEqual(expected);
+  });
+
+  it.each<[ProfileGrant, string | undefined, RegExp?]>([
+    [flag('child'), 'child-process', /non-Node children/],
+    [flag('addon'), 'native-code', /native code/],
+    [flag('worker'), 'worker'],
+    [fs('fs.write', '/app', 'dir'), 'write-app-dir'],
+    [fs('fs.write', '/', 'created-dir'), 'write-app-dir'],
+    [fs('fs.write', '/app/src', 'created-dir'), 'write-code', /lib\.js/],
+    [fs('fs.write', '/app/index.js'), 'write-code', /index\.js/],
+    [fs('fs.write', '/app/node_modules/dep/cache', 'dir'), 'write-node-modules'],
+    [fs('fs.write', '/tmp/app-', 'prefix'), 'wildcard', /every path starting with \/tmp\/app-/],
+    [fs('fs.read', '/app/tmp-', 'prefix'), 'wildcard'],
+    [fs('fs.write', '/app/logs', 'created-dir'), undefined],
+    [fs('fs.read', '/app/src', 'dir'), undefined],
+  ])('%j → %s', (g, code, message) => {
+    const r = render(profile([g, fs('fs.read', '/app/src/lib.js')]), 'v26.10.0');
+    const risk = r.warnings.find((w) => w.flag !== undefined && !w.flag.includes('lib.js'));
+    expect(risk?.code).toBe(code);
+    if (message) expect(risk?.message).toMatch(message);
+  });
+
+  it('child processes on Node 20: Node children started with spawn are not restricted either', () => {
+    expect(render(profile([flag('child')]), 'v20.20.2').warnings[0]?.message).toMatch(/spawn\/exec/);
+    expect(render(profile([flag('child')]), 'v22.23.3').warnings[0]?.message).not.toMatch(/spawn\/exec/);
+  });
+
+  it.each<[string, string[]]>([
+    ['v20.20.2', ['net-unenforced', 'env-file-unchecked']],
+    ['v24.21.0', ['net-unenforced', 'sqlite-unchecked', 'env-file-unchecked']],
+    ['v26.10.0', ['sqlite-unchecked', 'env-file-unchecked']],
+  ])('the model holes on %s: %j', (v, expected) => {
+    const holes = ['net-unenforced', 'sqlite-unchecked', 'env-file-unchecked'];
+    expect(codes(render(profile([]), v).notes).filter((c) => holes.includes(c))).toEqual(expected);
+  });
+});
+
+describe('renderProfile agrees with the learned flags on the same Node', () => {
+  it('a profile re-rendered for its own Node and cwd gives its own flags', () => {
+    const gs = [fs('fs.read', '/app', 'dir'), fs('fs.read', '/etc/hosts'), fs('fs.write', '/app/logs', 'created-dir'), fs('fs.write', '/tmp/x-', 'prefix'), flag('child'), flag('worker'), flag('net')];
+    const learned = ['--permission', '--allow-fs-read=/app', '--allow-fs-read=/etc/hosts', '--allow-fs-write=/app/logs/*', '--allow-fs-write=/tmp/x-*', '--allow-child-process', '--allow-worker', '--allow-net'];
+    expect(render(profile(gs, { flags: learned }), 'v26.10.0').flags).toEqual(learned);
+  });
+});
+
+describe('nodeOptionsQuote', () => {
+  it.each<[string, string]>([
+    ['--permission', '--permission'],
+    ['--allow-fs-read=/x/*', '--allow-fs-read=/x/*'],
+    ['--allow-fs-read=/x/q r', '"--allow-fs-read=/x/q r"'],
+    ['--allow-fs-read=/x/"q"', '"--allow-fs-read=/x/\\"q\\""'],
+    ['--allow-fs-read=/x/a\\b', '"--allow-fs-read=/x/a\\\\b"'],
+    ["--allow-fs-read=/x/it's", "--allow-fs-read=/x/it's"],
+  ])('%s → %s', (arg, quoted) => {
+    expect(nodeOptionsQuote(arg)).toBe(quoted);
+  });
+});
+
+describe('parseProfile', () => {
+  const ok = JSON.stringify(profile([fs('fs.read', '/app/a.json'), flag('child')]));
+  it.each<[string, RegExp]>([
+    ['not json', /is not JSON/],
+    ['[1]', /is not a permlearn profile/],
+    ['{"permlearn":2,"grants":[]}', /is not a permlearn profile/],
+    [ok.replace('"v26.10.0"', '"twenty-six"'), /"node" is not a Node version/],
+    [ok.replace('"cwd":"/app"', '"cwd":"app"'), /"cwd" is not an absolute path/],
+    [ok.replace('"scope":"child"', '"scope":"everything"'), /grant 2 has no known "scope"/],
+    [ok.replace('"path":"/app/a.json"', '"path":"a.json"'), /grant 1 \(fs.read\) has no absolute "path"/],
+    [ok.replace('"kind":"file"', '"kind":"glob"'), /grant 1 \(fs.read\) has no known "kind"/],
+  ])('%s → %s', (text, message) => {
+    expect(() => parseProfile(text, 'p.json')).toThrow(message);
+  });
+
+  it('a good profile reads back, with missing lists defaulted', () => {
+    const back = parseProfile(ok.replace('"observed":[],', ''), 'p.json');
+    expect(back.observed).toEqual([]);
+    expect(back.grants[1]).toMatchObject({ scope: 'child' });
+  });
+});

@@ -1,0 +1,335 @@
+// Rendering a saved profile for a target Node, working directory and output format. Pure: a profile
+// and the target's capabilities in; flags, text and findings out. Grants are rendered again from their
+// path and kind, never from the stored flag strings, so one profile serves another Node or directory.
+// The rules come from shared/node-permission-model.md; docs/decisions.md says why each choice was made.
+import path from 'node:path';
+import { PermlearnError } from '../errors.js';
+import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities, type NodeVersion } from './node-versions.js';
+import { grantCovers, isSameOrUnder, renderGrantPath } from './paths.js';
+import { normaliseGrants, type Grant } from './grants.js';
+import { shellQuote, type Profile } from './profile.js';
+import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
+import type { Scope } from './types.js';
+
+export const RENDER_FORMATS = ['flags', 'args', 'json', 'node-options', 'config', 'package-json'] as const;
+export type RenderFormat = (typeof RENDER_FORMATS)[number];
+
+/** The Node lines whose behaviour the facts file measured; others are rendered like the line below. */
+export const MEASURED_MAJORS: readonly number[] = [20, 22, 24, 26];
+
+export type RenderCode =
+  /** a grant the target Node has no flag for: left out, so the app will be denied */
+  | 'scope-not-grantable'
+  /** a grant for something the target Node does not restrict: left out (the flag would be a bad option) */
+  | 'scope-unenforced'
+  /** the target restricts something the Node the profile was learned under did not, so the profile cannot know */
+  | 'scope-not-learned'
+  /** Node 20 does not grant the entry file by itself: a grant for it was added */
+  | 'entry-granted'
+  /** 22+ copies grants unquoted into spawned children's NODE_OPTIONS, where a space splits the path */
+  | 'space-in-child-options'
+  /** 22+ copies relative grants literally into spawned children, which resolve them against their own cwd */
+  | 'relative-in-children'
+  /** with --relative, a path outside the project stays absolute */
+  | 'outside-project'
+  /** a format meant to be committed, rendered with absolute paths */
+  | 'absolute-paths'
+  /** how to use the output */
+  | 'usage'
+  /** config-file permissions do not follow children like command-line flags */
+  | 'config-children'
+  /** relative paths in a config file resolve against the process cwd */
+  | 'config-relative'
+  /** NODE_OPTIONS reaches every Node process started with it */
+  | 'node-options-reach'
+  /** a target Node line the facts were not measured on */
+  | 'unmeasured-version'
+  | RiskCode
+  | HoleCode;
+
+export interface RenderFinding {
+  code: RenderCode;
+  message: string;
+  /** The grant it is about, with its absolute path (after any move to another cwd). */
+  flag?: string;
+}
+
+export interface RenderOptions {
+  format: RenderFormat;
+  /** The Node the output is for. */
+  target: Capabilities;
+  /** Render file-system paths relative to the cwd (`./x`, `../x` within the project). */
+  relative?: boolean;
+  /** The directory the app will run in (absolute); default: the profile's cwd. Paths of the project
+   *  move with it (see `root`). */
+  cwd?: string;
+  /** The project that travels as a whole (absolute, the cwd or above it); default: the cwd.
+   *  With `relative`, paths may climb out of the cwd as far as the project and no further. */
+  root?: string;
+}
+
+export interface Rendered {
+  format: RenderFormat;
+  /** The target Node version. */
+  node: string;
+  cwd: string;
+  relative: boolean;
+  /** argv to put before the entry file (the enable flag first). */
+  flags: string[];
+  /** The entry file: relative to cwd when `relative` (or in a package.json script), else absolute. */
+  entry: string;
+  args: string[];
+  /** The output, ending in a newline. */
+  text: string;
+  /** Things that make the output weaker than the profile, or the app riskier than it looks. */
+  warnings: RenderFinding[];
+  /** Things worth knowing that do not depend on this profile's grants. */
+  notes: RenderFinding[];
+}
+
+/** The JSON format: the profile as learned, plus what the render made of it. */
+export type RenderedProfile = Profile & {
+  rendered: Pick<Rendered, 'node' | 'cwd' | 'relative' | 'flags' | 'warnings' | 'notes'>;
+};
+
+const VERSION_SPEC = /^v?(\d+)(?:\.(\d+)(?:\.(\d+))?)?$/;
+
+/**
+ * A target Node from `--node-version`: `26`, `22.13` or `v22.23.3`. Missing parts are 0, which picks
+ * the spelling every release of that line accepts (`22` → `--experimental-permission`, an alias of
+ * `--permission` from 22.13). Throws a usage error for anything else or a Node without the model.
+ */
+export function parseTargetVersion(spec: string): Capabilities {
+  const m = VERSION_SPEC.exec(spec.trim());
+  const version = m ? parseNodeVersion(`${m[1]}.${m[2] ?? 0}.${m[3] ?? 0}`) : undefined;
+  if (!version) throw new PermlearnError('usage', `--node-version must look like 26, 22.13 or v22.23.3, got '${spec}'`);
+  if (version.major < MIN_MAJOR) {
+    throw new PermlearnError('usage', `Node ${version.raw} has no permission model; permlearn renders for Node ${MIN_MAJOR} or later`);
+  }
+  return capabilitiesOf(version);
+}
+
+/** The config file's top-level `permission` namespace turns the model on by itself (26; facts §6.1). */
+export function honoursConfigPermission(caps: Capabilities): boolean {
+  return caps.version.major >= 26;
+}
+
+function configRefusal(v: NodeVersion): string {
+  if (v.major >= 24) {
+    return `Node ${v.major} reads a config file's "permission" namespace but does not turn the model on with it (--permission must stay on the command line, and spawned children then get no grants); use --format flags or node-options, or render for Node 26`;
+  }
+  if (v.major >= 22) {
+    return `Node ${v.major} silently ignores a config file's "permission" namespace (the app would run unrestricted); use --format flags or node-options, or render for Node 26`;
+  }
+  return `Node ${v.major} has no config file (--experimental-config-file is a bad option); use --format flags or node-options`;
+}
+
+/** Throw a usage error when `format` cannot be rendered for `target` at all (before learning, in the CLI). */
+export function assertFormatFor(format: RenderFormat, target: Capabilities): void {
+  if (format === 'config' && !honoursConfigPermission(target)) throw new PermlearnError('usage', `--format config: ${configRefusal(target.version)}`);
+}
+
+/** Quote one argument for NODE_OPTIONS: Node splits it on spaces, and inside "…" a backslash escapes the next character. */
+export function nodeOptionsQuote(arg: string): string {
+  if (arg !== '' && !/[\s"\\]/.test(arg)) return arg;
+  return `"${arg.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Keep a trailing slash (a prefix grant such as `/x/cache/`) through path operations that drop it. */
+function splitSlash(p: string): [string, string] {
+  return p.length > 1 && p.endsWith('/') ? [p.slice(0, -1), '/'] : [p, ''];
+}
+
+interface Layout {
+  cwd: string;
+  root: string;
+  /** Where the project was when the profile was learned. */
+  fromRoot: string;
+}
+
+/** Move a path of the learned project to where the project is now. */
+function rebase(p: string, layout: Layout): string {
+  if (layout.fromRoot === layout.root) return p;
+  const [bare, slash] = splitSlash(p);
+  if (!isSameOrUnder(bare, layout.fromRoot)) return p;
+  return `${path.join(layout.root, path.relative(layout.fromRoot, bare))}${slash}`;
+}
+
+/** `./x` under the cwd, `../x` within the project, undefined outside it. */
+function relativeTo(p: string, layout: Layout, dotSlash: boolean): string | undefined {
+  const [bare, slash] = splitSlash(p);
+  let rel: string;
+  if (isSameOrUnder(bare, layout.cwd)) {
+    const r = path.relative(layout.cwd, bare);
+    rel = r === '' ? '.' : dotSlash ? `./${r}` : r;
+  } else if (isSameOrUnder(bare, layout.root)) {
+    rel = path.relative(layout.cwd, bare);
+  } else {
+    return undefined;
+  }
+  return `${rel}${slash}`;
+}
+
+function hasLineBreak(s: string): boolean {
+  return /[\n\r]/.test(s);
+}
+
+/**
+ * Render `profile` for `options.target`: the enable flag of that Node, each grant it can express
+ * (from path and kind), and the findings that go with them; then the text of the chosen format.
+ * Throws a usage error when the format cannot express this profile for that Node.
+ */
+export function renderProfile(profile: Profile, options: RenderOptions): Rendered {
+  const { target, format } = options;
+  const relative = options.relative ?? false;
+  const v = target.version.major;
+  const cwd = path.resolve(options.cwd ?? profile.cwd);
+  const root = path.resolve(options.root ?? cwd);
+  if (!isSameOrUnder(cwd, root)) throw new PermlearnError('usage', `the project root ${root} does not contain the cwd ${cwd}`);
+  const layout: Layout = { cwd, root, fromRoot: path.resolve(profile.cwd, path.relative(cwd, root)) };
+  const warnings: RenderFinding[] = [];
+  const notes: RenderFinding[] = [];
+
+  assertFormatFor(format, target);
+
+  if (!MEASURED_MAJORS.includes(v)) {
+    const like = [...MEASURED_MAJORS].reverse().find((m) => m < v) ?? MIN_MAJOR;
+    notes.push({ code: 'unmeasured-version', message: `Node ${v} was not measured; it is rendered like Node ${like}` });
+  }
+
+  // What the target can grant.
+  const kept: Grant[] = [];
+  for (const g of profile.grants) {
+    const grant: Grant = { scope: g.scope, denials: g.denials, notes: g.notes };
+    if (g.path !== undefined) grant.path = rebase(g.path, layout);
+    if (g.kind !== undefined) grant.kind = g.kind;
+    if (target.grantable.has(g.scope)) {
+      kept.push(grant);
+    } else if (target.unrestricted.has(g.scope)) {
+      const f = absoluteFlag(grant);
+      notes.push({ code: 'scope-unenforced', flag: f, message: `${f} left out: Node ${v} does not restrict ${describeScope(g.scope)} at all and rejects the flag as a bad option; the app has that access anyway` });
+    } else {
+      const f = absoluteFlag(grant);
+      warnings.push({ code: 'scope-not-grantable', flag: f, message: `${f} left out: Node ${v} has no such flag, so what the app needed it for will be denied` });
+    }
+  }
+  const learnedOn = parseNodeVersion(profile.node);
+  if (learnedOn) {
+    const source = capabilitiesOf(learnedOn);
+    for (const scope of source.unrestricted) {
+      if (target.grantable.has(scope)) {
+        warnings.push({ code: 'scope-not-learned', message: `learned under Node ${learnedOn.major}, which does not restrict ${describeScope(scope)}; Node ${v} does, and whether the app needs ${FLAG_OF_SCOPE[scope]} was never tested: learn again under Node ${v}` });
+      }
+    }
+  }
+
+  const entryAbs = rebase(path.resolve(profile.cwd, profile.entry), layout);
+  if (!target.autoGrantsEntry && !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))) {
+    kept.push({ scope: 'fs.read', path: entryAbs, kind: 'file', denials: [], notes: [] });
+    notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
+  }
+  const grants = normaliseGrants(kept);
+
+  // Flags, with paths as the target needs them.
+  const flags = [target.enableFlag];
+  const values: { scope: Scope; value?: string }[] = [];
+  let anyRelative = false;
+  for (const g of grants) {
+    if (g.path === undefined) {
+      flags.push(FLAG_OF_SCOPE[g.scope]);
+      values.push({ scope: g.scope });
+      continue;
+    }
+    let p = g.path;
+    if (relative) {
+      const rel = relativeTo(g.path, layout, true);
+      if (rel === undefined) notes.push({ code: 'outside-project', flag: absoluteFlag(g), message: `${g.path} stays absolute: it is outside the project (${root})` });
+      else {
+        p = rel;
+        anyRelative = true;
+      }
+    }
+    const value = renderGrantPath(p, g.kind ?? 'file');
+    flags.push(`${FLAG_OF_SCOPE[g.scope]}=${value}`);
+    values.push({ scope: g.scope, value });
+  }
+  const entry = relative || format === 'package-json' ? (relativeTo(entryAbs, layout, false) ?? entryAbs) : entryAbs;
+
+  // Risks of each grant, and what the model never checks on this Node.
+  for (const g of grants) {
+    const risk = grantRisk(g, { cwd, entry: entryAbs, grants, caps: target });
+    if (risk) warnings.push({ code: risk.code, flag: absoluteFlag(g), message: risk.message });
+  }
+  const children = grants.some((g) => g.scope === 'child');
+  if (children && target.propagatesToSpawned && format !== 'config') {
+    for (const g of grants) {
+      if (g.path?.includes(' ')) {
+        warnings.push({ code: 'space-in-child-options', flag: absoluteFlag(g), message: `${g.path} contains a space: Node ${v} copies grants unquoted into spawned children's NODE_OPTIONS, where the path is cut at the space` });
+      }
+    }
+    if (anyRelative) {
+      warnings.push({ code: 'relative-in-children', message: `Node ${v} copies relative grants literally into spawned children's NODE_OPTIONS; a child resolves them against its own cwd` });
+    }
+  }
+  for (const hole of modelHoles(target)) notes.push(hole);
+
+  const base = { format, node: target.version.raw, cwd, relative, flags, entry, args: profile.args, warnings, notes };
+  return { ...base, text: renderText(profile, base, values, children) };
+}
+
+/** A grant as a flag with its absolute path: how findings name it, whatever the output's paths look like. */
+function absoluteFlag(g: Grant): string {
+  return g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+}
+
+function describeScope(scope: Scope): string {
+  return scope === 'net' ? 'the network' : `'${scope}'`;
+}
+
+function renderText(profile: Profile, r: Omit<Rendered, 'text'>, values: { scope: Scope; value?: string }[], children: boolean): string {
+  const v = Number(r.node.slice(1).split('.')[0]);
+  const commit = (what: string) => {
+    if (!r.relative) r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
+  };
+  switch (r.format) {
+    case 'flags':
+      return `${r.flags.map(shellQuote).join(' ')}\n`;
+    case 'args': {
+      const broken = r.flags.find(hasLineBreak);
+      if (broken) throw new PermlearnError('usage', `--format args cannot express a line break in ${JSON.stringify(broken)}; use --format flags or json`);
+      return `${r.flags.join('\n')}\n`;
+    }
+    case 'json': {
+      const out: RenderedProfile = {
+        ...profile,
+        rendered: { node: r.node, cwd: r.cwd, relative: r.relative, flags: r.flags, warnings: r.warnings, notes: r.notes },
+      };
+      return `${JSON.stringify(out, null, 2)}\n`;
+    }
+    case 'node-options':
+      r.notes.push({ code: 'node-options-reach', message: 'NODE_OPTIONS reaches every Node process started with it (npm, npx, build tools too): set it for the app alone, as in NODE_OPTIONS="$(cat flags.txt)" node app.js' });
+      return `${r.flags.map(nodeOptionsQuote).join(' ')}\n`;
+    case 'config': {
+      const permission: Record<string, boolean | string[]> = { permission: true };
+      for (const { scope, value } of values) {
+        const key = FLAG_OF_SCOPE[scope].slice(2);
+        if (value === undefined) permission[key] = true;
+        else permission[key] = [...((permission[key] as string[] | undefined) ?? []), value];
+      }
+      const config = { $schema: `https://nodejs.org/dist/${r.node}/docs/node-config-schema.json`, permission };
+      r.notes.push({ code: 'usage', message: `run it as: node --experimental-config-file=node.config.json ${shellQuote(r.entry)} (Node prints an ExperimentalWarning)` });
+      if (r.relative) r.notes.push({ code: 'config-relative', message: "relative paths in a config file resolve against the process's cwd, not the file's folder" });
+      if (children) {
+        r.warnings.push({ code: 'config-children', message: `config-file permissions do not follow children as flags do: on Node ${v} a spawned Node child runs unrestricted, and a forked one gets --experimental-config-file with the path as given (a relative path fails in another cwd)` });
+      }
+      commit('config file');
+      return `${JSON.stringify(config, null, 2)}\n`;
+    }
+    case 'package-json': {
+      const start = ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
+      r.notes.push({ code: 'usage', message: `npm runs scripts from the folder that holds package.json: the script assumes that is ${r.cwd}` });
+      commit('script');
+      return `${JSON.stringify({ scripts: { start } }, null, 2)}\n`;
+    }
+  }
+}
