@@ -1,8 +1,8 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else.
 import yargs from 'yargs';
-import { DEFAULTS, PermlearnError, type Readiness } from '@permlearn/core';
+import { DEFAULTS, PermlearnError, RENDER_FORMATS, type Readiness, type RenderFormat } from '@permlearn/core';
 
-export type Format = 'flags' | 'json';
+export type Format = RenderFormat;
 
 export interface LearnArgs {
   entry: string;
@@ -14,13 +14,38 @@ export interface LearnArgs {
   maxRunMs: number;
   graceMs: number;
   format: Format;
+  /** Render file-system paths relative to the app's cwd. */
+  relative: boolean;
   strategy: 'auto' | 'audit' | 'observe' | 'rerun';
   out?: string;
   force: boolean;
   quiet: boolean;
 }
 
-export type Parsed = { kind: 'learn'; args: LearnArgs } | { kind: 'done'; output: string };
+export interface RenderArgs {
+  profile: string;
+  format: Format;
+  /** `--node-version`: a version to render for without a binary. */
+  nodeVersion?: string;
+  /** `--node`: a binary whose version to render for. */
+  node?: string;
+  relative: boolean;
+  cwd?: string;
+  root?: string;
+  out?: string;
+  force: boolean;
+  quiet: boolean;
+}
+
+export type Parsed = { kind: 'learn'; args: LearnArgs } | { kind: 'render'; args: RenderArgs } | { kind: 'done'; output: string };
+
+const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script';
+
+/** yargs' complaints, as one line. */
+function failUsage(msg: string, err: Error | undefined): never {
+  if (err instanceof PermlearnError) throw err;
+  throw new PermlearnError('usage', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '));
+}
 
 function positiveNumber(name: string, value: unknown): number {
   const n = Number(value);
@@ -32,7 +57,7 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
   let output = '';
   const parser = yargs(argv)
     .scriptName('permlearn')
-    .usage('$0 [options] <entry> [-- <app args...>]\n$0 explain <profile.json>\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
+    .usage('$0 [options] <entry> [-- <app args...>]\n$0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]\n$0 explain <profile.json>\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
     .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false })
     .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
     .option('cwd', { type: 'string', describe: "the app's working directory" })
@@ -44,7 +69,8 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     .option('max-run-time', { type: 'number', default: DEFAULTS.maxRunMs / 1000, describe: 'seconds one run may take before it counts as hung' })
     .option('grace', { type: 'number', default: DEFAULTS.graceMs / 1000, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
     .option('strategy', { choices: ['auto', 'audit', 'observe', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
-    .option('format', { choices: ['flags', 'json'] as const, default: 'flags' as const, describe: 'what to print on stdout' })
+    .option('format', { choices: RENDER_FORMATS, default: 'flags' as Format, describe: `what to print on stdout (${FORMAT_HELP})` })
+    .option('relative', { type: 'boolean', default: false, describe: "file-system paths relative to the app's cwd (./x), so the result works in another checkout" })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
     .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' })
@@ -52,9 +78,7 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     .help()
     .version(false)
     .exitProcess(false)
-    .fail((msg, err) => {
-      throw err instanceof PermlearnError ? err : new PermlearnError('usage', msg || err?.message || 'invalid arguments');
-    });
+    .fail(failUsage);
   const a = await parser.parseAsync(argv, {}, (_err, _argv, text) => {
     output = text;
   });
@@ -97,6 +121,7 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     maxRunMs: positiveNumber('max-run-time', a['max-run-time']) * 1000,
     graceMs: positiveNumber('grace', a.grace) * 1000,
     format: a.format,
+    relative: a.relative,
     strategy: a.strategy,
     force: a.force,
     quiet: a.quiet,
@@ -108,4 +133,42 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     args.maxRunMs = readiness.aliveAfterMs + 10_000;
   }
   return { kind: 'learn', args };
+}
+
+/** `permlearn render <profile.json> …` (argv without the word `render`). */
+export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
+  let output = '';
+  const parser = yargs(argv)
+    .scriptName('permlearn render')
+    .usage('$0 <profile.json> [--format X] [--node-version V | --node <binary>] [--relative] [--cwd DIR] [--out FILE]\n\nRender a saved profile (--format json) for a Node version, directory and format, without running the app.')
+    .option('format', { choices: RENDER_FORMATS, default: 'flags' as Format, describe: FORMAT_HELP })
+    .option('node-version', { type: 'string', describe: "render for this Node version (26, 22.13, v22.23.3; default: the profile's)" })
+    .option('node', { type: 'string', describe: 'render for the version of this Node binary' })
+    .option('relative', { type: 'boolean', default: false, describe: 'file-system paths relative to the cwd (./x), and ../x within the project' })
+    .option('cwd', { type: 'string', describe: "the directory the app will run in (default: the profile's cwd); the project's paths move with it" })
+    .option('root', { type: 'string', describe: 'the project that travels as a whole: --relative paths may climb to it (default: the nearest folder above the cwd with .git, else the cwd)' })
+    .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
+    .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr' })
+    .conflicts('node-version', 'node')
+    .strictOptions()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail(failUsage);
+  const a = await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+    output = text;
+  });
+  if (a.help) return { kind: 'done', output };
+  const positional = a._.map(String);
+  if (positional.length !== 1) {
+    throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: a profile saved with --format json (try render --help)' : `one profile at a time, got ${positional.length}`);
+  }
+  const args: RenderArgs = { profile: positional[0]!, format: a.format, relative: a.relative, force: a.force, quiet: a.quiet };
+  if (a['node-version'] !== undefined) args.nodeVersion = a['node-version'];
+  if (a.node !== undefined) args.node = a.node;
+  if (a.cwd !== undefined) args.cwd = a.cwd;
+  if (a.root !== undefined) args.root = a.root;
+  if (a.out !== undefined) args.out = a.out;
+  return { kind: 'render', args };
 }

@@ -1,7 +1,7 @@
 // `permlearn explain <profile.json>`: why each grant of a saved profile is there, and who asked.
 import { readFileSync } from 'node:fs';
 import { createColors } from 'picocolors';
-import { PermlearnError, type Profile } from '@permlearn/core';
+import { PermlearnError, parseProfile, type Profile } from '@permlearn/core';
 
 export function readProfile(file: string): Profile {
   let text: string;
@@ -10,16 +10,7 @@ export function readProfile(file: string): Profile {
   } catch (err) {
     throw new PermlearnError('usage', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  let profile: Profile;
-  try {
-    profile = JSON.parse(text) as Profile;
-  } catch {
-    throw new PermlearnError('usage', `${file} is not JSON (write profiles with --format json)`);
-  }
-  if (typeof profile !== 'object' || profile === null || profile.permlearn !== 1 || !Array.isArray(profile.grants)) {
-    throw new PermlearnError('usage', `${file} is not a permlearn profile (expected "permlearn": 1 and "grants")`);
-  }
-  return profile;
+  return parseProfile(text, file);
 }
 
 /** The explanation as text: one block per grant, then the count of grants per package. */
@@ -36,7 +27,8 @@ export function explainProfile(profile: Profile, color: boolean): string {
     for (const d of g.denials) {
       const who = d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : d.site ?? 'Node itself (no call site outside Node)';
       askers.add(d.by ?? 'unknown');
-      out.push(`  ${d.permission || d.code}${d.resource ? ` ${d.resource}` : ''}  ${c.dim('asked by')} ${who}  ${c.dim(`[${d.source}]`)}`);
+      const times = (d.hits ?? 1) > 1 ? ` ${c.dim(`×${d.hits}`)}` : '';
+      out.push(`  ${d.permission || d.code}${d.resource ? ` ${d.resource}` : ''}${times}  ${c.dim('asked by')} ${who}  ${c.dim(`[${d.source}]`)}`);
     }
     for (const n of g.notes) out.push(`  ${c.dim(n.detail)}`);
     if (g.risk) out.push(`  ${c.yellow(`⚠ ${g.risk}`)}`);

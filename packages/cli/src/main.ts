@@ -1,23 +1,12 @@
 // permlearn's command line: parse, learn, print. The one place that catches errors and picks an exit code.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import {
-  PermlearnError,
-  killAllGroups,
-  learnApp,
-  renderFlagsLine,
-  renderJson,
-  writeFileAtomic,
-  type Profile,
-} from '@permlearn/core';
-import { parseArgs, type Format } from './args.js';
+import { PermlearnError, assertFormatFor, killAllGroups, learnApp, probeNode, renderProfile } from '@permlearn/core';
+import { parseArgs, parseRenderArgs } from './args.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { explainProfile, readProfile } from './explain.js';
-
-function render(profile: Profile, format: Format): string {
-  return format === 'json' ? renderJson(profile) : `${renderFlagsLine(profile)}\n`;
-}
+import { capabilitiesOfProfile, emit, findProjectRoot, renderCommand } from './render-command.js';
 
 function installSignalHandlers(reporter: Reporter): void {
   // Whatever happens, no app process outlives permlearn.
@@ -41,10 +30,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(explainProfile(readProfile(files[0]!), colorEnabled(process.stdout, env)));
       return EXIT.ok;
     }
-    const parsed = await parseArgs(argv);
+    const parsed = argv[0] === 'render' ? await parseRenderArgs(argv.slice(1)) : await parseArgs(argv);
     if (parsed.kind === 'done') {
       process.stdout.write(`${parsed.output}\n`);
       return EXIT.ok;
+    }
+    if (parsed.kind === 'render') {
+      const renderReport = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: parsed.args.quiet });
+      return await renderCommand(parsed.args, renderReport);
     }
     const args = parsed.args;
     const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
@@ -52,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     const entry = path.resolve(args.entry);
     if (args.out && existsSync(args.out) && !args.force) {
       throw new PermlearnError('usage', `${path.resolve(args.out)} already exists; pass --force to overwrite it`);
+    }
+    if (args.format === 'config') {
+      // Refuse before learning, not after: only some Node versions honour a config file's permissions.
+      assertFormatFor(args.format, await probeNode(args.node ?? process.execPath));
     }
     const { profile, result } = await learnApp({
       entry,
@@ -72,9 +69,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
     if (profile.verified || args.format === 'json') {
-      const text = render(profile, args.format);
-      if (args.out) writeFileAtomic(args.out, text, { force: args.force });
-      else process.stdout.write(text);
+      const rendered = renderProfile(profile, {
+        format: args.format,
+        target: capabilitiesOfProfile(profile),
+        relative: args.relative,
+        root: findProjectRoot(profile.cwd),
+      });
+      report.findings(rendered, { all: false });
+      emit(rendered.text, args.out, args.force);
     }
     return exitCodeOf(result.status);
   } catch (err) {

@@ -1,6 +1,6 @@
 // The human report on stderr: progress while learning, then the grants and why each is there.
 import { createColors } from 'picocolors';
-import { renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type RunResult } from '@permlearn/core';
+import { renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type Rendered, type RunResult } from '@permlearn/core';
 
 export interface ReportOptions {
   stream: NodeJS.WriteStream;
@@ -26,6 +26,9 @@ function describeRun(r: RunResult): string {
   if (r.outcome === 'spawn-error') return `could not start: ${r.error}`;
   return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
 }
+
+/** Notes about how to use the chosen output format, shown after learning too. */
+const FORMAT_NOTES: ReadonlySet<string> = new Set(['usage', 'absolute-paths', 'config-relative', 'node-options-reach', 'outside-project']);
 
 export class Reporter {
   private readonly c;
@@ -129,6 +132,22 @@ export class Reporter {
     }
     for (const w of profile.warnings) out.push(c.yellow(`warning: ${w}`));
     this.opts.stream.write(`${out.join('\n')}\n`);
+  }
+
+  /**
+   * What rendering found. `all`: every warning and note (permlearn render). Otherwise (after learning) the
+   * warnings about the profile as a whole and the notes that come from the chosen format or --relative: the
+   * summary already shows each grant's risk, and the general notes are in the JSON.
+   */
+  findings(rendered: Rendered, { all }: { all: boolean }): void {
+    if (this.opts.quiet) return;
+    const { c } = this;
+    const out: string[] = [];
+    for (const w of rendered.warnings) {
+      if (all || w.flag === undefined) out.push(c.yellow(`warning: ${w.flag && !w.message.includes(w.flag) ? `${w.flag}: ` : ''}${w.message}`));
+    }
+    for (const n of rendered.notes) if (all || FORMAT_NOTES.has(n.code)) out.push(c.dim(`note: ${n.message}`));
+    if (out.length) this.line(out.join('\n'));
   }
 
   failureTail(stderrTail: string): void {

@@ -1,0 +1,75 @@
+// `permlearn render <profile.json>`: a saved profile for another Node, directory or format, without
+// running the app. Reads the file and the target, then hands both to the pure renderer in core.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  PermlearnError,
+  capabilitiesOf,
+  parseNodeVersion,
+  parseTargetVersion,
+  probeNode,
+  renderProfile,
+  writeFileAtomic,
+  type Capabilities,
+  type Profile,
+  type Rendered,
+  type RenderFormat,
+} from '@permlearn/core';
+import type { RenderArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { readProfile } from './explain.js';
+import type { Reporter } from './report.js';
+
+/**
+ * The project a profile travels with: the nearest folder at or above `cwd` that holds `.git` (a
+ * committed profile moves with its checkout), never `/` or the home folder; else `cwd` itself.
+ */
+export function findProjectRoot(cwd: string, home = os.homedir()): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (dir === '/' || dir === home) break;
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) break;
+  }
+  return path.resolve(cwd);
+}
+
+/** The capabilities of the Node a learned profile names (its own version when rendering for the same Node). */
+export function capabilitiesOfProfile(profile: Profile): Capabilities {
+  const version = parseNodeVersion(profile.node);
+  if (!version) throw new PermlearnError('usage', `the profile's "node" (${profile.node}) is not a Node version`);
+  return capabilitiesOf(version);
+}
+
+/** Write rendered text where the user asked: a file (atomically, kept unless --force) or stdout. */
+export function emit(text: string, out: string | undefined, force: boolean): void {
+  if (out) writeFileAtomic(out, text, { force });
+  else process.stdout.write(text);
+}
+
+/** A profile that did not verify has incomplete grants: only its JSON (which says so) is rendered. */
+export function refuseUnverified(profile: Profile, format: RenderFormat, name: string): void {
+  if (!profile.verified && format !== 'json') {
+    throw new PermlearnError('usage', `${name} did not verify (${profile.status}): its grants are incomplete, so only --format json renders it`);
+  }
+}
+
+export async function renderCommand(args: RenderArgs, reporter: Reporter): Promise<number> {
+  const profile = readProfile(args.profile);
+  refuseUnverified(profile, args.format, args.profile);
+  const target = args.nodeVersion !== undefined ? parseTargetVersion(args.nodeVersion) : args.node !== undefined ? await probeNode(args.node) : capabilitiesOfProfile(profile);
+  const cwd = path.resolve(args.cwd ?? profile.cwd);
+  const rendered: Rendered = renderProfile(profile, {
+    format: args.format,
+    target,
+    relative: args.relative,
+    cwd,
+    root: args.root !== undefined ? path.resolve(args.root) : findProjectRoot(cwd),
+  });
+  if (args.out && existsSync(args.out) && !args.force) {
+    throw new PermlearnError('usage', `${path.resolve(args.out)} already exists; pass --force to overwrite it`);
+  }
+  emit(rendered.text, args.out, args.force);
+  reporter.findings(rendered, { all: true });
+  return EXIT.ok;
+}
