@@ -1,7 +1,8 @@
-// Builds the native parts of the fixtures (root postinstall).
-// Today that is only fixtures/scopes/addon: a Node-API addon compiled with `cc`.
-// Idempotent: the compile is skipped when build/addon.node is newer than its
-// sources. Missing tools only produce a message, never a failed install.
+// Prepares the fixtures that need more than a checkout (root postinstall):
+// - fixtures/scopes/addon: a Node-API addon compiled with `cc`;
+// - fixtures/apps/*: apps with a real dependency tree, installed from their lockfile with `npm ci`.
+// Idempotent: each step is skipped when its output is newer than its inputs.
+// Missing tools only produce a message, never a failed install.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,4 +71,25 @@ async function main() {
   console.log(`${label} built ${path.relative(root, output)}`);
 }
 
+/** `npm ci` each fixture app whose node_modules is missing or older than its lockfile. */
+function installApps() {
+  const appsDir = path.join(root, 'fixtures', 'apps');
+  if (!fs.existsSync(appsDir)) return;
+  // pnpm runs this script with its own npm_config_* settings, which are not meant for npm.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
+  for (const name of fs.readdirSync(appsDir).sort()) {
+    const dir = path.join(appsDir, name);
+    const lock = path.join(dir, 'package-lock.json');
+    if (!fs.existsSync(lock)) continue;
+    const marker = path.join(dir, 'node_modules', '.package-lock.json');
+    if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) {
+      console.log(`${label} fixtures/apps/${name} is up to date`);
+      continue;
+    }
+    const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: dir, env, stdio: 'inherit' });
+    console.log(r.status === 0 ? `${label} installed fixtures/apps/${name}` : `${label} npm ci failed in fixtures/apps/${name}; its tests will fail`);
+  }
+}
+
 await main();
+installApps();

@@ -1,8 +1,11 @@
 'use strict';
 // permlearn's recorder. permlearn preloads it with --require into the app it is learning, after
-// prepending one line that defines PERMLEARN_CONFIG ({ fd, ownerPid }). It reports every permission
-// denial it can see as one JSON line on the extra file descriptor `fd` (fd writes are never checked
-// by the permission model), prints nothing, and leaves the app's behaviour alone.
+// prepending one line that defines PERMLEARN_CONFIG ({ fd, ownerPid, eventsDir, observe }). It reports
+// every permission denial it can see as one JSON line on the extra file descriptor `fd` (fd writes are
+// never checked by the permission model), prints nothing, and leaves the app's behaviour alone.
+// With `observe` (the one run of the observe strategy, made under a wide read grant) it also reports
+// what the app used: every module file (CommonJS and ESM), every path the fs API read successfully,
+// each child process started, and the package.json files the CommonJS resolver checks.
 /* global PERMLEARN_CONFIG */
 (function permlearnRecorder(config) {
   // Only the process permlearn started (and its Workers, which share its pid) report. Children
@@ -22,6 +25,9 @@
       return; // no channel: stay silent
     }
   }
+  // Node 20 runs module.register() hooks (the observe run's esm-hooks.mjs) on an internal thread that
+  // loads preloads like a Worker does: it is not the app's, so the recorder stays out of it.
+  if (!isMainThread && /node:internal\/modules\/esm\/worker/.test(String(stackHere()))) return;
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   let open = true;
 
@@ -37,8 +43,23 @@
       process.nextTick(flush);
     }
   }
+  // Repeats of something already reported are only counted, and the counts sent with the next batch.
+  let hits = null;
+  function hit(key) {
+    if (!open) return;
+    if (hits === null) hits = Object.create(null);
+    hits[key] = (hits[key] || 0) + 1;
+    if (!flushPending) {
+      flushPending = true;
+      process.nextTick(flush);
+    }
+  }
   function flush() {
     flushPending = false;
+    if (hits !== null) {
+      queue += JSON.stringify({ t: 'hits', thread, counts: hits }) + '\n';
+      hits = null;
+    }
     if (!queue) return;
     const text = queue;
     queue = '';
@@ -83,6 +104,15 @@
       return m[1] + ':' + m[2] + ':' + m[3];
     }
     return undefined;
+  }
+
+  /** The current stack, deep enough to get past Node's internals and the wrappers below. */
+  function stackHere() {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 40;
+    const stack = new Error().stack;
+    Error.stackTraceLimit = limit;
+    return stack;
   }
 
   function isObject(value) {
@@ -174,7 +204,7 @@
     Module.prototype.require = function require(id) {
       try {
         const exported = original.call(this, id);
-        if (config.probes) reportProbes(this, id);
+        if (config.observe) reportProbes(this, id);
         return exported;
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
@@ -228,21 +258,25 @@
       inside = false;
     }
   }
+  // Each distinct check is reported once, with the stack of its first caller; repeats are counted.
+  const checked = new Set();
   for (const name of names) {
     dc.subscribe('node:permission-model:' + name, (msg) => {
       if (!isObject(msg) || inside) return; // our own stat below publishes too
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 40;
-      const stack = new Error().stack;
-      Error.stackTraceLimit = limit;
+      const permission = String(msg.permission ?? '');
+      const resource = msg.resource === undefined || msg.resource === null ? '' : String(msg.resource);
+      const key = 'check\u0000' + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
+      if (checked.has(key)) return hit(key);
+      checked.add(key);
+      const stack = stackHere();
       send({
         t: 'denial',
         source: 'channel',
         thread,
         cwd: cwd(),
         site: siteOf(stack),
-        permission: String(msg.permission ?? ''),
-        resource: msg.resource === undefined || msg.resource === null ? '' : String(msg.resource),
+        permission,
+        resource,
         code: 'ERR_ACCESS_DENIED',
         existed: existedAtCheck(name, msg),
       });
@@ -251,12 +285,47 @@
 
   // Before 24 nothing is published for denials the app catches, so watch the public fs API instead:
   // a denial passing through it (thrown, rejected or handed to a callback) is reported as 'caught'.
-  // The wrappers rethrow and pass on exactly what they received.
-  if (Number(process.versions.node.split('.')[0]) < 24) watchFs();
+  // An observe run also reports each path the API read successfully. The wrappers rethrow and pass
+  // on exactly what they received.
+  const caughtByChannel = Number(process.versions.node.split('.')[0]) >= 24;
+  if (!caughtByChannel || config.observe) watchFs();
+  if (config.observe) watchModules();
+
+  /** The path an fs call names first, resolved as Node would, or undefined (an fd, nothing). */
+  function pathArg(value) {
+    try {
+      if (typeof value === 'string') return value === '' ? undefined : require('path').resolve(value);
+      if (Buffer.isBuffer(value)) return require('path').resolve(value.toString());
+      if (value instanceof URL && value.protocol === 'file:') return require('url').fileURLToPath(value);
+    } catch {
+      // not a path we can name
+    }
+    return undefined;
+  }
+
+  const reported = new Set();
+  /** Report something used once (with the stack of its first use), and count its repeats. */
+  function used(key, message) {
+    if (reported.has(key)) return hit(key);
+    reported.add(key);
+    later({ ...message, thread, site: siteOf(stackHere()) });
+  }
+
+  function touched(name, args, ok) {
+    if (!ok) return;
+    const file = pathArg(args[0]);
+    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
+    used('touch\u0000' + file, { t: 'touch', file, api: name });
+  }
 
   function watchFs() {
-    const note = (err) => {
-      if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportError(err, 'caught');
+    const note = (name, args, err) => {
+      if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+        if (!caughtByChannel) reportError(err, 'caught');
+      } else if (config.observe) {
+        // fs.exists hands its callback a boolean, not an error.
+        touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);
+      }
     };
     const keepShape = (wrapper, fn) => {
       for (const key of Reflect.ownKeys(fn)) {
@@ -270,35 +339,57 @@
       Object.defineProperty(wrapper, 'name', { value: fn.name });
       return wrapper;
     };
-    const wrapSync = (fn) =>
+    // fs functions call each other (readFileSync opens with openSync): only the app's own call counts.
+    let depth = 0;
+    const nested = (fn, self, args) => {
+      depth++;
+      try {
+        return fn.apply(self, args);
+      } finally {
+        depth--;
+      }
+    };
+    const wrapSync = (fn, name) =>
       keepShape(function (...args) {
+        const outer = depth === 0;
+        let result;
         try {
-          return fn.apply(this, args);
+          result = nested(fn, this, args);
         } catch (err) {
-          note(err);
+          if (outer) note(name, args, err);
           throw err;
         }
+        if (outer && config.observe) touched(name, args, name !== 'existsSync' || result === true);
+        return result;
       }, fn);
-    const wrapCallback = (fn) =>
+    const wrapCallback = (fn, name) =>
       keepShape(function (...args) {
         const last = args.length - 1;
-        if (typeof args[last] === 'function') {
+        if (depth === 0 && typeof args[last] === 'function') {
           const cb = args[last];
+          const given = args.slice(0, last);
           args[last] = function (err, ...rest) {
-            note(err);
+            note(name, given, err);
             return cb.call(this, err, ...rest);
           };
         }
-        return fn.apply(this, args);
+        return nested(fn, this, args);
       }, fn);
-    const wrapPromise = (fn) =>
+    const wrapPromise = (fn, name) =>
       keepShape(function (...args) {
-        const result = fn.apply(this, args);
+        if (depth > 0) return fn.apply(this, args);
+        const result = nested(fn, this, args);
         if (result && typeof result.then === 'function') {
-          return result.then(undefined, (err) => {
-            note(err);
-            throw err;
-          });
+          return result.then(
+            (value) => {
+              note(name, args, undefined);
+              return value;
+            },
+            (err) => {
+              note(name, args, err);
+              throw err;
+            },
+          );
         }
         return result;
       }, fn);
@@ -307,7 +398,7 @@
         const fn = target[name];
         if (typeof fn !== 'function' || /^[A-Z]/.test(name) || !pick(name)) continue;
         try {
-          target[name] = wrap(fn);
+          target[name] = wrap(fn, name);
         } catch {
           // read-only export: leave it
         }
@@ -320,6 +411,64 @@
       require('module').syncBuiltinESMExports();
     } catch {
       // older Node without it: CommonJS users are still covered
+    }
+  }
+
+  /** Observe runs: child processes started, and ES modules loaded (22+; Node 20 uses esm-hooks.mjs). */
+  function watchModules() {
+    const cp = require('child_process');
+    for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+      const fn = cp[name];
+      if (typeof fn !== 'function') continue;
+      const wrapped = {
+        [name](...args) {
+          used('child', { t: 'use', scope: 'child', api: name });
+          return fn.apply(this, args);
+        },
+      }[name];
+      for (const key of Reflect.ownKeys(fn)) {
+        if (key === 'length' || key === 'name' || key === 'prototype') continue;
+        try {
+          Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(fn, key));
+        } catch {
+          // left behind; the function still works
+        }
+      }
+      try {
+        cp[name] = wrapped;
+      } catch {
+        // read-only export: leave it
+      }
+    }
+    const Module = require('module');
+    if (typeof Module.registerHooks === 'function') {
+      const { fileURLToPath } = require('url');
+      const parents = new Map();
+      Module.registerHooks({
+        resolve(specifier, context, next) {
+          const result = next(specifier, context);
+          if (result && typeof result.url === 'string' && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
+            parents.set(result.url, context.parentURL);
+          }
+          return result;
+        },
+        load(url, context, next) {
+          if (typeof url === 'string' && url.startsWith('file:')) {
+            try {
+              const parent = parents.get(url);
+              later({ t: 'load', thread, file: fileURLToPath(url), from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
+            } catch {
+              // not a file path
+            }
+          }
+          return next(url, context);
+        },
+      });
+    }
+    try {
+      Module.syncBuiltinESMExports();
+    } catch {
+      // older Node without it
     }
   }
 

@@ -91,16 +91,16 @@ export function denialKey(d: Denial): string {
   return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}`;
 }
 
+/** One denial per identity, the first one seen, with the hits of all of them added up. */
 export function dedupeDenials(denials: readonly Denial[]): Denial[] {
-  const seen = new Set<string>();
-  const out: Denial[] = [];
+  const seen = new Map<string, Denial>();
   for (const d of denials) {
     const key = denialKey(d);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(d);
+    const first = seen.get(key);
+    if (first) seen.set(key, { ...first, hits: (first.hits ?? 1) + (d.hits ?? 1) });
+    else seen.set(key, d);
   }
-  return out;
+  return [...seen.values()];
 }
 
 export type { PathKind };

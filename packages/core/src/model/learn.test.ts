@@ -365,7 +365,7 @@ describe('selectDenials', () => {
   const s = denial('FileSystemRead', '/s', { source: 'stderr' });
   it.each<[name: string, r: RunResult, picked: Denial[]]>([
     ['uncaught first', result({ denials: [c, l, u] }), [u]],
-    ['duplicates merged', result({ denials: [u, { ...u }, denial('FileSystemRead', 'u', { cwd: '/' })] }), [u]],
+    ['duplicates merged', result({ denials: [u, { ...u }, denial('FileSystemRead', 'u', { cwd: '/' })] }), [{ ...u, hits: 3 }]],
     ['logged when nothing escaped', result({ denials: [c, l] }), [l]],
     ['channel with a site when nothing else', result({ denials: [cNoSite, insp, c] }), [c]],
     ['nothing after a successful run', result({ exitCode: 0, denials: [l, c] }), []],

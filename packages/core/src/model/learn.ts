@@ -7,7 +7,7 @@ import { dedupeDenials, isSpurious, needOf, type Need, type UngrantableCode } fr
 import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
-import type { LoadedFile } from './parse-events.js';
+import type { LoadedFile, Use } from './parse-events.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -26,6 +26,10 @@ export interface RunResult {
   modules?: LoadedFile[];
   /** package.json paths the CommonJS resolver checked, existing or not (from the recorder). */
   probes?: LoadedFile[];
+  /** Paths read successfully through the fs API (observe runs). */
+  touched?: LoadedFile[];
+  /** Child processes and Workers started (observe runs). */
+  uses?: Use[];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -235,6 +239,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       }
     }
+    grants = promoteCreatedDirs(grants, opts.fs);
     return { result, candidates };
   };
 
@@ -245,8 +250,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   } else if (opts.observeRoot && opts.maxRuns > 0) {
     const root = opts.observeRoot;
     const wide: Grant = { scope: 'fs.read', path: root, kind: 'dir', denials: [], notes: [] };
+    // Child processes and Workers too, so that the run gets past them; the recorder notes their use.
+    const extra: Grant[] = [wide];
+    for (const scope of ['child', 'worker'] as const) if (!findCovering(grants, scope)) extra.push({ scope, denials: [], notes: [] });
     const implicit = new Set(opts.implicitReadGrants ?? []);
-    const { result, candidates } = await prime('observe', [wide], (r) =>
+    const { result, candidates } = await prime('observe', extra, (r) =>
       observeCandidates(r, root, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource)),
     );
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
@@ -296,6 +304,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     }
     grants = next;
     const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
+    grants = promoteCreatedDirs(grants, opts.fs);
     if (!changed) {
       if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
       return done('no-progress', stuck[0] ?? 'the same denial came back after its grant');
@@ -333,14 +342,26 @@ export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
  */
 export function observeCandidates(r: RunResult, root: string, caps: Capabilities, fs: FsProbe): Denial[] {
   const cwd = root;
-  const read = ({ file, from }: LoadedFile): Denial => ({
+  const read = ({ file, from, hits, api }: LoadedFile): Denial => ({
     permission: 'FileSystemRead',
     resource: file,
     code: 'ERR_ACCESS_DENIED',
     source: 'loaded',
     cwd,
-    // The requiring file is the call site, as for a denial of the same load.
+    // The requiring file (or the fs call) is the call site, as for a denial of the same read.
     ...(from ? { site: from } : {}),
+    ...(hits !== undefined ? { hits } : {}),
+    ...(api ? { message: `read with fs.${api}()` } : {}),
+  });
+  const PERMISSION_OF_USE = { child: 'ChildProcess', worker: 'WorkerThreads' } as const;
+  const use = (u: Use): Denial => ({
+    permission: PERMISSION_OF_USE[u.scope],
+    resource: '',
+    code: 'ERR_ACCESS_DENIED',
+    source: 'loaded',
+    hits: u.hits,
+    ...(u.site ? { site: u.site } : {}),
+    ...(u.api ? { message: `started with ${u.api}()` } : {}),
   });
   const out: Denial[] = [];
   const packages = new Map<string, LoadedFile>();
@@ -359,9 +380,28 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
   }
   // Manifests no probe named (a package reached some other way): the package of each loaded file, 22+.
   for (const pj of packages.values()) if (fs.kind(pj.file) === 'file') out.push(read(pj));
+  // Files the app read itself, and the child processes and Workers it started.
+  for (const t of r.touched ?? []) out.push(read(t));
+  for (const u of r.uses ?? []) out.push(use(u));
   // Denials outside the wide grant are real needs too.
   out.push(...selectDenials(r));
   return dedupeDenials(out);
+}
+
+/**
+ * A granted path that did not exist has since become a directory: the app created it. Node grants a
+ * missing path exactly and an existing directory with its subtree, so the same flag would mean two
+ * things depending on what exists at start-up; `dir/*` means the directory and its subtree either way.
+ */
+export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant[] {
+  if (!grants.some((g) => g.kind === 'missing' && g.path !== undefined && fs.kind(g.path) === 'dir')) return [...grants];
+  return normaliseGrants(
+    grants.map((g) => {
+      if (g.kind !== 'missing' || g.path === undefined || fs.kind(g.path) !== 'dir') return g;
+      const note = { code: 'created-at-run-time' as const, detail: `${g.path} did not exist before the app ran and the app created it; granted as ${g.path}/* so it is covered whether or not it exists at start-up` };
+      return { ...g, kind: 'created-dir' as const, notes: [...g.notes, note] };
+    }),
+  );
 }
 
 /** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */

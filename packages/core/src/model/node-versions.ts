@@ -29,6 +29,9 @@ export interface Capabilities {
   publishesDenials: boolean;
   /** `process.permission.drop()` exists (24+). */
   hasDrop: boolean;
+  /** `module.registerHooks()` (in-thread module hooks, 22.15+): the recorder can see ES module loads
+   *  itself; before that a hooks thread is needed, which the permission model counts as a Worker. */
+  inThreadModuleHooks: boolean;
 }
 
 const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)/;
@@ -70,6 +73,7 @@ export function capabilitiesOf(version: NodeVersion): Capabilities {
     propagatesToSpawned: major >= 22,
     publishesDenials: major >= 24,
     hasDrop: major >= 24,
+    inThreadModuleHooks: major > 22 || (major === 22 && minor >= 15),
   };
 }
 

@@ -3,8 +3,22 @@ import type { Denial, DenialSource } from './types.js';
 
 export interface LoadedFile {
   file: string;
-  /** The module whose require() led here, when known. */
+  /** The module whose require() led here, or for a file read through the fs API the call site. */
   from?: string;
+  /** How many times it was used (reads of the same file, loads of the same module). */
+  hits?: number;
+  /** The fs API that read it (`readFileSync` ...), for files read rather than loaded. */
+  api?: string;
+}
+
+/** A capability the app used during an observe run, where nothing denied it. */
+export interface Use {
+  scope: 'child' | 'worker';
+  /** The call site, when known. */
+  site?: string;
+  /** The API (`execFileSync` ...), when known. */
+  api?: string;
+  hits: number;
 }
 
 export interface RecorderReport {
@@ -19,13 +33,21 @@ export interface RecorderReport {
   modules: LoadedFile[];
   /** package.json paths the CommonJS resolver checked (whether or not they exist). */
   probes: LoadedFile[];
+  /** Paths the app read successfully through the fs API (observe runs). */
+  touched: LoadedFile[];
+  /** Child processes and Workers the app started (observe runs). */
+  uses: Use[];
 }
 
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export function parseRecorderReport(text: string): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [] };
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [] };
   const seenFiles = new Set<string>();
+  // What the recorder's repeat counts refer to: its key for a first report, per thread.
+  const counted = new Map<string, { hits?: number }>();
+  const count = (thread: unknown, key: string, target: { hits?: number }) => counted.set(`${String(thread)}\u0000${key}`, target);
+  const touchedAt = new Map<string, LoadedFile>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     let msg: Record<string, unknown>;
@@ -41,6 +63,33 @@ export function parseRecorderReport(text: string): RecorderReport {
       continue;
     }
     if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
+    else if (msg.t === 'hello' && msg.thread === 'worker') {
+      const worker = report.uses.find((u) => u.scope === 'worker');
+      if (worker) worker.hits++;
+      else report.uses.push({ scope: 'worker', hits: 1 });
+    } else if (msg.t === 'touch' && typeof msg.file === 'string') {
+      let entry = touchedAt.get(msg.file);
+      if (entry) entry.hits = (entry.hits ?? 1) + 1;
+      else {
+        entry = { file: msg.file, hits: 1 };
+        if (typeof msg.site === 'string') entry.from = msg.site;
+        if (typeof msg.api === 'string') entry.api = msg.api;
+        touchedAt.set(msg.file, entry);
+        report.touched.push(entry);
+      }
+      count(msg.thread, `touch\u0000${msg.file}`, entry);
+    } else if (msg.t === 'use' && msg.scope === 'child') {
+      const use: Use = { scope: 'child', hits: 1 };
+      if (typeof msg.site === 'string') use.site = msg.site;
+      if (typeof msg.api === 'string') use.api = msg.api;
+      report.uses.push(use);
+      count(msg.thread, 'child', use);
+    } else if (msg.t === 'hits' && msg.counts !== null && typeof msg.counts === 'object') {
+      for (const [key, n] of Object.entries(msg.counts as Record<string, unknown>)) {
+        const target = counted.get(`${String(msg.thread)}\u0000${key}`);
+        if (target && typeof n === 'number' && n > 0) target.hits = (target.hits ?? 1) + n;
+      }
+    }
     else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
     else if (msg.t === 'probe' && Array.isArray(msg.files)) {
       for (const f of msg.files) {
@@ -65,8 +114,12 @@ export function parseRecorderReport(text: string): RecorderReport {
       if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
       if (typeof msg.existed === 'boolean') d.existed = msg.existed;
       report.denials.push(d);
+      if (d.source === 'channel') count(msg.thread, `check\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
     } else report.junk++;
   }
+  // Module files are read by Node's loader through the same fs API: their load is the evidence.
+  const moduleFiles = new Set(report.modules.map((m) => m.file));
+  report.touched = report.touched.filter((t) => !moduleFiles.has(t.file));
   // An escaped error may lack a call site that the channel event for the same check (24+) has.
   for (const d of report.denials) {
     if (d.site !== undefined) continue;

@@ -40,7 +40,8 @@ export type DenialSource =
   | 'channel'
   /** passed through the public fs API and was caught by the app (watched on Node before 24) */
   | 'caught'
-  /** not a denial: a module the app loaded during an observe run, under a temporary wide grant */
+  /** not a denial: a module the app loaded, a file it read or a capability it used during an observe
+   *  run, under a temporary wide grant */
   | 'loaded'
   /** parsed from stderr because the recorder was not running */
   | 'stderr';
@@ -67,6 +68,8 @@ export interface Denial {
   at?: string;
   /** Whether the path existed when Node checked it (audit runs only, where the app may create it next). */
   existed?: boolean;
+  /** How many times it was seen (repeated checks of the same resource); 1 when absent. */
+  hits?: number;
 }
 
 /** What kind of path a file-system grant names, as Node will see it at start-up. */

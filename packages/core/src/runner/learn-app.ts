@@ -28,6 +28,8 @@ export interface LearnAppOptions {
   maxRuns?: number;
   maxRunMs?: number;
   graceMs?: number;
+  /** How long a ready app keeps running before it is stopped, so that an early crash counts. */
+  settleMs?: number;
   env?: NodeJS.ProcessEnv;
   /** `audit`: one --permission-audit run first (24+); `observe`: one run that may read the whole app
    *  root, keeping the modules it loaded; `rerun`: enforce runs only; `auto`: audit where Node has it,
@@ -44,7 +46,7 @@ export interface LearnAppResult {
   caps: Capabilities;
 }
 
-export const DEFAULTS = { maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000 };
+export const DEFAULTS = { maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000, settleMs: 300 };
 
 export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
@@ -70,7 +72,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   }
   const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
-  const session = createSession({ probes: strategy === 'observe' });
+  const session = createSession();
   const forget = onAbort(session.dispose);
   try {
     const spec = {
@@ -81,6 +83,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       readiness,
       maxRunMs: options.maxRunMs ?? DEFAULTS.maxRunMs,
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
+      settleMs: options.settleMs ?? DEFAULTS.settleMs,
       ...(options.env ? { env: options.env } : {}),
     };
     // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
@@ -97,7 +100,11 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
-        return runApp(spec, { flags, ...(phase !== 'verify' ? { recorderPath: session.recorderPath, eventsDir: session.eventsDir } : {}) });
+        if (phase === 'verify') return runApp(spec, { flags });
+        if (phase !== 'observe') return runApp(spec, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
+        // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
+        const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
+        return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
       },
     });
     // Say who asked for each grant: a dependency (name@version) or the app's own file.

@@ -3,10 +3,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { Denial } from '../model/types.js';
 import { execa } from 'execa';
 import type { RunResult } from '../model/learn.js';
-import { parseRecorderReport } from '../model/parse-events.js';
+import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { RECORDER_FD } from './session.js';
 import { stopGroup, trackGroup } from './processes.js';
@@ -33,6 +32,9 @@ export interface AppSpec {
   maxRunMs: number;
   /** Time between SIGTERM and SIGKILL when stopping the app. */
   graceMs: number;
+  /** How long a ready app is watched before it is stopped: a failure this soon after readiness
+   *  (a log stream that cannot open, say) still counts as the run's outcome. */
+  settleMs?: number;
 }
 
 export interface RunOptions {
@@ -41,6 +43,10 @@ export interface RunOptions {
   recorderPath?: string;
   /** Folder where Node children report; they get the recorder through NODE_OPTIONS. */
   eventsDir?: string;
+  /** ES module files to preload with --import (granted for reading), after the recorder. */
+  imports?: string[];
+  /** Further files the preloads read (granted for reading). */
+  preloadReads?: string[];
 }
 
 const TAIL_BYTES = 16 * 1024;
@@ -82,21 +88,26 @@ export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   const preload = run.recorderPath ? [`--allow-fs-read=${run.recorderPath}`, '--require', run.recorderPath] : [];
   // Grants on the command line travel to spawned Node children (22+), so they may write their reports.
   if (run.recorderPath && run.eventsDir) preload.unshift(`--allow-fs-write=${run.eventsDir}`);
+  for (const file of run.preloadReads ?? []) preload.push(`--allow-fs-read=${file}`);
+  for (const file of run.imports ?? []) preload.push('--import', file);
   return [...run.flags, ...preload, spec.entry, ...spec.args];
 }
 
-/** Denials reported by the app's Node children, read and removed from the events folder. */
-function readChildReports(dir: string): Denial[] {
-  const out: Denial[] = [];
+/** What the app's Node children reported, read and removed from the events folder, added to `report`. */
+function addChildReports(dir: string, report: RecorderReport): void {
   for (const name of readdirSync(dir)) {
     const file = path.join(dir, name);
     try {
-      out.push(...parseRecorderReport(readFileSync(file, 'utf8')).denials.map((d) => ({ ...d, thread: 'child' as const })));
+      const child = parseRecorderReport(readFileSync(file, 'utf8'));
+      report.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
+      report.modules.push(...child.modules);
+      report.probes.push(...child.probes);
+      report.touched.push(...child.touched);
+      report.uses.push(...child.uses);
     } finally {
       rmSync(file, { force: true });
     }
   }
-  return out;
 }
 
 export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
@@ -165,9 +176,12 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
 
   let exitCode: number | null = null;
   let exitSignal: string | null = null;
+  let markExited!: () => void;
+  const exited = new Promise<true>((resolve) => (markExited = () => resolve(true)));
   child.once('exit', (code, sig) => {
     exitCode = code;
     exitSignal = sig;
+    markExited();
     settle('exit');
   });
 
@@ -191,20 +205,27 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     );
   }
 
-  const how = await settled;
+  let how = await settled;
   finished = true;
+  if (how === 'ready' && (spec.settleMs ?? 0) > 0) {
+    const died = await Promise.race([exited, new Promise<false>((resolve) => timers.push(setTimeout(() => resolve(false), spec.settleMs)))]);
+    for (const t of timers) clearTimeout(t);
+    if (died && exitCode !== 0) how = 'exit';
+  }
   for (const t of timers) clearTimeout(t);
   await stopGroup(pid, spec.graceMs);
   // Streams close once every process holding them is gone.
   await child.catch(() => undefined);
 
   const report = parseRecorderReport(events);
-  if (run.eventsDir) report.denials.push(...readChildReports(run.eventsDir));
+  if (run.eventsDir) addChildReports(run.eventsDir, report);
   const base = {
     denials: report.denials,
     recorderLoaded: report.loaded,
     modules: report.modules,
     probes: report.probes,
+    touched: report.touched,
+    uses: report.uses,
     stderrDenials: parseStderrDenials(stderr),
     stderrTail: stderr,
     durationMs: Date.now() - started,

@@ -1,6 +1,6 @@
 // A learning session's private temporary folder, holding the recorder permlearn preloads.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { FsProbe } from '../model/types.js';
@@ -9,30 +9,50 @@ import type { FsProbe } from '../model/types.js';
 export const RECORDER_FD = 3;
 
 const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
+const ESM_HOOKS_SOURCE = fileURLToPath(new URL('../../recorder/esm-hooks.mjs', import.meta.url));
 
 export interface Session {
   dir: string;
+  /** The recorder for learning runs: denials only. */
   recorderPath: string;
+  /** The recorder for the observe run: denials plus every module, fs read and child process. */
+  observerPath: string;
+  /** For Node without in-thread module hooks (20): an --import file that registers esm-hooks.mjs,
+   *  and the files it needs to read. */
+  esmRegisterPath: string;
+  esmReadPaths: string[];
   /** Where Node children of the app write their reports. */
   eventsDir: string;
   dispose(): void;
 }
 
-export interface SessionOptions {
-  /** Have the recorder work out the package.json files the resolver checks (observe runs need them). */
-  probes?: boolean;
+/** The recorder source with its configuration prepended. */
+export function recorderText(config: { fd: number; ownerPid: number; eventsDir?: string; sessionDir?: string; observe?: boolean }): string {
+  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`;
 }
 
-export function createSession(options: SessionOptions = {}): Session {
+export function createSession(): Session {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
-  const recorderPath = path.join(dir, 'recorder.cjs');
   const eventsDir = path.join(dir, 'events');
   mkdirSync(eventsDir);
-  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir, probes: options.probes === true };
-  writeFileSync(recorderPath, `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`);
+  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir, sessionDir: dir };
+  const recorderPath = path.join(dir, 'recorder.cjs');
+  writeFileSync(recorderPath, recorderText(config));
+  const observerPath = path.join(dir, 'observer.cjs');
+  writeFileSync(observerPath, recorderText({ ...config, observe: true }));
+  const hooksPath = path.join(dir, 'esm-hooks.mjs');
+  writeFileSync(hooksPath, readFileSync(ESM_HOOKS_SOURCE, 'utf8'));
+  const esmRegisterPath = path.join(dir, 'esm-register.mjs');
+  writeFileSync(
+    esmRegisterPath,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooksPath).href)}, { data: { fd: ${RECORDER_FD} } });\n`,
+  );
   return {
     dir,
     recorderPath,
+    observerPath,
+    esmRegisterPath,
+    esmReadPaths: [esmRegisterPath, hooksPath],
     eventsDir,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

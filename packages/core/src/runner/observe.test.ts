@@ -1,0 +1,82 @@
+// The observe run's recorder in real Node: what an app used under a wide read grant (modules of both
+// kinds, fs reads with their counts, child processes, Workers), and counted repeats in audit mode.
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeBinary } from '@permlearn/test-nodes';
+import { capabilitiesOf, parseNodeVersion } from '../model/node-versions.js';
+import { createSession, type Session } from './session.js';
+import { runApp, type AppSpec } from './run-app.js';
+
+let dir: string;
+let session: Session;
+
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-observe-')));
+  session = createSession();
+  writeFileSync(path.join(dir, 'data.txt'), 'x');
+  writeFileSync(path.join(dir, 'worker.js'), "require('worker_threads').parentPort.postMessage(1);\n");
+  writeFileSync(path.join(dir, 'util.mjs'), 'export const two = 2;\n');
+  writeFileSync(path.join(dir, 'page.mjs'), "import { two } from './util.mjs';\nexport const page = two;\n");
+  writeFileSync(
+    path.join(dir, 'app.js'),
+    [
+      "const fs = require('fs');",
+      "const { execFileSync } = require('child_process');",
+      "const { Worker } = require('worker_threads');",
+      "for (let i = 0; i < 3; i++) fs.readFileSync(__dirname + '/data.txt');",
+      "fs.existsSync(__dirname + '/nothing-here');",
+      "execFileSync('true');",
+      "const w = new Worker(__dirname + '/worker.js');",
+      "w.once('message', async () => { await import('./page.mjs'); await fs.promises.readFile('data.txt'); });",
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  session.dispose();
+});
+
+function spec(major: number): AppSpec {
+  return { node: nodeBinary(major), entry: path.join(dir, 'app.js'), args: [], cwd: dir, readiness: {}, maxRunMs: 20_000, graceMs: 1000 };
+}
+
+describe('observe recorder', () => {
+  it.each([20, 22, 26])('Node %i: modules (CJS and ESM), fs reads with counts, a child process and a Worker', async (major) => {
+    const caps = capabilitiesOf(parseNodeVersion(major === 20 ? 'v20.20.2' : major === 22 ? 'v22.23.3' : 'v26.10.0')!);
+    const flags = [caps.enableFlag, `--allow-fs-read=${dir}`, '--allow-child-process', '--allow-worker'];
+    const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
+    const r = await runApp(spec(major), { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
+    expect(r.outcome).toBe('exited');
+    expect(r.exitCode).toBe(0);
+    const modules = (r.modules ?? []).map((m) => path.relative(dir, m.file));
+    expect(modules).toEqual(expect.arrayContaining(['app.js', 'worker.js', 'page.mjs', 'util.mjs']));
+    expect(r.modules?.find((m) => m.file.endsWith('util.mjs'))?.from).toBe(path.join(dir, 'page.mjs'));
+    // Nothing of permlearn's own session shows up.
+    expect([...(r.modules ?? []), ...(r.touched ?? [])].filter((f) => f.file.startsWith(session.dir))).toEqual([]);
+    const data = r.touched?.find((t) => t.file === path.join(dir, 'data.txt'));
+    expect(data).toMatchObject({ hits: 4, api: 'readFileSync' });
+    expect(data?.from).toBe(`${path.join(dir, 'app.js')}:4:32`);
+    // A path that does not exist is not something the app read.
+    expect(r.touched?.some((t) => t.file.endsWith('nothing-here'))).toBe(false);
+    expect(r.uses).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ scope: 'child', api: 'execFileSync', site: `${path.join(dir, 'app.js')}:6:1`, hits: 1 }),
+        expect.objectContaining({ scope: 'worker', hits: 1 }),
+      ]),
+    );
+    expect(r.uses?.filter((u) => u.scope === 'worker')).toHaveLength(1);
+  });
+
+  it.each([24, 26])('Node %i audit: each check reported once, with the number of times it was made', async (major) => {
+    const app = path.join(dir, `audit-${major}.js`);
+    writeFileSync(app, "const fs = require('fs');\nfor (let i = 0; i < 5; i++) fs.readFileSync(__dirname + '/data.txt');\n");
+    const r = await runApp({ ...spec(major), entry: app }, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir });
+    expect(r.exitCode).toBe(0);
+    const reads = r.denials.filter((d) => d.resource === path.join(dir, 'data.txt'));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ source: 'channel', permission: 'FileSystemRead', hits: 5, site: `${app}:2:32` });
+  });
+});

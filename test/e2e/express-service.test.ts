@@ -1,0 +1,97 @@
+// A real dependency tree (fixtures/apps/express-service: Express 4, Ajv, yaml, semver, 300+ module
+// files) that also reads config, creates a log folder, runs a Node child, a Worker and ES modules.
+// Learned with the fast strategy of each Node line, then replayed from a fresh copy with real node.
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
+  removeCopies();
+});
+
+let nextPort = 47_800 + (process.pid % 100) * 2;
+
+interface Evidence {
+  permission: string;
+  resource: string;
+  source: string;
+  by?: string;
+  at?: string;
+  hits?: number;
+}
+type Grant = ProfileJson['grants'][number] & { denials: Evidence[] };
+
+describe('apps/express-service', () => {
+  it.each([
+    [20, 'observe'],
+    [22, 'observe'],
+    [24, 'audit'],
+    [26, 'audit'],
+  ])('Node %i learns it with the %s strategy in a handful of runs, and the profile starts it from scratch', async (major, strategy) => {
+    const dir = copyFixture('apps/express-service');
+    rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
+    const port = nextPort++;
+    const r = await runCli(['--node', nodeBinary(major), '--ready-stdout', '^listening on', '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson & { grants: Grant[] };
+    expect(profile.strategy).toBe(strategy);
+    expect(profile.verified).toBe(true);
+    // The plain loop needs 300+ runs here; the fast strategies a handful.
+    expect(profile.runs).toBeLessThanOrEqual(5);
+
+    const grant = (flag: string) => profile.grants.find((g) => g.flag === flag);
+    // A folder the app creates is granted with its contents, so the profile works before it exists.
+    expect(grant(`--allow-fs-write=${dir}/logs/*`)).toBeDefined();
+    // Who asked: the app's own code for its config, the child and the Worker...
+    const config = grant(`--allow-fs-read=${dir}/config/service.yaml`);
+    expect(config?.denials[0]).toMatchObject({ by: 'app', at: expect.stringMatching(/^server\.js:\d+/) });
+    expect(grant('--allow-child-process')?.denials[0]).toMatchObject({ by: 'app', at: expect.stringMatching(/^server\.js:\d+/) });
+    expect(grant('--allow-worker')).toBeDefined();
+    // (The Worker's own file needs no grant on 22+, where a Worker reads the cwd subtree freely.)
+    if (major === 20) expect(grant(`--allow-fs-read=${dir}/lib/digest-worker.js`)).toBeDefined();
+    expect(grant(`--allow-fs-read=${dir}/lib/text.mjs`)).toBeDefined();
+    // ...and a dependency for what it loads itself: Ajv requires fast-deep-equal.
+    const fde = grant(`--allow-fs-read=${dir}/node_modules/fast-deep-equal/index.js`);
+    expect(fde?.denials[0]).toMatchObject({ by: 'ajv@8.17.1' });
+    // No grant reaches outside the app folder, and the session's files never show up.
+    for (const g of profile.grants) if (g.path) expect(g.path.startsWith(`${dir}/`), g.flag).toBe(true);
+
+    // Replay from a clean state (the log folder gone again) under real node: it serves, and writes its log.
+    const fresh = dir;
+    rmSync(path.join(fresh, 'logs'), { recursive: true, force: true });
+    const app = runNode(major, profile.flags, 'server.js', [String(port)], fresh, { timeout: 20_000 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        app.stdout!.on('data', (d: Buffer) => (String(d).includes('listening') ? resolve() : undefined));
+        app.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readFileSync(path.join(fresh, 'logs', 'service.log'), 'utf8')).toContain('GET /health');
+    } finally {
+      app.kill('SIGKILL');
+      await app;
+    }
+  });
+
+  it('explain shows who asked for each grant and how often', async () => {
+    const dir = copyFixture('apps/express-service');
+    rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
+    const port = nextPort++;
+    const out = path.join(dir, 'profile.json');
+    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening on', '--format', 'json', '--out', out, '-q', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const e = await runCli(['explain', out], { cwd: dir });
+    expect(e.exitCode).toBe(0);
+    const text = String(e.stdout);
+    const block = text.split('\n\n').find((b) => b.includes(`--allow-fs-read=${dir}/node_modules/fast-deep-equal/index.js`)) ?? text;
+    expect(block).toMatch(/asked by ajv@8\.17\.1/);
+    // The config file is read once per start; the Worker reads each static file.
+    expect(text).toMatch(/service\.yaml\s+asked by app \(server\.js:\d+/);
+    expect(text).toMatch(/grants by who asked\n(?:.*\n)*\s+\d+\s+express@4\.21\.2/);
+  });
+});
