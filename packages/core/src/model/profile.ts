@@ -56,8 +56,10 @@ export interface ProfileMeta {
 export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
   const grants = normaliseGrants(result.grants);
   const warnings: string[] = [];
+  // Only a profile that may start children is affected (without --allow-child-process there are none).
+  const children = grants.some((g) => g.scope === 'child');
   for (const g of grants) {
-    if (g.path?.includes(' ') && meta.caps.propagatesToSpawned) {
+    if (g.path?.includes(' ') && children && meta.caps.propagatesToSpawned) {
       warnings.push(`${g.path} contains a space: Node ${meta.caps.version.major}+ copies grants unquoted into child processes' NODE_OPTIONS, where it breaks`);
     }
   }
