@@ -253,7 +253,8 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     flags.push(`${FLAG_OF_SCOPE[g.scope]}=${value}`);
     values.push({ scope: g.scope, value });
   }
-  const entry = relative || format === 'package-json' ? (relativeTo(entryAbs, layout, false) ?? entryAbs) : entryAbs;
+  const entryFromCwd = relativeTo(entryAbs, layout, false) ?? entryAbs;
+  const entry = relative || format === 'package-json' ? entryFromCwd : entryAbs;
 
   // Risks of each grant, and what the model never checks on this Node.
   for (const g of grants) {
@@ -274,7 +275,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   for (const hole of modelHoles(target)) notes.push(hole);
 
   const base = { format, node: target.version.raw, cwd, relative, flags, entry, args: profile.args, warnings, notes };
-  return { ...base, text: renderText(profile, base, values, children) };
+  return { ...base, text: renderText(profile, base, values, children, entryFromCwd) };
 }
 
 /** A grant as a flag with its absolute path: how findings name it, whatever the output's paths look like. */
@@ -286,7 +287,13 @@ function describeScope(scope: Scope): string {
   return scope === 'net' ? 'the network' : `'${scope}'`;
 }
 
-function renderText(profile: Profile, r: Omit<Rendered, 'text'>, values: { scope: Scope; value?: string }[], children: boolean): string {
+function renderText(
+  profile: Profile,
+  r: Omit<Rendered, 'text'>,
+  values: { scope: Scope; value?: string }[],
+  children: boolean,
+  entryFromCwd: string,
+): string {
   const v = Number(r.node.slice(1).split('.')[0]);
   const commit = (what: string) => {
     if (!r.relative) r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
@@ -317,7 +324,7 @@ function renderText(profile: Profile, r: Omit<Rendered, 'text'>, values: { scope
         else permission[key] = [...((permission[key] as string[] | undefined) ?? []), value];
       }
       const config = { $schema: `https://nodejs.org/dist/${r.node}/docs/node-config-schema.json`, permission };
-      r.notes.push({ code: 'usage', message: `run it as: node --experimental-config-file=node.config.json ${shellQuote(r.entry)} (Node prints an ExperimentalWarning)` });
+      r.notes.push({ code: 'usage', message: `run it from ${r.cwd} as: node --experimental-config-file=node.config.json ${shellQuote(entryFromCwd)} (Node prints an ExperimentalWarning)` });
       if (r.relative) r.notes.push({ code: 'config-relative', message: "relative paths in a config file resolve against the process's cwd, not the file's folder" });
       if (children) {
         r.warnings.push({ code: 'config-children', message: `config-file permissions do not follow children as flags do: on Node ${v} a spawned Node child runs unrestricted, and a forked one gets --experimental-config-file with the path as given (a relative path fails in another cwd)` });
