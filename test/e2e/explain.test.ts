@@ -13,7 +13,7 @@ describe('permlearn explain', () => {
   it.each([26, 22, 20])('attributes a file loaded by a dependency to that dependency (Node %i)', async (major) => {
     const dir = copyFixture('deps/cjs-app');
     const out = path.join(dir, 'profile.json');
-    const learned = await runCli(['--node', nodeBinary(major), '--format', 'json', '--out', out, 'index.js'], { cwd: dir });
+    const learned = await runCli(['--node', nodeBinary(major), '--granularity', 'file', '--format', 'json', '--out', out, 'index.js'], { cwd: dir });
     expect(learned.exitCode, String(learned.stderr)).toBe(0);
     const profile = JSON.parse(readFileSync(out, 'utf8')) as ProfileJson & { grants: { denials: { by?: string; at?: string }[] }[] };
     const helper = profile.grants.find((g) => g.path === `${dir}/node_modules/plain/helper.js`);

@@ -52,7 +52,7 @@ describe('apps that cannot be learned', () => {
 
   it('--max-runs stops a long learn with exit 4', async () => {
     const dir = copyFixture('deps/cjs-app');
-    const r = await runCli(['--node', nodeBinary(26), '--max-runs', '2', 'index.js'], { cwd: dir });
+    const r = await runCli(['--node', nodeBinary(26), '--strategy', 'rerun', '--granularity', 'file', '--max-runs', '2', 'index.js'], { cwd: dir });
     expect(r.exitCode).toBe(4);
     expect(String(r.stderr)).toMatch(/stopped after 2 runs/);
     expect(String(r.stdout)).toBe('');

@@ -10,8 +10,10 @@ interface Case {
   fixture: string;
   entry: string;
   majors: number[];
-  /** Flags the profile must contain; `D` stands for the fixture copy's directory. */
+  /** Flags the profile must contain with the default --granularity (deps); `D` stands for the fixture copy's directory. */
   flags: (major: number) => string[];
+  /** The same with --granularity file (exact paths), where they differ. */
+  exactFlags?: (major: number) => string[];
   /** Scopes whose grants must carry a risk note. */
   risky?: string[];
 }
@@ -29,15 +31,19 @@ const cases: Case[] = [
     fixture: 'deps/cjs-app',
     entry: 'index.js',
     majors: [26, 22, 20],
-    // The symlinked package needs both the link and its target; 22+ also reads package.json files.
-    flags: (m) => ['--allow-fs-read=D/node_modules/linked', '--allow-fs-read=D/linked-src/main.js', ...(m >= 22 ? ['--allow-fs-read=D/lib/dir/package.json'] : [])],
+    // Dependencies become node_modules as a whole, the app's files their folders (the symlinked
+    // package's target included, which is the app's own folder linked-src).
+    flags: () => ['--allow-fs-read=D/node_modules', '--allow-fs-read=D/linked-src', '--allow-fs-read=D/lib'],
+    // Exactly: the symlinked package needs both the link and its target; 22+ also reads package.json files.
+    exactFlags: (m) => ['--allow-fs-read=D/node_modules/linked', '--allow-fs-read=D/linked-src/main.js', ...(m >= 22 ? ['--allow-fs-read=D/lib/dir/package.json'] : [])],
   },
   {
     fixture: 'deps/esm-app',
     entry: 'main.mjs',
     majors: [26, 24, 22, 20],
+    flags: () => ['--allow-fs-read=D/node_modules', '--allow-fs-read=D/lib'],
     // ESM legacy main probing: a path that never exists must be granted.
-    flags: () => ['--allow-fs-read=D/node_modules/extless/index', '--allow-fs-read=D/lib/x.mjs'],
+    exactFlags: () => ['--allow-fs-read=D/node_modules/extless/index', '--allow-fs-read=D/lib/x.mjs'],
   },
   {
     fixture: 'caught/message-only',
@@ -70,18 +76,19 @@ afterEach(async () => {
 });
 
 describe.each(cases)('$fixture', (c) => {
-  // auto is the audit strategy on 24+ and observe before; the plain rerun loop stays available and is checked on 26.
-  const runs = [...c.majors.map((m) => [m, 'auto'] as const), [26, 'rerun'] as const];
-  it.each(runs)('learns a verified profile on Node %i (strategy %s) that real node accepts', async (major, strategy) => {
+  // auto is the audit strategy on 24+ and observe before; the plain rerun loop stays available and is
+  // checked on 26, with exact paths (the reference the other strategies and policies are measured against).
+  const runs = [...c.majors.map((m) => [m, 'auto', 'deps'] as const), [26, 'rerun', 'file'] as const];
+  it.each(runs)('learns a verified profile on Node %i (strategy %s, granularity %s) that real node accepts', async (major, strategy, granularity) => {
     const dir = copyFixture(c.fixture);
-    const r = await runCli(['--node', nodeBinary(major), '--strategy', strategy, '--format', 'json', c.entry], { cwd: dir });
+    const r = await runCli(['--node', nodeBinary(major), '--strategy', strategy, '--granularity', granularity, '--format', 'json', c.entry], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
     expect(profile.strategy).toBe(strategy === 'rerun' ? 'rerun' : major >= 24 ? 'audit' : 'observe');
     expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
     expect(profile.flags[0]).toBe(major === 20 ? '--experimental-permission' : '--permission');
-    const expected = c.flags(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`));
+    const expected = (granularity === 'file' ? (c.exactFlags ?? c.flags) : c.flags)(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`));
     expect(profile.flags).toEqual(expect.arrayContaining(expected));
     // Never broader than the evidence: no bare wildcard, no root, nothing outside the fixture but tmp.
     for (const g of profile.grants.filter((x) => x.path !== undefined)) {

@@ -25,7 +25,8 @@ describe('scopes/http-server', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
-    expect(profile.flags).toContain(`--allow-fs-read=${dir}/public/index.html`);
+    // The app's static folder (the default --granularity widens the app's files to their folders).
+    expect(profile.flags).toContain(`--allow-fs-read=${dir}/public`);
     // Listening is a network permission only on 26.
     expect(profile.flags.includes('--allow-net')).toBe(major >= 26);
 

@@ -1,6 +1,6 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else.
 import yargs from 'yargs';
-import { DEFAULTS, PermlearnError, RENDER_FORMATS, type Readiness, type RenderFormat } from '@permlearn/core';
+import { DEFAULT_GRANULARITY, DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
 
 export type Format = RenderFormat;
 
@@ -17,6 +17,9 @@ export interface LearnArgs {
   /** Render file-system paths relative to the app's cwd. */
   relative: boolean;
   strategy: 'auto' | 'audit' | 'observe' | 'rerun';
+  granularity: Granularity;
+  root?: string;
+  minimize: boolean;
   out?: string;
   force: boolean;
   quiet: boolean;
@@ -69,6 +72,9 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     .option('max-run-time', { type: 'number', default: DEFAULTS.maxRunMs / 1000, describe: 'seconds one run may take before it counts as hung' })
     .option('grace', { type: 'number', default: DEFAULTS.graceMs / 1000, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
     .option('strategy', { choices: ['auto', 'audit', 'observe', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
+    .option('granularity', { choices: GRANULARITIES, default: DEFAULT_GRANULARITY as Granularity, describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
+    .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
+    .option('minimize', { type: 'boolean', default: false, describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
     .option('format', { choices: RENDER_FORMATS, default: 'flags' as Format, describe: `what to print on stdout (${FORMAT_HELP})` })
     .option('relative', { type: 'boolean', default: false, describe: "file-system paths relative to the app's cwd (./x), so the result works in another checkout" })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
@@ -123,6 +129,9 @@ export async function parseArgs(argv: string[]): Promise<Parsed> {
     format: a.format,
     relative: a.relative,
     strategy: a.strategy,
+    granularity: a.granularity as Granularity,
+    minimize: a.minimize,
+    ...(a.root !== undefined ? { root: a.root } : {}),
     force: a.force,
     quiet: a.quiet,
   };

@@ -88,11 +88,17 @@ export class Reporter {
       case 'observe-done':
         this.line(`run ${e.run}  ${c.blue('observe')} (${e.root} readable): ${e.modules} modules loaded, ${e.candidates} to grant; confirming without the wide grant`);
         break;
+      case 'minimized': {
+        if (e.outcome === 'kept') break;
+        const what = e.outcome === 'removed' ? c.green('not needed') : `${c.green('narrowed')} to ${e.to?.length ?? 0} path${e.to?.length === 1 ? '' : 's'}`;
+        this.line(`run ${e.run}  ${c.blue('minimize')}: ${c.cyan(renderGrantFlag(e.grant))} ${what}`);
+        break;
+      }
       case 'widened':
         this.line(`run ${e.run}  ${c.magenta('widened')} ${e.from} → ${e.to} (${e.because})`);
         break;
       case 'run-end':
-        if (e.phase === 'audit' || e.phase === 'observe') break;
+        if (e.phase === 'audit' || e.phase === 'observe' || e.phase === 'minimize') break;
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
         else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
           this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);
@@ -109,6 +115,12 @@ export class Reporter {
     const out: string[] = [''];
     if (profile.verified) out.push(c.green(`✔ verified in ${profile.runs} runs (${secs} s)`));
     else out.push(c.red(`✖ ${profile.status}: ${profile.reason ?? ''}`));
+    const m = profile.minimized;
+    if (m) {
+      out.push(`minimize: ${m.removed.length} removed, ${m.narrowed.length} narrowed${m.untried.length ? `, ${m.untried.length} untried (run budget spent)` : ''}`);
+      for (const f of m.removed) out.push(`  ${c.dim('removed')} ${f}`);
+      for (const n of m.narrowed) out.push(`  ${c.dim('narrowed')} ${n.from} → ${n.to.length} path${n.to.length === 1 ? '' : 's'}`);
+    }
     const byScope = new Map<string, Profile['grants']>();
     for (const g of profile.grants) byScope.set(g.scope, [...(byScope.get(g.scope) ?? []), g]);
     if (profile.grants.length === 0) out.push('  no grants needed beyond the enable flag');
@@ -121,6 +133,7 @@ export class Reporter {
         const more = g.denials.length > 1 ? ` (+${g.denials.length - 1} more)` : '';
         out.push(`  ${c.cyan(g.flag)}  ${c.dim(`← ${why}${more}`)}`);
         for (const n of g.notes) out.push(`    ${c.dim(n.detail)}`);
+        if (g.exposes && g.kind !== 'file' && g.kind !== 'missing') out.push(`    ${c.dim(`covers ${g.exposes.files} file${g.exposes.files === 1 ? '' : 's'} today`)}`);
         if (g.risk) out.push(`    ${c.yellow(`⚠ ${g.risk}`)}`);
       }
     }

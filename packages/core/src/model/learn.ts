@@ -8,6 +8,7 @@ import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from '
 import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
 import type { LoadedFile, Use } from './parse-events.js';
+import { generalisePath, type GeneraliseContext } from './generalise.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -38,7 +39,7 @@ export interface RunResult {
   error?: string;
 }
 
-export type Phase = 'audit' | 'observe' | 'learn' | 'verify';
+export type Phase = 'audit' | 'observe' | 'learn' | 'minimize' | 'verify';
 
 export interface RunRequest {
   run: number;
@@ -68,7 +69,8 @@ export type LearnEvent =
   | { type: 'audit-done'; run: number; events: number; candidates: number }
   | { type: 'observe-done'; run: number; modules: number; candidates: number; root: string }
   | { type: 'granted'; run: number; grant: Grant; denial: Denial }
-  | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string };
+  | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string }
+  | { type: 'minimized'; run: number; grant: Grant; outcome: 'removed' | 'narrowed' | 'kept'; to?: Grant[] };
 
 export interface LearnOptions {
   runApp: RunApp;
@@ -83,6 +85,10 @@ export interface LearnOptions {
   audit?: boolean;
   /** Start with one enforce run that may read all of this directory, and grant the modules it loaded. */
   observeRoot?: string;
+  /** After verification, try the app without each grant and keep only what it needs (bounded by maxRuns). */
+  minimize?: boolean;
+  /** How far a grant may reach beyond the file that asked for it (default: exactly that file). */
+  generalise?: Omit<GeneraliseContext, 'fs'>;
   onEvent?: (event: LearnEvent) => void;
 }
 
@@ -96,6 +102,8 @@ export interface LearnResult {
   ungrantable: Ungrantable[];
   /** One sentence on why learning stopped, when it did not succeed. */
   reason?: string;
+  /** What --minimize changed: grants the app started without, and widened grants it needed only narrowed. */
+  minimized?: Minimized;
   /** The last run's result (the verification run when there was one). */
   last?: RunResult;
 }
@@ -132,7 +140,7 @@ function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): 
 }
 
 /** Decide what one denial changes in the current grants. */
-export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants'>, run: number): Step {
+export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise'>, run: number): Step {
   const need: Need = needOf(denial, opts.caps);
   if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
   if (need.type === 'scope') {
@@ -170,14 +178,30 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<Le
   // A path that did not exist when checked is granted as missing even if the run has since created it,
   // so that a directory the app creates is recognised (below) and granted as `dir/*`.
   const kind = denial.existed === false ? 'missing' : opts.fs.kind(target);
+  const wider = opts.generalise ? generalisePath(target, kind, scope, { ...opts.generalise, fs: opts.fs }) : undefined;
+  if (wider) {
+    const grant = fsGrant(scope, wider.path, wider.kind, denial);
+    grant.notes.push({ code: 'generalised', detail: wider.because });
+    return { type: 'add', grant };
+  }
   return { type: 'add', grant: fsGrant(scope, target, kind, denial) };
+}
+
+/** During a priming run, a candidate that an earlier grant already covers is evidence for that grant. */
+function absorb(denial: Denial, grants: readonly Grant[], caps: Capabilities): boolean {
+  const need = needOf(denial, caps);
+  if (need.type !== 'fs' || need.prefix) return false;
+  const covering = findCovering(grants, need.scope, need.path);
+  if (!covering) return false;
+  covering.denials.push(denial);
+  return true;
 }
 
 /**
  * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
  * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
  */
-function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants'>, run: number): Step {
+function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise'>, run: number): Step {
   const stored = grants.filter((g) => g.scope === covering.scope && g.path !== undefined).map((g) => g.path!);
   if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
   const conflicts = prefixConflicts(target, stored);
@@ -191,6 +215,14 @@ function planQuirk(denial: Denial, target: string, covering: Grant, grants: read
       type: 'stuck',
       reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would grant ${broad}`,
     };
+  }
+  const root = opts.generalise?.root;
+  if (root !== undefined && isStrictlyUnder(root, parent)) {
+    return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would reach above the project root ${root}` };
+  }
+  const secrets = opts.fs.secretsUnder?.(parent) ?? [];
+  if (secrets.length > 0) {
+    return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would expose ${secrets.slice(0, 3).join(', ')}` };
   }
   const because = `Node denies a directory's own path when another grant shares its prefix (${conflicts.join(', ')})`;
   const grant = fsGrant(covering.scope, parent, 'dir', denial);
@@ -232,6 +264,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     emit({ type: 'run-end', run: runs, phase, result });
     const candidates = result.outcome === 'spawn-error' ? [] : pick(result);
     for (const denial of candidates) {
+      if (absorb(denial, grants, opts.caps)) continue;
       const step = planStep(denial, grants, opts, runs);
       // Anything else (ungrantable, stuck) is left for the enforce runs to confirm.
       if (step.type === 'add' || step.type === 'replace') {
@@ -320,7 +353,99 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   if (!runSucceeded(check)) {
     return done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
   }
-  return done('verified');
+  if (!opts.minimize) return done('verified');
+
+  const outcome = await minimizeGrants(grants, opts, runs, emit);
+  runs = outcome.runs;
+  grants = outcome.grants;
+  if (outcome.last) last = outcome.last;
+  const result = done('verified');
+  result.minimized = outcome.minimized;
+  if (!outcome.changed) return result;
+  // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
+  runs++;
+  emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
+  const again = await opts.runApp({ run: runs, phase: 'verify', grants });
+  last = again;
+  emit({ type: 'run-end', run: runs, phase: 'verify', result: again });
+  if (!runSucceeded(again)) return { ...done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
+  return { ...done('verified'), minimized: outcome.minimized };
+}
+
+export interface Minimized {
+  removed: Grant[];
+  narrowed: { from: Grant; to: Grant[] }[];
+  /** Grants left untried when the run budget ran out. */
+  untried: Grant[];
+}
+
+/** Did a run start cleanly with nothing denied escaping anywhere (main thread, Worker or Node child)? */
+function startedCleanly(r: RunResult): boolean {
+  return runSucceeded(r) && !r.denials.some((d) => d.source === 'uncaught');
+}
+
+/** A widened grant is tried narrowed back to its files only when they are at most this many. */
+export const MAX_NARROWED = 3;
+
+/** The exact grants a widened grant stands for: one per resource of its evidence. */
+function narrowedGrants(g: Grant, fs: FsProbe, caps: Capabilities): Grant[] {
+  const out: Grant[] = [];
+  for (const d of g.denials) {
+    const need = needOf(d, caps);
+    if (need.type !== 'fs' || need.prefix) continue;
+    out.push({ scope: g.scope, path: need.path, kind: fs.kind(need.path), denials: [d], notes: [] });
+  }
+  return normaliseGrants(out);
+}
+
+/**
+ * `--minimize`: one grant at a time, try the app without it; a widened grant it cannot do without is
+ * tried narrowed back to the files of its evidence. Every change is kept only if the app still starts
+ * cleanly. Bounded by the run budget; what was not tried is reported.
+ */
+async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: number, emit: (e: LearnEvent) => void) {
+  let grants = [...start];
+  let runs = runsSoFar;
+  let last: RunResult | undefined;
+  const minimized: Minimized = { removed: [], narrowed: [], untried: [] };
+  // Riskiest first: capabilities, then writes, then reads, widest first.
+  const rank = (g: Grant) => (g.path === undefined ? 0 : g.scope === 'fs.write' ? 1 : 2);
+  const order = [...start].sort((a, b) => rank(a) - rank(b) || Number(b.kind === 'dir') - Number(a.kind === 'dir'));
+  const attempt = async (candidate: Grant[]): Promise<boolean> => {
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'minimize', grants: candidate.length });
+    const r = await opts.runApp({ run: runs, phase: 'minimize', grants: candidate });
+    last = r;
+    emit({ type: 'run-end', run: runs, phase: 'minimize', result: r });
+    return startedCleanly(r);
+  };
+  for (const g of order) {
+    if (runs >= opts.maxRuns) {
+      minimized.untried.push(g);
+      continue;
+    }
+    const without = grants.filter((x) => grantKey(x) !== grantKey(g));
+    if (await attempt(without)) {
+      grants = without;
+      minimized.removed.push(g);
+      emit({ type: 'minimized', run: runs, grant: g, outcome: 'removed' });
+      continue;
+    }
+    const narrow = g.notes.some((n) => n.code === 'generalised') ? narrowedGrants(g, opts.fs, opts.caps) : [];
+    // Narrowing trades one flag for several: worth it for a few files, not for a dependency tree.
+    if (narrow.length > 0 && narrow.length <= MAX_NARROWED && runs < opts.maxRuns) {
+      const candidate = normaliseGrants([...without, ...narrow]);
+      if (await attempt(candidate)) {
+        grants = candidate;
+        minimized.narrowed.push({ from: g, to: narrow });
+        emit({ type: 'minimized', run: runs, grant: g, outcome: 'narrowed', to: narrow });
+        continue;
+      }
+    }
+    emit({ type: 'minimized', run: runs, grant: g, outcome: 'kept' });
+  }
+  const changed = minimized.removed.length > 0 || minimized.narrowed.length > 0;
+  return { grants, runs, last, minimized, changed };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Denial, PathKind, Scope } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
 import type { LearnResult, LearnStatus, Ungrantable } from './learn.js';
 import { dedupeDenials } from './denials.js';
+import type { Granularity } from './generalise.js';
 import { grantRisk } from './risks.js';
 
 export const PROFILE_SCHEMA = 1;
@@ -20,6 +21,15 @@ export interface ProfileGrant {
   notes: GrantNote[];
   /** Why this grant deserves a second look, if it does. */
   risk?: string;
+  /** What the grant covers on disk today (file-system grants, when permlearn looked). */
+  exposes?: Exposure;
+}
+
+/** What a file-system grant covers on disk: how many files, and which of them look like secrets. */
+export interface Exposure {
+  files: number;
+  /** Absolute paths of secret-looking files in reach (`.env`, keys, credentials). */
+  secrets: string[];
 }
 
 export interface Profile {
@@ -36,6 +46,12 @@ export interface Profile {
   /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
    *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
   strategy: 'audit' | 'observe' | 'rerun';
+  /** What --minimize took out (flags as they were before): grants the app started without, widened
+   *  grants narrowed back to their files, and grants left untried when the run budget ran out. */
+  minimized?: { removed: string[]; narrowed: { from: string; to: string[] }[]; untried: string[] };
+  /** The project root (no grant reaches it or above) and the generalisation policy used. */
+  root?: string;
+  granularity?: Granularity;
   verified: boolean;
   status: LearnStatus;
   reason?: string;
@@ -51,6 +67,11 @@ export interface ProfileMeta {
   args: string[];
   cwd: string;
   strategy?: 'audit' | 'observe' | 'rerun';
+  /** The project root no grant was widened to or above, and the generalisation policy. */
+  root?: string;
+  granularity?: Granularity;
+  /** What each file-system grant covers on disk (the runner looks; the model only reports). */
+  exposure?: (path: string, kind: PathKind) => Exposure;
 }
 
 export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
@@ -76,11 +97,28 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       if (g.path !== undefined) out.path = g.path;
       if (g.kind !== undefined) out.kind = g.kind;
       const risk = grantRisk(g, { cwd: meta.cwd, entry: meta.entry, grants, caps: meta.caps });
-      if (risk) out.risk = risk.message;
+      const risks = risk ? [risk.message] : [];
+      if (g.path !== undefined && meta.exposure) {
+        out.exposes = meta.exposure(g.path, g.kind ?? 'file');
+        const n = out.exposes.secrets.length;
+        if (n > 0) risks.push(`${g.scope === 'fs.write' ? 'write' : 'read'} access to ${n === 1 ? 'a secret-looking file' : `${n} secret-looking files`}: ${out.exposes.secrets.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}`);
+      }
+      if (risks.length) out.risk = risks.join('; ');
       return out;
     }),
     runs: result.runs,
     strategy: meta.strategy ?? 'rerun',
+    ...(result.minimized
+      ? {
+          minimized: {
+            removed: result.minimized.removed.map(renderGrantFlag),
+            narrowed: result.minimized.narrowed.map((n) => ({ from: renderGrantFlag(n.from), to: n.to.map(renderGrantFlag) })),
+            untried: result.minimized.untried.map(renderGrantFlag),
+          },
+        }
+      : {}),
+    ...(meta.root !== undefined ? { root: meta.root } : {}),
+    ...(meta.granularity !== undefined ? { granularity: meta.granularity } : {}),
     verified: result.status === 'verified',
     status: result.status,
     ...(result.reason ? { reason: result.reason } : {}),

@@ -91,4 +91,6 @@ export interface FsProbe {
   kind(absPath: string): 'file' | 'dir' | 'missing';
   /** The user's home directory, which no grant may cover. */
   homedir: string;
+  /** Files under a directory that look like secrets (`.env`, keys, credentials), relative to it. */
+  secretsUnder?(absDir: string): string[];
 }

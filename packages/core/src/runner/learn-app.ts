@@ -1,4 +1,5 @@
 // The library's front door: learn the profile of one app, with real processes.
+import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { learn, type LearnEvent, type LearnResult } from '../model/learn.js';
@@ -14,6 +15,8 @@ import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
 import { tooBroad } from '../model/paths.js';
 import type { Denial } from '../model/types.js';
+import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
+import { exposureOf } from './exposure.js';
 
 export type Strategy = 'audit' | 'observe' | 'rerun';
 
@@ -35,6 +38,13 @@ export interface LearnAppOptions {
    *  root, keeping the modules it loaded; `rerun`: enforce runs only; `auto`: audit where Node has it,
    *  else observe. */
   strategy?: Strategy | 'auto';
+  /** After verification, try the app without each grant and keep only what it needs to start. */
+  minimize?: boolean;
+  /** How far a grant may reach beyond the file that asked for it (default `deps`, see model/generalise.ts). */
+  granularity?: Granularity;
+  /** The project root: no grant is widened to it or above it (default: the nearest folder with a
+   *  package.json above the entry). */
+  root?: string;
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
@@ -65,6 +75,9 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   }
   const findPackage = packageFinder();
   const appRoot = findPackage(path.dirname(entry))?.dir ?? cwd;
+  const root = options.root === undefined ? appRoot : path.resolve(cwd, options.root);
+  if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   // The observe run's wide grant must itself respect the limits on how far a grant may reach.
   const rootTooBroad = tooBroad(appRoot, realFs.homedir);
   if (requested === 'observe' && rootTooBroad) {
@@ -94,6 +107,8 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
       audit: strategy === 'audit',
+      generalise: { granularity, root, tmpdir: os.tmpdir() },
+      minimize: options.minimize === true,
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: ({ phase, grants, extraGrants }) => {
@@ -115,7 +130,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     for (const g of result.grants) g.denials.forEach(attribute);
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
-    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy });
+    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
     return { profile, result, caps };
   } finally {
     forget();

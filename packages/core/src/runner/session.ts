@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { FsProbe } from '../model/types.js';
+import { secretsUnder } from './exposure.js';
 
 /** The fd the recorder writes to; permlearn opens it as a pipe in every learning run. */
 export const RECORDER_FD = 3;
@@ -69,4 +70,5 @@ export const realFs: FsProbe = {
     }
   },
   homedir: os.homedir(),
+  secretsUnder,
 };
