@@ -1,46 +1,65 @@
 #!/usr/bin/env node
-// Benchmark: what the recorder costs an app's start. Installs Express 4 into a temp dir, then times
-// `require('express')` under each bundled Node with the same grants, with and without the recorder
-// preloaded (alternating, many rounds, median). Prints figures; asserts nothing.
-// PROBES=1 measures the recorder as the observe strategy runs it (resolver probes on).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Benchmark: what the recorder costs an app's start. Times fixtures/apps/express-service from spawn
+// to its "listening" line under each bundled Node with the same grants: without the recorder, with
+// the recorder of the learning runs, and with the observe run's recorder (modules, fs reads, child
+// processes; used for one run only). Alternating, many rounds, median. Prints figures; asserts nothing.
+// Usage: ROUNDS=25 node scripts/bench-recorder.mjs [majors...]
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './setup.mjs';
 
 const { nodeBinary } = await import('@permlearn/test-nodes');
+const { recorderText } = await import('../packages/core/dist/runner/session.js');
 const rounds = Number(process.env.ROUNDS ?? 25);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-bench-'));
+const majors = process.argv.slice(2).map(Number).filter(Boolean);
+const wanted = majors.length ? majors : [20, 22, 24, 26];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'permlearn-bench-'));
+const dir = path.join(tmp, 'express-service');
+cpSync(path.join(root, 'fixtures', 'apps', 'express-service'), dir, { recursive: true });
+const recorder = path.join(tmp, 'recorder.cjs');
+const observer = path.join(tmp, 'observer.cjs');
+const events = path.join(tmp, 'events');
+writeFileSync(recorder, recorderText({ fd: 3, ownerPid: process.pid, eventsDir: events }));
+writeFileSync(observer, recorderText({ fd: 3, ownerPid: process.pid, eventsDir: events, observe: true }));
+
+/** Milliseconds from spawn to the "listening" line; the server is then killed. */
+function startTime(major, args) {
+  return new Promise((resolve, reject) => {
+    const t = process.hrtime.bigint();
+    const child = spawn(nodeBinary(major), [...args, 'server.js', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
+    child.stdio[3].resume();
+    let done = false;
+    child.stdout.on('data', (d) => {
+      if (done || !String(d).includes('listening')) return;
+      done = true;
+      resolve(Number(process.hrtime.bigint() - t) / 1e6);
+      child.kill('SIGKILL');
+    });
+    child.once('exit', (code) => (done ? undefined : reject(new Error(`node ${major} exited ${code} before listening`))));
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (b, a) => `${(((b - a) / a) * 100).toFixed(1)} %`;
 try {
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-app', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', 'express@4'], { cwd: dir, stdio: 'inherit' });
-  writeFileSync(path.join(dir, 'app.js'), "require('express');\n");
-  const recorder = path.join(dir, 'recorder.cjs');
-  const source = readFileSync(path.join(root, 'packages', 'core', 'recorder', 'recorder.cjs'), 'utf8');
-  writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid, probes: process.env.PROBES === '1' })};\n${source}`);
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`\nrequire('express') start time, median of ${rounds} runs each:\n`);
-  console.log('| Node | without recorder ms | with recorder ms | overhead |\n|---|---|---|---|');
-  for (const major of [20, 22, 24, 26]) {
+  console.log(`\nfixtures/apps/express-service start to "listening", median of ${rounds} runs each:\n`);
+  console.log('| Node | without recorder ms | learning recorder ms | overhead | observe recorder ms | overhead |\n|---|---|---|---|---|---|');
+  for (const major of wanted) {
     const enable = major === 20 ? '--experimental-permission' : '--permission';
-    const base = [enable, `--allow-fs-read=${dir}`];
-    const time = (args) => {
-      const t = process.hrtime.bigint();
-      const r = spawnSync(nodeBinary(major), args, { cwd: dir, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-      if (r.status !== 0) throw new Error(`node ${major} exited ${r.status}`);
-      return Number(process.hrtime.bigint() - t) / 1e6;
-    };
+    const grants = [enable, `--allow-fs-read=${tmp}`, `--allow-fs-write=${tmp}`, '--allow-child-process', '--allow-worker', ...(major >= 26 ? ['--allow-net'] : [])];
     const plain = [];
-    const recorded = [];
+    const learning = [];
+    const observing = [];
     for (let i = 0; i < rounds; i++) {
-      plain.push(time([...base, 'app.js']));
-      recorded.push(time([...base, '--require', recorder, 'app.js']));
+      plain.push(await startTime(major, grants));
+      learning.push(await startTime(major, [...grants, '--require', recorder]));
+      observing.push(await startTime(major, [...grants, '--require', observer]));
     }
-    const a = median(plain);
-    const b = median(recorded);
-    console.log(`| ${major} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(((b - a) / a) * 100).toFixed(1)} % |`);
+    const [a, b, c] = [median(plain), median(learning), median(observing)];
+    console.log(`| ${major} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${pct(b, a)} | ${c.toFixed(1)} | ${pct(c, a)} |`);
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
 }
