@@ -38,6 +38,10 @@ export interface LearnAppOptions {
    *  root, keeping the modules it loaded; `rerun`: enforce runs only; `auto`: audit where Node has it,
    *  else observe. */
   strategy?: Strategy | 'auto';
+  /** Shell commands run one after another once the app is ready, in every run (curl calls, a test
+   *  suite pointed at the server), so that what the app needs to serve them is learned too. A command
+   *  that fails is reported in `profile.exercise`. */
+  exercise?: string[];
   /** After verification, try the app without each grant and keep only what it needs to start. */
   minimize?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default `deps`, see model/generalise.ts). */
