@@ -35,8 +35,21 @@ export interface RunResult {
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
   stderrTail: string;
+  /** The exercise commands run once the app was ready (in order; the first failure ends the list). */
+  exercise?: ExerciseResult[];
   durationMs: number;
   error?: string;
+}
+
+/** How one exercise command went. */
+export interface ExerciseResult {
+  command: string;
+  /** null when it was killed (timed out). */
+  exitCode: number | null;
+  timedOut?: boolean;
+  durationMs: number;
+  /** The end of its output, when it failed. */
+  outputTail?: string;
 }
 
 export type Phase = 'audit' | 'observe' | 'learn' | 'minimize' | 'verify';
@@ -109,7 +122,13 @@ export interface LearnResult {
 }
 
 export function runSucceeded(r: RunResult): boolean {
-  return r.outcome === 'ready' || (r.outcome === 'exited' && r.exitCode === 0);
+  if (r.outcome === 'ready') return !exerciseFailed(r);
+  return r.outcome === 'exited' && r.exitCode === 0;
+}
+
+/** The exercise command that failed in a run, if one did. */
+export function exerciseFailed(r: RunResult): ExerciseResult | undefined {
+  return r.exercise?.find((e) => e.exitCode !== 0);
 }
 
 /**
@@ -552,6 +571,11 @@ export function describeOutcome(r: RunResult): string {
 }
 
 function failureReason(r: RunResult): string {
+  const failed = exerciseFailed(r);
+  if (r.outcome === 'ready' && failed) {
+    const how = failed.timedOut ? 'timed out' : `exited with code ${failed.exitCode}`;
+    return `the exercise command \`${failed.command}\` ${how} with no permission denial seen in the app`;
+  }
   if (r.outcome === 'timeout') {
     return 'the app neither exited nor became ready in time, with no permission denial; for a server, pass --ready-port, --ready-url, --ready-stdout or --timeout';
   }

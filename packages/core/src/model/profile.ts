@@ -3,7 +3,7 @@ import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 import { PermlearnError } from '../errors.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
-import type { LearnResult, LearnStatus, Ungrantable } from './learn.js';
+import type { ExerciseResult, LearnResult, LearnStatus, Ungrantable } from './learn.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
 import { grantRisk } from './risks.js';
@@ -46,6 +46,8 @@ export interface Profile {
   /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
    *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
   strategy: 'audit' | 'observe' | 'rerun';
+  /** The exercise commands run once the app was ready, and how each went in the last run. */
+  exercise?: { commands: string[]; results: ExerciseResult[] };
   /** What --minimize took out (flags as they were before): grants the app started without, widened
    *  grants narrowed back to their files, and grants left untried when the run budget ran out. */
   minimized?: { removed: string[]; narrowed: { from: string; to: string[] }[]; untried: string[] };

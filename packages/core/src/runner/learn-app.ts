@@ -101,6 +101,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       maxRunMs: options.maxRunMs ?? DEFAULTS.maxRunMs,
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       settleMs: options.settleMs ?? DEFAULTS.settleMs,
+      ...(options.exercise?.length ? { exercise: options.exercise } : {}),
       ...(options.env ? { env: options.env } : {}),
     };
     // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
@@ -135,6 +136,11 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
     const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
+    if (options.exercise?.length) {
+      profile.exercise = { commands: options.exercise, results: result.last?.exercise ?? [] };
+    } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {
+      profile.warnings.push('learned from start-up alone: what the app needs to serve requests was not seen (pass --exercise with commands that use it)');
+    }
     return { profile, result, caps };
   } finally {
     forget();

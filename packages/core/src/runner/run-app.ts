@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
-import type { RunResult } from '../model/learn.js';
+import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { RECORDER_FD } from './session.js';
@@ -35,6 +35,8 @@ export interface AppSpec {
   /** How long a ready app is watched before it is stopped: a failure this soon after readiness
    *  (a log stream that cannot open, say) still counts as the run's outcome. */
   settleMs?: number;
+  /** Shell commands run one after another once the app is ready, while it keeps running. */
+  exercise?: string[];
 }
 
 export interface RunOptions {
@@ -81,6 +83,31 @@ async function urlReady(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** One exercise command: run through the shell in the app's folder, in a process group of its own
+ *  (so that it is stopped with everything it started), limited to the run's time limit. */
+async function runExercise(command: string, spec: AppSpec): Promise<ExerciseResult> {
+  const started = Date.now();
+  const child = execa(command, {
+    shell: true,
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    stdin: 'ignore',
+    reject: false,
+    detached: true,
+    cleanup: false,
+    all: true,
+    timeout: spec.maxRunMs,
+    killSignal: 'SIGKILL',
+  });
+  if (child.pid !== undefined) trackGroup(child.pid);
+  const r = await child;
+  if (child.pid !== undefined) await stopGroup(child.pid, 0);
+  const out: ExerciseResult = { command, exitCode: r.timedOut ? null : (r.exitCode ?? null), durationMs: Date.now() - started };
+  if (r.exitCode !== 0) out.outputTail = tail(String(r.all ?? '')).slice(-2000);
+  if (r.timedOut) out.timedOut = true;
+  return out;
 }
 
 /** The argv permlearn passes to node for one run. */
@@ -207,6 +234,15 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
 
   let how = await settled;
   finished = true;
+  const exercise: ExerciseResult[] = [];
+  if (how === 'ready' && spec.exercise?.length) {
+    for (const command of spec.exercise) {
+      const result = await Promise.race([runExercise(command, spec), exited.then(() => undefined)]);
+      if (result === undefined) break; // the app died while serving: that is the run's outcome
+      exercise.push(result);
+      if (result.exitCode !== 0) break;
+    }
+  }
   if (how === 'ready' && (spec.settleMs ?? 0) > 0) {
     const died = await Promise.race([exited, new Promise<false>((resolve) => timers.push(setTimeout(() => resolve(false), spec.settleMs)))]);
     for (const t of timers) clearTimeout(t);
@@ -230,6 +266,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     stderrTail: stderr,
     durationMs: Date.now() - started,
   };
+  if (exercise.length) Object.assign(base, { exercise });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout' };
   return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
