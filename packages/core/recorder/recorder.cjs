@@ -222,7 +222,7 @@
     }
   }
 
-  send({ t: 'hello', thread, pid: process.pid, node: process.version });
+  send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1] });
 
   // Errors that escape the app: uncaught exceptions and unhandled rejections.
   process.on('uncaughtExceptionMonitor', (err) => reportError(err, 'uncaught'));

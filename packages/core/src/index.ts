@@ -13,7 +13,7 @@ export * from './model/render.js';
 export * from './model/attribute.js';
 export * from './model/generalise.js';
 export * from './errors.js';
-export { learnApp, DEFAULTS, type LearnAppOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
+export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';
 export { probeNode } from './runner/node-binary.js';
 export { writeFileAtomic } from './runner/write-file.js';

@@ -37,12 +37,14 @@ export interface RecorderReport {
   touched: LoadedFile[];
   /** Child processes and Workers the app started (observe runs). */
   uses: Use[];
+  /** Every Node process the recorder ran in (its hello), with its main script. */
+  processes: { pid: number; main?: string; thread: string }[];
 }
 
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export function parseRecorderReport(text: string): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [] };
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [], processes: [] };
   const seenFiles = new Set<string>();
   // What the recorder's repeat counts refer to: its key for a first report, per thread.
   const counted = new Map<string, { hits?: number }>();
@@ -61,6 +63,9 @@ export function parseRecorderReport(text: string): RecorderReport {
     if (msg === null || typeof msg !== 'object') {
       report.junk++;
       continue;
+    }
+    if (msg.t === 'hello' && msg.thread !== 'worker' && typeof msg.pid === 'number') {
+      report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}) });
     }
     if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
     else if (msg.t === 'hello' && msg.thread === 'worker') {

@@ -46,6 +46,8 @@ export interface Profile {
   /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
    *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
   strategy: 'audit' | 'observe' | 'rerun';
+  /** For `permlearn run`: the command whose Node processes were learned (the flags go in NODE_OPTIONS). */
+  command?: string[];
   /** The exercise commands run once the app was ready, and how each went in the last run. */
   exercise?: { commands: string[]; results: ExerciseResult[] };
   /** What --minimize took out (flags as they were before): grants the app started without, widened

@@ -1,10 +1,10 @@
 // The library's front door: learn the profile of one app, with real processes.
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { learn, type LearnEvent, type LearnResult } from '../model/learn.js';
 import type { Capabilities } from '../model/node-versions.js';
-import { buildProfile, type Profile } from '../model/profile.js';
+import { buildProfile, shellQuote, type Profile } from '../model/profile.js';
 import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
@@ -63,10 +63,92 @@ export interface LearnAppResult {
 export const DEFAULTS = { maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000, settleMs: 300 };
 
 export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult> {
-  const cwd = path.resolve(options.cwd ?? process.cwd());
-  if (!existsSync(cwd)) throw new PermlearnError('usage', `--cwd ${cwd} does not exist`);
+  const cwd = resolveCwd(options.cwd);
   const entry = path.resolve(cwd, options.entry);
   if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
+  const findPackage = packageFinder();
+  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: findPackage(path.dirname(entry))?.dir ?? cwd, findPackage }, options);
+}
+
+export interface LearnCommandOptions extends Omit<LearnAppOptions, 'entry' | 'args'> {
+  /** The command as argv (`['npm', 'start']`, `['node', '--import', 'tsx', 'src/server.ts']`). */
+  command: string[];
+}
+
+/**
+ * `permlearn run -- <command...>`: learn what every Node process a command starts needs. The flags and
+ * the recorder travel in NODE_OPTIONS; `npm|pnpm|yarn start|test|run <script>` runs the script itself
+ * (as the package manager would, with node_modules/.bin on PATH), so the package manager stays out of
+ * the profile.
+ */
+export async function learnCommand(options: LearnCommandOptions): Promise<LearnAppResult> {
+  if (options.command.length === 0) throw new PermlearnError('usage', 'permlearn run needs a command after --');
+  const cwd = resolveCwd(options.cwd);
+  const findPackage = packageFinder();
+  const appRoot = findPackage(cwd)?.dir ?? cwd;
+  const command = packageScript(options.command, appRoot) ?? options.command;
+  return learnTarget({ entry: '', args: [], command, given: options.command, cwd, appRoot, findPackage }, options);
+}
+
+function resolveCwd(given: string | undefined): string {
+  const cwd = path.resolve(given ?? process.cwd());
+  if (!existsSync(cwd)) throw new PermlearnError('usage', `--cwd ${cwd} does not exist`);
+  return cwd;
+}
+
+const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn']);
+
+/** `npm start`, `pnpm run dev -- --x`, `yarn test`: the script's own command line, run by `sh -c`. */
+export function packageScript(command: string[], appRoot: string): string[] | undefined {
+  const [pm, verb, ...rest] = command;
+  if (!pm || !PACKAGE_MANAGERS.has(path.basename(pm)) || !verb) return undefined;
+  let name: string | undefined;
+  let extra: string[] = [];
+  if (verb === 'start' || verb === 'test') {
+    name = verb;
+    extra = rest;
+  } else if (verb === 'run' || verb === 'run-script') {
+    [name, ...extra] = rest;
+  } else if (path.basename(pm) !== 'npm' && !verb.startsWith('-')) {
+    name = verb; // `pnpm dev`, `yarn dev`
+    extra = rest;
+  }
+  if (!name) return undefined;
+  if (extra[0] === '--') extra = extra.slice(1);
+  let scripts: Record<string, unknown> = {};
+  try {
+    scripts = (JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
+  } catch {
+    return undefined;
+  }
+  let script = scripts[name];
+  // `npm start` without a start script runs `node server.js`, as npm does.
+  if (script === undefined && name === 'start' && existsSync(path.join(appRoot, 'server.js'))) script = 'node server.js';
+  if (typeof script !== 'string') throw new PermlearnError('usage', `package.json in ${appRoot} has no "${name}" script`);
+  const line = [script, ...extra.map(shellQuote)].join(' ');
+  // What the package manager would do first: its bin folders on PATH (nearest first).
+  const bins: string[] = [];
+  for (let dir = appRoot; ; dir = path.dirname(dir)) {
+    bins.push(path.join(dir, 'node_modules', '.bin'));
+    if (path.dirname(dir) === dir) break;
+  }
+  return ['/bin/sh', '-c', `PATH=${shellQuote(bins.join(path.delimiter))}:"$PATH"; ${line}`];
+}
+
+interface Target {
+  /** The entry file (absolute), or '' for a command. */
+  entry: string;
+  args: string[];
+  command?: string[];
+  /** The command as the user gave it (before a package script was looked up). */
+  given?: string[];
+  cwd: string;
+  appRoot: string;
+  findPackage: ReturnType<typeof packageFinder>;
+}
+
+async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry' | 'args'>): Promise<LearnAppResult> {
+  const { entry, cwd, appRoot, findPackage } = target;
   const node = options.node ?? process.execPath;
   const caps = await probeNode(node);
   const readiness = options.readiness ?? {};
@@ -77,8 +159,6 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   if (requested === 'audit' && !caps.audit) {
     throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
   }
-  const findPackage = packageFinder();
-  const appRoot = findPackage(path.dirname(entry))?.dir ?? cwd;
   const root = options.root === undefined ? appRoot : path.resolve(cwd, options.root);
   if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
@@ -95,7 +175,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     const spec = {
       node,
       entry,
-      args: options.args ?? [],
+      args: target.args,
       cwd,
       readiness,
       maxRunMs: options.maxRunMs ?? DEFAULTS.maxRunMs,
@@ -103,9 +183,10 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
       settleMs: options.settleMs ?? DEFAULTS.settleMs,
       ...(options.exercise?.length ? { exercise: options.exercise } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(target.command ? { command: target.command } : {}),
     };
     // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
-    const implicit = caps.autoGrantsEntry ? [entry] : [];
+    const implicit = caps.autoGrantsEntry && entry ? [entry] : [];
     const result = await learn({
       caps,
       fs: realFs,
@@ -135,7 +216,8 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
     for (const g of result.grants) g.denials.forEach(attribute);
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
-    const profile = buildProfile(result, { caps, entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
+    const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
+    if (target.given) profile.command = target.given;
     if (options.exercise?.length) {
       profile.exercise = { commands: options.exercise, results: result.last?.exercise ?? [] };
     } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {

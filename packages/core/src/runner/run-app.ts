@@ -37,6 +37,9 @@ export interface AppSpec {
   settleMs?: number;
   /** Shell commands run one after another once the app is ready, while it keeps running. */
   exercise?: string[];
+  /** Run this command instead of `node entry`: the permission flags and the recorder reach every Node
+   *  process it starts through NODE_OPTIONS (`permlearn run -- npm start`). `node` is put first on PATH. */
+  command?: string[];
 }
 
 export interface RunOptions {
@@ -131,24 +134,40 @@ function addChildReports(dir: string, report: RecorderReport): void {
       report.probes.push(...child.probes);
       report.touched.push(...child.touched);
       report.uses.push(...child.uses);
+      report.processes.push(...child.processes);
     } finally {
       rmSync(file, { force: true });
     }
   }
 }
 
+/** One option for NODE_OPTIONS, double-quoted when it holds a space or a quote (Node splits on spaces). */
+export function nodeOptionsWord(arg: string): string {
+  return /[\s"\\]/.test(arg) ? `"${arg.replace(/(["\\])/g, '\\$1')}"` : arg;
+}
+
+/** What to spawn for one run: `node <flags> <entry> <args>`, or the command with everything in NODE_OPTIONS. */
+function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string[]; env: NodeJS.ProcessEnv | undefined } {
+  const base = spec.env ?? process.env;
+  const existing = base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ` : '';
+  if (spec.command) {
+    // Everything travels in NODE_OPTIONS, to every Node process the command starts.
+    const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
+    const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
+    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...base, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsWord).join(' ')}` } };
+  }
+  if (run.recorderPath && run.eventsDir) {
+    return { file: spec.node, args: appArgv(spec, run), env: { ...base, NODE_OPTIONS: `${existing}--require ${nodeOptionsWord(run.recorderPath)}` } };
+  }
+  return { file: spec.node, args: appArgv(spec, run), env: spec.env };
+}
+
 export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  const argv = appArgv(spec, run);
-  let env = spec.env;
-  if (run.recorderPath && run.eventsDir) {
-    const base = spec.env ?? process.env;
-    const existing = base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ` : '';
-    env = { ...base, NODE_OPTIONS: `${existing}--require ${run.recorderPath}` };
-  }
-  const child = execa(spec.node, argv, {
+  const plan = spawnPlan(spec, run);
+  const child = execa(plan.file, plan.args, {
     cwd: spec.cwd,
-    env,
+    env: plan.env,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     reject: false,
     buffer: false,
@@ -257,7 +276,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (run.eventsDir) addChildReports(run.eventsDir, report);
   const base = {
     denials: report.denials,
-    recorderLoaded: report.loaded,
+    // A command's Node processes all report as children: any of them saying hello is enough.
+    recorderLoaded: report.loaded || (spec.command !== undefined && report.processes.length > 0),
     modules: report.modules,
     probes: report.probes,
     touched: report.touched,
