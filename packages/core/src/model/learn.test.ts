@@ -469,3 +469,88 @@ describe('learn: observe first (Node 20/22)', () => {
     ]);
   });
 });
+
+describe('learn: generalisation while learning', () => {
+  const gen = { granularity: 'deps' as const, root: APP, tmpdir: '/tmp' };
+  it('a dependency file grants node_modules, and later files in it are evidence, not runs', async () => {
+    const fs = fakeFs({ [`${APP}/node_modules`]: 'dir', [`${APP}/node_modules/a`]: 'dir', [`${APP}/node_modules/a/index.js`]: 'file', [`${APP}/node_modules/b/index.js`]: 'file' });
+    const { res, flags, requests } = await go([denied(denial('FileSystemRead', `${APP}/node_modules/a/index.js`)), OK, OK], { fs, generalise: gen });
+    expect(res.status).toBe('verified');
+    expect(requests).toHaveLength(3);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/node_modules`]);
+    expect(res.grants[0]!.notes[0]).toMatchObject({ code: 'generalised' });
+  });
+
+  it('the prefix-quirk fix never reaches above the project root', async () => {
+    // The root is /srv/app/data-root; a directory at its top denied beside a sibling would need /srv/app.
+    const root = `${APP}/r`;
+    const fs = fakeFs({ [root]: 'dir', [`${root}/d`]: 'dir', [`${root}/dx.txt`]: 'file' });
+    const steps = [denied(denial('FileSystemRead', `${root}/dx.txt`)), denied(denial('FileSystemRead', `${root}/d`)), denied(denial('FileSystemRead', `${root}/d`))];
+    const inside = await go([steps[0]!, steps[1]!, steps[2]!, OK, OK], { fs, generalise: { ...gen, granularity: 'file', root } });
+    // Widening to the root itself is allowed (it is not above it) ...
+    expect(inside.flags).toContain(`--allow-fs-read=${root}`);
+    const above = await go(steps, { fs, generalise: { ...gen, granularity: 'file', root: `${root}/d` } });
+    // ... but with the root at /srv/app/r/d the fix (/srv/app/r) would be above it.
+    expect(above.res.status).toBe('no-progress');
+    expect(above.res.reason).toMatch(/above the project root/);
+  });
+
+  it('the prefix-quirk fix never exposes a secret', async () => {
+    const root = `${APP}/r`;
+    const fs = { ...fakeFs({ [root]: 'dir', [`${root}/d`]: 'dir', [`${root}/dx.txt`]: 'file' }), secretsUnder: (d: string) => (d === root ? ['.env'] : []) };
+    const steps = [denied(denial('FileSystemRead', `${root}/dx.txt`)), denied(denial('FileSystemRead', `${root}/d`)), denied(denial('FileSystemRead', `${root}/d`))];
+    const r = await go(steps, { fs, generalise: { ...gen, granularity: 'file', root } });
+    expect(r.res.status).toBe('no-progress');
+    expect(r.res.reason).toMatch(/would expose \.env/);
+  });
+});
+
+describe('learn: exercise commands', () => {
+  it('a ready run whose exercise failed is not a success: its caught denial is granted', async () => {
+    const fs = fakeFs({ [`${APP}/public`]: 'dir' });
+    const failed = result({ outcome: 'ready', readyBy: 'stdout', exercise: [{ command: 'curl x', exitCode: 22, durationMs: 3 }], denials: [denial('FileSystemRead', `${APP}/public`, { source: 'channel' })] });
+    const passed = result({ outcome: 'ready', readyBy: 'stdout', exercise: [{ command: 'curl x', exitCode: 0, durationMs: 3 }] });
+    const { res, flags } = await go([failed, passed, passed], { fs });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/public`]);
+  });
+
+  it('an exercise that fails with no denial is app-failed, naming the command', async () => {
+    const failed = result({ outcome: 'ready', exercise: [{ command: 'curl -f http://x/', exitCode: 22, durationMs: 3 }] });
+    const { res } = await go([failed]);
+    expect(res.status).toBe('app-failed');
+    expect(res.reason).toBe('the exercise command `curl -f http://x/` exited with code 22 with no permission denial seen in the app');
+  });
+});
+
+describe('learn: --minimize', () => {
+  const gen = { granularity: 'deps' as const, root: APP, tmpdir: '/tmp' };
+  it('drops a grant the app starts without, narrows a widened one to its few files, keeps the rest, then verifies', async () => {
+    const fs = fakeFs({ [`${APP}/config`]: 'dir', [`${APP}/config/a.json`]: 'file', [`${APP}/config/b.json`]: 'file' });
+    const needs = (req: RunRequest, flag: string) => renderFlags(req.grants, NODE26).includes(flag);
+    const app = (req: RunRequest): RunResult => {
+      const flags = renderFlags(req.grants, NODE26);
+      // The app reads config/a.json and needs a child process; the worker it only tries (and survives without).
+      if (!flags.some((f) => f === `--allow-fs-read=${APP}/config` || f === `--allow-fs-read=${APP}/config/a.json`)) return denied(denial('FileSystemRead', `${APP}/config/a.json`));
+      if (!needs(req, '--allow-child-process')) return denied(denial('ChildProcess', ''));
+      return OK;
+    };
+    const first = denied(denial('FileSystemRead', `${APP}/config/a.json`), denial('ChildProcess', ''), denial('WorkerThreads', ''));
+    const { res, flags, requests, events } = await go([first, ...Array.from({ length: 12 }, () => app)], { fs, generalise: gen, minimize: true });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/config/a.json`, '--allow-child-process']);
+    expect(res.minimized?.removed.map((g) => g.scope)).toEqual(['worker']);
+    expect(res.minimized?.narrowed.map((n) => n.from.path)).toEqual([`${APP}/config`]);
+    expect(requests.at(-1)).toMatchObject({ phase: 'verify', flags });
+    expect(requests.filter((r) => r.phase === 'minimize').length).toBeGreaterThanOrEqual(3);
+    expect(events.filter((e) => e.type === 'minimized').map((e) => e.type === 'minimized' && e.outcome)).toEqual(['kept', 'removed', 'narrowed']);
+  });
+
+  it('stops at the run budget and reports what it did not try', async () => {
+    const fs = fakeFs({ [`${APP}/a.json`]: 'file' });
+    const first = denied(denial('FileSystemRead', `${APP}/a.json`), denial('ChildProcess', ''));
+    const { res } = await go([first, OK, OK, denied(denial('ChildProcess', ''))], { fs, minimize: true, maxRuns: 4 });
+    expect(res.status).toBe('verified');
+    expect(res.minimized?.untried.map((g) => g.scope)).toEqual(['fs.read']);
+  });
+});
