@@ -45,10 +45,15 @@
   }
   // Repeats of something already reported are only counted, and the counts sent with the next batch.
   let hits = null;
+  let lastHit = null;
   function hit(key) {
     if (!open) return;
-    if (hits === null) hits = Object.create(null);
+    if (hits === null) {
+      hits = Object.create(null);
+      lastHit = Object.create(null);
+    }
     hits[key] = (hits[key] || 0) + 1;
+    lastHit[key] = Date.now();
     if (!flushPending) {
       flushPending = true;
       process.nextTick(flush);
@@ -57,8 +62,9 @@
   function flush() {
     flushPending = false;
     if (hits !== null) {
-      queue += JSON.stringify({ t: 'hits', thread, counts: hits }) + '\n';
+      queue += JSON.stringify({ t: 'hits', thread, counts: hits, last: lastHit }) + '\n';
       hits = null;
+      lastHit = null;
     }
     if (!queue) return;
     const text = queue;
@@ -218,7 +224,7 @@
   function reportError(err, source) {
     const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined);
     for (const d of denialsOf(err, 0)) {
-      send({ t: 'denial', source, thread, cwd: cwd(), site, ...d });
+      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d });
     }
   }
 
@@ -273,6 +279,7 @@
         t: 'denial',
         source: 'channel',
         thread,
+        time: Date.now(),
         cwd: cwd(),
         site: siteOf(stack),
         permission,
@@ -470,6 +477,31 @@
     } catch {
       // older Node without it
     }
+  }
+
+  // Drop-plan verification: once permlearn sees the app ready it writes the planned drops to
+  // dropFile; the recorder applies them in the app, as the app's own code would after start-up.
+  if (config.dropFile && isApp && isMainThread) {
+    const timer = setInterval(() => {
+      if (!fs.existsSync(config.dropFile)) return;
+      clearInterval(timer);
+      let applied = 0;
+      try {
+        const drops = JSON.parse(fs.readFileSync(config.dropFile, 'utf8'));
+        for (const d of drops) {
+          if (d.reference === undefined) process.permission.drop(d.scope);
+          else process.permission.drop(d.scope, d.reference);
+          applied++;
+        }
+        // The file's own grant goes too: nothing of permlearn's is left behind in the app.
+        process.permission.drop('fs.read', config.dropFile);
+      } catch (err) {
+        send({ t: 'dropped', time: Date.now(), applied, error: String(err && err.message) });
+        return;
+      }
+      send({ t: 'dropped', time: Date.now(), applied });
+    }, 20);
+    timer.unref();
   }
 
   if (isMainThread) process.on('exit', (code) => send({ t: 'exit', code }));

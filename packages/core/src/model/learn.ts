@@ -37,6 +37,10 @@ export interface RunResult {
   stderrTail: string;
   /** The exercise commands run once the app was ready (in order; the first failure ends the list). */
   exercise?: ExerciseResult[];
+  /** When the app was seen ready (epoch ms). */
+  readyTime?: number;
+  /** When the recorder applied a drop plan in the app (drop-plan verification runs). */
+  dropped?: { time: number; applied: number; error?: string };
   durationMs: number;
   error?: string;
 }

@@ -37,6 +37,8 @@ export interface RecorderReport {
   touched: LoadedFile[];
   /** Child processes and Workers the app started (observe runs). */
   uses: Use[];
+  /** When the recorder applied a drop plan (drop-plan verification runs). */
+  dropped?: { time: number; applied: number; error?: string };
   /** Every Node process the recorder ran in (its hello), with its main script. */
   processes: { pid: number; main?: string; thread: string }[];
 }
@@ -90,10 +92,15 @@ export function parseRecorderReport(text: string): RecorderReport {
       report.uses.push(use);
       count(msg.thread, 'child', use);
     } else if (msg.t === 'hits' && msg.counts !== null && typeof msg.counts === 'object') {
+      const last = (msg.last !== null && typeof msg.last === 'object' ? msg.last : {}) as Record<string, unknown>;
       for (const [key, n] of Object.entries(msg.counts as Record<string, unknown>)) {
-        const target = counted.get(`${String(msg.thread)}\u0000${key}`);
+        const target = counted.get(`${String(msg.thread)}\u0000${key}`) as { hits?: number; lastTime?: number } | undefined;
         if (target && typeof n === 'number' && n > 0) target.hits = (target.hits ?? 1) + n;
+        const when = last[key];
+        if (target && 'source' in target && typeof when === 'number') target.lastTime = Math.max(target.lastTime ?? 0, when);
       }
+    } else if (msg.t === 'dropped' && typeof msg.time === 'number') {
+      report.dropped = { time: msg.time, applied: typeof msg.applied === 'number' ? msg.applied : 0, ...(typeof msg.error === 'string' ? { error: msg.error } : {}) };
     }
     else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
     else if (msg.t === 'probe' && Array.isArray(msg.files)) {
@@ -118,6 +125,7 @@ export function parseRecorderReport(text: string): RecorderReport {
       if (typeof msg.site === 'string') d.site = msg.site;
       if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
       if (typeof msg.existed === 'boolean') d.existed = msg.existed;
+      if (typeof msg.time === 'number') d.time = msg.time;
       report.denials.push(d);
       if (d.source === 'channel') count(msg.thread, `check\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
     } else report.junk++;

@@ -6,6 +6,7 @@ import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNo
 import type { ExerciseResult, LearnResult, LearnStatus, Ungrantable } from './learn.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
+import type { DropPlan } from './drop-plan.js';
 import { grantRisk } from './risks.js';
 
 export const PROFILE_SCHEMA = 1;
@@ -46,6 +47,8 @@ export interface Profile {
   /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
    *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
   strategy: 'audit' | 'observe' | 'rerun';
+  /** Which grants only start-up uses, to drop() once the app is ready (with --format drop-plan, Node 24+). */
+  dropPlan?: DropPlan;
   /** For `permlearn run`: the command whose Node processes were learned (the flags go in NODE_OPTIONS). */
   command?: string[];
   /** The exercise commands run once the app was ready, and how each went in the last run. */

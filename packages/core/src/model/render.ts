@@ -9,9 +9,10 @@ import { grantCovers, isSameOrUnder, renderGrantPath } from './paths.js';
 import { normaliseGrants, type Grant } from './grants.js';
 import { shellQuote, type Profile } from './profile.js';
 import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
+import { renderDropSnippet } from './drop-plan.js';
 import type { Scope } from './types.js';
 
-export const RENDER_FORMATS = ['flags', 'args', 'json', 'node-options', 'config', 'package-json'] as const;
+export const RENDER_FORMATS = ['flags', 'args', 'json', 'node-options', 'config', 'package-json', 'drop-plan'] as const;
 export type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 /** The Node lines whose behaviour the facts file measured; others are rendered like the line below. */
@@ -127,6 +128,9 @@ function configRefusal(v: NodeVersion): string {
 /** Throw a usage error when `format` cannot be rendered for `target` at all (before learning, in the CLI). */
 export function assertFormatFor(format: RenderFormat, target: Capabilities): void {
   if (format === 'config' && !honoursConfigPermission(target)) throw new PermlearnError('usage', `--format config: ${configRefusal(target.version)}`);
+  if (format === 'drop-plan' && !target.hasDrop) {
+    throw new PermlearnError('usage', `--format drop-plan: Node ${target.version.raw} has no process.permission.drop() (it arrived in Node 24)`);
+  }
 }
 
 /** Quote one argument for NODE_OPTIONS: Node splits it on spaces, and inside "…" a backslash escapes the next character. */
@@ -331,6 +335,12 @@ function renderText(
       }
       commit('config file');
       return `${JSON.stringify(config, null, 2)}\n`;
+    }
+    case 'drop-plan': {
+      if (!profile.dropPlan) throw new PermlearnError('usage', 'this profile has no drop plan: learn it with --format drop-plan (Node 24+, with a readiness option and --exercise)');
+      for (const n of profile.dropPlan.notes) r.warnings.push({ code: 'usage', message: n });
+      const snippet = renderDropSnippet(profile.dropPlan, { cwd: r.cwd, relative: r.relative, entry: entryFromCwd, node: profile.node });
+      return `// node ${r.flags.map(shellQuote).join(' ')} ${shellQuote(r.entry)}\n${snippet}`;
     }
     case 'package-json': {
       const start = ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');

@@ -70,6 +70,9 @@ export interface Denial {
   existed?: boolean;
   /** How many times it was seen (repeated checks of the same resource); 1 when absent. */
   hits?: number;
+  /** When it was first and last seen (epoch ms), as the recorder saw it. */
+  time?: number;
+  lastTime?: number;
 }
 
 /** What kind of path a file-system grant names, as Node will see it at start-up. */

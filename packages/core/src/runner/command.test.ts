@@ -1,11 +1,9 @@
-// How `permlearn run -- <command>` starts things: package scripts without the package manager, and
-// options quoted for NODE_OPTIONS.
+// How `permlearn run -- <command>` starts things: package scripts without the package manager.
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageScript } from './learn-app.js';
-import { nodeOptionsWord } from './run-app.js';
 
 let dir: string;
 beforeAll(() => {
@@ -36,10 +34,3 @@ describe('packageScript', () => {
   });
 });
 
-describe('nodeOptionsWord', () => {
-  it.each([
-    ['--allow-fs-read=/a/b', '--allow-fs-read=/a/b'],
-    ['--allow-fs-read=/a b', '"--allow-fs-read=/a b"'],
-    ['--allow-fs-read=/a"b', '"--allow-fs-read=/a\\"b"'],
-  ])('%s → %s', (arg, word) => expect(nodeOptionsWord(arg)).toBe(word));
-});

@@ -2,15 +2,18 @@
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { learn, type LearnEvent, type LearnResult } from '../model/learn.js';
+import { describeOutcome, exerciseFailed, learn, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn.js';
+import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan.js';
+import { isSpurious } from '../model/denials.js';
+import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';
 import { buildProfile, shellQuote, type Profile } from '../model/profile.js';
 import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
-import { createSession, realFs } from './session.js';
+import { createSession, realFs, type Session } from './session.js';
 import { onAbort } from './processes.js';
-import { portAccepting, runApp, type Readiness } from './run-app.js';
+import { portAccepting, runApp, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
 import { tooBroad } from '../model/paths.js';
@@ -44,6 +47,8 @@ export interface LearnAppOptions {
   exercise?: string[];
   /** After verification, try the app without each grant and keep only what it needs to start. */
   minimize?: boolean;
+  /** Work out which grants only start-up uses, to drop() once the app is ready (Node 24+), and verify it. */
+  dropPlan?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default `deps`, see model/generalise.ts). */
   granularity?: Granularity;
   /** The project root: no grant is widened to it or above it (default: the nearest folder with a
@@ -218,6 +223,11 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     for (const u of result.ungrantable) attribute(u.denial);
     const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
     if (target.given) profile.command = target.given;
+    if (options.dropPlan) {
+      const { runs, ...plan } = await learnDropPlan({ caps, spec, session, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });
+      profile.dropPlan = plan;
+      profile.runs += runs;
+    }
     if (options.exercise?.length) {
       profile.exercise = { commands: options.exercise, results: result.last?.exercise ?? [] };
     } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {
@@ -228,4 +238,89 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     forget();
     session.dispose();
   }
+}
+
+interface DropPlanContext {
+  caps: Capabilities;
+  spec: AppSpec;
+  session: Session;
+  /** Runs so far: the drop plan's runs are numbered after them. */
+  firstRun: number;
+  grants: Grant[];
+  verified: boolean;
+  exercised: boolean;
+  onEvent?: ((event: LearnEvent) => void) | undefined;
+}
+
+/** The most verification runs a drop plan gets: each failure takes the drops it implicates out. */
+const DROP_PLAN_ATTEMPTS = 3;
+
+/**
+ * One audit run (nothing denied, every check reported with its time) says which grants are used after
+ * readiness; the others are planned as drops. Then enforce runs apply the drops at readiness through the
+ * recorder, run the exercise commands, and move any drop that caused a denial back to the kept grants.
+ */
+async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: number }> {
+  const { caps, spec, session } = ctx;
+  const plan: DropPlan & { runs: number } = { drops: [], keep: [], verified: false, exercised: ctx.exercised, notes: [], runs: 0 };
+  if (!caps.hasDrop) {
+    plan.notes.push(`Node ${caps.version.raw} has no process.permission.drop() (it arrived in Node 24): no drop plan`);
+    return plan;
+  }
+  if (!ctx.verified) {
+    plan.notes.push('the profile did not verify, so no drop plan was made');
+    return plan;
+  }
+  const readiness = spec.readiness;
+  if (!readiness.stdout && readiness.port === undefined && !readiness.url && readiness.aliveAfterMs === undefined) {
+    plan.notes.push('a drop plan needs a moment when start-up is over: pass --ready-stdout, --ready-port, --ready-url or --timeout');
+    return plan;
+  }
+  const emit = ctx.onEvent ?? (() => {});
+  let run = 0;
+  const timed = async (phase: 'audit' | 'verify', go: () => Promise<RunResult>) => {
+    run++;
+    emit({ type: 'run-start', run: ctx.firstRun + run, phase, grants: ctx.grants.length });
+    const r = await go();
+    emit({ type: 'run-end', run: ctx.firstRun + run, phase, result: r });
+    return r;
+  };
+  const timing = await timed('audit', () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir }));
+  plan.runs = run;
+  if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
+    plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
+    return plan;
+  }
+  const { drops, keep } = planDrops(ctx.grants, timing.denials, timing.readyTime);
+  plan.drops = drops;
+  plan.keep = keep;
+  const flags = renderFlags(ctx.grants, caps);
+  for (let attempt = 0; attempt < DROP_PLAN_ATTEMPTS && plan.drops.length > 0; attempt++) {
+    const calls = plan.drops.map(({ scope, reference }) => (reference === undefined ? { scope } : { scope, reference }));
+    const r = await timed('verify', () =>
+      runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, drops: calls, dropFile: session.dropFile }),
+    );
+    plan.runs = run;
+    // Denials after the drops were in place (drop() itself publishes a check for what it drops, and
+    // the recorder's drop of its own file is not the app's).
+    const after = r.dropped ? r.denials.filter((d) => (d.time ?? 0) > r.dropped!.time && d.resource !== session.dropFile && !isSpurious(d)) : [];
+    if (r.dropped && !r.dropped.error && runSucceeded(r) && after.length === 0) {
+      plan.verified = true;
+      return plan;
+    }
+    const broken = r.dropped?.error ? [] : dropsBrokenBy(plan.drops, after);
+    if (broken.length === 0) {
+      plan.notes.push(
+        r.dropped?.error
+          ? `applying the drops failed in the app: ${r.dropped.error}`
+          : `the app ${runSucceeded(r) ? 'was denied' : describeOutcome(r)} after the drops, and no single drop explains it; the plan is not verified`,
+      );
+      return plan;
+    }
+    for (const b of broken) plan.keep.push({ flag: b.flag, reason: 'broke-when-dropped' });
+    plan.drops = plan.drops.filter((d) => !broken.includes(d));
+  }
+  if (plan.drops.length === 0) plan.verified = true; // nothing left to drop: trivially safe
+  else plan.notes.push(`still failing after ${DROP_PLAN_ATTEMPTS} verification runs; the plan is not verified`);
+  return plan;
 }

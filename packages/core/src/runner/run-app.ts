@@ -2,7 +2,10 @@
 // stop it and everything it started, and hand back what happened as data.
 import net from 'node:net';
 import path from 'node:path';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DropCall } from '../model/drop-plan.js';
+import { nodeOptionsQuote } from '../model/render.js';
 import { execa } from 'execa';
 import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
@@ -52,6 +55,10 @@ export interface RunOptions {
   imports?: string[];
   /** Further files the preloads read (granted for reading). */
   preloadReads?: string[];
+  /** Drop-plan verification: once the app is ready, write these drops to `dropFile` (which the
+   *  recorder given as recorderPath watches) and wait until the recorder has applied them. */
+  drops?: DropCall[];
+  dropFile?: string;
 }
 
 const TAIL_BYTES = 16 * 1024;
@@ -119,6 +126,7 @@ export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   // Grants on the command line travel to spawned Node children (22+), so they may write their reports.
   if (run.recorderPath && run.eventsDir) preload.unshift(`--allow-fs-write=${run.eventsDir}`);
   for (const file of run.preloadReads ?? []) preload.push(`--allow-fs-read=${file}`);
+  if (run.dropFile) preload.push(`--allow-fs-read=${run.dropFile}`);
   for (const file of run.imports ?? []) preload.push('--import', file);
   return [...run.flags, ...preload, spec.entry, ...spec.args];
 }
@@ -141,11 +149,6 @@ function addChildReports(dir: string, report: RecorderReport): void {
   }
 }
 
-/** One option for NODE_OPTIONS, double-quoted when it holds a space or a quote (Node splits on spaces). */
-export function nodeOptionsWord(arg: string): string {
-  return /[\s"\\]/.test(arg) ? `"${arg.replace(/(["\\])/g, '\\$1')}"` : arg;
-}
-
 /** What to spawn for one run: `node <flags> <entry> <args>`, or the command with everything in NODE_OPTIONS. */
 function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string[]; env: NodeJS.ProcessEnv | undefined } {
   const base = spec.env ?? process.env;
@@ -154,10 +157,10 @@ function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string
     // Everything travels in NODE_OPTIONS, to every Node process the command starts.
     const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
     const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
-    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...base, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsWord).join(' ')}` } };
+    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...base, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
   }
   if (run.recorderPath && run.eventsDir) {
-    return { file: spec.node, args: appArgv(spec, run), env: { ...base, NODE_OPTIONS: `${existing}--require ${nodeOptionsWord(run.recorderPath)}` } };
+    return { file: spec.node, args: appArgv(spec, run), env: { ...base, NODE_OPTIONS: `${existing}--require ${nodeOptionsQuote(run.recorderPath)}` } };
   }
   return { file: spec.node, args: appArgv(spec, run), env: spec.env };
 }
@@ -197,9 +200,11 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
   const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
   let finished = false;
+  let readyTime: number | undefined;
   const markReady = (by: string) => {
     if (finished) return;
     readyBy = by;
+    readyTime = Date.now();
     settle('ready');
   };
 
@@ -253,6 +258,11 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
 
   let how = await settled;
   finished = true;
+  if (how === 'ready' && run.drops && run.dropFile) {
+    writeFileSync(run.dropFile, JSON.stringify(run.drops));
+    // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
+    for (let i = 0; i < 150 && !events.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
+  }
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
     for (const command of spec.exercise) {
@@ -287,6 +297,9 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     durationMs: Date.now() - started,
   };
   if (exercise.length) Object.assign(base, { exercise });
+  if (readyTime !== undefined) Object.assign(base, { readyTime });
+  if (report.dropped) Object.assign(base, { dropped: report.dropped });
+  if (run.dropFile) rmSync(run.dropFile, { force: true });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout' };
   return { ...base, outcome: 'exited', exitCode, signal: exitSignal };

@@ -18,6 +18,9 @@ export interface Session {
   recorderPath: string;
   /** The recorder for the observe run: denials plus every module, fs read and child process. */
   observerPath: string;
+  /** The recorder for drop-plan verification: applies the drops written to dropFile. */
+  dropperPath: string;
+  dropFile: string;
   /** For Node without in-thread module hooks (20): an --import file that registers esm-hooks.mjs,
    *  and the files it needs to read. */
   esmRegisterPath: string;
@@ -28,7 +31,7 @@ export interface Session {
 }
 
 /** The recorder source with its configuration prepended. */
-export function recorderText(config: { fd: number; ownerPid: number; eventsDir?: string; sessionDir?: string; observe?: boolean }): string {
+export function recorderText(config: { fd: number; ownerPid: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string }): string {
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`;
 }
 
@@ -41,6 +44,9 @@ export function createSession(): Session {
   writeFileSync(recorderPath, recorderText(config));
   const observerPath = path.join(dir, 'observer.cjs');
   writeFileSync(observerPath, recorderText({ ...config, observe: true }));
+  const dropperPath = path.join(dir, 'dropper.cjs');
+  const dropFile = path.join(dir, 'drops.json');
+  writeFileSync(dropperPath, recorderText({ ...config, dropFile }));
   const hooksPath = path.join(dir, 'esm-hooks.mjs');
   writeFileSync(hooksPath, readFileSync(ESM_HOOKS_SOURCE, 'utf8'));
   const esmRegisterPath = path.join(dir, 'esm-register.mjs');
@@ -52,6 +58,8 @@ export function createSession(): Session {
     dir,
     recorderPath,
     observerPath,
+    dropperPath,
+    dropFile,
     esmRegisterPath,
     esmReadPaths: [esmRegisterPath, hooksPath],
     eventsDir,
