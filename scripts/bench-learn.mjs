@@ -17,7 +17,7 @@ const wanted = majors.length ? majors : [20, 22, 24, 26];
 const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
 const fixture = path.join(root, 'fixtures', 'apps', 'express-service');
 
-function learnOnce(major, strategy, port) {
+function learnOnce(major, strategy, granularity, port) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'permlearn-bench-'));
   const dir = path.join(tmp, 'express-service');
   try {
@@ -25,7 +25,7 @@ function learnOnce(major, strategy, port) {
     const started = process.hrtime.bigint();
     const r = spawnSync(
       process.execPath,
-      [cli, '--node', nodeBinary(major), '--strategy', strategy, '--max-runs', '5000', '--ready-stdout', '^listening on', '--format', 'json', '-q', 'server.js', '--', String(port)],
+      [cli, '--node', nodeBinary(major), '--strategy', strategy, '--granularity', granularity, '--max-runs', '5000', '--ready-stdout', '^listening on', '--format', 'json', '-q', 'server.js', '--', String(port)],
       { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -35,7 +35,8 @@ function learnOnce(major, strategy, port) {
     } catch {
       // reported as a failure below
     }
-    return { node: p.node ?? `v${major}`, strategy, status: p.status ?? `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}`, runs: p.runs, flags: p.flags?.length, seconds };
+    const fsFlags = p.flags?.filter((f) => f.startsWith('--allow-fs-')).length;
+    return { node: p.node ?? `v${major}`, strategy, granularity, fsFlags, status: p.status ?? `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}`, runs: p.runs, flags: p.flags?.length, seconds };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -44,14 +45,17 @@ function learnOnce(major, strategy, port) {
 const rows = [];
 let port = 47_900;
 for (const major of wanted) {
-  const strategies = major >= 24 ? ['audit', 'observe', 'rerun'] : ['observe', 'rerun'];
-  const results = strategies.map((s) => learnOnce(major, s, port++));
-  const rerun = results.find((r) => r.strategy === 'rerun');
-  for (const r of results) rows.push({ ...r, fewer: rerun?.runs && r.runs ? rerun.runs / r.runs : undefined });
+  const fast = major >= 24 ? 'audit' : 'observe';
+  // The plain loop with exact paths is the reference; then the default policy (deps) with each strategy.
+  const reference = learnOnce(major, 'rerun', 'file', port++);
+  rows.push(reference);
+  rows.push(learnOnce(major, fast, 'file', port++));
+  for (const s of major >= 24 ? ['audit', 'observe', 'rerun'] : ['observe', 'rerun']) rows.push(learnOnce(major, s, 'deps', port++));
+  for (const r of rows.slice(-((major >= 24 ? 3 : 2) + 1))) r.fewer = reference.runs && r.runs ? reference.runs / r.runs : undefined;
 }
 console.log('\nfixtures/apps/express-service, learned with --ready-stdout, each from a fresh copy:\n');
-console.log('| Node | strategy | result | runs | × fewer runs than rerun | flags | wall s |\n|---|---|---|---|---|---|---|');
+console.log('| Node | strategy | granularity | result | runs | × fewer runs than rerun/file | fs flags | all flags | wall s |\n|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  const fewer = r.strategy === 'rerun' || r.fewer === undefined ? '' : `${r.fewer.toFixed(0)}×`;
-  console.log(`| ${r.node} | ${r.strategy} | ${r.status} | ${r.runs ?? ''} | ${fewer} | ${r.flags ?? ''} | ${r.seconds.toFixed(1)} |`);
+  const fewer = r.fewer === undefined || (r.strategy === 'rerun' && r.granularity === 'file') ? '' : `${r.fewer.toFixed(0)}×`;
+  console.log(`| ${r.node} | ${r.strategy} | ${r.granularity} | ${r.status} | ${r.runs ?? ''} | ${fewer} | ${r.fsFlags ?? ''} | ${r.flags ?? ''} | ${r.seconds.toFixed(1)} |`);
 }

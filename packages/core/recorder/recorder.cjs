@@ -161,6 +161,9 @@
     return out;
   }
 
+  // Module files: the loader reads them through the public fs API too, which is not the app's doing.
+  const loadedFiles = new Set();
+
   // A module that fails to load has only Node's frames in its (10-frame) stack; remember which file
   // was requiring it, without touching the error the app will see.
   const requirers = new WeakMap();
@@ -171,6 +174,7 @@
     // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
       if (typeof filename === 'string') {
+        loadedFiles.add(filename);
         const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
         later({ t: 'load', thread, file: filename, from: parent });
       }
@@ -321,7 +325,15 @@
   function touched(name, args, ok) {
     if (!ok) return;
     const file = pathArg(args[0]);
-    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
+    if (file === undefined || loadedFiles.has(file) || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
+    // The resolver realpaths every module before loading it: no stack for those (it is costly), the
+    // loads that follow are the evidence.
+    if (name === 'realpathSync' || name === 'realpath') {
+      const key = 'touch\u0000' + file;
+      if (reported.has(key)) return hit(key);
+      reported.add(key);
+      return later({ t: 'touch', file, api: name, thread });
+    }
     used('touch\u0000' + file, { t: 'touch', file, api: name });
   }
 
