@@ -62,6 +62,14 @@ const cases: Case[] = [
     risky: ['child'],
   },
   {
+    fixture: 'apps/with-secrets',
+    entry: 'index.js',
+    majors: [26, 22, 20],
+    // config/ holds a .env the app never reads: its settings file stays exact; lib/ has no secret.
+    flags: () => ['--allow-fs-read=D/config/settings.json', '--allow-fs-read=D/keys/server.key', '--allow-fs-read=D/lib'],
+    exactFlags: () => ['--allow-fs-read=D/config/settings.json', '--allow-fs-read=D/keys/server.key', '--allow-fs-read=D/lib/greet.js'],
+  },
+  {
     fixture: 'quirks/sibling-prefix',
     entry: 'index.js',
     majors: [26, 22, 20],

@@ -67,6 +67,9 @@ export interface LearnAppResult {
 
 export const DEFAULTS = { maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000, settleMs: 300 };
 
+/** How long a ready app is watched in a --minimize trial before the grant it lacks counts as unneeded. */
+const MINIMIZE_SETTLE_MS = 1_000;
+
 export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult> {
   const cwd = resolveCwd(options.cwd);
   const entry = path.resolve(cwd, options.entry);
@@ -207,6 +210,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
         if (phase === 'verify') return runApp(spec, { flags });
+        // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
+        if (phase === 'minimize') return runApp({ ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) }, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
         if (phase !== 'observe') return runApp(spec, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
         // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
         const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
