@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -65,21 +65,13 @@ describe('apps/express-service', () => {
     // Replay from a clean state (the log folder gone again) under real node: it serves, and writes its log.
     const fresh = dir;
     rmSync(path.join(fresh, 'logs'), { recursive: true, force: true });
-    const app = runNode(major, profile.flags, 'server.js', [String(port)], fresh, { timeout: 20_000 });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        app.stdout!.on('data', (d: Buffer) => (String(d).includes('listening') ? resolve() : undefined));
-        app.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-      });
+    await withServer(major, profile.flags, 'server.js', [String(port)], fresh, 'listening', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ ok: true });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(readFileSync(path.join(fresh, 'logs', 'service.log'), 'utf8')).toContain('GET /health');
-    } finally {
-      app.kill('SIGKILL');
-      await app;
-    }
+    });
   });
 
   it('explain shows who asked for each grant and how often', async () => {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -67,17 +67,7 @@ describe('--minimize', () => {
 
     // The smaller profile still starts the service from a clean state and serves.
     rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
-    const app = runNode(22, profile.flags, 'server.js', [String(port)], dir, { timeout: 20_000 });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        app.stdout!.on('data', (d: Buffer) => (String(d).includes('listening') ? resolve() : undefined));
-        app.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-      });
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      expect(res.status).toBe(200);
-    } finally {
-      app.kill('SIGKILL');
-      await app;
-    }
+    const res = await withServer(22, profile.flags, 'server.js', [String(port)], dir, 'listening', () => fetch(`http://127.0.0.1:${port}/health`));
+    expect(res.status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverProcesses, processesMentioning, copyFixture, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { leftoverProcesses, processesMentioning, copyFixture, nodeBinary, removeCopies, runCli, runNode, withServer, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -31,19 +31,11 @@ describe('scopes/http-server', () => {
     expect(profile.flags.includes('--allow-net')).toBe(major >= 26);
 
     // Real node with the flags serves the page.
-    const app = runNode(major, profile.flags, 'server.js', [String(port)], dir, { timeout: 20_000 });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        app.stdout!.on('data', (d: Buffer) => (String(d).includes('listening') ? resolve() : undefined));
-        app.once('exit', () => reject(new Error('server exited')));
-      });
+    await withServer(major, profile.flags, 'server.js', [String(port)], dir, 'listening', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/`);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<');
-    } finally {
-      app.kill('SIGKILL');
-      await app;
-    }
+    });
   });
 });
 

@@ -93,3 +93,21 @@ export interface ProfileJson {
   observed: unknown[];
   ungrantable: { code: string; reason: string }[];
 }
+
+/**
+ * Start a server under real Node with the given flags, wait for a stdout line containing `ready`, run
+ * `use`, then kill it. Rejects if the server exits first.
+ */
+export async function withServer<T>(major: number, flags: string[], entry: string, args: string[], cwd: string, ready: string, use: () => Promise<T>): Promise<T> {
+  const app = runNode(major, flags, entry, args, cwd, { timeout: 20_000 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      app.stdout!.on('data', (d: Buffer) => (String(d).includes(ready) ? resolve() : undefined));
+      app.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before printing '${ready}'`)));
+    });
+    return await use();
+  } finally {
+    app.kill('SIGKILL');
+    await app;
+  }
+}

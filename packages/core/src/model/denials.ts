@@ -15,7 +15,8 @@ export type UngrantableCode =
   | 'scope-not-in-version'
   | 'unknown-permission';
 
-const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
+/** The scope that lifts a denial of each permission (file-system ones aside). */
+export const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
   ChildProcess: 'child',
   WorkerThreads: 'worker',
   WASI: 'wasi',
@@ -77,6 +78,13 @@ function checkVersion(need: { type: 'scope'; scope: Exclude<Scope, FsScope> }, c
     code: 'scope-not-in-version',
     reason: `Node ${caps.version.raw} has no flag to grant '${need.scope}'`,
   };
+}
+
+/** The scope a permission name belongs to, file-system ones included. */
+export function scopeOfPermission(permission: string): Scope | undefined {
+  if (permission === 'FileSystemRead') return 'fs.read';
+  if (permission === 'FileSystemWrite') return 'fs.write';
+  return SCOPE_OF_PERMISSION[permission];
 }
 
 /** Denials Node publishes that deny nothing the app needs: a Worker's Inspector event with no resource. */

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Denial, Scope } from './types.js';
 import { findCovering, isFsScope, renderGrantFlag, type Grant } from './grants.js';
-import { isSpurious } from './denials.js';
+import { isSpurious, scopeOfPermission } from './denials.js';
 import { resolveResource } from './paths.js';
 
 /** One `process.permission.drop(scope[, reference])` call. */
@@ -46,22 +46,10 @@ export interface DropPlan {
   notes: string[];
 }
 
-const SCOPE_OF_PERMISSION: Record<string, Scope> = {
-  FileSystemRead: 'fs.read',
-  FileSystemWrite: 'fs.write',
-  ChildProcess: 'child',
-  WorkerThreads: 'worker',
-  WASI: 'wasi',
-  Inspector: 'inspector',
-  OpenSSLStore: 'openssl.store',
-  Net: 'net',
-  FFI: 'ffi',
-  Addon: 'addon',
-};
 
 /** The grant a timed check falls under, if any. */
 function grantOfCheck(d: Denial, grants: readonly Grant[]): Grant | undefined {
-  const scope = SCOPE_OF_PERMISSION[d.permission];
+  const scope = scopeOfPermission(d.permission);
   if (!scope) return undefined;
   if (isFsScope(scope)) return d.resource === '' ? undefined : findCovering(grants, scope, resolveResource(d.resource, d.cwd));
   return findCovering(grants, scope);
@@ -122,7 +110,7 @@ export function dropsBrokenBy(drops: readonly PlannedDrop[], denials: readonly D
   for (const p of drops) asGrants.set({ scope: p.scope, ...(p.reference !== undefined ? { path: p.reference, kind: 'dir' as const } : {}), denials: [], notes: [] }, p);
   const broken = new Set<PlannedDrop>();
   for (const d of denials) {
-    const scope = SCOPE_OF_PERMISSION[d.permission];
+    const scope = scopeOfPermission(d.permission);
     if (!scope) continue;
     for (const [g, p] of asGrants) {
       if (g.scope !== scope) continue;
