@@ -1,26 +1,69 @@
-// Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else.
-import yargs from 'yargs';
-import { DEFAULT_GRANULARITY, DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+// Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else. Options a
+// config file may also set are kept only when given, so that flags override the file (plan.ts).
+import yargs, { type Argv } from 'yargs';
+import { DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
 
 export type Format = RenderFormat;
+export type StrategyChoice = (typeof STRATEGIES)[number];
 
-export interface LearnArgs {
-  entry: string;
-  appArgs: string[];
+/** What the command line says about running the app; each field only when given. */
+export interface AppOverrides {
+  entry?: string;
+  appArgs?: string[];
+  command?: string[];
   node?: string;
   cwd?: string;
-  readiness: Readiness;
-  maxRuns: number;
-  maxRunMs: number;
-  graceMs: number;
-  format: Format;
-  /** Render file-system paths relative to the app's cwd. */
-  relative: boolean;
-  strategy: 'auto' | 'audit' | 'observe' | 'rerun';
-  granularity: Granularity;
+  /** Replaces the config's readiness as a whole when any --ready-* or --timeout is given. */
+  readiness?: Readiness;
+  exercise?: string[];
+  maxRuns?: number;
+  maxRunMs?: number;
+  graceMs?: number;
+  strategy?: StrategyChoice;
+  granularity?: Granularity;
   root?: string;
-  minimize: boolean;
+  minimize?: boolean;
+}
+
+/** What the command line says about the output; each field only when given. */
+export interface OutputOverrides {
+  format?: Format;
+  relative?: boolean;
   out?: string;
+}
+
+export interface LearnArgs {
+  app: AppOverrides;
+  output: OutputOverrides;
+  /** Config files named on the command line (`--config`, or positional `*.json`). */
+  configs: string[];
+  /** Learn every package under the cwd that has a permlearn config. */
+  workspace: boolean;
+  concurrency?: number;
+  force: boolean;
+  quiet: boolean;
+  /** `permlearn run`: the app is a command. */
+  run: boolean;
+}
+
+export interface CheckArgs {
+  app: AppOverrides;
+  configs: string[];
+  workspace: boolean;
+  concurrency?: number;
+  profile?: string;
+  strict: boolean;
+  suggest?: string;
+  write: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+export interface MergeArgs {
+  profiles: string[];
+  app: AppOverrides;
+  output: OutputOverrides;
+  configs: string[];
   force: boolean;
   quiet: boolean;
 }
@@ -40,7 +83,12 @@ export interface RenderArgs {
   quiet: boolean;
 }
 
-export type Parsed = { kind: 'learn'; args: LearnArgs } | { kind: 'render'; args: RenderArgs } | { kind: 'done'; output: string };
+export type Parsed =
+  | { kind: 'learn'; args: LearnArgs }
+  | { kind: 'check'; args: CheckArgs }
+  | { kind: 'merge'; args: MergeArgs }
+  | { kind: 'render'; args: RenderArgs }
+  | { kind: 'done'; output: string };
 
 const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script';
 
@@ -56,92 +104,226 @@ function positiveNumber(name: string, value: unknown): number {
   return n;
 }
 
-export async function parseArgs(argv: string[]): Promise<Parsed> {
-  let output = '';
-  const parser = yargs(argv)
-    .scriptName('permlearn')
-    .usage('$0 [options] <entry> [-- <app args...>]\n$0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]\n$0 explain <profile.json>\n\nLearn the Node.js permission flags an app needs by running it under --permission.')
-    .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false })
+function base<T>(parser: Argv<T>, name: string, usage: string) {
+  return parser.scriptName(name).usage(usage).parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }).strictOptions().help().version(false).exitProcess(false).fail(failUsage);
+}
+
+/** How to run the app: the options the learn, check, run and merge commands share. */
+function appOptions<T>(parser: Argv<T>) {
+  return parser
+    .option('config', { type: 'string', describe: 'a permlearn.config.json (or a package.json with a "permlearn" field); repeatable; default: the one in the current folder, if any' })
     .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
-    .option('cwd', { type: 'string', describe: "the app's working directory" })
+    .option('cwd', { type: 'string', describe: "the app's working directory (default: the config's folder, else the current one)" })
     .option('ready-stdout', { type: 'string', describe: 'ready when a stdout line matches this regular expression' })
     .option('ready-port', { type: 'number', describe: 'ready when a TCP connect to this loopback port succeeds' })
     .option('ready-url', { type: 'string', describe: 'ready when an HTTP GET of this URL answers 2xx' })
     .option('timeout', { type: 'number', describe: 'ready when still running after this many seconds with no denial' })
-    .option('max-runs', { type: 'number', default: DEFAULTS.maxRuns, describe: 'stop learning after this many runs' })
-    .option('max-run-time', { type: 'number', default: DEFAULTS.maxRunMs / 1000, describe: 'seconds one run may take before it counts as hung' })
-    .option('grace', { type: 'number', default: DEFAULTS.graceMs / 1000, describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
-    .option('strategy', { choices: ['auto', 'audit', 'observe', 'rerun'] as const, default: 'auto' as const, describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
-    .option('granularity', { choices: GRANULARITIES, default: DEFAULT_GRANULARITY as Granularity, describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
+    .option('exercise', { type: 'string', describe: 'a shell command to run once the app is ready (curl, a test suite against it), so that what the app needs to serve it is learned too; repeatable' })
+    .option('max-runs', { type: 'number', defaultDescription: String(DEFAULTS.maxRuns), describe: 'stop learning after this many runs' })
+    .option('max-run-time', { type: 'number', defaultDescription: String(DEFAULTS.maxRunMs / 1000), describe: 'seconds one run may take before it counts as hung' })
+    .option('grace', { type: 'number', defaultDescription: String(DEFAULTS.graceMs / 1000), describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
+    .option('strategy', { choices: STRATEGIES, defaultDescription: 'auto', describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
+    .option('granularity', { choices: GRANULARITIES, defaultDescription: 'deps', describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
     .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
-    .option('minimize', { type: 'boolean', default: false, describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
-    .option('format', { choices: RENDER_FORMATS, default: 'flags' as Format, describe: `what to print on stdout (${FORMAT_HELP})` })
-    .option('relative', { type: 'boolean', default: false, describe: "file-system paths relative to the app's cwd (./x), so the result works in another checkout" })
-    .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
-    .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' })
-    .strictOptions()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail(failUsage);
-  const a = await parser.parseAsync(argv, {}, (_err, _argv, text) => {
-    output = text;
-  });
-  if (a.help) return { kind: 'done', output };
-  const positional = a._.map(String);
-  if (positional.length === 0) throw new PermlearnError('usage', 'missing <entry>: the app file to learn (try --help)');
-  const [entry, ...rest] = positional;
-  const appArgs = [...rest, ...((a['--'] as string[] | undefined) ?? []).map(String)];
+    .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' });
+}
 
+function outputOptions<T>(parser: Argv<T>) {
+  return parser
+    .option('format', { choices: RENDER_FORMATS, defaultDescription: 'flags', describe: `what to print on stdout (${FORMAT_HELP})` })
+    .option('relative', { type: 'boolean', describe: "file-system paths relative to the app's cwd (./x), so the result works in another checkout" })
+    .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
+    .option('force', { type: 'boolean', default: false, describe: 'let --out (or a profile file) overwrite an existing file' });
+}
+
+function manyOptions<T>(parser: Argv<T>) {
+  return parser
+    .option('workspace', { type: 'boolean', default: false, describe: 'every package under the current folder with a permlearn config, in parallel' })
+    .option('concurrency', { type: 'number', describe: 'how many apps to learn at once with --workspace or several configs (default: half the CPUs)' });
+}
+
+type Raw = Record<string, unknown> & { _: (string | number)[]; '--'?: (string | number)[] };
+
+function readinessOf(a: Raw): Readiness | undefined {
+  const given = ['ready-stdout', 'ready-port', 'ready-url', 'timeout'].some((k) => a[k] !== undefined);
+  if (!given) return undefined;
   const readiness: Readiness = {};
   if (a['ready-stdout'] !== undefined) {
     try {
-      readiness.stdout = new RegExp(a['ready-stdout']);
+      readiness.stdout = new RegExp(String(a['ready-stdout']));
     } catch (err) {
       throw new PermlearnError('usage', `--ready-stdout is not a valid regular expression: ${(err as Error).message}`);
     }
   }
   if (a['ready-port'] !== undefined) {
-    const port = a['ready-port'];
+    const port = a['ready-port'] as number;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PermlearnError('usage', `--ready-port must be a port number (1-65535), got '${port}'`);
     readiness.port = port;
   }
   if (a['ready-url'] !== undefined) {
     let url: URL;
     try {
-      url = new URL(a['ready-url']);
+      url = new URL(String(a['ready-url']));
     } catch {
-      throw new PermlearnError('usage', `--ready-url is not a URL: '${a['ready-url']}'`);
+      throw new PermlearnError('usage', `--ready-url is not a URL: '${String(a['ready-url'])}'`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermlearnError('usage', '--ready-url must be an http: or https: URL');
     readiness.url = url.href;
   }
   if (a.timeout !== undefined) readiness.aliveAfterMs = positiveNumber('timeout', a.timeout) * 1000;
+  return readiness;
+}
 
-  const args: LearnArgs = {
-    entry: entry!,
-    appArgs,
-    readiness,
-    maxRuns: Math.floor(positiveNumber('max-runs', a['max-runs'])),
-    maxRunMs: positiveNumber('max-run-time', a['max-run-time']) * 1000,
-    graceMs: positiveNumber('grace', a.grace) * 1000,
-    format: a.format,
-    relative: a.relative,
-    strategy: a.strategy,
-    granularity: a.granularity as Granularity,
-    minimize: a.minimize,
-    ...(a.root !== undefined ? { root: a.root } : {}),
-    force: a.force,
-    quiet: a.quiet,
-  };
-  if (a.node !== undefined) args.node = a.node;
-  if (a.cwd !== undefined) args.cwd = a.cwd;
-  if (a.out !== undefined) args.out = a.out;
-  if (readiness.aliveAfterMs !== undefined && readiness.aliveAfterMs >= args.maxRunMs) {
-    args.maxRunMs = readiness.aliveAfterMs + 10_000;
+function appOverrides(a: Raw): AppOverrides {
+  const o: AppOverrides = {};
+  if (a.node !== undefined) o.node = String(a.node);
+  if (a.cwd !== undefined) o.cwd = String(a.cwd);
+  const readiness = readinessOf(a);
+  if (readiness) o.readiness = readiness;
+  if (a.exercise !== undefined) {
+    const list = listOf(a.exercise);
+    if (list.some((c) => c.trim() === '')) throw new PermlearnError('usage', '--exercise needs a command');
+    o.exercise = list;
   }
+  if (a['max-runs'] !== undefined) o.maxRuns = Math.floor(positiveNumber('max-runs', a['max-runs']));
+  if (a['max-run-time'] !== undefined) o.maxRunMs = positiveNumber('max-run-time', a['max-run-time']) * 1000;
+  if (a.grace !== undefined) o.graceMs = positiveNumber('grace', a.grace) * 1000;
+  if (a.strategy !== undefined) o.strategy = a.strategy as StrategyChoice;
+  if (a.granularity !== undefined) o.granularity = a.granularity as Granularity;
+  if (a.root !== undefined) o.root = String(a.root);
+  if (a.minimize !== undefined) o.minimize = Boolean(a.minimize);
+  return o;
+}
+
+function outputOverrides(a: Raw): OutputOverrides {
+  const o: OutputOverrides = {};
+  if (a.format !== undefined) o.format = a.format as Format;
+  if (a.relative !== undefined) o.relative = Boolean(a.relative);
+  if (a.out !== undefined) o.out = String(a.out);
+  return o;
+}
+
+function concurrencyOf(a: Raw): number | undefined {
+  if (a.concurrency === undefined) return undefined;
+  const n = a.concurrency as number;
+  if (!Number.isInteger(n) || n < 1) throw new PermlearnError('usage', `--concurrency must be a whole number of at least 1, got '${String(a.concurrency)}'`);
+  return n;
+}
+
+/** A repeatable option: absent, one value, or several. */
+function listOf(value: unknown): string[] {
+  return value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+}
+
+const isConfigFile = (p: string) => p.endsWith('.json');
+
+async function parse(parser: Argv<unknown>, argv: string[]): Promise<{ a: Raw; help?: string }> {
+  let output = '';
+  const a = (await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+    output = text;
+  })) as Raw;
+  return a.help ? { a, help: output } : { a };
+}
+
+const LEARN_USAGE = `$0 [options] [<entry> [-- <app args...>]]
+$0 [options] --config <a.json> [--config <b.json> ...] | --workspace [--concurrency N]
+$0 run [options] -- <command...>
+$0 check [--profile permlearn.json] [--strict] [--suggest FILE] [--write] [--format json]
+$0 merge <a.json> <b.json> ... [--entry <file>] [--out FILE]
+$0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]
+$0 explain <profile.json>
+
+Learn the Node.js permission flags an app needs by running it under --permission. With a permlearn.config.json (or a "permlearn" field in package.json) in the current folder, no argument is needed.`;
+
+/** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is true. */
+export async function parseArgs(argv: string[], { run = false } = {}): Promise<Parsed> {
+  const usage = run ? '$0 [options] -- <command...>\n\nLearn what every Node process a command starts needs (npm start, node --import tsx src/server.ts, a test runner): the flags and the recorder travel in NODE_OPTIONS.' : LEARN_USAGE;
+  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', usage))));
+  const { a, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const positional = a._.map(String);
+  const dashdash = (a['--'] ?? []).map(String);
+  const configs = listOf(a.config);
+  const app = appOverrides(a);
+  if (run) {
+    const command = [...positional, ...dashdash];
+    if (command.length) app.command = command;
+  } else if (positional.length > 0 && positional.every(isConfigFile) && dashdash.length === 0) {
+    configs.push(...positional);
+  } else if (positional.length > 0) {
+    const [entry, ...rest] = positional;
+    app.entry = entry!;
+    app.appArgs = [...rest, ...dashdash];
+  } else if (dashdash.length > 0) {
+    throw new PermlearnError('usage', `app arguments after -- need an <entry> before them (for a command, use: permlearn run -- ${dashdash.join(' ')})`);
+  }
+  const concurrency = concurrencyOf(a);
+  const args: LearnArgs = { app, output: outputOverrides(a), configs, workspace: Boolean(a.workspace), force: Boolean(a.force), quiet: Boolean(a.quiet), run };
+  if (concurrency !== undefined) args.concurrency = concurrency;
+  if (args.workspace && (app.entry || app.command)) throw new PermlearnError('usage', '--workspace learns every configured package; it takes no entry or command');
   return { kind: 'learn', args };
+}
+
+/** `permlearn check …` (argv without the word `check`). */
+export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
+  const parser = manyOptions(
+    appOptions(
+      base(
+        yargs(argv),
+        'permlearn check',
+        '$0 [options] [<entry> [-- <app args...>]]\n\nLearn the app again and compare with the committed profile: exit 0 when it still verifies and nothing new is needed, 7 when the app needs grants the profile lacks.',
+      ),
+    )
+      .option('profile', { type: 'string', describe: 'the committed profile (default: the config\'s "profile", else permlearn.json)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'grants no longer used fail the check too' })
+      .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
+      .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' }),
+  );
+  const { a, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const app = appOverrides(a);
+  const positional = a._.map(String);
+  const configs = listOf(a.config);
+  if (positional.length > 0 && positional.every(isConfigFile) && !(a['--'] ?? []).length) configs.push(...positional);
+  else if (positional.length > 0) {
+    app.entry = positional[0]!;
+    app.appArgs = [...positional.slice(1), ...(a['--'] ?? []).map(String)];
+  }
+  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), json: a.format === 'json', quiet: Boolean(a.quiet) };
+  const concurrency = concurrencyOf(a);
+  if (concurrency !== undefined) args.concurrency = concurrency;
+  if (a.profile !== undefined) args.profile = String(a.profile);
+  if (a.suggest !== undefined) args.suggest = String(a.suggest);
+  if ((args.workspace || configs.length > 1) && (args.profile || args.suggest)) {
+    throw new PermlearnError('usage', '--profile and --suggest name one file: they go with one app, not --workspace or several configs');
+  }
+  return { kind: 'check', args };
+}
+
+/** `permlearn merge a.json b.json …` (argv without the word `merge`). */
+export async function parseMergeArgs(argv: string[]): Promise<Parsed> {
+  const parser = outputOptions(
+    appOptions(
+      base(
+        yargs(argv),
+        'permlearn merge',
+        '$0 <a.json> <b.json> ... [--entry <file> [-- <app args...>]] [--out FILE]\n\nOne profile from several (--format json profiles of the same app): the union of their grants, each saying in how many runs it was seen. With --entry or a config, the union is run once to verify it.',
+      ),
+    ).option('entry', { type: 'string', describe: 'run the merged profile with this entry to verify it (a config does the same)' }),
+  );
+  const { a, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const profiles = a._.map(String);
+  if (profiles.length === 0) throw new PermlearnError('usage', 'missing profiles: permlearn merge <a.json> <b.json> ... (profiles saved with --format json)');
+  const app = appOverrides(a);
+  if (a.entry !== undefined) app.entry = String(a.entry);
+  const dashdash = (a['--'] ?? []).map(String);
+  if (dashdash.length) app.appArgs = dashdash;
+  const configs = listOf(a.config);
+  if (configs.length > 1) throw new PermlearnError('usage', 'permlearn merge verifies one app: give one --config');
+  return { kind: 'merge', args: { profiles, app, output: outputOverrides(a), configs, force: Boolean(a.force), quiet: Boolean(a.quiet) } };
 }
 
 /** `permlearn render <profile.json> …` (argv without the word `render`). */

@@ -16,6 +16,9 @@ export const EXIT = {
   verifyFailed: 5,
   /** The app needs something no flag can grant (fsync, symlink, inspector before 24 ...). */
   ungrantable: 6,
+  /** `permlearn check`: the app needs grants the committed profile lacks (with --strict: or it holds grants
+   *  nothing asked for). */
+  checkFailed: 7,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;

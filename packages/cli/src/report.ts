@@ -6,6 +6,8 @@ export interface ReportOptions {
   stream: NodeJS.WriteStream;
   color: boolean;
   quiet: boolean;
+  /** Put before every line (`[api] `), when several apps report at once. */
+  prefix?: string;
 }
 
 export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
@@ -39,13 +41,14 @@ export class Reporter {
 
   constructor(private readonly opts: ReportOptions) {
     this.c = createColors(opts.color);
-    this.live = Boolean(opts.stream.isTTY) && !opts.quiet;
+    this.live = Boolean(opts.stream.isTTY) && !opts.quiet && !opts.prefix;
   }
 
   private line(text: string): void {
     if (this.opts.quiet) return;
     this.clearLive();
-    this.opts.stream.write(`${text}\n`);
+    const prefix = this.opts.prefix;
+    this.opts.stream.write(`${prefix ? text.split('\n').map((l) => `${prefix}${l}`).join('\n') : text}\n`);
   }
 
   private setLive(text: string): void {
@@ -143,8 +146,13 @@ export class Reporter {
       for (const d of profile.observed.slice(0, 20)) out.push(`  ${describeDenial(d)}${d.site ? c.dim(` at ${d.site}`) : ''}`);
       if (profile.observed.length > 20) out.push(`  … ${profile.observed.length - 20} more (see --format json)`);
     }
+    for (const e of profile.exercise?.results ?? []) {
+      const secs = (e.durationMs / 1000).toFixed(1);
+      if (e.exitCode === 0) out.push(`${c.green('✔')} exercise \`${e.command}\` (${secs} s)`);
+      else out.push(c.red(`✖ exercise \`${e.command}\` ${e.timedOut ? 'timed out' : `exited with code ${e.exitCode}`} (${secs} s)${e.outputTail ? `\n    ${e.outputTail.trimEnd().split('\n').slice(-5).join('\n    ')}` : ''}`));
+    }
     for (const w of profile.warnings) out.push(c.yellow(`warning: ${w}`));
-    this.opts.stream.write(`${out.join('\n')}\n`);
+    this.line(out.join('\n'));
   }
 
   /**
@@ -167,6 +175,15 @@ export class Reporter {
     if (this.opts.quiet || !stderrTail.trim()) return;
     const lines = stderrTail.trimEnd().split('\n').slice(-15);
     this.opts.stream.write(`${this.c.dim("--- the app's stderr (last lines) ---")}\n${lines.join('\n')}\n${this.c.dim('---')}\n`);
+  }
+
+  /** A line of text, as is. */
+  note(text: string): void {
+    this.line(text);
+  }
+
+  warning(text: string): void {
+    this.line(this.c.yellow(`warning: ${text}`));
   }
 
   error(message: string): void {

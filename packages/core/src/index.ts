@@ -25,3 +25,4 @@ export { writeFileAtomic } from './runner/write-file.js';
 export { killAllGroups } from './runner/processes.js';
 export { createSession, realFs, RECORDER_FD } from './runner/session.js';
 export { exposureOf, secretsUnder, matchesSecret, SECRET_PATTERNS } from './runner/exposure.js';
+export { readConfigFile, findConfigIn, findWorkspaceConfigs, type FoundConfig } from './runner/find-configs.js';

@@ -22,7 +22,8 @@ describe('parseConfig: one line naming the key', () => {
   it.each([
     [[], /must be a JSON object, got an array/],
     [null, /must be a JSON object, got null/],
-    [{ entyr: 'a.js' }, /unknown key "entyr" \(known keys: name, entry, args,/],
+    [{ entyr: 'a.js' }, /unknown key "entyr" \(did you mean "entry"\?\)/],
+    [{ colour: true }, /unknown key "colour" \(known keys: name, entry, args,/],
     [{ 'max-runs': 3 }, /unknown key "max-runs" \(did you mean "maxRuns"\?\)/],
     [{ entry: 3 }, /"entry" must be a non-empty string, got number 3/],
     [{ entry: '' }, /"entry" must be a non-empty string/],

@@ -112,10 +112,25 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   out: nonEmptyString,
 };
 
-/** `max-runs`, `MaxRuns`, `max_runs` all point at `maxRuns`. */
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** `max-runs`, `MaxRuns`, `max_runs` and `maxRusn` all point at `maxRuns`. */
 function suggestion(key: string, known: readonly string[]): string {
   const norm = (k: string) => k.toLowerCase().replace(/[-_]/g, '');
-  const hit = known.find((k) => norm(k) === norm(key));
+  const hit = known.find((k) => norm(k) === norm(key)) ?? known.find((k) => k !== '$schema' && distance(norm(k), norm(key)) <= (key.length > 4 ? 2 : 1));
   return hit ? ` (did you mean "${hit}"?)` : ` (known keys: ${known.filter((k) => k !== '$schema').join(', ')})`;
 }
 

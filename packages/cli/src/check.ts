@@ -1,0 +1,142 @@
+// `permlearn check`: learn the app again, compare with the committed profile (core's compareProfiles),
+// run the committed profile once when nothing new was seen, and say so for people, JSON, the GitHub job
+// summary and GitHub annotations. --suggest writes the fresh profile; --write replaces the committed one.
+import { appendFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { PermlearnError, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import type { CheckArgs } from './args.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { readProfile } from './explain.js';
+import { Reporter, colorEnabled } from './report.js';
+import { capabilitiesOfProfile, findProjectRoot } from './render-command.js';
+import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
+import { verifyProfile } from './verify-run.js';
+import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
+import { textTable } from './table.js';
+
+/** The committed profile, or a usage error saying how to make one. */
+function readCommitted(file: string): Profile {
+  if (!existsSync(file)) {
+    throw new PermlearnError('usage', `no committed profile at ${shortPath(file)}: learn one first (permlearn --format json --out ${shortPath(file)}), or name it with --profile`);
+  }
+  return readProfile(file);
+}
+
+/** The app the committed profile was learned from, when neither the command line nor a config says. */
+function fillFromProfile(plan: AppPlan, committed: Profile): AppPlan {
+  const out = { ...plan };
+  if (out.entry === undefined && out.command === undefined) {
+    if (committed.command) out.command = committed.command;
+    else out.entry = relocateProfile(committed, { cwd: plan.cwd, root: findProjectRoot(plan.cwd) }).entry;
+    out.args = committed.args;
+  }
+  // Compare like with like: the policy the committed profile was learned with.
+  if (out.granularity === undefined && committed.granularity !== undefined) out.granularity = committed.granularity;
+  return out;
+}
+
+function profileJson(profile: Profile): string {
+  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd) }).text;
+}
+
+/** Check one app. Never throws for what the app does; usage errors (no profile, bad config) propagate. */
+async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promise<CheckOutcome> {
+  const file = args.profile !== undefined ? path.resolve(args.profile) : base.profile;
+  const committed = readCommitted(file);
+  const plan = fillFromProfile(base, committed);
+  const outcome: CheckOutcome = { profile: file, name: plan.name, status: 'ok', exitCode: EXIT.ok, strict: args.strict, written: false };
+  const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
+  const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });
+  outcome.runs = fresh.runs;
+  if (!fresh.verified) {
+    report.summary(fresh);
+    report.failureTail(result.last?.stderrTail ?? '');
+    return { ...outcome, status: fresh.status, exitCode: exitCodeOf(result.status), reason: fresh.reason ?? fresh.status };
+  }
+  const comparison = compareProfiles(committed, fresh, { root: findProjectRoot(fresh.cwd) });
+  outcome.comparison = comparison;
+  if (comparison.added.length > 0) {
+    outcome.status = 'new-needs';
+    outcome.exitCode = EXIT.checkFailed;
+  } else {
+    // Nothing new was seen: the committed profile must still start the app by itself.
+    const verified = await verifyProfile(committed, plan, plan.node ?? process.execPath, caps);
+    outcome.committedVerified = verified.ok;
+    if (!verified.ok) {
+      outcome.status = 'committed-failed';
+      outcome.exitCode = EXIT.verifyFailed;
+      outcome.reason = verified.reason ?? 'it failed';
+      report.failureTail(verified.result.stderrTail);
+    } else if (args.strict && comparison.unused.length > 0) {
+      outcome.status = 'unused';
+      outcome.exitCode = EXIT.checkFailed;
+    }
+  }
+  const differs = comparison.added.length > 0 || comparison.unused.length > 0 || outcome.status !== 'ok';
+  if (args.suggest !== undefined) {
+    outcome.suggested = path.resolve(args.suggest);
+    writeFileAtomic(outcome.suggested, profileJson(fresh), { force: true });
+  }
+  if (args.write && differs) {
+    writeFileAtomic(file, profileJson(fresh), { force: true });
+    outcome.written = true;
+    outcome.exitCode = EXIT.ok; // the committed profile is now the fresh, verified one
+  }
+  return outcome;
+}
+
+/** Where results go besides stderr: JSON on stdout, the GitHub job summary, GitHub annotations. */
+function publish(outcomes: CheckOutcome[], args: CheckArgs, env: NodeJS.ProcessEnv, report: Reporter, color: boolean): void {
+  if (!args.quiet) for (const o of outcomes) process.stderr.write(checkText(o, color));
+  if (args.json) process.stdout.write(`${JSON.stringify(outcomes.length === 1 && !args.workspace ? checkJson(outcomes[0]!) : outcomes.map(checkJson), null, 2)}\n`);
+  if (env.GITHUB_STEP_SUMMARY) {
+    try {
+      appendFileSync(env.GITHUB_STEP_SUMMARY, outcomes.map((o) => checkMarkdown(o)).join(''));
+    } catch (err) {
+      report.warning(`could not append to GITHUB_STEP_SUMMARY (${env.GITHUB_STEP_SUMMARY}): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  // The runner reads workflow commands from the step's output, stderr included; stdout stays for --format json.
+  if (env.GITHUB_ACTIONS === 'true') {
+    const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+    for (const o of outcomes) for (const line of checkAnnotations(o, workspace)) process.stderr.write(`${line}\n`);
+  }
+}
+
+export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const color = colorEnabled(process.stderr, env);
+  const report = new Reporter({ stream: process.stderr, color, quiet: args.quiet });
+  const found: FoundConfig[] = await configsFor(args.configs, args.workspace);
+  if (!args.workspace && found.length <= 1) {
+    const outcome = await checkOne(planApp(found[0], args.app), args, report);
+    publish([outcome], args, env, report, color);
+    return outcome.exitCode;
+  }
+  for (const [flag, given] of [
+    ['--cwd', args.app.cwd],
+    ['--root', args.app.root],
+  ] as const) {
+    if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder: it goes with one app, not --workspace or several configs`);
+  }
+  const plans = found.map((f) => planApp(f, args.app));
+  const width = Math.max(...plans.map((p) => p.name.length));
+  const outcomes = await mapLimit(plans, args.concurrency ?? defaultConcurrency(), async (plan): Promise<CheckOutcome> => {
+    const prefixed = new Reporter({ stream: process.stderr, color, quiet: args.quiet, prefix: `[${plan.name.padEnd(width)}] ` });
+    try {
+      return await checkOne(plan, args, prefixed);
+    } catch (err) {
+      // One app failing never stops the others.
+      const usage = err instanceof PermlearnError && err.kind === 'usage';
+      const reason = usage ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: usage ? EXIT.usage : EXIT.internal, reason, strict: args.strict, written: false };
+    }
+  });
+  publish(outcomes, args, env, report, color);
+  const table = textTable(
+    ['app', 'status', 'new', 'unused', 'profile'],
+    outcomes.map((o) => [o.name, o.status, String(o.comparison?.added.length ?? '-'), String(o.comparison?.unused.length ?? '-'), shortPath(o.profile)]),
+    new Set([2, 3]),
+  );
+  report.note(`\n${table}`);
+  return outcomes.find((o) => o.exitCode !== EXIT.ok)?.exitCode ?? EXIT.ok;
+}

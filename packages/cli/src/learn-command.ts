@@ -1,0 +1,118 @@
+// `permlearn [entry]`, `permlearn run -- <command>`, and learning several configured apps at once
+// (`--workspace`, several configs): one profile each and a table at the end.
+import { existsSync } from 'node:fs';
+import { PermlearnError, assertFormatFor, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import type { LearnArgs } from './args.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { Reporter, colorEnabled } from './report.js';
+import { capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
+import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
+import { textTable } from './table.js';
+
+export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const found = await configsFor(args.configs, args.workspace);
+  if (args.workspace || found.length > 1) return learnMany(found, args, env);
+  const plan = planApp(found[0], args.app, args.output);
+  if (plan.entry === undefined && plan.command === undefined) {
+    throw new PermlearnError(
+      'usage',
+      args.run
+        ? 'missing <command>: permlearn run -- <command...> (or a config with "command")'
+        : found[0]
+          ? `${shortPath(found[0].file)} has neither "entry" nor "command"`
+          : 'missing <entry>: the app file to learn (try --help), or a permlearn.config.json in this folder',
+    );
+  }
+  const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
+  if (plan.out && existsSync(plan.out) && !args.force) {
+    throw new PermlearnError('usage', `${plan.out} already exists; pass --force to overwrite it`);
+  }
+  if (plan.format === 'config') {
+    // Refuse before learning, not after: only some Node versions honour a config file's permissions.
+    assertFormatFor(plan.format, await probeNode(plan.node ?? process.execPath));
+  }
+  const what = plan.entry ?? plan.command!.join(' ');
+  const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
+  report.summary(profile);
+  if (result.status === 'app-failed' || result.status === 'verify-failed' || result.status === 'no-progress') {
+    report.failureTail(result.last?.stderrTail ?? '');
+  }
+  // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
+  if (profile.verified || plan.format === 'json') {
+    const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd) });
+    report.findings(rendered, { all: false });
+    emit(rendered.text, plan.out, args.force);
+  }
+  return exitCodeOf(result.status);
+}
+
+interface Row {
+  plan: AppPlan;
+  status: string;
+  code: number;
+  runs?: number;
+  grants?: number;
+  seconds: number;
+  written?: string;
+  reason?: string;
+}
+
+/** The profile as JSON, for the file a config names. */
+function profileJson(profile: Profile): string {
+  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd) }).text;
+}
+
+async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  for (const [flag, given] of [
+    ['--cwd', args.app.cwd],
+    ['--root', args.app.root],
+    ['--out', args.output.out],
+  ] as const) {
+    if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder or file: it goes with one app, not --workspace or several configs`);
+  }
+  const plans = found.map((f) => planApp(f, args.app, args.output));
+  const color = colorEnabled(process.stderr, env);
+  const width = Math.max(...plans.map((p) => p.name.length));
+  const limit = args.concurrency ?? defaultConcurrency();
+  const summary = new Reporter({ stream: process.stderr, color, quiet: args.quiet });
+  summary.note(`permlearn learning ${plans.length} app${plans.length === 1 ? '' : 's'}, ${Math.min(limit, plans.length)} at a time`);
+
+  const rows = await mapLimit(plans, limit, async (plan): Promise<Row> => {
+    const started = Date.now();
+    const report = new Reporter({ stream: process.stderr, color, quiet: args.quiet, prefix: `[${plan.name.padEnd(width)}] ` });
+    const row = (r: Omit<Row, 'plan' | 'seconds'>): Row => ({ plan, seconds: (Date.now() - started) / 1000, ...r });
+    try {
+      if (plan.entry === undefined && plan.command === undefined) {
+        return row({ status: 'error', code: EXIT.usage, reason: `${shortPath(plan.configFile ?? plan.cwd)} has neither "entry" nor "command"` });
+      }
+      if (existsSync(plan.profile) && !args.force) {
+        return row({ status: 'skipped', code: EXIT.usage, reason: `${shortPath(plan.profile)} exists; pass --force to learn it again` });
+      }
+      const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
+      const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
+      writeFileAtomic(plan.profile, profileJson(profile), { force: true });
+      if (plan.out && profile.verified && plan.format !== 'json') {
+        const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd) });
+        writeFileAtomic(plan.out, rendered.text, { force: true });
+      }
+      for (const w of profile.warnings) report.warning(w);
+      if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '');
+      return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
+    } catch (err) {
+      // One app failing never stops the others.
+      const usage = err instanceof PermlearnError && err.kind === 'usage';
+      return row({ status: 'error', code: usage ? EXIT.usage : EXIT.internal, reason: usage ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
+    }
+  });
+
+  const table = textTable(
+    ['app', 'status', 'runs', 'grants', 'time', 'profile'],
+    rows.map((r) => [r.plan.name, r.status, r.runs === undefined ? '-' : String(r.runs), r.grants === undefined ? '-' : String(r.grants), `${r.seconds.toFixed(1)} s`, r.written ? shortPath(r.written) : '-']),
+    new Set([2, 3, 4]),
+  );
+  summary.note(`\n${table}`);
+  for (const r of rows) if (r.reason) summary.error(`${r.plan.name}: ${r.reason}`);
+  const failed = rows.filter((r) => r.code !== EXIT.ok);
+  summary.note(failed.length === 0 ? `✔ ${rows.length} of ${rows.length} verified` : `✖ ${failed.length} of ${rows.length} not verified`);
+  return failed[0]?.code ?? EXIT.ok;
+}

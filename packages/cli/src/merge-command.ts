@@ -1,0 +1,55 @@
+// `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
+// run once to verify it when the command line or a config says how to start the app.
+import { existsSync } from 'node:fs';
+import { PermlearnError, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
+import type { MergeArgs } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { readProfile } from './explain.js';
+import { Reporter, colorEnabled } from './report.js';
+import { capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
+import { configsFor, planApp, shortPath } from './plan.js';
+import { verifyProfile } from './verify-run.js';
+
+export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
+  const inputs = args.profiles.map((file) => ({ profile: readProfile(file), name: shortPath(file) }));
+  const found = await configsFor(args.configs, false);
+  const plan = planApp(found[0], args.app, { format: 'json', ...args.output });
+  if (plan.out && existsSync(plan.out) && !args.force) throw new PermlearnError('usage', `${plan.out} already exists; pass --force to overwrite it`);
+  const first = inputs[0]!.profile;
+  // Everything moves to the first profile's folder, or to the app's when the command line or a config names it.
+  const cwd = args.app.cwd !== undefined || found[0] ? plan.cwd : first.cwd;
+  const merged: MergedProfile = mergeProfiles(inputs, { layout: { cwd, root: findProjectRoot(cwd) }, exposure: exposureOf });
+  report.note(`permlearn merged ${inputs.length} profiles: ${merged.grants.length} grants`);
+  for (const g of merged.grants) report.note(`  ${g.flag}  ${describeSeen(g.seen)}`);
+
+  // With an entry (or a config), run the union once with exactly its flags.
+  const runnable = args.app.entry !== undefined || found[0] !== undefined;
+  let code: number = merged.verified ? EXIT.ok : EXIT.verifyFailed;
+  if (runnable && merged.verified) {
+    const node = plan.node ?? process.execPath;
+    const caps = await probeNode(node);
+    const outcome = await verifyProfile(merged, { ...plan, ...(plan.entry === undefined && plan.command === undefined ? { entry: merged.entry } : {}) }, node, caps);
+    merged.merged.verified = outcome.ok;
+    merged.runs += 1;
+    if (outcome.ok) report.note(`✔ the merged profile verified (${outcome.result.readyBy ? `ready by ${outcome.result.readyBy}` : 'exit 0'})`);
+    else {
+      merged.verified = false;
+      merged.status = 'verify-failed';
+      merged.reason = `the merged profile did not start the app: ${outcome.reason ?? 'it failed'}`;
+      report.error(merged.reason);
+      report.failureTail(outcome.result.stderrTail);
+      code = EXIT.verifyFailed;
+    }
+  } else if (!merged.verified) {
+    report.error(merged.reason ?? 'an input profile did not verify');
+  } else {
+    report.note('not run as a whole: give --entry (or a config) to verify the merged profile');
+  }
+  for (const w of merged.warnings) report.warning(w);
+  if (merged.verified || plan.format === 'json') {
+    const rendered = renderProfile(merged, { format: plan.format, target: capabilitiesOfProfile(merged), relative: plan.relative, root: findProjectRoot(merged.cwd) });
+    emit(rendered.text, plan.out, args.force);
+  }
+  return code;
+}

@@ -1,0 +1,50 @@
+// One run of the app with exactly a profile's flags and nothing else (no recorder): does a profile that
+// was not learned in this run (a committed one, a merged one) still start the app here?
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULTS, describeOutcome, packageScript, renderProfile, runApp, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
+import type { AppPlan } from './plan.js';
+import { findProjectRoot } from './render-command.js';
+
+export interface VerifyOutcome {
+  ok: boolean;
+  /** What happened, in a few words, when it failed. */
+  reason?: string;
+  result: RunResult;
+  flags: string[];
+}
+
+/** The folder of the nearest package.json at or above `dir` (where npm runs a script), else `dir`. */
+function packageDirOf(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) return dir;
+  }
+}
+
+/**
+ * Run `profile`, rendered for `caps` (the Node at `node`) and for the plan's cwd, once: the plan says how
+ * to start the app (entry or command, readiness, exercise commands, time limits).
+ */
+export async function verifyProfile(profile: Profile, plan: AppPlan, node: string, caps: Capabilities): Promise<VerifyOutcome> {
+  const rendered = renderProfile(profile, { format: 'args', target: caps, cwd: plan.cwd, root: findProjectRoot(plan.cwd) });
+  const command = plan.command ? (packageScript(plan.command, packageDirOf(plan.cwd)) ?? plan.command) : undefined;
+  const entry = plan.entry ?? (command ? '' : rendered.entry);
+  const result = await runApp(
+    {
+      node,
+      entry,
+      args: plan.entry !== undefined || command ? plan.args : profile.args,
+      cwd: plan.cwd,
+      readiness: plan.readiness,
+      maxRunMs: plan.maxRunMs,
+      graceMs: plan.graceMs,
+      settleMs: DEFAULTS.settleMs,
+      ...(plan.exercise.length ? { exercise: plan.exercise } : {}),
+      ...(command ? { command } : {}),
+    },
+    { flags: rendered.flags },
+  );
+  const ok = runSucceeded(result);
+  return { ok, result, flags: rendered.flags, ...(ok ? {} : { reason: describeOutcome(result) }) };
+}
