@@ -64,9 +64,9 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
 
   // The app's own folder in the temporary directory (reads and writes alike): the folder, not the file.
   const tmp = ctx.tmpdir.replace(/\/+$/, '');
-  if (ctx.granularity !== 'file' && isStrictlyUnder(abs, tmp) && !isSameOrUnder(ctx.root, tmp)) {
+  if (ctx.granularity !== 'file' && isStrictlyUnder(abs, tmp) && !isSameOrUnder(abs, ctx.root)) {
     const first = `${tmp}/${abs.slice(tmp.length + 1).split('/')[0]}`;
-    if (first !== abs && ctx.fs.kind(first) === 'dir' && tooBroad(first, ctx.fs.homedir) === undefined && noSecrets(first, ctx)) {
+    if (first !== abs && !isSameOrUnder(ctx.root, first) && ctx.fs.kind(first) === 'dir' && tooBroad(first, ctx.fs.homedir) === undefined && noSecrets(first, ctx)) {
       return { path: first, kind: 'dir', because: `a folder the app uses in the temporary directory ${tmp}` };
     }
     return undefined;

@@ -301,6 +301,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
   if (opts.audit && opts.maxRuns > 0) {
     const { result, candidates } = await prime('audit', [], (r) => auditCandidates(r, opts.fs));
+    // The lookups of missing paths left out above are still worth showing.
+    observed.push(...result.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d)));
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
     emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
   } else if (opts.observeRoot && opts.maxRuns > 0) {
@@ -479,8 +481,19 @@ async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: num
 export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
   return dedupeDenials(r.denials.filter((d) => d.source === 'channel' && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
-    return fs.kind(resolveResource(d.resource, d.cwd)) !== 'dir';
+    const abs = resolveResource(d.resource, d.cwd);
+    return fs.kind(abs) !== 'dir' && !isIdleProbe(d);
   });
+}
+
+/**
+ * A read of something that did not exist when it was checked: a config-file search (`.prettierrc.*`
+ * in every folder up to `/`), an optional file. In enforce mode such a lookup fails as a denial
+ * instead of "not found", which apps mostly treat alike; the enforce runs still grant one that turns
+ * out to matter (Node's own module resolution, say), at one run each.
+ */
+export function isIdleProbe(d: Denial): boolean {
+  return d.existed === false;
 }
 
 /**

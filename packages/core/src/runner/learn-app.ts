@@ -75,7 +75,18 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   const entry = path.resolve(cwd, options.entry);
   if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
   const findPackage = packageFinder();
-  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: findPackage(path.dirname(entry))?.dir ?? cwd, findPackage }, options);
+  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: projectRoot(entry, cwd, findPackage), findPackage }, options);
+}
+
+/**
+ * The project an entry belongs to: the nearest folder with a package.json above it, not counting
+ * installed packages (a tool run as node_modules/prettier/bin/prettier.cjs belongs to the project
+ * that installed it).
+ */
+function projectRoot(entry: string, cwd: string, findPackage: ReturnType<typeof packageFinder>): string {
+  const nm = entry.indexOf(`${path.sep}node_modules${path.sep}`);
+  const start = nm >= 0 ? entry.slice(0, nm) : path.dirname(entry);
+  return findPackage(start)?.dir ?? (nm >= 0 ? start : cwd);
 }
 
 export interface LearnCommandOptions extends Omit<LearnAppOptions, 'entry' | 'args'> {
