@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { createColors } from 'picocolors';
 import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type ProfileComparison } from '@permlearn/core';
-import { mdCode, mdTable } from './table.js';
+import { mdCell, mdCode, mdTable } from './table.js';
 
 export type CheckStatus =
   /** the committed profile verified and nothing new is needed */
@@ -33,6 +33,8 @@ export interface CheckOutcome {
   suggested?: string;
   written: boolean;
   runs?: number;
+  /** The fresh run's warnings (a server learned from start-up alone, …). */
+  warnings?: string[];
 }
 
 /** A denial as evidence: what was asked for, by whom, from where. */
@@ -81,6 +83,7 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
     strict: o.strict,
     ...(o.suggested ? { suggested: o.suggested } : {}),
     written: o.written,
+    warnings: o.warnings ?? [],
   };
 }
 
@@ -124,6 +127,7 @@ export function checkText(o: CheckOutcome, color: boolean, from = process.cwd())
     }
     for (const s of cmp.unenforced) out.push(c.dim(`note: ${cmp.currentNode} does not restrict '${s}', so whether the app still needs it was not tested`));
   }
+  for (const w of o.warnings ?? []) out.push(c.yellow(`warning: ${w}`));
   const ok = o.exitCode === 0;
   out.push((ok ? c.green('✔ ') : c.red('✖ ')) + headline(o, file) + (ok ? '' : ` (exit ${o.exitCode})`));
   if (o.written) out.push(c.green(`✔ ${file} rewritten with the fresh profile`));
@@ -157,6 +161,7 @@ export function checkMarkdown(o: CheckOutcome, from = process.cwd()): string {
       });
       out.push('<details>', `<summary>${title}</summary>`, '', mdTable(['grant', 'granted for'], rows), '', '</details>', '');
     }
+    for (const w of o.warnings ?? []) out.push(`> ⚠️ ${mdCell(w)}`, '');
     out.push(`Checked under Node ${cmp.currentNode}${o.runs ? ` in ${o.runs} runs` : ''}; the profile was learned under ${cmp.committedNode}.`);
   }
   if (o.exitCode !== 0 && cmp) out.push(`To accept the fresh profile, run ${mdCode(`permlearn check --write`)} and commit ${mdCode(file)}.`);
@@ -203,8 +208,9 @@ export function checkAnnotations(o: CheckOutcome, workspace: string): string[] {
     for (const a of cmp.added) {
       const flag = displayFlag(a, layout);
       const first = a.evidence[0];
-      const site = first?.site ? splitSite(first.site) : undefined;
-      const where = site && inWorkspace(site.file);
+      // The app's own line of code; a dependency's (or Node's) is not in the diff, so the profile instead.
+      const site = first?.site && (first.by === undefined || first.by === 'app') ? splitSite(first.site) : undefined;
+      const where = site && !site.file.includes('/node_modules/') ? inWorkspace(site.file) : undefined;
       const message = `${flag} is needed and ${path.basename(o.profile)} lacks it: ${a.evidence.map((d) => describeEvidence(evidenceOf(d, layout))).join('; ')}`;
       lines.push(command('error', where ? { file: where, line: site!.line, col: site!.col, title: 'permlearn: new permission needed' } : { file: profileFile, title: 'permlearn: new permission needed' }, message));
     }

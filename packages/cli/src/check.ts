@@ -48,6 +48,7 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
   const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });
   outcome.runs = fresh.runs;
+  outcome.warnings = fresh.warnings;
   if (!fresh.verified) {
     report.summary(fresh);
     report.failureTail(result.last?.stderrTail ?? '');

@@ -1,7 +1,7 @@
 // `permlearn explain <profile.json>`: why each grant of a saved profile is there, and who asked.
 import { readFileSync } from 'node:fs';
 import { createColors } from 'picocolors';
-import { PermlearnError, parseProfile, type Profile } from '@permlearn/core';
+import { PermlearnError, describeSeen, parseProfile, type Profile } from '@permlearn/core';
 
 export function readProfile(file: string): Profile {
   let text: string;
@@ -22,7 +22,9 @@ export function explainProfile(profile: Profile, color: boolean): string {
   ];
   const perAsker = new Map<string, number>();
   for (const g of profile.grants) {
-    out.push(c.cyan(g.flag));
+    // A merged profile (permlearn merge) says in how many of its runs each grant was asked for.
+    const seen = (g as { seen?: { runs: number; of: number } }).seen;
+    out.push(seen ? `${c.cyan(g.flag)}  ${c.dim(describeSeen(seen))}` : c.cyan(g.flag));
     const askers = new Set<string>();
     for (const d of g.denials) {
       const who = d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : d.site ?? 'Node itself (no call site outside Node)';

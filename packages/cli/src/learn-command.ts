@@ -27,8 +27,8 @@ export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv):
   if (plan.out && existsSync(plan.out) && !args.force) {
     throw new PermlearnError('usage', `${plan.out} already exists; pass --force to overwrite it`);
   }
-  if (plan.format === 'config') {
-    // Refuse before learning, not after: only some Node versions honour a config file's permissions.
+  if (plan.format === 'config' || plan.format === 'drop-plan') {
+    // Refuse before learning, not after: only some Node versions honour a config file's permissions or have drop().
     assertFormatFor(plan.format, await probeNode(plan.node ?? process.execPath));
   }
   const what = plan.entry ?? plan.command!.join(' ');

@@ -124,6 +124,8 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     strategy: plan.strategy,
     ...(plan.granularity !== undefined ? { granularity: plan.granularity } : {}),
     minimize: plan.minimize,
+    // A drop plan is learned only when it is the output asked for (it costs runs).
+    ...(plan.format === 'drop-plan' ? { dropPlan: true } : {}),
     ...(plan.root !== undefined ? { root: plan.root } : {}),
     ...(plan.exercise.length ? { exercise: plan.exercise } : {}),
     maxRuns: plan.maxRuns,
