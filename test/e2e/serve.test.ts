@@ -1,0 +1,114 @@
+// Servers learned with exercise commands, learned through their start command (permlearn run), and
+// drop plans, on fixtures/apps/serve-static: it reads config and a token at start-up, then serves
+// files of public/ and logs each request.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
+
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
+  removeCopies();
+});
+
+let nextPort = 47_600 + (process.pid % 50) * 2;
+/** An exercise command: GET a URL with the Node running the tests, failing unless 2xx. */
+const get = (url: string) => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(`fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`)}`;
+
+type Profile = ProfileJson & { warnings: string[]; exercise?: { commands: string[]; results: { exitCode: number | null }[] }; command?: string[]; dropPlan?: { drops: { flag: string }[]; keep: { flag: string; reason: string }[]; verified: boolean; notes: string[] } };
+
+describe('--exercise', () => {
+  it.each([26, 22])('Node %i: what serving a route needs is learned, and the profile serves it', async (major) => {
+    const dir = copyFixture('apps/serve-static');
+    const port = nextPort++;
+    const url = `http://127.0.0.1:${port}/file/index.html`;
+    const r = await runCli(['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as Profile;
+    expect(profile.verified).toBe(true);
+    expect(profile.flags).toEqual(expect.arrayContaining([`--allow-fs-read=${dir}/public`, `--allow-fs-write=${dir}/logs/access.log`]));
+    expect(profile.exercise?.results.map((e) => e.exitCode)).toEqual([0]);
+    expect(profile.warnings.join('\n')).not.toMatch(/start-up alone/);
+    const res = await withServer(major, profile.flags, 'server.js', [String(port)], dir, 'listening', () => fetch(url));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<h1>static</h1>');
+  });
+
+  it('Node 26: without exercise the route is not learned, and the report says so', async () => {
+    const dir = copyFixture('apps/serve-static');
+    const port = nextPort++;
+    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as Profile;
+    expect(profile.flags.some((f) => f.includes('/public'))).toBe(false);
+    expect(profile.warnings.join('\n')).toMatch(/learned from start-up alone/);
+    expect(String(r.stderr)).toMatch(/learned from start-up alone/);
+  });
+
+  it('a failing exercise command with no denial behind it is reported (exit 3)', async () => {
+    const dir = copyFixture('apps/serve-static');
+    const port = nextPort++;
+    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/nope`), 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(String(r.stderr)).toMatch(/the exercise command .*nope.* exited with code 1 with no permission denial/);
+  });
+});
+
+describe('permlearn run -- npm start', () => {
+  it.each([26, 22, 20])('Node %i: the Node process the start script launches is learned; npm stays out of the profile', async (major) => {
+    const dir = copyFixture('apps/serve-static');
+    const port = nextPort++;
+    const url = `http://127.0.0.1:${port}/file/index.html`;
+    const r = await runCli(['run', '--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', 'json', '--', 'npm', 'start', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as Profile;
+    expect(profile.verified).toBe(true);
+    expect(profile.command).toEqual(['npm', 'start', '--', String(port)]);
+    expect(profile.flags).toEqual(expect.arrayContaining([`--allow-fs-read=${dir}/config`, `--allow-fs-read=${dir}/public`, `--allow-fs-write=${dir}/logs/access.log`]));
+    // Nothing of npm's own installation is granted.
+    for (const g of profile.grants) if (g.path) expect(g.path.startsWith(`${dir}/`), g.flag).toBe(true);
+  });
+});
+
+describe('--format drop-plan', () => {
+  it.each([26, 24])('Node %i: drops the config and the token after start-up, keeps the static folder and the log; verified', async (major) => {
+    const dir = copyFixture('apps/serve-static');
+    const port = nextPort++;
+    const url = `http://127.0.0.1:${port}/file/index.html`;
+    const args = (format: string) => ['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', format, 'server.js', '--', String(port)];
+    const json = await runCli(args('json'), { cwd: dir });
+    expect(json.exitCode, String(json.stderr)).toBe(0);
+    const profile = JSON.parse(String(json.stdout)) as Profile;
+    // (--format json carries the plan only when asked for one)
+    expect(profile.dropPlan).toBeUndefined();
+
+    const r = await runCli(args('drop-plan'), { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const plan = String(r.stdout);
+    expect(plan).toContain(`process.permission.drop("fs.read", "${dir}/config");`);
+    expect(plan).toContain(`process.permission.drop("fs.read", "${dir}/secrets");`);
+    expect(plan).toMatch(new RegExp(`// kept: --allow-fs-read=${dir}/public: still used while serving`));
+    expect(plan).toMatch(new RegExp(`// kept: --allow-fs-write=${dir}/logs/access.log: still used while serving`));
+    expect(plan).not.toMatch(/NOT VERIFIED/);
+
+    // Independently: paste the drops after start-up in a wrapper, run it under real node with the flags,
+    // and the server still serves its files and logs, while the config is no longer readable.
+    // (server.js, the entry Node granted by itself, is now required by the wrapper: it needs its own grant.)
+    const flags = [...plan.split('\n')[0]!.replace(/^\/\/ node /, '').split(' ').slice(0, -1), `--allow-fs-read=${dir}/server.js`];
+    const drops = plan.split('\n').filter((l) => l.startsWith('process.permission.drop('));
+    writeFileSync(
+      path.join(dir, 'with-drops.js'),
+      `require('./server.js');\nsetTimeout(() => {\n${drops.join('\n')}\nconsole.log('dropped', process.permission.has('fs.read', __dirname + '/config/app.json'));\n}, 300);\n`,
+    );
+    const res = await withServer(major, flags, 'with-drops.js', [String(port)], dir, 'dropped', () => fetch(url));
+    expect(res.status).toBe(200);
+    expect(readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8')).toContain('GET /file/index.html');
+  });
+
+  it('is refused on Node 22, which has no drop()', async () => {
+    const dir = copyFixture('apps/serve-static');
+    const r = await runCli(['--node', nodeBinary(22), '--ready-stdout', '^listening', '--format', 'drop-plan', 'server.js'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/has no process\.permission\.drop\(\)/);
+  });
+});
