@@ -151,6 +151,11 @@ export class Reporter {
       if (e.exitCode === 0) out.push(`${c.green('✔')} exercise \`${e.command}\` (${secs} s)`);
       else out.push(c.red(`✖ exercise \`${e.command}\` ${e.timedOut ? 'timed out' : `exited with code ${e.exitCode}`} (${secs} s)${e.outputTail ? `\n    ${e.outputTail.trimEnd().split('\n').slice(-5).join('\n    ')}` : ''}`));
     }
+    const plan = profile.dropPlan;
+    if (plan) {
+      out.push(c.bold('drop plan') + (plan.drops.length || plan.keep.length ? `: ${plan.drops.length} to drop after start-up, ${plan.keep.length} kept, ${plan.verified ? c.green('verified') : c.red('not verified')}` : ''));
+      for (const n of plan.notes) out.push(`  ${c.yellow(n)}`);
+    }
     for (const w of profile.warnings) out.push(c.yellow(`warning: ${w}`));
     this.line(out.join('\n'));
   }

@@ -80,7 +80,7 @@ describe('renderDropSnippet', () => {
         '// Call once start-up is done (after the server listens): these grants are not used after that.',
         'process.permission.drop("fs.read", "./config"); // config/app.json, used by app',
         'process.permission.drop("child");               // child processes',
-        `// kept: --allow-fs-read=${APP}/public: still used while serving (1 resource)`,
+        "// kept: --allow-fs-read=./public: still used while serving (1 resource)",
         '',
       ].join('\n'),
     );

@@ -137,7 +137,7 @@ export function renderDropSnippet(plan: DropPlan, opts: { cwd: string; relative:
   }
   for (const k of plan.keep) {
     const why = k.reason === 'used-while-serving' ? `still used while serving (${k.resources?.length ?? 0} resource${k.resources?.length === 1 ? '' : 's'})` : k.reason === 'broke-when-dropped' ? 'dropping it broke the app' : "a prefix wildcard: drop() can only remove it together with every other grant of its scope";
-    lines.push(`// kept: ${k.flag}: ${why}`);
+    lines.push(`// kept: ${keptFlag(k.flag, opts)}: ${why}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -153,13 +153,23 @@ const SCOPE_WORDS: Partial<Record<Scope, string>> = {
   ffi: 'FFI',
 };
 
+/** A kept grant's flag, its path relative to the cwd when the output is. */
+function keptFlag(flag: string, opts: { cwd: string; relative: boolean }): string {
+  const eq = flag.indexOf('=');
+  if (!opts.relative || eq < 0) return flag;
+  const value = flag.slice(eq + 1);
+  const star = value.endsWith('/*') ? '/*' : value.endsWith('*') ? '*' : '';
+  return `${flag.slice(0, eq + 1)}${relativeRef(value.slice(0, value.length - star.length), opts.cwd)}${star}`;
+}
+
+function relativeRef(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  return rel === '' ? '.' : rel.startsWith('..') ? abs : `./${rel}`;
+}
+
 function callText(d: DropCall, opts: { cwd: string; relative: boolean }): string {
   if (d.reference === undefined) return `process.permission.drop(${JSON.stringify(d.scope)});`;
-  let ref = d.reference;
-  if (opts.relative) {
-    const rel = path.relative(opts.cwd, d.reference);
-    ref = rel === '' ? '.' : rel.startsWith('..') ? d.reference : `./${rel}`;
-  }
+  const ref = opts.relative ? relativeRef(d.reference, opts.cwd) : d.reference;
   return `process.permission.drop(${JSON.stringify(d.scope)}, ${JSON.stringify(ref)});`;
 }
 
