@@ -163,6 +163,8 @@
 
   // Module files: the loader reads them through the public fs API too, which is not the app's doing.
   const loadedFiles = new Set();
+  // The files whose require() calls are under way, innermost last.
+  const requiring = [];
 
   // A module that fails to load has only Node's frames in its (10-frame) stack; remember which file
   // was requiring it, without touching the error the app will see.
@@ -212,6 +214,7 @@
       if (fresh.length) later({ t: 'probe', thread, files: fresh, from: parent.filename });
     };
     Module.prototype.require = function require(id) {
+      requiring.push(typeof this.filename === 'string' ? this.filename : undefined);
       try {
         const exported = original.call(this, id);
         if (config.observe) reportProbes(this, id);
@@ -219,6 +222,8 @@
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
         throw err;
+      } finally {
+        requiring.pop();
       }
     };
   } catch {
@@ -332,7 +337,8 @@
       const key = 'touch\u0000' + file;
       if (reported.has(key)) return hit(key);
       reported.add(key);
-      return later({ t: 'touch', file, api: name, thread });
+      const from = requiring[requiring.length - 1];
+      return later({ t: 'touch', file, api: name, thread, site: from });
     }
     used('touch\u0000' + file, { t: 'touch', file, api: name });
   }

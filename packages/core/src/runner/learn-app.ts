@@ -326,11 +326,13 @@ async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: n
     }
     const broken = r.dropped?.error ? [] : dropsBrokenBy(plan.drops, after);
     if (broken.length === 0) {
-      plan.notes.push(
-        r.dropped?.error
+      const first = after[0];
+      const why = !r.dropped
+        ? `the recorder never applied the drops (the app ${describeOutcome(r)})`
+        : r.dropped.error
           ? `applying the drops failed in the app: ${r.dropped.error}`
-          : `the app ${runSucceeded(r) ? 'was denied' : describeOutcome(r)} after the drops, and no single drop explains it; the plan is not verified`,
-      );
+          : `the app ${runSucceeded(r) ? `was denied ${first ? `${first.permission} ${first.resource}` : ''}` : describeOutcome(r)} after the drops, and no single drop explains it`;
+      plan.notes.push(`${why}; the plan is not verified`);
       return plan;
     }
     for (const b of broken) plan.keep.push({ flag: b.flag, reason: 'broke-when-dropped' });

@@ -261,7 +261,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (how === 'ready' && run.drops && run.dropFile) {
     writeFileSync(run.dropFile, JSON.stringify(run.drops));
     // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
-    for (let i = 0; i < 150 && !events.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
+    for (let i = 0; i < 500 && !events.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
   }
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
