@@ -76,6 +76,11 @@ describe('renderProfile: the target Node', () => {
     expect(render(profile(grants), v).flags).toEqual(expected);
   });
 
+  it('a profile learned through a command (permlearn run) gets no entry grant on 20: it has no entry file', () => {
+    const p = profile([fs('fs.read', '/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
+    expect(render(p, 'v20.20.2').flags).toEqual(['--experimental-permission', '--allow-fs-read=/app/server.js']);
+  });
+
   it('the network before 26 is a note (unenforced, and --allow-net would be a bad option), not a warning', () => {
     const r = render(profile([flag('net')]), 'v24.21.0');
     expect(r.flags).toEqual(['--permission']);

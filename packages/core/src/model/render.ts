@@ -228,7 +228,9 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   }
 
   const entryAbs = rebase(path.resolve(profile.cwd, profile.entry), layout);
-  if (!target.autoGrantsEntry && !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))) {
+  // A profile learned through a command (`permlearn run -- npm start`) has no entry file: its Node
+  // processes' own entries were learned like any other read (Node 20 does not grant them).
+  if (!profile.command && !target.autoGrantsEntry && !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))) {
     kept.push({ scope: 'fs.read', path: entryAbs, kind: 'file', denials: [], notes: [] });
     notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
   }
