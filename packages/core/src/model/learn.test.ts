@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { learn, selectDenials, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, preferPresent, selectDenials, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
 
 const HOME = '/home/u';
 const APP = '/srv/app';
@@ -552,5 +552,21 @@ describe('learn: --minimize', () => {
     const { res } = await go([first, OK, OK, denied(denial('ChildProcess', ''))], { fs, minimize: true, maxRuns: 4 });
     expect(res.status).toBe('verified');
     expect(res.minimized?.untried.map((g) => g.scope)).toEqual(['fs.read']);
+  });
+});
+
+describe('preferPresent', () => {
+  const fs = fakeFs({ [`${APP}/out`]: 'dir' });
+  const probe = denial('FileSystemRead', '/node_modules/@types', { source: 'caught' });
+  const write = denial('FileSystemWrite', `${APP}/out/a.js`, { source: 'caught' });
+  it('acts on what the app caught before the lookups of missing paths it handled', () => {
+    expect(preferPresent([probe, write], fs)).toEqual([write]);
+  });
+  it('grants a lookup when nothing else is left', () => {
+    expect(preferPresent([probe], fs)).toEqual([probe]);
+  });
+  it('never holds back a denial that escaped', () => {
+    const escaped = { ...probe, source: 'uncaught' as const };
+    expect(preferPresent([escaped, write], fs)).toEqual([escaped, write]);
   });
 });

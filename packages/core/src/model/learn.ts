@@ -152,6 +152,18 @@ export function selectDenials(r: RunResult): Denial[] {
   return dedupeDenials([...pick('channel'), ...pick('caught')]).filter((d) => !isSpurious(d) && d.site !== undefined);
 }
 
+/**
+ * When the denials to act on are ones the app caught (it failed, but nothing escaped), reads of paths
+ * that do not exist are lookups it handled (a config search, `node_modules/@types` in every folder up to
+ * `/`): act on the others first. Only if nothing else is left are those granted.
+ */
+export function preferPresent(denials: Denial[], fs: FsProbe): Denial[] {
+  const lookup = (d: Denial) =>
+    (d.source === 'caught' || d.source === 'channel') && d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing';
+  const rest = denials.filter((d) => !lookup(d));
+  return rest.length > 0 ? rest : denials;
+}
+
 type Step =
   | { type: 'add'; grant: Grant }
   | { type: 'replace'; old: Grant; grant: Grant; event?: LearnEvent }
@@ -336,7 +348,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
       return done('no-progress', 'Node aborted at start-up on a grant listed twice (a permlearn bug: grants are meant to be normalised)');
     }
 
-    const denials = selectDenials(result);
+    const denials = preferPresent(selectDenials(result), opts.fs);
     if (denials.length === 0) {
       return done('app-failed', failureReason(result));
     }
@@ -369,6 +381,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     }
   }
 
+  // A path granted while missing that the last run created as a folder: `dir/*`, as above.
+  grants = promoteCreatedDirs(grants, opts.fs);
   // Verification: exactly the learned flags, no recorder.
   runs++;
   emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
@@ -545,7 +559,7 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
   for (const t of r.touched ?? []) out.push(read(t));
   for (const u of r.uses ?? []) out.push(use(u));
   // Denials outside the wide grant are real needs too.
-  out.push(...selectDenials(r));
+  out.push(...preferPresent(selectDenials(r), fs));
   return dedupeDenials(out);
 }
 

@@ -8,6 +8,7 @@ import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
 import type { DropPlan } from './drop-plan.js';
 import { grantRisk } from './risks.js';
+import { isSameOrUnder } from './paths.js';
 
 export const PROFILE_SCHEMA = 1;
 
@@ -105,6 +106,9 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       if (g.kind !== undefined) out.kind = g.kind;
       const risk = grantRisk(g, { cwd: meta.cwd, entry: meta.entry, grants, caps: meta.caps });
       const risks = risk ? [risk.message] : [];
+      if (g.scope === 'fs.read' && g.path !== undefined && meta.root !== undefined && (g.kind === 'dir' || g.kind === 'created-dir') && isSameOrUnder(meta.root, g.path)) {
+        risks.push(`the whole project (${meta.root}) is readable: the app lists ${g.path} itself, and Node has no grant for a listing alone`);
+      }
       if (g.path !== undefined && meta.exposure) {
         out.exposes = meta.exposure(g.path, g.kind ?? 'file');
         const n = out.exposes.secrets.length;

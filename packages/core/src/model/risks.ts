@@ -75,7 +75,14 @@ export function grantRisk(g: RiskGrant, ctx: RiskContext): Risk | undefined {
       return { code: 'write-app-dir', message: 'write access to the directory that holds the app itself' };
     }
     const code = codeReachedBy(g.path, kind, ctx);
-    if (code) return { code: 'write-code', message: `write access to code the app runs (${code}): the app could rewrite itself` };
+    if (code) {
+      // A file the app loads (the entry, a granted module) is code it runs; any other .js is code it writes (a build's output, say).
+      const runs = codeRunBy(g.path, kind, ctx);
+      return {
+        code: 'write-code',
+        message: runs ? `write access to code the app runs (${code}): the app could rewrite itself` : `write access to a code file (${code}): whatever later runs it runs what the app wrote`,
+      };
+    }
     if (g.path.split('/').includes('node_modules')) {
       return { code: 'write-node-modules', message: "write access inside node_modules: dependencies' code could be changed" };
     }
@@ -96,6 +103,12 @@ function codeReachedBy(grantPath: string, kind: PathKind, ctx: RiskContext): str
   // A write grant of a single file that is itself code.
   if (kind !== 'prefix' && CODE_FILE.test(grantPath) && (kind === 'file' || kind === 'missing')) return path.basename(grantPath);
   return undefined;
+}
+
+/** Whether a write grant reaches the entry or a code file the profile grants for reading. */
+function codeRunBy(grantPath: string, kind: PathKind, ctx: RiskContext): boolean {
+  const loaded = [ctx.entry, ...(ctx.grants ?? []).filter((r) => r.scope === 'fs.read' && (r.kind ?? 'file') === 'file' && r.path !== undefined && CODE_FILE.test(r.path)).map((r) => r.path)];
+  return loaded.some((file) => file !== undefined && grantCovers(grantPath, kind, file));
 }
 
 /** What the permission model never checks on this Node, whatever the grants (facts §1.1, §7). */
