@@ -71,3 +71,22 @@ describe('--minimize', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('--caught', () => {
+  it.each([26, 22])('Node %i: what the app asked for and got by without is granted by default, only reported with --caught report', async (major) => {
+    const dir = copyFixture('caught/optional-read');
+    const granted = await learn(dir, ['--node', nodeBinary(major), 'index.js']);
+    expect(granted.profile.flags).toContain(`--allow-fs-read=${dir}/override.json`);
+    const reported = await learn(copyFixture('caught/optional-read'), ['--node', nodeBinary(major), '--caught', 'report', 'index.js']);
+    expect(reported.profile.flags.some((f) => f.includes('override.json'))).toBe(false);
+    expect(reported.profile.verified).toBe(true);
+    // The first run (audit or observe) saw the read; trying without it showed the app gets by.
+    expect(reported.profile.minimized?.removed.some((f) => f.endsWith('override.json'))).toBe(true);
+  });
+
+  it('Node 26: a has() that said no is a request too (24+ publishes it)', async () => {
+    const dir = copyFixture('caught/optional-read');
+    const { profile } = await learn(dir, ['--node', nodeBinary(26), 'index.js']);
+    expect(profile.flags).toContain(`--allow-fs-write=${dir}/cache.json`);
+  });
+});

@@ -1,7 +1,9 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else. Options a
 // config file may also set are kept only when given, so that flags override the file (plan.ts).
 import yargs, { type Argv } from 'yargs';
-import { DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+import { CAUGHT_POLICIES, DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+
+export type CaughtPolicy = (typeof CAUGHT_POLICIES)[number];
 
 export type Format = RenderFormat;
 export type StrategyChoice = (typeof STRATEGIES)[number];
@@ -23,6 +25,7 @@ export interface AppOverrides {
   granularity?: Granularity;
   root?: string;
   minimize?: boolean;
+  caught?: CaughtPolicy;
 }
 
 /** What the command line says about the output; each field only when given. */
@@ -126,6 +129,7 @@ function appOptions<T>(parser: Argv<T>) {
     .option('granularity', { choices: GRANULARITIES, defaultDescription: 'deps', describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
     .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
     .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
+    .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' });
 }
 
@@ -193,6 +197,7 @@ function appOverrides(a: Raw): AppOverrides {
   if (a.granularity !== undefined) o.granularity = a.granularity as Granularity;
   if (a.root !== undefined) o.root = String(a.root);
   if (a.minimize !== undefined) o.minimize = Boolean(a.minimize);
+  if (a.caught !== undefined) o.caught = a.caught as CaughtPolicy;
   return o;
 }
 

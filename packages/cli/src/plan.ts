@@ -20,7 +20,7 @@ import {
   type LearnEvent,
   type Readiness,
 } from '@permlearn/core';
-import type { AppOverrides, Format, OutputOverrides, StrategyChoice } from './args.js';
+import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './args.js';
 
 /** One app to learn or check, every option settled. */
 export interface AppPlan {
@@ -44,6 +44,7 @@ export interface AppPlan {
   granularity?: Granularity;
   root?: string;
   minimize: boolean;
+  caught: CaughtPolicy;
   /** The committed profile (absolute): check compares with it, workspace learning writes it. */
   profile: string;
   format: Format;
@@ -87,6 +88,7 @@ export function planApp(found: FoundConfig | undefined, o: AppOverrides, out: Ou
     graceMs: o.graceMs ?? (c?.grace !== undefined ? c.grace * 1000 : DEFAULTS.graceMs),
     strategy: o.strategy ?? c?.strategy ?? 'auto',
     minimize: o.minimize ?? c?.minimize ?? false,
+    caught: o.caught ?? c?.caught ?? 'grant',
     profile: c?.profile ?? path.join(cwd, DEFAULT_PROFILE_FILE),
     format: out.format ?? c?.format ?? 'flags',
     relative: out.relative ?? c?.relative ?? false,
@@ -124,6 +126,7 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     strategy: plan.strategy,
     ...(plan.granularity !== undefined ? { granularity: plan.granularity } : {}),
     minimize: plan.minimize,
+    grantCaught: plan.caught === 'grant',
     // A drop plan is learned only when it is the output asked for (it costs runs).
     ...(plan.format === 'drop-plan' ? { dropPlan: true } : {}),
     ...(plan.root !== undefined ? { root: plan.root } : {}),

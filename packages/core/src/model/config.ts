@@ -9,6 +9,8 @@ export const CONFIG_FILE = 'permlearn.config.json';
 /** The committed profile `permlearn check` compares with, unless the config or `--profile` names another. */
 export const DEFAULT_PROFILE_FILE = 'permlearn.json';
 export const STRATEGIES = ['auto', 'audit', 'observe', 'rerun'] as const;
+/** What to do with denials an app got by without: grant them (the app asked) or only report them. */
+export const CAUGHT_POLICIES = ['grant', 'report'] as const;
 
 export interface ConfigReadiness {
   /** A regular expression a stdout line must match. */
@@ -35,6 +37,8 @@ export interface PermlearnConfig {
   granularity?: Granularity;
   strategy?: (typeof STRATEGIES)[number];
   minimize?: boolean;
+  /** `grant` (default): what the app was denied and got by without is granted too; `report`: only listed. */
+  caught?: (typeof CAUGHT_POLICIES)[number];
   maxRuns?: number;
   /** Seconds. */
   maxRunTime?: number;
@@ -103,6 +107,7 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   granularity: oneOf(GRANULARITIES),
   strategy: oneOf(STRATEGIES),
   minimize: boolean,
+  caught: oneOf(CAUGHT_POLICIES),
   maxRuns: positiveInteger,
   maxRunTime: positive,
   grace: positive,

@@ -102,6 +102,9 @@ export interface LearnOptions {
   audit?: boolean;
   /** Start with one enforce run that may read all of this directory, and grant the modules it loaded. */
   observeRoot?: string;
+  /** Grant what a cleanly starting app was denied and survived (caught denials, `has()` answered no).
+   *  Default true: the app asked. False leaves them in `observed`. */
+  grantCaught?: boolean;
   /** After verification, try the app without each grant and keep only what it needs (bounded by maxRuns). */
   minimize?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default: exactly that file). */
@@ -343,12 +346,19 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
     // A Node child that died of a denial counts even when the app itself carried on.
     const childDied = result.denials.some((d) => d.thread === 'child' && d.source === 'uncaught');
-    if (runSucceeded(result) && !childDied) break;
-    if (isDuplicateGrantAbort(result.stderrTail)) {
+    const succeeded = runSucceeded(result) && !childDied;
+    if (!succeeded && isDuplicateGrantAbort(result.stderrTail)) {
       return done('no-progress', 'Node aborted at start-up on a grant listed twice (a permlearn bug: grants are meant to be normalised)');
     }
 
-    const denials = preferPresent(selectDenials(result), opts.fs);
+    // A clean start may still have been denied things the app asked for and got by without
+    // (caught, or has() said no): those are granted too unless the caller says not to.
+    const denials = succeeded
+      ? opts.grantCaught === false
+        ? []
+        : caughtRequests(result, grants, opts.fs)
+      : preferPresent(selectDenials(result), opts.fs);
+    if (succeeded && denials.length === 0) break;
     if (denials.length === 0) {
       return done('app-failed', failureReason(result));
     }
@@ -375,6 +385,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     grants = next;
     const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
     grants = promoteCreatedDirs(grants, opts.fs);
+    if (succeeded && !changed) break;
     if (!changed) {
       if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
       return done('no-progress', stuck[0] ?? 'the same denial came back after its grant');
@@ -576,6 +587,25 @@ export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant
       const note = { code: 'created-at-run-time' as const, detail: `${g.path} did not exist before the app ran and the app created it; granted as ${g.path}/* so it is covered whether or not it exists at start-up` };
       return { ...g, kind: 'created-dir' as const, notes: [...g.notes, note] };
     }),
+  );
+}
+
+/**
+ * What a run that started cleanly was denied all the same, by the app's own code: caught denials and
+ * checks the channels published with a call site, less Node's package-scope lookups, the Worker
+ * Inspector event, lookups of missing paths, and what a grant already covers.
+ */
+export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsProbe): Denial[] {
+  return dedupeDenials(
+    r.denials.filter(
+      (d) =>
+        (d.source === 'caught' || d.source === 'channel' || d.source === 'logged') &&
+        d.site !== undefined &&
+        !isSpurious(d) &&
+        !isScopeLookup(d, grants) &&
+        !isCoveredDenial(d, grants) &&
+        !(d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing'),
+    ),
   );
 }
 

@@ -47,6 +47,9 @@ export interface LearnAppOptions {
   exercise?: string[];
   /** After verification, try the app without each grant and keep only what it needs to start. */
   minimize?: boolean;
+  /** Grant what the app was denied and got by without (default true); false only reports it, and
+   *  implies `minimize` (the first run of audit and observe cannot tell the two apart). */
+  grantCaught?: boolean;
   /** Work out which grants only start-up uses, to drop() once the app is ready (Node 24+), and verify it. */
   dropPlan?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default `deps`, see model/generalise.ts). */
@@ -213,7 +216,10 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       implicitReadGrants: implicit,
       audit: strategy === 'audit',
       generalise: { granularity, root, tmpdir: os.tmpdir() },
-      minimize: options.minimize === true,
+      // Audit and observe runs cannot tell what the app got by without from what it needs: leaving
+      // those out takes trying without each grant, which is what --minimize does.
+      minimize: options.minimize === true || options.grantCaught === false,
+      grantCaught: options.grantCaught !== false,
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: ({ phase, grants, extraGrants }) => {
