@@ -187,14 +187,27 @@
     // even where it does not exist): nested node_modules on the way up, and a directory's own.
     const path = require('path');
     const probed = new Set();
-    const reportProbes = (parent, id) => {
+    // The observe run notes what Node's own resolution of each require() found, rather than resolving again.
+    const frames = [];
+    if (config.observe && typeof Module._resolveFilename === 'function') {
+      const resolveFilename = Module._resolveFilename;
+      Module._resolveFilename = function (request, parent, ...rest) {
+        const resolved = resolveFilename.call(this, request, parent, ...rest);
+        const top = frames[frames.length - 1];
+        if (top && top.resolved === undefined && top.mod === parent && top.id === request) top.resolved = resolved;
+        return resolved;
+      };
+    }
+    const reportProbes = (parent, id, known) => {
       if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
       if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
-      let resolved;
-      try {
-        resolved = Module._resolveFilename(id, parent);
-      } catch {
-        return;
+      let resolved = known;
+      if (typeof resolved !== 'string') {
+        try {
+          resolved = Module._resolveFilename(id, parent);
+        } catch {
+          return;
+        }
       }
       const files = [];
       if (id.startsWith('.') || path.isAbsolute(id)) {
@@ -215,15 +228,18 @@
     };
     Module.prototype.require = function require(id) {
       requiring.push(typeof this.filename === 'string' ? this.filename : undefined);
+      const frame = config.observe ? { mod: this, id, resolved: undefined } : undefined;
+      if (frame) frames.push(frame);
       try {
         const exported = original.call(this, id);
-        if (config.observe) reportProbes(this, id);
+        if (frame) reportProbes(this, id, frame.resolved);
         return exported;
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
         throw err;
       } finally {
         requiring.pop();
+        if (frame) frames.pop();
       }
     };
   } catch {
