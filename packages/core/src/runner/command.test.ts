@@ -1,5 +1,5 @@
 // How `permlearn run -- <command>` starts things: package scripts without the package manager.
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,12 @@ describe('packageScript', () => {
     expect(line(cmd)).toMatch(new RegExp(`; ${script.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     expect(line(cmd)).toContain(`${path.join(dir, 'node_modules', '.bin')}:`);
   });
-  it.each([[['node', 'server.js']], [['npm', 'install']], [['npm']], [['npx', 'tsx', 'a.ts']]])('%j is run as it is', (cmd) => {
+  it('`npx tool` runs the project\'s own bin', () => {
+    mkdirSync(path.join(dir, 'node_modules', '.bin'), { recursive: true });
+    writeFileSync(path.join(dir, 'node_modules', '.bin', 'tool'), '#!/usr/bin/env node\n');
+    expect(packageScript(['npx', 'tool', '--x', 'y'], dir)).toEqual([path.join(dir, 'node_modules', '.bin', 'tool'), '--x', 'y']);
+  });
+  it.each([[['node', 'server.js']], [['npm', 'install']], [['npm']], [['npx', 'not-installed', 'a.ts']], [['npx', '--yes', 'x']]])('%j is run as it is', (cmd) => {
     expect(packageScript(cmd, dir)).toBeUndefined();
   });
   it('a script that does not exist is a usage error', () => {

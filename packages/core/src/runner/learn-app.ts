@@ -100,8 +100,8 @@ export interface LearnCommandOptions extends Omit<LearnAppOptions, 'entry' | 'ar
 /**
  * `permlearn run -- <command...>`: learn what every Node process a command starts needs. The flags and
  * the recorder travel in NODE_OPTIONS; `npm|pnpm|yarn start|test|run <script>` runs the script itself
- * (as the package manager would, with node_modules/.bin on PATH), so the package manager stays out of
- * the profile.
+ * (as the package manager would, with node_modules/.bin on PATH) and `npx <tool>` the project's own
+ * bin, so the package manager stays out of the profile.
  */
 export async function learnCommand(options: LearnCommandOptions): Promise<LearnAppResult> {
   if (options.command.length === 0) throw new PermlearnError('usage', 'permlearn run needs a command after --');
@@ -123,6 +123,14 @@ const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn']);
 /** `npm start`, `pnpm run dev -- --x`, `yarn test`: the script's own command line, run by `sh -c`. */
 export function packageScript(command: string[], appRoot: string): string[] | undefined {
   const [pm, verb, ...rest] = command;
+  // `npx tool …` for a tool installed in the project: run its bin directly, without npm.
+  if (pm && path.basename(pm) === 'npx' && verb && !verb.startsWith('-')) {
+    for (const bin of binFolders(appRoot)) {
+      const tool = path.join(bin, verb);
+      if (existsSync(tool)) return [tool, ...rest];
+    }
+    return undefined;
+  }
   if (!pm || !PACKAGE_MANAGERS.has(path.basename(pm)) || !verb) return undefined;
   let name: string | undefined;
   let extra: string[] = [];
@@ -149,12 +157,17 @@ export function packageScript(command: string[], appRoot: string): string[] | un
   if (typeof script !== 'string') throw new PermlearnError('usage', `package.json in ${appRoot} has no "${name}" script`);
   const line = [script, ...extra.map(shellQuote)].join(' ');
   // What the package manager would do first: its bin folders on PATH (nearest first).
+  return ['/bin/sh', '-c', `PATH=${shellQuote(binFolders(appRoot).join(path.delimiter))}:"$PATH"; ${line}`];
+}
+
+/** node_modules/.bin of a folder and of every folder above it, nearest first. */
+function binFolders(from: string): string[] {
   const bins: string[] = [];
-  for (let dir = appRoot; ; dir = path.dirname(dir)) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
     bins.push(path.join(dir, 'node_modules', '.bin'));
     if (path.dirname(dir) === dir) break;
   }
-  return ['/bin/sh', '-c', `PATH=${shellQuote(bins.join(path.delimiter))}:"$PATH"; ${line}`];
+  return bins;
 }
 
 interface Target {
