@@ -131,7 +131,8 @@ export function renderDropSnippet(plan: DropPlan, opts: { cwd: string; relative:
   if (plan.drops.length === 0) lines.push('// Nothing to drop: every grant is still used while the app serves.');
   const width = Math.max(0, ...plan.drops.map((d) => callText(d, opts).length));
   for (const d of plan.drops) {
-    const who = [...new Set(d.covers.map((c) => c.by).filter(Boolean))].join(', ');
+    const askers = [...new Set(d.covers.map((c) => c.by).filter(Boolean))];
+    const who = askers.length > 3 ? `${askers.slice(0, 3).join(', ')} and ${askers.length - 3} more` : askers.join(', ');
     const what = d.reference === undefined ? SCOPE_WORDS[d.scope] ?? d.scope : d.covers.length === 1 ? shortResource(d.covers[0]!.resource, opts.cwd) : `${d.covers.length} files`;
     lines.push(`${callText(d, opts).padEnd(width)} // ${what}${who ? `, used by ${who}` : ''}`);
   }
