@@ -105,6 +105,18 @@ describe('--format drop-plan', () => {
     expect(readFileSync(path.join(dir, 'logs', 'access.log'), 'utf8')).toContain('GET /file/index.html');
   });
 
+  it('Node 26: child processes and Workers used only at start-up are dropped too (apps/express-service)', async () => {
+    const dir = copyFixture('apps/express-service');
+    const port = nextPort++;
+    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/health`), '--format', 'drop-plan', 'server.js', '--', String(port)], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const plan = String(r.stdout);
+    expect(plan).toContain('process.permission.drop("child");');
+    expect(plan).toContain('process.permission.drop("worker");');
+    expect(plan).not.toMatch(/NOT VERIFIED/);
+    expect(String(r.stderr)).toMatch(/drop plan: \d+ to drop after start-up, \d+ kept, verified/);
+  });
+
   it('is refused on Node 22, which has no drop()', async () => {
     const dir = copyFixture('apps/serve-static');
     const r = await runCli(['--node', nodeBinary(22), '--ready-stdout', '^listening', '--format', 'drop-plan', 'server.js'], { cwd: dir });
