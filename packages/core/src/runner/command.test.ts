@@ -34,6 +34,16 @@ describe('packageScript', () => {
   it.each([[['node', 'server.js']], [['npm', 'install']], [['npm']], [['npx', 'not-installed', 'a.ts']], [['npx', '--yes', 'x']]])('%j is run as it is', (cmd) => {
     expect(packageScript(cmd, dir)).toBeUndefined();
   });
+  it('npm runs prestart and poststart around start; pnpm does not', () => {
+    const other = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-command-')));
+    try {
+      writeFileSync(path.join(other, 'package.json'), JSON.stringify({ scripts: { prestart: 'node build.js', start: 'node server.js' } }));
+      expect(packageScript(['npm', 'start'], other)?.[2]).toMatch(/; node build\.js && node server\.js$/);
+      expect(packageScript(['pnpm', 'start'], other)?.[2]).toMatch(/; node server\.js$/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
   it('a script that does not exist is a usage error', () => {
     expect(() => packageScript(['npm', 'run', 'nope'], dir)).toThrow(/has no "nope" script/);
   });
