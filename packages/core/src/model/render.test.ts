@@ -81,6 +81,11 @@ describe('renderProfile: the target Node', () => {
     expect(render(p, 'v20.20.2').flags).toEqual(['--experimental-permission', '--allow-fs-read=/app/server.js']);
   });
 
+  it('a command profile has no start script to render', () => {
+    const p = profile([fs('fs.read', '/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
+    expect(() => render(p, 'v26.10.0', { format: 'package-json' })).toThrow(/learned through a command \(npm start\).*--format node-options/);
+  });
+
   it('the network before 26 is a note (unenforced, and --allow-net would be a bad option), not a warning', () => {
     const r = render(profile([flag('net')]), 'v24.21.0');
     expect(r.flags).toEqual(['--permission']);

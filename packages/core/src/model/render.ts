@@ -195,6 +195,9 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   const notes: RenderFinding[] = [];
 
   assertFormatFor(format, target);
+  if (profile.command && format === 'package-json') {
+    throw new PermlearnError('usage', `this profile was learned through a command (${profile.command.join(' ')}), which has no entry file for a start script; use --format node-options and set NODE_OPTIONS for that command`);
+  }
 
   if (!MEASURED_MAJORS.includes(v)) {
     const like = [...MEASURED_MAJORS].reverse().find((m) => m < v) ?? MIN_MAJOR;
