@@ -322,6 +322,76 @@
   const caughtByChannel = Number(process.versions.node.split('.')[0]) >= 24;
   if (!caughtByChannel || config.observe) watchFs();
   if (config.observe) watchModules();
+  if (!caughtByChannel || config.observe) watchStarts();
+
+  /**
+   * Child processes and Workers: the observe run notes each start; before 24 a denial that passes
+   * through (and that the app may catch, or wrap in an error of its own) is reported as 'caught'.
+   */
+  function watchStarts() {
+    const noteDenial = (err) => {
+      if (!caughtByChannel && isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportError(err, 'caught');
+    };
+    const cp = require('child_process');
+    for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+      const fn = cp[name];
+      if (typeof fn !== 'function') continue;
+      const wrapped = {
+        [name](...args) {
+          if (config.observe) used('child', { t: 'use', scope: 'child', api: name });
+          try {
+            return fn.apply(this, args);
+          } catch (err) {
+            noteDenial(err);
+            throw err;
+          }
+        },
+      }[name];
+      copyProperties(wrapped, fn);
+      try {
+        cp[name] = wrapped;
+      } catch {
+        // read-only export: leave it
+      }
+    }
+    const wt = require('worker_threads');
+    const Original = wt.Worker;
+    if (!caughtByChannel && typeof Original === 'function') watchWorkers(wt, Original, noteDenial);
+    try {
+      require('module').syncBuiltinESMExports();
+    } catch {
+      // older Node without it: CommonJS users are still covered
+    }
+  }
+
+  function watchWorkers(wt, Original, noteDenial) {
+    const Worker = class Worker extends Original {
+      constructor(...args) {
+        try {
+          super(...args);
+        } catch (err) {
+          noteDenial(err);
+          throw err;
+        }
+      }
+    };
+    try {
+      wt.Worker = Worker;
+    } catch {
+      // read-only export: leave it
+    }
+  }
+
+  function copyProperties(wrapper, fn) {
+    for (const key of Reflect.ownKeys(fn)) {
+      if (key === 'length' || key === 'name' || key === 'prototype') continue;
+      try {
+        Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(fn, key));
+      } catch {
+        // left behind; the function still works
+      }
+    }
+  }
 
   /** The path an fs call names first, resolved as Node would, or undefined (an fd, nothing). */
   function pathArg(value) {
@@ -343,8 +413,25 @@
     later({ ...message, thread, site: siteOf(stackHere()) });
   }
 
+  /** A lookup of a path that does not exist (observe runs): denied, not "not found", once enforced. */
+  function missed(name, args) {
+    const file = pathArg(args[0]);
+    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
+    used('miss\u0000' + file, { t: 'miss', file, api: name });
+  }
+
+  // fs calls that write: once an earlier observe run has granted a write, they succeed too, and their
+  // path is not something the app read.
+  const WRITES = /^(mkdir|mkdtemp|writeFile|appendFile|write|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|ftruncate|fchmod|fchown|futimes|fsync|fdatasync|close)(Sync)?$/;
+  function writesWith(name, args) {
+    if (WRITES.test(name)) return true;
+    if (name !== 'open' && name !== 'openSync') return false;
+    const flags = args[1];
+    return typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0;
+  }
+
   function touched(name, args, ok) {
-    if (!ok) return;
+    if (!ok || writesWith(name, args)) return;
     const file = pathArg(args[0]);
     if (file === undefined || loadedFiles.has(file) || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
     // The resolver realpaths every module before loading it: no stack for those (it is costly), the
@@ -366,6 +453,7 @@
       } else if (config.observe) {
         // fs.exists hands its callback a boolean, not an error.
         touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);
+        if (isObject(err) && read(err, 'code') === 'ENOENT') missed(name, args);
       }
     };
     const keepShape = (wrapper, fn) => {
@@ -400,7 +488,12 @@
           if (outer) note(name, args, err);
           throw err;
         }
-        if (outer && config.observe) touched(name, args, name !== 'existsSync' || result === true);
+        if (outer && config.observe) {
+          // existsSync says false, and statSync(p, { throwIfNoEntry: false }) undefined, for a missing path.
+          const absent = (name === 'existsSync' && result === false) || (result === undefined && (name === 'statSync' || name === 'lstatSync'));
+          touched(name, args, !absent);
+          if (absent) missed(name, args);
+        }
         return result;
       }, fn);
     const wrapCallback = (fn, name) =>
@@ -457,30 +550,6 @@
 
   /** Observe runs: child processes started, and ES modules loaded (22+; Node 20 uses esm-hooks.mjs). */
   function watchModules() {
-    const cp = require('child_process');
-    for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
-      const fn = cp[name];
-      if (typeof fn !== 'function') continue;
-      const wrapped = {
-        [name](...args) {
-          used('child', { t: 'use', scope: 'child', api: name });
-          return fn.apply(this, args);
-        },
-      }[name];
-      for (const key of Reflect.ownKeys(fn)) {
-        if (key === 'length' || key === 'name' || key === 'prototype') continue;
-        try {
-          Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(fn, key));
-        } catch {
-          // left behind; the function still works
-        }
-      }
-      try {
-        cp[name] = wrapped;
-      } catch {
-        // read-only export: leave it
-      }
-    }
     const Module = require('module');
     if (typeof Module.registerHooks === 'function') {
       const { fileURLToPath } = require('url');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { learn, preferPresent, selectDenials, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
 
 const HOME = '/home/u';
 const APP = '/srv/app';
@@ -568,5 +568,38 @@ describe('preferPresent', () => {
   it('never holds back a denial that escaped', () => {
     const escaped = { ...probe, source: 'uncaught' as const };
     expect(preferPresent([escaped, write], fs)).toEqual([escaped, write]);
+  });
+});
+
+describe('learn: lookups from the same call site', () => {
+  const site = `${APP}/node_modules/tool/config.js:10:5`;
+  const lookup = (name: string): Denial => denial('FileSystemRead', `${APP}/${name}`, { source: 'channel', existed: false, site });
+  it('when one missing path a search looked up is needed, the others it looked up come with it', async () => {
+    const audit = result({ exitCode: 0, denials: [lookup('tool.config.js'), lookup('tool.config.mjs'), lookup('tool.config.json')] });
+    const needs = denied(denial('FileSystemRead', `${APP}/tool.config.js`, { source: 'uncaught', site }));
+    const { res, flags, requests } = await go([audit, needs, OK, OK], { audit: true });
+    expect(res.status).toBe('verified');
+    // One enforce run instead of three.
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'learn', 'verify']);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/tool.config.js`, `--allow-fs-read=${APP}/tool.config.json`, `--allow-fs-read=${APP}/tool.config.mjs`]);
+  });
+
+  it('siblingLookups: only missing needed paths, the same site, and nothing covered', () => {
+    const fs = fakeFs({ [`${APP}/present.json`]: 'file' });
+    const pool = [lookup('a'), lookup('b'), { ...lookup('c'), site: 'elsewhere.js:1:1' }];
+    expect(siblingLookups([denial('FileSystemRead', `${APP}/a`, { site })], pool, [], fs).map((d) => d.resource)).toEqual([`${APP}/b`]);
+    // A needed file that exists is an ordinary read: no search to complete.
+    expect(siblingLookups([denial('FileSystemRead', `${APP}/present.json`, { site })], pool, [], fs)).toEqual([]);
+  });
+});
+
+describe('learn: observe again while a denial outside the wide grant cuts the run short', () => {
+  it('observes until the run gets through (or only a write stops it), then confirms', async () => {
+    const OBSERVE_FAIL_READ = result({ denials: [denial('FileSystemRead', '/etc/app.conf')], modules: [{ file: `${APP}/index.js` }] });
+    const OBSERVE_FAIL_WRITE = result({ denials: [denial('FileSystemWrite', `${APP}/out.txt`)], modules: [{ file: `${APP}/index.js` }] });
+    const fs = fakeFs({ '/etc/app.conf': 'file', [`${APP}/index.js`]: 'file' });
+    const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], { fs, observeRoot: APP, caps: caps('v22.23.3') });
+    expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'learn', 'verify']);
+    expect(flags).toEqual(['--permission', '--allow-fs-read=/etc/app.conf', `--allow-fs-read=${APP}/index.js`, `--allow-fs-write=${APP}/out.txt`]);
   });
 });

@@ -31,6 +31,8 @@ export interface RunResult {
   touched?: LoadedFile[];
   /** Child processes and Workers started (observe runs). */
   uses?: Use[];
+  /** Paths looked up that did not exist (observe runs). */
+  missing?: LoadedFile[];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -279,6 +281,9 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   let grants = normaliseGrants(opts.initialGrants ?? []);
   const observed: Denial[] = [];
   const ungrantable: Ungrantable[] = [];
+  // Lookups of missing paths the first run saw (config-file searches): not granted up front, but when
+  // one of them turns out to be needed, the others from the same call site come with it.
+  const lookups: Denial[] = [];
   let runs = 0;
   let last: RunResult | undefined;
 
@@ -317,21 +322,36 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   if (opts.audit && opts.maxRuns > 0) {
     const { result, candidates } = await prime('audit', [], (r) => auditCandidates(r, opts.fs));
     // The lookups of missing paths left out above are still worth showing.
-    observed.push(...result.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d)));
+    const idle = result.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d));
+    observed.push(...idle);
+    lookups.push(...idle);
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
     emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
   } else if (opts.observeRoot && opts.maxRuns > 0) {
     const root = opts.observeRoot;
-    const wide: Grant = { scope: 'fs.read', path: root, kind: 'dir', denials: [], notes: [] };
-    // Child processes and Workers too, so that the run gets past them; the recorder notes their use.
-    const extra: Grant[] = [wide];
-    for (const scope of ['child', 'worker'] as const) if (!findCovering(grants, scope)) extra.push({ scope, denials: [], notes: [] });
     const implicit = new Set(opts.implicitReadGrants ?? []);
-    const { result, candidates } = await prime('observe', extra, (r) =>
-      observeCandidates(r, root, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource)),
-    );
-    if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
-    emit({ type: 'observe-done', run: runs, modules: result.modules?.length ?? 0, candidates: candidates.length, root });
+    // An observe run sees everything up to the first denial outside what it may do; while it fails on
+    // one and that teaches a new grant, observe again with it (it sees further than an enforce run).
+    for (let round = 0; round < MAX_OBSERVE_RUNS && runs < opts.maxRuns; round++) {
+      const wide: Grant = { scope: 'fs.read', path: root, kind: 'dir', denials: [], notes: [] };
+      // Child processes and Workers too, so that the run gets past them; the recorder notes their use.
+      const extra: Grant[] = [wide];
+      for (const scope of ['child', 'worker'] as const) if (!findCovering(grants, scope)) extra.push({ scope, denials: [], notes: [] });
+      const before = new Set(grants.map(grantKey));
+      const { result, candidates } = await prime('observe', extra, (r) =>
+        observeCandidates(r, root, opts.caps, opts.fs).filter((d) => !implicit.has(d.resource)),
+      );
+      if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
+      emit({ type: 'observe-done', run: runs, modules: result.modules?.length ?? 0, candidates: candidates.length, root });
+      for (const m of result.missing ?? []) {
+        lookups.push({ permission: 'FileSystemRead', resource: m.file, code: 'ERR_ACCESS_DENIED', source: 'loaded', existed: false, ...(m.from ? { site: m.from } : {}), ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}) });
+      }
+      const learnedMore = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
+      // Another observe run pays off when a read outside the root or a capability cut this one short;
+      // after a denied write (which the wide grant does not cover either) an enforce run sees as much,
+      // and it confirms the narrow grants at once.
+      if (runSucceeded(result) || !learnedMore || selectDenials(result).every((d) => d.permission === 'FileSystemWrite')) break;
+    }
   }
 
   for (;;) {
@@ -365,7 +385,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const before = new Set(grants.map(grantKey));
     let next = [...grants];
     const stuck: string[] = [];
-    for (const denial of denials) {
+    for (const denial of [...denials, ...siblingLookups(denials, lookups, grants, opts.fs)]) {
       const step = planStep(denial, next, opts, runs);
       if (step.type === 'ungrantable') {
         if (!ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) ungrantable.push(step.info);
@@ -433,6 +453,9 @@ export interface Minimized {
 function startedCleanly(r: RunResult): boolean {
   return runSucceeded(r) && !r.denials.some((d) => d.source === 'uncaught');
 }
+
+/** Observe runs in a row at most, while each fails on a denial outside the root and teaches a grant. */
+const MAX_OBSERVE_RUNS = 8;
 
 /** A widened grant is tried narrowed back to its files only when they are at most this many. */
 export const MAX_NARROWED = 3;
@@ -588,6 +611,28 @@ export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant
       return { ...g, kind: 'created-dir' as const, notes: [...g.notes, note] };
     }),
   );
+}
+
+/**
+ * A needed read of a path that does not exist: the other missing paths looked up from the same call
+ * site in the first run (the rest of a config-file search, say), which the app will need next.
+ */
+export function siblingLookups(needed: readonly Denial[], lookups: readonly Denial[], grants: readonly Grant[], fs: FsProbe): Denial[] {
+  const sites = new Set(
+    needed
+      .filter((d) => d.permission === 'FileSystemRead' && d.site !== undefined && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing')
+      .map((d) => siteFile(d.site!)),
+  );
+  if (sites.size === 0) return [];
+  const taken = new Set(needed.map((d) => resolveResource(d.resource, d.cwd)));
+  return dedupeDenials(
+    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resolveResource(l.resource, l.cwd)) && !isCoveredDenial(l, grants)),
+  );
+}
+
+/** A call site without its column: the same loop over candidate names can report different columns. */
+function siteFile(site: string): string {
+  return site.replace(/:\d+$/, '');
 }
 
 /**

@@ -37,6 +37,8 @@ export interface RecorderReport {
   touched: LoadedFile[];
   /** Child processes and Workers the app started (observe runs). */
   uses: Use[];
+  /** Paths the app looked up that did not exist (observe runs), with the call site. */
+  missing: LoadedFile[];
   /** When the recorder applied a drop plan (drop-plan verification runs). */
   dropped?: { time: number; applied: number; error?: string };
   /** Every Node process the recorder ran in (its hello), with its main script. */
@@ -46,7 +48,7 @@ export interface RecorderReport {
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export function parseRecorderReport(text: string): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [], processes: [] };
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
   const seenFiles = new Set<string>();
   // What the recorder's repeat counts refer to: its key for a first report, per thread.
   const counted = new Map<string, { hits?: number }>();
@@ -85,6 +87,11 @@ export function parseRecorderReport(text: string): RecorderReport {
         report.touched.push(entry);
       }
       count(msg.thread, `touch\u0000${msg.file}`, entry);
+    } else if (msg.t === 'miss' && typeof msg.file === 'string') {
+      const entry: LoadedFile = { file: msg.file };
+      if (typeof msg.site === 'string') entry.from = msg.site;
+      if (typeof msg.api === 'string') entry.api = msg.api;
+      report.missing.push(entry);
     } else if (msg.t === 'use' && msg.scope === 'child') {
       const use: Use = { scope: 'child', hits: 1 };
       if (typeof msg.site === 'string') use.site = msg.site;

@@ -30,6 +30,8 @@ beforeAll(() => {
       "execFileSync('true');",
       "const w = new Worker(__dirname + '/worker.js');",
       "w.once('message', async () => { await import('./page.mjs'); await fs.promises.readFile('data.txt'); });",
+      "fs.statSync(__dirname + '/absent.json', { throwIfNoEntry: false });",
+      "fs.mkdirSync(__dirname + '/made', { recursive: true });",
       '',
     ].join('\n'),
   );
@@ -46,7 +48,7 @@ function spec(major: number): AppSpec {
 describe('observe recorder', () => {
   it.each([20, 22, 26])('Node %i: modules (CJS and ESM), fs reads with counts, a child process and a Worker', async (major) => {
     const caps = capabilitiesOf(parseNodeVersion(major === 20 ? 'v20.20.2' : major === 22 ? 'v22.23.3' : 'v26.10.0')!);
-    const flags = [caps.enableFlag, `--allow-fs-read=${dir}`, '--allow-child-process', '--allow-worker'];
+    const flags = [caps.enableFlag, `--allow-fs-read=${dir}`, `--allow-fs-write=${dir}/made`, '--allow-child-process', '--allow-worker'];
     const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
     const r = await runApp(spec(major), { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
     expect(r.outcome).toBe('exited');
@@ -59,8 +61,15 @@ describe('observe recorder', () => {
     const data = r.touched?.find((t) => t.file === path.join(dir, 'data.txt'));
     expect(data).toMatchObject({ hits: 4, api: 'readFileSync' });
     expect(data?.from).toBe(`${path.join(dir, 'app.js')}:4:32`);
-    // A path that does not exist is not something the app read.
-    expect(r.touched?.some((t) => t.file.endsWith('nothing-here'))).toBe(false);
+    // A path that does not exist is not something the app read, but a lookup, noted with its call site;
+    // a folder it made (with a write grant) is not a read either.
+    expect(r.touched?.some((t) => t.file.endsWith('nothing-here') || t.file.endsWith('absent.json') || t.file.endsWith('made'))).toBe(false);
+    expect(r.missing).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: path.join(dir, 'nothing-here'), api: 'existsSync', from: `${path.join(dir, 'app.js')}:5:4` }),
+        expect.objectContaining({ file: path.join(dir, 'absent.json'), api: 'statSync' }),
+      ]),
+    );
     expect(r.uses).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ scope: 'child', api: 'execFileSync', site: `${path.join(dir, 'app.js')}:6:1`, hits: 1 }),

@@ -142,6 +142,7 @@ function addChildReports(dir: string, report: RecorderReport): void {
       report.probes.push(...child.probes);
       report.touched.push(...child.touched);
       report.uses.push(...child.uses);
+      report.missing.push(...child.missing);
       report.processes.push(...child.processes);
     } finally {
       rmSync(file, { force: true });
@@ -292,6 +293,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     probes: report.probes,
     touched: report.touched,
     uses: report.uses,
+    missing: report.missing,
     stderrDenials: parseStderrDenials(stderr),
     stderrTail: stderr,
     durationMs: Date.now() - started,
