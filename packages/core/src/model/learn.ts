@@ -535,13 +535,15 @@ export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
 }
 
 /**
- * A read of something that did not exist when it was checked: a config-file search (`.prettierrc.*`
- * in every folder up to `/`), an optional file. In enforce mode such a lookup fails as a denial
+ * A read of something that did not exist when it was checked, outside node_modules: a config-file
+ * search (`.prettierrc.*` in every folder up to `/`), an optional file. In enforce mode such a lookup fails as a denial
  * instead of "not found", which apps mostly treat alike; the enforce runs still grant one that turns
  * out to matter (Node's own module resolution, say), at one run each.
  */
 export function isIdleProbe(d: Denial): boolean {
-  return d.existed === false;
+  // Inside node_modules a missing path is Node's own module resolution at work (package.json files of
+  // nested lookups, extension probing), which 22+ needs granted: those stay.
+  return d.existed === false && !d.resource.includes('/node_modules/');
 }
 
 /**
