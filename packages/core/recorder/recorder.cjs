@@ -347,7 +347,7 @@
           }
         },
       }[name];
-      copyProperties(wrapped, fn);
+      keepShape(wrapped, fn);
       try {
         cp[name] = wrapped;
       } catch {
@@ -382,15 +382,18 @@
     }
   }
 
-  function copyProperties(wrapper, fn) {
+  /** Give a wrapper its original's name and own properties, so the app sees the same function shape. */
+  function keepShape(wrapper, fn) {
     for (const key of Reflect.ownKeys(fn)) {
       if (key === 'length' || key === 'name' || key === 'prototype') continue;
       try {
         Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(fn, key));
       } catch {
-        // left behind; the function still works
+        // a property that cannot be copied stays behind; the function still works
       }
     }
+    Object.defineProperty(wrapper, 'name', { value: fn.name });
+    return wrapper;
   }
 
   /** The path an fs call names first, resolved as Node would, or undefined (an fd, nothing). */
@@ -406,18 +409,24 @@
   }
 
   const reported = new Set();
-  /** Report something used once (with the stack of its first use), and count its repeats. */
-  function used(key, message) {
+  /** Report something used once, with the call site of its first use (from the stack unless given), and count its repeats. */
+  function used(key, message, siteOfUse = () => siteOf(stackHere())) {
     if (reported.has(key)) return hit(key);
     reported.add(key);
-    later({ ...message, thread, site: siteOf(stackHere()) });
+    later({ ...message, thread, site: siteOfUse() });
+  }
+
+  /** The path an fs call names, unless it is one of permlearn's own session files. */
+  function appPath(args) {
+    const file = pathArg(args[0]);
+    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return undefined;
+    return file;
   }
 
   /** A lookup of a path that does not exist (observe runs): denied, not "not found", once enforced. */
   function missed(name, args) {
-    const file = pathArg(args[0]);
-    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
-    used('miss\u0000' + file, { t: 'miss', file, api: name });
+    const file = appPath(args);
+    if (file !== undefined) used('miss\u0000' + file, { t: 'miss', file, api: name });
   }
 
   // fs calls that write: once an earlier observe run has granted a write, they succeed too, and their
@@ -432,18 +441,13 @@
 
   function touched(name, args, ok) {
     if (!ok || writesWith(name, args)) return;
-    const file = pathArg(args[0]);
-    if (file === undefined || loadedFiles.has(file) || (config.sessionDir && file.startsWith(config.sessionDir + require('path').sep))) return;
+    const file = appPath(args);
+    if (file === undefined || loadedFiles.has(file)) return;
     // The resolver realpaths every module before loading it: no stack for those (it is costly), the
-    // loads that follow are the evidence.
-    if (name === 'realpathSync' || name === 'realpath') {
-      const key = 'touch\u0000' + file;
-      if (reported.has(key)) return hit(key);
-      reported.add(key);
-      const from = requiring[requiring.length - 1];
-      return later({ t: 'touch', file, api: name, thread, site: from });
-    }
-    used('touch\u0000' + file, { t: 'touch', file, api: name });
+    // file whose require() asked is the call site.
+    const resolving = name === 'realpathSync' || name === 'realpath';
+    const from = requiring[requiring.length - 1];
+    used('touch\u0000' + file, { t: 'touch', file, api: name }, resolving ? () => from : undefined);
   }
 
   function watchFs() {
@@ -455,18 +459,6 @@
         touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);
         if (isObject(err) && read(err, 'code') === 'ENOENT') missed(name, args);
       }
-    };
-    const keepShape = (wrapper, fn) => {
-      for (const key of Reflect.ownKeys(fn)) {
-        if (key === 'length' || key === 'name' || key === 'prototype') continue;
-        try {
-          Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(fn, key));
-        } catch {
-          // a property that cannot be copied stays behind; the function still works
-        }
-      }
-      Object.defineProperty(wrapper, 'name', { value: fn.name });
-      return wrapper;
     };
     // fs functions call each other (readFileSync opens with openSync): only the app's own call counts.
     let depth = 0;

@@ -3,6 +3,7 @@ import { compareProfiles } from './compare.js';
 import { relocateProfile, displayFlag, displayPath, movePath } from './relocate.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
+import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string, by = 'app', at?: string): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', by, ...(at ? { at } : {}) });
 const write = (resource: string): Denial => ({ permission: 'FileSystemWrite', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
@@ -19,22 +20,7 @@ function grant(scope: Scope, pathKind?: [string, PathKind], denials: Denial[] = 
   return g;
 }
 function profile(cwd: string, grants: ProfileGrant[], node = 'v26.10.0'): Profile {
-  return {
-    permlearn: 1,
-    node,
-    entry: `${cwd}/index.js`,
-    args: [],
-    cwd,
-    flags: ['--permission', ...grants.map((g) => g.flag)],
-    grants,
-    runs: 3,
-    strategy: 'audit',
-    verified: true,
-    status: 'verified',
-    observed: [],
-    ungrantable: [],
-    warnings: [],
-  };
+  return testProfile({ cwd, grants, node, flags: ['--permission', ...grants.map((g) => g.flag)] });
 }
 
 describe('compareProfiles', () => {

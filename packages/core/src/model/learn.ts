@@ -157,6 +157,11 @@ export function selectDenials(r: RunResult): Denial[] {
   return dedupeDenials([...pick('channel'), ...pick('caught')]).filter((d) => !isSpurious(d) && d.site !== undefined);
 }
 
+/** A read denied on a path that does not exist (now): a lookup, not a file the app uses. */
+function readsMissing(d: Denial, fs: FsProbe): boolean {
+  return d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing';
+}
+
 /**
  * When the denials to act on are ones the app caught (it failed, but nothing escaped), reads of paths
  * that do not exist are lookups it handled (a config search, `node_modules/@types` in every folder up to
@@ -164,7 +169,7 @@ export function selectDenials(r: RunResult): Denial[] {
  */
 export function preferPresent(denials: Denial[], fs: FsProbe): Denial[] {
   const lookup = (d: Denial) =>
-    (d.source === 'caught' || d.source === 'channel') && d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing';
+    (d.source === 'caught' || d.source === 'channel') && readsMissing(d, fs);
   const rest = denials.filter((d) => !lookup(d));
   return rest.length > 0 ? rest : denials;
 }
@@ -622,7 +627,7 @@ export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant
 export function siblingLookups(needed: readonly Denial[], lookups: readonly Denial[], grants: readonly Grant[], fs: FsProbe): Denial[] {
   const sites = new Set(
     needed
-      .filter((d) => d.permission === 'FileSystemRead' && d.site !== undefined && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing')
+      .filter((d) => d.site !== undefined && readsMissing(d, fs))
       .map((d) => siteFile(d.site!)),
   );
   if (sites.size === 0) return [];
@@ -651,7 +656,7 @@ export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsPro
         !isSpurious(d) &&
         !isScopeLookup(d, grants) &&
         !isCoveredDenial(d, grants) &&
-        !(d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing'),
+        !readsMissing(d, fs),
     ),
   );
 }

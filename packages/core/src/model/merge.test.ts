@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeSeen, mergeProfiles } from './merge.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
+import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', by: 'app' });
 const use = (permission: string): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
@@ -13,7 +14,7 @@ function grant(scope: Scope, p?: [string, PathKind], denials: Denial[] = []): Pr
   return g;
 }
 function profile(cwd: string, grants: ProfileGrant[], extra: Partial<Profile> = {}): Profile {
-  return { permlearn: 1, node: 'v24.21.0', entry: `${cwd}/app.js`, args: [], cwd, flags: [], grants, runs: 3, strategy: 'audit', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [], ...extra };
+  return testProfile({ cwd, grants, node: 'v24.21.0', entry: `${cwd}/app.js`, flags: [], ...extra });
 }
 
 describe('mergeProfiles', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PathKind, Scope } from './types.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, parseNodeVersion } from './node-versions.js';
 import { parseProfile, type Profile, type ProfileGrant } from './profile.js';
+import { testProfile } from '../../../../test/helpers/profile.js';
 import { nodeOptionsQuote, parseTargetVersion, renderProfile, type RenderFormat, type RenderOptions, type RenderedProfile } from './render.js';
 
 const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
@@ -15,23 +16,7 @@ function flag(scope: Scope): ProfileGrant {
 }
 
 function profile(grants: ProfileGrant[], over: Partial<Profile> = {}): Profile {
-  return {
-    permlearn: 1,
-    node: 'v26.10.0',
-    entry: '/app/index.js',
-    args: [],
-    cwd: '/app',
-    flags: ['--permission', '--allow-fs-read=/STALE'],
-    grants,
-    runs: 2,
-    strategy: 'audit',
-    verified: true,
-    status: 'verified',
-    observed: [],
-    ungrantable: [],
-    warnings: [],
-    ...over,
-  };
+  return testProfile({ cwd: '/app', grants, entry: '/app/index.js', flags: ['--permission', '--allow-fs-read=/STALE'], runs: 2, ...over });
 }
 
 const render = (p: Profile, v: string, opts: Partial<RenderOptions> = {}) => renderProfile(p, { format: 'flags', target: caps(v), ...opts });

@@ -242,12 +242,14 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
         if (phase === 'verify') return runApp(spec, { flags });
+        if (phase === 'observe') {
+          // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
+          const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
+          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
+        }
         // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
-        if (phase === 'minimize') return runApp({ ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) }, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
-        if (phase !== 'observe') return runApp(spec, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
-        // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
-        const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
-        return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
+        const watched = phase === 'minimize' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
+        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
       },
     });
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
