@@ -1,6 +1,7 @@
 // The few failures permlearn throws instead of returning: bad input and broken environments.
 
-export type ErrorKind = 'usage' | 'internal';
+/** `too-broad`: a grant that breaks the breadth rule (model/breadth.ts), which no output may carry. */
+export type ErrorKind = 'usage' | 'internal' | 'too-broad';
 
 export class PermlearnError extends Error {
   constructor(

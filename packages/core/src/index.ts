@@ -2,6 +2,7 @@
 export * from './model/types.js';
 export * from './model/node-versions.js';
 export * from './model/paths.js';
+export * from './model/breadth.js';
 export * from './model/grants.js';
 export * from './model/denials.js';
 export * from './model/parse-stderr.js';

@@ -13,7 +13,8 @@
 // directory becomes that folder.
 import path from 'node:path';
 import type { FsProbe, FsScope, PathKind } from './types.js';
-import { isSameOrUnder, isStrictlyUnder, tooBroad } from './paths.js';
+import { isSameOrUnder, isStrictlyUnder } from './paths.js';
+import { breadthViolation } from './breadth.js';
 
 export const GRANULARITIES = ['file', 'dir', 'package', 'deps'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -59,14 +60,15 @@ export function outerNodeModulesOf(abs: string): string | undefined {
  */
 export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx: GeneraliseContext): Generalised | undefined {
   if (kind === 'prefix' || kind === 'created-dir') return undefined;
-  const acceptable = (dir: string) =>
-    dir !== abs && ctx.fs.kind(dir) === 'dir' && tooBroad(dir, ctx.fs.homedir) === undefined && !isSameOrUnder(ctx.root, dir);
+  // Never widened into what the breadth rule forbids; an exact grant is then tried (and judged) instead.
+  const withinRule = (dir: string) => breadthViolation({ scope, path: dir, kind: 'dir' }, { homedir: ctx.fs.homedir, root: ctx.root, tmpdir: ctx.tmpdir }) === undefined;
+  const acceptable = (dir: string) => dir !== abs && ctx.fs.kind(dir) === 'dir' && withinRule(dir) && !isSameOrUnder(ctx.root, dir);
 
   // The app's own folder in the temporary directory (reads and writes alike): the folder, not the file.
   const tmp = ctx.tmpdir.replace(/\/+$/, '');
   if (ctx.granularity !== 'file' && isStrictlyUnder(abs, tmp) && !isSameOrUnder(abs, ctx.root)) {
     const first = `${tmp}/${abs.slice(tmp.length + 1).split('/')[0]}`;
-    if (first !== abs && !isSameOrUnder(ctx.root, first) && ctx.fs.kind(first) === 'dir' && tooBroad(first, ctx.fs.homedir) === undefined && noSecrets(first, ctx)) {
+    if (first !== abs && !isSameOrUnder(ctx.root, first) && ctx.fs.kind(first) === 'dir' && withinRule(first) && noSecrets(first, ctx)) {
       return { path: first, kind: 'dir', because: `a folder the app uses in the temporary directory ${tmp}` };
     }
     return undefined;

@@ -163,16 +163,17 @@ describe("learn: Node's exact-directory prefix quirk", () => {
   });
 
   it.each<[name: string, d: string, dx: string, why: string]>([
-    ['directly under /', '/opt', '/optional', 'the root directory'],
-    ['directly under a top-level dir', '/srv/a', '/srv/ab', 'the top-level directory /srv'],
-    ['directly under the home directory', `${HOME}/proj`, `${HOME}/proj-old`, 'the home directory'],
-  ])('stops with no-progress when the parent is too broad: %s', async (_name, d, dx, why) => {
+    ['directly under /', '/opt', '/optional', '/ would grant the root directory'],
+    ['directly under a top-level dir', '/srv/a', '/srv/ab', '/srv would grant the top-level folder /srv'],
+    ['directly under the home directory', `${HOME}/proj`, `${HOME}/proj-old`, `${HOME} would grant the home folder ${HOME}`],
+  ])('stops as too broad when the parent would break the breadth rule: %s', async (_name, d, dx, why) => {
     const fs = fakeFs({ [d]: 'dir', [dx]: 'dir' });
     const initialGrants: Grant[] = [d, dx].map((p) => ({ scope: 'fs.read', path: p, kind: 'dir', denials: [], notes: [] }));
     const { res, events } = await go([denied(denial('FileSystemRead', d))], { fs, initialGrants });
-    expect(res.status).toBe('no-progress');
+    expect(res.status).toBe('too-broad');
     expect(res.runs).toBe(1);
-    expect(res.reason).toContain(`would grant ${why}`);
+    expect(res.reason).toContain(why);
+    expect(res.reason).toContain('--accept-broad');
     expect(res.reason).toContain(dx);
     expect(events.some((e) => e.type === 'widened')).toBe(false);
     expect(res.grants.map((g) => g.path)).toEqual([d, dx]);
@@ -343,11 +344,17 @@ describe('learn: mkdtemp', () => {
     expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/tmp/run-*`]);
   });
 
-  it.each(['/tmp/XXXXXX', `${HOME}/XXXXXX`])('a template with no name prefix (%s) would grant a whole top-level or home directory: no progress', async (template) => {
+  it.each([
+    ['/tmp/XXXXXX', '/tmp/* covers everything in /tmp, the top-level folder /tmp'],
+    [`${HOME}/XXXXXX`, `${HOME}/* covers everything in ${HOME}, the home folder ${HOME}`],
+    [`${HOME}XXXXXX`, `${HOME}* covers the home folder ${HOME}`],
+    ['/tXXXXXX', '/t* covers every top-level folder whose name starts with t'],
+  ])('a template that reaches a whole top-level or home folder (%s) is refused as too broad', async (template, why) => {
     const { res } = await go([denied(denial('FileSystemWrite', template)), denied(denial('FileSystemWrite', template))]);
-    expect(res.status).toBe('no-progress');
+    expect(res.status).toBe('too-broad');
     expect(res.grants).toEqual([]);
-    expect(res.reason).toMatch(/has no name prefix/);
+    expect(res.reason).toContain(why);
+    expect(res.refused.map((r) => r.violation.value)).toEqual([`${template.slice(0, -6)}*`]);
   });
 
   it('a read template is an ordinary path (only mkdtemp, a write, reports templates)', async () => {
@@ -491,8 +498,8 @@ describe('learn: generalisation while learning', () => {
     expect(inside.flags).toContain(`--allow-fs-read=${root}`);
     const above = await go(steps, { fs, generalise: { ...gen, granularity: 'file', root: `${root}/d` } });
     // ... but with the root at /srv/app/r/d the fix (/srv/app/r) would be above it.
-    expect(above.res.status).toBe('no-progress');
-    expect(above.res.reason).toMatch(/above the project root/);
+    expect(above.res.status).toBe('too-broad');
+    expect(above.res.reason).toMatch(/a folder above the project/);
   });
 
   it('the prefix-quirk fix never exposes a secret', async () => {
@@ -601,5 +608,76 @@ describe('learn: observe again while a denial outside the wide grant cuts the ru
     const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], { fs, observeRoot: APP, caps: caps('v22.23.3') });
     expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'learn', 'verify']);
     expect(flags).toEqual(['--permission', '--allow-fs-read=/etc/app.conf', `--allow-fs-read=${APP}/index.js`, `--allow-fs-write=${APP}/out.txt`]);
+  });
+});
+
+describe('learn: the breadth rule holds whatever the app does', () => {
+  const gen = { granularity: 'deps' as const, root: APP, tmpdir: '/tmp' };
+  const kinds = { '/': 'dir', [HOME]: 'dir', '/srv': 'dir', [APP]: 'dir', '/tmp': 'dir', [`${APP}/x*`]: 'file', [`${APP}/*`]: 'dir', [`${APP}/lib`]: 'dir', [`${APP}/lib/x*`]: 'file' } as const;
+  it.each<[name: string, d: Denial, value: string]>([
+    ['readdirSync("/")', denial('FileSystemRead', '/'), '/'],
+    ['listing the home folder', denial('FileSystemRead', HOME), HOME],
+    ['listing the folder above the project', denial('FileSystemRead', '..'), '/srv'],
+    ["readFileSync('/*')", denial('FileSystemRead', '/*'), '/*'],
+    ["readFileSync('../../*')", denial('FileSystemRead', '../../*', { cwd: `${APP}/sub` }), '/srv/*'],
+    ['a file named x* in the project root', denial('FileSystemRead', 'x*'), `${APP}/x*`],
+    ['a folder named * in the project root', denial('FileSystemRead', `${APP}/*`), `${APP}/*`],
+    ['mkdtempSync(os.homedir())', denial('FileSystemWrite', `${HOME}XXXXXX`), `${HOME}*`],
+    ["mkdtempSync('/t')", denial('FileSystemWrite', '/tXXXXXX'), '/t*'],
+    ['writing the temporary directory itself', denial('FileSystemWrite', '/tmp'), '/tmp'],
+  ])('%s: refused, exit too-broad, nothing granted', async (_name, d, value) => {
+    const { res, requests } = await go([denied(d), denied(d)], { fs: fakeFs({ ...kinds }), generalise: gen });
+    expect(res.status).toBe('too-broad');
+    expect(res.grants).toEqual([]);
+    expect(res.refused.map((r) => r.violation.value)).toEqual([value]);
+    expect(res.reason).toContain(`--accept-broad '${value}'`);
+    // It stopped at once: the run that asked is the only run; nothing was ever run with the grant.
+    expect(requests.map((r) => r.flags)).toEqual([['--permission']]);
+  });
+
+  it('a file with * in its name inside a folder of the app is granted through its folder, never as a wildcard', async () => {
+    const { res, flags } = await go([denied(denial('FileSystemRead', `${APP}/lib/x*`)), OK, OK], { fs: fakeFs({ ...kinds }), generalise: gen });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/lib`]);
+  });
+
+  it('with --granularity file the same file cannot be granted exactly: refused', async () => {
+    const { res } = await go([denied(denial('FileSystemRead', `${APP}/lib/x*`))], { fs: fakeFs({ ...kinds }), generalise: { ...gen, granularity: 'file' } });
+    expect(res.status).toBe('too-broad');
+    expect(res.reason).toContain("has a '*' in it, which Node reads as a wildcard");
+  });
+
+  it('a caught read of / on a clean start is not granted, and reported', async () => {
+    const caught = denial('FileSystemRead', '/', { source: 'caught' });
+    const { res, flags } = await go([result({ exitCode: 0, denials: [caught] }), OK], { fs: fakeFs({ ...kinds }), generalise: gen });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission']);
+    expect(res.refused.map((r) => r.violation.value)).toEqual(['/']);
+  });
+
+  it('an audit run that saw / and the home folder primes neither', async () => {
+    const seen = [denial('FileSystemRead', '/etc/hosts', { source: 'channel' }), denial('FileSystemWrite', HOME, { source: 'channel' })];
+    const { res, requests } = await go([result({ exitCode: 0, denials: seen }), OK, OK], { fs: fakeFs({ ...kinds, '/etc/hosts': 'file' }), generalise: gen, audit: true });
+    expect(res.status).toBe('verified');
+    expect(requests[1]!.flags).toEqual(['--permission', '--allow-fs-read=/etc/hosts']);
+    expect(res.refused.map((r) => r.violation.value)).toEqual([HOME]);
+  });
+
+  it('initial grants that break the rule are never verified', async () => {
+    const initialGrants: Grant[] = [{ scope: 'fs.read', path: '/', kind: 'dir', denials: [], notes: [] }];
+    const { res, requests } = await go([OK], { fs: fakeFs({ ...kinds }), generalise: gen, initialGrants });
+    expect(res.status).toBe('too-broad');
+    expect(requests.map((r) => r.phase)).toEqual(['learn']);
+    expect(res.grants).toEqual([]);
+  });
+
+  it('--accept-broad lets exactly the named grant through, with a note', async () => {
+    const d = denial('FileSystemRead', HOME);
+    const { res, flags } = await go([denied(d), OK, OK], { fs: fakeFs({ ...kinds }), generalise: gen, acceptBroad: [HOME] });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${HOME}`]);
+    expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['accepted-broad']);
+    const other = await go([denied(d)], { fs: fakeFs({ ...kinds }), generalise: gen, acceptBroad: [`${HOME}/*`, '/'] });
+    expect(other.res.status).toBe('too-broad');
   });
 });

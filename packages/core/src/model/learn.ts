@@ -1,11 +1,12 @@
 // The learn loop: run, read denials, grant, run again, then verify. Running the app is injected,
 // so this file decides everything and does nothing.
 import path from 'node:path';
-import type { Denial, FsProbe, Scope } from './types.js';
+import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
-import { dedupeDenials, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
+import { dedupeDenials, denialKey, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
 import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
-import { isStrictlyUnder, prefixConflicts, resolveResource, tooBroad } from './paths.js';
+import { isStrictlyUnder, prefixConflicts, resolveResource } from './paths.js';
+import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from './breadth.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
 import type { LoadedFile, Use } from './parse-events.js';
 import { generalisePath, type GeneraliseContext } from './generalise.js';
@@ -73,12 +74,22 @@ export interface RunRequest {
 
 export type RunApp = (request: RunRequest) => Promise<RunResult>;
 
-export type LearnStatus = 'verified' | 'app-failed' | 'no-progress' | 'run-limit' | 'ungrantable' | 'verify-failed';
+export type LearnStatus = 'verified' | 'app-failed' | 'no-progress' | 'run-limit' | 'ungrantable' | 'verify-failed' | 'too-broad';
 
 export interface Ungrantable {
   denial: Denial;
   code: UngrantableCode;
   reason: string;
+}
+
+/** A need permlearn refused to grant because the grant would break the breadth rule (breadth.ts). */
+export interface Refusal {
+  denial: Denial;
+  /** The grant that would have answered it. */
+  grant: { scope: Scope; path?: string; kind?: PathKind };
+  violation: BreadthViolation;
+  /** Why permlearn chose that grant, when it is not the resource itself (the prefix-quirk widening). */
+  because?: string;
 }
 
 /** Progress events, for a live report. */
@@ -111,6 +122,8 @@ export interface LearnOptions {
   minimize?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default: exactly that file). */
   generalise?: Omit<GeneraliseContext, 'fs'>;
+  /** Grants (rendered values, absolute) the user accepted although they break the breadth rule. */
+  acceptBroad?: readonly string[];
   onEvent?: (event: LearnEvent) => void;
 }
 
@@ -122,6 +135,8 @@ export interface LearnResult {
   /** Denials the app survived (caught, or published and not needed): seen, not granted. */
   observed: Denial[];
   ungrantable: Ungrantable[];
+  /** What the app asked for that permlearn would not grant (too broad), needed or not. */
+  refused: Refusal[];
   /** One sentence on why learning stopped, when it did not succeed. */
   reason?: string;
   /** What --minimize changed: grants the app started without, and widened grants it needed only narrowed. */
@@ -178,14 +193,56 @@ type Step =
   | { type: 'add'; grant: Grant }
   | { type: 'replace'; old: Grant; grant: Grant; event?: LearnEvent }
   | { type: 'stuck'; reason: string }
-  | { type: 'ungrantable'; info: Ungrantable };
+  | { type: 'ungrantable'; info: Ungrantable }
+  | { type: 'refused'; info: Refusal };
+
+type PlanOptions = Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise' | 'acceptBroad'>;
+
+/** What the breadth rule is measured against: the home folder, the project root, the temporary directory. */
+export function breadthContext(opts: Pick<LearnOptions, 'fs' | 'generalise'>): BreadthContext {
+  return {
+    homedir: opts.fs.homedir,
+    ...(opts.generalise?.root !== undefined ? { root: opts.generalise.root } : {}),
+    ...(opts.generalise?.tmpdir !== undefined ? { tmpdir: opts.generalise.tmpdir } : {}),
+  };
+}
+
+/** The breadth rule on one grant, with the user's explicit acceptances: the violation, if it stands. */
+export function unacceptedBreadth(g: Grant, opts: Pick<LearnOptions, 'fs' | 'generalise' | 'acceptBroad'>): BreadthViolation | undefined {
+  const v = breadthViolation(g, breadthContext(opts));
+  return v && !isAccepted(v, opts.acceptBroad) ? v : undefined;
+}
+
+/** One sentence on a refusal: what was asked, by whom, what it would grant, and how to accept it. */
+export function describeRefusal(r: Refusal): string {
+  const who = r.denial.by ?? r.denial.site;
+  const why = r.because ? ` (${r.because})` : '';
+  return `${r.denial.permission} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
+}
 
 function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): Grant {
   return { scope, path: p, kind, denials: [denial], notes: [] };
 }
 
-/** Decide what one denial changes in the current grants. */
-export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise'>, run: number): Step {
+/**
+ * Decide what one denial changes in the current grants. A grant that would break the breadth rule is
+ * refused here, whichever path produced it (exact, generalised, quirk widening, mkdtemp prefix).
+ */
+export function planStep(denial: Denial, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
+  const step = planUnguarded(denial, grants, opts, run);
+  if (step.type !== 'add' && step.type !== 'replace') return step;
+  const violation = breadthViolation(step.grant, breadthContext(opts));
+  if (!violation) return step;
+  if (!isAccepted(violation, opts.acceptBroad)) {
+    const because = step.type === 'replace' && step.event?.type === 'widened' ? `${step.event.from} → ${step.event.to}: ${step.event.because}` : undefined;
+    const grant = { scope: step.grant.scope, ...(step.grant.path !== undefined ? { path: step.grant.path } : {}), ...(step.grant.kind ? { kind: step.grant.kind } : {}) };
+    return { type: 'refused', info: { denial, grant, violation, ...(because ? { because } : {}) } };
+  }
+  const accepted = { code: 'accepted-broad' as const, detail: `${violation.reason}: accepted with --accept-broad` };
+  return { ...step, grant: { ...step.grant, notes: [...step.grant.notes.filter((n) => n.code !== 'accepted-broad'), accepted] } };
+}
+
+function planUnguarded(denial: Denial, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
   const need: Need = needOf(denial, opts.caps);
   if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
   if (need.type === 'scope') {
@@ -194,11 +251,7 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<Le
   }
   const { scope, path: target } = need;
   if (need.prefix) {
-    // `mkdtemp('/tmp/')` has no name prefix: its grant would be the whole directory.
-    const broad = target.endsWith('/') ? tooBroad(target.slice(0, -1) || '/', opts.fs.homedir) : undefined;
-    if (broad) {
-      return { type: 'stuck', reason: `mkdtemp template ${denial.resource} has no name prefix; granting it would grant ${broad}` };
-    }
+    // A template without a name prefix (`mkdtemp('/tmp/')`) is the whole folder: the breadth rule decides.
     const g = fsGrant(scope, target, 'prefix', denial);
     g.notes.push({ code: 'mkdtemp-prefix', detail: `mkdtemp template ${denial.resource}: grants every path starting with ${target}` });
     return { type: 'add', grant: g };
@@ -232,6 +285,14 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: Pick<Le
   return { type: 'add', grant: fsGrant(scope, target, kind, denial) };
 }
 
+/** A denial that a refused grant would have covered. */
+function insideRefused(denial: Denial, refused: readonly Refusal[], caps: Capabilities): boolean {
+  const need = needOf(denial, caps);
+  if (need.type !== 'fs') return false;
+  const reach = refused.map((r) => ({ ...r.grant, denials: [], notes: [] }) as Grant);
+  return findCovering(reach, need.scope, need.path) !== undefined;
+}
+
 /** During a priming run, a candidate that an earlier grant already covers is evidence for that grant. */
 function absorb(denial: Denial, grants: readonly Grant[], caps: Capabilities): boolean {
   const need = needOf(denial, caps);
@@ -246,7 +307,7 @@ function absorb(denial: Denial, grants: readonly Grant[], caps: Capabilities): b
  * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
  * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
  */
-function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise'>, run: number): Step {
+function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
   const stored = grants.filter((g) => g.scope === covering.scope && g.path !== undefined).map((g) => g.path!);
   if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
   const conflicts = prefixConflicts(target, stored);
@@ -254,17 +315,7 @@ function planQuirk(denial: Denial, target: string, covering: Grant, grants: read
     return { type: 'stuck', reason: `${denial.permission} on ${target} is denied again although ${covering.path} is granted` };
   }
   const parent = path.dirname(target);
-  const broad = tooBroad(parent, opts.fs.homedir);
-  if (broad) {
-    return {
-      type: 'stuck',
-      reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would grant ${broad}`,
-    };
-  }
-  const root = opts.generalise?.root;
-  if (root !== undefined && isStrictlyUnder(root, parent)) {
-    return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would reach above the project root ${root}` };
-  }
+  // The breadth rule (in planStep) decides whether the parent may be granted at all.
   const secrets = opts.fs.secretsUnder?.(parent) ?? [];
   if (secrets.length > 0) {
     return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would expose ${secrets.slice(0, 3).join(', ')}` };
@@ -286,6 +337,10 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   let grants = normaliseGrants(opts.initialGrants ?? []);
   const observed: Denial[] = [];
   const ungrantable: Ungrantable[] = [];
+  const refused: Refusal[] = [];
+  const refuse = (r: Refusal) => {
+    if (!refused.some((x) => x.violation.value === r.violation.value && x.denial.permission === r.denial.permission)) refused.push(r);
+  };
   // Lookups of missing paths the first run saw (config-file searches): not granted up front, but when
   // one of them turns out to be needed, the others from the same call site come with it.
   const lookups: Denial[] = [];
@@ -296,8 +351,10 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     status,
     grants,
     runs,
-    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants) && !isScopeLookup(d, grants)),
+    // What was refused is reported as such, not as something the app got by without.
+    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants) && !isScopeLookup(d, grants) && !refused.some((r) => denialKey(r.denial) === denialKey(d))),
     ungrantable,
+    refused,
     ...(reason ? { reason } : {}),
     ...(last ? { last } : {}),
   });
@@ -313,8 +370,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const candidates = result.outcome === 'spawn-error' ? [] : pick(result);
     for (const denial of candidates) {
       if (absorb(denial, grants, opts.caps)) continue;
+      // Inside what was just refused (the folder an audited mkdtemp made from a refused template): no grant either.
+      if (insideRefused(denial, refused, opts.caps)) continue;
       const step = planStep(denial, grants, opts, runs);
-      // Anything else (ungrantable, stuck) is left for the enforce runs to confirm.
+      // Anything else (ungrantable, stuck, refused) is left for the enforce runs to confirm.
+      if (step.type === 'refused') refuse(step.info);
       if (step.type === 'add' || step.type === 'replace') {
         grants = normaliseGrants([...grants.filter((g) => step.type !== 'replace' || g !== step.old), step.grant]);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
@@ -390,12 +450,16 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const before = new Set(grants.map(grantKey));
     let next = [...grants];
     const stuck: string[] = [];
+    const refusedNow: Refusal[] = [];
     for (const denial of [...denials, ...siblingLookups(denials, lookups, grants, opts.fs)]) {
       const step = planStep(denial, next, opts, runs);
       if (step.type === 'ungrantable') {
         if (!ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) ungrantable.push(step.info);
       } else if (step.type === 'stuck') {
         stuck.push(step.reason);
+      } else if (step.type === 'refused') {
+        refusedNow.push(step.info);
+        refuse(step.info);
       } else if (step.type === 'add') {
         next.push(step.grant);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
@@ -413,12 +477,22 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     if (succeeded && !changed) break;
     if (!changed) {
       if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
+      if (refusedNow.length) return done('too-broad', `the app needs ${describeRefusal(refusedNow[0]!)}`);
       return done('no-progress', stuck[0] ?? 'the same denial came back after its grant');
     }
   }
 
   // A path granted while missing that the last run created as a folder: `dir/*`, as above.
   grants = promoteCreatedDirs(grants, opts.fs);
+  // Whatever produced them (initial grants, a promotion, a merge of evidence), no grant that breaks the
+  // breadth rule is verified or returned.
+  const breach = grants.map((g) => ({ g, v: unacceptedBreadth(g, opts) })).find((x) => x.v !== undefined);
+  if (breach) {
+    const d = breach.g.denials[0] ?? { permission: breach.g.scope, resource: breach.g.path ?? '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' as const };
+    refuse({ denial: d, grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) }, violation: breach.v! });
+    grants = grants.filter((g) => g !== breach.g);
+    return done('too-broad', `the grant ${breach.v!.value} breaks the breadth rule: ${breach.v!.reason}; ${acceptHint(breach.v!)}`);
+  }
   // Verification: exactly the learned flags, no recorder.
   runs++;
   emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });

@@ -101,6 +101,7 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
     runs: moved.reduce((n, { profile }) => n + profile.runs, 0),
     observed: dedupeDenials(moved.flatMap(({ profile }) => profile.observed)),
     ungrantable: [...ungrantable.values()],
+    refused: moved.flatMap(({ profile }) => profile.refused ?? []),
     ...(firstBad ? { reason: `${firstBad.name} did not verify (${firstBad.profile.status}${firstBad.profile.reason ? `: ${firstBad.profile.reason}` : ''})` } : {}),
   };
   const base = moved[0]!.profile;

@@ -9,7 +9,6 @@ import {
   prefixConflicts,
   renderGrantPath,
   resolveResource,
-  tooBroad,
 } from './paths.js';
 
 describe('isSameOrUnder / isStrictlyUnder', () => {
@@ -87,32 +86,6 @@ describe('depth', () => {
     ['/tmp/', 1],
     ['/home/u/proj', 3],
   ])('%s → %i', (p, n) => expect(depth(p)).toBe(n));
-});
-
-describe('tooBroad', () => {
-  const home = '/home/u';
-  it.each<[path: string, homedir: string, reason: string | undefined]>([
-    ['/', home, 'the root directory'],
-    ['/tmp', home, 'the top-level directory /tmp'],
-    ['/usr', home, 'the top-level directory /usr'],
-    ['/home/u', home, 'the home directory'],
-    ['/home', home, 'a directory containing the home directory'],
-    ['/srv/users/me', '/srv/users/me', 'the home directory'],
-    ['/srv/users', '/srv/users/me', 'a directory containing the home directory'],
-    ['/srv', '/srv/users/me', 'a directory containing the home directory'],
-    // deep paths are fine, the home directory's children included
-    ['/home/u/proj', home, undefined],
-    ['/home/u/proj/node_modules', home, undefined],
-    ['/tmp/app', home, undefined],
-    ['/srv/app', home, undefined],
-    // a sibling of home that shares its prefix does not contain it
-    ['/home/u2', home, undefined],
-    // no home directory known
-    ['/home/u', '', undefined],
-    ['/tmp', '', 'the top-level directory /tmp'],
-  ])('%s (home %s) → %s', (p, homedir, reason) => {
-    expect(tooBroad(p, homedir)).toBe(reason);
-  });
 });
 
 describe('mkdtempPrefix', () => {

@@ -53,20 +53,6 @@ export function depth(absPath: string): number {
   return absPath.split('/').filter(Boolean).length;
 }
 
-/**
- * Why a grant on `absPath` would be broader than permlearn allows on its own,
- * or undefined when it is acceptable. `/`, top-level directories and the home directory
- * (or anything above it) are never granted.
- */
-export function tooBroad(absPath: string, homedir: string): string | undefined {
-  if (absPath === '/' || depth(absPath) === 0) return 'the root directory';
-  if (homedir && isSameOrUnder(homedir, absPath)) {
-    return absPath === homedir ? 'the home directory' : 'a directory containing the home directory';
-  }
-  if (depth(absPath) === 1) return `the top-level directory ${absPath}`;
-  return undefined;
-}
-
 /** Length of the suffix Node's mkdtemp replaces with random characters. */
 const MKDTEMP_SUFFIX = 'XXXXXX';
 

@@ -3,7 +3,7 @@ import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 import { PermlearnError } from '../errors.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
-import type { ExerciseResult, LearnResult, LearnStatus, Ungrantable } from './learn.js';
+import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
 import type { DropPlan } from './drop-plan.js';
@@ -32,6 +32,8 @@ export interface Exposure {
   files: number;
   /** Absolute paths of secret-looking files in reach (`.env`, keys, credentials). */
   secrets: string[];
+  /** Symbolic links through which the grant reaches outside the project, or back above itself. */
+  links?: { link: string; target: string }[];
 }
 
 export interface Profile {
@@ -66,6 +68,8 @@ export interface Profile {
   /** Denials the app survived without a grant (caught or probed), not granted. */
   observed: Denial[];
   ungrantable: Ungrantable[];
+  /** What the app asked for that permlearn would not grant: it breaks the breadth rule (model/breadth.ts). */
+  refused?: Refusal[];
   warnings: string[];
 }
 
@@ -113,7 +117,13 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
         out.exposes = meta.exposure(g.path, g.kind ?? 'file');
         const n = out.exposes.secrets.length;
         if (n > 0) risks.push(`${g.scope === 'fs.write' ? 'write' : 'read'} access to ${n === 1 ? 'a secret-looking file' : `${n} secret-looking files`}: ${out.exposes.secrets.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}`);
+        const links = out.exposes.links ?? [];
+        if (links.length > 0) {
+          const shown = links.slice(0, 3).map((l) => `${l.link} → ${l.target}${meta.root !== undefined && isSameOrUnder(meta.root, l.target) ? ' (the project itself, by another name)' : ''}`);
+          risks.push(`reaches through symbolic links, which Node follows without checking their targets: ${shown.join(', ')}${links.length > 3 ? ', …' : ''}`);
+        }
       }
+      if (g.notes.some((n) => n.code === 'accepted-broad')) risks.push('broader than permlearn allows on its own: accepted with --accept-broad');
       if (risks.length) out.risk = risks.join('; ');
       return out;
     }),
@@ -135,6 +145,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     ...(result.reason ? { reason: result.reason } : {}),
     observed: result.observed,
     ungrantable: result.ungrantable,
+    ...(result.refused.length ? { refused: result.refused } : {}),
     warnings,
   };
 }

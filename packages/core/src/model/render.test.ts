@@ -16,7 +16,7 @@ function flag(scope: Scope): ProfileGrant {
 }
 
 function profile(grants: ProfileGrant[], over: Partial<Profile> = {}): Profile {
-  return testProfile({ cwd: '/app', grants, entry: '/app/index.js', flags: ['--permission', '--allow-fs-read=/STALE'], runs: 2, ...over });
+  return testProfile({ cwd: '/srv/app', grants, entry: '/srv/app/index.js', flags: ['--permission', '--allow-fs-read=/STALE'], runs: 2, ...over });
 }
 
 const render = (p: Profile, v: string, opts: Partial<RenderOptions> = {}) => renderProfile(p, { format: 'flags', target: caps(v), ...opts });
@@ -48,26 +48,26 @@ describe('parseTargetVersion', () => {
 });
 
 describe('renderProfile: the target Node', () => {
-  const grants = [fs('fs.read', '/app/config.json'), fs('fs.write', '/app/logs', 'created-dir'), flag('child'), flag('net')];
+  const grants = [fs('fs.read', '/srv/app/config.json'), fs('fs.write', '/srv/app/logs', 'created-dir'), flag('child'), flag('net')];
 
   it.each<[string, string[]]>([
-    ['v26.10.0', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process', '--allow-net']],
-    ['v24.21.0', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
-    ['v22.23.3', ['--permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
-    ['v22.12.0', ['--experimental-permission', '--allow-fs-read=/app/config.json', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+    ['v26.10.0', ['--permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process', '--allow-net']],
+    ['v24.21.0', ['--permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
+    ['v22.23.3', ['--permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
+    ['v22.12.0', ['--experimental-permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
     // 20 does not grant the entry file itself
-    ['v20.20.2', ['--experimental-permission', '--allow-fs-read=/app/config.json', '--allow-fs-read=/app/index.js', '--allow-fs-write=/app/logs/*', '--allow-child-process']],
+    ['v20.20.2', ['--experimental-permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-read=/srv/app/index.js', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
   ])('%s: flags from path and kind, never the stored strings', (v, expected) => {
     expect(render(profile(grants), v).flags).toEqual(expected);
   });
 
   it('a profile learned through a command (permlearn run) gets no entry grant on 20: it has no entry file', () => {
-    const p = profile([fs('fs.read', '/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
-    expect(render(p, 'v20.20.2').flags).toEqual(['--experimental-permission', '--allow-fs-read=/app/server.js']);
+    const p = profile([fs('fs.read', '/srv/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
+    expect(render(p, 'v20.20.2').flags).toEqual(['--experimental-permission', '--allow-fs-read=/srv/app/server.js']);
   });
 
   it('a command profile has no start script to render', () => {
-    const p = profile([fs('fs.read', '/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
+    const p = profile([fs('fs.read', '/srv/app/server.js')], { entry: 'npm start', command: ['npm', 'start'] });
     expect(() => render(p, 'v26.10.0', { format: 'package-json' })).toThrow(/learned through a command \(npm start\).*--format node-options/);
   });
 
@@ -100,14 +100,14 @@ describe('renderProfile: the target Node', () => {
 
   it.each<[string, ProfileGrant[], boolean]>([
     ['v20.20.2', [], true],
-    ['v20.20.2', [fs('fs.read', '/app/index.js')], false],
-    ['v20.20.2', [fs('fs.read', '/app', 'dir')], false],
-    ['v20.20.2', [fs('fs.read', '/app/index.js', 'missing')], false],
-    ['v20.20.2', [fs('fs.read', '/app/', 'prefix')], false],
+    ['v20.20.2', [fs('fs.read', '/srv/app/index.js')], false],
+    ['v20.20.2', [fs('fs.read', '/srv/app', 'dir')], false],
+    ['v20.20.2', [fs('fs.read', '/srv/app/index.js', 'missing')], false],
+    ['v20.20.2', [fs('fs.read', '/srv/app/', 'prefix')], false],
     ['v22.23.3', [], false],
   ])('%s with %j: the entry grant is added = %s', (v, gs, added) => {
     const r = render(profile(gs), v);
-    expect(r.flags.filter((f) => f.includes('index.js')).length).toBe(added || gs.some((g) => g.path === '/app/index.js') ? 1 : 0);
+    expect(r.flags.filter((f) => f.includes('index.js')).length).toBe(added || gs.some((g) => g.path === '/srv/app/index.js') ? 1 : 0);
     expect(codes(r.notes).includes('entry-granted')).toBe(added);
   });
 
@@ -137,8 +137,8 @@ describe('renderProfile: --relative and another cwd', () => {
   });
 
   it('paths outside the project stay absolute, each with a note', () => {
-    const r = render(profile([fs('fs.read', '/etc/hosts'), fs('fs.read', '/app/a.json')]), 'v26.10.0', { relative: true });
-    expect(r.flags).toEqual(['--permission', '--allow-fs-read=./a.json', '--allow-fs-read=/etc/hosts']);
+    const r = render(profile([fs('fs.read', '/etc/hosts'), fs('fs.read', '/srv/app/a.json')]), 'v26.10.0', { relative: true });
+    expect(r.flags).toEqual(['--permission', '--allow-fs-read=/etc/hosts', '--allow-fs-read=./a.json']);
     expect(r.notes.filter((n) => n.code === 'outside-project').map((n) => n.flag)).toEqual(['--allow-fs-read=/etc/hosts']);
   });
 
@@ -183,20 +183,20 @@ describe('renderProfile: --relative and another cwd', () => {
 });
 
 describe('renderProfile: formats', () => {
-  const p = profile([fs('fs.read', '/app/my config.json'), fs('fs.write', '/app/logs', 'created-dir'), flag('child')], { args: ['--port', '8080', 'a b'] });
+  const p = profile([fs('fs.read', '/srv/app/my config.json'), fs('fs.write', '/srv/app/logs', 'created-dir'), flag('child')], { args: ['--port', '8080', 'a b'] });
   const text = (format: RenderFormat, v = 'v26.10.0', opts: Partial<RenderOptions> = {}) => render(p, v, { format, ...opts }).text;
 
   it('flags: one shell-quoted line', () => {
-    expect(text('flags')).toBe("--permission '--allow-fs-read=/app/my config.json' '--allow-fs-write=/app/logs/*' --allow-child-process\n");
+    expect(text('flags')).toBe("--permission '--allow-fs-read=/srv/app/my config.json' '--allow-fs-write=/srv/app/logs/*' --allow-child-process\n");
   });
 
   it('args: one flag per line, unquoted', () => {
-    expect(text('args')).toBe('--permission\n--allow-fs-read=/app/my config.json\n--allow-fs-write=/app/logs/*\n--allow-child-process\n');
-    expect(() => render(profile([fs('fs.read', '/app/a\nb')]), 'v26.10.0', { format: 'args' })).toThrow(/line break/);
+    expect(text('args')).toBe('--permission\n--allow-fs-read=/srv/app/my config.json\n--allow-fs-write=/srv/app/logs/*\n--allow-child-process\n');
+    expect(() => render(profile([fs('fs.read', '/srv/app/a\nb')]), 'v26.10.0', { format: 'args' })).toThrow(/line break/);
   });
 
   it('node-options: space separated, a path with a space in double quotes', () => {
-    expect(text('node-options', 'v20.20.2')).toBe('--experimental-permission --allow-fs-read=/app/index.js "--allow-fs-read=/app/my config.json" --allow-fs-write=/app/logs/* --allow-child-process\n');
+    expect(text('node-options', 'v20.20.2')).toBe('--experimental-permission --allow-fs-read=/srv/app/index.js "--allow-fs-read=/srv/app/my config.json" --allow-fs-write=/srv/app/logs/* --allow-child-process\n');
   });
 
   it('config: the permission namespace, lists for paths, true for the rest', () => {
@@ -245,7 +245,7 @@ describe('renderProfile: warnings about children and risks', () => {
     ['v20.20.2', true, true, []],
     ['v26.10.0', false, true, []],
   ])('%s, child granted %s, relative %s → %j', (v, child, relative, expected) => {
-    const gs = [fs('fs.read', '/app/my dir', 'dir'), ...(child ? [flag('child')] : [])];
+    const gs = [fs('fs.read', '/srv/app/my dir', 'dir'), ...(child ? [flag('child')] : [])];
     const found = codes(render(profile(gs), v, { relative }).warnings).filter((c) => c === 'space-in-child-options' || c === 'relative-in-children');
     expect(found).toEqual(expected);
   });
@@ -254,17 +254,16 @@ describe('renderProfile: warnings about children and risks', () => {
     [flag('child'), 'child-process', /non-Node children/],
     [flag('addon'), 'native-code', /native code/],
     [flag('worker'), 'worker'],
-    [fs('fs.write', '/app', 'dir'), 'write-app-dir'],
-    [fs('fs.write', '/', 'created-dir'), 'write-app-dir'],
-    [fs('fs.write', '/app/src', 'created-dir'), 'write-code', /lib\.js/],
-    [fs('fs.write', '/app/index.js'), 'write-code', /index\.js/],
-    [fs('fs.write', '/app/node_modules/dep/cache', 'dir'), 'write-node-modules'],
+    [fs('fs.write', '/srv/app', 'dir'), 'write-app-dir'],
+    [fs('fs.write', '/srv/app/src', 'created-dir'), 'write-code', /lib\.js/],
+    [fs('fs.write', '/srv/app/index.js'), 'write-code', /index\.js/],
+    [fs('fs.write', '/srv/app/node_modules/dep/cache', 'dir'), 'write-node-modules'],
     [fs('fs.write', '/tmp/app-', 'prefix'), 'wildcard', /every path starting with \/tmp\/app-/],
-    [fs('fs.read', '/app/tmp-', 'prefix'), 'wildcard'],
-    [fs('fs.write', '/app/logs', 'created-dir'), undefined],
-    [fs('fs.read', '/app/src', 'dir'), undefined],
+    [fs('fs.read', '/srv/app/tmp-', 'prefix'), 'wildcard'],
+    [fs('fs.write', '/srv/app/logs', 'created-dir'), undefined],
+    [fs('fs.read', '/srv/app/src', 'dir'), undefined],
   ])('%j → %s', (g, code, message) => {
-    const r = render(profile([g, fs('fs.read', '/app/src/lib.js')]), 'v26.10.0');
+    const r = render(profile([g, fs('fs.read', '/srv/app/src/lib.js')]), 'v26.10.0');
     const risk = r.warnings.find((w) => w.flag !== undefined && !w.flag.includes('lib.js'));
     expect(risk?.code).toBe(code);
     if (message) expect(risk?.message).toMatch(message);
@@ -287,8 +286,8 @@ describe('renderProfile: warnings about children and risks', () => {
 
 describe('renderProfile agrees with the learned flags on the same Node', () => {
   it('a profile re-rendered for its own Node and cwd gives its own flags', () => {
-    const gs = [fs('fs.read', '/app', 'dir'), fs('fs.read', '/etc/hosts'), fs('fs.write', '/app/logs', 'created-dir'), fs('fs.write', '/tmp/x-', 'prefix'), flag('child'), flag('worker'), flag('net')];
-    const learned = ['--permission', '--allow-fs-read=/app', '--allow-fs-read=/etc/hosts', '--allow-fs-write=/app/logs/*', '--allow-fs-write=/tmp/x-*', '--allow-child-process', '--allow-worker', '--allow-net'];
+    const gs = [fs('fs.read', '/srv/app', 'dir'), fs('fs.read', '/etc/hosts'), fs('fs.write', '/srv/app/logs', 'created-dir'), fs('fs.write', '/tmp/x-', 'prefix'), flag('child'), flag('worker'), flag('net')];
+    const learned = ['--permission', '--allow-fs-read=/etc/hosts', '--allow-fs-read=/srv/app', '--allow-fs-write=/srv/app/logs/*', '--allow-fs-write=/tmp/x-*', '--allow-child-process', '--allow-worker', '--allow-net'];
     expect(render(profile(gs, { flags: learned }), 'v26.10.0').flags).toEqual(learned);
   });
 });
@@ -307,15 +306,15 @@ describe('nodeOptionsQuote', () => {
 });
 
 describe('parseProfile', () => {
-  const ok = JSON.stringify(profile([fs('fs.read', '/app/a.json'), flag('child')]));
+  const ok = JSON.stringify(profile([fs('fs.read', '/srv/app/a.json'), flag('child')]));
   it.each<[string, RegExp]>([
     ['not json', /is not JSON/],
     ['[1]', /is not a permlearn profile/],
     ['{"permlearn":2,"grants":[]}', /is not a permlearn profile/],
     [ok.replace('"v26.10.0"', '"twenty-six"'), /"node" is not a Node version/],
-    [ok.replace('"cwd":"/app"', '"cwd":"app"'), /"cwd" is not an absolute path/],
+    [ok.replace('"cwd":"/srv/app"', '"cwd":"app"'), /"cwd" is not an absolute path/],
     [ok.replace('"scope":"child"', '"scope":"everything"'), /grant 2 has no known "scope"/],
-    [ok.replace('"path":"/app/a.json"', '"path":"a.json"'), /grant 1 \(fs.read\) has no absolute "path"/],
+    [ok.replace('"path":"/srv/app/a.json"', '"path":"a.json"'), /grant 1 \(fs.read\) has no absolute "path"/],
     [ok.replace('"kind":"file"', '"kind":"glob"'), /grant 1 \(fs.read\) has no known "kind"/],
   ])('%s → %s', (text, message) => {
     expect(() => parseProfile(text, 'p.json')).toThrow(message);

@@ -7,6 +7,7 @@ import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities, type NodeVersion } from './node-versions.js';
 import { grantCovers, isSameOrUnder, renderGrantPath } from './paths.js';
 import { normaliseGrants, type Grant } from './grants.js';
+import { acceptHint, breadthViolation, isAccepted } from './breadth.js';
 import { shellQuote, type Profile } from './profile.js';
 import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
 import { renderDropSnippet } from './drop-plan.js';
@@ -67,6 +68,9 @@ export interface RenderOptions {
   /** The project that travels as a whole (absolute, the cwd or above it); default: the cwd.
    *  With `relative`, paths may climb out of the cwd as far as the project and no further. */
   root?: string;
+  /** What the breadth rule is measured against (breadth.ts), and the grants the user accepted beyond it
+   *  (`--accept-broad`). Every format refuses a grant that breaks the rule unless it is accepted. */
+  breadth?: { homedir: string; tmpdir?: string; accept?: readonly string[] };
 }
 
 export interface Rendered {
@@ -238,6 +242,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
   }
   const grants = normaliseGrants(kept);
+  assertWithinBreadth(grants, profile, layout, options);
 
   // Flags, with paths as the target needs them.
   const flags = [target.enableFlag];
@@ -285,6 +290,21 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
 
   const base = { format, node: target.version.raw, cwd, relative, flags, entry, args: profile.args, warnings, notes };
   return { ...base, text: renderText(profile, base, values, children, entryFromCwd) };
+}
+
+/**
+ * No format ever carries a grant that breaks the breadth rule, however the profile came to hold it (a
+ * hand edit, a merge, an older permlearn): it is refused unless the user accepted that very grant.
+ */
+function assertWithinBreadth(grants: readonly Grant[], profile: Profile, layout: Layout, options: RenderOptions): void {
+  const root = profile.root !== undefined ? rebase(profile.root, layout) : layout.root;
+  const ctx = { homedir: options.breadth?.homedir ?? '', root, ...(options.breadth?.tmpdir !== undefined ? { tmpdir: options.breadth.tmpdir } : {}) };
+  for (const g of grants) {
+    const v = breadthViolation(g, ctx);
+    if (v && !isAccepted(v, options.breadth?.accept)) {
+      throw new PermlearnError('too-broad', `refusing to render ${absoluteFlag(g)}: ${v.reason}; ${acceptHint(v)}`);
+    }
+  }
 }
 
 /** A grant as a flag with its absolute path: how findings name it, whatever the output's paths look like. */

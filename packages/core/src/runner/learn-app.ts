@@ -16,7 +16,7 @@ import { onAbort } from './processes.js';
 import { portAccepting, runApp, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
-import { tooBroad } from '../model/paths.js';
+import { breadthViolation } from '../model/breadth.js';
 import type { Denial } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
@@ -57,6 +57,9 @@ export interface LearnAppOptions {
   /** The project root: no grant is widened to it or above it (default: the nearest folder with a
    *  package.json above the entry). */
   root?: string;
+  /** Grants the user accepted although they break the breadth rule (absolute values as Node is given
+   *  them: `/`, `/home/me/*`); nothing else can put such a grant in a profile. */
+  acceptBroad?: string[];
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
@@ -200,7 +203,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   // The observe run's wide grant must itself respect the limits on how far a grant may reach.
-  const rootTooBroad = tooBroad(appRoot, realFs.homedir);
+  const rootTooBroad = breadthViolation({ scope: 'fs.read', path: appRoot, kind: 'dir' }, { homedir: realFs.homedir, tmpdir: os.tmpdir() })?.reason;
   if (requested === 'observe' && rootTooBroad) {
     throw new PermlearnError('usage', `--strategy observe would let the app read ${appRoot} (${rootTooBroad}); put the app in a folder with a package.json`);
   }
@@ -235,6 +238,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       // those out takes trying without each grant, which is what --minimize does.
       minimize: options.minimize === true || options.grantCaught === false,
       grantCaught: options.grantCaught !== false,
+      ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: ({ phase, grants, extraGrants }) => {
@@ -260,7 +264,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     for (const g of result.grants) g.denials.forEach(attribute);
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
-    const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: exposureOf });
+    for (const r of result.refused) attribute(r.denial);
+    const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
       const { runs, ...plan } = await learnDropPlan({ caps, spec, session, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });

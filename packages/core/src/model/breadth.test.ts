@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { breadthViolation, isAccepted, type BreadthCode } from './breadth.js';
+import type { PathKind } from './types.js';
+
+const ctx = { homedir: '/home/u', root: '/home/u/work/app', tmpdir: '/tmp' };
+
+describe('breadthViolation', () => {
+  it.each<[path: string, kind: PathKind, code: BreadthCode | undefined]>([
+    // everything, top-level folders, home and above
+    ['/', 'dir', 'root-dir'],
+    ['/', 'file', 'root-dir'],
+    ['/etc', 'dir', 'top-level'],
+    ['/usr', 'created-dir', 'top-level'],
+    ['/home', 'dir', 'home'],
+    ['/home/u', 'dir', 'home'],
+    ['/home/u', 'file', 'home'],
+    // above the project, and the temporary directory itself
+    ['/home/u/work', 'dir', 'project-ancestor'],
+    ['/tmp', 'dir', 'tmpdir'],
+    // a top-level file, not a folder: an exact grant of one thing
+    ['/.dockerenv', 'file', undefined],
+    ['/.dockerenv', 'missing', undefined],
+    // the project, its folders, the home folder's own folders, a folder in /tmp: fine
+    ['/home/u/work/app', 'dir', undefined],
+    ['/home/u/work/app/logs', 'created-dir', undefined],
+    ['/home/u/.cache/tool', 'dir', undefined],
+    ['/home/u/work/other', 'dir', undefined],
+    ['/etc/ssl/certs', 'dir', undefined],
+    ['/tmp/app-1', 'dir', undefined],
+    // '*' in a name is a wildcard to Node, wherever it is
+    ['/home/u/work/app/x*', 'file', 'wildcard-name'],
+    ['/home/u/work/app/*', 'missing', 'wildcard-name'],
+    ['/home/u/wo*rk/app/f', 'file', 'wildcard-name'],
+    ['/home/u/work/app/d*/f', 'prefix', 'wildcard-name'],
+    // prefix wildcards, judged by what they reach
+    ['/tmp/app-', 'prefix', undefined],
+    ['/home/u/work/app/tmp-', 'prefix', undefined],
+    ['/t', 'prefix', 'top-level'],
+    ['/tmp/', 'prefix', 'tmpdir'],
+    ['/srv/', 'prefix', 'top-level'],
+    ['/home/u', 'prefix', 'home'],
+    ['/home/', 'prefix', 'home'],
+    ['/home/u/wo', 'prefix', 'project-ancestor'],
+    ['/home/u/work/', 'prefix', 'project-ancestor'],
+    ['/home/u/work/ap', 'prefix', undefined],
+  ])('%s (%s) → %s', (p, kind, code) => {
+    expect(breadthViolation({ scope: 'fs.read', path: p, kind }, ctx)?.code).toBe(code);
+  });
+
+  it('says what the grant would reach, with its value as Node is given it', () => {
+    expect(breadthViolation({ scope: 'fs.write', path: '/home/u', kind: 'prefix' }, ctx)).toEqual({
+      code: 'home',
+      value: '/home/u*',
+      reason: '/home/u* covers the home folder /home/u',
+    });
+    expect(breadthViolation({ scope: 'fs.read', path: '/tmp', kind: 'created-dir' }, ctx)).toEqual({
+      code: 'tmpdir',
+      value: '/tmp/*',
+      reason: '/tmp/* would grant the whole temporary directory /tmp',
+    });
+    expect(breadthViolation({ scope: 'fs.read', path: '/home/u/work/app/x*', kind: 'file' }, ctx)?.reason).toBe(
+      "/home/u/work/app/x* has a '*' in it, which Node reads as a wildcard: the grant would cover every path starting with /home/u/work/app/x",
+    );
+  });
+
+  it('leaves capabilities to the risk notes', () => {
+    expect(breadthViolation({ scope: 'child' }, ctx)).toBeUndefined();
+  });
+
+  it('a temporary directory inside the project is the project’s', () => {
+    expect(breadthViolation({ scope: 'fs.write', path: '/home/u/work/app/tmp', kind: 'dir' }, { ...ctx, tmpdir: '/home/u/work/app/tmp' })).toBeUndefined();
+  });
+
+  it('is accepted only for the exact value the user named', () => {
+    const v = breadthViolation({ scope: 'fs.read', path: '/', kind: 'dir' }, ctx)!;
+    expect(isAccepted(v, ['/'])).toBe(true);
+    expect(isAccepted(v, ['/*', '/home'])).toBe(false);
+    expect(isAccepted(v, undefined)).toBe(false);
+  });
+});
