@@ -26,6 +26,8 @@ export interface AppOverrides {
   root?: string;
   minimize?: boolean;
   caught?: CaughtPolicy;
+  /** `--accept-broad`: grants (as Node is given them) the user accepts beyond the breadth rule. */
+  acceptBroad?: string[];
 }
 
 /** What the command line says about the output; each field only when given. */
@@ -84,6 +86,7 @@ export interface RenderArgs {
   out?: string;
   force: boolean;
   quiet: boolean;
+  acceptBroad?: string[];
 }
 
 export type Parsed =
@@ -130,6 +133,7 @@ function appOptions<T>(parser: Argv<T>) {
     .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
     .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
     .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
+    .option('accept-broad', { type: 'string', describe: "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' });
 }
 
@@ -198,7 +202,14 @@ function appOverrides(a: Raw): AppOverrides {
   if (a.root !== undefined) o.root = String(a.root);
   if (a.minimize !== undefined) o.minimize = Boolean(a.minimize);
   if (a.caught !== undefined) o.caught = a.caught as CaughtPolicy;
+  if (a['accept-broad'] !== undefined) o.acceptBroad = acceptBroadOf(a['accept-broad']);
   return o;
+}
+
+function acceptBroadOf(value: unknown): string[] {
+  const list = listOf(value);
+  if (list.some((v) => v.trim() === '')) throw new PermlearnError('usage', '--accept-broad needs the grant it accepts, as the refusal names it');
+  return list;
 }
 
 function outputOverrides(a: Raw): OutputOverrides {
@@ -346,6 +357,7 @@ export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
     .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr' })
+    .option('accept-broad', { type: 'string', describe: 'render a grant broader than permlearn allows (it was accepted when learned), exactly as the refusal names it; repeatable' })
     .conflicts('node-version', 'node')
     .strictOptions()
     .help()
@@ -366,5 +378,6 @@ export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
   if (a.cwd !== undefined) args.cwd = a.cwd;
   if (a.root !== undefined) args.root = a.root;
   if (a.out !== undefined) args.out = a.out;
+  if (a['accept-broad'] !== undefined) args.acceptBroad = acceptBroadOf(a['accept-broad']);
   return { kind: 'render', args };
 }

@@ -8,7 +8,7 @@ import type { CheckArgs } from './args.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { readProfile } from './explain.js';
 import { Reporter, colorEnabled } from './report.js';
-import { capabilitiesOfProfile, findProjectRoot } from './render-command.js';
+import { breadthHere, capabilitiesOfProfile, findProjectRoot } from './render-command.js';
 import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { verifyProfile } from './verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
@@ -35,8 +35,8 @@ function fillFromProfile(plan: AppPlan, committed: Profile): AppPlan {
   return out;
 }
 
-function profileJson(profile: Profile): string {
-  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd) }).text;
+function profileJson(profile: Profile, accept: readonly string[]): string {
+  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd), breadth: breadthHere(accept) }).text;
 }
 
 /** Check one app. Never throws for what the app does; usage errors (no profile, bad config) propagate. */
@@ -76,10 +76,10 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   const differs = comparison.added.length > 0 || comparison.unused.length > 0 || outcome.status !== 'ok';
   if (args.suggest !== undefined) {
     outcome.suggested = path.resolve(args.suggest);
-    writeFileAtomic(outcome.suggested, profileJson(fresh), { force: true });
+    writeFileAtomic(outcome.suggested, profileJson(fresh, plan.acceptBroad), { force: true });
   }
   if (args.write && differs) {
-    writeFileAtomic(file, profileJson(fresh), { force: true });
+    writeFileAtomic(file, profileJson(fresh, plan.acceptBroad), { force: true });
     outcome.written = true;
     outcome.exitCode = EXIT.ok; // the committed profile is now the fresh, verified one
   }

@@ -19,6 +19,9 @@ export const EXIT = {
   /** `permlearn check`: the app needs grants the committed profile lacks (with --strict: or it holds grants
    *  nothing asked for). */
   checkFailed: 7,
+  /** The app needs a grant broader than any profile may hold (\`/\`, a top-level folder, the home folder,
+   *  above the project, a '*' in a name); \`--accept-broad\` accepts one explicitly. */
+  tooBroad: 8,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;
@@ -36,5 +39,7 @@ export function exitCodeOf(status: LearnStatus): number {
       return EXIT.verifyFailed;
     case 'ungrantable':
       return EXIT.ungrantable;
+    case 'too-broad':
+      return EXIT.tooBroad;
   }
 }

@@ -5,7 +5,7 @@ import { PermlearnError, assertFormatFor, probeNode, renderProfile, writeFileAto
 import type { LearnArgs } from './args.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
-import { capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
+import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
 import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { textTable } from './table.js';
 
@@ -39,7 +39,7 @@ export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv):
   }
   // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
   if (profile.verified || plan.format === 'json') {
-    const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd) });
+    const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd), breadth: breadthHere(plan.acceptBroad) });
     report.findings(rendered, { all: false });
     emit(rendered.text, plan.out, args.force);
   }
@@ -58,8 +58,8 @@ interface Row {
 }
 
 /** The profile as JSON, for the file a config names. */
-function profileJson(profile: Profile): string {
-  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd) }).text;
+function profileJson(profile: Profile, accept: readonly string[]): string {
+  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd), breadth: breadthHere(accept) }).text;
 }
 
 async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
@@ -90,9 +90,9 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
       }
       const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
       const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
-      writeFileAtomic(plan.profile, profileJson(profile), { force: true });
+      writeFileAtomic(plan.profile, profileJson(profile, plan.acceptBroad), { force: true });
       if (plan.out && profile.verified && plan.format !== 'json') {
-        const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd) });
+        const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd), breadth: breadthHere(plan.acceptBroad) });
         writeFileAtomic(plan.out, rendered.text, { force: true });
       }
       for (const w of profile.warnings) report.warning(w);

@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof PermlearnError) {
       reporter.error(err.message);
-      return err.kind === 'usage' ? EXIT.usage : EXIT.internal;
+      return err.kind === 'usage' ? EXIT.usage : err.kind === 'too-broad' ? EXIT.tooBroad : EXIT.internal;
     }
     reporter.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     return EXIT.internal;

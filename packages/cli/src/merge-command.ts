@@ -6,7 +6,7 @@ import type { MergeArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { readProfile } from './explain.js';
 import { Reporter, colorEnabled } from './report.js';
-import { capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
+import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
 import { configsFor, planApp, shortPath } from './plan.js';
 import { verifyProfile } from './verify-run.js';
 
@@ -48,7 +48,7 @@ export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Pro
   }
   for (const w of merged.warnings) report.warning(w);
   if (merged.verified || plan.format === 'json') {
-    const rendered = renderProfile(merged, { format: plan.format, target: capabilitiesOfProfile(merged), relative: plan.relative, root: findProjectRoot(merged.cwd) });
+    const rendered = renderProfile(merged, { format: plan.format, target: capabilitiesOfProfile(merged), relative: plan.relative, root: findProjectRoot(merged.cwd), breadth: breadthHere(plan.acceptBroad) });
     emit(rendered.text, plan.out, args.force);
   }
   return code;

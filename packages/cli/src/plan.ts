@@ -45,6 +45,8 @@ export interface AppPlan {
   root?: string;
   minimize: boolean;
   caught: CaughtPolicy;
+  /** Grants accepted beyond the breadth rule (absolute, as Node is given them). */
+  acceptBroad: string[];
   /** The committed profile (absolute): check compares with it, workspace learning writes it. */
   profile: string;
   format: Format;
@@ -89,6 +91,7 @@ export function planApp(found: FoundConfig | undefined, o: AppOverrides, out: Ou
     strategy: o.strategy ?? c?.strategy ?? 'auto',
     minimize: o.minimize ?? c?.minimize ?? false,
     caught: o.caught ?? c?.caught ?? 'grant',
+    acceptBroad: (o.acceptBroad ?? c?.acceptBroad ?? []).map((v) => resolveGrantValue(v, o.acceptBroad ? process.cwd() : (c?.dir ?? cwd))),
     profile: c?.profile ?? path.join(cwd, DEFAULT_PROFILE_FILE),
     format: out.format ?? c?.format ?? 'flags',
     relative: out.relative ?? c?.relative ?? false,
@@ -105,6 +108,11 @@ export function planApp(found: FoundConfig | undefined, o: AppOverrides, out: Ou
   const outFile = out.out !== undefined ? here(out.out) : c?.out;
   if (outFile !== undefined) plan.out = outFile;
   return plan;
+}
+
+/** A grant value as the user typed it (`./logs/*`, `/`), made absolute without losing a trailing `/*` or `*`. */
+export function resolveGrantValue(value: string, from: string): string {
+  return path.isAbsolute(value) ? value : path.join(from, value);
 }
 
 /** A readiness signal that says the app is a server (not merely alive after a while). */
@@ -127,6 +135,7 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     ...(plan.granularity !== undefined ? { granularity: plan.granularity } : {}),
     minimize: plan.minimize,
     grantCaught: plan.caught === 'grant',
+    ...(plan.acceptBroad.length ? { acceptBroad: plan.acceptBroad } : {}),
     // A drop plan is learned only when it is the output asked for (it costs runs).
     ...(plan.format === 'drop-plan' ? { dropPlan: true } : {}),
     ...(plan.root !== undefined ? { root: plan.root } : {}),

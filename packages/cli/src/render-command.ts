@@ -41,6 +41,11 @@ export function capabilitiesOfProfile(profile: Profile): Capabilities {
   return capabilitiesOf(version);
 }
 
+/** What the breadth rule is measured against on this machine, and what the user accepted beyond it. */
+export function breadthHere(accept: readonly string[] = []): { homedir: string; tmpdir: string; accept: readonly string[] } {
+  return { homedir: os.homedir(), tmpdir: os.tmpdir(), accept };
+}
+
 /** Write rendered text where the user asked: a file (atomically, kept unless --force) or stdout. */
 export function emit(text: string, out: string | undefined, force: boolean): void {
   if (out) writeFileAtomic(out, text, { force });
@@ -65,6 +70,7 @@ export async function renderCommand(args: RenderArgs, reporter: Reporter): Promi
     relative: args.relative,
     cwd,
     root: args.root !== undefined ? path.resolve(args.root) : findProjectRoot(cwd),
+    breadth: breadthHere((args.acceptBroad ?? []).map((v) => (path.isAbsolute(v) ? v : path.join(process.cwd(), v)))),
   });
   if (args.out && existsSync(args.out) && !args.force) {
     throw new PermlearnError('usage', `${path.resolve(args.out)} already exists; pass --force to overwrite it`);

@@ -1,6 +1,6 @@
 // The human report on stderr: progress while learning, then the grants and why each is there.
 import { createColors } from 'picocolors';
-import { renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type Rendered, type RunResult } from '@permlearn/core';
+import { describeRefusal, renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type Rendered, type RunResult } from '@permlearn/core';
 
 export interface ReportOptions {
   stream: NodeJS.WriteStream;
@@ -141,6 +141,8 @@ export class Reporter {
       }
     }
     for (const u of profile.ungrantable) out.push(c.red(`cannot be granted: ${u.reason}${u.denial.site ? ` (at ${u.denial.site})` : ''}`));
+    // What was refused as too broad; when that stopped learning the reason above already says it.
+    if (profile.status !== 'too-broad') for (const r of profile.refused ?? []) out.push(c.yellow(`not granted, too broad: ${describeRefusal(r)}`));
     if (profile.observed.length) {
       out.push(c.bold('seen but not granted (the app survived these):'));
       for (const d of profile.observed.slice(0, 20)) out.push(`  ${describeDenial(d)}${d.site ? c.dim(` at ${d.site}`) : ''}`);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, describeOutcome, packageScript, renderProfile, runApp, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
 import type { AppPlan } from './plan.js';
-import { findProjectRoot } from './render-command.js';
+import { breadthHere, findProjectRoot } from './render-command.js';
 
 export interface VerifyOutcome {
   ok: boolean;
@@ -27,7 +27,7 @@ function packageDirOf(dir: string): string {
  * to start the app (entry or command, readiness, exercise commands, time limits).
  */
 export async function verifyProfile(profile: Profile, plan: AppPlan, node: string, caps: Capabilities): Promise<VerifyOutcome> {
-  const rendered = renderProfile(profile, { format: 'args', target: caps, cwd: plan.cwd, root: findProjectRoot(plan.cwd) });
+  const rendered = renderProfile(profile, { format: 'args', target: caps, cwd: plan.cwd, root: findProjectRoot(plan.cwd), breadth: breadthHere(plan.acceptBroad) });
   const command = plan.command ? (packageScript(plan.command, packageDirOf(plan.cwd)) ?? plan.command) : undefined;
   const entry = plan.entry ?? (command ? '' : rendered.entry);
   const result = await runApp(

@@ -39,6 +39,8 @@ export interface PermlearnConfig {
   minimize?: boolean;
   /** `grant` (default): what the app was denied and got by without is granted too; `report`: only listed. */
   caught?: (typeof CAUGHT_POLICIES)[number];
+  /** Grants the user accepts beyond the breadth rule, as Node is given them (relative to the config's folder). */
+  acceptBroad?: string[];
   maxRuns?: number;
   /** Seconds. */
   maxRunTime?: number;
@@ -108,6 +110,7 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   strategy: oneOf(STRATEGIES),
   minimize: boolean,
   caught: oneOf(CAUGHT_POLICIES),
+  acceptBroad: (v) => stringList(v, '') ?? ((v as string[]).some((s) => s.trim() === '') ? 'must not hold an empty grant' : undefined),
   maxRuns: positiveInteger,
   maxRunTime: positive,
   grace: positive,
