@@ -1,5 +1,6 @@
 // What a grant exposes today: how many files it covers, and which of them look like secrets.
 // This walks the real file system (with fast-glob), so it lives with the runner, not the pure model.
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
 import type { Exposure } from '../model/profile.js';
@@ -80,8 +81,18 @@ function globMatch(pattern: string, rel: string): boolean {
   return new RegExp(`^${re}$`, 'i').test(rel);
 }
 
-/** How many files a grant covers today and which of them look like secrets. */
-export function exposureOf(grantPath: string, kind: PathKind): Exposure {
+/**
+ * How many files a grant covers today, which of them look like secrets, and the symbolic links through
+ * which it reaches further than its path says. Node checks the path as written and follows links
+ * without checking their targets, so a link inside a granted folder extends the grant to its target.
+ */
+export function exposureOf(grantPath: string, kind: PathKind, root?: string): Exposure {
+  const exposure = countOf(grantPath, kind);
+  const links = root === undefined ? [] : linksOf(grantPath, kind, root);
+  return links.length ? { ...exposure, links } : exposure;
+}
+
+function countOf(grantPath: string, kind: PathKind): Exposure {
   if (kind === 'dir' || kind === 'created-dir') {
     const inDeps = grantPath.split('/').includes('node_modules');
     const files = fg.sync('**', { ...WALK, cwd: grantPath }).length;
@@ -96,4 +107,45 @@ export function exposureOf(grantPath: string, kind: PathKind): Exposure {
   }
   if (kind === 'missing') return { files: 0, secrets: [] };
   return { files: 1, secrets: matchesSecret(grantPath) ? [grantPath] : [] };
+}
+
+/** At most this many links are listed for one grant. */
+const MAX_LINKS = 20;
+
+function realpathOf(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Links that take a grant outside the project, or back up to a folder holding the grant (`loop -> .`
+ * reaches the project root by another name): the grant's own path when a link is on it, and for a
+ * folder the links inside it. Links a package manager makes inside node_modules are its business.
+ */
+export function linksOf(grantPath: string, kind: PathKind, root: string): { link: string; target: string }[] {
+  if (kind === 'prefix' || kind === 'missing') return [];
+  const realRoot = realpathOf(root) ?? root;
+  const inProject = (t: string) => t === realRoot || t.startsWith(`${realRoot}/`);
+  const found: { link: string; target: string }[] = [];
+  const consider = (link: string, target: string | undefined, within: string) => {
+    if (target === undefined) return;
+    const loops = within === target || within.startsWith(`${target}/`);
+    if (!inProject(target) || loops) found.push({ link, target });
+  };
+  const self = realpathOf(grantPath);
+  if (self !== undefined && self !== grantPath) consider(grantPath, self, realpathOf(path.dirname(grantPath)) ?? path.dirname(grantPath));
+  if ((kind === 'dir' || kind === 'created-dir') && !grantPath.split('/').includes('node_modules')) {
+    const entries = fg.sync('**', { dot: true, onlyFiles: false, followSymbolicLinks: false, suppressErrors: true, objectMode: true, cwd: grantPath, ignore: ['**/node_modules/**', '**/.git/**'] });
+    const realGrant = self ?? grantPath;
+    for (const e of entries) {
+      if (found.length >= MAX_LINKS) break;
+      if (!e.dirent.isSymbolicLink()) continue;
+      const link = path.join(grantPath, e.path);
+      consider(link, realpathOf(link), path.join(realGrant, path.dirname(e.path)));
+    }
+  }
+  return found.slice(0, MAX_LINKS);
 }
