@@ -1,6 +1,5 @@
 // The learned profile as data, reading it back, and its simplest renderings (one shell line, JSON).
-import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
-import { PermlearnError } from '../errors.js';
+import type { Capabilities } from './node-versions.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
 import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn.js';
@@ -168,45 +167,5 @@ export function renderJson(profile: Profile): string {
   return `${JSON.stringify(profile, null, 2)}\n`;
 }
 
-const PATH_KINDS: readonly PathKind[] = ['file', 'dir', 'missing', 'created-dir', 'prefix'];
-
-/**
- * Read a saved profile (`--format json`) from its text, checking what re-rendering needs: the Node it
- * was learned under, its cwd and entry, and for every file-system grant an absolute path and a kind.
- * `name` says where the text came from, for the messages. Throws a usage error.
- */
-export function parseProfile(text: string, name: string): Profile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new PermlearnError('usage', `${name} is not JSON (write profiles with --format json)`);
-  }
-  const p = data as Partial<Profile> | null;
-  if (typeof p !== 'object' || p === null || Array.isArray(p) || p.permlearn !== PROFILE_SCHEMA || !Array.isArray(p.grants)) {
-    throw new PermlearnError('usage', `${name} is not a permlearn profile (expected "permlearn": ${PROFILE_SCHEMA} and "grants")`);
-  }
-  const bad = (why: string): never => {
-    throw new PermlearnError('usage', `${name} is not a usable permlearn profile: ${why}`);
-  };
-  if (typeof p.node !== 'string' || !/^v\d+\.\d+\.\d+/.test(p.node)) bad('"node" is not a Node version');
-  if (typeof p.cwd !== 'string' || !p.cwd.startsWith('/')) bad('"cwd" is not an absolute path');
-  if (typeof p.entry !== 'string' || p.entry === '') bad('"entry" is missing');
-  if (p.args !== undefined && (!Array.isArray(p.args) || p.args.some((a) => typeof a !== 'string'))) bad('"args" is not a list of strings');
-  p.grants.forEach((g, i) => {
-    if (typeof g !== 'object' || g === null || !Object.hasOwn(FLAG_OF_SCOPE, g.scope)) bad(`grant ${i + 1} has no known "scope"`);
-    if (g.scope === 'fs.read' || g.scope === 'fs.write') {
-      if (typeof g.path !== 'string' || !g.path.startsWith('/')) bad(`grant ${i + 1} (${g.scope}) has no absolute "path"`);
-      if (!PATH_KINDS.includes(g.kind as PathKind)) bad(`grant ${i + 1} (${g.scope}) has no known "kind"`);
-    }
-  });
-  return {
-    ...(p as Profile),
-    args: p.args ?? [],
-    flags: Array.isArray(p.flags) ? p.flags : [],
-    observed: Array.isArray(p.observed) ? p.observed : [],
-    ungrantable: Array.isArray(p.ungrantable) ? p.ungrantable : [],
-    warnings: Array.isArray(p.warnings) ? p.warnings : [],
-    grants: p.grants.map((g) => ({ ...g, denials: Array.isArray(g.denials) ? g.denials : [], notes: Array.isArray(g.notes) ? g.notes : [] })),
-  };
-}
+// Reading a profile back (one schema for every reader) lives beside it.
+export { parseProfile, ProfileError, MAX_PROFILE_BYTES, pathProblem, jsonLocation } from './profile-schema.js';
