@@ -228,9 +228,9 @@ describe('scopes the target cannot grant or does not restrict', () => {
     const dir = copyFixture('scopes/write-log');
     const profile = path.join(path.dirname(dir), 'net-profile.json');
     writeFileSync(profile, JSON.stringify({
-      permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: [], runs: 1, strategy: 'audit', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [],
+      permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: ['--permission', `--allow-fs-write=${dir}/logs/*`, '--allow-net', '--allow-ffi'], runs: 1, strategy: 'audit', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [],
       grants: [
-        { scope: 'fs.write', flag: 'stale', path: `${dir}/logs`, kind: 'created-dir', denials: [], notes: [] },
+        { scope: 'fs.write', flag: `--allow-fs-write=${dir}/logs/*`, path: `${dir}/logs`, kind: 'created-dir', denials: [], notes: [] },
         { scope: 'net', flag: '--allow-net', denials: [], notes: [] },
         { scope: 'ffi', flag: '--allow-ffi', denials: [], notes: [] },
       ],
@@ -305,11 +305,11 @@ describe('the learn command writes every format', () => {
   });
 });
 
-describe('bad input to render: one line and exit 2', () => {
-  it.each<[string, (dir: string) => string[], RegExp]>([
+describe('bad input to render: one line and exit 2 (8 for a file that is not a usable profile)', () => {
+  it.each<[string, (dir: string) => string[], RegExp, number?]>([
     ['a missing file', (d) => [path.join(d, 'nope.json')], /cannot read .*nope\.json: ENOENT/],
-    ['a file that is not JSON', (d) => [path.join(d, 'index.js')], /is not JSON/],
-    ['JSON that is not a profile', (d) => [path.join(d, 'package.json')], /is not a permlearn profile/],
+    ['a file that is not JSON', (d) => [path.join(d, 'index.js')], /is not JSON/, 8],
+    ['JSON that is not a profile', (d) => [path.join(d, 'package.json')], /is not a permlearn profile/, 8],
     ['an unknown version', (d) => [path.join(d, 'p.json'), '--node-version', 'latest'], /--node-version must look like/],
     ['a version without the model', (d) => [path.join(d, 'p.json'), '--node-version', '18'], /Node v18\.0\.0 has no permission model/],
     ['--node that is not Node', (d) => [path.join(d, 'p.json'), '--node', '/bin/true'], /is not a usable Node\.js binary/],
@@ -317,13 +317,13 @@ describe('bad input to render: one line and exit 2', () => {
     ['an unknown format', (d) => [path.join(d, 'p.json'), '--format', 'yaml'], /Invalid values: Argument: format/],
     ['an unverified profile as flags', (d) => [path.join(d, 'unverified.json')], /did not verify \(app-failed\).*only --format json/],
     ['--out onto an existing file', (d) => [path.join(d, 'p.json'), '--out', path.join(d, 'index.js')], /already exists; pass --force/],
-  ])('%s', async (_name, args, message) => {
+  ])('%s', async (_name, args, message, code = 2) => {
     const dir = copyFixture('scopes/write-log');
-    const p = { permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: [], grants: [], runs: 1, strategy: 'rerun', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [] };
+    const p = { permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: ['--permission'], grants: [], runs: 1, strategy: 'rerun', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [] };
     writeFileSync(path.join(dir, 'p.json'), JSON.stringify(p));
     writeFileSync(path.join(dir, 'unverified.json'), JSON.stringify({ ...p, verified: false, status: 'app-failed' }));
     const r = await runCli(['render', ...args(dir)]);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode, String(r.stderr)).toBe(code);
     expect(String(r.stdout)).toBe('');
     const err = String(r.stderr).trim();
     expect(err.split('\n')).toHaveLength(1);

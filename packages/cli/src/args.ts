@@ -60,6 +60,8 @@ export interface CheckArgs {
   strict: boolean;
   suggest?: string;
   write: boolean;
+  /** Let --suggest replace an existing file, and --write replace a profile that changed while checking. */
+  force: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -295,6 +297,7 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
       .option('strict', { type: 'boolean', default: false, describe: 'grants no longer used fail the check too' })
       .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
       .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
+      .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' }),
   );
   const { a, help } = await parse(parser as Argv<unknown>, argv);
@@ -307,7 +310,7 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
     app.entry = positional[0]!;
     app.appArgs = [...positional.slice(1), ...(a['--'] ?? []).map(String)];
   }
-  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), json: a.format === 'json', quiet: Boolean(a.quiet) };
+  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), force: Boolean(a.force), json: a.format === 'json', quiet: Boolean(a.quiet) };
   const concurrency = concurrencyOf(a);
   if (concurrency !== undefined) args.concurrency = concurrency;
   if (a.profile !== undefined) args.profile = String(a.profile);

@@ -3,23 +3,23 @@
 // summary and GitHub annotations. --suggest writes the fresh profile; --write replaces the committed one.
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { PermlearnError, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
 import type { CheckArgs } from './args.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
-import { readProfile } from './explain.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
+import { readProfileWithText } from './profile-file.js';
 import { Reporter, colorEnabled } from './report.js';
 import { breadthHere, capabilitiesOfProfile, findProjectRoot } from './render-command.js';
-import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
+import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { verifyProfile } from './verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
 import { textTable } from './table.js';
 
-/** The committed profile, or a usage error saying how to make one. */
-function readCommitted(file: string): Profile {
+/** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
+function readCommitted(file: string): { profile: Profile; text: string } {
   if (!existsSync(file)) {
     throw new PermlearnError('usage', `no committed profile at ${shortPath(file)}: learn one first (permlearn --format json --out ${shortPath(file)}), or name it with --profile`);
   }
-  return readProfile(file);
+  return readProfileWithText(file);
 }
 
 /** The app the committed profile was learned from, when neither the command line nor a config says. */
@@ -42,8 +42,14 @@ function profileJson(profile: Profile, accept: readonly string[]): string {
 /** Check one app. Never throws for what the app does; usage errors (no profile, bad config) propagate. */
 async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promise<CheckOutcome> {
   const file = args.profile !== undefined ? path.resolve(args.profile) : base.profile;
-  const committed = readCommitted(file);
+  const { profile: committed, text: committedText } = readCommitted(file);
+  // Before learning: the files this check would write can be written (--write replaces only the profile it read).
+  if (args.suggest !== undefined) checkOutputPath(args.suggest, { force: args.force });
+  if (args.write) checkOutputPath(file, { force: args.force, replacing: committedText });
   const plan = fillFromProfile(base, committed);
+  // A committed grant beyond the breadth rule (unless accepted) fails the check, --strict or not, before
+  // anything is learned: rendering it as the verification run would throws the too-broad error (exit 8).
+  renderProfile(committed, { format: 'json', target: capabilitiesOfProfile(committed), cwd: plan.cwd, root: findProjectRoot(plan.cwd), breadth: breadthHere(plan.acceptBroad) });
   const outcome: CheckOutcome = { profile: file, name: plan.name, status: 'ok', exitCode: EXIT.ok, strict: args.strict, written: false };
   const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
   const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });
@@ -76,10 +82,10 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   const differs = comparison.added.length > 0 || comparison.unused.length > 0 || outcome.status !== 'ok';
   if (args.suggest !== undefined) {
     outcome.suggested = path.resolve(args.suggest);
-    writeFileAtomic(outcome.suggested, profileJson(fresh, plan.acceptBroad), { force: true });
+    writeFileAtomic(outcome.suggested, profileJson(fresh, plan.acceptBroad), { force: args.force });
   }
   if (args.write && differs) {
-    writeFileAtomic(file, profileJson(fresh, plan.acceptBroad), { force: true });
+    writeFileAtomic(file, profileJson(fresh, plan.acceptBroad), { force: args.force, replacing: committedText });
     outcome.written = true;
     outcome.exitCode = EXIT.ok; // the committed profile is now the fresh, verified one
   }
@@ -120,6 +126,7 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
     if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder: it goes with one app, not --workspace or several configs`);
   }
   const plans = found.map((f) => planApp(f, args.app));
+  if (args.write) assertDistinctOutputs(plans.map((p) => ({ file: p.profile, app: p.configFile ? shortPath(p.configFile) : p.name })));
   const width = Math.max(...plans.map((p) => p.name.length));
   const outcomes = await mapLimit(plans, args.concurrency ?? defaultConcurrency(), async (plan): Promise<CheckOutcome> => {
     const prefixed = new Reporter({ stream: process.stderr, color, quiet: args.quiet, prefix: `[${plan.name.padEnd(width)}] ` });
@@ -127,9 +134,9 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
       return await checkOne(plan, args, prefixed);
     } catch (err) {
       // One app failing never stops the others.
-      const usage = err instanceof PermlearnError && err.kind === 'usage';
-      const reason = usage ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: usage ? EXIT.usage : EXIT.internal, reason, strict: args.strict, written: false };
+      const known = err instanceof PermlearnError && err.kind !== 'internal';
+      const reason = known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: exitCodeOfError(err), reason, strict: args.strict, written: false };
     }
   });
   publish(outcomes, args, env, report, color);

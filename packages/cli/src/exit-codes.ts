@@ -1,5 +1,5 @@
 // permlearn's documented exit codes (README "Exit codes").
-import type { LearnStatus } from '@permlearn/core';
+import { PermlearnError, ProfileError, type LearnStatus } from '@permlearn/core';
 
 export const EXIT = {
   /** Learned and verified. */
@@ -22,6 +22,9 @@ export const EXIT = {
   /** The app needs a grant broader than any profile may hold (\`/\`, a top-level folder, the home folder,
    *  above the project, a '*' in a name); \`--accept-broad\` accepts one explicitly. */
   tooBroad: 8,
+  /** A saved profile that cannot be used: not JSON, malformed, or inconsistent (a grant's flag that is
+   *  not its path, stored flags that are not its grants'). */
+  badProfile: 9,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;
@@ -42,4 +45,11 @@ export function exitCodeOf(status: LearnStatus): number {
     case 'too-broad':
       return EXIT.tooBroad;
   }
+}
+
+/** The exit code for an error thrown out of a command. */
+export function exitCodeOfError(err: unknown): number {
+  if (err instanceof ProfileError) return EXIT.badProfile;
+  if (err instanceof PermlearnError) return err.kind === 'usage' ? EXIT.usage : err.kind === 'too-broad' ? EXIT.tooBroad : EXIT.internal;
+  return EXIT.internal;
 }

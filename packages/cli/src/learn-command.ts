@@ -1,12 +1,12 @@
 // `permlearn [entry]`, `permlearn run -- <command>`, and learning several configured apps at once
 // (`--workspace`, several configs): one profile each and a table at the end.
-import { existsSync } from 'node:fs';
-import { PermlearnError, assertFormatFor, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import { lstatSync } from 'node:fs';
+import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
 import type { LearnArgs } from './args.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
-import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
+import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { textTable } from './table.js';
 
 export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
@@ -24,9 +24,8 @@ export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv):
     );
   }
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
-  if (plan.out && existsSync(plan.out) && !args.force) {
-    throw new PermlearnError('usage', `${plan.out} already exists; pass --force to overwrite it`);
-  }
+  // Before learning, not after: a full learn is not wasted on an output that cannot be written.
+  if (plan.out) checkOutputPath(plan.out, { force: args.force });
   if (plan.format === 'config' || plan.format === 'drop-plan') {
     // Refuse before learning, not after: only some Node versions honour a config file's permissions or have drop().
     assertFormatFor(plan.format, await probeNode(plan.node ?? process.execPath));
@@ -71,6 +70,8 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
     if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder or file: it goes with one app, not --workspace or several configs`);
   }
   const plans = found.map((f) => planApp(f, args.app, args.output));
+  const who = (p: AppPlan) => (p.configFile ? shortPath(p.configFile) : p.name);
+  assertDistinctOutputs(plans.flatMap((p) => [{ file: p.profile, app: who(p) }, ...(p.out && p.format !== 'json' ? [{ file: p.out, app: who(p) }] : [])]));
   const color = colorEnabled(process.stderr, env);
   const width = Math.max(...plans.map((p) => p.name.length));
   const limit = args.concurrency ?? defaultConcurrency();
@@ -85,23 +86,27 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
       if (plan.entry === undefined && plan.command === undefined) {
         return row({ status: 'error', code: EXIT.usage, reason: `${shortPath(plan.configFile ?? plan.cwd)} has neither "entry" nor "command"` });
       }
-      if (existsSync(plan.profile) && !args.force) {
+      if (!args.force && existsAsFile(plan.profile)) {
         return row({ status: 'skipped', code: EXIT.usage, reason: `${shortPath(plan.profile)} exists; pass --force to learn it again` });
       }
+      // Before learning: whatever would stop the write (a link or folder in the way, a folder that takes no file).
+      checkOutputPath(plan.profile, { force: args.force });
+      if (plan.out && plan.format !== 'json') checkOutputPath(plan.out, { force: args.force });
       const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
       const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
-      writeFileAtomic(plan.profile, profileJson(profile, plan.acceptBroad), { force: true });
+      // Kept if it appeared meanwhile (another process, or a file made while learning), unless --force.
+      writeFileAtomic(plan.profile, profileJson(profile, plan.acceptBroad), { force: args.force });
       if (plan.out && profile.verified && plan.format !== 'json') {
         const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd), breadth: breadthHere(plan.acceptBroad) });
-        writeFileAtomic(plan.out, rendered.text, { force: true });
+        writeFileAtomic(plan.out, rendered.text, { force: args.force });
       }
       for (const w of profile.warnings) report.warning(w);
       if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '');
       return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
     } catch (err) {
       // One app failing never stops the others.
-      const usage = err instanceof PermlearnError && err.kind === 'usage';
-      return row({ status: 'error', code: usage ? EXIT.usage : EXIT.internal, reason: usage ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
+      const known = err instanceof PermlearnError && err.kind !== 'internal';
+      return row({ status: 'error', code: exitCodeOfError(err), reason: known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
     }
   });
 
@@ -115,4 +120,13 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
   const failed = rows.filter((r) => r.code !== EXIT.ok);
   summary.note(failed.length === 0 ? `✔ ${rows.length} of ${rows.length} verified` : `✖ ${failed.length} of ${rows.length} not verified`);
   return failed[0]?.code ?? EXIT.ok;
+}
+
+/** A regular file is there (anything else at that name is for checkOutputPath to refuse). */
+function existsAsFile(file: string): boolean {
+  try {
+    return lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,9 +1,10 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
 import { PermlearnError, killAllGroups } from '@permlearn/core';
 import { parseArgs, parseCheckArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
-import { explainProfile, readProfile } from './explain.js';
+import { explainProfile } from './explain.js';
+import { readProfileFile } from './profile-file.js';
 import { renderCommand } from './render-command.js';
 import { learnCommandLine } from './learn-command.js';
 import { checkCommand } from './check.js';
@@ -43,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'explain') {
       const files = argv.slice(1).filter((a) => !a.startsWith('-'));
       if (files.length !== 1) throw new PermlearnError('usage', 'usage: permlearn explain <profile.json>');
-      process.stdout.write(explainProfile(readProfile(files[0]!), colorEnabled(process.stdout, env)));
+      process.stdout.write(explainProfile(readProfileFile(files[0]!), colorEnabled(process.stdout, env)));
       return EXIT.ok;
     }
     const parsed = await parseFor(argv);
@@ -66,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof PermlearnError) {
       reporter.error(err.message);
-      return err.kind === 'usage' ? EXIT.usage : err.kind === 'too-broad' ? EXIT.tooBroad : EXIT.internal;
+      return exitCodeOfError(err);
     }
     reporter.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     return EXIT.internal;

@@ -1,10 +1,9 @@
 // `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
 // run once to verify it when the command line or a config says how to start the app.
-import { existsSync } from 'node:fs';
-import { PermlearnError, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
+import { checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
 import type { MergeArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { readProfile } from './explain.js';
+import { readProfileFile } from './profile-file.js';
 import { Reporter, colorEnabled } from './report.js';
 import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
 import { configsFor, planApp, shortPath } from './plan.js';
@@ -12,10 +11,10 @@ import { verifyProfile } from './verify-run.js';
 
 export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
-  const inputs = args.profiles.map((file) => ({ profile: readProfile(file), name: shortPath(file) }));
+  const inputs = args.profiles.map((file) => ({ profile: readProfileFile(file), name: shortPath(file) }));
   const found = await configsFor(args.configs, false);
   const plan = planApp(found[0], args.app, { format: 'json', ...args.output });
-  if (plan.out && existsSync(plan.out) && !args.force) throw new PermlearnError('usage', `${plan.out} already exists; pass --force to overwrite it`);
+  if (plan.out) checkOutputPath(plan.out, { force: args.force });
   const first = inputs[0]!.profile;
   // Everything moves to the first profile's folder, or to the app's when the command line or a config names it.
   const cwd = args.app.cwd !== undefined || found[0] ? plan.cwd : first.cwd;

@@ -2,6 +2,7 @@
 // overrides the defaults. Paths from the command line are relative to the current folder, paths in a
 // config to the config's folder. Also: learning one plan with core (learnApp or learnCommand), and
 // finding the configs a command applies to.
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -182,4 +183,30 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** A path as the file system will see it: its folder's real path (symbolic links followed) and its name. */
+function canonicalPath(file: string): string {
+  const abs = path.resolve(file);
+  try {
+    return path.join(realpathSync(path.dirname(abs)), path.basename(abs));
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Refuse, before anything is learned, two apps that would write the same file (two configs naming one
+ * "profile", or one app's "out" being another's profile): one result would silently replace the other.
+ */
+export function assertDistinctOutputs(outputs: readonly { file: string; app: string }[]): void {
+  const seen = new Map<string, string>();
+  for (const o of outputs) {
+    const key = canonicalPath(o.file);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new PermlearnError('usage', `${other} and ${o.app} would both write ${shortPath(o.file)}: give each app its own "profile" (and "out")`);
+    }
+    seen.set(key, o.app);
+  }
 }

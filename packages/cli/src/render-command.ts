@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   PermlearnError,
   capabilitiesOf,
+  checkOutputPath,
   parseNodeVersion,
   parseTargetVersion,
   probeNode,
@@ -18,7 +19,7 @@ import {
 } from '@permlearn/core';
 import type { RenderArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { readProfile } from './explain.js';
+import { readProfileFile } from './profile-file.js';
 import type { Reporter } from './report.js';
 
 /**
@@ -46,7 +47,7 @@ export function breadthHere(accept: readonly string[] = []): { homedir: string; 
   return { homedir: os.homedir(), tmpdir: os.tmpdir(), accept };
 }
 
-/** Write rendered text where the user asked: a file (atomically, kept unless --force) or stdout. */
+/** Write rendered text where the user asked: a file (atomically, kept unless --force; see checkOutputPath first) or stdout. */
 export function emit(text: string, out: string | undefined, force: boolean): void {
   if (out) writeFileAtomic(out, text, { force });
   else process.stdout.write(text);
@@ -60,7 +61,8 @@ export function refuseUnverified(profile: Profile, format: RenderFormat, name: s
 }
 
 export async function renderCommand(args: RenderArgs, reporter: Reporter): Promise<number> {
-  const profile = readProfile(args.profile);
+  const profile = readProfileFile(args.profile);
+  if (args.out) checkOutputPath(args.out, { force: args.force });
   refuseUnverified(profile, args.format, args.profile);
   const target = args.nodeVersion !== undefined ? parseTargetVersion(args.nodeVersion) : args.node !== undefined ? await probeNode(args.node) : capabilitiesOfProfile(profile);
   const cwd = path.resolve(args.cwd ?? profile.cwd);
@@ -72,9 +74,6 @@ export async function renderCommand(args: RenderArgs, reporter: Reporter): Promi
     root: args.root !== undefined ? path.resolve(args.root) : findProjectRoot(cwd),
     breadth: breadthHere((args.acceptBroad ?? []).map((v) => (path.isAbsolute(v) ? v : path.join(process.cwd(), v)))),
   });
-  if (args.out && existsSync(args.out) && !args.force) {
-    throw new PermlearnError('usage', `${path.resolve(args.out)} already exists; pass --force to overwrite it`);
-  }
   emit(rendered.text, args.out, args.force);
   reporter.findings(rendered, { all: true });
   return EXIT.ok;

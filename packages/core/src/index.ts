@@ -22,7 +22,7 @@ export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';
 export { probeNode } from './runner/node-binary.js';
-export { writeFileAtomic } from './runner/write-file.js';
+export { writeFileAtomic, checkOutputPath, type WriteOptions } from './runner/write-file.js';
 export { killAllGroups } from './runner/processes.js';
 export { createSession, realFs, RECORDER_FD } from './runner/session.js';
 export { exposureOf, secretsUnder, matchesSecret, SECRET_PATTERNS } from './runner/exposure.js';

@@ -83,9 +83,9 @@ const grantSchema = z
     path: absPath({ trailingSlash: true }).optional(),
     kind: z.enum(PATH_KINDS).optional(),
     denials: list(denialSchema).default([]),
-    notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised']), detail: text })).default([]),
+    notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad']), detail: text })).default([]),
     risk: text.optional(),
-    exposes: z.strictObject({ files: count, secrets: list(absPath()) }).optional(),
+    exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
     /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
     seen: z.strictObject({ runs: count, of: count }).optional(),
   })
@@ -144,12 +144,21 @@ const profileSchema = z
     root: absPath().optional(),
     granularity: z.enum(GRANULARITIES).optional(),
     verified: z.boolean(),
-    status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed']),
+    status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed', 'too-broad']),
     reason: text.optional(),
     observed: list(denialSchema).default([]),
     ungrantable: list(
       z.strictObject({ denial: denialSchema, code: z.enum(['fd-sync-api', 'symlink-needs-full-fs', 'process-binding', 'scope-not-in-version', 'unknown-permission']), reason: text }),
     ).default([]),
+    /** Needs refused under the breadth rule (informational: never rendered). */
+    refused: list(
+      z.strictObject({
+        denial: denialSchema,
+        grant: z.strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() }),
+        violation: z.strictObject({ code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']), value: z.string().max(MAX_PATH_LENGTH + 2), reason: text }),
+        because: text.optional(),
+      }),
+    ).optional(),
     warnings: list(text).default([]),
     /** Merged profiles: where from, and whether the union itself ran. */
     merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
