@@ -30,11 +30,11 @@ describe('permlearn explain', () => {
     expect(text).toMatch(/grants by who asked\n\s+\d+ {2}app\n\s+1 {2}plain@1\.0\.0/);
   });
 
-  it('a file that is not a profile: exit 8 with a one-line reason; a missing file: exit 2', async () => {
+  it('a file that is not a profile: exit 9 with a one-line reason; a missing file: exit 2', async () => {
     const dir = copyFixture('scopes/read-config');
     writeFileSync(path.join(dir, 'flags.txt'), '--permission\n');
     const r = await runCli(['explain', path.join(dir, 'flags.txt')]);
-    expect(r.exitCode).toBe(8);
+    expect(r.exitCode).toBe(9);
     expect(String(r.stderr).trim()).toMatch(/is not JSON/);
     const missing = await runCli(['explain', path.join(dir, 'nope.json')]);
     expect(missing.exitCode).toBe(2);

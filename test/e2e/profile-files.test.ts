@@ -1,5 +1,6 @@
 // Profiles read back and files written: a tampered or malformed profile stops explain, render, merge
-// and check with one line and exit 8 (nothing written, the app never run); no command replaces a file
+// and check with one line and exit 9 (8 for a grant beyond the breadth rule; nothing written, the app
+// never run); no command replaces a file
 // without --force, --force keeps the file's mode and never replaces a link or a device, and an output
 // that cannot be written is refused before anything is learned.
 import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -43,22 +44,24 @@ function oneLine(r: { stderr: unknown; stdout: unknown }): string {
 type Json = Record<string, any>;
 
 describe('a tampered or malformed profile is refused by every reader', () => {
-  const tampers: [string, (p: Json) => void, RegExp][] = [
+  const tampers: [string, (p: Json) => void, RegExp, number][] = [
     [
       'a flag that hides --allow-fs-read=/',
       (p) => Object.assign(p.grants[0], { scope: 'fs.read', path: '/', kind: 'dir' }),
       /permlearn\.json: grants\[0\]\.flag: "--allow-fs-write=\S+\/logs\/\*" is not what the grant's scope, path and kind render as \("--allow-fs-read=\/"\): edited by hand\?$/,
+      9,
     ],
-    ['null in denials', (p) => (p.grants[0].denials[1] = null), /permlearn\.json: grants\[0\]\.denials\[1\]: expected object, received null$/],
-    ['null in notes', (p) => (p.grants[0].notes[0] = null), /permlearn\.json: grants\[0\]\.notes\[0\]: expected object, received null$/],
-    ['null in observed', (p) => (p.observed = [null]), /permlearn\.json: observed\[0\]: expected object, received null$/],
+    ['null in denials', (p) => (p.grants[0].denials[1] = null), /permlearn\.json: grants\[0\]\.denials\[1\]: expected object, received null$/, 9],
+    ['null in notes', (p) => (p.grants[0].notes[0] = null), /permlearn\.json: grants\[0\]\.notes\[0\]: expected object, received null$/, 9],
+    ['null in observed', (p) => (p.observed = [null]), /permlearn\.json: observed\[0\]: expected object, received null$/, 9],
     [
       'a consistent grant of / (flag, path and stored flags all edited)',
       (p) => {
         Object.assign(p.grants[0], { scope: 'fs.read', path: '/', kind: 'dir', flag: '--allow-fs-read=/' });
         p.flags = ['--permission', '--allow-fs-read=/'];
       },
-      /permlearn\.json: grants\[0\] \(--allow-fs-read=\/\) is broader than permlearn ever grants: the root directory; learn the profile again$/,
+      /^permlearn: (permlearn\.json: )?refusing to render --allow-fs-read=\/: \/ would grant the root directory, that is every file on the machine; if the app really needs it, accept it explicitly with --accept-broad '\/'/,
+      8,
     ],
   ];
   const readers: [string, (dir: string) => string[], boolean][] = [
@@ -67,7 +70,7 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     ['check --write --suggest', () => ['check', '--node', nodeBinary(26), '--write', '--suggest', 'flags.txt', 'index.js'], true],
   ];
 
-  it.each(tampers)('%s: exit 8 from render, merge and check, nothing written, the app never run', async (_name, tamper, message) => {
+  it.each(tampers)('%s: refused by render, merge and check (one line, its exit code), nothing written, the app never run', async (_name, tamper, message, code) => {
     const dir = await learnedCopy();
     const p = JSON.parse(readFileSync(path.join(dir, 'permlearn.json'), 'utf8')) as Json;
     tamper(p);
@@ -75,7 +78,7 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     const before = snapshot(path.join(dir, 'permlearn.json'));
     for (const [reader, args] of readers) {
       const r = await runCli(args(dir), { cwd: dir });
-      expect(r.exitCode, `${reader}: ${String(r.stderr)}`).toBe(8);
+      expect(r.exitCode, `${reader}: ${String(r.stderr)}`).toBe(code);
       expect(oneLine(r)).toMatch(message);
       expect(existsSync(path.join(dir, 'flags.txt')), reader).toBe(false);
       expect(snapshot(path.join(dir, 'permlearn.json')), reader).toBe(before);
@@ -83,13 +86,13 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     }
   });
 
-  it.each(tampers.slice(0, 4))('%s: explain stops with exit 8 too', async (_name, tamper, message) => {
+  it.each(tampers.slice(0, 4))('%s: explain stops with exit 9 too', async (_name, tamper, message) => {
     const dir = await learnedCopy();
     const p = JSON.parse(readFileSync(path.join(dir, 'permlearn.json'), 'utf8')) as Json;
     tamper(p);
     writeFileSync(path.join(dir, 'permlearn.json'), JSON.stringify(p));
     const r = await runCli(['explain', 'permlearn.json'], { cwd: dir });
-    expect(r.exitCode).toBe(8);
+    expect(r.exitCode).toBe(9);
     expect(oneLine(r)).toMatch(message);
   });
 
@@ -103,7 +106,7 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const lines = String(r.stdout).split('\n');
     expect(lines.slice(2, 3)).toEqual(['--allow-fs-read=/']);
-    expect(lines).toContain('  ✖ broader than permlearn ever grants: the root directory (render, merge and check refuse this profile)');
+    expect(lines).toContain('  ✖ broader than permlearn ever grants: / would grant the root directory, that is every file on the machine (render, merge and check refuse this profile)');
     expect(String(r.stdout)).not.toContain('\u001b');
     expect(String(r.stdout)).toContain('asked by app\\u001b[2K\\u001b[1A (index.js:6)');
   });

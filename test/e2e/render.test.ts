@@ -305,11 +305,11 @@ describe('the learn command writes every format', () => {
   });
 });
 
-describe('bad input to render: one line and exit 2 (8 for a file that is not a usable profile)', () => {
+describe('bad input to render: one line and exit 2 (9 for a file that is not a usable profile)', () => {
   it.each<[string, (dir: string) => string[], RegExp, number?]>([
     ['a missing file', (d) => [path.join(d, 'nope.json')], /cannot read .*nope\.json: ENOENT/],
-    ['a file that is not JSON', (d) => [path.join(d, 'index.js')], /is not JSON/, 8],
-    ['JSON that is not a profile', (d) => [path.join(d, 'package.json')], /is not a permlearn profile/, 8],
+    ['a file that is not JSON', (d) => [path.join(d, 'index.js')], /is not JSON/, 9],
+    ['JSON that is not a profile', (d) => [path.join(d, 'package.json')], /is not a permlearn profile/, 9],
     ['an unknown version', (d) => [path.join(d, 'p.json'), '--node-version', 'latest'], /--node-version must look like/],
     ['a version without the model', (d) => [path.join(d, 'p.json'), '--node-version', '18'], /Node v18\.0\.0 has no permission model/],
     ['--node that is not Node', (d) => [path.join(d, 'p.json'), '--node', '/bin/true'], /is not a usable Node\.js binary/],

@@ -8,7 +8,7 @@ import type { CheckArgs } from './args.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
 import { readProfileWithText } from './profile-file.js';
 import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, findProjectRoot } from './render-command.js';
+import { breadthHere, capabilitiesOfProfile, findProjectRoot, refuseTooBroad } from './render-command.js';
 import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { verifyProfile } from './verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
@@ -48,8 +48,8 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   if (args.write) checkOutputPath(file, { force: args.force, replacing: committedText });
   const plan = fillFromProfile(base, committed);
   // A committed grant beyond the breadth rule (unless accepted) fails the check, --strict or not, before
-  // anything is learned: rendering it as the verification run would throws the too-broad error (exit 8).
-  renderProfile(committed, { format: 'json', target: capabilitiesOfProfile(committed), cwd: plan.cwd, root: findProjectRoot(plan.cwd), breadth: breadthHere(plan.acceptBroad) });
+  // anything is learned (exit 8).
+  refuseTooBroad(committed, shortPath(file), plan.acceptBroad, plan.cwd);
   const outcome: CheckOutcome = { profile: file, name: plan.name, status: 'ok', exitCode: EXIT.ok, strict: args.strict, written: false };
   const what = plan.entry ? shortPath(plan.entry) : plan.command!.join(' ');
   const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });

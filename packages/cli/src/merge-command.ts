@@ -5,7 +5,7 @@ import type { MergeArgs } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { readProfileFile } from './profile-file.js';
 import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
+import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot, refuseTooBroad } from './render-command.js';
 import { configsFor, planApp, shortPath } from './plan.js';
 import { verifyProfile } from './verify-run.js';
 
@@ -15,6 +15,7 @@ export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Pro
   const found = await configsFor(args.configs, false);
   const plan = planApp(found[0], args.app, { format: 'json', ...args.output });
   if (plan.out) checkOutputPath(plan.out, { force: args.force });
+  for (const i of inputs) refuseTooBroad(i.profile, i.name, plan.acceptBroad);
   const first = inputs[0]!.profile;
   // Everything moves to the first profile's folder, or to the app's when the command line or a config names it.
   const cwd = args.app.cwd !== undefined || found[0] ? plan.cwd : first.cwd;

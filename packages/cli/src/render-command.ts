@@ -53,6 +53,19 @@ export function emit(text: string, out: string | undefined, force: boolean): voi
   else process.stdout.write(text);
 }
 
+/**
+ * Refuse, before any work, a saved profile holding a grant beyond the breadth rule that the user did not
+ * accept: the same judgement (renderProfile's) that would stop it at the end, with the file named.
+ */
+export function refuseTooBroad(profile: Profile, name: string, accept: readonly string[], cwd = profile.cwd): void {
+  try {
+    renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), cwd, root: findProjectRoot(cwd), breadth: breadthHere(accept) });
+  } catch (err) {
+    if (err instanceof PermlearnError && err.kind === 'too-broad') throw new PermlearnError('too-broad', `${name}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** A profile that did not verify has incomplete grants: only its JSON (which says so) is rendered. */
 export function refuseUnverified(profile: Profile, format: RenderFormat, name: string): void {
   if (!profile.verified && format !== 'json') {
