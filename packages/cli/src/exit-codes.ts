@@ -1,5 +1,5 @@
 // permlearn's documented exit codes (README "Exit codes").
-import type { LearnStatus } from '@permlearn/core';
+import type { ErrorKind, LearnStatus } from '@permlearn/core';
 
 export const EXIT = {
   /** Learned and verified. */
@@ -22,7 +22,9 @@ export const EXIT = {
   /** The app needs a grant broader than any profile may hold (\`/\`, a top-level folder, the home folder,
    *  above the project, a '*' in a name); \`--accept-broad\` accepts one explicitly. */
   tooBroad: 8,
-  /** Interrupted (Ctrl-C). */
+  /** The environment is unusable: no writable temporary folder ($TMPDIR). */
+  environment: 9,
+  /** Interrupted (Ctrl-C, SIGTERM, SIGHUP). */
   interrupted: 130,
 } as const;
 
@@ -41,5 +43,19 @@ export function exitCodeOf(status: LearnStatus): number {
       return EXIT.ungrantable;
     case 'too-broad':
       return EXIT.tooBroad;
+  }
+}
+
+/** The exit code of a PermlearnError of each kind. */
+export function exitCodeOfError(kind: ErrorKind): number {
+  switch (kind) {
+    case 'usage':
+      return EXIT.usage;
+    case 'too-broad':
+      return EXIT.tooBroad;
+    case 'environment':
+      return EXIT.environment;
+    case 'internal':
+      return EXIT.internal;
   }
 }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { PermlearnError, assertFormatFor, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
 import type { LearnArgs } from './args.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
 import { configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
@@ -100,8 +100,9 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
       return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
     } catch (err) {
       // One app failing never stops the others.
-      const usage = err instanceof PermlearnError && err.kind === 'usage';
-      return row({ status: 'error', code: usage ? EXIT.usage : EXIT.internal, reason: usage ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
+      const known = err instanceof PermlearnError && err.kind !== 'internal';
+      const code = known ? exitCodeOfError((err as PermlearnError).kind) : EXIT.internal;
+      return row({ status: 'error', code, reason: known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
     }
   });
 

@@ -1,7 +1,7 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
 import { PermlearnError, killAllGroups } from '@permlearn/core';
 import { parseArgs, parseCheckArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { explainProfile, readProfile } from './explain.js';
 import { renderCommand } from './render-command.js';
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof PermlearnError) {
       reporter.error(err.message);
-      return err.kind === 'usage' ? EXIT.usage : err.kind === 'too-broad' ? EXIT.tooBroad : EXIT.internal;
+      return exitCodeOfError(err.kind);
     }
     reporter.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     return EXIT.internal;
