@@ -44,7 +44,7 @@ async function interrupt(cli: ReturnType<typeof runCli>, sig: NodeJS.Signals) {
 function expectInterrupted({ r, ms }: Awaited<ReturnType<typeof interrupt>>, sig: string, pid: number | undefined): void {
   expect(r.exitCode).toBe(130);
   // Within a second, with some slack for a loaded machine.
-  expect(ms).toBeLessThan(1_500);
+  expect(ms, `answered after ${ms} ms`).toBeLessThan(1_500);
   const stderr = String(r.stderr).trim();
   expect(stderr.split('\n').pop()).toBe(`permlearn: interrupted (${sig}); every process of the app was stopped`);
   expect(stderr).not.toMatch(/\n\s+at /);
