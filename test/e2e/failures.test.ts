@@ -85,10 +85,10 @@ describe('bad input', () => {
     [['--node', '/bin/true', 'x.js'], /not a usable Node.js binary/],
     [['--node', '/no/such/node', 'x.js'], /not a usable Node.js binary/],
     [['--bogus', 'x.js'], /Unknown argument/i],
-    [['--ready-port', '99999', 'x.js'], /--ready-port must be a port number/],
+    [['--ready-port', '99999', 'x.js'], /--ready-port must be a whole number from 1 to 65535, got '99999'/],
     [['--ready-stdout', '(', 'x.js'], /not a valid regular expression/],
     [['--ready-url', 'nope', 'x.js'], /not a URL/],
-    [['--max-runs', '0', 'x.js'], /--max-runs must be a positive number/],
+    [['--max-runs', '0', 'x.js'], /--max-runs must be a whole number from 1 to 100000, got '0'/],
   ])('%j → exit 2', async (args, message) => {
     const dir = copyFixture('scopes/read-config');
     writeFileSync(path.join(dir, 'x.js'), '');

@@ -1,7 +1,7 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else. Options a
 // config file may also set are kept only when given, so that flags override the file (plan.ts).
 import yargs, { type Argv } from 'yargs';
-import { CAUGHT_POLICIES, DEFAULTS, GRANULARITIES, PermlearnError, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+import { CAUGHT_POLICIES, DEFAULTS, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
 
 export type CaughtPolicy = (typeof CAUGHT_POLICIES)[number];
 
@@ -106,11 +106,17 @@ function failUsage(msg: string, err: Error | undefined): never {
   throw new PermlearnError('usage', (msg || err?.message || 'invalid arguments').replace(/\s*\n\s*/g, ' '));
 }
 
-function positiveNumber(name: string, value: unknown): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new PermlearnError('usage', `--${name} must be a positive number, got '${String(value)}'`);
+/** A numeric option as typed (parsed as a string, so that the message can quote it), checked against its range. */
+function numberOption(name: string, value: unknown, range: NumberRange): number {
+  if (Array.isArray(value)) throw new PermlearnError('usage', `--${name} is given more than once`);
+  const text = String(value).trim();
+  const n = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  if (!inRange(n, range)) throw new PermlearnError('usage', `--${name} must be ${describeRange(range)}, got '${String(value)}'`);
   return n;
 }
+
+/** Seconds as whole milliseconds, for timers. */
+const msOf = (seconds: number) => Math.round(seconds * 1000);
 
 function base<T>(parser: Argv<T>, name: string, usage: string) {
   return parser.scriptName(name).usage(usage).parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }).strictOptions().help().version(false).exitProcess(false).fail(failUsage);
@@ -123,13 +129,13 @@ function appOptions<T>(parser: Argv<T>) {
     .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
     .option('cwd', { type: 'string', describe: "the app's working directory (default: the config's folder, else the current one)" })
     .option('ready-stdout', { type: 'string', describe: 'ready when a stdout line matches this regular expression' })
-    .option('ready-port', { type: 'number', describe: 'ready when a TCP connect to this loopback port succeeds' })
+    .option('ready-port', { type: 'string', describe: 'ready when a TCP connect to this loopback port succeeds' })
     .option('ready-url', { type: 'string', describe: 'ready when an HTTP GET of this URL answers 2xx' })
-    .option('timeout', { type: 'number', describe: 'ready when still running after this many seconds with no denial' })
+    .option('timeout', { type: 'string', describe: 'ready when still running after this many seconds with no denial' })
     .option('exercise', { type: 'string', describe: 'a shell command to run once the app is ready (curl, a test suite against it), so that what the app needs to serve it is learned too; repeatable' })
-    .option('max-runs', { type: 'number', defaultDescription: String(DEFAULTS.maxRuns), describe: 'stop learning after this many runs' })
-    .option('max-run-time', { type: 'number', defaultDescription: String(DEFAULTS.maxRunMs / 1000), describe: 'seconds one run may take before it counts as hung' })
-    .option('grace', { type: 'number', defaultDescription: String(DEFAULTS.graceMs / 1000), describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
+    .option('max-runs', { type: 'string', defaultDescription: String(DEFAULTS.maxRuns), describe: 'stop learning after this many runs' })
+    .option('max-run-time', { type: 'string', defaultDescription: String(DEFAULTS.maxRunMs / 1000), describe: 'seconds one run may take before it counts as hung' })
+    .option('grace', { type: 'string', defaultDescription: String(DEFAULTS.graceMs / 1000), describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
     .option('strategy', { choices: STRATEGIES, defaultDescription: 'auto', describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
     .option('granularity', { choices: GRANULARITIES, defaultDescription: 'deps', describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
     .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
@@ -150,7 +156,7 @@ function outputOptions<T>(parser: Argv<T>) {
 function manyOptions<T>(parser: Argv<T>) {
   return parser
     .option('workspace', { type: 'boolean', default: false, describe: 'every package under the current folder with a permlearn config, in parallel' })
-    .option('concurrency', { type: 'number', describe: 'how many apps to learn at once with --workspace or several configs (default: half the CPUs)' });
+    .option('concurrency', { type: 'string', describe: 'how many apps to learn at once with --workspace or several configs (default: half the CPUs)' });
 }
 
 type Raw = Record<string, unknown> & { _: (string | number)[]; '--'?: (string | number)[] };
@@ -167,9 +173,7 @@ function readinessOf(a: Raw): Readiness | undefined {
     }
   }
   if (a['ready-port'] !== undefined) {
-    const port = a['ready-port'] as number;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PermlearnError('usage', `--ready-port must be a port number (1-65535), got '${port}'`);
-    readiness.port = port;
+    readiness.port = numberOption('ready-port', a['ready-port'], NUMBER_RANGES.port);
   }
   if (a['ready-url'] !== undefined) {
     let url: URL;
@@ -181,7 +185,7 @@ function readinessOf(a: Raw): Readiness | undefined {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PermlearnError('usage', '--ready-url must be an http: or https: URL');
     readiness.url = url.href;
   }
-  if (a.timeout !== undefined) readiness.aliveAfterMs = positiveNumber('timeout', a.timeout) * 1000;
+  if (a.timeout !== undefined) readiness.aliveAfterMs = msOf(numberOption('timeout', a.timeout, NUMBER_RANGES.timeout));
   return readiness;
 }
 
@@ -196,9 +200,9 @@ function appOverrides(a: Raw): AppOverrides {
     if (list.some((c) => c.trim() === '')) throw new PermlearnError('usage', '--exercise needs a command');
     o.exercise = list;
   }
-  if (a['max-runs'] !== undefined) o.maxRuns = Math.floor(positiveNumber('max-runs', a['max-runs']));
-  if (a['max-run-time'] !== undefined) o.maxRunMs = positiveNumber('max-run-time', a['max-run-time']) * 1000;
-  if (a.grace !== undefined) o.graceMs = positiveNumber('grace', a.grace) * 1000;
+  if (a['max-runs'] !== undefined) o.maxRuns = numberOption('max-runs', a['max-runs'], NUMBER_RANGES.maxRuns);
+  if (a['max-run-time'] !== undefined) o.maxRunMs = msOf(numberOption('max-run-time', a['max-run-time'], NUMBER_RANGES.maxRunTime));
+  if (a.grace !== undefined) o.graceMs = msOf(numberOption('grace', a.grace, NUMBER_RANGES.grace));
   if (a.strategy !== undefined) o.strategy = a.strategy as StrategyChoice;
   if (a.granularity !== undefined) o.granularity = a.granularity as Granularity;
   if (a.root !== undefined) o.root = String(a.root);
@@ -224,9 +228,7 @@ function outputOverrides(a: Raw): OutputOverrides {
 
 function concurrencyOf(a: Raw): number | undefined {
   if (a.concurrency === undefined) return undefined;
-  const n = a.concurrency as number;
-  if (!Number.isInteger(n) || n < 1) throw new PermlearnError('usage', `--concurrency must be a whole number of at least 1, got '${String(a.concurrency)}'`);
-  return n;
+  return numberOption('concurrency', a.concurrency, NUMBER_RANGES.concurrency);
 }
 
 /** A repeatable option: absent, one value, or several. */

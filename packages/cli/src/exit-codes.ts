@@ -25,7 +25,9 @@ export const EXIT = {
   /** A saved profile that cannot be used: not JSON, malformed, or inconsistent (a grant's flag that is
    *  not its path, stored flags that are not its grants'). */
   badProfile: 9,
-  /** Interrupted (Ctrl-C). */
+  /** The environment is unusable: no writable temporary folder ($TMPDIR). */
+  environment: 10,
+  /** Interrupted (Ctrl-C, SIGTERM, SIGHUP). */
   interrupted: 130,
 } as const;
 
@@ -50,6 +52,15 @@ export function exitCodeOf(status: LearnStatus): number {
 /** The exit code for an error thrown out of a command. */
 export function exitCodeOfError(err: unknown): number {
   if (err instanceof ProfileError) return EXIT.badProfile;
-  if (err instanceof PermlearnError) return err.kind === 'usage' ? EXIT.usage : err.kind === 'too-broad' ? EXIT.tooBroad : EXIT.internal;
-  return EXIT.internal;
+  if (!(err instanceof PermlearnError)) return EXIT.internal;
+  switch (err.kind) {
+    case 'usage':
+      return EXIT.usage;
+    case 'too-broad':
+      return EXIT.tooBroad;
+    case 'environment':
+      return EXIT.environment;
+    case 'internal':
+      return EXIT.internal;
+  }
 }

@@ -55,6 +55,39 @@ export interface PermlearnConfig {
 
 type Check = (value: unknown, key: string) => string | undefined;
 
+/** The range of a numeric setting. */
+export interface NumberRange {
+  min: number;
+  max: number;
+  integer: boolean;
+  /** What the number counts, for messages: `seconds`. */
+  unit?: string;
+}
+
+// Node's timers hold at most 2^31-1 ms (about 24.8 days): seconds stay well below that, with room
+// for the margin a run's time limit gets over --timeout.
+const SECONDS: NumberRange = { min: 0.001, max: 2_000_000, integer: false, unit: 'seconds' };
+
+/** The allowed range of every numeric option and config key. */
+export const NUMBER_RANGES = {
+  maxRuns: { min: 1, max: 100_000, integer: true },
+  maxRunTime: SECONDS,
+  grace: SECONDS,
+  timeout: SECONDS,
+  port: { min: 1, max: 65_535, integer: true },
+  concurrency: { min: 1, max: 1_024, integer: true },
+} satisfies Record<string, NumberRange>;
+
+/** What a number in `range` is, for messages: `a whole number from 1 to 100000`. */
+export function describeRange(range: NumberRange): string {
+  return `${range.integer ? 'a whole number' : `a number${range.unit ? ` of ${range.unit}` : ''}`} from ${range.min} to ${range.max}`;
+}
+
+/** Is `value` a number within `range`? */
+export function inRange(value: unknown, range: NumberRange): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && (!range.integer || Number.isInteger(value)) && value >= range.min && value <= range.max;
+}
+
 const isString = (v: unknown): v is string => typeof v === 'string';
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
 
@@ -62,8 +95,10 @@ const nonEmptyString: Check = (v) => (isString(v) && v !== '' ? undefined : `mus
 const stringList: Check = (v) => (Array.isArray(v) && v.every(isString) ? undefined : `must be an array of strings, got ${describe(v)}`);
 const nonEmptyStringList: Check = (v) => stringList(v, '') ?? ((v as string[]).length > 0 && (v as string[]).every((s) => s !== '') ? undefined : 'must list at least one non-empty string');
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : `must be true or false, got ${describe(v)}`);
-const positive: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a positive number, got ${describe(v)}`);
-const positiveInteger: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : `must be a positive whole number, got ${describe(v)}`);
+const numberIn =
+  (range: NumberRange): Check =>
+  (v) =>
+    inRange(v, range) ? undefined : `must be ${describeRange(range)}, got ${describe(v)}`;
 const oneOf =
   (choices: readonly string[]): Check =>
   (v) =>
@@ -80,7 +115,7 @@ const READINESS_KEYS: Record<keyof ConfigReadiness, Check> = {
       return `is not a valid regular expression: ${(err as Error).message}`;
     }
   },
-  port: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? undefined : `must be a port number (1-65535), got ${describe(v)}`),
+  port: numberIn(NUMBER_RANGES.port),
   url: (v) => {
     const bad = nonEmptyString(v, '');
     if (bad) return bad;
@@ -92,7 +127,7 @@ const READINESS_KEYS: Record<keyof ConfigReadiness, Check> = {
     }
     return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must be an http: or https: URL';
   },
-  timeout: positive,
+  timeout: numberIn(NUMBER_RANGES.timeout),
 };
 
 const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
@@ -111,9 +146,9 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   minimize: boolean,
   caught: oneOf(CAUGHT_POLICIES),
   acceptBroad: (v) => stringList(v, '') ?? ((v as string[]).some((s) => s.trim() === '') ? 'must not hold an empty grant' : undefined),
-  maxRuns: positiveInteger,
-  maxRunTime: positive,
-  grace: positive,
+  maxRuns: numberIn(NUMBER_RANGES.maxRuns),
+  maxRunTime: numberIn(NUMBER_RANGES.maxRunTime),
+  grace: numberIn(NUMBER_RANGES.grace),
   profile: nonEmptyString,
   format: oneOf(RENDER_FORMATS),
   relative: boolean,

@@ -99,16 +99,23 @@ export function denialKey(d: Denial): string {
   return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}`;
 }
 
-/** One denial per identity, the first one seen, with the hits of all of them added up. */
+/** One denial per identity, the first one seen, with the hits of all of them added up. One pass,
+ *  and a new object only for a denial seen more than once. */
 export function dedupeDenials(denials: readonly Denial[]): Denial[] {
-  const seen = new Map<string, Denial>();
+  const seen = new Map<string, { first: Denial; hits: number; repeated: boolean }>();
   for (const d of denials) {
     const key = denialKey(d);
-    const first = seen.get(key);
-    if (first) seen.set(key, { ...first, hits: (first.hits ?? 1) + (d.hits ?? 1) });
-    else seen.set(key, d);
+    const entry = seen.get(key);
+    if (entry) {
+      entry.hits += d.hits ?? 1;
+      entry.repeated = true;
+    } else {
+      seen.set(key, { first: d, hits: d.hits ?? 1, repeated: false });
+    }
   }
-  return [...seen.values()];
+  const out: Denial[] = [];
+  for (const { first, hits, repeated } of seen.values()) out.push(repeated ? { ...first, hits } : first);
+  return out;
 }
 
 export type { PathKind };

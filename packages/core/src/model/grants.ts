@@ -32,54 +32,33 @@ export function grantKey(g: Pick<Grant, 'scope' | 'path' | 'kind'>): string {
   return g.path === undefined ? g.scope : `${g.scope}\u0000${renderGrantPath(g.path, g.kind ?? 'file')}`;
 }
 
-/** Does any grant in `grants` allow `target` in `scope`? Returns the covering grant. */
-export function findCovering(grants: readonly Grant[], scope: Scope, target?: string): Grant | undefined {
-  return grants.find((g) => {
-    if (g.scope !== scope) return false;
-    if (g.path === undefined || target === undefined) return g.path === undefined && target === undefined;
-    return grantCovers(g.path, g.kind ?? 'file', target);
-  });
+/** Does any grant in `grants` allow `target` in `scope`? Returns the covering grant (the first one, in
+ *  the order of the list, or of a GrantSet). */
+export function findCovering(grants: readonly Grant[] | GrantSet, scope: Scope, target?: string): Grant | undefined {
+  if (grants instanceof GrantSet) return grants.covering(scope, target);
+  return grants.find((g) => covers(g, scope, target));
+}
+
+function covers(g: Grant, scope: Scope, target: string | undefined): boolean {
+  if (g.scope !== scope) return false;
+  if (g.path === undefined || target === undefined) return g.path === undefined && target === undefined;
+  return grantCovers(g.path, g.kind ?? 'file', target);
+}
+
+function copyGrant(g: Grant): Grant {
+  return { ...g, denials: [...g.denials], notes: [...g.notes] };
 }
 
 function mergeInto(into: Grant, from: Grant): void {
-  into.denials.push(...from.denials);
+  // One at a time: a spread of a very long evidence list would overflow the call stack.
+  for (const d of from.denials) into.denials.push(d);
   for (const note of from.notes) {
     if (!into.notes.some((n) => n.code === note.code && n.detail === note.detail)) into.notes.push(note);
   }
 }
 
-/**
- * Bring a list of grants into the form Node needs: one grant per key, no fs grant that another
- * grant of the same scope already covers (its evidence moves to the covering grant), fs grants
- * sorted so that parents come before children, boolean scopes after them in a fixed order.
- * Returns new objects; the input is not changed.
- */
-export function normaliseGrants(input: readonly Grant[]): Grant[] {
-  const byKey = new Map<string, Grant>();
-  for (const g of input) {
-    const copy: Grant = { ...g, denials: [...g.denials], notes: [...g.notes] };
-    const existing = byKey.get(grantKey(g));
-    if (existing) mergeInto(existing, copy);
-    else byKey.set(grantKey(g), copy);
-  }
-  const all = [...byKey.values()];
-  const kept: Grant[] = [];
-  for (const g of all) {
-    if (g.path === undefined) {
-      kept.push(g);
-      continue;
-    }
-    const cover = all.find(
-      (o) => o !== g && o.scope === g.scope && o.path !== undefined && coversGrant(o, g),
-    );
-    if (cover) mergeInto(cover, g);
-    else kept.push(g);
-  }
-  return kept.sort(compareGrants);
-}
-
-/** Whether grant `a` makes grant `b` (same scope) redundant. */
-function coversGrant(a: Grant, b: Grant): boolean {
+/** Whether grant `a` makes grant `b` (same scope) redundant: everything `b` reaches, `a` reaches too. */
+export function coversGrant(a: Grant, b: Grant): boolean {
   if (a.path === undefined || b.path === undefined) return false;
   const aKind = a.kind ?? 'file';
   const bKind = b.kind ?? 'file';
@@ -96,13 +75,255 @@ function coversGrant(a: Grant, b: Grant): boolean {
   return grantCovers(a.path, aKind, b.path);
 }
 
+/*
+ * Indexing. A grant that reaches a path `p` (or covers a grant on `p`) sits on one of few paths: `p`
+ * itself, a folder above it (`/x` or `/x/` for `/x/a`, as isSameOrUnder compares), or, for a prefix
+ * grant, the first n characters of `p`, for each length n some prefix grant has. So instead of
+ * comparing a path with every grant, look those few paths up in a map: a lookup costs about the depth
+ * of the path plus the number of distinct prefix lengths, whatever the number of grants.
+ */
+
+/** The paths a grant can sit on and still reach `p` (see above); may repeat a path. */
+function reachingPaths(p: string, prefixLengths: Iterable<number>): string[] {
+  const out = [p];
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+    if (i > 0) out.push(p.slice(0, i));
+    if (i + 1 < p.length) out.push(p.slice(0, i + 1));
+  }
+  for (const n of prefixLengths) if (n < p.length) out.push(p.slice(0, n));
+  return out;
+}
+
+/** Every `…/` a path starts with: the keys under which a grant is found by the folders above it. */
+function folderKeys(p: string): string[] {
+  const out: string[] = [];
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i + 1));
+  return out;
+}
+
+const at = (scope: Scope, p: string) => `${scope}\u0000${p}`;
+
+/**
+ * A set of grants kept in the form normaliseGrants gives (one per key, none covered by another), with
+ * indexes so that adding a grant and finding the grant that covers a path cost about the depth of the
+ * path rather than the size of the set. `add` and `replace` leave the set exactly as normaliseGrants
+ * would leave the list with the grant appended; grants are ordered as normaliseGrants sorts them, ties
+ * in the order they came. The set holds its own copies: what is given to it is not changed.
+ *
+ * `GrantSet.view(list)` indexes a list as it is (not normalised, not copied), in list order, for lookups.
+ */
+export class GrantSet {
+  private readonly byKey = new Map<string, Grant>();
+  private readonly byPath = new Map<string, Grant[]>();
+  private readonly byFolder = new Map<string, Set<Grant>>();
+  private readonly prefixLengths = new Map<Scope, Map<number, number>>();
+  private readonly seq = new Map<Grant, number>();
+  private counter = 0;
+
+  constructor(grants: readonly Grant[] = [], private readonly sorted = true) {
+    for (const g of sorted ? normaliseGrants(grants) : grants) this.insert(g);
+  }
+
+  /** An index over `grants` as they are, in their order: for lookups only. */
+  static view(grants: readonly Grant[]): GrantSet {
+    return new GrantSet(grants, false);
+  }
+
+  get size(): number {
+    return this.seq.size;
+  }
+
+  has(g: Grant): boolean {
+    return this.seq.has(g);
+  }
+
+  /** The grants, in normaliseGrants order (the set's own objects). */
+  toArray(): Grant[] {
+    return [...this.seq.keys()].sort((a, b) => this.compare(a, b));
+  }
+
+  /** The first grant that allows `target` in `scope` (no target: a boolean scope). */
+  covering(scope: Scope, target?: string): Grant | undefined {
+    if (target === undefined) return this.first(this.byPath.get(at(scope, '')) ?? [], (g) => covers(g, scope, target));
+    return this.first(this.reaching(scope, target), (g) => covers(g, scope, target));
+  }
+
+  /** Grants of `scope` on `p`, on a folder above it, or on a prefix of it: every grant that could
+   *  reach `p` or lie above it, in order. Filter them for what is wanted. */
+  reaching(scope: Scope, p: string): Grant[] {
+    const lengths = this.prefixLengths.get(scope)?.keys() ?? [];
+    const found = new Set<Grant>();
+    for (const q of reachingPaths(p, lengths)) for (const g of this.byPath.get(at(scope, q)) ?? []) found.add(g);
+    return [...found].sort((a, b) => this.compare(a, b));
+  }
+
+  /** Grants of `scope` whose path starts with `p` (on any boundary), in order. */
+  startingWith(scope: Scope, p: string): Grant[] {
+    const slash = p.lastIndexOf('/');
+    const pool = slash === -1 ? [...this.seq.keys()] : [...(this.byFolder.get(at(scope, p.slice(0, slash + 1))) ?? [])];
+    if (slash === p.length - 1) pool.push(...(this.byPath.get(at(scope, p)) ?? []));
+    return [...new Set(pool)].filter((g) => g.scope === scope && g.path !== undefined && g.path.startsWith(p)).sort((a, b) => this.compare(a, b));
+  }
+
+  /** The grants of boolean scopes (child, worker …), in order. */
+  capabilities(): Grant[] {
+    return BOOLEAN_ORDER.flatMap((scope) => (this.byPath.get(at(scope, '')) ?? []).filter((g) => g.path === undefined)).sort((a, b) => this.compare(a, b));
+  }
+
+  /** Is there a grant of `scope` strictly below the folder `dir`? */
+  hasBelow(scope: Scope, dir: string): boolean {
+    const base = dir.endsWith('/') ? dir : `${dir}/`;
+    for (const g of this.byFolder.get(at(scope, base)) ?? []) if (g.path !== dir) return true;
+    return false;
+  }
+
+  /** Add a grant, as normaliseGrants([...this, g]) would: merged into the grant with its key or the
+   *  first grant that covers it, or added with the evidence of every grant it covers. */
+  add(grant: Grant): void {
+    const g = copyGrant(grant);
+    const same = this.byKey.get(grantKey(g));
+    if (same) return mergeInto(same, g);
+    if (g.path !== undefined) {
+      const cover = this.first(this.reaching(g.scope, g.path), (o) => coversGrant(o, g));
+      if (cover) return mergeInto(cover, g);
+      for (const o of this.coveredBy(g)) {
+        mergeInto(g, o);
+        this.remove(o);
+      }
+    }
+    this.insert(g);
+  }
+
+  /** Take `old` (one of the set's grants) out and add `grant`. */
+  replace(old: Grant, grant: Grant): void {
+    this.remove(old);
+    this.add(grant);
+  }
+
+  remove(g: Grant): void {
+    if (!this.seq.delete(g)) return;
+    if (this.byKey.get(grantKey(g)) === g) this.byKey.delete(grantKey(g));
+    const key = at(g.scope, g.path ?? '');
+    const list = this.byPath.get(key)!.filter((o) => o !== g);
+    if (list.length) this.byPath.set(key, list);
+    else this.byPath.delete(key);
+    if (g.path === undefined) return;
+    for (const f of folderKeys(g.path)) {
+      const set = this.byFolder.get(at(g.scope, f))!;
+      set.delete(g);
+      if (set.size === 0) this.byFolder.delete(at(g.scope, f));
+    }
+    if (g.kind === 'prefix') {
+      const lengths = this.prefixLengths.get(g.scope)!;
+      const n = lengths.get(g.path.length)! - 1;
+      if (n === 0) lengths.delete(g.path.length);
+      else lengths.set(g.path.length, n);
+    }
+  }
+
+  private insert(g: Grant): void {
+    this.seq.set(g, this.counter++);
+    if (!this.byKey.has(grantKey(g))) this.byKey.set(grantKey(g), g);
+    const key = at(g.scope, g.path ?? '');
+    const list = this.byPath.get(key);
+    if (list) list.push(g);
+    else this.byPath.set(key, [g]);
+    if (g.path === undefined) return;
+    for (const f of folderKeys(g.path)) {
+      const k = at(g.scope, f);
+      const set = this.byFolder.get(k);
+      if (set) set.add(g);
+      else this.byFolder.set(k, new Set([g]));
+    }
+    if (g.kind === 'prefix') {
+      const lengths = this.prefixLengths.get(g.scope) ?? new Map<number, number>();
+      lengths.set(g.path.length, (lengths.get(g.path.length) ?? 0) + 1);
+      this.prefixLengths.set(g.scope, lengths);
+    }
+  }
+
+  /** The grants of the set that `g` (not in it) covers, in order. */
+  private coveredBy(g: Grant): Grant[] {
+    const p = g.path!;
+    const kind = g.kind ?? 'file';
+    let pool: Grant[];
+    if (kind === 'dir' || kind === 'created-dir') {
+      pool = [...(this.byFolder.get(at(g.scope, p.endsWith('/') ? p : `${p}/`)) ?? []), ...(this.byPath.get(at(g.scope, p)) ?? [])];
+    } else if (kind === 'prefix') {
+      pool = this.startingWith(g.scope, p);
+    } else {
+      pool = this.byPath.get(at(g.scope, p)) ?? [];
+    }
+    return [...new Set(pool)].filter((o) => coversGrant(g, o)).sort((a, b) => this.compare(a, b));
+  }
+
+  private first(list: readonly Grant[], test: (g: Grant) => boolean): Grant | undefined {
+    let best: Grant | undefined;
+    for (const g of list) if (test(g) && (best === undefined || this.compare(g, best) < 0)) best = g;
+    return best;
+  }
+
+  private compare(a: Grant, b: Grant): number {
+    return (this.sorted ? compareGrants(a, b) : 0) || this.seq.get(a)! - this.seq.get(b)!;
+  }
+}
+
+/**
+ * Bring a list of grants into the form Node needs: one grant per key (the first one seen keeps its
+ * kind), no fs grant that another grant of the same scope already covers (its evidence moves to the
+ * first remaining grant that covers it), fs grants sorted so that parents come before children,
+ * boolean scopes after them in a fixed order. Returns new objects; the input is not changed.
+ * About n log n: the covering grants of each one are found through a map (see reachingPaths).
+ */
+export function normaliseGrants(input: readonly Grant[]): Grant[] {
+  const byKey = new Map<string, Grant>();
+  for (const g of input) {
+    const key = grantKey(g);
+    const existing = byKey.get(key);
+    if (existing) mergeInto(existing, g);
+    else byKey.set(key, copyGrant(g));
+  }
+  const all = [...byKey.values()];
+  const index = new Map<Grant, number>(all.map((g, i) => [g, i]));
+  const byPath = new Map<string, Grant[]>();
+  const prefixLengths = new Map<Scope, Set<number>>();
+  for (const g of all) {
+    if (g.path === undefined) continue;
+    const key = at(g.scope, g.path);
+    const list = byPath.get(key);
+    if (list) list.push(g);
+    else byPath.set(key, [g]);
+    if (g.kind === 'prefix') prefixLengths.set(g.scope, (prefixLengths.get(g.scope) ?? new Set()).add(g.path.length));
+  }
+  const coversOf = (g: Grant): Grant[] => {
+    const found = new Set<Grant>();
+    for (const q of reachingPaths(g.path!, prefixLengths.get(g.scope) ?? [])) {
+      for (const o of byPath.get(at(g.scope, q)) ?? []) if (o !== g && coversGrant(o, g)) found.add(o);
+    }
+    return [...found];
+  };
+  const order = (a: Grant, b: Grant) => compareGrants(a, b) || index.get(a)! - index.get(b)!;
+  const covered = new Map<Grant, Grant[]>();
+  for (const g of all) {
+    if (g.path === undefined) continue;
+    const above = coversOf(g);
+    if (above.length) covered.set(g, above);
+  }
+  for (const [g, above] of covered) {
+    // Coverage is transitive, so some grant that covers g is itself covered by none.
+    const cover = above.filter((o) => !covered.has(o)).sort(order)[0]!;
+    mergeInto(cover, g);
+  }
+  return all.filter((g) => !covered.has(g)).sort(order);
+}
+
 function scopeRank(scope: Scope): number {
   if (scope === 'fs.read') return 0;
   if (scope === 'fs.write') return 1;
   return 2 + BOOLEAN_ORDER.indexOf(scope);
 }
 
-function compareGrants(a: Grant, b: Grant): number {
+export function compareGrants(a: Grant, b: Grant): number {
   const rank = scopeRank(a.scope) - scopeRank(b.scope);
   if (rank !== 0) return rank;
   const pa = a.path ?? '';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
 import { dedupeDenials, denialKey, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
-import { findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
+import { GrantSet, findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource } from './paths.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from './breadth.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
@@ -228,7 +228,7 @@ function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): 
  * Decide what one denial changes in the current grants. A grant that would break the breadth rule is
  * refused here, whichever path produced it (exact, generalised, quirk widening, mkdtemp prefix).
  */
-export function planStep(denial: Denial, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
+export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
   const step = planUnguarded(denial, grants, opts, run);
   if (step.type !== 'add' && step.type !== 'replace') return step;
   const violation = breadthViolation(step.grant, breadthContext(opts));
@@ -242,7 +242,9 @@ export function planStep(denial: Denial, grants: readonly Grant[], opts: PlanOpt
   return { ...step, grant: { ...step.grant, notes: [...step.grant.notes.filter((n) => n.code !== 'accepted-broad'), accepted] } };
 }
 
-function planUnguarded(denial: Denial, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
+/** `current` is a GrantSet when many denials are planned in a row. */
+function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
+  const grants = current instanceof GrantSet ? current : GrantSet.view(current);
   const need: Need = needOf(denial, opts.caps);
   if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
   if (need.type === 'scope') {
@@ -260,8 +262,8 @@ function planUnguarded(denial: Denial, grants: readonly Grant[], opts: PlanOptio
   if (covering) return planQuirk(denial, target, covering, grants, opts, run);
 
   // A path below a grant of a path that did not exist: the app has since created it as a directory.
-  const created = grants.find(
-    (g) => g.scope === scope && g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir',
+  const created = grants.reaching(scope, target).find(
+    (g) => g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir',
   );
   if (created) {
     const grant: Grant = { ...created, kind: 'created-dir', denials: [...created.denials, denial], notes: [...created.notes] };
@@ -270,7 +272,7 @@ function planUnguarded(denial: Denial, grants: readonly Grant[], opts: PlanOptio
   }
   // Inside a temporary directory the other fs scope already reaches through an mkdtemp prefix.
   const other = scope === 'fs.read' ? 'fs.write' : 'fs.read';
-  const tmp = grants.find((g) => g.scope === other && g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
+  const tmp = grants.reaching(other, target).find((g) => g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
   if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
 
   // A path that did not exist when checked is granted as missing even if the run has since created it,
@@ -294,7 +296,7 @@ function insideRefused(denial: Denial, refused: readonly Refusal[], caps: Capabi
 }
 
 /** During a priming run, a candidate that an earlier grant already covers is evidence for that grant. */
-function absorb(denial: Denial, grants: readonly Grant[], caps: Capabilities): boolean {
+function absorb(denial: Denial, grants: GrantSet, caps: Capabilities): boolean {
   const need = needOf(denial, caps);
   if (need.type !== 'fs' || need.prefix) return false;
   const covering = findCovering(grants, need.scope, need.path);
@@ -307,8 +309,9 @@ function absorb(denial: Denial, grants: readonly Grant[], caps: Capabilities): b
  * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
  * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
  */
-function planQuirk(denial: Denial, target: string, covering: Grant, grants: readonly Grant[], opts: PlanOptions, run: number): Step {
-  const stored = grants.filter((g) => g.scope === covering.scope && g.path !== undefined).map((g) => g.path!);
+function planQuirk(denial: Denial, target: string, covering: Grant, grants: GrantSet, opts: PlanOptions, run: number): Step {
+  // Only a stored path that starts with the target's can conflict with it.
+  const stored = grants.startingWith(covering.scope, target).map((g) => g.path!);
   if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
   const conflicts = prefixConflicts(target, stored);
   if (opts.fs.kind(target) !== 'dir' || conflicts.length === 0) {
@@ -352,7 +355,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     grants,
     runs,
     // What was refused is reported as such, not as something the app got by without.
-    observed: dedupeDenials(observed).filter((d) => !isCoveredDenial(d, grants) && !isScopeLookup(d, grants) && !refused.some((r) => denialKey(r.denial) === denialKey(d))),
+    observed: notGranted(dedupeDenials(observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d))),
     ungrantable,
     refused,
     ...(reason ? { reason } : {}),
@@ -368,19 +371,22 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     last = result;
     emit({ type: 'run-end', run: runs, phase, result });
     const candidates = result.outcome === 'spawn-error' ? [] : pick(result);
-    for (const denial of candidates) {
-      if (absorb(denial, grants, opts.caps)) continue;
+    const set = new GrantSet(grants);
+    for (const [i, denial] of candidates.entries()) {
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+      if (absorb(denial, set, opts.caps)) continue;
       // Inside what was just refused (the folder an audited mkdtemp made from a refused template): no grant either.
       if (insideRefused(denial, refused, opts.caps)) continue;
-      const step = planStep(denial, grants, opts, runs);
+      const step = planStep(denial, set, opts, runs);
       // Anything else (ungrantable, stuck, refused) is left for the enforce runs to confirm.
       if (step.type === 'refused') refuse(step.info);
       if (step.type === 'add' || step.type === 'replace') {
-        grants = normaliseGrants([...grants.filter((g) => step.type !== 'replace' || g !== step.old), step.grant]);
+        if (step.type === 'replace') set.replace(step.old, step.grant);
+        else set.add(step.grant);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       }
     }
-    grants = promoteCreatedDirs(grants, opts.fs);
+    grants = promoteCreatedDirs(set.toArray(), opts.fs);
     return { result, candidates };
   };
 
@@ -388,8 +394,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const { result, candidates } = await prime('audit', [], (r) => auditCandidates(r, opts.fs));
     // The lookups of missing paths left out above are still worth showing.
     const idle = result.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d));
-    observed.push(...idle);
-    lookups.push(...idle);
+    for (const d of idle) observed.push(d), lookups.push(d);
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
     emit({ type: 'audit-done', run: runs, events: result.denials.length, candidates: candidates.length });
   } else if (opts.observeRoot && opts.maxRuns > 0) {
@@ -426,7 +431,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const result = await opts.runApp({ run: runs, phase: 'learn', grants });
     last = result;
     emit({ type: 'run-end', run: runs, phase: 'learn', result });
-    observed.push(...result.denials.filter((d) => d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined));
+    for (const d of result.denials) if (d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined) observed.push(d);
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
 
     // A Node child that died of a denial counts even when the app itself carried on.
@@ -448,10 +453,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
       return done('app-failed', failureReason(result));
     }
     const before = new Set(grants.map(grantKey));
-    let next = [...grants];
+    const next = new GrantSet(grants);
     const stuck: string[] = [];
     const refusedNow: Refusal[] = [];
-    for (const denial of [...denials, ...siblingLookups(denials, lookups, grants, opts.fs)]) {
+    for (const [i, denial] of [...denials, ...siblingLookups(denials, lookups, grants, opts.fs)].entries()) {
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
       const step = planStep(denial, next, opts, runs);
       if (step.type === 'ungrantable') {
         if (!ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) ungrantable.push(step.info);
@@ -461,17 +467,15 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         refusedNow.push(step.info);
         refuse(step.info);
       } else if (step.type === 'add') {
-        next.push(step.grant);
+        next.add(step.grant);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       } else {
-        next = next.filter((g) => g !== step.old);
-        next.push(step.grant);
+        next.replace(step.old, step.grant);
         if (step.event) emit(step.event);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       }
-      next = normaliseGrants(next);
     }
-    grants = next;
+    grants = next.toArray();
     const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
     grants = promoteCreatedDirs(grants, opts.fs);
     if (succeeded && !changed) break;
@@ -531,6 +535,14 @@ export interface Minimized {
 /** Did a run start cleanly with nothing denied escaping anywhere (main thread, Worker or Node child)? */
 function startedCleanly(r: RunResult): boolean {
   return runSucceeded(r) && !r.denials.some((d) => d.source === 'uncaught');
+}
+
+/** Planning many denials yields to the event loop this often, so that a signal is answered at once. */
+const YIELD_EVERY = 500;
+
+/** Let timers and signal handlers run: planning is pure, but it can be long. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Observe runs in a row at most, while each fails on a denial outside the root and teaches a grant. */
@@ -706,8 +718,9 @@ export function siblingLookups(needed: readonly Denial[], lookups: readonly Deni
   );
   if (sites.size === 0) return [];
   const taken = new Set(needed.map((d) => resolveResource(d.resource, d.cwd)));
+  const index = GrantSet.view(grants);
   return dedupeDenials(
-    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resolveResource(l.resource, l.cwd)) && !isCoveredDenial(l, grants)),
+    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resolveResource(l.resource, l.cwd)) && !isCoveredDenial(l, index)),
   );
 }
 
@@ -722,32 +735,38 @@ function siteFile(site: string): string {
  * Inspector event, lookups of missing paths, and what a grant already covers.
  */
 export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsProbe): Denial[] {
+  const index = GrantSet.view(grants);
   return dedupeDenials(
     r.denials.filter(
       (d) =>
         (d.source === 'caught' || d.source === 'channel' || d.source === 'logged') &&
         d.site !== undefined &&
         !isSpurious(d) &&
-        !isScopeLookup(d, grants) &&
-        !isCoveredDenial(d, grants) &&
+        !isScopeLookup(d, index) &&
+        !isCoveredDenial(d, index) &&
         !readsMissing(d, fs),
     ),
   );
 }
 
-/** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */
-function isScopeLookup(d: Denial, grants: readonly Grant[]): boolean {
-  if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
-  const dir = resolveResource(d.resource, d.cwd);
-  return grants.some((g) => g.scope === 'fs.read' && g.path !== undefined && isStrictlyUnder(g.path, dir));
+/** Denials no grant answers, less Node's package-scope lookups. */
+function notGranted(denials: readonly Denial[], grants: readonly Grant[]): Denial[] {
+  const index = GrantSet.view(grants);
+  return denials.filter((d) => !isCoveredDenial(d, index) && !isScopeLookup(d, index));
 }
 
-function isCoveredDenial(d: Denial, grants: readonly Grant[]): boolean {
+/** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */
+function isScopeLookup(d: Denial, grants: GrantSet): boolean {
+  if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
+  return grants.hasBelow('fs.read', resolveResource(d.resource, d.cwd));
+}
+
+function isCoveredDenial(d: Denial, grants: GrantSet): boolean {
   if (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') {
     const scope = d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write';
     return d.resource !== '' && findCovering(grants, scope, resolveResource(d.resource, d.cwd)) !== undefined;
   }
-  return grants.some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
+  return grants.capabilities().some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
 }
 
 export function describeOutcome(r: RunResult): string {

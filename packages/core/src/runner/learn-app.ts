@@ -80,6 +80,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   const cwd = resolveCwd(options.cwd);
   const entry = path.resolve(cwd, options.entry);
   if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
+  if (realFs.kind(entry) === 'dir') throw new PermlearnError('usage', `entry ${entry} is a directory; give the file node should run`);
   const findPackage = packageFinder();
   return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: projectRoot(entry, cwd, findPackage), findPackage }, options);
 }
@@ -118,6 +119,7 @@ export async function learnCommand(options: LearnCommandOptions): Promise<LearnA
 function resolveCwd(given: string | undefined): string {
   const cwd = path.resolve(given ?? process.cwd());
   if (!existsSync(cwd)) throw new PermlearnError('usage', `--cwd ${cwd} does not exist`);
+  if (realFs.kind(cwd) !== 'dir') throw new PermlearnError('usage', `--cwd ${cwd} is not a directory`);
   return cwd;
 }
 

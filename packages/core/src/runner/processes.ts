@@ -1,4 +1,5 @@
 // Keeping track of every process group permlearn starts, so none outlives it.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const live = new Set<number>();
@@ -12,10 +13,84 @@ export function onAbort(cleanup: () => void): () => void {
 
 export function trackGroup(pid: number): void {
   live.add(pid);
+  tellWatchdog(`+${pid}`);
 }
 
 export function untrackGroup(pid: number): void {
-  live.delete(pid);
+  if (live.delete(pid)) tellWatchdog(`-${pid}`);
+}
+
+/** A folder to remove if permlearn dies without cleaning up (SIGKILL); forget it once removed. */
+export function guardFolder(dir: string): () => void {
+  tellWatchdog(`d${dir}`);
+  return () => tellWatchdog(`u${dir}`);
+}
+
+/*
+ * The watchdog. Signal handlers cannot run when permlearn is killed with SIGKILL (or crashes hard),
+ * and the app runs in process groups of its own, so nothing would stop it. So the first time
+ * permlearn starts a process group it also starts a small detached Node process whose stdin is a
+ * pipe from permlearn: permlearn writes to it each group it starts or stops and each folder to remove.
+ * When permlearn is gone, for whatever reason, the kernel closes the pipe; the watchdog sees the end
+ * of its input, kills what is still listed (every group, and every descendant of its leader) and
+ * removes the listed folders, then exits. After a normal exit both lists are already empty. The
+ * watchdog holds no other file descriptor of permlearn's and keeps nothing alive.
+ */
+const WATCHDOG = `
+const fs = require('fs');
+const groups = new Set(), dirs = new Set();
+let buffer = '';
+function children() {
+  const map = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync('/proc/' + name + '/stat', 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      map.set(ppid, [...(map.get(ppid) || []), Number(name)]);
+    } catch {}
+  }
+  return map;
+}
+function kill(pid) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  for (let i; (i = buffer.indexOf('\\n')) >= 0; buffer = buffer.slice(i + 1)) {
+    const line = buffer.slice(0, i), arg = line.slice(1);
+    if (line[0] === '+') groups.add(Number(arg));
+    else if (line[0] === '-') groups.delete(Number(arg));
+    else if (line[0] === 'd') dirs.add(arg);
+    else if (line[0] === 'u') dirs.delete(arg);
+  }
+});
+process.stdin.on('end', () => {
+  let tree = new Map();
+  try { if (groups.size) tree = children(); } catch {}
+  for (const leader of groups) {
+    const queue = [leader];
+    while (queue.length) for (const child of tree.get(queue.shift()) || []) { kill(child); queue.push(child); }
+    try { process.kill(-leader, 'SIGKILL'); } catch {}
+  }
+  for (const dir of dirs) try { fs.rmSync(dir, { recursive: true, force: true }); } catch {}
+  process.exit(0);
+});
+`;
+
+let watchdog: ChildProcess | undefined;
+
+function tellWatchdog(line: string): void {
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return;
+  if (!watchdog) {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    watchdog = spawn(process.execPath, ['-e', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+    watchdog.on('error', () => undefined);
+    watchdog.stdin!.on('error', () => undefined);
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+  watchdog.stdin!.write(`${line}\n`);
 }
 
 /** Is any process of the group led by `pid` still there? */

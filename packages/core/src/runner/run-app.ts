@@ -95,9 +95,11 @@ async function urlReady(url: string): Promise<boolean> {
   }
 }
 
-/** One exercise command: run through the shell in the app's folder, in a process group of its own
- *  (so that it is stopped with everything it started), limited to the run's time limit. */
-async function runExercise(command: string, spec: AppSpec): Promise<ExerciseResult> {
+/** One exercise command: run through the shell in the app's folder, in a process group of its own,
+ *  limited to the run's time limit. At the limit the whole group is stopped (SIGTERM, then SIGKILL
+ *  after the grace time), with whatever it started that left the group: a grandchild holding the
+ *  output pipe would otherwise keep the command from ever finishing. */
+async function runExercise(command: string, spec: AppSpec, appExited: Promise<unknown>): Promise<ExerciseResult> {
   const started = Date.now();
   const child = execa(command, {
     shell: true,
@@ -108,15 +110,30 @@ async function runExercise(command: string, spec: AppSpec): Promise<ExerciseResu
     detached: true,
     cleanup: false,
     all: true,
-    timeout: spec.maxRunMs,
-    killSignal: 'SIGKILL',
   });
-  if (child.pid !== undefined) trackGroup(child.pid);
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (pid !== undefined) void stopGroup(pid, spec.graceMs);
+  }, spec.maxRunMs);
+  // The shell may exit while something it started still holds the pipe: stop the group then too.
+  let done = false;
+  child.once('exit', () => {
+    if (pid !== undefined && !timedOut) void stopGroup(pid, 0);
+  });
+  // Nothing to exercise once the app is gone.
+  void appExited.then(() => {
+    if (!done && pid !== undefined) void stopGroup(pid, spec.graceMs);
+  });
   const r = await child;
-  if (child.pid !== undefined) await stopGroup(child.pid, 0);
-  const out: ExerciseResult = { command, exitCode: r.timedOut ? null : (r.exitCode ?? null), durationMs: Date.now() - started };
-  if (r.exitCode !== 0) out.outputTail = tail(String(r.all ?? '')).slice(-2000);
-  if (r.timedOut) out.timedOut = true;
+  done = true;
+  clearTimeout(timer);
+  if (pid !== undefined) await stopGroup(pid, 0);
+  const out: ExerciseResult = { command, exitCode: timedOut ? null : (r.exitCode ?? null), durationMs: Date.now() - started };
+  if (timedOut || r.exitCode !== 0) out.outputTail = tail(String(r.all ?? '')).slice(-2000);
+  if (timedOut) out.timedOut = true;
   return out;
 }
 
@@ -267,7 +284,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
     for (const command of spec.exercise) {
-      const result = await Promise.race([runExercise(command, spec), exited.then(() => undefined)]);
+      const result = await Promise.race([runExercise(command, spec, exited), exited.then(() => undefined)]);
       if (result === undefined) break; // the app died while serving: that is the run's outcome
       exercise.push(result);
       if (result.exitCode !== 0) break;

@@ -1,5 +1,7 @@
 // A learning session's private temporary folder, holding the recorder permlearn preloads.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { PermlearnError } from '../errors.js';
+import { guardFolder } from './processes.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,8 +37,23 @@ export function recorderText(config: { fd: number; ownerPid: number; eventsDir?:
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`;
 }
 
+/** The session folder, or a one-line error naming the temporary folder when it cannot be made. */
+function makeSessionDir(): string {
+  const tmp = os.tmpdir();
+  try {
+    return mkdtempSync(path.join(tmp, SESSION_PREFIX));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'is not writable' : `cannot be used (${code ?? (err as Error).message})`;
+    throw new PermlearnError('environment', `the temporary folder ${tmp} ${why}; permlearn keeps its session files there: set TMPDIR to a writable folder`);
+  }
+}
+
 export function createSession(): Session {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
+  removeStaleSessions();
+  const dir = makeSessionDir();
+  writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }));
+  const release = guardFolder(dir);
   const eventsDir = path.join(dir, 'events');
   mkdirSync(eventsDir);
   const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir, sessionDir: dir };
@@ -63,8 +80,52 @@ export function createSession(): Session {
     esmRegisterPath,
     esmReadPaths: [esmRegisterPath, hooksPath],
     eventsDir,
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: () => {
+      rmSync(dir, { recursive: true, force: true });
+      release();
+    },
   };
+}
+
+const SESSION_PREFIX = 'permlearn-';
+/** Marks a folder as a session of the permlearn process it names. */
+const OWNER_FILE = 'owner.json';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Session folders whose permlearn is gone (it was killed with SIGKILL before the watchdog could act,
+ * or the machine went down): removed by the next run. Only folders with an owner file naming a dead
+ * process are touched.
+ */
+export function removeStaleSessions(tmp = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(SESSION_PREFIX) || name.length !== SESSION_PREFIX.length + 6) continue;
+    const dir = path.join(tmp, name);
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(dir, OWNER_FILE), 'utf8')) as { pid?: unknown };
+      if (typeof pid !== 'number' || pid === process.pid || alive(pid)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // not a session folder, or not ours to read
+    }
+  }
+  return removed;
 }
 
 /** The real file-system probe the pure core asks. */

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Benchmark: how grant planning scales with the number of distinct paths (`--granularity file`).
+// Feeds N synthetic file reads through the core's learn() with a fake runApp, no processes, in two
+// shapes: an audit run that reports every read at once (priming), and an enforce run that started
+// cleanly with every read caught (the learn loop). Prints planning time for each size and the ratio
+// to the size before: about 10× per decade is linear, 100× quadratic. Asserts nothing.
+// Usage: node scripts/bench-planning.mjs [sizes...]   (after `npm run build`; default 1000 10000 100000)
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { root } from './setup.mjs';
+
+const core = await import(pathToFileURL(path.join(root, 'packages', 'core', 'dist', 'index.js')).href);
+const { learn, capabilitiesOf, parseNodeVersion } = core;
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const wanted = sizes.length ? sizes : [1000, 10_000, 100_000];
+const caps = capabilitiesOf(parseNodeVersion('v26.10.0'));
+const APP = '/srv/app';
+
+/** N files spread over folders of 50, as a project's sources and node_modules would be. */
+function filesOf(n) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(`${APP}/node_modules/pkg${Math.floor(i / 500)}/lib/d${Math.floor(i / 50) % 10}/f${i}.js`);
+  return out;
+}
+
+function fakeFs(files) {
+  const set = new Set(files);
+  return { homedir: '/home/u', kind: (p) => (set.has(p) ? 'file' : p.startsWith(APP) && !path.extname(p) ? 'dir' : 'missing') };
+}
+
+const read = (file, source) => ({ permission: 'FileSystemRead', resource: file, code: 'ERR_ACCESS_DENIED', source, cwd: APP, thread: 'main', site: `${APP}/index.js:1:1` });
+const result = (extra) => ({ outcome: 'exited', exitCode: 0, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1, ...extra });
+
+async function time(shape, n) {
+  const files = filesOf(n);
+  const runApp = async (req) => {
+    if (shape === 'audit' && req.phase === 'audit') return result({ denials: files.map((f) => read(f, 'channel')) });
+    if (shape === 'caught' && req.run === 1) return result({ denials: files.map((f) => read(f, 'caught')) });
+    return result({});
+  };
+  const started = process.hrtime.bigint();
+  const res = await learn({ runApp, caps, fs: fakeFs(files), maxRuns: 10, audit: shape === 'audit', generalise: { granularity: 'file', root: APP, tmpdir: '/tmp' } });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (res.status !== 'verified' || res.grants.length !== n) throw new Error(`${shape} ${n}: ${res.status} with ${res.grants.length} grants`);
+  return seconds;
+}
+
+console.log('| shape | paths | planning s | × previous size |\n|---|---|---|---|');
+for (const shape of ['audit', 'caught']) {
+  let previous;
+  for (const n of wanted) {
+    const s = await time(shape, n);
+    console.log(`| ${shape} | ${n} | ${s.toFixed(3)} | ${previous === undefined ? '' : `${(s / previous).toFixed(1)}×`} |`);
+    previous = s;
+  }
+}
