@@ -43,8 +43,10 @@ async function interrupt(cli: ReturnType<typeof runCli>, sig: NodeJS.Signals) {
 
 function expectInterrupted({ r, ms }: Awaited<ReturnType<typeof interrupt>>, sig: string, pid: number | undefined): void {
   expect(r.exitCode).toBe(130);
-  // Within a second, with some slack for a loaded machine.
-  expect(ms, `answered after ${ms} ms`).toBeLessThan(1_500);
+  // Answered at once, not when the phase ends (planning 20,000 reads, a hanging exercise, a run take far
+  // longer): the bound is loose because a shared 2-core machine under a parallel suite is slow; the
+  // figure on a quiet machine is in the README.
+  expect(ms, `answered after ${ms} ms`).toBeLessThan(5_000);
   const stderr = String(r.stderr).trim();
   expect(stderr.split('\n').pop()).toBe(`permlearn: interrupted (${sig}); every process of the app was stopped`);
   expect(stderr).not.toMatch(/\n\s+at /);
