@@ -1,6 +1,6 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
 import { PermlearnError, killAllGroups } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
+import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
 import { EXIT, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { explainProfile } from './explain.js';
@@ -30,6 +30,8 @@ function parseFor(argv: string[]): Promise<Parsed> {
       return parseCheckArgs(argv.slice(1));
     case 'merge':
       return parseMergeArgs(argv.slice(1));
+    case 'explain':
+      return parseExplainArgs(argv.slice(1));
     case 'run':
       return parseArgs(argv.slice(1), { run: true });
     default:
@@ -41,16 +43,13 @@ export async function main(argv: string[]): Promise<number> {
   const env = process.env;
   const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
   try {
-    if (argv[0] === 'explain') {
-      const files = argv.slice(1).filter((a) => !a.startsWith('-'));
-      if (files.length !== 1) throw new PermlearnError('usage', 'usage: permlearn explain <profile.json>');
-      process.stdout.write(explainProfile(readProfileFile(files[0]!), colorEnabled(process.stdout, env)));
-      return EXIT.ok;
-    }
     const parsed = await parseFor(argv);
     switch (parsed.kind) {
       case 'done':
         process.stdout.write(`${parsed.output}\n`);
+        return EXIT.ok;
+      case 'explain':
+        process.stdout.write(explainProfile(readProfileFile(parsed.profile), colorEnabled(process.stdout, env)));
         return EXIT.ok;
       case 'render':
         return await renderCommand(parsed.args, new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: parsed.args.quiet }));
