@@ -2,7 +2,7 @@
 // config file may also set are kept only when given, so that flags override the file (plan.ts).
 import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
-import { CAUGHT_POLICIES, DEFAULTS, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+import { CAUGHT_POLICIES, DEFAULTS, closestMatch, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
 
 export type CaughtPolicy = (typeof CAUGHT_POLICIES)[number];
 
@@ -296,11 +296,42 @@ function listOf(value: unknown): string[] {
 
 const isConfigFile = (p: string) => p.endsWith('.json');
 
+/**
+ * The first option on the command line that the parser does not know, as a usage error with the nearest
+ * known option (`--ready-prot` → "did you mean --ready-port?"). Only what comes before `--` is looked at.
+ */
+export function unknownOptionError(parser: Argv<unknown>, argv: readonly string[]): PermlearnError | undefined {
+  const opts = (parser as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+  const names = new Set([...Object.keys(opts.key), ...Object.values(opts.alias).flat(), ...Object.keys(opts.alias)]);
+  const long = [...names].filter((n) => n.length > 1 && !/[A-Z]/.test(n));
+  const end = argv.indexOf('--');
+  for (const token of end === -1 ? argv : argv.slice(0, end)) {
+    const longOption = /^--([^=]+)/.exec(token)?.[1];
+    if (longOption !== undefined) {
+      if (names.has(longOption) || (longOption.startsWith('no-') && names.has(longOption.slice(3)))) continue;
+      const hit = closestMatch(longOption.replace(/^no-/, ''), long);
+      return new PermlearnError('usage', `unknown option --${longOption}${hit ? ` (did you mean --${longOption.startsWith('no-') && hit !== longOption.slice(3) ? `no-${hit}` : hit}?)` : ' (see --help)'}`);
+    }
+    const shortOptions = /^-([^-\d].*)$/.exec(token)?.[1];
+    if (shortOptions !== undefined) {
+      const unknown = [...shortOptions.split('=')[0]!].find((c) => !names.has(c));
+      if (unknown !== undefined) return new PermlearnError('usage', `unknown option -${unknown} (see --help)`);
+    }
+  }
+  return undefined;
+}
+
 async function parse(parser: Argv<unknown>, argv: string[]): Promise<{ a: Raw; help?: string }> {
   let output = '';
-  const a = (await parser.parseAsync(argv, {}, (_err, _argv, text) => {
-    output = text;
-  })) as Raw;
+  let a: Raw;
+  try {
+    a = (await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+      output = text;
+    })) as Raw;
+  } catch (err) {
+    if (err instanceof PermlearnError && /^Unknown argument/i.test(err.message)) throw unknownOptionError(parser, argv) ?? err;
+    throw err;
+  }
   return a.help || a.version ? { a, help: output } : { a };
 }
 
