@@ -1,7 +1,7 @@
 // The path a user takes: the published packages, packed as `npm publish` would pack them, installed with
 // plain npm into a fresh app outside this workspace (no NODE_PATH, no workspace links), then
 // `npx permlearn` from that app. The learned flags must start the app under a real Node binary.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -83,6 +83,7 @@ describe('the packed packages', () => {
     const pkg = JSON.parse(await tarRead(path.join(work, 'permlearn-0.1.0.tgz'), 'package.json'));
     expect(pkg.dependencies['@permlearn/core']).toBe(version);
     expect(pkg.bin).toEqual({ permlearn: 'bin/permlearn.js' });
+    expect(await tarFiles(path.join(work, 'permlearn-0.1.0.tgz'))).toContain('schema/permlearn.config.schema.json');
   });
 
   it('CHANGELOG.md starts with the current version', () => {
@@ -118,6 +119,19 @@ describe('installed with plain npm into a fresh app', () => {
     expect(without.exitCode).not.toBe(0);
     expect(without.stderr).toContain('ERR_ACCESS_DENIED');
     expect(processesMentioning(app)).toEqual([]);
+  });
+
+  it('reads a config whose $schema is the installed schema', async () => {
+    const schema = './node_modules/permlearn/schema/permlearn.config.schema.json';
+    expect(JSON.parse(readFileSync(path.join(app, schema), 'utf8')).title).toBe('permlearn.config.json');
+    rmSync(path.join(app, 'logs'), { recursive: true, force: true });
+    writeFileSync(path.join(app, 'permlearn.config.json'), JSON.stringify({ $schema: schema, entry: 'app.js', relative: true, node: nodeBinary(26) }));
+    try {
+      const r = await npx(['-q']);
+      expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, "--permission --allow-fs-read=./config.json '--allow-fs-write=./logs/*'", '']);
+    } finally {
+      rmSync(path.join(app, 'permlearn.config.json'));
+    }
   });
 
   it('resolves permlearn and its library from the app, not from this workspace', async () => {

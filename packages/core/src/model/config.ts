@@ -236,3 +236,7 @@ export function resolveConfig(config: PermlearnConfig, dir: string): ResolvedCon
   if (config.node !== undefined && config.node.includes('/')) out.node = abs(config.node);
   return out;
 }
+
+/** Every key a config may hold, and the readiness keys (the JSON Schema the CLI ships is tested against them). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
+export const CONFIG_READINESS_KEYS: readonly string[] = Object.keys(READINESS_KEYS);
