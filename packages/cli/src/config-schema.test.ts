@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { CAUGHT_POLICIES, CONFIG_KEYS, CONFIG_READINESS_KEYS, GRANULARITIES, RENDER_FORMATS, STRATEGIES, parseConfig } from '@permlearn/core';
+import { CAUGHT_POLICIES, CONFIG_KEYS, CONFIG_READINESS_KEYS, GRANULARITIES, NUMBER_RANGES, RENDER_FORMATS, STRATEGIES, parseConfig } from '@permlearn/core';
 import { describe, expect, it } from 'vitest';
 
-type Prop = { type?: string; enum?: string[]; examples?: unknown[]; default?: unknown; properties?: Record<string, Prop> };
+type Prop = { type?: string; minimum?: number; maximum?: number; enum?: string[]; examples?: unknown[]; default?: unknown; properties?: Record<string, Prop> };
 const schemaFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'permlearn.config.schema.json');
 const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Prop & { properties: Record<string, Prop> };
 const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true, formats: { regex: (s: string) => isRegExp(s) } });
@@ -63,6 +63,35 @@ describe('the config JSON Schema', () => {
     for (const v of good) expect([validate(wrap(v)), parses(wrap(v))], JSON.stringify(wrap(v))).toEqual([true, true]);
     const bad = prop.enum ? 'not-a-choice' : wrongType[prop.type!];
     expect([validate(wrap(bad)), parses(wrap(bad))], JSON.stringify(wrap(bad))).toEqual([false, false]);
+  });
+
+  // Every number in the schema, and the parser's range for it.
+  const numeric: [string, keyof typeof NUMBER_RANGES][] = [
+    ['maxRuns', 'maxRuns'],
+    ['maxRunTime', 'maxRunTime'],
+    ['grace', 'grace'],
+    ['readiness.timeout', 'timeout'],
+    ['readiness.port', 'port'],
+  ];
+
+  it('checks the range of every number it holds', () => {
+    expect(leaves.filter(([, p]) => p.type === 'number' || p.type === 'integer').map(([k]) => k).sort()).toEqual(numeric.map(([k]) => k).sort());
+  });
+
+  it.each(numeric)('%s: the range of the parser (%s), and the same verdict at and beyond its edges', (key, rangeKey) => {
+    const range = NUMBER_RANGES[rangeKey];
+    const [, prop, wrap] = leaves.find(([k]) => k === key)!;
+    expect([prop.type, prop.minimum, prop.maximum]).toEqual([range.integer ? 'integer' : 'number', range.min, range.max]);
+    const probes: [number, boolean][] = [
+      [range.min, true],
+      [range.max, true],
+      [range.integer ? range.min - 1 : range.min / 2, false],
+      [range.integer ? range.max + 1 : range.max * 1.5, false],
+      [0, false],
+      [-1, false],
+    ];
+    if (range.integer) probes.push([range.min + 0.5, false]);
+    for (const [v, ok] of probes) expect([validate(wrap(v)), parses(wrap(v))], `${key}: ${v}`).toEqual([ok, ok]);
   });
 
   it.each([
