@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const parsed = await parseFor(argv);
     const platform = parsed.kind === 'learn' || parsed.kind === 'check' || parsed.kind === 'merge' ? unsupportedPlatform(process.platform) : undefined;
-    if (platform) throw new PermlearnError('usage', platform);
+    if (platform) throw new PermlearnError('environment', platform);
     switch (parsed.kind) {
       case 'done':
         process.stdout.write(`${parsed.output}\n`);
