@@ -84,7 +84,7 @@ describe('bad input', () => {
   it.each([
     [['--node', '/bin/true', 'x.js'], /not a usable Node.js binary/],
     [['--node', '/no/such/node', 'x.js'], /not a usable Node.js binary/],
-    [['--bogus', 'x.js'], /Unknown argument/i],
+    [['--bogus', 'x.js'], /^permlearn: unknown option --bogus \(see --help\)$/],
     [['--ready-port', '99999', 'x.js'], /--ready-port must be a whole number from 1 to 65535, got '99999'/],
     [['--ready-stdout', '(', 'x.js'], /not a valid regular expression/],
     [['--ready-url', 'nope', 'x.js'], /not a URL/],

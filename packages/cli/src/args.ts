@@ -1,7 +1,8 @@
 // Command-line parsing (yargs). Turns argv into options or a usage error; does nothing else. Options a
 // config file may also set are kept only when given, so that flags override the file (plan.ts).
+import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
-import { CAUGHT_POLICIES, DEFAULTS, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+import { CAUGHT_POLICIES, DEFAULTS, closestMatch, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
 
 export type CaughtPolicy = (typeof CAUGHT_POLICIES)[number];
 
@@ -96,9 +97,10 @@ export type Parsed =
   | { kind: 'check'; args: CheckArgs }
   | { kind: 'merge'; args: MergeArgs }
   | { kind: 'render'; args: RenderArgs }
+  | { kind: 'explain'; profile: string }
   | { kind: 'done'; output: string };
 
-const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script';
+const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script; drop-plan: the flags and the process.permission.drop() calls for what only start-up uses (Node 24+)';
 
 /** yargs' complaints, as one line. */
 function failUsage(msg: string, err: Error | undefined): never {
@@ -118,8 +120,58 @@ function numberOption(name: string, value: unknown, range: NumberRange): number 
 /** Seconds as whole milliseconds, for timers. */
 const msOf = (seconds: number) => Math.round(seconds * 1000);
 
-function base<T>(parser: Argv<T>, name: string, usage: string) {
-  return parser.scriptName(name).usage(usage).parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false }).strictOptions().help().version(false).exitProcess(false).fail(failUsage);
+/** permlearn's own version, from the package.json it was published with. */
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** The exit codes, for every command's --help (a test checks them against exit-codes.ts). */
+export const EXIT_CODES_HELP: readonly (readonly [number, string])[] = [
+  [0, 'learned and verified; check: the profile is up to date'],
+  [1, 'internal error (a bug in permlearn)'],
+  [2, 'usage error: a bad option or value, a missing file, --node not Node 20+, an existing --out'],
+  [3, 'the app failed for a reason that is not a permission, or never became ready'],
+  [4, 'no progress, or --max-runs reached'],
+  [5, 'learned, but the run with exactly those flags failed'],
+  [6, 'the app needs something no flag can grant'],
+  [7, 'check: the app needs grants the committed profile lacks'],
+  [8, 'the app needs a grant broader than any profile may hold (see --accept-broad)'],
+  [9, 'a saved profile that cannot be used: not JSON, malformed, or inconsistent'],
+  [10, 'the environment is unusable: no writable temporary folder, or an unsupported platform'],
+  [130, 'interrupted; every process of the app was stopped'],
+];
+
+const EPILOGUE = `Exit codes:\n${EXIT_CODES_HELP.map(([code, text]) => `  ${String(code).padEnd(4)} ${text}`).join('\n')}\n\nDocumentation: https://github.com/permlearn/permlearn#readme`;
+
+/** Titles of the option groups in --help, in the order they are shown. */
+const GROUPS = {
+  command: 'Checking:',
+  ready: 'Readiness (a server; without these the app has started cleanly when it exits 0):',
+  learn: 'Learning:',
+  output: 'Output:',
+  many: 'Several apps:',
+  general: 'General:',
+} as const;
+
+function base<T>(parser: Argv<T>, name: string, usage: string, examples: readonly (readonly [string, string])[]) {
+  let p = parser
+    .scriptName(name)
+    .usage(`Usage: ${usage.replace(/\n(?=\$0)/g, '\n       ')}`)
+    .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false })
+    .strictOptions()
+    .option('color', { type: 'boolean', describe: 'colour the report (default: when stderr is a terminal; NO_COLOR, FORCE_COLOR and TERM=dumb are honoured)' })
+    .help('help', 'show this help')
+    .alias('help', 'h')
+    .version('version', 'show the version', VERSION)
+    .alias('version', 'v');
+  // Groups are shown in the order they are first named; the commands add their options to them.
+  for (const title of Object.values(GROUPS)) p = p.group([], title);
+  p = p
+    .group(['help', 'version', 'color'], GROUPS.general)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(EPILOGUE)
+    .exitProcess(false)
+    .fail(failUsage);
+  for (const [command, text] of examples) p = p.example(command, text);
+  return p;
 }
 
 /** How to run the app: the options the learn, check, run and merge commands share. */
@@ -142,7 +194,11 @@ function appOptions<T>(parser: Argv<T>) {
     .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
     .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
     .option('accept-broad', { type: 'string', describe: "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable" })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr' });
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr; errors are still shown' })
+    .group(['ready-stdout', 'ready-port', 'ready-url', 'timeout', 'exercise'], GROUPS.ready)
+    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'caught', 'accept-broad', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
+    .group(['quiet'], GROUPS.output)
+    .group(['config'], GROUPS.many);
 }
 
 function outputOptions<T>(parser: Argv<T>) {
@@ -150,13 +206,15 @@ function outputOptions<T>(parser: Argv<T>) {
     .option('format', { choices: RENDER_FORMATS, defaultDescription: 'flags', describe: `what to print on stdout (${FORMAT_HELP})` })
     .option('relative', { type: 'boolean', describe: "file-system paths relative to the app's cwd (./x), so the result works in another checkout" })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
-    .option('force', { type: 'boolean', default: false, describe: 'let --out (or a profile file) overwrite an existing file' });
+    .option('force', { type: 'boolean', default: false, describe: 'let --out (or a profile file) overwrite an existing file' })
+    .group(['format', 'relative', 'out', 'force'], GROUPS.output);
 }
 
 function manyOptions<T>(parser: Argv<T>) {
   return parser
     .option('workspace', { type: 'boolean', default: false, describe: 'every package under the current folder with a permlearn config, in parallel' })
-    .option('concurrency', { type: 'string', describe: 'how many apps to learn at once with --workspace or several configs (default: half the CPUs)' });
+    .option('concurrency', { type: 'string', describe: 'how many apps to learn at once with --workspace or several configs (default: half the CPUs)' })
+    .group(['workspace', 'concurrency'], GROUPS.many);
 }
 
 type Raw = Record<string, unknown> & { _: (string | number)[]; '--'?: (string | number)[] };
@@ -238,12 +296,43 @@ function listOf(value: unknown): string[] {
 
 const isConfigFile = (p: string) => p.endsWith('.json');
 
+/**
+ * The first option on the command line that the parser does not know, as a usage error with the nearest
+ * known option (`--ready-prot` → "did you mean --ready-port?"). Only what comes before `--` is looked at.
+ */
+export function unknownOptionError(parser: Argv<unknown>, argv: readonly string[]): PermlearnError | undefined {
+  const opts = (parser as unknown as { getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> } }).getOptions();
+  const names = new Set([...Object.keys(opts.key), ...Object.values(opts.alias).flat(), ...Object.keys(opts.alias)]);
+  const long = [...names].filter((n) => n.length > 1 && !/[A-Z]/.test(n));
+  const end = argv.indexOf('--');
+  for (const token of end === -1 ? argv : argv.slice(0, end)) {
+    const longOption = /^--([^=]+)/.exec(token)?.[1];
+    if (longOption !== undefined) {
+      if (names.has(longOption) || (longOption.startsWith('no-') && names.has(longOption.slice(3)))) continue;
+      const hit = closestMatch(longOption.replace(/^no-/, ''), long);
+      return new PermlearnError('usage', `unknown option --${longOption}${hit ? ` (did you mean --${longOption.startsWith('no-') && hit !== longOption.slice(3) ? `no-${hit}` : hit}?)` : ' (see --help)'}`);
+    }
+    const shortOptions = /^-([^-\d].*)$/.exec(token)?.[1];
+    if (shortOptions !== undefined) {
+      const unknown = [...shortOptions.split('=')[0]!].find((c) => !names.has(c));
+      if (unknown !== undefined) return new PermlearnError('usage', `unknown option -${unknown} (see --help)`);
+    }
+  }
+  return undefined;
+}
+
 async function parse(parser: Argv<unknown>, argv: string[]): Promise<{ a: Raw; help?: string }> {
   let output = '';
-  const a = (await parser.parseAsync(argv, {}, (_err, _argv, text) => {
-    output = text;
-  })) as Raw;
-  return a.help ? { a, help: output } : { a };
+  let a: Raw;
+  try {
+    a = (await parser.parseAsync(argv, {}, (_err, _argv, text) => {
+      output = text;
+    })) as Raw;
+  } catch (err) {
+    if (err instanceof PermlearnError && /^Unknown argument/i.test(err.message)) throw unknownOptionError(parser, argv) ?? err;
+    throw err;
+  }
+  return a.help || a.version ? { a, help: output } : { a };
 }
 
 const LEARN_USAGE = `$0 [options] [<entry> [-- <app args...>]]
@@ -254,12 +343,26 @@ $0 merge <a.json> <b.json> ... [--entry <file>] [--out FILE]
 $0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]
 $0 explain <profile.json>
 
-Learn the Node.js permission flags an app needs by running it under --permission. With a permlearn.config.json (or a "permlearn" field in package.json) in the current folder, no argument is needed.`;
+Learn the Node.js permission flags an app needs by running it under --permission. With a permlearn.config.json (or a "permlearn" field in package.json) in the current folder, no argument is needed. Each command has its own --help (permlearn check --help).`;
+
+const LEARN_EXAMPLES = [
+  ['$0 app.js', 'learn what app.js needs to run to the end; the flags go to stdout, the report to stderr'],
+  ["$0 --ready-port 3000 --exercise 'curl -sf http://127.0.0.1:3000/' server.js -- 3000", 'a server: ready when port 3000 answers, then exercised with curl in every run'],
+  ['node $($0 -q app.js) app.js', 'run the app with what was learned (use eval when a path holds a space or a *)'],
+  ['$0 --format json --out permlearn.json', 'learn the app a permlearn.config.json here describes, and save the profile'],
+  ['$0 run --ready-port 3000 -- npm start', 'learn every Node process a start command runs'],
+  ['$0 --workspace', 'every package under this folder with a permlearn config, in parallel'],
+] as const;
+
+const RUN_EXAMPLES = [
+  ['$0 --ready-port 3000 -- npm start', 'the start script, run directly (npm itself is not learned)'],
+  ['$0 --ready-stdout listening -- node --import tsx src/server.ts', 'a TypeScript server, ready when it prints "listening"'],
+] as const;
 
 /** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is true. */
 export async function parseArgs(argv: string[], { run = false } = {}): Promise<Parsed> {
   const usage = run ? '$0 [options] -- <command...>\n\nLearn what every Node process a command starts needs (npm start, node --import tsx src/server.ts, a test runner): the flags and the recorder travel in NODE_OPTIONS.' : LEARN_USAGE;
-  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', usage))));
+  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', usage, run ? RUN_EXAMPLES : LEARN_EXAMPLES))));
   const { a, help } = await parse(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
   const positional = a._.map(String);
@@ -293,6 +396,12 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
         yargs(argv),
         'permlearn check',
         '$0 [options] [<entry> [-- <app args...>]]\n\nLearn the app again and compare with the committed profile: exit 0 when it still verifies and nothing new is needed, 7 when the app needs grants the profile lacks.',
+        [
+          ['$0', 'check the app a permlearn.config.json here describes against its permlearn.json'],
+          ['$0 --suggest permlearn.suggested.json', 'in CI: also write the fresh profile, to keep as an artifact when the check fails'],
+          ['$0 --write', 'accept what the app needs now: rewrite the committed profile'],
+          ['$0 --workspace', 'check every configured package under this folder'],
+        ],
       ),
     )
       .option('profile', { type: 'string', describe: 'the committed profile (default: the config\'s "profile", else permlearn.json)' })
@@ -300,7 +409,8 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
       .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
       .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
       .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
-      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' }),
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' })
+      .group(['profile', 'strict', 'suggest', 'write', 'force', 'format'], GROUPS.command),
   );
   const { a, help } = await parse(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
@@ -331,8 +441,14 @@ export async function parseMergeArgs(argv: string[]): Promise<Parsed> {
         yargs(argv),
         'permlearn merge',
         '$0 <a.json> <b.json> ... [--entry <file> [-- <app args...>]] [--out FILE]\n\nOne profile from several (--format json profiles of the same app): the union of their grants, each saying in how many runs it was seen. With --entry or a config, the union is run once to verify it.',
+        [
+          ['$0 serve.json batch.json --out permlearn.json', 'the union of two runs of the same app'],
+          ['$0 serve.json batch.json --entry app.js -- serve', 'the union, run once with exactly its flags to verify it'],
+        ],
       ),
-    ).option('entry', { type: 'string', describe: 'run the merged profile with this entry to verify it (a config does the same)' }),
+    )
+      .option('entry', { type: 'string', describe: 'run the merged profile with this entry to verify it (a config does the same)' })
+      .group(['entry'], GROUPS.learn),
   );
   const { a, help } = await parse(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
@@ -349,10 +465,16 @@ export async function parseMergeArgs(argv: string[]): Promise<Parsed> {
 
 /** `permlearn render <profile.json> …` (argv without the word `render`). */
 export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
-  let output = '';
-  const parser = yargs(argv)
-    .scriptName('permlearn render')
-    .usage('$0 <profile.json> [--format X] [--node-version V | --node <binary>] [--relative] [--cwd DIR] [--out FILE]\n\nRender a saved profile (--format json) for a Node version, directory and format, without running the app.')
+  const parser = base(
+    yargs(argv),
+    'permlearn render',
+    '$0 <profile.json> [--format X] [--node-version V | --node <binary>] [--relative] [--cwd DIR] [--out FILE]\n\nRender a saved profile (--format json) for a Node version, directory and format, without running the app.',
+    [
+      ['$0 permlearn.json --node-version 22', 'the flags for Node 22 (--experimental-permission, no --allow-net)'],
+      ['$0 permlearn.json --format package-json --relative', 'a "start" script with relative paths, for package.json'],
+      ['$0 permlearn.json --cwd /srv/app --format node-options', 'a NODE_OPTIONS value for the checkout in /srv/app'],
+    ],
+  )
     .option('format', { choices: RENDER_FORMATS, default: 'flags' as Format, describe: FORMAT_HELP })
     .option('node-version', { type: 'string', describe: "render for this Node version (26, 22.13, v22.23.3; default: the profile's)" })
     .option('node', { type: 'string', describe: 'render for the version of this Node binary' })
@@ -361,18 +483,14 @@ export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
     .option('root', { type: 'string', describe: 'the project that travels as a whole: --relative paths may climb to it (default: the nearest folder above the cwd with .git, else the cwd)' })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
     .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr; errors are still shown' })
     .option('accept-broad', { type: 'string', describe: 'render a grant broader than permlearn allows (it was accepted when learned), exactly as the refusal names it; repeatable' })
     .conflicts('node-version', 'node')
-    .strictOptions()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail(failUsage);
-  const a = await parser.parseAsync(argv, {}, (_err, _argv, text) => {
-    output = text;
-  });
-  if (a.help) return { kind: 'done', output };
+    .group(['node-version', 'node', 'cwd', 'root', 'accept-broad'], 'Target:')
+    .group(['format', 'relative', 'out', 'force', 'quiet'], GROUPS.output);
+  const { a: raw, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const a = raw as Raw & { format: Format; relative: boolean; force: boolean; quiet: boolean; 'node-version'?: string; node?: string; cwd?: string; root?: string; out?: string };
   const positional = a._.map(String);
   if (positional.length !== 1) {
     throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: a profile saved with --format json (try render --help)' : `one profile at a time, got ${positional.length}`);
@@ -385,4 +503,24 @@ export async function parseRenderArgs(argv: string[]): Promise<Parsed> {
   if (a.out !== undefined) args.out = a.out;
   if (a['accept-broad'] !== undefined) args.acceptBroad = acceptBroadOf(a['accept-broad']);
   return { kind: 'render', args };
+}
+
+/** `permlearn explain <profile.json>` (argv without the word `explain`). */
+export async function parseExplainArgs(argv: string[]): Promise<Parsed> {
+  const parser = base(
+    yargs(argv),
+    'permlearn explain',
+    '$0 <profile.json>\n\nEvery grant of a saved profile (--format json) with the denials behind it and who asked: the app (its file and line) or a dependency (name@version), then how many grants each of them needed.',
+    [
+      ['$0 permlearn.json', 'why each grant of the committed profile is there'],
+      ['permlearn --format json --out p.json app.js && $0 p.json', 'learn, then explain'],
+    ],
+  );
+  const { a, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const positional = a._.map(String);
+  if (positional.length !== 1) {
+    throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: permlearn explain <profile.json> (a profile saved with --format json)' : `one profile at a time, got ${positional.length}`);
+  }
+  return { kind: 'explain', profile: positional[0]! };
 }

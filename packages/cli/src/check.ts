@@ -57,7 +57,7 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   outcome.warnings = fresh.warnings;
   if (!fresh.verified) {
     report.summary(fresh);
-    report.failureTail(result.last?.stderrTail ?? '');
+    report.failureTail(result.last?.stderrTail ?? '', result.last);
     return { ...outcome, status: fresh.status, exitCode: exitCodeOf(result.status), reason: fresh.reason ?? fresh.status };
   }
   const comparison = compareProfiles(committed, fresh, { root: findProjectRoot(fresh.cwd) });

@@ -34,7 +34,7 @@ export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv):
   const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
   report.summary(profile);
   if (result.status === 'app-failed' || result.status === 'verify-failed' || result.status === 'no-progress') {
-    report.failureTail(result.last?.stderrTail ?? '');
+    report.failureTail(result.last?.stderrTail ?? '', result.last);
   }
   // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
   if (profile.verified || plan.format === 'json') {
@@ -101,7 +101,7 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
         writeFileAtomic(plan.out, rendered.text, { force: args.force });
       }
       for (const w of profile.warnings) report.warning(w);
-      if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '');
+      if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '', result.last);
       return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
     } catch (err) {
       // One app failing never stops the others.

@@ -1,6 +1,7 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
-import { PermlearnError, killAllGroups } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
+import { existsSync } from 'node:fs';
+import { PermlearnError, closestMatch, killAllGroups } from '@permlearn/core';
+import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
 import { EXIT, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { explainProfile } from './explain.js';
@@ -9,6 +10,25 @@ import { renderCommand } from './render-command.js';
 import { learnCommandLine } from './learn-command.js';
 import { checkCommand } from './check.js';
 import { mergeCommand } from './merge-command.js';
+import { unsupportedPlatform } from './platform.js';
+
+const COMMANDS = ['run', 'check', 'merge', 'render', 'explain'];
+
+/**
+ * The environment the commands see for colour: `--color` / `--no-color` (the last one before `--` wins)
+ * become FORCE_COLOR / NO_COLOR, so every reporter decides the same way.
+ */
+export function colorEnv(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const end = argv.indexOf('--');
+  let color: boolean | undefined;
+  for (const a of end === -1 ? argv : argv.slice(0, end)) {
+    if (a === '--color' || a === '--color=true') color = true;
+    else if (a === '--no-color' || a === '--color=false') color = false;
+  }
+  if (color === undefined) return env;
+  const { NO_COLOR: _no, FORCE_COLOR: _force, ...rest } = env;
+  return color ? { ...rest, FORCE_COLOR: '1' } : { ...rest, NO_COLOR: '1' };
+}
 
 function installSignalHandlers(reporter: Reporter): void {
   // Whatever happens, no app process outlives permlearn.
@@ -30,27 +50,33 @@ function parseFor(argv: string[]): Promise<Parsed> {
       return parseCheckArgs(argv.slice(1));
     case 'merge':
       return parseMergeArgs(argv.slice(1));
+    case 'explain':
+      return parseExplainArgs(argv.slice(1));
     case 'run':
       return parseArgs(argv.slice(1), { run: true });
-    default:
+    default: {
+      // `permlearn chek`: a typo of a command, unless a file of that name is there to learn.
+      const first = argv[0];
+      const hit = first && !first.startsWith('-') && !existsSync(first) ? closestMatch(first, COMMANDS) : undefined;
+      if (hit) throw new PermlearnError('usage', `unknown command '${first}' (did you mean ${hit}?), and no file ${first} to learn`);
       return parseArgs(argv);
+    }
   }
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const env = process.env;
+  const env = colorEnv(argv, process.env);
   const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
   try {
-    if (argv[0] === 'explain') {
-      const files = argv.slice(1).filter((a) => !a.startsWith('-'));
-      if (files.length !== 1) throw new PermlearnError('usage', 'usage: permlearn explain <profile.json>');
-      process.stdout.write(explainProfile(readProfileFile(files[0]!), colorEnabled(process.stdout, env)));
-      return EXIT.ok;
-    }
     const parsed = await parseFor(argv);
+    const platform = parsed.kind === 'learn' || parsed.kind === 'check' || parsed.kind === 'merge' ? unsupportedPlatform(process.platform) : undefined;
+    if (platform) throw new PermlearnError('environment', platform);
     switch (parsed.kind) {
       case 'done':
         process.stdout.write(`${parsed.output}\n`);
+        return EXIT.ok;
+      case 'explain':
+        process.stdout.write(explainProfile(readProfileFile(parsed.profile), colorEnabled(process.stdout, env)));
         return EXIT.ok;
       case 'render':
         return await renderCommand(parsed.args, new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: parsed.args.quiet }));

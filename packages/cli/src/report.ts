@@ -10,9 +10,19 @@ export interface ReportOptions {
   prefix?: string;
 }
 
-export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
-  if ('NO_COLOR' in env && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+/**
+ * Colour or not, by the usual conventions, strongest first: `--color`/`--no-color` (main.ts turns them
+ * into FORCE_COLOR/NO_COLOR), NO_COLOR (any non-empty value), FORCE_COLOR (`0` or `false` turns colour
+ * off, anything else on), then a terminal that is not TERM=dumb.
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+/** Lines that rewrite themselves (`\r\x1b[K`) need a terminal that understands them. */
+export function liveLinesEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
@@ -41,7 +51,7 @@ export class Reporter {
 
   constructor(private readonly opts: ReportOptions) {
     this.c = createColors(opts.color);
-    this.live = Boolean(opts.stream.isTTY) && !opts.quiet && !opts.prefix;
+    this.live = liveLinesEnabled(opts.stream, process.env) && !opts.quiet && !opts.prefix;
   }
 
   private line(text: string): void {
@@ -113,7 +123,11 @@ export class Reporter {
   summary(profile: Profile): void {
     const { c } = this;
     this.clearLive();
-    if (this.opts.quiet) return;
+    if (this.opts.quiet) {
+      // Quiet drops the report, never the reason it failed.
+      if (!profile.verified) this.error(`${profile.status}: ${profile.reason ?? 'learning failed'}`);
+      return;
+    }
     const secs = ((Date.now() - this.started) / 1000).toFixed(1);
     const out: string[] = [''];
     if (profile.verified) out.push(c.green(`✔ verified in ${profile.runs} runs (${secs} s)`));
@@ -126,7 +140,7 @@ export class Reporter {
     }
     const byScope = new Map<string, Profile['grants']>();
     for (const g of profile.grants) byScope.set(g.scope, [...(byScope.get(g.scope) ?? []), g]);
-    if (profile.grants.length === 0) out.push('  no grants needed beyond the enable flag');
+    if (profile.grants.length === 0 && profile.verified) out.push('  no grants needed beyond the enable flag');
     for (const [scope, grants] of byScope) {
       out.push(c.bold(scope));
       for (const g of grants) {
@@ -178,10 +192,19 @@ export class Reporter {
     if (out.length) this.line(out.join('\n'));
   }
 
-  failureTail(stderrTail: string): void {
-    if (this.opts.quiet || !stderrTail.trim()) return;
-    const lines = stderrTail.trimEnd().split('\n').slice(-15);
-    this.opts.stream.write(`${this.c.dim("--- the app's stderr (last lines) ---")}\n${lines.join('\n')}\n${this.c.dim('---')}\n`);
+  /** The end of the app's stderr; and of its stdout when it never became ready (what a --ready-stdout
+   *  pattern should have matched). */
+  failureTail(stderrTail: string, last?: { outcome: string; stdoutTail?: string }): void {
+    if (this.opts.quiet) return;
+    const show = (what: string, text: string) => {
+      const lines = text.trimEnd().split('\n').slice(-15);
+      this.opts.stream.write(`${this.c.dim(`--- the app's ${what} (last lines) ---`)}\n${lines.join('\n')}\n${this.c.dim('---')}\n`);
+    };
+    if (stderrTail.trim()) show('stderr', stderrTail);
+    if (last?.outcome === 'timeout') {
+      if (last.stdoutTail?.trim()) show('stdout', last.stdoutTail);
+      else this.line(this.c.dim('(the app printed nothing on stdout)'));
+    }
   }
 
   /** A line of text, as is. */

@@ -18,6 +18,7 @@ export * from './model/config.js';
 export * from './model/relocate.js';
 export * from './model/compare.js';
 export * from './model/merge.js';
+export * from './model/suggest.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PermlearnError } from '../errors.js';
 import { GRANULARITIES, type Granularity } from './generalise.js';
 import { RENDER_FORMATS, type RenderFormat } from './render.js';
+import { closestMatch } from './suggest.js';
 
 export const CONFIG_FILE = 'permlearn.config.json';
 /** The committed profile `permlearn check` compares with, unless the config or `--profile` names another. */
@@ -155,25 +156,9 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   out: nonEmptyString,
 };
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** `max-runs`, `MaxRuns`, `max_runs` and `maxRusn` all point at `maxRuns`. */
 function suggestion(key: string, known: readonly string[]): string {
-  const norm = (k: string) => k.toLowerCase().replace(/[-_]/g, '');
-  const hit = known.find((k) => norm(k) === norm(key)) ?? known.find((k) => k !== '$schema' && distance(norm(k), norm(key)) <= (key.length > 4 ? 2 : 1));
+  const hit = closestMatch(key, known.filter((k) => k !== '$schema'));
   return hit ? ` (did you mean "${hit}"?)` : ` (known keys: ${known.filter((k) => k !== '$schema').join(', ')})`;
 }
 
@@ -251,3 +236,7 @@ export function resolveConfig(config: PermlearnConfig, dir: string): ResolvedCon
   if (config.node !== undefined && config.node.includes('/')) out.node = abs(config.node);
   return out;
 }
+
+/** Every key a config may hold, and the readiness keys (the JSON Schema the CLI ships is tested against them). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
+export const CONFIG_READINESS_KEYS: readonly string[] = Object.keys(READINESS_KEYS);

@@ -38,6 +38,10 @@ export interface RunResult {
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
   stderrTail: string;
+  /** The end of the app's stdout (the report shows it when a readiness signal never came). */
+  stdoutTail?: string;
+  /** The readiness signal the run waited for, in words (`stdout line matching /listening/`). */
+  waitedFor?: string;
   /** The exercise commands run once the app was ready (in order; the first failure ends the list). */
   exercise?: ExerciseResult[];
   /** When the app was seen ready (epoch ms). */
@@ -783,6 +787,7 @@ function failureReason(r: RunResult): string {
     return `the exercise command \`${failed.command}\` ${how} with no permission denial seen in the app`;
   }
   if (r.outcome === 'timeout') {
+    if (r.waitedFor) return `the app did not become ready in time (no ${r.waitedFor} came), and no permission was denied`;
     return 'the app neither exited nor became ready in time, with no permission denial; for a server, pass --ready-port, --ready-url, --ready-stdout or --timeout';
   }
   const base = `the app ${describeOutcome(r)} without a permission denial`;

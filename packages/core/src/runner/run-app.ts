@@ -64,6 +64,16 @@ export interface RunOptions {
 const TAIL_BYTES = 16 * 1024;
 const POLL_MS = 100;
 
+/** The readiness signals a run waits for, in words, for the reason a run that timed out gives. */
+function awaited(r: Readiness): string | undefined {
+  const signals = [
+    r.stdout ? `stdout line matching ${String(r.stdout)}` : '',
+    r.port !== undefined ? `connection on port ${r.port}` : '',
+    r.url !== undefined ? `2xx answer from ${r.url}` : '',
+  ].filter(Boolean);
+  return signals.length ? signals.join(' or ') : undefined;
+}
+
 function tail(text: string): string {
   return text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text;
 }
@@ -320,6 +330,6 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (report.dropped) Object.assign(base, { dropped: report.dropped });
   if (run.dropFile) rmSync(run.dropFile, { force: true });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
-  if (how === 'timeout') return { ...base, outcome: 'timeout' };
+  if (how === 'timeout') return { ...base, outcome: 'timeout', stdoutTail: stdout, ...(awaited(spec.readiness) ? { waitedFor: awaited(spec.readiness) } : {}) };
   return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
 }
