@@ -1,0 +1,179 @@
+// The run's keys, and reading what the recorder wrote: only lines signed with the run's key count,
+// and no more than a bounded amount is read from the channel and from Node children's report files.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readSync, rmSync, fstatSync } from 'node:fs';
+import path from 'node:path';
+import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
+import type { EvidenceCounts } from '../model/learn.js';
+
+/** The environment variable that carries the child key to Node children (the recorder removes it). */
+export const RECORDER_KEY_ENV = 'PERMLEARN_RECORDER_KEY';
+
+/** The most permlearn reads from the recorder channel in one run, and from each child report file. */
+export const MAX_CHANNEL_BYTES = 64 * 1024 * 1024;
+export const MAX_CHILD_FILE_BYTES = 16 * 1024 * 1024;
+/** The most it reads from all child report files of one run together. */
+export const MAX_CHILD_TOTAL_BYTES = 64 * 1024 * 1024;
+/** A longer line is not one the recorder writes. */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+export interface RunKeys {
+  /** Signs the lines of the app's own process (main thread and Workers); reaches it through an fd. */
+  main: string;
+  /** Signs the lines of Node children (and of every Node process under `permlearn run --`). */
+  child: string;
+}
+
+/** A fresh pair of keys for one learning session. */
+export function createKeys(): RunKeys {
+  const main = randomBytes(32).toString('base64url');
+  return { main, child: childKeyOf(main) };
+}
+
+/** The child key the recorder derives from the main key (it must match recorder.cjs). */
+export function childKeyOf(main: string): string {
+  return createHmac('sha256', main).update('child-key').digest('base64url');
+}
+
+/** The tag the recorder puts before a line's JSON text. */
+export function tagOf(key: string, body: string): string {
+  return createHmac('sha256', key).update(body).digest('base64url').slice(0, 22);
+}
+
+/** A line checker for parseRecorderReport: the JSON text of a line signed with `key`, else undefined. */
+export function verifierFor(key: string): (line: string) => string | undefined {
+  return (line) => {
+    const space = line.indexOf(' ');
+    if (space !== 22) return undefined;
+    const body = line.slice(23);
+    const given = Buffer.from(line.slice(0, 22));
+    const want = Buffer.from(tagOf(key, body));
+    return given.length === want.length && timingSafeEqual(given, want) ? body : undefined;
+  };
+}
+
+/** Collects what arrives on the channel, up to MAX_CHANNEL_BYTES; the rest is drained and counted. */
+export class CappedText {
+  text = '';
+  dropped = 0;
+  constructor(private readonly max = MAX_CHANNEL_BYTES) {}
+  add(chunk: string): void {
+    if (this.dropped > 0 || this.text.length + chunk.length > this.max) {
+      if (this.dropped === 0) {
+        // Keep whole lines only: a cut line would not authenticate anyway.
+        const room = chunk.slice(0, Math.max(0, this.max - this.text.length));
+        const end = room.lastIndexOf('\n');
+        if (end >= 0) this.text += room.slice(0, end + 1);
+        this.dropped += chunk.length - (end + 1);
+      } else this.dropped += chunk.length;
+      return;
+    }
+    this.text += chunk;
+  }
+}
+
+/** Read at most `max` bytes of a file, cut back to the last whole line; `capped` when it had more. */
+function readHead(file: string, max: number): { text: string; capped: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, max));
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    let text = buf.subarray(0, got).toString('utf8');
+    const capped = size > max;
+    if (capped) text = text.slice(0, text.lastIndexOf('\n') + 1);
+    return { text, capped };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface ChildReports {
+  report: RecorderReport;
+  /** Files in the events folder with no line signed by a recorder (ignored). */
+  forgedFiles: number;
+  /** Lines in the other files that did not authenticate (ignored). */
+  forgedLines: number;
+  /** Files read only in part, or not at all, because of the size limits. */
+  cappedFiles: number;
+}
+
+/** What the app's Node children reported, read and removed from the events folder, merged into `into`. */
+export function addChildReports(dir: string, childKey: string, into: RecorderReport): ChildReports {
+  let budget = MAX_CHILD_TOTAL_BYTES;
+  let forgedFiles = 0;
+  let forgedLines = 0;
+  let cappedFiles = 0;
+  const verify = verifierFor(childKey);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return { report: into, forgedFiles, forgedLines, cappedFiles };
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      if (budget <= 0) {
+        cappedFiles++;
+        continue;
+      }
+      const { text, capped } = readHead(file, Math.min(MAX_CHILD_FILE_BYTES, budget));
+      budget -= Buffer.byteLength(text);
+      if (capped) cappedFiles++;
+      const child = parseRecorderReport(text, { verify, maxLine: MAX_LINE_CHARS });
+      const signed = child.processes.length + child.denials.length + child.modules.length + child.touched.length + child.uses.length;
+      const unsigned = child.forged + child.oversized;
+      if (signed === 0 && unsigned > 0) forgedFiles++;
+      else forgedLines += unsigned;
+      into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
+      into.modules.push(...child.modules);
+      into.probes.push(...child.probes);
+      into.touched.push(...child.touched);
+      into.uses.push(...child.uses);
+      into.missing.push(...child.missing);
+      into.processes.push(...child.processes);
+    } catch {
+      // not a file we can read (a folder, a socket the app made): not evidence
+      forgedFiles++;
+    } finally {
+      rmSync(file, { force: true, recursive: true });
+    }
+  }
+  return { report: into, forgedFiles, forgedLines, cappedFiles };
+}
+
+/** One-line notes on a run's evidence, for the profile's warnings. */
+export function evidenceNotes(r: EvidenceCounts): string[] {
+  const notes: string[] = [];
+  const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+  if (r.forged > 0) notes.push(`${lines(r.forged)} on the recorder channel ${r.forged === 1 ? 'was' : 'were'} not written by the recorder (ignored)`);
+  if (r.forgedLines > 0) notes.push(`${lines(r.forgedLines)} in child report files ${r.forgedLines === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
+  if (r.forgedFiles > 0) notes.push(`${r.forgedFiles} file${r.forgedFiles === 1 ? '' : 's'} in the events folder ${r.forgedFiles === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
+  if (r.channelDropped > 0) {
+    notes.push(`the recorder channel carried more than ${MAX_CHANNEL_BYTES / 1024 / 1024} MB in one run; the rest (${r.channelDropped} bytes) was not read, so that run's evidence is incomplete`);
+  }
+  if (r.cappedFiles > 0) {
+    notes.push(`${r.cappedFiles} child report file${r.cappedFiles === 1 ? '' : 's'} went over the size limit and ${r.cappedFiles === 1 ? 'was' : 'were'} read only in part, so that run's evidence is incomplete`);
+  }
+  return notes;
+}
+
+/** The sum of several runs' counts. */
+export function addCounts(a: EvidenceCounts, b: EvidenceCounts | undefined): EvidenceCounts {
+  if (!b) return a;
+  return {
+    forged: a.forged + b.forged,
+    forgedFiles: a.forgedFiles + b.forgedFiles,
+    forgedLines: a.forgedLines + b.forgedLines,
+    channelDropped: a.channelDropped + b.channelDropped,
+    cappedFiles: a.cappedFiles + b.cappedFiles,
+  };
+}
+
+export const NO_EVIDENCE_PROBLEMS: EvidenceCounts = { forged: 0, forgedFiles: 0, forgedLines: 0, channelDropped: 0, cappedFiles: 0 };
