@@ -33,6 +33,7 @@
   const bufferFrom = Buffer.from;
   const apply = Reflect.apply;
   const captureStackTrace = Error.captureStackTrace;
+  const nodePrepareStackTrace = Error.prepareStackTrace; // Node's own formatter (20-26 expose it)
   const setHas = Set.prototype.has;
   const setAdd = Set.prototype.add;
   const weakHas = WeakSet.prototype.has;
@@ -233,22 +234,46 @@
   const witnessed = new WeakSet();
   function witness(err) {
     // Node's own errors start in Node's code; one the app threw from a getter inside the call does not.
-    if (isObject(err) && isNativeError(err) && startsInNode(read(err, 'stack'))) apply(weakAdd, witnessed, [err]);
+    if (isObject(err) && isNativeError(err) && madeInNode(err)) apply(weakAdd, witnessed, [err]);
   }
 
-  /** Does the stack text start in Node's own code, as every denial Node raises does? */
-  function startsInNode(stack) {
-    if (typeof stack !== 'string') return false;
-    const at = /\n\s*at (?:[^\n]*?\()?(node:[^\n]*)/.exec(stack);
-    const first = /\n\s*at [^\n]*/.exec(stack);
-    return at !== null && first !== null && at.index === first.index;
+  /**
+   * Was this error made in Node's own code? Its stack text proves nothing (anyone can assign it, or
+   * merge it in from parsed input), so the recorder asks V8 for the error's frames instead: they are
+   * handed to Error.prepareStackTrace when the stack is first read, and the recorder reads it first,
+   * passing the frames on to the formatter the app would have had (the text comes out the same). An
+   * error whose stack was read or set before has no frames to show, and is not evidence.
+   */
+  function madeInNode(err) {
+    let sites;
+    const previous = Error.prepareStackTrace;
+    const format = typeof previous === 'function' ? previous : nodePrepareStackTrace;
+    try {
+      Error.prepareStackTrace = function (error, frames) {
+        if (error === err) sites = frames;
+        return apply(format, this, [error, frames]);
+      };
+      read(err, 'stack');
+    } catch {
+      return false;
+    } finally {
+      try {
+        Error.prepareStackTrace = previous;
+      } catch {
+        // a frozen Error: nothing was changed
+      }
+    }
+    if (!Array.isArray(sites)) return false;
+    // The recorder's own wrappers (process.dlopen's) may sit below Node's frame.
+    const first = sites.find((site) => fileOf(site) !== __filename);
+    return first !== undefined && fileOf(first).startsWith('node:');
   }
 
   /**
    * Did Node produce this error's denial? Seen coming out of a Node API; or, on 24+, matching a check
    * Node published (every denied check publishes first, except addons); or, where neither can be watched
-   * (20/22: ES module loads, inspector, WASI; a denial with no permission), a native error whose stack
-   * starts in Node's code. A plain object is never evidence, nor an Error made by the app.
+   * (20/22: ES module loads, inspector, WASI; a denial with no permission), a native error whose frames
+   * start in Node's code. A plain object is never evidence, nor an Error made by the app.
    */
   function genuine(err, permission, resource) {
     if (apply(weakHas, witnessed, [err])) return true;
@@ -256,7 +281,7 @@
     if (caughtByChannel && permission !== '' && permission !== 'Addon') {
       return apply(setHas, publishedChecks, [permission + '\u0000' + resource]);
     }
-    return startsInNode(read(err, 'stack'));
+    return madeInNode(err);
   }
 
   const SCOPES = { FileSystemRead: 'fs.read', FileSystemWrite: 'fs.write', ChildProcess: 'child', WorkerThreads: 'worker', WASI: 'wasi', Addon: 'addon', Net: 'net' };
@@ -394,8 +419,11 @@
   }
 
   function reportError(err, source) {
+    // Judged before anything reads the stack (see madeInNode).
+    const denials = denialsOf(err, 0);
+    if (denials.length === 0) return;
     const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined);
-    for (const d of denialsOf(err, 0)) {
+    for (const d of denials) {
       send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d });
     }
   }
@@ -458,13 +486,13 @@
       }
     }
   }
-  const fileOf = (site) => {
+  function fileOf(site) {
     try {
       return toStr(site.getFileName() ?? '');
     } catch {
       return '';
     }
-  };
+  }
   // Node code that calls whatever function it is handed: a publish called from there was scheduled by the app.
   const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
   /**
