@@ -1,7 +1,7 @@
 // The run's keys, and reading what the recorder wrote: only lines signed with the run's key count,
 // and no more than a bounded amount is read from the channel and from Node children's report files.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync, rmSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
 import type { EvidenceCounts } from '../model/learn.js';
@@ -9,11 +9,11 @@ import type { EvidenceCounts } from '../model/learn.js';
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
 export const RECORDER_KEY_ENV = 'PERMLEARN_RECORDER_KEY';
 
-/** The most permlearn reads from the recorder channel in one run, and from each child report file. */
+/** The most signed text permlearn keeps from the recorder channel in one run, and from each child report file. */
 export const MAX_CHANNEL_BYTES = 64 * 1024 * 1024;
 export const MAX_CHILD_FILE_BYTES = 16 * 1024 * 1024;
-/** The most it reads from all child report files of one run together. */
-export const MAX_CHILD_TOTAL_BYTES = 64 * 1024 * 1024;
+/** The most it reads from all child report files of one run together (junk included). */
+export const MAX_CHILD_READ_BYTES = 256 * 1024 * 1024;
 /** A longer line is not one the recorder writes. */
 export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
@@ -52,42 +52,95 @@ export function verifierFor(key: string): (line: string) => string | undefined {
   };
 }
 
-/** Collects what arrives on the channel, up to MAX_CHANNEL_BYTES; the rest is drained and counted. */
-export class CappedText {
+/**
+ * Reads a recorder's output as it arrives, one line at a time: a line that does not authenticate is
+ * counted and thrown away at once (so junk, however much, neither fills memory nor crowds out the
+ * recorder's own lines), and signed lines are kept up to `max` characters; beyond that they are
+ * counted as dropped, and the run's evidence is incomplete.
+ */
+export class SignedLines {
+  /** The JSON text of the signed lines kept, one per line. */
   text = '';
+  /** Characters of signed lines not kept (over `max`). */
   dropped = 0;
-  constructor(private readonly max = MAX_CHANNEL_BYTES) {}
+  /** Lines that did not authenticate. */
+  forged = 0;
+  /** Lines longer than MAX_LINE_CHARS. */
+  oversized = 0;
+  private pending = '';
+  private skipping = false;
+  private readonly verify: (line: string) => string | undefined;
+  constructor(key: string, private readonly max = MAX_CHANNEL_BYTES) {
+    this.verify = verifierFor(key);
+  }
   add(chunk: string): void {
-    if (this.dropped > 0 || this.text.length + chunk.length > this.max) {
-      if (this.dropped === 0) {
-        // Keep whole lines only: a cut line would not authenticate anyway.
-        const room = chunk.slice(0, Math.max(0, this.max - this.text.length));
-        const end = room.lastIndexOf('\n');
-        if (end >= 0) this.text += room.slice(0, end + 1);
-        this.dropped += chunk.length - (end + 1);
-      } else this.dropped += chunk.length;
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', from);
+      if (nl < 0) break;
+      const piece = chunk.slice(from, nl);
+      from = nl + 1;
+      if (this.skipping) {
+        this.skipping = false; // the end of an oversized line
+        continue;
+      }
+      this.line(this.pending + piece);
+      this.pending = '';
+    }
+    if (this.skipping) return;
+    this.pending += chunk.slice(from);
+    if (this.pending.length > MAX_LINE_CHARS) {
+      this.oversized++;
+      this.pending = '';
+      this.skipping = true;
+    }
+  }
+  /** The last line, if it had no newline (a recorder always ends its lines). */
+  end(): void {
+    if (this.pending.trim()) this.forged++;
+    this.pending = '';
+  }
+  private line(line: string): void {
+    if (!line.trim()) return;
+    if (line.length > MAX_LINE_CHARS) {
+      this.oversized++;
       return;
     }
-    this.text += chunk;
+    const body = this.verify(line);
+    if (body === undefined) {
+      this.forged++;
+      return;
+    }
+    if (this.text.length + body.length + 1 > this.max) {
+      this.dropped += body.length + 1;
+      return;
+    }
+    this.text += `${body}\n`;
+  }
+  /** What was kept, parsed (its lines are already authenticated). */
+  report(): RecorderReport {
+    const report = parseRecorderReport(this.text, { verify: (body) => body });
+    report.forged += this.forged;
+    report.oversized += this.oversized;
+    return report;
   }
 }
 
-/** Read at most `max` bytes of a file, cut back to the last whole line; `capped` when it had more. */
-function readHead(file: string, max: number): { text: string; capped: boolean } {
+/** Feed at most `budget` bytes of a file to `into`, a megabyte at a time; the bytes read. */
+function readInto(file: string, into: SignedLines, budget: number): { read: number; capped: boolean } {
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, max));
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
+    const buf = Buffer.alloc(1024 * 1024);
+    let read = 0;
+    for (;;) {
+      if (read >= budget) return { read, capped: readSync(fd, buf, 0, 1, read) > 0 };
+      const n = readSync(fd, buf, 0, Math.min(buf.length, budget - read), read);
       if (n === 0) break;
-      got += n;
+      read += n;
+      into.add(buf.toString('utf8', 0, n));
     }
-    let text = buf.subarray(0, got).toString('utf8');
-    const capped = size > max;
-    if (capped) text = text.slice(0, text.lastIndexOf('\n') + 1);
-    return { text, capped };
+    into.end();
+    return { read, capped: false };
   } finally {
     closeSync(fd);
   }
@@ -105,11 +158,10 @@ export interface ChildReports {
 
 /** What the app's Node children reported, read and removed from the events folder, merged into `into`. */
 export function addChildReports(dir: string, childKey: string, into: RecorderReport): ChildReports {
-  let budget = MAX_CHILD_TOTAL_BYTES;
+  let budget = MAX_CHILD_READ_BYTES;
   let forgedFiles = 0;
   let forgedLines = 0;
   let cappedFiles = 0;
-  const verify = verifierFor(childKey);
   let names: string[] = [];
   try {
     names = readdirSync(dir);
@@ -123,10 +175,11 @@ export function addChildReports(dir: string, childKey: string, into: RecorderRep
         cappedFiles++;
         continue;
       }
-      const { text, capped } = readHead(file, Math.min(MAX_CHILD_FILE_BYTES, budget));
-      budget -= Buffer.byteLength(text);
-      if (capped) cappedFiles++;
-      const child = parseRecorderReport(text, { verify, maxLine: MAX_LINE_CHARS });
+      const lines = new SignedLines(childKey, MAX_CHILD_FILE_BYTES);
+      const { read, capped } = readInto(file, lines, budget);
+      budget -= read;
+      if (capped || lines.dropped > 0) cappedFiles++;
+      const child = lines.report();
       const signed = child.processes.length + child.denials.length + child.modules.length + child.touched.length + child.uses.length;
       const unsigned = child.forged + child.oversized;
       if (signed === 0 && unsigned > 0) forgedFiles++;
@@ -156,10 +209,10 @@ export function evidenceNotes(r: EvidenceCounts): string[] {
   if (r.forgedLines > 0) notes.push(`${lines(r.forgedLines)} in child report files ${r.forgedLines === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
   if (r.forgedFiles > 0) notes.push(`${r.forgedFiles} file${r.forgedFiles === 1 ? '' : 's'} in the events folder ${r.forgedFiles === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
   if (r.channelDropped > 0) {
-    notes.push(`the recorder channel carried more than ${MAX_CHANNEL_BYTES / 1024 / 1024} MB in one run; the rest (${r.channelDropped} bytes) was not read, so that run's evidence is incomplete`);
+    notes.push(`the recorder wrote more than ${MAX_CHANNEL_BYTES / 1024 / 1024} MB in one run; the rest (${r.channelDropped} bytes) was not kept, so that run's evidence is incomplete`);
   }
   if (r.cappedFiles > 0) {
-    notes.push(`${r.cappedFiles} child report file${r.cappedFiles === 1 ? '' : 's'} went over the size limit and ${r.cappedFiles === 1 ? 'was' : 'were'} read only in part, so that run's evidence is incomplete`);
+    notes.push(`${r.cappedFiles} child report file${r.cappedFiles === 1 ? '' : 's'} went over the size limits and ${r.cappedFiles === 1 ? 'was' : 'were'} read only in part, so that run's evidence is incomplete`);
   }
   return notes;
 }

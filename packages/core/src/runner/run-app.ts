@@ -11,7 +11,7 @@ import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
-import { addChildReports, CappedText, MAX_LINE_CHARS, RECORDER_KEY_ENV, verifierFor, type RunKeys } from './evidence.js';
+import { addChildReports, RECORDER_KEY_ENV, SignedLines, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
 
 export interface Readiness {
@@ -216,7 +216,9 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
 
   let stdout = '';
   let stderr = '';
-  const events = new CappedText();
+  // Only lines signed with the run's key are evidence (a command's Node processes sign with the child key).
+  const channelKey = run.keys ? (spec.command ? run.keys.child : run.keys.main) : undefined;
+  const events = channelKey ? new SignedLines(channelKey) : undefined;
   let readyBy: string | undefined;
   let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
   const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
@@ -233,7 +235,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   child.stderr?.setEncoding('utf8');
   const fd = child.stdio[RECORDER_FD] as NodeJS.ReadableStream | undefined;
   fd?.setEncoding('utf8');
-  fd?.on('data', (chunk: string) => events.add(chunk));
+  if (events) fd?.on('data', (chunk: string) => events.add(chunk));
+  else fd?.resume();
   child.stderr?.on('data', (chunk: string) => (stderr = tail(stderr + chunk)));
   let pending = '';
   child.stdout?.on('data', (chunk: string) => {
@@ -282,7 +285,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (how === 'ready' && run.drops && run.dropFile) {
     writeFileSync(run.dropFile, JSON.stringify(run.drops));
     // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
-    for (let i = 0; i < 500 && !events.text.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
+    for (let i = 0; i < 500 && !events?.text.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
   }
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
@@ -303,11 +306,10 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   // Streams close once every process holding them is gone.
   await child.catch(() => undefined);
 
-  // Only lines signed with the run's key are evidence; the rest is counted and reported.
-  const channelKey = run.keys ? (spec.command ? run.keys.child : run.keys.main) : undefined;
-  const report = parseRecorderReport(channelKey ? events.text : '', { verify: channelKey ? verifierFor(channelKey) : () => undefined, maxLine: MAX_LINE_CHARS });
+  events?.end();
+  const report = events ? events.report() : parseRecorderReport('', { verify: () => undefined });
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
-  const counts = { forged: report.forged + report.oversized, forgedFiles: children.forgedFiles, forgedLines: children.forgedLines, channelDropped: events.dropped, cappedFiles: children.cappedFiles };
+  const counts = { forged: report.forged + report.oversized, forgedFiles: children.forgedFiles, forgedLines: children.forgedLines, channelDropped: events?.dropped ?? 0, cappedFiles: children.cappedFiles };
   const base = {
     denials: report.denials,
     // A command's Node processes all report as children: any of them saying hello is enough.
