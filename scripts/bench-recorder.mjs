@@ -13,7 +13,7 @@ import { root } from './setup.mjs';
 
 const { nodeBinary } = await import('@permlearn/test-nodes');
 const { recorderText } = await import('../packages/core/dist/runner/session.js');
-const { createKeys } = await import('../packages/core/dist/runner/evidence.js');
+const { createKeys, keyPipeText } = await import('../packages/core/dist/runner/evidence.js');
 const rounds = Number(process.env.ROUNDS ?? 25);
 const majors = process.argv.slice(2).map(Number).filter(Boolean);
 const wanted = majors.length ? majors : [20, 22, 24, 26];
@@ -29,7 +29,7 @@ writeFileSync(recorder, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir
 writeFileSync(observer, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events, observe: true }));
 // The recorder reads the run's key from fd 4 (here a file holding it), as permlearn's pipe gives it.
 const keyFile = path.join(tmp, 'key');
-writeFileSync(keyFile, createKeys().main);
+writeFileSync(keyFile, keyPipeText(createKeys()));
 
 /** Milliseconds from spawn to the "listening" line; the server is then killed. */
 function startTime(major, args) {

@@ -1,19 +1,18 @@
 // permlearn's ES module watcher for Node 20, which has no in-thread module hooks: the observe run
 // registers it with module.register() from an --import file. It runs on Node's hooks thread and
 // writes one `load` line per ES module file to the recorder's fd, the same line the recorder writes,
-// signed with the run's key (which the --import file took from the recorder before any app code ran).
+// with the run's token in front (which the --import file took from the recorder before any app code ran).
 import { writeSync } from 'node:fs';
-import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 let fd = -1;
-let key;
+let token;
 const parents = new Map();
 
 export function initialize(data) {
   if (data && typeof data.fd === 'number' && typeof data.key === 'string') {
     fd = data.fd;
-    key = data.key;
+    token = data.key;
   }
 }
 
@@ -31,7 +30,7 @@ export async function load(url, context, next) {
       const parent = parents.get(url);
       const from = parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined;
       const body = JSON.stringify({ t: 'load', thread: 'main', file: fileURLToPath(url), from });
-      writeSync(fd, `${createHmac('sha256', key).update(body).digest('base64url').slice(0, 22)} ${body}\n`);
+      writeSync(fd, `${token} ${body}\n`);
     } catch {
       fd = -1; // nobody is listening
     }

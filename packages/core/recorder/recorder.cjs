@@ -7,11 +7,11 @@
 // what the app used: every module file (CommonJS and ESM), every path the fs API read successfully,
 // each child process started, and the package.json files the CommonJS resolver checks.
 //
-// Evidence: every line carries an HMAC under a per-run key that app code never sees (read from the
-// inherited fd `keyFd`, which is closed before the app runs; or, in Node children and under
-// `permlearn run --`, taken out of the environment before the app runs; in Workers, taken out of the
-// workerData the recorder's Worker wrapper added). permlearn drops every line that does not
-// authenticate. A denial is only reported when Node produced it: a check published by Node itself,
+// Evidence: every line is authenticated with a per-run secret that app code never sees: in the app, a
+// token read from the inherited fd `keyFd` (closed before the app runs) that prefixes each line on the
+// channel only permlearn reads; in Node children and under `permlearn run --`, an HMAC under a key taken
+// out of the environment before the app runs; Workers take theirs out of the workerData the recorder's
+// Worker wrapper added. permlearn drops every line that does not authenticate. A denial is only reported when Node produced it: a check published by Node itself,
 // an error seen coming out of a Node API, or (where neither can be watched) a native error whose stack
 // starts in Node's own code; and never for something process.permission.has() says is granted.
 // See docs/security.md.
@@ -26,7 +26,6 @@
   const wt = require('worker_threads');
   const { isMainThread } = wt;
   // What the denial path uses, saved before any app code can replace it.
-  const { createHmac } = require('crypto');
   const { isNativeError } = require('util').types;
   const stringify = JSON.stringify;
   const toStr = String;
@@ -47,7 +46,9 @@
   // The key, however it reached this thread; it is taken out of reach of the app in every case.
   const fromEnv = process.env[ENV_KEY];
   if (fromEnv !== undefined) delete process.env[ENV_KEY];
-  let keys; // { key: signs this thread's lines, child: given to Node children }
+  // { token: prefixes this thread's lines on the app's own channel, or key: signs them (HMAC) in a
+  // Node child's report file; child: the key given on to Node children }
+  let keys;
   if (!isMainThread) {
     const data = wt.workerData;
     if (data !== null && typeof data === 'object' && Object.prototype.hasOwnProperty.call(data, DATA_KEY)) {
@@ -62,14 +63,16 @@
   } else if (fromEnv !== undefined) {
     keys = { key: fromEnv, child: fromEnv };
   } else if (isApp && typeof config.keyFd === 'number') {
-    const key = readKey(config.keyFd);
-    if (key) keys = { key, child: createHmac('sha256', key).update('child-key').digest('base64url') };
+    keys = readKeys(config.keyFd);
   }
-  if (!keys || typeof keys.key !== 'string' || typeof keys.child !== 'string') return; // no key: not permlearn's run, stay silent
+  if (!keys || typeof keys.child !== 'string' || (typeof keys.token !== 'string' && typeof keys.key !== 'string')) return; // no key: not permlearn's run, stay silent
+  // Lines on the app's own channel (a pipe only permlearn reads) carry the secret token itself; lines in
+  // a child's report file, which others may read, carry an HMAC under the key instead.
+  const createHmac = typeof keys.key === 'string' ? require('crypto').createHmac : undefined;
   if (!isApp && !config.eventsDir) return;
 
-  /** The key permlearn wrote into `keyFd`, read to its end; the fd is closed either way. */
-  function readKey(keyFd) {
+  /** The token and child key permlearn wrote into `keyFd`, read to its end; the fd is closed either way. */
+  function readKeys(keyFd) {
     let text = '';
     try {
       const buf = Buffer.alloc(256);
@@ -97,7 +100,8 @@
     } catch {
       // not open: not started by permlearn
     }
-    return /^[A-Za-z0-9_-]{32,128}$/.test(text) ? text : undefined;
+    const m = /^([A-Za-z0-9_-]{32,128}) ([A-Za-z0-9_-]{32,128})$/.exec(text);
+    return m ? { token: m[1], child: m[2] } : undefined;
   }
 
   let fd = config.fd;
@@ -114,7 +118,7 @@
   // The Node 20 hooks thread (observe runs) writes module loads to the same fd: the --import file that
   // registers it takes the key from here, before any app code runs, and removes it.
   if (isMainThread && typeof config.esmRegister === 'string' && process.execArgv.includes(config.esmRegister)) {
-    Object.defineProperty(globalThis, '__permlearnEsmKey', { value: keys.key, configurable: true, enumerable: false, writable: false });
+    Object.defineProperty(globalThis, '__permlearnEsmKey', { value: keys.token, configurable: true, enumerable: false, writable: false });
   }
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   let open = true;
@@ -159,10 +163,11 @@
     queue = '';
     write(text);
   }
-  /** One line: the HMAC of the JSON text (22 characters of base64url), a space, the JSON text. */
+  /** One line: the token (or the HMAC of the JSON text, 22 characters of base64url), a space, the JSON text. */
   function signed(message) {
     const body = stringify(message);
-    return createHmac('sha256', keys.key).update(body).digest('base64url').slice(0, 22) + ' ' + body + '\n';
+    const tag = createHmac === undefined ? keys.token : createHmac('sha256', keys.key).update(body).digest('base64url').slice(0, 22);
+    return tag + ' ' + body + '\n';
   }
   function send(message) {
     if (!open) return;
@@ -636,7 +641,7 @@
         let given = options;
         try {
           const opts = isObject(options) ? options : {};
-          given = { ...opts, workerData: { [DATA_KEY]: { key: keys.key, child: keys.child }, data: opts.workerData } };
+          given = { ...opts, workerData: { [DATA_KEY]: { token: keys.token, key: keys.key, child: keys.child }, data: opts.workerData } };
         } catch {
           // options we cannot read: the Worker reports nothing
         }

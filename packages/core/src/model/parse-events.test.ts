@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecorderReport } from './parse-events.js';
-import { createKeys, verifierFor } from '../runner/evidence.js';
+import { createKeys, keyPipeText, tokenVerifier } from '../runner/evidence.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CAPTURES = path.resolve(HERE, '../../../../test/captures');
@@ -92,7 +92,7 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
   let entry: string;
   let keyFile: string;
   const keys = createKeys();
-  const SIGNED = { verify: verifierFor(keys.main) };
+  const SIGNED = { verify: tokenVerifier(keys.main) };
   /** The recorder reads the run's key from fd 4 (here a file holding it) and closes it. */
   const stdio = () => ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')] as const;
 
@@ -101,7 +101,7 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
     recorder = path.join(dir, 'recorder.cjs');
     writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid, keyFd: 4 })};\n${readFileSync(RECORDER, 'utf8')}`);
     keyFile = path.join(dir, 'key');
-    writeFileSync(keyFile, keys.main);
+    writeFileSync(keyFile, keyPipeText(keys));
     entry = path.join(dir, 'app.js');
     // A caught denial printed by the app, then an uncaught one on a relative path.
     writeFileSync(

@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
-import { addChildReports, createKeys, evidenceNotes, MAX_LINE_CHARS, RECORDER_KEY_ENV, SignedLines, tagOf, verifierFor } from './evidence.js';
+import { addChildReports, createKeys, evidenceNotes, keyPipeText, MAX_LINE_CHARS, RECORDER_KEY_ENV, SignedLines, tagOf, tokenVerifier, verifierFor } from './evidence.js';
 
 const RECORDER = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pl-evidence-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const keys = createKeys();
 const keyFile = path.join(dir, 'key');
-writeFileSync(keyFile, keys.main);
+writeFileSync(keyFile, keyPipeText(keys));
 const events = path.join(dir, 'events');
 mkdirSync(events);
 const recorder = path.join(dir, 'recorder.cjs');
@@ -44,34 +44,25 @@ describe.each([20, 26])('lines the recorder signed (Node %i)', (major) => {
   const text = channelOf(major);
   const lines = text.split('\n').filter(Boolean);
 
-  it('every line is signed and read with the run key', () => {
+  it('every line carries the run token and is read with it', () => {
     expect(lines.length).toBeGreaterThan(2);
-    for (const line of lines) expect(line).toMatch(/^[A-Za-z0-9_-]{22} \{/);
-    const r = parseRecorderReport(text, { verify: verifierFor(keys.main) });
+    for (const line of lines) expect(line.startsWith(`${keys.main} {`)).toBe(true);
+    const r = parseRecorderReport(text, { verify: tokenVerifier(keys.main) });
     expect(r).toMatchObject({ loaded: true, forged: 0, oversized: 0, junk: 0, exitCode: 1 });
     expect(uncaught(r)).toEqual([['FileSystemRead', 'secret.txt']]);
   });
 
-  it('under another key nothing is read and every line is counted', () => {
-    const r = parseRecorderReport(text, { verify: verifierFor(createKeys().main) });
+  it('under another token nothing is read and every line is counted', () => {
+    const r = parseRecorderReport(text, { verify: tokenVerifier(createKeys().main) });
     expect(r).toMatchObject({ loaded: false, denials: [], forged: lines.length });
-    // The child key is not the main key: a child's lines cannot pass for the app's.
+    // Lines of the app's channel are not signed lines of a child's report.
     expect(parseRecorderReport(text, { verify: verifierFor(keys.child) })).toMatchObject({ loaded: false, forged: lines.length });
-  });
-
-  it('a tampered line (its resource made `/`) is dropped, the others kept', () => {
-    const tampered = text.replace('"resource":"secret.txt"', '"resource":"/"');
-    expect(tampered).not.toBe(text);
-    const r = parseRecorderReport(tampered, { verify: verifierFor(keys.main) });
-    expect(r.forged).toBe(1);
-    expect(r.loaded).toBe(true);
-    expect(r.denials.some((d) => d.resource === '/')).toBe(false);
   });
 
   it('unsigned, garbled and oversized lines are counted, the signed ones still read', () => {
     const body = JSON.stringify({ t: 'denial', source: 'uncaught', thread: 'main', permission: 'FileSystemRead', resource: '/', code: 'ERR_ACCESS_DENIED' });
-    const reader = new SignedLines(keys.main);
-    const junk = [body, `${'A'.repeat(22)} ${body}`, lines[0]!.slice(0, 30), `${tagOf(keys.main, 'x')} ${'x'.repeat(MAX_LINE_CHARS + 10)}`];
+    const reader = new SignedLines(tokenVerifier(keys.main));
+    const junk = [body, `${'A'.repeat(43)} ${body}`, lines[0]!.slice(0, 30), `${keys.main} ${'x'.repeat(MAX_LINE_CHARS + 10)}`];
     // Fed in odd-sized pieces, as a pipe delivers it.
     const all = `${[...junk, ...lines].join('\n')}\n`;
     for (let i = 0; i < all.length; i += 4093) reader.add(all.slice(i, i + 4093));
@@ -82,7 +73,7 @@ describe.each([20, 26])('lines the recorder signed (Node %i)', (major) => {
   });
 
   it('signed text beyond the limit is counted as dropped, and the note says the evidence is incomplete', () => {
-    const reader = new SignedLines(keys.main, 200);
+    const reader = new SignedLines(tokenVerifier(keys.main), 200);
     reader.add(text);
     reader.end();
     expect(reader.dropped).toBeGreaterThan(0);
@@ -109,11 +100,19 @@ describe('child report files', () => {
     expect(r.stdout.trim()).toBe('null'); // taken out of the environment before the app's code ran
     expect(readdirSync(events)).toEqual([`child-${r.pid}.ndjson`]);
     const body = JSON.stringify({ t: 'denial', source: 'uncaught', thread: 'child', permission: 'FileSystemRead', resource: '/', code: 'ERR_ACCESS_DENIED' });
-    writeFileSync(path.join(events, 'child-1.ndjson'), `${body}\n${tagOf(keys.main, body)} ${body}\n`);
+    const genuine = `child-${r.pid}.ndjson`;
+    const signedLines = readFileSync(path.join(events, genuine), 'utf8');
+    expect(signedLines).toMatch(/^[A-Za-z0-9_-]{22} \{/);
+    expect(signedLines).not.toContain(keys.child);
+    // Forged files: unsigned, signed with the app's token or with a made-up key, a folder.
+    writeFileSync(path.join(events, 'child-1.ndjson'), `${body}\n${keys.main} ${body}\n${tagOf('guess', body)} ${body}\n`);
     mkdirSync(path.join(events, 'child-2.ndjson'));
+    // A signed line tampered with (its resource made `/`), appended to the genuine file, is dropped too.
+    const line = signedLines.split('\n').find((l) => l.includes('"source":"uncaught"'))!;
+    writeFileSync(path.join(events, genuine), `${signedLines}${line.replace('"resource":"/etc/hostname"', '"resource":"/"')}\n`);
     const into = parseRecorderReport('', { verify: () => undefined });
     const out = addChildReports(events, keys.child, into);
-    expect(out).toMatchObject({ forgedFiles: 2, forgedLines: 0, cappedFiles: 0 });
+    expect(out).toMatchObject({ forgedFiles: 2, forgedLines: 1, cappedFiles: 0 });
     expect(into.denials.filter((d) => d.source === 'uncaught').map((d) => [d.permission, d.resource, d.thread])).toEqual([['FileSystemRead', '/etc/hostname', 'child']]);
     expect(readdirSync(events)).toEqual([]);
     expect(evidenceNotes({ forged: 0, forgedFiles: 2, forgedLines: 0, channelDropped: 0, cappedFiles: 0 })).toEqual(['2 files in the events folder were not written by a recorder (ignored)']);

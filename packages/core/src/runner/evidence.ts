@@ -18,21 +18,22 @@ export const MAX_CHILD_READ_BYTES = 256 * 1024 * 1024;
 export const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export interface RunKeys {
-  /** Signs the lines of the app's own process (main thread and Workers); reaches it through an fd. */
+  /** The token in front of every line of the app's own process (main thread and Workers) on the
+   *  channel, a pipe only permlearn reads; it reaches the recorder through an fd. */
   main: string;
-  /** Signs the lines of Node children (and of every Node process under `permlearn run --`). */
+  /** The HMAC key of Node children's lines (and of every Node process under `permlearn run --`),
+   *  whose report files others may read. */
   child: string;
 }
 
-/** A fresh pair of keys for one learning session. */
+/** Fresh keys for one learning session. */
 export function createKeys(): RunKeys {
-  const main = randomBytes(32).toString('base64url');
-  return { main, child: childKeyOf(main) };
+  return { main: randomBytes(32).toString('base64url'), child: randomBytes(32).toString('base64url') };
 }
 
-/** The child key the recorder derives from the main key (it must match recorder.cjs). */
-export function childKeyOf(main: string): string {
-  return createHmac('sha256', main).update('child-key').digest('base64url');
+/** What permlearn writes into the recorder's key fd. */
+export function keyPipeText(keys: RunKeys): string {
+  return `${keys.main} ${keys.child}`;
 }
 
 /** The tag the recorder puts before a line's JSON text. */
@@ -40,7 +41,16 @@ export function tagOf(key: string, body: string): string {
   return createHmac('sha256', key).update(body).digest('base64url').slice(0, 22);
 }
 
-/** A line checker for parseRecorderReport: the JSON text of a line signed with `key`, else undefined. */
+/** A line checker for the app's channel: the JSON text of a line that starts with the token, else undefined. */
+export function tokenVerifier(token: string): (line: string) => string | undefined {
+  const want = Buffer.from(`${token} `);
+  return (line) => {
+    const given = Buffer.from(line.slice(0, want.length));
+    return given.length === want.length && timingSafeEqual(given, want) ? line.slice(want.length) : undefined;
+  };
+}
+
+/** A line checker for report files: the JSON text of a line signed (HMAC) with `key`, else undefined. */
 export function verifierFor(key: string): (line: string) => string | undefined {
   return (line) => {
     const space = line.indexOf(' ');
@@ -69,10 +79,10 @@ export class SignedLines {
   oversized = 0;
   private pending = '';
   private skipping = false;
-  private readonly verify: (line: string) => string | undefined;
-  constructor(key: string, private readonly max = MAX_CHANNEL_BYTES) {
-    this.verify = verifierFor(key);
-  }
+  constructor(
+    private readonly verify: (line: string) => string | undefined,
+    private readonly max = MAX_CHANNEL_BYTES,
+  ) {}
   add(chunk: string): void {
     let from = 0;
     for (;;) {
@@ -175,7 +185,7 @@ export function addChildReports(dir: string, childKey: string, into: RecorderRep
         cappedFiles++;
         continue;
       }
-      const lines = new SignedLines(childKey, MAX_CHILD_FILE_BYTES);
+      const lines = new SignedLines(verifierFor(childKey), MAX_CHILD_FILE_BYTES);
       const { read, capped } = readInto(file, lines, budget);
       budget -= read;
       if (capped || lines.dropped > 0) cappedFiles++;

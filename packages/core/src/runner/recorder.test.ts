@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport } from '../model/parse-events.js';
-import { createKeys, verifierFor } from './evidence.js';
+import { createKeys, keyPipeText, tokenVerifier } from './evidence.js';
 
 const RECORDER = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pl-recorder-'));
@@ -17,13 +17,13 @@ writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, keyF
 // The recorder reads the run's key from fd 4 (a file holding it here; a pipe under permlearn).
 const keys = createKeys();
 const keyFile = path.join(dir, 'key');
-writeFileSync(keyFile, keys.main);
+writeFileSync(keyFile, keyPipeText(keys));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(major: number, entry: string, flags: string[], withRecorder: boolean) {
   const preload = withRecorder ? [`--allow-fs-read=${recorder}`, '--require', recorder] : [];
   const r = spawnSync(nodeBinary(major), [...flags, ...preload, entry], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')], encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: parseRecorderReport(String(r.output[3] ?? ''), { verify: verifierFor(keys.main) }) };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: parseRecorderReport(String(r.output[3] ?? ''), { verify: tokenVerifier(keys.main) }) };
 }
 
 const enable = (major: number) => (major === 20 ? '--experimental-permission' : '--permission');

@@ -11,7 +11,7 @@ import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
-import { addChildReports, RECORDER_KEY_ENV, SignedLines, type RunKeys } from './evidence.js';
+import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
 
 export interface Readiness {
@@ -211,14 +211,14 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (keyPipe) {
     const keyStream = child.stdio[KEY_FD] as NodeJS.WritableStream | undefined;
     keyStream?.on('error', () => undefined); // the app died before the recorder read it
-    keyStream?.end(run.keys!.main);
+    keyStream?.end(keyPipeText(run.keys!));
   }
 
   let stdout = '';
   let stderr = '';
-  // Only lines signed with the run's key are evidence (a command's Node processes sign with the child key).
-  const channelKey = run.keys ? (spec.command ? run.keys.child : run.keys.main) : undefined;
-  const events = channelKey ? new SignedLines(channelKey) : undefined;
+  // Only authenticated lines are evidence: the app's carry the token; a command's Node processes sign
+  // theirs with the child key.
+  const events = run.keys ? new SignedLines(spec.command ? verifierFor(run.keys.child) : tokenVerifier(run.keys.main)) : undefined;
   let readyBy: string | undefined;
   let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
   const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
