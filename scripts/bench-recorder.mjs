@@ -4,14 +4,16 @@
 // the recorder of the learning runs, and with the observe run's recorder (modules, fs reads, child
 // processes; used for one run only). Alternating, many rounds, median. Prints figures; asserts nothing.
 // Usage: ROUNDS=25 node scripts/bench-recorder.mjs [majors...]
+// RECORDER_SOURCE=<file> times another recorder source (an older one, to compare).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './setup.mjs';
 
 const { nodeBinary } = await import('@permlearn/test-nodes');
 const { recorderText } = await import('../packages/core/dist/runner/session.js');
+const { createKeys, keyPipeText } = await import('../packages/core/dist/runner/evidence.js');
 const rounds = Number(process.env.ROUNDS ?? 25);
 const majors = process.argv.slice(2).map(Number).filter(Boolean);
 const wanted = majors.length ? majors : [20, 22, 24, 26];
@@ -21,14 +23,19 @@ cpSync(path.join(root, 'fixtures', 'apps', 'express-service'), dir, { recursive:
 const recorder = path.join(tmp, 'recorder.cjs');
 const observer = path.join(tmp, 'observer.cjs');
 const events = path.join(tmp, 'events');
-writeFileSync(recorder, recorderText({ fd: 3, ownerPid: process.pid, eventsDir: events }));
-writeFileSync(observer, recorderText({ fd: 3, ownerPid: process.pid, eventsDir: events, observe: true }));
+const text = (config) =>
+  process.env.RECORDER_SOURCE ? `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(process.env.RECORDER_SOURCE, 'utf8')}` : recorderText(config);
+writeFileSync(recorder, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
+writeFileSync(observer, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events, observe: true }));
+// The recorder reads the run's key from fd 4 (here a file holding it), as permlearn's pipe gives it.
+const keyFile = path.join(tmp, 'key');
+writeFileSync(keyFile, keyPipeText(createKeys()));
 
 /** Milliseconds from spawn to the "listening" line; the server is then killed. */
 function startTime(major, args) {
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
-    const child = spawn(nodeBinary(major), [...args, 'server.js', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
+    const child = spawn(nodeBinary(major), [...args, 'server.js', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe', openSync(keyFile, 'r')] });
     child.stdio[3].resume();
     let done = false;
     child.stdout.on('data', (d) => {

@@ -1,11 +1,20 @@
 'use strict';
 // permlearn's recorder. permlearn preloads it with --require into the app it is learning, after
-// prepending one line that defines PERMLEARN_CONFIG ({ fd, ownerPid, eventsDir, observe }). It reports
-// every permission denial it can see as one JSON line on the extra file descriptor `fd` (fd writes are
-// never checked by the permission model), prints nothing, and leaves the app's behaviour alone.
+// prepending one line that defines PERMLEARN_CONFIG ({ fd, ownerPid, eventsDir, observe, keyFd }). It
+// reports every permission denial it can see as one JSON line on the extra file descriptor `fd` (fd
+// writes are never checked by the permission model), prints nothing, and leaves the app's behaviour alone.
 // With `observe` (the one run of the observe strategy, made under a wide read grant) it also reports
 // what the app used: every module file (CommonJS and ESM), every path the fs API read successfully,
 // each child process started, and the package.json files the CommonJS resolver checks.
+//
+// Evidence: every line is authenticated with a per-run secret that app code never sees: in the app, a
+// token read from the inherited fd `keyFd` (closed before the app runs) that prefixes each line on the
+// channel only permlearn reads; in Node children and under `permlearn run --`, an HMAC under a key taken
+// out of the environment before the app runs; Workers take theirs out of the workerData the recorder's
+// Worker wrapper added. permlearn drops every line that does not authenticate. A denial is only reported when Node produced it: a check published by Node itself,
+// an error seen coming out of a Node API, or (where neither can be watched) a native error whose stack
+// starts in Node's own code; and never for something process.permission.has() says is granted.
+// See docs/security.md.
 /* global PERMLEARN_CONFIG */
 (function permlearnRecorder(config) {
   // Only the process permlearn started (and its Workers, which share its pid) report. Children
@@ -14,9 +23,87 @@
   // which the learning flags let them write.
   if (!config) return;
   const fs = require('fs');
-  const { isMainThread } = require('worker_threads');
+  const wt = require('worker_threads');
+  const { isMainThread } = wt;
+  // What the denial path uses, saved before any app code can replace it.
+  const { isNativeError } = require('util').types;
+  const stringify = JSON.stringify;
+  const toStr = String;
+  const bufferFrom = Buffer.from;
+  const apply = Reflect.apply;
+  const captureStackTrace = Error.captureStackTrace;
+  const nodePrepareStackTrace = Error.prepareStackTrace; // Node's own formatter (20-26 expose it)
+  const setHas = Set.prototype.has;
+  const setAdd = Set.prototype.add;
+  const weakHas = WeakSet.prototype.has;
+  const weakAdd = WeakSet.prototype.add;
+  const permissionApi = process.permission;
+  const permissionHas = permissionApi && typeof permissionApi.has === 'function' ? permissionApi.has : undefined;
+  const ENV_KEY = 'PERMLEARN_RECORDER_KEY';
+  const DATA_KEY = '\u0000permlearn-recorder';
+
   const isApp = process.ppid === config.ownerPid;
+  // The key, however it reached this thread; it is taken out of reach of the app in every case.
+  const fromEnv = process.env[ENV_KEY];
+  if (fromEnv !== undefined) delete process.env[ENV_KEY];
+  // { token: prefixes this thread's lines on the app's own channel, or key: signs them (HMAC) in a
+  // Node child's report file; child: the key given on to Node children }
+  let keys;
+  if (!isMainThread) {
+    const data = wt.workerData;
+    if (data !== null && typeof data === 'object' && Object.prototype.hasOwnProperty.call(data, DATA_KEY)) {
+      keys = data[DATA_KEY];
+      try {
+        wt.workerData = data.data;
+        require('module').syncBuiltinESMExports();
+      } catch {
+        // the app's workerData stays wrapped; it still works
+      }
+    }
+  } else if (fromEnv !== undefined) {
+    keys = { key: fromEnv, child: fromEnv };
+  } else if (isApp && typeof config.keyFd === 'number') {
+    keys = readKeys(config.keyFd);
+  }
+  if (!keys || typeof keys.child !== 'string' || (typeof keys.token !== 'string' && typeof keys.key !== 'string')) return; // no key: not permlearn's run, stay silent
+  // Lines on the app's own channel (a pipe only permlearn reads) carry the secret token itself; lines in
+  // a child's report file, which others may read, carry an HMAC under the key instead.
+  const createHmac = typeof keys.key === 'string' ? require('crypto').createHmac : undefined;
   if (!isApp && !config.eventsDir) return;
+
+  /** The token and child key permlearn wrote into `keyFd`, read to its end; the fd is closed either way. */
+  function readKeys(keyFd) {
+    let text = '';
+    try {
+      const buf = Buffer.alloc(256);
+      const wait = new Int32Array(new SharedArrayBuffer(4));
+      for (let tries = 0; tries < 2000 && text.length < 256; ) {
+        let n;
+        try {
+          n = fs.readSync(keyFd, buf, 0, buf.length, null);
+        } catch (err) {
+          if (err && err.code === 'EAGAIN') {
+            tries++;
+            Atomics.wait(wait, 0, 0, 1);
+            continue;
+          }
+          throw err;
+        }
+        if (n === 0) break;
+        text += buf.toString('utf8', 0, n);
+      }
+    } catch {
+      text = '';
+    }
+    try {
+      fs.closeSync(keyFd);
+    } catch {
+      // not open: not started by permlearn
+    }
+    const m = /^([A-Za-z0-9_-]{32,128}) ([A-Za-z0-9_-]{32,128})$/.exec(text);
+    return m ? { token: m[1], child: m[2] } : undefined;
+  }
+
   let fd = config.fd;
   if (!isApp) {
     try {
@@ -28,6 +115,11 @@
   // Node 20 runs module.register() hooks (the observe run's esm-hooks.mjs) on an internal thread that
   // loads preloads like a Worker does: it is not the app's, so the recorder stays out of it.
   if (!isMainThread && /node:internal\/modules\/esm\/worker/.test(String(stackHere()))) return;
+  // The Node 20 hooks thread (observe runs) writes module loads to the same fd: the --import file that
+  // registers it takes the key from here, before any app code runs, and removes it.
+  if (isMainThread && typeof config.esmRegister === 'string' && process.execArgv.includes(config.esmRegister)) {
+    Object.defineProperty(globalThis, '__permlearnEsmKey', { value: keys.token, configurable: true, enumerable: false, writable: false });
+  }
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   let open = true;
 
@@ -37,7 +129,7 @@
   let flushPending = false;
   function later(message) {
     if (!open) return;
-    queue += JSON.stringify(message) + '\n';
+    queue += signed(message);
     if (!flushPending) {
       flushPending = true;
       process.nextTick(flush);
@@ -62,7 +154,7 @@
   function flush() {
     flushPending = false;
     if (hits !== null) {
-      queue += JSON.stringify({ t: 'hits', thread, counts: hits, last: lastHit }) + '\n';
+      queue += signed({ t: 'hits', thread, counts: hits, last: lastHit });
       hits = null;
       lastHit = null;
     }
@@ -71,14 +163,20 @@
     queue = '';
     write(text);
   }
+  /** One line: the token (or the HMAC of the JSON text, 22 characters of base64url), a space, the JSON text. */
+  function signed(message) {
+    const body = stringify(message);
+    const tag = createHmac === undefined ? keys.token : createHmac('sha256', keys.key).update(body).digest('base64url').slice(0, 22);
+    return tag + ' ' + body + '\n';
+  }
   function send(message) {
     if (!open) return;
     flush();
-    write(JSON.stringify(message) + '\n');
+    write(signed(message));
   }
   const writeSync = fs.writeSync; // the original, before the fs watcher below wraps it
   function write(text) {
-    let data = Buffer.from(text);
+    let data = apply(bufferFrom, Buffer, [text]);
     for (let attempt = 0; attempt < 1000 && data.length > 0; attempt++) {
       try {
         data = data.subarray(writeSync(fd, data));
@@ -133,7 +231,84 @@
     }
   }
 
-  /** The denials an error carries: itself, a nested `errno` (net), a `cause` (fetch), `errors`. */
+  // Evidence checks. Node 24+ publishes every failed check on a diagnostics channel; the checks the
+  // recorder saw Node itself publish are kept here ("permission\0resource").
+  const caughtByChannel = Number(process.versions.node.split('.')[0]) >= 24;
+  const publishedChecks = new Set();
+  // Errors seen coming out of a Node API the recorder wraps (fs, child_process, Worker, process.dlopen).
+  const witnessed = new WeakSet();
+  function witness(err) {
+    // Node's own errors start in Node's code; one the app threw from a getter inside the call does not.
+    if (isObject(err) && isNativeError(err) && madeInNode(err)) apply(weakAdd, witnessed, [err]);
+  }
+
+  /**
+   * Was this error made in Node's own code? Its stack text proves nothing (anyone can assign it, or
+   * merge it in from parsed input), so the recorder asks V8 for the error's frames instead: they are
+   * handed to Error.prepareStackTrace when the stack is first read, and the recorder reads it first,
+   * passing the frames on to the formatter the app would have had (the text comes out the same). An
+   * error whose stack was read or set before has no frames to show, and is not evidence.
+   */
+  function madeInNode(err) {
+    let sites;
+    const previous = Error.prepareStackTrace;
+    const format = typeof previous === 'function' ? previous : nodePrepareStackTrace;
+    try {
+      Error.prepareStackTrace = function (error, frames) {
+        if (error === err) sites = frames;
+        return apply(format, this, [error, frames]);
+      };
+      read(err, 'stack');
+    } catch {
+      return false;
+    } finally {
+      try {
+        Error.prepareStackTrace = previous;
+      } catch {
+        // a frozen Error: nothing was changed
+      }
+    }
+    if (!Array.isArray(sites)) return false;
+    // The recorder's own wrappers (process.dlopen's) may sit below Node's frame.
+    const first = sites.find((site) => fileOf(site) !== __filename);
+    return first !== undefined && fileOf(first).startsWith('node:');
+  }
+
+  /**
+   * Did Node produce this error's denial? Seen coming out of a Node API; or, on 24+, matching a check
+   * Node published (every denied check publishes first, except addons); or, where neither can be watched
+   * (20/22: ES module loads, inspector, WASI; a denial with no permission), a native error whose frames
+   * start in Node's code. A plain object is never evidence, nor an Error made by the app.
+   */
+  function genuine(err, permission, resource) {
+    if (apply(weakHas, witnessed, [err])) return true;
+    if (!isNativeError(err)) return false;
+    if (caughtByChannel && permission !== '' && permission !== 'Addon') {
+      return apply(setHas, publishedChecks, [permission + '\u0000' + resource]);
+    }
+    return madeInNode(err);
+  }
+
+  const SCOPES = { FileSystemRead: 'fs.read', FileSystemWrite: 'fs.write', ChildProcess: 'child', WorkerThreads: 'worker', WASI: 'wasi', Addon: 'addon', Net: 'net' };
+  let confirming = false;
+  /** process.permission.has() (the original) says the run grants it: then it was not denied. */
+  function granted(permission, resource) {
+    const scope = SCOPES[permission];
+    if (!permissionHas || scope === undefined || confirming) return false;
+    if ((scope === 'fs.read' || scope === 'fs.write') && resource === '') return false;
+    if (scope === 'net') return false; // has('net', host) is not what the check compares
+    confirming = true; // has() itself publishes a check when it answers no
+    try {
+      const ref = scope === 'fs.read' || scope === 'fs.write' ? require('path').resolve(resource) : undefined;
+      return (ref === undefined ? apply(permissionHas, permissionApi, [scope]) : apply(permissionHas, permissionApi, [scope, ref])) === true;
+    } catch {
+      return false;
+    } finally {
+      confirming = false;
+    }
+  }
+
+  /** The denials an error carries: itself, a nested `errno` (net), a `cause` (fetch), `errors`; only those Node produced. */
   function denialsOf(err, depth) {
     if (!isObject(err) || depth > 4) return [];
     const out = [];
@@ -142,17 +317,19 @@
     const errno = read(err, 'errno');
     const permission = read(err, 'permission');
     const syscall = read(err, 'syscall');
+    let found;
     if (code === 'ERR_ACCESS_DENIED') {
       if (typeof permission === 'string') {
-        out.push({ permission, resource: String(read(err, 'resource') ?? ''), code, message });
-      } else if (syscall === 'getaddrinfo' || /^query/.test(String(syscall))) {
-        out.push({ permission: 'Net', resource: String(read(err, 'hostname') ?? ''), code, message });
+        found = { permission, resource: toStr(read(err, 'resource') ?? ''), code, message };
+      } else if (syscall === 'getaddrinfo' || /^query/.test(toStr(syscall))) {
+        found = { permission: 'Net', resource: toStr(read(err, 'hostname') ?? ''), code, message };
       } else if (!isObject(errno)) {
-        out.push({ permission: '', resource: '', code, message });
+        found = { permission: '', resource: '', code, message };
       }
     } else if (code === 'ERR_DLOPEN_DISABLED') {
-      out.push({ permission: 'Addon', resource: '', code, message });
+      found = { permission: 'Addon', resource: '', code, message };
     }
+    if (found && genuine(err, found.permission, found.resource) && !granted(found.permission, found.resource)) out.push(found);
     if (isObject(errno)) out.push(...denialsOf(errno, depth + 1));
     const cause = read(err, 'cause');
     if (isObject(cause)) out.push(...denialsOf(cause, depth + 1));
@@ -247,8 +424,11 @@
   }
 
   function reportError(err, source) {
+    // Judged before anything reads the stack (see madeInNode).
+    const denials = denialsOf(err, 0);
+    if (denials.length === 0) return;
     const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined);
-    for (const d of denialsOf(err, 0)) {
+    for (const d of denials) {
       send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d });
     }
   }
@@ -289,47 +469,115 @@
       inside = false;
     }
   }
+  /** The structured stack (V8 CallSites) below `fromFn`, without formatting it or asking the app's prepareStackTrace. */
+  function callSites(fromFn) {
+    const holder = {};
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 40;
+      Error.prepareStackTrace = (_, sites) => sites;
+      captureStackTrace(holder, fromFn);
+      const sites = holder.stack;
+      return Array.isArray(sites) ? sites : [];
+    } catch {
+      return [];
+    } finally {
+      try {
+        Error.prepareStackTrace = prepare;
+        Error.stackTraceLimit = limit;
+      } catch {
+        // a frozen Error: nothing was changed either
+      }
+    }
+  }
+  function fileOf(site) {
+    try {
+      return toStr(site.getFileName() ?? '');
+    } catch {
+      return '';
+    }
+  }
+  // Node code that calls whatever function it is handed: a publish called from there was scheduled by the app.
+  const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
+  /**
+   * Was this message published by Node? Node's permission checks publish from C++ in the middle of a
+   * Node API call: the subscriber is called by Channel.publish, which is called straight from Node's own
+   * code (openSync, the module loader ...). A publish by app code, or a subscriber called directly, has an
+   * app frame there instead.
+   */
+  function publishedByNode(sites) {
+    const publish = sites[0];
+    const caller = sites[1];
+    if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
+    try {
+      if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
+    } catch {
+      return false;
+    }
+    return fileOf(caller).startsWith('node:');
+  }
+  /** The first frame in a file of the app (not Node's, not this file), as `file:line:column`. */
+  function siteOfCalls(sites) {
+    for (const site of sites) {
+      const file = fileOf(site);
+      if (file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
+      try {
+        return file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
   // Each distinct check is reported once, with the stack of its first caller; repeats are counted.
   const checked = new Set();
   for (const name of names) {
-    dc.subscribe('node:permission-model:' + name, (msg) => {
-      if (!isObject(msg) || inside) return; // our own stat below publishes too
-      const permission = String(msg.permission ?? '');
-      const resource = msg.resource === undefined || msg.resource === null ? '' : String(msg.resource);
+    const subscriber = (msg) => {
+      if (!isObject(msg) || inside || confirming) return; // our own stat and has() publish too
+      const permission = toStr(msg.permission ?? '');
+      const resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
       const key = 'check\u0000' + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
-      if (checked.has(key)) return hit(key);
-      checked.add(key);
-      const stack = stackHere();
+      if (apply(setHas, checked, [key])) return hit(key);
+      const sites = callSites(subscriber);
+      if (!publishedByNode(sites)) return; // not Node's check: no evidence
+      apply(setAdd, checked, [key]);
+      apply(setAdd, publishedChecks, [permission + '\u0000' + resource]);
+      if (!audit && granted(permission, resource)) return;
       send({
         t: 'denial',
         source: 'channel',
         thread,
         time: Date.now(),
         cwd: cwd(),
-        site: siteOf(stack),
+        site: siteOfCalls(sites),
         permission,
         resource,
         code: 'ERR_ACCESS_DENIED',
         existed: existedAtCheck(name, msg),
       });
-    });
+    };
+    dc.subscribe('node:permission-model:' + name, subscriber);
   }
 
   // Before 24 nothing is published for denials the app catches, so watch the public fs API instead:
   // a denial passing through it (thrown, rejected or handed to a callback) is reported as 'caught'.
   // An observe run also reports each path the API read successfully. The wrappers rethrow and pass
   // on exactly what they received.
-  const caughtByChannel = Number(process.versions.node.split('.')[0]) >= 24;
   if (!caughtByChannel || config.observe) watchFs();
   if (config.observe) watchModules();
-  if (!caughtByChannel || config.observe) watchStarts();
+  watchStarts();
+  watchDlopen();
 
   /**
-   * Child processes and Workers: the observe run notes each start; before 24 a denial that passes
-   * through (and that the app may catch, or wrap in an error of its own) is reported as 'caught'.
+   * Child processes and Workers: every start passes the child key on (in the environment of a child
+   * process, in the workerData of a Worker); the observe run notes each start; a denial that passes
+   * through is witnessed, and before 24 (where the app may catch it, or wrap it in an error of its
+   * own) reported as 'caught'.
    */
   function watchStarts() {
     const noteDenial = (err) => {
+      witness(err);
       if (!caughtByChannel && isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportError(err, 'caught');
     };
     const cp = require('child_process');
@@ -340,7 +588,7 @@
         [name](...args) {
           if (config.observe) used('child', { t: 'use', scope: 'child', api: name });
           try {
-            return fn.apply(this, args);
+            return fn.apply(this, withChildKey(args));
           } catch (err) {
             noteDenial(err);
             throw err;
@@ -354,9 +602,8 @@
         // read-only export: leave it
       }
     }
-    const wt = require('worker_threads');
     const Original = wt.Worker;
-    if (!caughtByChannel && typeof Original === 'function') watchWorkers(wt, Original, noteDenial);
+    if (typeof Original === 'function') watchWorkers(Original, noteDenial);
     try {
       require('module').syncBuiltinESMExports();
     } catch {
@@ -364,11 +611,42 @@
     }
   }
 
-  function watchWorkers(wt, Original, noteDenial) {
+  /**
+   * The arguments of a child_process call with the child key added to the environment the child gets
+   * (the options object is copied, never changed). Every function takes (file, [args], [options], ...).
+   */
+  function withChildKey(args) {
+    try {
+      const at = Array.isArray(args[1]) ? 2 : 1;
+      const given = args[at];
+      const out = args.slice();
+      if (isObject(given) && !Array.isArray(given)) {
+        const env = isObject(given.env) ? given.env : process.env;
+        out[at] = { ...given, env: { ...env, [ENV_KEY]: keys.child } };
+      } else if (given === undefined || given === null || typeof given === 'function') {
+        const options = { env: { ...process.env, [ENV_KEY]: keys.child } };
+        if (given === undefined || given === null) out[at] = options;
+        else out.splice(at, 0, options);
+      }
+      return out;
+    } catch {
+      return args; // options we cannot read: the child just reports nothing
+    }
+  }
+
+  function watchWorkers(Original, noteDenial) {
+    // The Worker's recorder takes the keys out of its workerData and gives the app its own back.
     const Worker = class Worker extends Original {
-      constructor(...args) {
+      constructor(filename, options, ...rest) {
+        let given = options;
         try {
-          super(...args);
+          const opts = isObject(options) ? options : {};
+          given = { ...opts, workerData: { [DATA_KEY]: { token: keys.token, key: keys.key, child: keys.child }, data: opts.workerData } };
+        } catch {
+          // options we cannot read: the Worker reports nothing
+        }
+        try {
+          super(filename, given, ...rest);
         } catch (err) {
           noteDenial(err);
           throw err;
@@ -379,6 +657,28 @@
       wt.Worker = Worker;
     } catch {
       // read-only export: leave it
+    }
+  }
+
+  /** Addons: ERR_DLOPEN_DISABLED is thrown by process.dlopen, which nothing publishes in enforce mode. */
+  function watchDlopen() {
+    const original = process.dlopen;
+    if (typeof original !== 'function') return;
+    const dlopen = keepShape(
+      function dlopen(...args) {
+        try {
+          return apply(original, this, args);
+        } catch (err) {
+          witness(err);
+          throw err;
+        }
+      },
+      original,
+    );
+    try {
+      process.dlopen = dlopen;
+    } catch {
+      // read-only: addon denials are then judged by their stack
     }
   }
 
@@ -453,6 +753,7 @@
   function watchFs() {
     const note = (name, args, err) => {
       if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+        witness(err);
         if (!caughtByChannel) reportError(err, 'caught');
       } else if (config.observe) {
         // fs.exists hands its callback a boolean, not an error.

@@ -212,18 +212,18 @@ describe('learn: where denials come from', () => {
     expect(res.reason).toBe('the app exited with code 3 without a permission denial');
   });
 
-  it('without the recorder, stderr denials are used (and recorder denials are not)', async () => {
-    const { res, flags } = await go([
+  it('without the recorder nothing is evidence: stderr denial text grants nothing (app-failed)', async () => {
+    const { res, requests } = await go([
       result({
         recorderLoaded: false,
         denials: [denial('FileSystemRead', '/ignored')],
         stderrDenials: [{ permission: 'FileSystemRead', resource: `${APP}/data.json`, code: 'ERR_ACCESS_DENIED', source: 'stderr' }],
       }),
-      OK,
-      OK,
     ]);
-    expect(res.status).toBe('verified');
-    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data.json`]);
+    expect(res.status).toBe('app-failed');
+    expect(requests).toHaveLength(1);
+    expect(res.grants).toEqual([]);
+    expect(res.reason).toBe("the app exited with code 1 without a permission denial reported by permlearn's recorder, which did not load in any Node process it started (its stderr shows denial text; permlearn does not grant on printed text)");
   });
 
   it('the app could not be started: app-failed with its error', async () => {
@@ -377,7 +377,7 @@ describe('selectDenials', () => {
     ['channel with a site when nothing else', result({ denials: [cNoSite, insp, c] }), [c]],
     ['nothing after a successful run', result({ exitCode: 0, denials: [l, c] }), []],
     ['uncaught even after a successful run', result({ exitCode: 0, denials: [u] }), [u]],
-    ['stderr only without the recorder', result({ recorderLoaded: false, denials: [u], stderrDenials: [s] }), [s]],
+    ['nothing without the recorder, stderr included', result({ recorderLoaded: false, denials: [u], stderrDenials: [s] }), []],
     ['stderr ignored with the recorder', result({ stderrDenials: [s] }), []],
   ])('%s', (_name, r, picked) => {
     expect(selectDenials(r)).toEqual(picked);

@@ -42,6 +42,9 @@ export interface RunResult {
   stdoutTail?: string;
   /** The readiness signal the run waited for, in words (`stdout line matching /listening/`). */
   waitedFor?: string;
+  /** What was wrong with the run's evidence, when something was: lines and files not written by the
+   *  recorder (ignored), bytes over the channel's limit and child files over theirs (not read). */
+  evidence?: EvidenceCounts;
   /** The exercise commands run once the app was ready (in order; the first failure ends the list). */
   exercise?: ExerciseResult[];
   /** When the app was seen ready (epoch ms). */
@@ -50,6 +53,14 @@ export interface RunResult {
   dropped?: { time: number; applied: number; error?: string };
   durationMs: number;
   error?: string;
+}
+
+export interface EvidenceCounts {
+  forged: number;
+  forgedFiles: number;
+  forgedLines: number;
+  channelDropped: number;
+  cappedFiles: number;
 }
 
 /** How one exercise command went. */
@@ -162,12 +173,13 @@ export function exerciseFailed(r: RunResult): ExerciseResult | undefined {
 /**
  * The denials to act on after a run. Errors that escaped the app come first; then errors it
  * printed itself; if the run failed with neither, the checks the diagnostics channels saw that
- * app code (not Node's package-scope lookups) made. Without the recorder, stderr is all there is.
+ * app code (not Node's package-scope lookups) made. Without the recorder there is no evidence at all.
  */
 export function selectDenials(r: RunResult): Denial[] {
-  const pool = r.recorderLoaded ? r.denials : r.stderrDenials;
-  const pick = (source: Denial['source']): Denial[] => dedupeDenials(pool.filter((d) => d.source === source));
-  if (!r.recorderLoaded) return pick('stderr');
+  // Only what the recorder reported is evidence: without it (a command that ran no Node process), stderr
+  // text is anyone's to print, and nothing is granted on it.
+  if (!r.recorderLoaded) return [];
+  const pick = (source: Denial['source']): Denial[] => dedupeDenials(r.denials.filter((d) => d.source === source));
   const uncaught = pick('uncaught');
   if (uncaught.length) return uncaught;
   if (runSucceeded(r)) return [];
@@ -791,7 +803,10 @@ function failureReason(r: RunResult): string {
     return 'the app neither exited nor became ready in time, with no permission denial; for a server, pass --ready-port, --ready-url, --ready-stdout or --timeout';
   }
   const base = `the app ${describeOutcome(r)} without a permission denial`;
-  if (r.recorderLoaded && r.stderrDenials.length > 0) {
+  if (!r.recorderLoaded) {
+    return `${base} reported by permlearn's recorder, which did not load in any Node process it started${r.stderrDenials.length > 0 ? ' (its stderr shows denial text; permlearn does not grant on printed text)' : ''}`;
+  }
+  if (r.stderrDenials.length > 0) {
     return `${base} in its own process (its stderr shows denial text, which came from a child process or was printed by the app; permlearn does not grant on printed text)`;
   }
   return base;

@@ -1,4 +1,6 @@
-// Reads the recorder's report: one JSON object per line, written to an extra file descriptor.
+// Reads the recorder's report: one JSON object per line, written to an extra file descriptor, each
+// line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
+// holds: it is handed in as `verify`, and a line it rejects is counted, never read.
 import type { Denial, DenialSource } from './types.js';
 
 export interface LoadedFile {
@@ -27,8 +29,12 @@ export interface RecorderReport {
   denials: Denial[];
   /** Exit code the app announced in its 'exit' event, if it got that far. */
   exitCode?: number;
-  /** Lines that were not recorder messages (kept for debugging). */
+  /** Signed lines that were not recorder messages (kept for debugging). */
   junk: number;
+  /** Lines that did not authenticate: not written by the recorder (forged, garbled or cut short). */
+  forged: number;
+  /** Lines longer than the recorder ever writes (dropped unread). */
+  oversized: number;
   /** CommonJS files the app loaded, in order, without repeats, with the file that loaded each. */
   modules: LoadedFile[];
   /** package.json paths the CommonJS resolver checked (whether or not they exist). */
@@ -47,8 +53,16 @@ export interface RecorderReport {
 
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
-export function parseRecorderReport(text: string): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
+export interface ParseOptions {
+  /** The JSON text of a line if the line is signed with the run's key, else undefined. */
+  verify: (line: string) => string | undefined;
+  /** Lines longer than this are dropped and counted as oversized. */
+  maxLine?: number;
+}
+
+export function parseRecorderReport(text: string, options: ParseOptions): RecorderReport {
+  const report: RecorderReport = { loaded: false, denials: [], junk: 0, forged: 0, oversized: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
+  const maxLine = options.maxLine ?? Infinity;
   const seenFiles = new Set<string>();
   // What the recorder's repeat counts refer to: its key for a first report, per thread.
   const counted = new Map<string, { hits?: number }>();
@@ -56,9 +70,18 @@ export function parseRecorderReport(text: string): RecorderReport {
   const touchedAt = new Map<string, LoadedFile>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    if (line.length > maxLine) {
+      report.oversized++;
+      continue;
+    }
+    const body = options.verify(line);
+    if (body === undefined) {
+      report.forged++;
+      continue;
+    }
     let msg: Record<string, unknown>;
     try {
-      msg = JSON.parse(line) as Record<string, unknown>;
+      msg = JSON.parse(body) as Record<string, unknown>;
     } catch {
       report.junk++;
       continue;

@@ -20,6 +20,7 @@ import { breadthViolation } from '../model/breadth.js';
 import type { Denial } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
+import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 
 export type Strategy = 'audit' | 'observe' | 'rerun';
 
@@ -213,6 +214,12 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   options.onStart?.(caps);
   const session = createSession();
   const forget = onAbort(session.dispose);
+  // What was wrong with the runs' evidence (forged lines, a channel over its limit), summed over runs.
+  let evidence = NO_EVIDENCE_PROBLEMS;
+  const noteEvidence = (r: RunResult): RunResult => {
+    evidence = addCounts(evidence, r.evidence);
+    return r;
+  };
   try {
     const spec = {
       node,
@@ -243,7 +250,9 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      runApp: ({ phase, grants, extraGrants }) => {
+      runApp: async (request) => noteEvidence(await runPhase(request)),
+    });
+    function runPhase({ phase, grants, extraGrants }: Parameters<Parameters<typeof learn>[0]['runApp']>[0]): Promise<RunResult> {
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
@@ -251,13 +260,12 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         if (phase === 'observe') {
           // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
           const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
-          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
+          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, ...esm });
         }
         // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
         const watched = phase === 'minimize' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
-        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir });
-      },
-    });
+        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys });
+    }
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
     const attribute = (d: Denial) => {
       const a = attributeDenial(d, appRoot, findPackage);
@@ -274,6 +282,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       profile.dropPlan = plan;
       profile.runs += runs;
     }
+    profile.warnings.push(...evidenceNotes(evidence));
     if (options.exercise?.length) {
       profile.exercise = { commands: options.exercise, results: result.last?.exercise ?? [] };
     } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {
@@ -331,7 +340,7 @@ async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: n
     emit({ type: 'run-end', run: ctx.firstRun + run, phase, result: r });
     return r;
   };
-  const timing = await timed('audit', () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir }));
+  const timing = await timed('audit', () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys }));
   plan.runs = run;
   if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
     plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
@@ -344,7 +353,7 @@ async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: n
   for (let attempt = 0; attempt < DROP_PLAN_ATTEMPTS && plan.drops.length > 0; attempt++) {
     const calls = plan.drops.map(({ scope, reference }) => (reference === undefined ? { scope } : { scope, reference }));
     const r = await timed('verify', () =>
-      runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, drops: calls, dropFile: session.dropFile }),
+      runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: calls, dropFile: session.dropFile }),
     );
     plan.runs = run;
     // Denials after the drops were in place (drop() itself publishes a check for what it drops, and

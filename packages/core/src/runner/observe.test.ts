@@ -50,7 +50,7 @@ describe('observe recorder', () => {
     const caps = capabilitiesOf(parseNodeVersion(major === 20 ? 'v20.20.2' : major === 22 ? 'v22.23.3' : 'v26.10.0')!);
     const flags = [caps.enableFlag, `--allow-fs-read=${dir}`, `--allow-fs-write=${dir}/made`, '--allow-child-process', '--allow-worker'];
     const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
-    const r = await runApp(spec(major), { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, ...esm });
+    const r = await runApp(spec(major), { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, ...esm });
     expect(r.outcome).toBe('exited');
     expect(r.exitCode).toBe(0);
     const modules = (r.modules ?? []).map((m) => path.relative(dir, m.file));
@@ -82,7 +82,7 @@ describe('observe recorder', () => {
   it.each([24, 26])('Node %i audit: each check reported once, with the number of times it was made', async (major) => {
     const app = path.join(dir, `audit-${major}.js`);
     writeFileSync(app, "const fs = require('fs');\nfor (let i = 0; i < 5; i++) fs.readFileSync(__dirname + '/data.txt');\n");
-    const r = await runApp({ ...spec(major), entry: app }, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir });
+    const r = await runApp({ ...spec(major), entry: app }, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys });
     expect(r.exitCode).toBe(0);
     const reads = r.denials.filter((d) => d.resource === path.join(dir, 'data.txt'));
     expect(reads).toHaveLength(1);

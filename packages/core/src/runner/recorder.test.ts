@@ -1,24 +1,29 @@
 // The recorder inside real Node processes: it reports caught denials on every version and leaves
 // the app's output and its view of the fs module unchanged.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport } from '../model/parse-events.js';
+import { createKeys, keyPipeText, tokenVerifier } from './evidence.js';
 
 const RECORDER = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pl-recorder-'));
 const recorder = path.join(dir, 'recorder.cjs');
-writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid })};\n${readFileSync(RECORDER, 'utf8')}`);
+writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, keyFd: 4, ownerPid: process.pid })};\n${readFileSync(RECORDER, 'utf8')}`);
+// The recorder reads the run's key from fd 4 (a file holding it here; a pipe under permlearn).
+const keys = createKeys();
+const keyFile = path.join(dir, 'key');
+writeFileSync(keyFile, keyPipeText(keys));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(major: number, entry: string, flags: string[], withRecorder: boolean) {
   const preload = withRecorder ? [`--allow-fs-read=${recorder}`, '--require', recorder] : [];
-  const r = spawnSync(nodeBinary(major), [...flags, ...preload, entry], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: parseRecorderReport(String(r.output[3] ?? '')) };
+  const r = spawnSync(nodeBinary(major), [...flags, ...preload, entry], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')], encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: parseRecorderReport(String(r.output[3] ?? ''), { verify: tokenVerifier(keys.main) }) };
 }
 
 const enable = (major: number) => (major === 20 ? '--experimental-permission' : '--permission');

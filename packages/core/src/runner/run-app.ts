@@ -2,15 +2,16 @@
 // stop it and everything it started, and hand back what happened as data.
 import net from 'node:net';
 import path from 'node:path';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { execa } from 'execa';
 import type { ExerciseResult, RunResult } from '../model/learn.js';
-import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
+import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
-import { RECORDER_FD } from './session.js';
+import { KEY_FD, RECORDER_FD } from './session.js';
+import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
 
 export interface Readiness {
@@ -59,6 +60,9 @@ export interface RunOptions {
    *  recorder given as recorderPath watches) and wait until the recorder has applied them. */
   drops?: DropCall[];
   dropFile?: string;
+  /** The session's keys: the recorder signs every line with them, and unsigned lines are dropped.
+   *  Without them (a run with no recorder) nothing on the channel is read. */
+  keys?: RunKeys;
 }
 
 const TAIL_BYTES = 16 * 1024;
@@ -158,23 +162,11 @@ export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   return [...run.flags, ...preload, spec.entry, ...spec.args];
 }
 
-/** What the app's Node children reported, read and removed from the events folder, added to `report`. */
-function addChildReports(dir: string, report: RecorderReport): void {
-  for (const name of readdirSync(dir)) {
-    const file = path.join(dir, name);
-    try {
-      const child = parseRecorderReport(readFileSync(file, 'utf8'));
-      report.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
-      report.modules.push(...child.modules);
-      report.probes.push(...child.probes);
-      report.touched.push(...child.touched);
-      report.uses.push(...child.uses);
-      report.missing.push(...child.missing);
-      report.processes.push(...child.processes);
-    } finally {
-      rmSync(file, { force: true });
-    }
-  }
+/** An environment without a recorder key in it (one from the caller's environment is never passed on). */
+function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!(RECORDER_KEY_ENV in env)) return env;
+  const { [RECORDER_KEY_ENV]: _dropped, ...rest } = env;
+  return rest;
 }
 
 /** What to spawn for one run: `node <flags> <entry> <args>`, or the command with everything in NODE_OPTIONS. */
@@ -182,13 +174,16 @@ function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string
   const base = spec.env ?? process.env;
   const existing = base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ` : '';
   if (spec.command) {
-    // Everything travels in NODE_OPTIONS, to every Node process the command starts.
+    // Everything travels in NODE_OPTIONS, to every Node process the command starts; so does the child
+    // key, which each Node process's recorder takes out of its environment before the app runs.
     const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
     const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
-    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...base, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
+    const key = run.recorderPath && run.keys ? { [RECORDER_KEY_ENV]: run.keys.child } : {};
+    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...withoutKey(base), ...key, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
   }
   if (run.recorderPath && run.eventsDir) {
-    return { file: spec.node, args: appArgv(spec, run), env: { ...base, NODE_OPTIONS: `${existing}--require ${nodeOptionsQuote(run.recorderPath)}` } };
+    // The recorder comes first, ahead of any preload the environment already names.
+    return { file: spec.node, args: appArgv(spec, run), env: { ...withoutKey(base), NODE_OPTIONS: `--require ${nodeOptionsQuote(run.recorderPath)} ${existing}`.trim() } };
   }
   return { file: spec.node, args: appArgv(spec, run), env: spec.env };
 }
@@ -196,10 +191,13 @@ function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string
 export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const plan = spawnPlan(spec, run);
+  // `node entry` with the recorder: the key goes through one more pipe, read and closed by the
+  // recorder before the app's code runs. A command gets it in its Node processes' environment.
+  const keyPipe = run.recorderPath !== undefined && run.keys !== undefined && !spec.command;
   const child = execa(plan.file, plan.args, {
     cwd: spec.cwd,
     env: plan.env,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    stdio: keyPipe ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
     reject: false,
     buffer: false,
     detached: true,
@@ -220,10 +218,17 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     };
   }
   trackGroup(pid);
+  if (keyPipe) {
+    const keyStream = child.stdio[KEY_FD] as NodeJS.WritableStream | undefined;
+    keyStream?.on('error', () => undefined); // the app died before the recorder read it
+    keyStream?.end(keyPipeText(run.keys!));
+  }
 
   let stdout = '';
   let stderr = '';
-  let events = '';
+  // Only authenticated lines are evidence: the app's carry the token; a command's Node processes sign
+  // theirs with the child key.
+  const events = run.keys ? new SignedLines(spec.command ? verifierFor(run.keys.child) : tokenVerifier(run.keys.main)) : undefined;
   let readyBy: string | undefined;
   let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
   const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
@@ -240,7 +245,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   child.stderr?.setEncoding('utf8');
   const fd = child.stdio[RECORDER_FD] as NodeJS.ReadableStream | undefined;
   fd?.setEncoding('utf8');
-  fd?.on('data', (chunk: string) => (events += chunk));
+  if (events) fd?.on('data', (chunk: string) => events.add(chunk));
+  else fd?.resume();
   child.stderr?.on('data', (chunk: string) => (stderr = tail(stderr + chunk)));
   let pending = '';
   child.stdout?.on('data', (chunk: string) => {
@@ -289,7 +295,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (how === 'ready' && run.drops && run.dropFile) {
     writeFileSync(run.dropFile, JSON.stringify(run.drops));
     // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
-    for (let i = 0; i < 500 && !events.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
+    for (let i = 0; i < 500 && !events?.text.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
   }
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
@@ -310,8 +316,10 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   // Streams close once every process holding them is gone.
   await child.catch(() => undefined);
 
-  const report = parseRecorderReport(events);
-  if (run.eventsDir) addChildReports(run.eventsDir, report);
+  events?.end();
+  const report = events ? events.report() : parseRecorderReport('', { verify: () => undefined });
+  const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
+  const counts = { forged: report.forged + report.oversized, forgedFiles: children.forgedFiles, forgedLines: children.forgedLines, channelDropped: events?.dropped ?? 0, cappedFiles: children.cappedFiles };
   const base = {
     denials: report.denials,
     // A command's Node processes all report as children: any of them saying hello is enough.
@@ -326,6 +334,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     durationMs: Date.now() - started,
   };
   if (exercise.length) Object.assign(base, { exercise });
+  if (Object.values(counts).some((n) => n > 0)) Object.assign(base, { evidence: counts });
   if (readyTime !== undefined) Object.assign(base, { readyTime });
   if (report.dropped) Object.assign(base, { dropped: report.dropped });
   if (run.dropFile) rmSync(run.dropFile, { force: true });

@@ -7,9 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FsProbe } from '../model/types.js';
 import { secretsUnder } from './exposure.js';
+import { createKeys, type RunKeys } from './evidence.js';
 
 /** The fd the recorder writes to; permlearn opens it as a pipe in every learning run. */
 export const RECORDER_FD = 3;
+/** The fd permlearn writes the run's key into (`node entry` runs); the recorder reads and closes it
+ *  before any app code runs. */
+export const KEY_FD = 4;
 
 const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const ESM_HOOKS_SOURCE = fileURLToPath(new URL('../../recorder/esm-hooks.mjs', import.meta.url));
@@ -29,11 +33,13 @@ export interface Session {
   esmReadPaths: string[];
   /** Where Node children of the app write their reports. */
   eventsDir: string;
+  /** The keys the recorder signs its lines with: never written to a file or an environment the app sees. */
+  keys: RunKeys;
   dispose(): void;
 }
 
 /** The recorder source with its configuration prepended. */
-export function recorderText(config: { fd: number; ownerPid: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string }): string {
+export function recorderText(config: { fd: number; ownerPid: number; keyFd?: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string; esmRegister?: string }): string {
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`;
 }
 
@@ -56,20 +62,21 @@ export function createSession(): Session {
   const release = guardFolder(dir);
   const eventsDir = path.join(dir, 'events');
   mkdirSync(eventsDir);
-  const config = { fd: RECORDER_FD, ownerPid: process.pid, eventsDir, sessionDir: dir };
+  const config = { fd: RECORDER_FD, keyFd: KEY_FD, ownerPid: process.pid, eventsDir, sessionDir: dir };
+  const esmRegisterPath = path.join(dir, 'esm-register.mjs');
   const recorderPath = path.join(dir, 'recorder.cjs');
   writeFileSync(recorderPath, recorderText(config));
   const observerPath = path.join(dir, 'observer.cjs');
-  writeFileSync(observerPath, recorderText({ ...config, observe: true }));
+  writeFileSync(observerPath, recorderText({ ...config, observe: true, esmRegister: esmRegisterPath }));
   const dropperPath = path.join(dir, 'dropper.cjs');
   const dropFile = path.join(dir, 'drops.json');
   writeFileSync(dropperPath, recorderText({ ...config, dropFile }));
   const hooksPath = path.join(dir, 'esm-hooks.mjs');
   writeFileSync(hooksPath, readFileSync(ESM_HOOKS_SOURCE, 'utf8'));
-  const esmRegisterPath = path.join(dir, 'esm-register.mjs');
+  // The recorder (an earlier --require) leaves the key where this file, the next preload, takes it from.
   writeFileSync(
     esmRegisterPath,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooksPath).href)}, { data: { fd: ${RECORDER_FD} } });\n`,
+    `import { register } from 'node:module';\nconst key = globalThis.__permlearnEsmKey;\ndelete globalThis.__permlearnEsmKey;\nregister(${JSON.stringify(pathToFileURL(hooksPath).href)}, { data: { fd: ${RECORDER_FD}, key } });\n`,
   );
   return {
     dir,
@@ -80,6 +87,7 @@ export function createSession(): Session {
     esmRegisterPath,
     esmReadPaths: [esmRegisterPath, hooksPath],
     eventsDir,
+    keys: createKeys(),
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });
       release();
