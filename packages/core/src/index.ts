@@ -19,6 +19,8 @@ export * from './model/relocate.js';
 export * from './model/compare.js';
 export * from './model/merge.js';
 export * from './model/suggest.js';
+export * from './model/volatile.js';
+export * from './model/initial-state.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runApp, portAccepting, type AppSpec, type Readiness, type RunOptions } from './runner/run-app.js';
