@@ -99,6 +99,8 @@ export class CleanState {
   private readonly everCreated = new Set<string>();
   private readonly everChanged = new Set<string>();
   private readonly unrestored = new Set<string>();
+  /** The write grants of a run under way (learning interrupted: what it wrote is found from them). */
+  private running: readonly { path?: string; kind?: PathKind }[] | undefined;
   private readonly maxBackup: number;
   private readonly maxEntries: number;
 
@@ -199,6 +201,7 @@ export class CleanState {
   /** Before a run: put back what the last run changed, and record the folders its write grants reach. */
   beforeRun(writeGrants: readonly { path?: string; kind?: PathKind }[]): void {
     this.restore();
+    this.running = writeGrants;
     for (const g of writeGrants) {
       if (g.path === undefined) continue;
       // A prefix grant reaches the entries of its folder that start with it.
@@ -213,6 +216,7 @@ export class CleanState {
    * at the paths its writes were reported for (an audit run lets every write through and reports it).
    */
   afterRun(writeGrants: readonly { path?: string; kind?: PathKind }[], written: readonly { path: string; existed?: boolean }[]): void {
+    this.running = undefined;
     const check = (p: string) => this.examine(p);
     for (const g of writeGrants) {
       if (g.path === undefined) continue;
@@ -346,6 +350,7 @@ export class CleanState {
 
   /** At the end: put everything back, or (keepOutputs) leave the last run's outputs in place. */
   finish(keepOutputs: boolean): MachineChanges {
+    if (this.running) this.afterRun(this.running, []);
     const kept = keepOutputs ? [...this.pendingCreated, ...this.pendingChanged] : [];
     if (keepOutputs) {
       this.pendingCreated.clear();
