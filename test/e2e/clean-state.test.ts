@@ -15,14 +15,19 @@ import { treeState } from '../helpers/tree-hash.js';
 interface Case {
   fixture: string;
   entry: string;
-  /** The exact flags; D is the fixture copy, T the $TMPDIR. */
+  /** The exact flags; D is the fixture copy, T the $TMPDIR, H the HOME. */
   flags: string[];
   /** What the app prints on a clean machine, run after run (each run sees what the last one left). */
   prints: string[];
 }
 
 const cases: Case[] = [
-  { fixture: 'tmp-ipc', entry: 'tool.js', flags: ['--permission', '--allow-fs-read=T/clean-state-ipc/*', '--allow-fs-write=T/clean-state-ipc/*'], prints: ['ok: tmp-ipc', 'ok: tmp-ipc'] },
+  {
+    fixture: 'tmp-ipc',
+    entry: 'tool.js',
+    flags: ['--permission', '--allow-fs-read=T/clean-state-ipc/*', '--allow-fs-write=H/.clean-state-ipc/*', '--allow-fs-write=T/clean-state-ipc/*'],
+    prints: ['ok: tmp-ipc', 'ok: tmp-ipc'],
+  },
   {
     fixture: 'rotating-log',
     entry: 'app.js',
@@ -90,7 +95,7 @@ describe.each(cases)('clean-state/$fixture', (c) => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson & { machine?: { runs: number; restored: boolean }; setAside?: { path: string }[] };
     expect(profile.verified).toBe(true);
-    expect(profile.flags).toEqual(c.flags.map((f) => f.replace(/=D(?=\/|$)/, `=${m.dir}`).replace(/=T(?=\/|$)/, `=${m.tmp}`)));
+    expect(profile.flags).toEqual(c.flags.map((f) => f.replace(/=D(?=\/|$)/, `=${m.dir}`).replace(/=T(?=\/|$)/, `=${m.tmp}`).replace(/=H(?=\/|$)/, `=${m.home}`)));
     // Nothing of permlearn's own installation, whatever put it on the app's way.
     for (const g of profile.grants) expect(g.path?.startsWith(root) ?? false, g.flag).toBe(false);
     expect(profile.machine?.runs).toBe(profile.runs);

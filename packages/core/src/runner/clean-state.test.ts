@@ -2,7 +2,8 @@ import { appendFileSync, chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CleanState } from './clean-state.js';
+import { CleanState, initialAreas } from './clean-state.js';
+import { writeGrantsOf } from './run-cleanly.js';
 
 let top: string;
 let project: string;
@@ -117,5 +118,28 @@ describe('CleanState', () => {
     const summary = clean.finish(false);
     expect(summary.restored).toBe(false);
     expect(summary.unrestored[0]).toMatch(/state\.json: .*too large to copy/);
+  });
+});
+
+describe('initialAreas', () => {
+  it('records the project in full with copies, the cwd outside it, $TMPDIR one level and the home folder two', () => {
+    expect(initialAreas('/srv/app', '/srv/app/sub', '/home/ann')).toEqual([
+      { path: '/srv/app', depth: Infinity, skip: ['.git', 'node_modules'], backup: true },
+      { path: os.tmpdir(), depth: 1 },
+      { path: '/home/ann', depth: 2 },
+    ]);
+    // A "project" that is the home folder itself is listed, not copied.
+    expect(initialAreas('/home/ann', '/home/ann', '/home/ann')[0]).toEqual({ path: '/home/ann', depth: 1 });
+  });
+});
+
+describe('writeGrantsOf', () => {
+  it('reads the write grants back from rendered flags', () => {
+    expect(writeGrantsOf(['--permission', '--allow-fs-write=/a/logs/*', '--allow-fs-write=./tmp-', '--allow-fs-write=/tmp/x-*,/b', '--allow-fs-read=/c'], '/a')).toEqual([
+      { path: '/a/logs', kind: 'created-dir' },
+      { path: '/a/tmp-', kind: 'dir' },
+      { path: '/tmp/x-', kind: 'prefix' },
+      { path: '/b', kind: 'dir' },
+    ]);
   });
 });

@@ -26,8 +26,10 @@ import {
   utimesSync,
   type Stats,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isSameOrUnder, isStrictlyUnder } from '../model/paths.js';
+import { breadthViolation } from '../model/breadth.js';
 import type { PathKind } from '../model/types.js';
 import type { MachineChanges } from '../model/profile.js';
 
@@ -393,4 +395,20 @@ function safeList(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Where an app may write, recorded before the first run: the project (all of it but .git and the
+ * contents of node_modules, with copies of its files), the cwd if it lies outside, and the first levels
+ * of the temporary directory and the home folder (what is created there is then known to be new).
+ * Folders below those, and node_modules, are recorded when a write grant first reaches them.
+ */
+export function initialAreas(root: string, cwd: string, home: string): Area[] {
+  const project = (dir: string): Area =>
+    breadthViolation({ scope: 'fs.read', path: dir, kind: 'dir' }, { homedir: home, tmpdir: os.tmpdir() }) ? { path: dir, depth: 1 } : { path: dir, depth: Infinity, skip: ['.git', 'node_modules'], backup: true };
+  const areas = [project(root)];
+  if (!isSameOrUnder(cwd, root)) areas.push(project(cwd));
+  areas.push({ path: os.tmpdir(), depth: 1 });
+  if (home && home !== '/') areas.push({ path: home, depth: 2 });
+  return areas;
 }

@@ -22,7 +22,7 @@ import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
-import { CleanState, type Area } from './clean-state.js';
+import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resolveResource } from '../model/paths.js';
 import type { RunResult as Run } from '../model/learn.js';
 
@@ -329,22 +329,6 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     finish();
     session.dispose();
   }
-}
-
-/**
- * Where an app may write, recorded before the first run: the project (all of it but .git and the
- * contents of node_modules, with copies of its files), the cwd if it lies outside, and the first levels
- * of the temporary directory and the home folder (what is created there is then known to be new).
- * Folders below those, and node_modules, are recorded when a write grant first reaches them.
- */
-function initialAreas(root: string, cwd: string, home: string): Area[] {
-  const project = (dir: string): Area =>
-    breadthViolation({ scope: 'fs.read', path: dir, kind: 'dir' }, { homedir: home, tmpdir: os.tmpdir() }) ? { path: dir, depth: 1 } : { path: dir, depth: Infinity, skip: ['.git', 'node_modules'], backup: true };
-  const areas = [project(root)];
-  if (!isSameOrUnder(cwd, root)) areas.push(project(cwd));
-  areas.push({ path: os.tmpdir(), depth: 1 });
-  if (home && home !== '/') areas.push({ path: home, depth: 2 });
-  return areas;
 }
 
 interface DropPlanContext {
