@@ -679,6 +679,8 @@ describe('learn: the breadth rule holds whatever the app does', () => {
     expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['accepted-broad']);
     const other = await go([denied(d)], { fs: fakeFs({ ...kinds }), generalise: gen, acceptBroad: [`${HOME}/*`, '/'] });
     expect(other.res.status).toBe('too-broad');
+  });
+});
 
 describe('learn: the initial state and volatile paths', () => {
   const volatile = { tmpdir: '/tmp', known: [APP], permlearnOwn: (p: string) => (p.startsWith('/opt/permlearn/') ? 'inside permlearn' : undefined) };
