@@ -122,7 +122,7 @@ export function vetDenials(denials: readonly Denial[], ctx: VolatileContext | un
     const v = vetPath(fs.abs, ctx!);
     if (v.action === 'keep') keep.push(d);
     else if (v.action === 'set-aside' && v.kind === 'case-probe' && d.source === 'uncaught') {
-      // The app cannot do without its case test (fs.existsSync throws on 26): the probed path is granted
+      // The app cannot do without its case test (fs.existsSync throws when denied): the probed path is granted
       // as it is; it names nothing that exists, now or on the next run.
       restated.set(d, `${v.reason}; the app fails without it, so it is granted as it is (a path that exists on no run)`);
       keep.push(d);
