@@ -106,9 +106,10 @@ function packageRootOf(dir: string): string {
   return dir.slice(0, at + NM.length) + rest.slice(0, take).join(path.sep);
 }
 
-/** Why `abs` lies in permlearn's installation, or undefined. */
+/** Why `abs` lies in permlearn's installation, or undefined. The path as the app used it is compared
+ *  (no realpath: this is asked of every denial, tens of thousands in a large audit run). */
 export function insideInstallation(abs: string, inst: Installation): string | undefined {
-  const root = inst.roots.find((r) => isSameOrUnder(abs, r) || isSameOrUnder(real(abs), r));
+  const root = inst.roots.find((r) => isSameOrUnder(abs, r));
   return root ? `inside permlearn's own installation (${root})` : undefined;
 }
 

@@ -12,9 +12,13 @@
 // started with --allow-child-process writes elsewhere is outside the model and is not seen.
 import {
   chmodSync,
-  copyFileSync,
-  constants,
+  closeSync,
   cpSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+  writeSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -42,8 +46,8 @@ interface Entry {
   mtimeMs: number;
   atimeMs: number;
   target?: string;
-  /** A copy of a regular file's content, in the session folder. */
-  backup?: string;
+  /** Where a copy of a regular file's content lies in the session's backup file. */
+  backup?: { offset: number; length: number };
   /** For a directory: its entries were all recorded (below the depth limit, not skipped). */
   listed?: boolean;
 }
@@ -90,10 +94,11 @@ export class CleanState {
   /** Paths recorded as absent (the root of an area that did not exist, say). */
   private readonly absent = new Set<string>();
   private readonly areas: Area[] = [];
-  private readonly backupDir: string;
+  /** One file holding every copy end to end: one write each, and one file to remove at the end. */
+  private readonly backupFile: string;
+  private backupFd: number | undefined;
   private readonly outputsDir: string;
   private backupBytes = 0;
-  private backups = 0;
   private runs = 0;
   /** What the last run left that is not yet put back. */
   private pendingCreated = new Set<string>();
@@ -107,7 +112,7 @@ export class CleanState {
   private readonly maxEntries: number;
 
   constructor(private readonly opts: CleanStateOptions) {
-    this.backupDir = path.join(opts.sessionDir, 'initial');
+    this.backupFile = path.join(opts.sessionDir, 'initial-state.bin');
     this.outputsDir = path.join(opts.sessionDir, 'outputs');
     this.maxBackup = opts.maxBackupBytes ?? DEFAULT_MAX_BACKUP;
     this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -166,15 +171,22 @@ export class CleanState {
 
   private backup(p: string, entry: Entry, size: number): void {
     if (this.backupBytes + size > this.maxBackup) return;
-    mkdirSync(this.backupDir, { recursive: true });
-    const copy = path.join(this.backupDir, String(this.backups++));
     try {
-      copyFileSync(p, copy, constants.COPYFILE_FICLONE);
-      entry.backup = copy;
-      this.backupBytes += size;
+      const content = readFileSync(p);
+      if (this.backupBytes + content.length > this.maxBackup) return;
+      this.backupFd ??= openSync(this.backupFile, 'a+', 0o600);
+      writeSync(this.backupFd, content, 0, content.length, this.backupBytes);
+      entry.backup = { offset: this.backupBytes, length: content.length };
+      this.backupBytes += content.length;
     } catch {
       // unreadable: the file can still be seen to change, not put back
     }
+  }
+
+  private backedUp(b: { offset: number; length: number }): Buffer {
+    const buf = Buffer.alloc(b.length);
+    if (b.length > 0) readSync(this.backupFd!, buf, 0, b.length, b.offset);
+    return buf;
   }
 
   /** What `abs` was when first recorded: an entry, 'absent', or undefined when nothing recorded says. */
@@ -345,7 +357,7 @@ export class CleanState {
     if (was.type !== 'file') throw new Error('changed, and only files, folders and symlinks can be put back');
     if (now && !differs(was, lstatSync(p), p)) return;
     if (!was.backup) throw new Error('changed by the app; it was too large to copy before learning, so it was not put back');
-    copyFileSync(was.backup, p);
+    writeFileSync(p, this.backedUp(was.backup));
     chmodSync(p, was.mode);
     restoreTimes(p, was);
   }
@@ -358,6 +370,8 @@ export class CleanState {
       this.pendingCreated.clear();
       this.pendingChanged.clear();
     } else this.restore();
+    if (this.backupFd !== undefined) closeSync(this.backupFd);
+    this.backupFd = undefined;
     const out: MachineChanges = {
       runs: this.runs,
       created: [...this.everCreated].sort(),
