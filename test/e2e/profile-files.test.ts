@@ -13,7 +13,8 @@ afterEach(async () => {
   removeCopies();
 });
 
-/** scopes/write-log creates logs/ whenever it runs: its absence says the app was never started. */
+/** scopes/write-log creates logs/ whenever it runs: its absence says the app was never started (the
+ *  commands that learn are given --keep-outputs, since learning otherwise puts the project back). */
 const ran = (dir: string) => existsSync(path.join(dir, 'logs'));
 
 /** A copy of scopes/write-log with its profile learned as permlearn.json, and logs/ removed again. */
@@ -67,7 +68,7 @@ describe('a tampered or malformed profile is refused by every reader', () => {
   const readers: [string, (dir: string) => string[], boolean][] = [
     ['render --out', () => ['render', 'permlearn.json', '--out', 'flags.txt'], false],
     ['merge --out', () => ['merge', 'permlearn.json', 'permlearn.json', '--out', 'flags.txt'], false],
-    ['check --write --suggest', () => ['check', '--node', nodeBinary(26), '--write', '--suggest', 'flags.txt', 'index.js'], true],
+    ['check --write --suggest', () => ['check', '--node', nodeBinary(26), '--keep-outputs', '--write', '--suggest', 'flags.txt', 'index.js'], true],
   ];
 
   it.each(tampers)('%s: refused by render, merge and check (one line, its exit code), nothing written, the app never run', async (_name, tamper, message, code) => {
@@ -121,8 +122,8 @@ describe('a tampered or malformed profile is refused by every reader', () => {
 describe('no command replaces a file without --force', () => {
   // Each command that writes a file the user names, as argv for an output path.
   const writers: [string, (out: string) => string[], { learns: boolean }][] = [
-    ['learn --out', (out) => ['--node', nodeBinary(26), '--format', 'json', '--out', out, 'index.js'], { learns: true }],
-    ['check --suggest', (out) => ['check', '--node', nodeBinary(26), '--suggest', out, 'index.js'], { learns: true }],
+    ['learn --out', (out) => ['--node', nodeBinary(26), '--keep-outputs', '--format', 'json', '--out', out, 'index.js'], { learns: true }],
+    ['check --suggest', (out) => ['check', '--node', nodeBinary(26), '--keep-outputs', '--suggest', out, 'index.js'], { learns: true }],
     ['render --out', (out) => ['render', 'permlearn.json', '--format', 'json', '--out', out], { learns: false }],
     ['merge --out', (out) => ['merge', 'permlearn.json', 'permlearn.json', '--out', out], { learns: false }],
   ];
@@ -197,7 +198,7 @@ describe('no command replaces a file without --force', () => {
     rmSync(committed);
     symlinkSync(real, committed);
     const before = snapshot(real);
-    const r = await runCli(['check', '--node', nodeBinary(26), '--write', 'index.js'], { cwd: dir });
+    const r = await runCli(['check', '--node', nodeBinary(26), '--keep-outputs', '--write', 'index.js'], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(oneLine(r)).toBe(`permlearn: ${committed} is a symbolic link: permlearn writes only regular files`);
     expect(readlinkSync(committed)).toBe(real);

@@ -29,6 +29,7 @@ export interface AppOverrides {
   caught?: CaughtPolicy;
   /** `--accept-broad`: grants (as Node is given them) the user accepts beyond the breadth rule. */
   acceptBroad?: string[];
+  keepOutputs?: boolean;
 }
 
 /** What the command line says about the output; each field only when given. */
@@ -194,9 +195,10 @@ function appOptions<T>(parser: Argv<T>) {
     .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
     .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
     .option('accept-broad', { type: 'string', describe: "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable" })
+    .option('keep-outputs', { type: 'boolean', describe: "leave what the app's last learning run created or changed in place (by default learning puts the project, $TMPDIR and the home folder back as they were)" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr; errors are still shown' })
     .group(['ready-stdout', 'ready-port', 'ready-url', 'timeout', 'exercise'], GROUPS.ready)
-    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'caught', 'accept-broad', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
+    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'caught', 'accept-broad', 'keep-outputs', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
     .group(['quiet'], GROUPS.output)
     .group(['config'], GROUPS.many);
 }
@@ -267,6 +269,7 @@ function appOverrides(a: Raw): AppOverrides {
   if (a.minimize !== undefined) o.minimize = Boolean(a.minimize);
   if (a.caught !== undefined) o.caught = a.caught as CaughtPolicy;
   if (a['accept-broad'] !== undefined) o.acceptBroad = acceptBroadOf(a['accept-broad']);
+  if (a['keep-outputs'] === true) o.keepOutputs = true;
   return o;
 }
 

@@ -48,6 +48,8 @@ export interface AppPlan {
   caught: CaughtPolicy;
   /** Grants accepted beyond the breadth rule (absolute, as Node is given them). */
   acceptBroad: string[];
+  /** Leave the last run's outputs in place (--keep-outputs). */
+  keepOutputs?: boolean;
   /** The committed profile (absolute): check compares with it, workspace learning writes it. */
   profile: string;
   format: Format;
@@ -93,6 +95,7 @@ export function planApp(found: FoundConfig | undefined, o: AppOverrides, out: Ou
     minimize: o.minimize ?? c?.minimize ?? false,
     caught: o.caught ?? c?.caught ?? 'grant',
     acceptBroad: (o.acceptBroad ?? c?.acceptBroad ?? []).map((v) => resolveGrantValue(v, o.acceptBroad ? process.cwd() : (c?.dir ?? cwd))),
+    ...(o.keepOutputs ? { keepOutputs: true } : {}),
     profile: c?.profile ?? path.join(cwd, DEFAULT_PROFILE_FILE),
     format: out.format ?? c?.format ?? 'flags',
     relative: out.relative ?? c?.relative ?? false,
@@ -137,6 +140,7 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     minimize: plan.minimize,
     grantCaught: plan.caught === 'grant',
     ...(plan.acceptBroad.length ? { acceptBroad: plan.acceptBroad } : {}),
+    ...(plan.keepOutputs ? { keepOutputs: true } : {}),
     // A drop plan is learned only when it is the output asked for (it costs runs).
     ...(plan.format === 'drop-plan' ? { dropPlan: true } : {}),
     ...(plan.root !== undefined ? { root: plan.root } : {}),

@@ -172,6 +172,26 @@ export class Reporter {
       out.push(c.bold('drop plan') + (plan.drops.length || plan.keep.length ? `: ${plan.drops.length} to drop after start-up, ${plan.keep.length} kept, ${plan.verified ? c.green('verified') : c.red('not verified')}` : ''));
       for (const n of plan.notes) out.push(`  ${c.yellow(n)}`);
     }
+    const aside = profile.setAside ?? [];
+    if (aside.length) {
+      const optional = aside.filter((s) => s.optional);
+      const needed = aside.filter((s) => !s.optional);
+      if (optional.length) out.push(c.bold('left out (the app runs without them, and they change from run to run or are permlearn\'s own):'));
+      for (const s of shorten(optional)) out.push(`  ${s.scope} ${s.path} ${c.dim(`(${s.kind})`)}`);
+      for (const s of needed) out.push(c.red(`not granted: ${s.reason}`));
+    }
+    if (profile.environment?.removed.length) {
+      out.push(c.dim(`environment: left out what permlearn's launcher had set (${summariseRemoved(profile.environment.removed)})`));
+    }
+    const m2 = profile.machine;
+    if (m2) {
+      const what = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+      out.push(c.bold('what learning did to this machine:') + ` the app ran for real ${what(m2.runs, 'time')}; it created ${what(m2.created.length, 'path')} and changed ${m2.changed.length} existing`);
+      for (const p of [...m2.created.slice(0, 10).map((p) => `created ${p}`), ...m2.changed.slice(0, 10).map((p) => `changed ${p}`)]) out.push(`  ${c.dim(p)}`);
+      if (m2.kept) out.push(`  ${c.yellow(`kept as the last run left them (--keep-outputs): ${m2.kept.length ? m2.kept.join(', ') : 'nothing'}`)}`);
+      else if (m2.restored) out.push(`  ${c.green('all put back as it was before learning')}`);
+      for (const u of m2.unrestored) out.push(`  ${c.red(`not put back: ${u}`)}`);
+    }
     for (const w of profile.warnings) out.push(c.yellow(`warning: ${w}`));
     this.line(out.join('\n'));
   }
@@ -220,4 +240,15 @@ export class Reporter {
     this.clearLive();
     this.opts.stream.write(`${this.c.red('permlearn:')} ${message}\n`);
   }
+}
+
+/** A long list of set-aside paths, five at most, the rest counted. */
+function shorten<T>(list: readonly T[]): T[] {
+  return list.slice(0, 5).concat(list.length > 5 ? [{ scope: '', path: `… ${list.length - 5} more (see --format json)`, kind: 'more' } as T] : []);
+}
+
+function summariseRemoved(removed: readonly string[]): string {
+  const entries = removed.filter((r) => r.includes(' entry '));
+  const vars = removed.length - entries.length;
+  return [...entries, ...(vars ? [`${vars} package-manager variable${vars === 1 ? '' : 's'}`] : [])].join(', ');
 }

@@ -2,7 +2,7 @@
 // was not learned in this run (a committed one, a merged one) still start the app here?
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULTS, describeOutcome, packageScript, renderProfile, runApp, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
+import { DEFAULTS, describeOutcome, packageScript, renderProfile, runAppCleanly, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
 import type { AppPlan } from './plan.js';
 import { breadthHere, findProjectRoot } from './render-command.js';
 
@@ -30,7 +30,8 @@ export async function verifyProfile(profile: Profile, plan: AppPlan, node: strin
   const rendered = renderProfile(profile, { format: 'args', target: caps, cwd: plan.cwd, root: findProjectRoot(plan.cwd), breadth: breadthHere(plan.acceptBroad) });
   const command = plan.command ? (packageScript(plan.command, packageDirOf(plan.cwd)) ?? plan.command) : undefined;
   const entry = plan.entry ?? (command ? '' : rendered.entry);
-  const result = await runApp(
+  // Like a learning run: the user's environment, and whatever the app writes put back afterwards.
+  const { result } = await runAppCleanly(
     {
       node,
       entry,
@@ -44,6 +45,7 @@ export async function verifyProfile(profile: Profile, plan: AppPlan, node: strin
       ...(command ? { command } : {}),
     },
     { flags: rendered.flags },
+    { root: packageDirOf(plan.cwd) },
   );
   const ok = runSucceeded(result);
   return { ok, result, flags: rendered.flags, ...(ok ? {} : { reason: describeOutcome(result) }) };

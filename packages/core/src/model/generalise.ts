@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { FsProbe, FsScope, PathKind } from './types.js';
 import { isSameOrUnder, isStrictlyUnder } from './paths.js';
 import { breadthViolation } from './breadth.js';
+import { folderKind } from './initial-state.js';
 
 export const GRANULARITIES = ['file', 'dir', 'package', 'deps'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
@@ -68,8 +69,10 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
   const tmp = ctx.tmpdir.replace(/\/+$/, '');
   if (ctx.granularity !== 'file' && isStrictlyUnder(abs, tmp) && !isSameOrUnder(abs, ctx.root)) {
     const first = `${tmp}/${abs.slice(tmp.length + 1).split('/')[0]}`;
-    if (first !== abs && !isSameOrUnder(ctx.root, first) && ctx.fs.kind(first) === 'dir' && withinRule(first) && noSecrets(first, ctx)) {
-      return { path: first, kind: 'dir', because: `a folder the app uses in the temporary directory ${tmp}` };
+    // A folder the app creates (absent before the first run) is `dir/*`, so it is covered before it exists.
+    const made = folderKind(ctx.fs, first);
+    if (first !== abs && !isSameOrUnder(ctx.root, first) && made && withinRule(first) && noSecrets(first, ctx)) {
+      return { path: first, kind: made, because: `a folder the app uses in the temporary directory ${tmp}${made === 'created-dir' ? ', which it creates' : ''}` };
     }
     return undefined;
   }
@@ -97,7 +100,8 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
   if (kind === 'dir') return undefined;
   const dir = path.dirname(abs);
   if (!isStrictlyUnder(dir, ctx.root) || !acceptable(dir) || !noSecrets(dir, ctx)) return undefined;
-  return { path: dir, kind: 'dir', because: `--granularity ${ctx.granularity}: the app's folder ${path.relative(ctx.root, dir)}` };
+  const made = folderKind(ctx.fs, dir) ?? 'dir';
+  return { path: dir, kind: made, because: `--granularity ${ctx.granularity}: the app's folder ${path.relative(ctx.root, dir)}${made === 'created-dir' ? ', which it creates' : ''}` };
 }
 
 function noSecrets(dir: string, ctx: GeneraliseContext): boolean {

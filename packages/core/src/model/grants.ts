@@ -6,7 +6,7 @@ import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 
 /** Something worth telling the user about one grant. */
 export interface GrantNote {
-  code: 'widened-for-node-quirk' | 'created-at-run-time' | 'mkdtemp-prefix' | 'generalised' | 'accepted-broad';
+  code: 'widened-for-node-quirk' | 'created-at-run-time' | 'mkdtemp-prefix' | 'generalised' | 'accepted-broad' | 'stable-form';
   detail: string;
 }
 

@@ -681,3 +681,52 @@ describe('learn: the breadth rule holds whatever the app does', () => {
     expect(other.res.status).toBe('too-broad');
   });
 });
+
+describe('learn: the initial state and volatile paths', () => {
+  const volatile = { tmpdir: '/tmp', known: [APP], permlearnOwn: (p: string) => (p.startsWith('/opt/permlearn/') ? 'inside permlearn' : undefined) };
+
+  it('grants a read below a folder the app created as dir/*, from the initial state and not from what the run left', async () => {
+    // The run leaves logs/ and its state file behind; before the first run neither existed.
+    const now = fakeFs({ [`${APP}/logs`]: 'dir', [`${APP}/logs/.audit.json`]: 'file' });
+    const fs: FsProbe = { ...now, initialKind: (p) => (p.startsWith(`${APP}/logs`) ? 'missing' : now.kind(p)) };
+    const caught = denial('FileSystemRead', `${APP}/logs/.audit.json`, { source: 'caught' });
+    const { res, flags } = await go([result({ exitCode: 0, denials: [caught] }), OK, OK], { fs, generalise: { granularity: 'deps', root: APP, tmpdir: '/tmp' } });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/logs/*`]);
+  });
+
+  it('grants the plain folder when it existed before the first run', async () => {
+    const fs = fakeFs({ [`${APP}/logs`]: 'dir', [`${APP}/logs/.audit.json`]: 'file' });
+    const caught = denial('FileSystemRead', `${APP}/logs/.audit.json`, { source: 'caught' });
+    const { flags } = await go([result({ exitCode: 0, denials: [caught] }), OK, OK], { fs, generalise: { granularity: 'deps', root: APP, tmpdir: '/tmp' } });
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/logs`]);
+  });
+
+  it('sets aside what the app got by without, and lists it', async () => {
+    const fs = fakeFs({ '/proc/4711/stat': 'file', '/opt/permlearn/node_modules/yargs/index.js': 'file' });
+    const caught = [denial('FileSystemRead', '/proc/4711/stat', { source: 'caught' }), denial('FileSystemRead', '/opt/permlearn/node_modules/yargs/index.js', { source: 'caught' })];
+    const { res, flags } = await go([result({ exitCode: 0, denials: caught }), OK], { fs, volatile });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission']);
+    expect(res.setAside?.map((s) => [s.kind, s.path, s.optional])).toEqual([
+      ['per-process', '/proc/4711/stat', true],
+      ['permlearn', '/opt/permlearn/node_modules/yargs/index.js', true],
+    ]);
+    expect(res.observed).toEqual([]);
+  });
+
+  it('stops, saying why, when the app cannot do without a per-process path', async () => {
+    const fs = fakeFs({ '/proc/4711/stat': 'file' });
+    const { res } = await go([denied(denial('FileSystemRead', '/proc/4711/stat'))], { fs, volatile });
+    expect(res.status).toBe('ungrantable');
+    expect(res.reason).toMatch(/\/proc\/4711\/stat names process 4711/);
+    expect(res.setAside?.[0]?.optional).toBe(false);
+  });
+
+  it('grants a numbered /proc/self path as its folder, with a note', async () => {
+    const fs = fakeFs({ '/proc/self/fd': 'dir', '/proc/self/fd/3': 'file' });
+    const { res, flags } = await go([denied(denial('FileSystemRead', '/proc/self/fd/3')), OK, OK], { fs, volatile });
+    expect(flags).toEqual(['--permission', '--allow-fs-read=/proc/self/fd']);
+    expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['stable-form']);
+  });
+});

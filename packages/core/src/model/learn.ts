@@ -10,6 +10,8 @@ import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type Bre
 import { isDuplicateGrantAbort } from './parse-stderr.js';
 import type { LoadedFile, Use } from './parse-events.js';
 import { generalisePath, type GeneraliseContext } from './generalise.js';
+import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from './volatile.js';
+import { initialKind } from './initial-state.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -139,6 +141,9 @@ export interface LearnOptions {
   generalise?: Omit<GeneraliseContext, 'fs'>;
   /** Grants (rendered values, absolute) the user accepted although they break the breadth rule. */
   acceptBroad?: readonly string[];
+  /** Paths that are not the same on the next run, and permlearn's own: set aside or put in their stable
+   *  form before anything is granted (model/volatile.ts). */
+  volatile?: VolatileContext;
   onEvent?: (event: LearnEvent) => void;
 }
 
@@ -158,6 +163,8 @@ export interface LearnResult {
   minimized?: Minimized;
   /** The last run's result (the verification run when there was one). */
   last?: RunResult;
+  /** Needs not granted because their path will not be the same on the next run, or is permlearn's own. */
+  setAside?: SetAside[];
 }
 
 export function runSucceeded(r: RunResult): boolean {
@@ -293,7 +300,7 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
 
   // A path that did not exist when checked is granted as missing even if the run has since created it,
   // so that a directory the app creates is recognised (below) and granted as `dir/*`.
-  const kind = denial.existed === false ? 'missing' : opts.fs.kind(target);
+  const kind = denial.existed === false ? 'missing' : initialKind(opts.fs, target);
   const wider = opts.generalise ? generalisePath(target, kind, scope, { ...opts.generalise, fs: opts.fs }) : undefined;
   if (wider) {
     const grant = fsGrant(scope, wider.path, wider.kind, denial);
@@ -365,17 +372,29 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   const lookups: Denial[] = [];
   let runs = 0;
   let last: RunResult | undefined;
+  const setAside: SetAside[] = [];
+  // Volatile paths and permlearn's own are taken out before planning; a stable form keeps a note.
+  const vet = (denials: Denial[], optional: boolean) => {
+    const v = vetDenials(denials, opts.volatile, optional);
+    setAside.push(...v.setAside);
+    return v;
+  };
+  const noteStable = (grant: Grant, denial: Denial, restated: Map<Denial, string>) => {
+    const why = restated.get(denial);
+    if (why && !grant.notes.some((n) => n.detail === why)) grant.notes.push({ code: 'stable-form', detail: why });
+  };
 
   const done = (status: LearnStatus, reason?: string): LearnResult => ({
     status,
     grants,
     runs,
-    // What was refused is reported as such, not as something the app got by without.
-    observed: notGranted(dedupeDenials(observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d))),
+    // What was refused is reported as such, not as something the app got by without; so is what was set aside.
+    observed: notGranted(dedupeDenials(observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d)) && !setAside.some((s) => s.denial.resource === d.resource && s.denial.permission === d.permission)),
     ungrantable,
     refused,
     ...(reason ? { reason } : {}),
     ...(last ? { last } : {}),
+    setAside: mergeSetAside(setAside),
   });
 
   // A first run that sees more than one denial (audit mode, or a wide read grant) primes the grants;
@@ -386,7 +405,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const result = await opts.runApp({ run: runs, phase, grants, ...(extraGrants.length ? { extraGrants } : {}) });
     last = result;
     emit({ type: 'run-end', run: runs, phase, result });
-    const candidates = result.outcome === 'spawn-error' ? [] : pick(result);
+    const vetted = vet(result.outcome === 'spawn-error' ? [] : pick(result), true);
+    const candidates = vetted.keep;
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
@@ -397,6 +417,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
       // Anything else (ungrantable, stuck, refused) is left for the enforce runs to confirm.
       if (step.type === 'refused') refuse(step.info);
       if (step.type === 'add' || step.type === 'replace') {
+        noteStable(step.grant, denial, vetted.restated);
         if (step.type === 'replace') set.replace(step.old, step.grant);
         else set.add(step.grant);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
@@ -459,12 +480,19 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
     // A clean start may still have been denied things the app asked for and got by without
     // (caught, or has() said no): those are granted too unless the caller says not to.
-    const denials = succeeded
-      ? opts.grantCaught === false
-        ? []
-        : caughtRequests(result, grants, opts.fs)
-      : preferPresent(selectDenials(result), opts.fs);
+    const vetted = vet(
+      succeeded
+        ? opts.grantCaught === false
+          ? []
+          : caughtRequests(result, grants, opts.fs)
+        : preferPresent(selectDenials(result), opts.fs),
+      succeeded,
+    );
+    const denials = vetted.keep;
     if (succeeded && denials.length === 0) break;
+    if (denials.length === 0 && vetted.setAside.length > 0) {
+      return done('ungrantable', `the app cannot do without ${vetted.setAside.map((s) => s.reason).join('; ')}`);
+    }
     if (denials.length === 0) {
       return done('app-failed', failureReason(result));
     }
@@ -483,6 +511,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         refusedNow.push(step.info);
         refuse(step.info);
       } else if (step.type === 'add') {
+        noteStable(step.grant, denial, vetted.restated);
         next.add(step.grant);
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       } else {
@@ -573,7 +602,7 @@ function narrowedGrants(g: Grant, fs: FsProbe, caps: Capabilities): Grant[] {
   for (const d of g.denials) {
     const need = needOf(d, caps);
     if (need.type !== 'fs' || need.prefix) continue;
-    out.push({ scope: g.scope, path: need.path, kind: fs.kind(need.path), denials: [d], notes: [] });
+    out.push({ scope: g.scope, path: need.path, kind: initialKind(fs, need.path), denials: [d], notes: [] });
   }
   return normaliseGrants(out);
 }

@@ -69,6 +69,17 @@ describe('parseProfile: a profile permlearn wrote', () => {
     expect(parse(p)).toEqual(p);
   });
 
+  it('what was set aside, the environment left out and what learning did to the machine read back too', () => {
+    const p = good();
+    p.setAside = [{ kind: 'per-process', scope: 'fs.read', path: '/proc/4711/stat', reason: 'names one process', optional: true }];
+    p.environment = { removed: ['NODE_PATH entry /opt/permlearn/node_modules/.pnpm/node_modules', 'npm_command'] };
+    p.machine = { runs: 3, created: ['/app/logs'], changed: [], restored: true, unrestored: [] };
+    p.grants[0].notes = [{ code: 'stable-form', detail: 'its folder' }];
+    expect(parse(p)).toEqual(p);
+    p.setAside[0].kind = 'other';
+    expect(messageOf(p)).toMatch(/^p\.json: setAside\[0\]\.kind: /);
+  });
+
   it('Node 20 profiles use the experimental enable flag', () => {
     const p = good();
     p.node = 'v20.20.2';

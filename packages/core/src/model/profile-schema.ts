@@ -83,7 +83,7 @@ const grantSchema = z
     path: absPath({ trailingSlash: true }).optional(),
     kind: z.enum(PATH_KINDS).optional(),
     denials: list(denialSchema).default([]),
-    notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad']), detail: text })).default([]),
+    notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad', 'stable-form']), detail: text })).default([]),
     risk: text.optional(),
     exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
     /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
@@ -160,6 +160,22 @@ const profileSchema = z
       }),
     ).optional(),
     warnings: list(text).default([]),
+    /** Needs not granted because their path changes from run to run or is permlearn's own (model/volatile.ts). */
+    setAside: list(
+      z.strictObject({
+        kind: z.enum(['per-process', 'compile-cache', 'case-probe', 'permlearn']),
+        scope: z.enum(['fs.read', 'fs.write']),
+        path: z.string().max(MAX_PATH_LENGTH),
+        reason: text,
+        optional: z.boolean(),
+      }),
+    ).optional(),
+    /** What permlearn's launcher had added to the environment, not passed to the app (runner/app-env.ts). */
+    environment: z.strictObject({ removed: list(text) }).optional(),
+    /** What learning did to the machine (runner/clean-state.ts). */
+    machine: z
+      .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
+      .optional(),
     /** Merged profiles: where from, and whether the union itself ran. */
     merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
     /** `render --format json`: the rendering beside the profile. */

@@ -6,6 +6,7 @@ import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } f
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
 import type { DropPlan } from './drop-plan.js';
+import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
 import { isSameOrUnder } from './paths.js';
 
@@ -70,6 +71,24 @@ export interface Profile {
   /** What the app asked for that permlearn would not grant: it breaks the breadth rule (model/breadth.ts). */
   refused?: Refusal[];
   warnings: string[];
+  /** Needs not granted (or put in a stable form) because their path changes from run to run or is
+   *  permlearn's own; `optional` when the app got by without. */
+  setAside?: Omit<SetAside, 'denial'>[];
+  /** Variables and NODE_PATH/PATH entries permlearn's launcher had added, not passed to the app. */
+  environment?: { removed: string[] };
+  /** What learning did to the machine: the runs made and what they created and changed (and whether
+   *  it was put back). */
+  machine?: MachineChanges;
+}
+
+/** What learning runs did on disk (see runner/clean-state.ts). */
+export interface MachineChanges {
+  runs: number;
+  created: string[];
+  changed: string[];
+  restored: boolean;
+  kept?: string[];
+  unrestored: string[];
 }
 
 export interface ProfileMeta {

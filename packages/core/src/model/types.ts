@@ -92,6 +92,9 @@ export type PathKind =
 export interface FsProbe {
   /** 'file' | 'dir' | 'missing', following symlinks as Node's start-up check does. */
   kind(absPath: string): 'file' | 'dir' | 'missing';
+  /** What the path was before the first learning run, when that differs from now (the runner keeps a
+   *  snapshot; see model/initial-state.ts). Absent: the same as `kind`. */
+  initialKind?(absPath: string): 'file' | 'dir' | 'missing';
   /** The user's home directory, which no grant may cover. */
   homedir: string;
   /** Files under a directory that look like secrets (`.env`, keys, credentials), relative to it. */

@@ -21,6 +21,10 @@ import type { Denial } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
+import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
+import { CleanState, initialAreas } from './clean-state.js';
+import { isSameOrUnder, resolveResource } from '../model/paths.js';
+import type { RunResult as Run } from '../model/learn.js';
 
 export type Strategy = 'audit' | 'observe' | 'rerun';
 
@@ -64,6 +68,8 @@ export interface LearnAppOptions {
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
+  /** Leave what the last run created or changed in place (by default every change is put back). */
+  keepOutputs?: boolean;
 }
 
 export interface LearnAppResult {
@@ -213,7 +219,27 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
   const session = createSession();
-  const forget = onAbort(session.dispose);
+  // What learning does to the machine is undone: each run starts from the state recorded here.
+  const clean = new CleanState({ sessionDir: session.dir });
+  let machine: ReturnType<CleanState['finish']> | undefined;
+  const finish = () => (machine ??= clean.finish(options.keepOutputs === true));
+  const forget = onAbort(() => {
+    finish();
+    session.dispose();
+  });
+  for (const area of initialAreas(root, cwd, realFs.homedir)) clean.capture(area);
+  // The user's environment, less what permlearn's own launcher added (pnpm's NODE_PATH, npx's npm_*).
+  const installation = permlearnInstallation(appRoot);
+  const appEnv = appEnvironment(options.env ?? process.env, appRoot, installation);
+  const tmpdir = os.tmpdir();
+  const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p) };
+  const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
+    const writes = grants.filter((g) => g.scope === 'fs.write');
+    clean.beforeRun(writes);
+    const r = await go();
+    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resolveResource(d.resource, d.cwd), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
+    return r;
+  };
   // What was wrong with the runs' evidence (forged lines, a channel over its limit), summed over runs.
   let evidence = NO_EVIDENCE_PROBLEMS;
   const noteEvidence = (r: RunResult): RunResult => {
@@ -231,18 +257,24 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       graceMs: options.graceMs ?? DEFAULTS.graceMs,
       settleMs: options.settleMs ?? DEFAULTS.settleMs,
       ...(options.exercise?.length ? { exercise: options.exercise } : {}),
-      ...(options.env ? { env: options.env } : {}),
+      env: appEnv.env,
       ...(target.command ? { command: target.command } : {}),
     };
     // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
     const implicit = caps.autoGrantsEntry && entry ? [entry] : [];
     const result = await learn({
       caps,
-      fs: realFs,
+      fs: fsProbe,
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
       audit: strategy === 'audit',
-      generalise: { granularity, root, tmpdir: os.tmpdir() },
+      generalise: { granularity, root, tmpdir },
+      volatile: {
+        tmpdir,
+        ...(appEnv.env.NODE_COMPILE_CACHE ? { compileCacheDirs: [path.resolve(cwd, appEnv.env.NODE_COMPILE_CACHE)] } : {}),
+        known: [...new Set([root, appRoot, cwd, tmpdir, realFs.homedir, ...(entry ? [path.dirname(entry)] : [])])],
+        permlearnOwn: (p) => insideInstallation(p, installation) ?? (isSameOrUnder(p, session.dir) ? `in permlearn's session folder ${session.dir}` : undefined),
+      },
       // Audit and observe runs cannot tell what the app got by without from what it needs: leaving
       // those out takes trying without each grant, which is what --minimize does.
       minimize: options.minimize === true || options.grantCaught === false,
@@ -250,7 +282,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      runApp: async (request) => noteEvidence(await runPhase(request)),
+      runApp: async (request) => noteEvidence(await cleanly([...request.grants, ...(request.extraGrants ?? [])], () => runPhase(request))),
     });
     function runPhase({ phase, grants, extraGrants }: Parameters<Parameters<typeof learn>[0]['runApp']>[0]): Promise<RunResult> {
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
@@ -278,7 +310,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
-      const { runs, ...plan } = await learnDropPlan({ caps, spec, session, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });
+      const { runs, ...plan } = await learnDropPlan({ caps, spec, session, cleanly, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });
       profile.dropPlan = plan;
       profile.runs += runs;
     }
@@ -288,9 +320,13 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {
       profile.warnings.push('learned from start-up alone: what the app needs to serve requests was not seen (pass --exercise with commands that use it)');
     }
+    if (result.setAside?.length) profile.setAside = result.setAside.map(({ denial: _, ...s }) => s);
+    if (appEnv.removed.length) profile.environment = { removed: appEnv.removed };
+    profile.machine = finish();
     return { profile, result, caps };
   } finally {
     forget();
+    finish();
     session.dispose();
   }
 }
@@ -299,6 +335,8 @@ interface DropPlanContext {
   caps: Capabilities;
   spec: AppSpec;
   session: Session;
+  /** Runs the app from its initial state (see clean-state.ts). */
+  cleanly: (grants: readonly Grant[], go: () => Promise<RunResult>) => Promise<RunResult>;
   /** Runs so far: the drop plan's runs are numbered after them. */
   firstRun: number;
   grants: Grant[];
@@ -340,7 +378,7 @@ async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: n
     emit({ type: 'run-end', run: ctx.firstRun + run, phase, result: r });
     return r;
   };
-  const timing = await timed('audit', () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys }));
+  const timing = await timed('audit', () => ctx.cleanly(ctx.grants, () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })));
   plan.runs = run;
   if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
     plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
@@ -353,7 +391,7 @@ async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: n
   for (let attempt = 0; attempt < DROP_PLAN_ATTEMPTS && plan.drops.length > 0; attempt++) {
     const calls = plan.drops.map(({ scope, reference }) => (reference === undefined ? { scope } : { scope, reference }));
     const r = await timed('verify', () =>
-      runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: calls, dropFile: session.dropFile }),
+      ctx.cleanly(ctx.grants, () => runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: calls, dropFile: session.dropFile })),
     );
     plan.runs = run;
     // Denials after the drops were in place (drop() itself publishes a check for what it drops, and

@@ -119,6 +119,8 @@ async function runExercise(command: string, spec: AppSpec, appExited: Promise<un
     shell: true,
     cwd: spec.cwd,
     env: spec.env ?? process.env,
+    // Exactly this environment: what permlearn's launcher added is taken out of it (app-env.ts).
+    extendEnv: false,
     stdin: 'ignore',
     reject: false,
     detached: true,
@@ -197,6 +199,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   const child = execa(plan.file, plan.args, {
     cwd: spec.cwd,
     env: plan.env,
+    extendEnv: plan.env === undefined,
     stdio: keyPipe ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
     reject: false,
     buffer: false,
