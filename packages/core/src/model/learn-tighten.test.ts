@@ -100,6 +100,14 @@ describe('learn, tight and folded (audit)', () => {
     expect(res.tightened).toBeUndefined();
   });
 
+  it('--minimize still runs after a folded verification', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
+    const res = await learn(base({ runApp, audit: true, minimize: true }));
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'minimize']);
+    expect(res.minimized).toEqual({ removed: [], narrowed: [], untried: [] });
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+  });
+
   it('an audit run that failed is not complete evidence: the enforce loop confirms first', async () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) =>
       req.phase === 'audit' ? result({ exitCode: 1, denials: [check('config.json', { existed: true })] }) : undefined,

@@ -507,6 +507,27 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     for (const g of removed) for (const d of g.denials) if (d.site !== undefined || d.source === 'loaded') observed.push(d);
   };
 
+  // A verified set of grants, tried smaller still with --minimize.
+  const afterVerified = async (): Promise<LearnResult> => {
+    if (!opts.minimize) return done('verified');
+
+    const outcome = await minimizeGrants(grants, opts, runs, emit);
+    runs = outcome.runs;
+    grants = outcome.grants;
+    if (outcome.last) last = outcome.last;
+    const result = done('verified');
+    result.minimized = outcome.minimized;
+    if (!outcome.changed) return result;
+    // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
+    const again = await opts.runApp({ run: runs, phase: 'verify', grants });
+    last = again;
+    emit({ type: 'run-end', run: runs, phase: 'verify', result: again });
+    if (!runSucceeded(again)) return { ...done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
+    return { ...done('verified'), minimized: outcome.minimized };
+  };
+
   // Two runs where the evidence allows: the observing run saw everything, so its grants (less the
   // candidates, when tight) are verified at once. Only a failing verification falls back to the loop.
   if (opts.fold && complete && runs < opts.maxRuns) {
@@ -521,7 +542,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         leaveOut(candidates);
         tightened = { removed: candidates, kept: [], untried: [], trials: 0 };
       }
-      return done('verified');
+      return afterVerified();
     }
     // The loop learns what the observing run missed, and whatever left-out candidate the app needs.
     grants = base;
@@ -622,7 +643,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
       grants = base;
       leaveOut(candidates);
       tightened = { removed: candidates, kept: [], untried: [], trials: 0 };
-      return done('verified');
+      return afterVerified();
     }
     const trial = async (with_: Grant[]): Promise<boolean> => {
       runs++;
@@ -643,23 +664,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   if (!runSucceeded(check)) {
     return done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
   }
-  if (!opts.minimize) return done('verified');
-
-  const outcome = await minimizeGrants(grants, opts, runs, emit);
-  runs = outcome.runs;
-  grants = outcome.grants;
-  if (outcome.last) last = outcome.last;
-  const result = done('verified');
-  result.minimized = outcome.minimized;
-  if (!outcome.changed) return result;
-  // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
-  runs++;
-  emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
-  const again = await opts.runApp({ run: runs, phase: 'verify', grants });
-  last = again;
-  emit({ type: 'run-end', run: runs, phase: 'verify', result: again });
-  if (!runSucceeded(again)) return { ...done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
-  return { ...done('verified'), minimized: outcome.minimized };
+  return afterVerified();
 }
 
 export interface Tightened {

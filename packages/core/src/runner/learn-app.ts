@@ -284,7 +284,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       // Tight (the default) leaves them out by trying without them, in groups.
       tighten: options.tighten !== false,
       fold: true,
-      minimize: options.minimize === true || (options.grantCaught === false && options.tighten === false),
+      minimize: options.minimize === true || options.grantCaught === false,
       grantCaught: options.grantCaught !== false,
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
