@@ -64,7 +64,9 @@ const cases: Case[] = [
     fixture: 'hostile/logged-object',
     majors: [20, 22, 26],
     exitCode: 0,
-    flags: (m) => ['--allow-fs-read=/etc/hostname', '--allow-fs-read=D/config.json', ...entry20(m)],
+    // The caught read of /etc/hostname is left out where the first run sees it caught (observe on 20/22);
+    // the audit run on 26 cannot tell it from a read the app needs.
+    flags: (m) => [...(m === 26 ? ['--allow-fs-read=/etc/hostname'] : []), '--allow-fs-read=D/config.json', ...entry20(m)],
     status: 'verified',
   },
   {
@@ -88,7 +90,8 @@ const cases: Case[] = [
     exitCode: 0,
     flags: (m) => (m === 20 ? ['--allow-fs-read=D/index.js', '--allow-fs-read=D/worker.js', '--allow-worker'] : m === 22 ? ['--allow-fs-read=D/worker.js', '--allow-worker'] : ['--allow-worker']),
     status: 'verified',
-    warning: /^2 lines on the recorder channel were not written by the recorder \(ignored\)$/,
+    // One recorder run (the observing run; the verification run has no recorder).
+    warning: /^1 line on the recorder channel was not written by the recorder \(ignored\)$/,
   },
   {
     fixture: 'hostile/flood',

@@ -26,6 +26,7 @@ export interface AppOverrides {
   granularity?: Granularity;
   root?: string;
   minimize?: boolean;
+  tighten?: boolean;
   caught?: CaughtPolicy;
   /** `--accept-broad`: grants (as Node is given them) the user accepts beyond the breadth rule. */
   acceptBroad?: string[];
@@ -193,12 +194,13 @@ function appOptions<T>(parser: Argv<T>) {
     .option('granularity', { choices: GRANULARITIES, defaultDescription: 'deps', describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
     .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
     .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
+    .option('tighten', { type: 'boolean', defaultDescription: 'true', describe: 'keep a grant that only a caught denial, a has() check or a lookup of a missing path asked for only if the app fails without it (tried in groups); --no-tighten grants them without trying (fewer runs)' })
     .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
     .option('accept-broad', { type: 'string', describe: "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable" })
     .option('keep-outputs', { type: 'boolean', describe: "leave what the app's last learning run created or changed in place (by default learning puts the project, $TMPDIR and the home folder back as they were)" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr; errors are still shown' })
     .group(['ready-stdout', 'ready-port', 'ready-url', 'timeout', 'exercise'], GROUPS.ready)
-    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'caught', 'accept-broad', 'keep-outputs', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
+    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'tighten', 'caught', 'accept-broad', 'keep-outputs', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
     .group(['quiet'], GROUPS.output)
     .group(['config'], GROUPS.many);
 }
@@ -267,6 +269,7 @@ function appOverrides(a: Raw): AppOverrides {
   if (a.granularity !== undefined) o.granularity = a.granularity as Granularity;
   if (a.root !== undefined) o.root = String(a.root);
   if (a.minimize !== undefined) o.minimize = Boolean(a.minimize);
+  if (a.tighten !== undefined) o.tighten = Boolean(a.tighten);
   if (a.caught !== undefined) o.caught = a.caught as CaughtPolicy;
   if (a['accept-broad'] !== undefined) o.acceptBroad = acceptBroadOf(a['accept-broad']);
   if (a['keep-outputs'] === true) o.keepOutputs = true;

@@ -45,6 +45,7 @@ export interface AppPlan {
   granularity?: Granularity;
   root?: string;
   minimize: boolean;
+  tighten: boolean;
   caught: CaughtPolicy;
   /** Grants accepted beyond the breadth rule (absolute, as Node is given them). */
   acceptBroad: string[];
@@ -93,6 +94,7 @@ export function planApp(found: FoundConfig | undefined, o: AppOverrides, out: Ou
     graceMs: o.graceMs ?? (c?.grace !== undefined ? c.grace * 1000 : DEFAULTS.graceMs),
     strategy: o.strategy ?? c?.strategy ?? 'auto',
     minimize: o.minimize ?? c?.minimize ?? false,
+    tighten: o.tighten ?? c?.tighten ?? true,
     caught: o.caught ?? c?.caught ?? 'grant',
     acceptBroad: (o.acceptBroad ?? c?.acceptBroad ?? []).map((v) => resolveGrantValue(v, o.acceptBroad ? process.cwd() : (c?.dir ?? cwd))),
     ...(o.keepOutputs ? { keepOutputs: true } : {}),
@@ -138,6 +140,7 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     strategy: plan.strategy,
     ...(plan.granularity !== undefined ? { granularity: plan.granularity } : {}),
     minimize: plan.minimize,
+    tighten: plan.tighten,
     grantCaught: plan.caught === 'grant',
     ...(plan.acceptBroad.length ? { acceptBroad: plan.acceptBroad } : {}),
     ...(plan.keepOutputs ? { keepOutputs: true } : {}),

@@ -38,6 +38,8 @@ export interface PermlearnConfig {
   granularity?: Granularity;
   strategy?: (typeof STRATEGIES)[number];
   minimize?: boolean;
+  /** Keep a grant only a caught denial, a has() check or a missing-path lookup asked for only if the app fails without it (default true). */
+  tighten?: boolean;
   /** `grant` (default): what the app was denied and got by without is granted too; `report`: only listed. */
   caught?: (typeof CAUGHT_POLICIES)[number];
   /** Grants the user accepts beyond the breadth rule, as Node is given them (relative to the config's folder). */
@@ -145,6 +147,7 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
   granularity: oneOf(GRANULARITIES),
   strategy: oneOf(STRATEGIES),
   minimize: boolean,
+  tighten: boolean,
   caught: oneOf(CAUGHT_POLICIES),
   acceptBroad: (v) => stringList(v, '') ?? ((v as string[]).some((s) => s.trim() === '') ? 'must not hold an empty grant' : undefined),
   maxRuns: numberIn(NUMBER_RANGES.maxRuns),

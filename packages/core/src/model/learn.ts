@@ -12,6 +12,7 @@ import type { LoadedFile, Use } from './parse-events.js';
 import { generalisePath, type GeneraliseContext } from './generalise.js';
 import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from './volatile.js';
 import { initialKind } from './initial-state.js';
+import { isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -76,7 +77,7 @@ export interface ExerciseResult {
   outputTail?: string;
 }
 
-export type Phase = 'audit' | 'observe' | 'learn' | 'minimize' | 'verify';
+export type Phase = 'audit' | 'observe' | 'learn' | 'tighten' | 'minimize' | 'verify';
 
 export interface RunRequest {
   run: number;
@@ -137,6 +138,13 @@ export interface LearnOptions {
   grantCaught?: boolean;
   /** After verification, try the app without each grant and keep only what it needs (bounded by maxRuns). */
   minimize?: boolean;
+  /** Tight: a grant whose only evidence is soft (a denial the app survived, a lookup of a missing path)
+   *  is kept only if the app fails without it, tried in groups (tighten.ts); a clean run's caught
+   *  denials are not granted. Off: they are granted as `grantCaught` says. */
+  tighten?: boolean;
+  /** When the first run's evidence is complete (it ran to the end), verify its grants at once instead
+   *  of confirming them with an enforce run first; the loop runs only if that verification fails. */
+  fold?: boolean;
   /** How far a grant may reach beyond the file that asked for it (default: exactly that file). */
   generalise?: Omit<GeneraliseContext, 'fs'>;
   /** Grants (rendered values, absolute) the user accepted although they break the breadth rule. */
@@ -165,6 +173,8 @@ export interface LearnResult {
   last?: RunResult;
   /** Needs not granted because their path will not be the same on the next run, or is permlearn's own. */
   setAside?: SetAside[];
+  /** What tightening took out and kept (candidates: grants whose only evidence is soft). */
+  tightened?: Tightened;
 }
 
 export function runSucceeded(r: RunResult): boolean {
@@ -383,11 +393,18 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const why = restated.get(denial);
     if (why && !grant.notes.some((n) => n.detail === why)) grant.notes.push({ code: 'stable-form', detail: why });
   };
+  // Tightening (tighten.ts): which evidence shows no need, and what the candidates came to.
+  const tight = opts.tighten === true;
+  const soft = new SoftEvidence();
+  let tightened: Tightened | undefined;
+  // Candidates a folded verification left out: put back if the app then fails with nothing to learn.
+  let pending: Grant[] = [];
 
   const done = (status: LearnStatus, reason?: string): LearnResult => ({
     status,
     grants,
     runs,
+    ...(tightened ? { tightened } : {}),
     // What was refused is reported as such, not as something the app got by without; so is what was set aside.
     observed: notGranted(dedupeDenials(observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d)) && !setAside.some((s) => s.denial.resource === d.resource && s.denial.permission === d.permission)),
     ungrantable,
@@ -407,6 +424,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     emit({ type: 'run-end', run: runs, phase, result });
     const vetted = vet(result.outcome === 'spawn-error' ? [] : pick(result), true);
     const candidates = vetted.keep;
+    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
+    for (const d of candidates) if (isMissingLookup(d) || (phase === 'observe' && isSurvived(d))) soft.mark(d);
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
@@ -427,8 +446,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     return { result, candidates };
   };
 
+  // The first run's evidence is complete when it ran to the end (nothing it did was cut short).
+  let complete = false;
   if (opts.audit && opts.maxRuns > 0) {
     const { result, candidates } = await prime('audit', [], (r) => auditCandidates(r, opts.fs));
+    complete = runSucceeded(result);
     // The lookups of missing paths left out above are still worth showing.
     const idle = result.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d));
     for (const d of idle) observed.push(d), lookups.push(d);
@@ -453,12 +475,78 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
       for (const m of result.missing ?? []) {
         lookups.push({ permission: 'FileSystemRead', resource: m.file, code: 'ERR_ACCESS_DENIED', source: 'loaded', existed: false, ...(m.from ? { site: m.from } : {}), ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}) });
       }
+      complete = runSucceeded(result);
       const learnedMore = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
       // Another observe run pays off when a read outside the root or a capability cut this one short;
       // after a denied write (which the wide grant does not cover either) an enforce run sees as much,
       // and it confirms the narrow grants at once.
       if (runSucceeded(result) || !learnedMore || selectDenials(result).every((d) => d.permission === 'FileSystemWrite')) break;
     }
+  }
+
+  // Whatever produced them (initial grants, a promotion, a merge of evidence), no grant that breaks the
+  // breadth rule is verified or returned.
+  const breadthBreach = (): LearnResult | undefined => {
+    const breach = grants.map((g) => ({ g, v: unacceptedBreadth(g, opts) })).find((x) => x.v !== undefined);
+    if (!breach) return undefined;
+    const d = breach.g.denials[0] ?? { permission: breach.g.scope, resource: breach.g.path ?? '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' as const };
+    refuse({ denial: d, grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) }, violation: breach.v! });
+    grants = grants.filter((g) => g !== breach.g);
+    return done('too-broad', `the grant ${breach.v!.value} breaks the breadth rule: ${breach.v!.reason}; ${acceptHint(breach.v!)}`);
+  };
+  const verifyRun = async (with_: Grant[]): Promise<RunResult> => {
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'verify', grants: with_.length });
+    const check = await opts.runApp({ run: runs, phase: 'verify', grants: with_ });
+    last = check;
+    emit({ type: 'run-end', run: runs, phase: 'verify', result: check });
+    return check;
+  };
+  // Candidates left out: their evidence is reported as what the app got by without.
+  const leaveOut = (removed: Grant[]) => {
+    for (const g of removed) for (const d of g.denials) if (d.site !== undefined || d.source === 'loaded') observed.push(d);
+  };
+
+  // A verified set of grants, tried smaller still with --minimize.
+  const afterVerified = async (): Promise<LearnResult> => {
+    if (!opts.minimize) return done('verified');
+
+    const outcome = await minimizeGrants(grants, opts, runs, emit);
+    runs = outcome.runs;
+    grants = outcome.grants;
+    if (outcome.last) last = outcome.last;
+    const result = done('verified');
+    result.minimized = outcome.minimized;
+    if (!outcome.changed) return result;
+    // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
+    runs++;
+    emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
+    const again = await opts.runApp({ run: runs, phase: 'verify', grants });
+    last = again;
+    emit({ type: 'run-end', run: runs, phase: 'verify', result: again });
+    if (!runSucceeded(again)) return { ...done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
+    return { ...done('verified'), minimized: outcome.minimized };
+  };
+
+  // Two runs where the evidence allows: the observing run saw everything, so its grants (less the
+  // candidates, when tight) are verified at once. Only a failing verification falls back to the loop.
+  if (opts.fold && complete && runs < opts.maxRuns) {
+    grants = promoteCreatedDirs(grants, opts.fs);
+    const breach = breadthBreach();
+    if (breach) return breach;
+    const { base, candidates } = tight ? splitCandidates(grants, soft) : { base: grants, candidates: [] };
+    const check = await verifyRun(base);
+    if (runSucceeded(check)) {
+      grants = base;
+      if (tight) {
+        leaveOut(candidates);
+        tightened = { removed: candidates, kept: [], untried: [], trials: 0 };
+      }
+      return afterVerified();
+    }
+    // The loop learns what the observing run missed, and whatever left-out candidate the app needs.
+    grants = base;
+    pending = candidates;
   }
 
   for (;;) {
@@ -480,9 +568,10 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
     // A clean start may still have been denied things the app asked for and got by without
     // (caught, or has() said no): those are granted too unless the caller says not to.
+    // Tight, a clean start is itself the trial without what it was denied: none of it is granted.
     const vetted = vet(
       succeeded
-        ? opts.grantCaught === false
+        ? opts.grantCaught === false || tight
           ? []
           : caughtRequests(result, grants, opts.fs)
         : preferPresent(selectDenials(result), opts.fs),
@@ -490,6 +579,12 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     );
     const denials = vetted.keep;
     if (succeeded && denials.length === 0) break;
+    if (denials.length === 0 && pending.length > 0) {
+      // Failed with nothing to learn after the folded verification left candidates out: put them back.
+      grants = normaliseGrants([...grants, ...pending]);
+      pending = [];
+      continue;
+    }
     if (denials.length === 0 && vetted.setAside.length > 0) {
       return done('ungrantable', `the app cannot do without ${vetted.setAside.map((s) => s.reason).join('; ')}`);
     }
@@ -500,7 +595,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const next = new GrantSet(grants);
     const stuck: string[] = [];
     const refusedNow: Refusal[] = [];
-    for (const [i, denial] of [...denials, ...siblingLookups(denials, lookups, grants, opts.fs)].entries()) {
+    const siblings = siblingLookups(denials, lookups, grants, opts.fs);
+    // What the app survived, and the rest of a lookup, show no need by themselves: tightening tries without them.
+    for (const d of denials) if (isSurvived(d) || isMissingLookup(d)) soft.mark(d);
+    for (const d of siblings) soft.mark(d);
+    for (const [i, denial] of [...denials, ...siblings].entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
       const step = planStep(denial, next, opts, runs);
       if (step.type === 'ungrantable') {
@@ -533,41 +632,48 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
   // A path granted while missing that the last run created as a folder: `dir/*`, as above.
   grants = promoteCreatedDirs(grants, opts.fs);
-  // Whatever produced them (initial grants, a promotion, a merge of evidence), no grant that breaks the
-  // breadth rule is verified or returned.
-  const breach = grants.map((g) => ({ g, v: unacceptedBreadth(g, opts) })).find((x) => x.v !== undefined);
-  if (breach) {
-    const d = breach.g.denials[0] ?? { permission: breach.g.scope, resource: breach.g.path ?? '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' as const };
-    refuse({ denial: d, grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) }, violation: breach.v! });
-    grants = grants.filter((g) => g !== breach.g);
-    return done('too-broad', `the grant ${breach.v!.value} breaks the breadth rule: ${breach.v!.reason}; ${acceptHint(breach.v!)}`);
+  const breach = breadthBreach();
+  if (breach) return breach;
+  // Tight: the loop's last run passed with every grant. Most candidates are removable, so the
+  // verification run goes without all of them; only if it fails are they tried in groups.
+  const { base, candidates } = tight ? splitCandidates(grants, soft) : { base: grants, candidates: [] };
+  if (candidates.length > 0) {
+    const first = await verifyRun(base);
+    if (runSucceeded(first)) {
+      grants = base;
+      leaveOut(candidates);
+      tightened = { removed: candidates, kept: [], untried: [], trials: 0 };
+      return afterVerified();
+    }
+    const trial = async (with_: Grant[]): Promise<boolean> => {
+      runs++;
+      emit({ type: 'run-start', run: runs, phase: 'tighten', grants: with_.length });
+      const r = await opts.runApp({ run: runs, phase: 'tighten', grants: with_ });
+      last = r;
+      emit({ type: 'run-end', run: runs, phase: 'tighten', result: r });
+      return startedCleanly(r);
+    };
+    // One run stays for the verification of the result.
+    const reduction = await reduceCandidates(base, candidates, trial, { maxTrials: Math.max(0, opts.maxRuns - runs - 1), baseFails: true });
+    grants = normaliseGrants([...base, ...reduction.kept]);
+    leaveOut(reduction.removed);
+    tightened = { removed: reduction.removed, kept: reduction.kept.filter((g) => !reduction.untried.includes(g)), untried: reduction.untried, trials: reduction.trials };
   }
   // Verification: exactly the learned flags, no recorder.
-  runs++;
-  emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
-  const check = await opts.runApp({ run: runs, phase: 'verify', grants });
-  last = check;
-  emit({ type: 'run-end', run: runs, phase: 'verify', result: check });
+  const check = await verifyRun(grants);
   if (!runSucceeded(check)) {
     return done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
   }
-  if (!opts.minimize) return done('verified');
+  return afterVerified();
+}
 
-  const outcome = await minimizeGrants(grants, opts, runs, emit);
-  runs = outcome.runs;
-  grants = outcome.grants;
-  if (outcome.last) last = outcome.last;
-  const result = done('verified');
-  result.minimized = outcome.minimized;
-  if (!outcome.changed) return result;
-  // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
-  runs++;
-  emit({ type: 'run-start', run: runs, phase: 'verify', grants: grants.length });
-  const again = await opts.runApp({ run: runs, phase: 'verify', grants });
-  last = again;
-  emit({ type: 'run-end', run: runs, phase: 'verify', result: again });
-  if (!runSucceeded(again)) return { ...done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
-  return { ...done('verified'), minimized: outcome.minimized };
+export interface Tightened {
+  removed: Grant[];
+  kept: Grant[];
+  /** Candidates kept untried because the run budget ran out. */
+  untried: Grant[];
+  /** Trial runs spent (the verification run without the candidates not counted). */
+  trials: number;
 }
 
 export interface Minimized {

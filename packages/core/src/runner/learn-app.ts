@@ -52,6 +52,10 @@ export interface LearnAppOptions {
   exercise?: string[];
   /** After verification, try the app without each grant and keep only what it needs to start. */
   minimize?: boolean;
+  /** Keep a grant whose only evidence is soft (a caught denial, a has() that said no, a lookup of a
+   *  missing path) only if the app fails without it (default true; model/tighten.ts). False: today's
+   *  loop, which grants what the app asked for (see `grantCaught`) without trying. */
+  tighten?: boolean;
   /** Grant what the app was denied and got by without (default true); false only reports it, and
    *  implies `minimize` (the first run of audit and observe cannot tell the two apart). */
   grantCaught?: boolean;
@@ -277,6 +281,9 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       },
       // Audit and observe runs cannot tell what the app got by without from what it needs: leaving
       // those out takes trying without each grant, which is what --minimize does.
+      // Tight (the default) leaves them out by trying without them, in groups.
+      tighten: options.tighten !== false,
+      fold: true,
       minimize: options.minimize === true || options.grantCaught === false,
       grantCaught: options.grantCaught !== false,
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
@@ -295,7 +302,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
           return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, ...esm });
         }
         // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
-        const watched = phase === 'minimize' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
+        const watched = phase === 'minimize' || phase === 'tighten' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
         return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys });
     }
     // Say who asked for each grant: a dependency (name@version) or the app's own file.

@@ -1,0 +1,144 @@
+// The learn loop, tight and folded: candidates left out by the verification run, tried in groups
+// only when it fails; two runs when the observing run's evidence is complete.
+import { describe, expect, it } from 'vitest';
+import type { Denial, FsProbe } from './types.js';
+import { renderFlags } from './grants.js';
+import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
+import { learn, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+
+const APP = '/srv/app';
+const NODE26 = capabilitiesOf(parseNodeVersion('v26.10.0')!);
+const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.3')!);
+
+function fakeFs(kinds: Record<string, 'file' | 'dir'>): FsProbe {
+  return { homedir: '/home/u', kind: (p) => kinds[p] ?? 'missing' };
+}
+const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'channel', cwd: APP, thread: 'main', site: `${APP}/index.js:1:1`, ...extra });
+const result = (extra: Partial<RunResult> = {}): RunResult => ({ outcome: 'exited', exitCode: 0, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 5, ...extra });
+const FAIL = result({ exitCode: 1 });
+
+/** The app as a function of its flags: it passes when every needed flag is there. */
+function appNeeding(needed: string[], caps = NODE26, onRun?: (req: RunRequest, flags: string[]) => RunResult | undefined) {
+  const requests: { phase: string; flags: string[] }[] = [];
+  const runApp = async (req: RunRequest): Promise<RunResult> => {
+    const flags = renderFlags(req.grants, caps);
+    requests.push({ phase: req.phase, flags });
+    const scripted = onRun?.(req, flags);
+    if (scripted) return scripted;
+    return needed.every((f) => flags.includes(f)) ? result() : FAIL;
+  };
+  return { runApp, requests };
+}
+
+const files = { [`${APP}/config.json`]: 'file', [`${APP}/node_modules`]: 'dir' } as const;
+const base = (o: Partial<LearnOptions>): LearnOptions => ({ runApp: async () => result(), caps: NODE26, fs: fakeFs(files), maxRuns: 40, tighten: true, fold: true, ...o });
+
+describe('learn, tight and folded (audit)', () => {
+  // The audit run: a needed read of config.json and two lookups of missing paths (the @types search).
+  const audit = result({
+    denials: [
+      check('config.json', { existed: true }),
+      check(`${APP}/node_modules/@types`, { existed: false }),
+      check('/srv/node_modules/@types', { existed: false }),
+    ],
+  });
+
+  it('two runs: the verification goes without the lookups and passes; they are reported as left out', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
+    const res = await learn(base({ runApp, audit: true }));
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(2);
+    expect(requests).toEqual([
+      { phase: 'audit', flags: ['--permission'] },
+      { phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`] },
+    ]);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+    expect(res.tightened?.removed.map((g) => g.path)).toEqual([`${APP}/node_modules/@types`, '/srv/node_modules/@types']);
+    expect(res.observed.map((d) => d.resource)).toEqual([`${APP}/node_modules/@types`, '/srv/node_modules/@types']);
+  });
+
+  it('a lookup the app needs after all: the verification fails, the loop learns it from the denial that escapes', async () => {
+    const types = `--allow-fs-read=${APP}/node_modules/@types`;
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`, types], NODE26, (req, flags) => {
+      if (req.phase === 'audit') return audit;
+      if (req.phase === 'learn' && !flags.includes(types)) return result({ exitCode: 1, denials: [check(`${APP}/node_modules/@types`, { source: 'uncaught' })] });
+      return undefined;
+    });
+    const res = await learn(base({ runApp, audit: true }));
+    expect(res.status).toBe('verified');
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'learn', 'learn', 'verify']);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, types]);
+  });
+
+  it('the app fails without a candidate with nothing to learn: the left-out candidates come back and are tried in groups', async () => {
+    const many = Array.from({ length: 8 }, (_, i) => check(`${APP}/node_modules/p${i}/package.json`, { existed: false }));
+    const needed = `--allow-fs-read=${APP}/node_modules/p5/package.json`;
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`, needed], NODE26, (req) =>
+      req.phase === 'audit' ? result({ denials: [check('config.json', { existed: true }), ...many] }) : undefined,
+    );
+    const res = await learn(base({ runApp, audit: true }));
+    expect(res.status).toBe('verified');
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, needed]);
+    expect(res.tightened?.removed).toHaveLength(7);
+    expect(res.tightened?.kept.map((g) => g.path)).toEqual([`${APP}/node_modules/p5/package.json`]);
+    // audit, verify without all 8, learn (fails, nothing to learn: all 8 back), learn passes, verify without them, trials, verify.
+    const phases = requests.map((r) => r.phase);
+    expect(phases.slice(0, 5)).toEqual(['audit', 'verify', 'learn', 'learn', 'verify']);
+    expect(phases.at(-1)).toBe('verify');
+    const trials = phases.filter((p) => p === 'tighten').length;
+    expect(trials).toBeGreaterThan(0);
+    expect(trials).toBeLessThanOrEqual(6);
+    expect(res.runs).toBe(requests.length);
+  });
+
+  it('--no-tighten: the lookups stay, still two runs (fold only)', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
+    const res = await learn(base({ runApp, audit: true, tighten: false }));
+    expect(res.runs).toBe(2);
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify']);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${APP}/node_modules/@types`, '--allow-fs-read=/srv/node_modules/@types']);
+    expect(res.tightened).toBeUndefined();
+  });
+
+  it('--minimize still runs after a folded verification', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
+    const res = await learn(base({ runApp, audit: true, minimize: true }));
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'minimize']);
+    expect(res.minimized).toEqual({ removed: [], narrowed: [], untried: [] });
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+  });
+
+  it('an audit run that failed is not complete evidence: the enforce loop confirms first', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) =>
+      req.phase === 'audit' ? result({ exitCode: 1, denials: [check('config.json', { existed: true })] }) : undefined,
+    );
+    const res = await learn(base({ runApp, audit: true }));
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'verify']);
+    expect(res.status).toBe('verified');
+  });
+});
+
+describe('learn, tight (enforce loop)', () => {
+  it('a clean run denied a caught read: not granted, no extra run, reported as left out', async () => {
+    const caught = check('override.json', { source: 'caught' });
+    const { runApp, requests } = appNeeding([], NODE22, () => result({ denials: [caught] }));
+    const res = await learn(base({ runApp, caps: NODE22, fs: fakeFs({ [`${APP}/override.json`]: 'file' }) }));
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'verify']);
+    expect(renderFlags(res.grants, NODE22)).toEqual(['--permission']);
+    expect(res.observed.map((d) => d.resource)).toEqual(['override.json']);
+  });
+
+  it('a failing run with only caught denials: they are granted, then tried without in groups and the unneeded one removed', async () => {
+    const fs = fakeFs({ [`${APP}/a.json`]: 'file', [`${APP}/b.json`]: 'file' });
+    const a = `--allow-fs-read=${APP}/a.json`;
+    const { runApp, requests } = appNeeding([a], NODE22, (req, flags) =>
+      req.phase === 'learn' && !flags.includes(a) ? result({ exitCode: 1, denials: [check('a.json', { source: 'caught' }), check('b.json', { source: 'caught' })] }) : undefined,
+    );
+    const res = await learn(base({ runApp, caps: NODE22, fs }));
+    expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', a]);
+    expect(res.tightened?.removed.map((g) => g.path)).toEqual([`${APP}/b.json`]);
+    // Verification without both fails; without a (b kept) fails, so a stays; without b passes.
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'learn', 'verify', 'tighten', 'tighten', 'verify']);
+    expect(requests[4]!.flags).toEqual(['--permission', a]);
+  });
+});

@@ -1,0 +1,100 @@
+// Tight by default: a grant whose only evidence is something the app could have got by without (a
+// denial it caught, a has() that said no, a lookup of a path that did not exist) is a candidate, and a
+// candidate stays only if the app fails without it. Candidates are tried in groups: most of them turn
+// out removable, so the first trial drops them all, and only a failing group is split further.
+import type { Denial } from './types.js';
+import type { Grant } from './grants.js';
+
+/**
+ * Evidence that does not show a need: the learn loop marks each such denial when it takes it in
+ * (it knows the phase and how the run ended, which a denial alone does not carry).
+ */
+export class SoftEvidence {
+  private readonly soft = new WeakSet<Denial>();
+
+  mark(d: Denial): void {
+    this.soft.add(d);
+  }
+
+  has(d: Denial): boolean {
+    return this.soft.has(d);
+  }
+
+  /** A grant is a candidate when it has evidence and all of it is soft. A grant with none (given by the user) is kept. */
+  isCandidate(g: Grant): boolean {
+    return g.denials.length > 0 && g.denials.every((d) => this.soft.has(d));
+  }
+}
+
+/** A read of a path that did not exist when it was checked: a lookup (config search, `@types` folders, extension probing). */
+export function isMissingLookup(d: Denial): boolean {
+  return d.permission === 'FileSystemRead' && d.existed === false;
+}
+
+/** A denial the app survived: it caught it (20/22 fs wrapper, a printed error) or a channel saw it without it escaping. */
+export function isSurvived(d: Denial): boolean {
+  return d.source === 'caught' || d.source === 'logged' || d.source === 'channel';
+}
+
+/** Split grants into those that stay (evidence of a need) and the candidates to test. */
+export function splitCandidates(grants: readonly Grant[], soft: SoftEvidence): { base: Grant[]; candidates: Grant[] } {
+  const base: Grant[] = [];
+  const candidates: Grant[] = [];
+  for (const g of grants) (soft.isCandidate(g) ? candidates : base).push(g);
+  return { base, candidates };
+}
+
+/** One trial: does the app start cleanly (and pass its exercise commands) with exactly these grants? */
+export type Trial = (grants: Grant[]) => Promise<boolean>;
+
+export interface Reduction {
+  /** The candidates the app needs (the smallest set found: removing any one of them fails the app). */
+  kept: Grant[];
+  /** The candidates it does without. */
+  removed: Grant[];
+  /** Trials run. */
+  trials: number;
+  /** Candidates left in because the trial budget ran out before they could be tried. */
+  untried: Grant[];
+}
+
+/**
+ * Find a small set K of `candidates` such that `base ∪ K` passes, given that `base ∪ candidates`
+ * passes. Recursive halving (in the manner of QuickXplain): try without a whole group first; only a
+ * group that cannot go is split, so d needed candidates among n cost about 2·d·log2(n/d) trials, and
+ * none needed costs one. `baseFails` says the trial of `base` alone is already known to fail (it was
+ * the verification run), which saves that trial.
+ */
+export async function reduceCandidates(base: readonly Grant[], candidates: readonly Grant[], trial: Trial, opts: { maxTrials: number; baseFails?: boolean }): Promise<Reduction> {
+  let trials = 0;
+  const untried: Grant[] = [];
+  const attempt = async (grants: Grant[]): Promise<boolean | undefined> => {
+    if (trials >= opts.maxTrials) return undefined;
+    trials++;
+    return trial(grants);
+  };
+  // The part of `cands` that `fixed ∪ part` needs; `fixedFails`: `fixed` alone is known to fail.
+  const reduce = async (fixed: Grant[], cands: Grant[], fixedFails: boolean): Promise<Grant[]> => {
+    if (cands.length === 0) return [];
+    if (!fixedFails) {
+      const ok = await attempt(fixed);
+      if (ok === undefined) {
+        untried.push(...cands);
+        return cands;
+      }
+      if (ok) return [];
+    }
+    if (cands.length === 1) return cands;
+    const half = Math.ceil(cands.length / 2);
+    const a = cands.slice(0, half);
+    const b = cands.slice(half);
+    // Here `fixed` alone fails. What of `a` is needed while all of `b` is there; then what of `b` is
+    // needed next to that (with nothing of `a` kept, that is `fixed` again, known to fail).
+    const keptA = await reduce([...fixed, ...b], a, false);
+    const keptB = await reduce([...fixed, ...keptA], b, keptA.length === 0);
+    return [...keptA, ...keptB];
+  };
+  const kept = await reduce([...base], [...candidates], opts.baseFails === true);
+  const keptSet = new Set(kept);
+  return { kept, removed: candidates.filter((g) => !keptSet.has(g)), trials, untried };
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Benchmark: how tight and how fast learning is on the repository's own app fixtures, per Node line.
+// For each fixture: learn it with the default options from a fresh copy (runs, wall time); time one
+// verification run with exactly the learned flags; then drop each learned grant in turn and run the
+// app from another fresh copy with the rest: a grant whose removal still passes is removable.
+// Prints a Markdown table and the medians; ratios, not seconds, are what to compare across machines.
+// Usage: node scripts/bench-tight.mjs [majors...] [-- extra permlearn options]   (default 22 24 26)
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { root } from './setup.mjs';
+
+const { nodeBinary } = await import('@permlearn/test-nodes');
+const argv = process.argv.slice(2);
+const dash = argv.indexOf('--');
+const extra = dash >= 0 ? argv.slice(dash + 1) : [];
+const majors = (dash >= 0 ? argv.slice(0, dash) : argv).map(Number).filter(Boolean);
+const wanted = majors.length ? majors : [22, 24, 26];
+const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
+
+/** The app fixtures: entry, arguments, and for a server the stdout line that says it is ready. */
+const FIXTURES = [
+  { dir: 'apps/express-service', entry: 'server.js', args: ['0'], ready: /^listening on/m },
+  { dir: 'apps/serve-static', entry: 'server.js', args: ['0'], ready: /^listening on/m },
+  { dir: 'apps/with-secrets', entry: 'index.js', args: [] },
+  { dir: 'deps/cjs-app', entry: 'index.js', args: [] },
+  { dir: 'deps/esm-app', entry: 'main.mjs', args: [] },
+  { dir: 'scopes/read-config', entry: 'index.js', args: [] },
+  { dir: 'scopes/write-log', entry: 'index.js', args: [] },
+  { dir: 'scopes/worker', entry: 'index.js', args: [] },
+  { dir: 'scopes/http-server', entry: 'server.js', args: ['0'], ready: /^listening on/m },
+  { dir: 'caught/optional-read', entry: 'index.js', args: [] },
+  { dir: 'release/tiny-app', entry: 'app.js', args: [] },
+];
+
+/** A fresh copy of a fixture (without what earlier runs left in it), in a fresh folder. */
+function pristine(fixture) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'permlearn-tight-'));
+  const dir = path.join(tmp, path.basename(fixture.dir));
+  const src = path.join(root, 'fixtures', fixture.dir);
+  cpSync(src, dir, { recursive: true, verbatimSymlinks: true, filter: (s) => !/[/\\](logs|out)$/.test(s) && !s.endsWith('cache.json') });
+  return { tmp, dir };
+}
+
+/** One run of the app with exactly `flags` (relative paths in them are the copy's); resolves pass/fail and seconds. */
+function runWith(major, fixture, flags, learnedDir) {
+  const { tmp, dir } = pristine(fixture);
+  const moved = flags.map((f) => f.split(learnedDir).join(dir));
+  const started = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const child = spawn(nodeBinary(major), [...moved, fixture.entry, ...fixture.args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME } });
+    let out = '';
+    let settled = false;
+    const finish = (pass) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      child.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+      resolve({ pass, seconds });
+    };
+    // As permlearn does: a server counts as started when it says so and stays up a moment after.
+    child.stdout.on('data', (b) => {
+      out += b;
+      if (fixture.ready?.test(out)) setTimeout(() => finish(child.exitCode === null), 300);
+    });
+    child.stderr.resume();
+    child.on('exit', (code) => finish(!fixture.ready && code === 0));
+    const timer = setTimeout(() => finish(false), 20_000);
+  });
+}
+
+function learn(major, fixture) {
+  const { tmp, dir } = pristine(fixture);
+  const ready = fixture.ready ? ['--ready-stdout', fixture.ready.source.replace(/^\^/, '^')] : [];
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, '--node', nodeBinary(major), ...ready, '--format', 'json', '-q', ...extra, fixture.entry, '--', ...fixture.args], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let profile;
+  try {
+    profile = JSON.parse(r.stdout);
+  } catch {
+    profile = undefined;
+  }
+  return { tmp, dir, seconds, profile, error: profile ? undefined : `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}` };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const rows = [];
+for (const major of wanted) {
+  for (const fixture of FIXTURES) {
+    const learned = learn(major, fixture);
+    try {
+      if (!learned.profile || learned.profile.status !== 'verified') {
+        rows.push({ major, fixture: fixture.dir, status: learned.profile?.status ?? learned.error });
+        continue;
+      }
+      const flags = learned.profile.flags;
+      const verify = await runWith(major, fixture, flags, learned.dir);
+      // The enable flag is not a grant; every other flag (one grant, or a comma list for 20) is.
+      const grants = flags.slice(1);
+      const removable = [];
+      for (const g of grants) {
+        const without = flags.filter((f) => f !== g);
+        if ((await runWith(major, fixture, without, learned.dir)).pass) removable.push(g.split(learned.dir).join('.'));
+      }
+      rows.push({ major, fixture: fixture.dir, status: verify.pass ? 'verified' : 'verify failed', runs: learned.profile.runs, grants: grants.length, removable, learnS: learned.seconds, verifyS: verify.seconds });
+    } finally {
+      rmSync(learned.tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+console.log(`\nApp fixtures learned with the default options${extra.length ? ` plus ${extra.join(' ')}` : ''}, each from a fresh copy:\n`);
+console.log('| Node | fixture | result | runs | grants | removable | learning ÷ one verification run |\n|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const ratio = r.learnS && r.verifyS ? (r.learnS / r.verifyS).toFixed(1) : '';
+  console.log(`| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${r.removable ? `${r.removable.length}${r.removable.length ? ` (${r.removable.join(' ')})` : ''}` : ''} | ${ratio} |`);
+}
+console.log('\n| Node | median runs | removable grants (all fixtures) | learning ÷ verification (all fixtures) |\n|---|---|---|---|');
+for (const major of wanted) {
+  const mine = rows.filter((r) => r.major === major && r.runs !== undefined);
+  const learnS = mine.reduce((a, r) => a + r.learnS, 0);
+  const verifyS = mine.reduce((a, r) => a + r.verifyS, 0);
+  console.log(`| ${major} | ${median(mine.map((r) => r.runs))} | ${mine.reduce((a, r) => a + r.removable.length, 0)} | ${(learnS / verifyS).toFixed(2)} |`);
+}
