@@ -1,0 +1,66 @@
+// Issue 13: denials Node 22 and 24 hide from a plain reading of errors and events, learned from the
+// source. Each fixture is a real package from npm; each profile is checked on a pristine copy with
+// exactly the printed flags, and learning on 22/24 may take at most two runs more than on 26.
+import { cpSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+
+interface Case {
+  fixture: string;
+  entry: string;
+  granularity: 'file' | 'deps';
+  /** The whole profile, `D` standing for the fixture copy. */
+  flags: (major: number) => string[];
+  /** Runs (verification included) on each line. */
+  runs: Record<number, number>;
+}
+
+const cases: Case[] = [
+  {
+    // napi-rs's loader swallows ERR_DLOPEN_DISABLED and throws "Cannot find native binding" after
+    // looking for its WASM build: the addon is learned at the source, the WASM lookup set aside (24).
+    fixture: 'apps/addon-loader',
+    entry: 'index.js',
+    granularity: 'file',
+    flags: (m) => [
+      '--permission',
+      // 22's observe run sees the addon file loaded as a module (dlopen itself is not fs-checked).
+      ...(m === 22 ? ['--allow-fs-read=D/node_modules/@node-rs/bcrypt-linux-x64-gnu/bcrypt.linux-x64-gnu.node'] : []),
+      '--allow-fs-read=D/node_modules/@node-rs/bcrypt-linux-x64-gnu/package.json',
+      '--allow-fs-read=D/node_modules/@node-rs/bcrypt/binding.js',
+      '--allow-fs-read=D/node_modules/@node-rs/bcrypt/index.js',
+      '--allow-fs-read=D/node_modules/@node-rs/bcrypt/package.json',
+      '--allow-fs-read=/usr/bin/ldd',
+      '--allow-addons',
+    ],
+    runs: { 22: 4, 24: 3, 26: 3 },
+  },
+];
+
+afterEach(async () => {
+  expect(await leftoverProcesses()).toEqual([]);
+  removeCopies();
+});
+
+describe.each(cases)('$fixture', (c) => {
+  it.each([26, 24, 22])('is learned on Node %i and verified from a pristine copy with exactly the printed flags', async (major) => {
+    const dir = copyFixture(c.fixture);
+    const r = await runCli(['--node', nodeBinary(major), '--granularity', c.granularity, '--format', 'json', c.entry], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    const expected = c.flags(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`));
+    expect(profile.flags).toEqual(expected);
+    expect(profile.runs).toBe(c.runs[major]);
+    expect(profile.runs).toBeLessThanOrEqual(c.runs[26]! + 2);
+
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
+    const run = await runNode(major, profile.flags, c.entry, [], dir);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toMatch(/^ok:/m);
+    const bare = await runNode(major, [profile.flags[0]!], c.entry, [], dir);
+    expect(bare.exitCode).not.toBe(0);
+  });
+});
