@@ -36,6 +36,16 @@ const cases: Case[] = [
     ],
     runs: { 22: 4, 24: 3, 26: 3 },
   },
+  {
+    // pino's file transport runs in a Worker and creates logs/ there with the callback form of
+    // fs.mkdir, which throws its denial at once; the main thread only sees pino's own message. On 22
+    // the Worker's recorder reports it as it leaves fs.
+    fixture: 'apps/logger-worker',
+    entry: 'index.js',
+    granularity: 'deps',
+    flags: () => ['--permission', '--allow-fs-read=D/node_modules', '--allow-fs-write=D/logs/*', '--allow-worker'],
+    runs: { 22: 4, 24: 3, 26: 3 },
+  },
 ];
 
 afterEach(async () => {

@@ -809,18 +809,26 @@
         }
         return result;
       }, fn);
+    // The callback forms check permissions before they start: a denial is thrown at once (20-26), not
+    // handed to the callback, so it is noted on the way out as well.
     const wrapCallback = (fn, name) =>
       keepShape(function (...args) {
         const last = args.length - 1;
-        if (depth === 0 && typeof args[last] === 'function') {
+        const outer = depth === 0;
+        const given = typeof args[last] === 'function' ? args.slice(0, last) : args.slice();
+        if (outer && typeof args[last] === 'function') {
           const cb = args[last];
-          const given = args.slice(0, last);
           args[last] = function (err, ...rest) {
             note(name, given, err);
             return cb.call(this, err, ...rest);
           };
         }
-        return nested(fn, this, args);
+        try {
+          return nested(fn, this, args);
+        } catch (err) {
+          if (outer) note(name, given, err);
+          throw err;
+        }
       }, fn);
     const wrapPromise = (fn, name) =>
       keepShape(function (...args) {
