@@ -405,7 +405,9 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   const restoreIfNeeded = (result: RunResult): boolean => {
     if (fallbackAside.length === 0) return false;
     const index = GrantSet.view(fallbackAside);
-    if (!result.denials.some((d) => isCoveredDenial(d, index))) return false;
+    // Only what the run is acted on counts: a loader that fell back again for another reason (its
+    // addon file denied) repeats the set-aside lookups without needing them.
+    if (!preferPresent(selectDenials(result), opts.fs).some((d) => isCoveredDenial(d, index))) return false;
     const back = fallbackAside;
     fallbackAside = [];
     grants = normaliseGrants([...grants, ...back]);
