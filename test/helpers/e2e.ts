@@ -54,8 +54,8 @@ export function runCli(args: string[], options: Options = {}) {
 }
 
 /** Run an app under a real Node binary with the given flags; never rejects. */
-export function runNode(major: number, flags: string[], entry: string, args: string[], cwd: string, options: Options = {}) {
-  return execa(nodeBinary(major), [...flags, entry, ...args], {
+export function runNode(major: number, flags: string[], entry: string, args: string[], cwd: string, options: Options = {}, which: 'pinned' | 'latest' = 'pinned') {
+  return execa(nodeBinary(major, which), [...flags, entry, ...args], {
     cwd,
     reject: false,
     env: baseEnv,

@@ -110,6 +110,14 @@ export class Reporter {
       case 'widened':
         this.line(`run ${e.run}  ${c.magenta('widened')} ${e.from} → ${e.to} (${e.because})`);
         break;
+      case 'set-aside': {
+        const what = e.because.permission === 'WASI' ? 'WASI' : 'the native addon';
+        this.line(`run ${e.run}  ${c.magenta('set aside')} ${e.grants.length} grant${e.grants.length === 1 ? '' : 's'} the app needed only while ${what} was denied (its loader's fallback): ${e.grants.map((g) => renderGrantFlag(g)).join(' ')}`);
+        break;
+      }
+      case 'restored':
+        this.line(`run ${e.run}  ${c.magenta('restored')} ${e.grants.length} set-aside grant${e.grants.length === 1 ? '' : 's'}: the app needed one after all`);
+        break;
       case 'run-end':
         if (e.phase === 'audit' || e.phase === 'observe' || e.phase === 'minimize') break;
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);

@@ -423,14 +423,23 @@
     // no CommonJS loader to watch
   }
 
-  function reportError(err, source) {
+  function reportError(err, source, siteHere) {
     // Judged before anything reads the stack (see madeInNode).
     const denials = denialsOf(err, 0);
     if (denials.length === 0) return;
-    const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined);
+    const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined) || (siteHere ? siteHere() : undefined);
     for (const d of denials) {
       send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d });
     }
+  }
+
+  /**
+   * A denial thrown by a Node API the recorder wraps, reported as it leaves Node ('caught': the app may
+   * still catch it, or rewrite it). The error's own 10 frames may not reach past Node's loader and the
+   * recorder's wrappers, so the call site falls back to the stack of this call.
+   */
+  function reportAtSource(err) {
+    reportError(err, 'caught', () => siteOf(stackHere()));
   }
 
   send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1] });
@@ -512,6 +521,9 @@
     if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
     try {
       if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
+      // process.dlopen is native: its check (26 audit mode) publishes with the recorder's own dlopen
+      // wrapper as the caller, which calls nothing but Node's saved dlopen.
+      if (fileOf(caller) === __filename) return caller.getFunctionName() === 'dlopen';
     } catch {
       return false;
     }
@@ -660,7 +672,14 @@
     }
   }
 
-  /** Addons: ERR_DLOPEN_DISABLED is thrown by process.dlopen, which nothing publishes in enforce mode. */
+  /**
+   * Addons, seen at the source. process.dlopen (which `Module._extensions['.node']`, and so every
+   * require() of a .node file, calls) throws ERR_DLOPEN_DISABLED without publishing anything in enforce
+   * mode on every release, and on 24 in audit mode too. Loaders (napi-rs, node-gyp-build, prebuild)
+   * catch it and throw an error of their own, or fall back to a WASM build: so the denial is reported
+   * here, as it leaves Node, before any loader can rewrite it. The error is Node's own (witnessed, with
+   * its frames checked as for any other), so it goes through the same authentication as the rest.
+   */
   function watchDlopen() {
     const original = process.dlopen;
     if (typeof original !== 'function') return;
@@ -670,6 +689,7 @@
           return apply(original, this, args);
         } catch (err) {
           witness(err);
+          if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') reportAtSource(err);
           throw err;
         }
       },
@@ -789,18 +809,26 @@
         }
         return result;
       }, fn);
+    // The callback forms check permissions before they start: a denial is thrown at once (20-26), not
+    // handed to the callback, so it is noted on the way out as well.
     const wrapCallback = (fn, name) =>
       keepShape(function (...args) {
         const last = args.length - 1;
-        if (depth === 0 && typeof args[last] === 'function') {
+        const outer = depth === 0;
+        const given = typeof args[last] === 'function' ? args.slice(0, last) : args.slice();
+        if (outer && typeof args[last] === 'function') {
           const cb = args[last];
-          const given = args.slice(0, last);
           args[last] = function (err, ...rest) {
             note(name, given, err);
             return cb.call(this, err, ...rest);
           };
         }
-        return nested(fn, this, args);
+        try {
+          return nested(fn, this, args);
+        } catch (err) {
+          if (outer) note(name, given, err);
+          throw err;
+        }
       }, fn);
     const wrapPromise = (fn, name) =>
       keepShape(function (...args) {

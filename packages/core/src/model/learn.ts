@@ -13,6 +13,7 @@ import { generalisePath, type GeneraliseContext } from './generalise.js';
 import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from './volatile.js';
 import { initialKind } from './initial-state.js';
 import { isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { fallbackGrants, isLoaderDenial } from './fallback.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -118,6 +119,10 @@ export type LearnEvent =
   | { type: 'observe-done'; run: number; modules: number; candidates: number; root: string }
   | { type: 'granted'; run: number; grant: Grant; denial: Denial }
   | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string }
+  /** Grants learned only on a loader's fallback path (after `because` was denied), set aside now that it is granted. */
+  | { type: 'set-aside'; run: number; grants: Grant[]; because: Denial }
+  /** Grants set aside earlier that a later run needed after all, given back. */
+  | { type: 'restored'; run: number; grants: Grant[] }
   | { type: 'minimized'; run: number; grant: Grant; outcome: 'removed' | 'narrowed' | 'kept'; to?: Grant[] };
 
 export interface LearnOptions {
@@ -399,6 +404,32 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   let tightened: Tightened | undefined;
   // Candidates a folded verification left out: put back if the app then fails with nothing to learn.
   let pending: Grant[] = [];
+  // Grants set aside as a loader's fallback path (fallback.ts), until a run shows one is needed.
+  let fallbackAside: Grant[] = [];
+  const setAsideFallback = (now: Grant[], from: ReadonlySet<string>, result: RunResult): Grant[] => {
+    const learnedLoader = now.some((g) => !from.has(grantKey(g)) && (g.scope === 'addon' || g.scope === 'wasi') && g.denials.some(isLoaderDenial));
+    if (!learnedLoader) return now;
+    const added = now.filter((g) => !from.has(grantKey(g)));
+    const found = fallbackGrants(added, result.denials);
+    if (found.grants.length === 0 || !found.trigger) return now;
+    const drop = new Set(found.grants.map(grantKey));
+    fallbackAside.push(...found.grants);
+    emit({ type: 'set-aside', run: runs, grants: found.grants, because: found.trigger });
+    return now.filter((g) => !drop.has(grantKey(g)));
+  };
+  /** A run was denied something a set-aside grant covers: the app needs that path after all, so all of them come back. */
+  const restoreIfNeeded = (result: RunResult): boolean => {
+    if (fallbackAside.length === 0) return false;
+    const index = GrantSet.view(fallbackAside);
+    // Only what the run is acted on counts: a loader that fell back again for another reason (its
+    // addon file denied) repeats the set-aside lookups without needing them.
+    if (!preferPresent(selectDenials(result), opts.fs).some((d) => isCoveredDenial(d, index))) return false;
+    const back = fallbackAside;
+    fallbackAside = [];
+    grants = normaliseGrants([...grants, ...back]);
+    emit({ type: 'restored', run: runs, grants: back });
+    return true;
+  };
 
   const done = (status: LearnStatus, reason?: string): LearnResult => ({
     status,
@@ -426,6 +457,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const candidates = vetted.keep;
     // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
     for (const d of candidates) if (isMissingLookup(d) || (phase === 'observe' && isSurvived(d))) soft.mark(d);
+    const primedFrom = new Set(grants.map(grantKey));
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
@@ -442,7 +474,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         emit({ type: 'granted', run: runs, grant: step.grant, denial });
       }
     }
-    grants = promoteCreatedDirs(set.toArray(), opts.fs);
+    grants = setAsideFallback(promoteCreatedDirs(set.toArray(), opts.fs), primedFrom, result);
     return { result, candidates };
   };
 
@@ -565,6 +597,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     if (!succeeded && isDuplicateGrantAbort(result.stderrTail)) {
       return done('no-progress', 'Node aborted at start-up on a grant listed twice (a permlearn bug: grants are meant to be normalised)');
     }
+    // A path set aside as the fallback path was needed: give the set-aside grants back and run again.
+    if (!succeeded && restoreIfNeeded(result)) continue;
 
     // A clean start may still have been denied things the app asked for and got by without
     // (caught, or has() said no): those are granted too unless the caller says not to.
@@ -621,7 +655,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     }
     grants = next.toArray();
     const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
-    grants = promoteCreatedDirs(grants, opts.fs);
+    grants = setAsideFallback(promoteCreatedDirs(grants, opts.fs), before, result);
     if (succeeded && !changed) break;
     if (!changed) {
       if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
@@ -769,7 +803,8 @@ async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: num
  * and an app that really lists a directory is caught by the enforce runs that follow.
  */
 export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
-  return dedupeDenials(r.denials.filter((d) => d.source === 'channel' && !isSpurious(d))).filter((d) => {
+  // 'caught' in an audit run: what Node blocks even in audit mode (an addon on 24), reported at the source.
+  return dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
     const abs = resolveResource(d.resource, d.cwd);
     return fs.kind(abs) !== 'dir' && !isIdleProbe(d);

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Denial, FsProbe } from './types.js';
+import { renderFlags } from './grants.js';
+import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
+import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn.js';
+
+const APP = '/srv/app';
+const NM = `${APP}/node_modules`;
+const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.5')!);
+const fs: FsProbe = { homedir: '/home/u', kind: (p) => (p === `${NM}/pkg/binding.js` || p === `${APP}/config.json` ? 'file' : 'missing') };
+
+const caught = (permission: string, resource: string, extra: Partial<Denial> = {}): Denial => ({
+  permission,
+  resource,
+  code: 'ERR_ACCESS_DENIED',
+  source: 'caught',
+  cwd: APP,
+  thread: 'main',
+  site: `${NM}/pkg/binding.js:10:3`,
+  ...extra,
+});
+const addon = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED' });
+const result = (denials: Denial[], exitCode = 1): RunResult => ({ outcome: 'exited', exitCode, denials, recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1 });
+
+async function run(steps: RunResult[]) {
+  const seen: string[][] = [];
+  const events: LearnEvent[] = [];
+  const runApp = async (req: RunRequest) => {
+    seen.push(renderFlags(req.grants, NODE22));
+    const r = steps[req.run - 1];
+    if (!r) throw new Error(`run ${req.run} not scripted`);
+    return r;
+  };
+  const res = await learn({ runApp, caps: NODE22, fs, maxRuns: 10, onEvent: (e) => events.push(e) });
+  return { res, seen, events };
+}
+
+describe('the fallback a denied addon sends a loader down', () => {
+  // The loader reads its binding, is denied the addon, then looks for a WASM build and a download cache.
+  const first = result([
+    caught('FileSystemRead', `${NM}/pkg/binding.js`),
+    addon,
+    caught('FileSystemRead', `${NM}/pkg-wasm32-wasi/package.json`),
+    caught('FileSystemWrite', '/srv/cache/pkg'),
+  ]);
+
+  it('is set aside once the addon is granted: the next run starts cleanly and verifies without it', async () => {
+    const { res, seen, events } = await run([first, result([], 0), result([], 0)]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(3);
+    const flags = ['--permission', `--allow-fs-read=${NM}/pkg/binding.js`, '--allow-addons'];
+    expect(seen).toEqual([['--permission'], flags, flags]);
+    const aside = events.find((e) => e.type === 'set-aside');
+    // (The WASM lookup of a missing path is left out as a lookup already, preferPresent.)
+    expect(aside && aside.type === 'set-aside' ? renderFlags(aside.grants, NODE22) : []).toEqual(['--permission', '--allow-fs-write=/srv/cache/pkg']);
+  });
+
+  it('comes back, all of it, when a later run is denied one of its paths', async () => {
+    const needed = result([{ ...caught('FileSystemWrite', '/srv/cache/pkg'), source: 'uncaught', site: `${APP}/index.js:3:1` }]);
+    const { res, seen, events } = await run([first, needed, result([], 0), result([], 0)]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(4);
+    const all = ['--permission', `--allow-fs-read=${NM}/pkg/binding.js`, '--allow-fs-write=/srv/cache/pkg', '--allow-addons'];
+    expect(seen[2]).toEqual(all);
+    expect(renderFlags(res.grants, NODE22)).toEqual(all);
+    expect(events.map((e) => e.type).filter((t) => t === 'set-aside' || t === 'restored')).toEqual(['set-aside', 'restored']);
+  });
+
+  it('never takes what was denied before the addon, in another thread, or when no loader capability was learned', async () => {
+    const other = result([
+      caught('FileSystemRead', `${APP}/config.json`, { thread: 'worker' }),
+      addon,
+      caught('FileSystemRead', `${APP}/config.json`, { thread: 'worker' }),
+      caught('FileSystemRead', `${NM}/pkg/binding.js`),
+    ]);
+    // binding.js reported after the addon, but config.json was already asked for by the Worker before it.
+    const { res } = await run([other, result([], 0), result([], 0)]);
+    expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, '--allow-addons']);
+    // No addon denial at all: nothing is set aside.
+    const plain = await run([result([caught('FileSystemRead', `${NM}/pkg/binding.js`)]), result([], 0), result([], 0)]);
+    expect(plain.events.some((e) => e.type === 'set-aside')).toBe(false);
+    expect(renderFlags(plain.res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${NM}/pkg/binding.js`]);
+  });
+});
