@@ -52,6 +52,18 @@ export interface LearnArgs {
   quiet: boolean;
   /** `permlearn run`: the app is a command. */
   run: boolean;
+  /** `--records`: complain-mode record files or folders to build the profile from. */
+  records?: string[];
+}
+
+export interface RecordArgs {
+  command: string[];
+  out: string;
+  cwd?: string;
+  node?: string;
+  /** `--profile`: enforce this profile and record what it denies. */
+  profile?: string;
+  intervalMs?: number;
 }
 
 export interface CheckArgs {
@@ -67,6 +79,8 @@ export interface CheckArgs {
   force: boolean;
   json: boolean;
   quiet: boolean;
+  /** `--records`: compare the committed profile with these recordings instead of learning again. */
+  records?: string[];
 }
 
 export interface MergeArgs {
@@ -100,6 +114,7 @@ export type Parsed =
   | { kind: 'merge'; args: MergeArgs }
   | { kind: 'render'; args: RenderArgs }
   | { kind: 'explain'; profile: string }
+  | { kind: 'record'; args: RecordArgs }
   | { kind: 'done'; output: string };
 
 const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script; drop-plan: the flags and the process.permission.drop() calls for what only start-up uses (Node 24+)';
@@ -368,7 +383,7 @@ const RUN_EXAMPLES = [
 /** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is true. */
 export async function parseArgs(argv: string[], { run = false } = {}): Promise<Parsed> {
   const usage = run ? '$0 [options] -- <command...>\n\nLearn what every Node process a command starts needs (npm start, node --import tsx src/server.ts, a test runner): the flags and the recorder travel in NODE_OPTIONS.' : LEARN_USAGE;
-  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', usage, run ? RUN_EXAMPLES : LEARN_EXAMPLES))));
+  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', usage, run ? RUN_EXAMPLES : LEARN_EXAMPLES)))).option('records', { type: 'string', describe: 'build the profile from complain-mode records (files, or folders of record-*.ndjson from permlearn record); the entry (default: the one the records ran) is then run to verify it; repeatable' });
   const { a, help } = await parse(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
   const positional = a._.map(String);
@@ -390,6 +405,7 @@ export async function parseArgs(argv: string[], { run = false } = {}): Promise<P
   const concurrency = concurrencyOf(a);
   const args: LearnArgs = { app, output: outputOverrides(a), configs, workspace: Boolean(a.workspace), force: Boolean(a.force), quiet: Boolean(a.quiet), run };
   if (concurrency !== undefined) args.concurrency = concurrency;
+  if (a.records !== undefined) args.records = listOf(a.records);
   if (args.workspace && (app.entry || app.command)) throw new PermlearnError('usage', '--workspace learns every configured package; it takes no entry or command');
   return { kind: 'learn', args };
 }
@@ -416,7 +432,8 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
       .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
       .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' })
-      .group(['profile', 'strict', 'suggest', 'write', 'force', 'format'], GROUPS.command),
+      .option('records', { type: 'string', describe: 'compare the committed profile with complain-mode records instead of running the app: exit 7 for needs it lacks; repeatable' })
+      .group(['profile', 'strict', 'suggest', 'write', 'force', 'format', 'records'], GROUPS.command),
   );
   const { a, help } = await parse(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
@@ -433,10 +450,39 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed> {
   if (concurrency !== undefined) args.concurrency = concurrency;
   if (a.profile !== undefined) args.profile = String(a.profile);
   if (a.suggest !== undefined) args.suggest = String(a.suggest);
+  if (a.records !== undefined) args.records = listOf(a.records);
   if ((args.workspace || configs.length > 1) && (args.profile || args.suggest)) {
     throw new PermlearnError('usage', '--profile and --suggest name one file: they go with one app, not --workspace or several configs');
   }
   return { kind: 'check', args };
+}
+
+/** `permlearn record [--out DIR] [--profile p.json] -- <command...>` (argv without the word `record`). */
+export async function parseRecordArgs(argv: string[]): Promise<Parsed> {
+  const parser = base(
+    yargs(argv),
+    'permlearn record',
+    '$0 [--out DIR] [--profile permlearn.json] -- <command...>\n\nRun a service unchanged in complain mode: every Node process it starts records the checks it makes (Node 24+: --permission-audit; 20/22: its use of the JS API), one deduplicated file per process in DIR. Build a profile from them with permlearn --records DIR.',
+    [
+      ['$0 --out records -- node server.js', 'record a service in complain mode until it stops'],
+      ['$0 --profile permlearn.json --out records -- npm start', 'enforce a profile and record what it denies'],
+    ],
+  )
+    .option('out', { type: 'string', default: 'permlearn-records', describe: 'the folder the records go to (created 0700)' })
+    .option('profile', { type: 'string', describe: 'enforce this profile and record what it denies, with who asked' })
+    .option('node', { type: 'string', describe: 'the Node binary the command runs (default: the command when it is node, else node on PATH)' })
+    .option('cwd', { type: 'string', describe: 'run the command in this folder' })
+    .option('interval', { type: 'string', describe: 'seconds between writes of each record (default 10)' });
+  const { a, help } = await parse(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const command = [...a._.map(String), ...(a['--'] ?? []).map(String)];
+  if (command.length === 0) throw new PermlearnError('usage', 'missing <command>: permlearn record -- <command...>');
+  const args: RecordArgs = { command, out: String(a.out) };
+  if (a.profile !== undefined) args.profile = String(a.profile);
+  if (a.node !== undefined) args.node = String(a.node);
+  if (a.cwd !== undefined) args.cwd = String(a.cwd);
+  if (a.interval !== undefined) args.intervalMs = msOf(numberOption('interval', a.interval, { min: 0.05, max: 3600, integer: false, unit: 'seconds' }));
+  return { kind: 'record', args };
 }
 
 /** `permlearn merge a.json b.json …` (argv without the word `merge`). */

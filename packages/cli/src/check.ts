@@ -13,6 +13,7 @@ import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLi
 import { verifyProfile } from './verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
 import { textTable } from './table.js';
+import { checkRecords } from './record-command.js';
 
 /** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
 function readCommitted(file: string): { profile: Profile; text: string } {
@@ -114,6 +115,12 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
   const color = colorEnabled(process.stderr, env);
   const report = new Reporter({ stream: process.stderr, color, quiet: args.quiet });
   const found: FoundConfig[] = await configsFor(args.configs, args.workspace);
+  if (args.records) {
+    if (args.workspace || found.length > 1) throw new PermlearnError('usage', '--records checks one profile: not --workspace or several configs');
+    const file = args.profile !== undefined ? path.resolve(args.profile) : planApp(found[0], args.app).profile;
+    readCommitted(file);
+    return checkRecords(args, file);
+  }
   if (!args.workspace && found.length <= 1) {
     const outcome = await checkOne(planApp(found[0], args.app), args, report);
     publish([outcome], args, env, report, color);

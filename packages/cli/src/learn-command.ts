@@ -8,11 +8,22 @@ import { Reporter, colorEnabled } from './report.js';
 import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
 import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
 import { textTable } from './table.js';
+import { loadRecords, recordedApp } from './record-command.js';
 
 export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const found = await configsFor(args.configs, args.workspace);
   if (args.workspace || found.length > 1) return learnMany(found, args, env);
   const plan = planApp(found[0], args.app, args.output);
+  if (args.records) {
+    if (args.run) throw new PermlearnError('usage', '--records builds a profile for an entry: use permlearn --records DIR [<entry>]');
+    plan.records = loadRecords(args.records);
+    // The app the records ran, unless the command line or a config names one.
+    const ran = recordedApp(plan.records);
+    if (plan.entry === undefined && plan.command === undefined && ran) {
+      plan.entry = ran.entry;
+      if (args.app.cwd === undefined && !found[0]) plan.cwd = ran.cwd;
+    }
+  }
   if (plan.entry === undefined && plan.command === undefined) {
     throw new PermlearnError(
       'usage',

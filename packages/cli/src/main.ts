@@ -1,7 +1,8 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
 import { existsSync } from 'node:fs';
 import { PermlearnError, closestMatch, killAllGroups } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRenderArgs, type Parsed } from './args.js';
+import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRecordArgs, parseRenderArgs, type Parsed } from './args.js';
+import { recordCommandLine } from './record-command.js';
 import { EXIT, exitCodeOfError } from './exit-codes.js';
 import { Reporter, colorEnabled } from './report.js';
 import { explainProfile } from './explain.js';
@@ -12,7 +13,7 @@ import { checkCommand } from './check.js';
 import { mergeCommand } from './merge-command.js';
 import { unsupportedPlatform } from './platform.js';
 
-const COMMANDS = ['run', 'check', 'merge', 'render', 'explain'];
+const COMMANDS = ['run', 'check', 'merge', 'render', 'explain', 'record'];
 
 /**
  * The environment the commands see for colour: `--color` / `--no-color` (the last one before `--` wins)
@@ -54,6 +55,8 @@ function parseFor(argv: string[]): Promise<Parsed> {
       return parseExplainArgs(argv.slice(1));
     case 'run':
       return parseArgs(argv.slice(1), { run: true });
+    case 'record':
+      return parseRecordArgs(argv.slice(1));
     default: {
       // `permlearn chek`: a typo of a command, unless a file of that name is there to learn.
       const first = argv[0];
@@ -89,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'merge':
         installSignalHandlers(reporter);
         return await mergeCommand(parsed.args, env);
+      case 'record':
+        // Signals go on to the service (recordCommand), which flushes its records and ends.
+        process.on('exit', killAllGroups);
+        return await recordCommandLine(parsed.args, reporter);
     }
   } catch (err) {
     if (err instanceof PermlearnError) {

@@ -20,6 +20,7 @@ import {
   type LearnAppResult,
   type LearnEvent,
   type Readiness,
+  type MergedRecords,
 } from '@permlearn/core';
 import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './args.js';
 
@@ -56,6 +57,8 @@ export interface AppPlan {
   format: Format;
   relative: boolean;
   out?: string;
+  /** Complain-mode records to build the profile from (the learn command's --records). */
+  records?: MergedRecords;
 }
 
 /** The message for a file that is not where it should be, relative to the current folder when that is shorter. */
@@ -151,6 +154,7 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     maxRuns: plan.maxRuns,
     maxRunMs: plan.maxRunMs,
     graceMs: plan.graceMs,
+    ...(plan.records ? { records: plan.records } : {}),
     ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   };

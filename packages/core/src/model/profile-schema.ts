@@ -176,6 +176,9 @@ const profileSchema = z
     machine: z
       .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
       .optional(),
+    records: z
+      .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text) })
+      .optional(),
     /** Merged profiles: where from, and whether the union itself ran. */
     merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
     /** `render --format json`: the rendering beside the profile. */

@@ -79,6 +79,21 @@ export interface Profile {
   /** What learning did to the machine: the runs made and what they created and changed (and whether
    *  it was put back). */
   machine?: MachineChanges;
+  /** Built from complain-mode records (permlearn --records): how many, over which period, in which
+   *  modes, and what those modes could not see. */
+  records?: RecordsSummary;
+}
+
+export interface RecordsSummary {
+  files: number;
+  /** Epoch ms of the first and last check recorded. */
+  first?: number;
+  last?: number;
+  modes: string[];
+  nodes: string[];
+  /** Records cut off before their process ended (SIGKILL, a crash, still running). */
+  cutOff: number;
+  unseen: string[];
 }
 
 /** What learning runs did on disk (see runner/clean-state.ts). */

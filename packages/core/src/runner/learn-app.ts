@@ -25,6 +25,7 @@ import { appEnvironment, insideInstallation, permlearnInstallation } from './app
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resolveResource } from '../model/paths.js';
 import type { RunResult as Run } from '../model/learn.js';
+import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
 
 export type Strategy = 'audit' | 'observe' | 'rerun';
 
@@ -69,6 +70,9 @@ export interface LearnAppOptions {
   /** Grants the user accepted although they break the breadth rule (absolute values as Node is given
    *  them: `/`, `/home/me/*`); nothing else can put such a grant in a profile. */
   acceptBroad?: string[];
+  /** Complain-mode records (model/records.ts): the first run's evidence is what they saw, planned by
+   *  the learn loop exactly as an audit run's; enforce runs then confirm and verify, as always. */
+  records?: MergedRecords;
   onEvent?: (event: LearnEvent) => void;
   /** Called once the Node version is known, before the first run. */
   onStart?: (caps: Capabilities) => void;
@@ -209,7 +213,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
   }
   const requested = options.strategy ?? 'auto';
-  if (requested === 'audit' && !caps.audit) {
+  if (requested === 'audit' && !caps.audit && !options.records) {
     throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
   }
   const root = options.root === undefined ? appRoot : path.resolve(cwd, options.root);
@@ -220,7 +224,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   if (requested === 'observe' && rootTooBroad) {
     throw new PermlearnError('usage', `--strategy observe would let the app read ${appRoot} (${rootTooBroad}); put the app in a folder with a package.json`);
   }
-  const strategy: Strategy = requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
+  const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
   options.onStart?.(caps);
   const session = createSession();
   // What learning does to the machine is undone: each run starts from the state recorded here.
@@ -293,6 +297,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     });
     function runPhase({ phase, grants, extraGrants }: Parameters<Parameters<typeof learn>[0]['runApp']>[0]): Promise<RunResult> {
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
+        // From records: the audit run is the recorded traffic, not a run of the app.
+        if (phase === 'audit' && options.records) return Promise.resolve(recordedRun(options.records, implicit));
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
         if (phase === 'audit') flags[0] = '--permission-audit';
         if (phase === 'verify') return runApp(spec, { flags });
@@ -322,6 +328,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       profile.runs += runs;
     }
     profile.warnings.push(...evidenceNotes(evidence));
+    if (options.records) addRecords(profile, options.records, caps);
     if (options.exercise?.length) {
       profile.exercise = { commands: options.exercise, results: result.last?.exercise ?? [] };
     } else if (readiness.stdout || readiness.port !== undefined || readiness.url || readiness.aliveAfterMs !== undefined) {
@@ -336,6 +343,31 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     finish();
     session.dispose();
   }
+}
+
+/** The recorded traffic as the result of an audit run: every check the records saw, as Node published it. */
+function recordedRun(records: MergedRecords, implicitReads: readonly string[]): RunResult {
+  // Reads Node grants without a flag (the entry on 22+; a JS-level record sees the loader read it) need none.
+  const denials = recordDenials(records).filter((d) => !(d.permission === 'FileSystemRead' && implicitReads.includes(d.resource)));
+  return { outcome: 'exited', exitCode: 0, denials, recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 0 };
+}
+
+/** Say where a profile's evidence came from: how many records, when, and in how many each grant was seen. */
+function addRecords(profile: Profile, records: MergedRecords, caps: Capabilities): void {
+  const uniq = (xs: string[]) => [...new Set(xs)];
+  profile.records = {
+    files: records.files.length,
+    ...(records.first !== undefined ? { first: records.first } : {}),
+    ...(records.last !== undefined ? { last: records.last } : {}),
+    modes: uniq(records.files.map((f) => f.mode)),
+    nodes: uniq(records.files.map((f) => f.node)),
+    cutOff: records.files.filter((f) => !f.final).length,
+    unseen: records.unseen,
+  };
+  for (const g of profile.grants) Object.assign(g, { seen: seenInRecords(g, records, caps) });
+  if (records.unseen.length) profile.warnings.push(`the records could not see everything: ${records.unseen.join('; ')}`);
+  const dropped = records.files.reduce((n, f) => n + f.dropped, 0);
+  if (dropped > 0) profile.warnings.push(`${dropped} checks were past a recorder's cap of distinct entries and are not in the records`);
 }
 
 interface DropPlanContext {

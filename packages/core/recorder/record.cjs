@@ -1,0 +1,437 @@
+'use strict';
+// permlearn's record preload: complain mode for a running service. Add it to the normal start command
+//   PERMLEARN_RECORD=/var/lib/app-records node --permission-audit --require permlearn/record server.js
+// (or through NODE_OPTIONS), leave the service running, then build a profile from what it recorded.
+//
+// What it records: every permission check Node itself publishes (Node 24+, `--permission-audit`: all
+// checks, nothing denied; on top of an enforced profile: the denials), or on Node 20/22 (no audit
+// mode) the paths and capabilities the app uses through Node's public JS API, observed without
+// enabling the model. Each distinct (permission, resource, call site) is one entry with a count and
+// first/last seen times, so memory and disk are bounded by the number of distinct entries (capped),
+// never by traffic. Paths and call sites only: no file contents, arguments or environment values.
+//
+// The record file (one per process, `<folder>/record-<pid>-<start>.ndjson`, created 0600) is rewritten
+// whole at intervals and on exit through a temporary file and a rename, so a process killed at any
+// moment (SIGKILL included) leaves the last complete record behind. See docs/complain-mode.md.
+(function permlearnRecord() {
+  const dir = process.env.PERMLEARN_RECORD;
+  if (typeof dir !== 'string' || dir === '' || globalThis.__permlearnRecording) return;
+  Object.defineProperty(globalThis, '__permlearnRecording', { value: true });
+  const fs = require('fs');
+  const path = require('path');
+  const wt = require('worker_threads');
+  if (!wt.isMainThread) return; // Workers share the process: the main thread's checks include theirs (24+)
+
+  // Saved before any app code can replace them.
+  const openSync = fs.openSync;
+  const writeSync = fs.writeSync;
+  const closeSync = fs.closeSync;
+  const renameSync = fs.renameSync;
+  const mkdirSync = fs.mkdirSync;
+  const statSync = fs.statSync;
+  const stringify = JSON.stringify;
+  const toStr = String;
+  const apply = Reflect.apply;
+  const captureStackTrace = Error.captureStackTrace;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const now = Date.now;
+  const resolve = path.resolve;
+  const { isNativeError } = require('util').types;
+
+  const major = Number(process.versions.node.split('.')[0]);
+  const permission = process.permission;
+  const nodeOptions = process.env.NODE_OPTIONS || '';
+  const audit = process.execArgv.includes('--permission-audit') || /(^|\s)--permission-audit(\s|$)/.test(nodeOptions);
+  const enforced = !audit && permission !== undefined && typeof permission.has === 'function';
+  // Node publishes checks (24+) only when a mode is on: audit (all checks) or enforce (the denials).
+  const channel = major >= 24 && (audit || enforced);
+  const mode = audit ? 'audit' : enforced ? 'enforce' : 'observe';
+
+  const interval = clampNumber(process.env.PERMLEARN_RECORD_INTERVAL, 10_000, 50, 3_600_000);
+  const maxEntries = clampNumber(process.env.PERMLEARN_RECORD_MAX, 5_000, 10, 1_000_000);
+  const MAX_RESOURCE = 4096;
+  const folder = resolve(dir);
+  const started = now();
+  const file = path.join(folder, 'record-' + process.pid + '-' + started + '.ndjson');
+  const temp = file + '.tmp';
+
+  // What this mode cannot see, said in the record itself.
+  const unseen = [];
+  if (!channel) {
+    unseen.push(
+      'checks Node makes itself: the module resolver reading package.json files, and ES module loads' + (major >= 22 ? ' before the app registers module hooks' : ''),
+      'file-system calls made from native addons or through file descriptors alone',
+      'WASI, the inspector and network access',
+    );
+    if (major < 22) unseen.push('ES module files loaded with import (Node 20 has no in-thread module hooks)');
+    if (major >= 24 && !audit) unseen.push('started without --permission-audit, so Node published no checks: only the JS API was watched');
+  }
+
+  /** @type {Map<string, {permission: string, resource: string, cwd?: string, site?: string, thread?: string, count: number, first: number, last: number, existed?: boolean, denied?: boolean, by?: string}>} */
+  const entries = new Map();
+  let dropped = 0;
+  let dirty = true;
+  let inside = false; // the recorder's own file-system calls (they publish checks too)
+
+  function clampNumber(text, fallback, min, max) {
+    const n = Number(text);
+    return Number.isFinite(n) && n >= min && n <= max ? Math.floor(n) : fallback;
+  }
+
+  function cwd() {
+    try {
+      return process.cwd();
+    } catch {
+      return undefined;
+    }
+  }
+
+  function fileOf(site) {
+    try {
+      return toStr(site.getFileName() ?? '');
+    } catch {
+      return '';
+    }
+  }
+
+  /** V8's structured stack below `fromFn`, without formatting it or calling the app's prepareStackTrace. */
+  function callSites(fromFn) {
+    const holder = {};
+    const prepare = Error.prepareStackTrace;
+    const limit = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 24;
+      Error.prepareStackTrace = (_, sites) => sites;
+      captureStackTrace(holder, fromFn);
+      const sites = holder.stack;
+      return Array.isArray(sites) ? sites : [];
+    } catch {
+      return [];
+    } finally {
+      try {
+        Error.prepareStackTrace = prepare;
+        Error.stackTraceLimit = limit;
+      } catch {
+        // a frozen Error: nothing was changed
+      }
+    }
+  }
+
+  /** The first frame in a file of the app (not Node's, not this file), as `file:line:column`. */
+  function appSite(sites) {
+    for (const site of sites) {
+      const f = fileOf(site);
+      if (f === __filename || !(f.startsWith('/') || f.startsWith('file:///'))) continue;
+      try {
+        return f + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  // Node code that calls whatever it is handed: a publish called from there was scheduled by the app.
+  const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
+  /** Published by Node itself (from C++ inside a Node API call), not by app code calling publish(). */
+  function publishedByNode(sites) {
+    const publish = sites[0];
+    const caller = sites[1];
+    if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
+    try {
+      if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
+    } catch {
+      return false;
+    }
+    return fileOf(caller).startsWith('node:');
+  }
+
+  /** Count one check; a new entry is added only while under the cap. */
+  function note(perm, resource, site, extra) {
+    if (inside) return;
+    if (resource.length > MAX_RESOURCE) return void dropped++;
+    const at = cwd();
+    const key = perm + '\u0000' + resource + '\u0000' + (site || '') + '\u0000' + (at || '');
+    const t = now();
+    const entry = apply(mapGet, entries, [key]);
+    dirty = true;
+    if (entry !== undefined) {
+      entry.count++;
+      entry.last = t;
+      return;
+    }
+    if (entries.size >= maxEntries) return void dropped++;
+    const e = { permission: perm, resource, count: 1, first: t, last: t };
+    if (at !== undefined) e.cwd = at;
+    if (site !== undefined) e.site = site;
+    if (extra) Object.assign(e, extra);
+    if (e.existed === undefined && (perm === 'FileSystemRead' || perm === 'FileSystemWrite') && resource !== '') e.existed = exists(resource);
+    apply(mapSet, entries, [key, e]);
+  }
+
+  function exists(resource) {
+    inside = true;
+    try {
+      return statSync(resource, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return undefined;
+    } finally {
+      inside = false;
+    }
+  }
+
+  // The record file: a header, one line per entry, a closing summary. Rewritten whole each time.
+  function flush(final) {
+    if (!dirty && !final) return;
+    dirty = false;
+    let text = stringify({ t: 'record', v: 1, pid: process.pid, node: process.version, mode, main: process.argv[1], cwd: cwd(), started, unseen }) + '\n';
+    for (const e of entries.values()) text += stringify({ t: 'seen', ...e }) + '\n';
+    text += stringify({ t: 'summary', flushed: now(), entries: entries.size, dropped, final: final === true }) + '\n';
+    inside = true;
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        let data = Buffer.from(text);
+        while (data.length > 0) data = data.subarray(writeSync(fd, data));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, file);
+    } catch {
+      // a folder we cannot write: nothing to do but keep the service running
+    } finally {
+      inside = false;
+    }
+  }
+
+  const timer = setInterval(flush, interval);
+  timer.unref();
+  process.on('exit', () => flush(true));
+  // A SIGTERM or SIGINT the app does not handle would end the process without 'exit': flush, then let
+  // the signal do what it would have done.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+    const onSignal = () => {
+      flush(true);
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+  process.on('uncaughtExceptionMonitor', () => flush(true));
+
+  if (channel) watchChannels();
+  else watchApi();
+
+  /** Node 24+: every check (audit) or denial (enforce) Node publishes, with the app frame that asked. */
+  function watchChannels() {
+    const dc = require('diagnostics_channel');
+    const names = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
+    for (const name of names) {
+      const subscriber = (msg) => {
+        if (inside || msg === null || typeof msg !== 'object') return;
+        const sites = callSites(subscriber);
+        if (!publishedByNode(sites)) return; // not Node's check: no evidence
+        const perm = toStr(msg.permission ?? '');
+        let resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
+        if (name === 'fs' && resource !== '') resource = resolve(resource);
+        if (resource.startsWith(folder + path.sep) || resource === folder) return; // the record itself
+        note(perm, resource, appSite(sites), enforced ? { denied: true } : undefined);
+      };
+      dc.subscribe('node:permission-model:' + name, subscriber);
+    }
+  }
+
+  /**
+   * Node 20/22 (or 24+ without a mode): the public fs API, child_process, Worker and process.dlopen
+   * are wrapped; each call with a path is the check Node would make. Under an enforced profile only
+   * the calls Node denied are kept (a native ERR_ACCESS_DENIED error coming out of the real function).
+   */
+  function watchApi() {
+    const WRITES = /^(mkdir|mkdtemp|writeFile|appendFile|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|lutimes)(Sync)?$/;
+    const TWO_PATHS = /^(rename|copyFile|cp|link|symlink)(Sync)?$/;
+    const scopeOf = (name, args) => {
+      if (WRITES.test(name)) return 'FileSystemWrite';
+      if (name === 'open' || name === 'openSync' || name === 'createWriteStream') {
+        const flags = name === 'createWriteStream' ? 'w' : args[1];
+        if (name === 'createWriteStream' && args[1] && typeof args[1] === 'object' && typeof args[1].flags === 'string') return /[wa+]/.test(args[1].flags) ? 'FileSystemWrite' : 'FileSystemRead';
+        if (typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0) return 'FileSystemWrite';
+      }
+      return 'FileSystemRead';
+    };
+    const pathOf = (value) => {
+      try {
+        if (typeof value === 'string') return value === '' ? undefined : resolve(value);
+        if (Buffer.isBuffer(value)) return resolve(value.toString());
+        if (value instanceof URL && value.protocol === 'file:') return require('url').fileURLToPath(value);
+      } catch {
+        // not a path we can name
+      }
+      return undefined;
+    };
+    const denied = (err) => isNativeError(err) && err.code === 'ERR_ACCESS_DENIED';
+    let depth = 0;
+    const record = (name, args, fn, err) => {
+      if (enforced && !denied(err)) return;
+      const p = pathOf(args[0]);
+      if (p === undefined || p === folder || p.startsWith(folder + path.sep)) return;
+      const site = appSite(callSites(fn));
+      const flag = enforced ? { denied: true } : undefined;
+      if (TWO_PATHS.test(name)) {
+        const q = pathOf(args[1]);
+        note(/^copyFile|^cp/.test(name) ? 'FileSystemRead' : 'FileSystemWrite', p, site, flag);
+        if (q !== undefined) note('FileSystemWrite', q, site, flag);
+        return;
+      }
+      note(scopeOf(name, args), p, site, flag);
+    };
+    const wrap = (target, name, kind) => {
+      const fn = target[name];
+      if (typeof fn !== 'function' || /^[A-Z]/.test(name)) return;
+      const wrapped = {
+        [name](...args) {
+          if (depth > 0 || inside) return apply(fn, this, args);
+          if (kind === 'callback' && typeof args[args.length - 1] === 'function') {
+            const cb = args[args.length - 1];
+            args[args.length - 1] = function (err, ...rest) {
+              if (enforced && denied(err)) record(name, args, wrapped, err);
+              return apply(cb, this, [err, ...rest]);
+            };
+          }
+          if (!enforced) record(name, args, wrapped);
+          depth++;
+          let result;
+          try {
+            result = apply(fn, this, args);
+          } catch (err) {
+            if (enforced) record(name, args, wrapped, err);
+            throw err;
+          } finally {
+            depth--;
+          }
+          if (kind === 'promise' && enforced && result && typeof result.then === 'function') {
+            result.then(undefined, (err) => record(name, args, wrapped, err));
+          }
+          return result;
+        },
+      }[name];
+      for (const key of Reflect.ownKeys(fn)) {
+        if (key === 'length' || key === 'name' || key === 'prototype') continue;
+        try {
+          Object.defineProperty(wrapped, key, Object.getOwnPropertyDescriptor(fn, key));
+        } catch {
+          // stays behind; the function still works
+        }
+      }
+      try {
+        target[name] = wrapped;
+      } catch {
+        // read-only export
+      }
+    };
+    const FD_ONLY = /^(f|close|read$|readSync|readv|write$|writeSync|writev|opendir$)|^(watch|unwatch|exists$|promises|constants)/;
+    for (const name of Object.keys(fs)) {
+      if (FD_ONLY.test(name)) continue;
+      wrap(fs, name, name.endsWith('Sync') ? 'sync' : name.startsWith('create') ? 'sync' : 'callback');
+    }
+    if (fs.promises && typeof fs.promises === 'object') for (const name of Object.keys(fs.promises)) if (name !== 'constants') wrap(fs.promises, name, 'promise');
+
+    // Module files: the CommonJS loader reads them (22+ checks each one); the requiring file is the call site.
+    if (!enforced) {
+      try {
+        const Module = require('module');
+        const load = Module.prototype.load;
+        Module.prototype.load = function (filename) {
+          if (typeof filename === 'string' && !inside) {
+            const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
+            note('FileSystemRead', filename, parent, { via: 'load' });
+          }
+          return apply(load, this, [filename]);
+        };
+        if (typeof Module.registerHooks === 'function') {
+          const { fileURLToPath } = require('url');
+          Module.registerHooks({
+            load(url, context, next) {
+              if (typeof url === 'string' && url.startsWith('file:')) {
+                try {
+                  note('FileSystemRead', fileURLToPath(url), undefined, { via: 'load' });
+                } catch {
+                  // not a file path
+                }
+              }
+              return next(url, context);
+            },
+          });
+        }
+      } catch {
+        // no loader to watch
+      }
+    }
+
+    const cp = require('child_process');
+    for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+      const fn = cp[name];
+      if (typeof fn !== 'function') continue;
+      const wrapped = {
+        [name](...args) {
+          const site = () => appSite(callSites(wrapped));
+          // The resource Node 22+ reports: the command as given, /bin/sh for a shell, node for fork.
+          const shell = /^exec(Sync)?$/.test(name) || (args.find((a) => a && typeof a === 'object' && !Array.isArray(a)) || {}).shell;
+          const command = name === 'fork' ? process.execPath : shell ? '/bin/sh' : typeof args[0] === 'string' ? args[0] : '';
+          if (!enforced) note('ChildProcess', command, site());
+          try {
+            return apply(fn, this, args);
+          } catch (err) {
+            if (enforced && denied(err)) note('ChildProcess', command, site(), { denied: true });
+            throw err;
+          }
+        },
+      }[name];
+      try {
+        cp[name] = wrapped;
+      } catch {
+        // read-only export
+      }
+    }
+    const Worker = wt.Worker;
+    if (typeof Worker === 'function') {
+      const Recorded = class Worker extends wt.Worker {
+        constructor(...args) {
+          if (!enforced) note('WorkerThreads', '', appSite(callSites(Recorded)));
+          try {
+            super(...args);
+          } catch (err) {
+            if (enforced && denied(err)) note('WorkerThreads', '', appSite(callSites(Recorded)), { denied: true });
+            throw err;
+          }
+        }
+      };
+      try {
+        wt.Worker = Recorded;
+      } catch {
+        // read-only export
+      }
+    }
+    const dlopen = process.dlopen;
+    if (typeof dlopen === 'function') {
+      process.dlopen = function dlopenRecorded(...args) {
+        if (!enforced) note('Addon', '', appSite(callSites(dlopenRecorded)));
+        try {
+          return apply(dlopen, this, args);
+        } catch (err) {
+          if (enforced && isNativeError(err) && err.code === 'ERR_DLOPEN_DISABLED') note('Addon', '', appSite(callSites(dlopenRecorded)), { denied: true });
+          throw err;
+        }
+      };
+    }
+    try {
+      require('module').syncBuiltinESMExports();
+    } catch {
+      // older Node: CommonJS users are still covered
+    }
+  }
+  flush();
+})();

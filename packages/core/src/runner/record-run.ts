@@ -1,0 +1,80 @@
+// `permlearn record -- <command>`: run a service unchanged with the record preload in NODE_OPTIONS, so
+// that every Node process it starts records what it uses (complain mode). Stops with the command.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PermlearnError } from '../errors.js';
+import { nodeOptionsQuote } from '../model/render.js';
+import { probeNode } from './node-binary.js';
+import { signalTree, stopGroup, trackGroup, untrackGroup } from './processes.js';
+
+/** The preload users add to their own start command (`--require permlearn/record`, or this path). */
+export const RECORD_PRELOAD = fileURLToPath(new URL('../../recorder/record.cjs', import.meta.url));
+
+export interface RecordOptions {
+  command: string[];
+  /** The folder the records go to (created 0700). */
+  out: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The Node binary the command runs (to know whether it has audit mode); default: the command itself
+   *  when it is a node binary, else `node` on PATH. */
+  node?: string;
+  /** Enforce these flags (a committed profile's) and record what they deny, instead of audit mode. */
+  enforceFlags?: string[];
+  /** Milliseconds between flushes of each record. */
+  intervalMs?: number;
+  graceMs?: number;
+}
+
+export interface RecordRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  mode: 'audit' | 'enforce' | 'observe';
+  node: string;
+}
+
+/** Run the command to its end (or until permlearn is stopped, which stops it first). */
+export async function recordCommand(options: RecordOptions): Promise<RecordRun> {
+  if (options.command.length === 0) throw new PermlearnError('usage', 'permlearn record needs a command after --');
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const out = path.resolve(cwd, options.out);
+  try {
+    mkdirSync(out, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new PermlearnError('usage', `--out ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const first = options.command[0]!;
+  const node = options.node ?? (/^node(\d+)?$|\/node$/.test(path.basename(first)) || first.endsWith('/node') ? first : 'node');
+  const caps = await probeNode(node);
+  const mode = options.enforceFlags ? 'enforce' : caps.audit ? 'audit' : 'observe';
+  const env = { ...(options.env ?? process.env) };
+  const parts = [`--require ${nodeOptionsQuote(RECORD_PRELOAD)}`];
+  if (mode === 'audit') parts.unshift('--permission-audit');
+  if (mode === 'enforce') {
+    // The recorder needs to write its folder; the read of the preload itself is granted too.
+    parts.unshift(...options.enforceFlags!.map(nodeOptionsQuote), nodeOptionsQuote(`--allow-fs-write=${out}/*`), nodeOptionsQuote(`--allow-fs-read=${RECORD_PRELOAD}`));
+  }
+  env.NODE_OPTIONS = [env.NODE_OPTIONS, ...parts].filter(Boolean).join(' ');
+  env.PERMLEARN_RECORD = out;
+  if (options.intervalMs !== undefined) env.PERMLEARN_RECORD_INTERVAL = String(options.intervalMs);
+  const child = spawn(first, options.command.slice(1), { cwd, env, stdio: 'inherit', detached: true });
+  const started = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', (err) => reject(new PermlearnError('usage', `cannot start ${first}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+  });
+  trackGroup(started);
+  // A signal to permlearn goes on to the service, which flushes its records and ends.
+  const forward = (sig: NodeJS.Signals) => () => signalTree(started, sig);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  try {
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, sig) => resolve([code, sig])));
+    await stopGroup(started, options.graceMs ?? 3000); // whatever it left behind
+    return { exitCode, signal, mode, node: caps.version.raw };
+  } finally {
+    for (const [sig, h] of handlers) process.removeListener(sig, h);
+    untrackGroup(started);
+  }
+}

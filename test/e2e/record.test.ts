@@ -1,0 +1,149 @@
+// Complain mode end to end: a service recorded while traffic drives it, a profile built from the
+// records and verified with an exercise that hits every route, records of several instances merged, a
+// record cut off by SIGKILL, and check --records.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { baseEnv, cliPath, copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli } from '../helpers/e2e.js';
+
+afterAll(removeCopies);
+
+const ROUTES = ['/', '/report', '/upload', '/convert'];
+
+/** Start `permlearn record` on the traffic fixture; resolve with the port once it listens. */
+async function startRecording(major: number, dir: string, out: string, extra: string[] = []) {
+  const proc = execa(process.execPath, [cliPath, 'record', '--out', out, '--interval', '0.1', ...extra, '--', nodeBinary(major), 'server.js', '0'], { cwd: dir, env: baseEnv, extendEnv: false, reject: false, timeout: 60_000 });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      text += String(d);
+      const m = /listening on (\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (code) => reject(new Error(`record exited with ${code} before listening`)));
+  });
+  return { proc, port };
+}
+
+/** A small load generator: `rounds` passes over the routes, `concurrency` at a time. */
+async function drive(port: number, routes: string[], rounds: number, concurrency = 8): Promise<number> {
+  let ok = 0;
+  const urls = Array.from({ length: rounds }, () => routes).flat();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = w; i < urls.length; i += concurrency) {
+        const r = await fetch(`http://127.0.0.1:${port}${urls[i]}`);
+        await r.text();
+        if (r.ok) ok++;
+      }
+    }),
+  );
+  return ok;
+}
+
+const exerciseAll = (port: number) => ROUTES.map((r) => `curl -sf http://127.0.0.1:${port}${r}`).join(' && ');
+
+function recordFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => /^record-.*\.ndjson$/.test(n)).map((n) => path.join(dir, n));
+}
+
+function expectedFlags(major: number, d: string): string[] {
+  const enable = major === 20 ? '--experimental-permission' : '--permission';
+  return [enable, `--allow-fs-read=${d}/config.json`, `--allow-fs-read=${d}/lib`, `--allow-fs-read=${d}/templates`, `--allow-fs-write=${d}/uploads/*`, '--allow-child-process', ...(major >= 26 ? ['--allow-net'] : [])];
+}
+
+describe.each([22, 24, 26])('record on Node %i', (major) => {
+  it('records traffic, and the profile built from the records verifies every route; start-up alone does not', async () => {
+    const dir = copyFixture('services/traffic');
+    const recs = path.join(dir, '..', 'recs');
+    const { proc, port } = await startRecording(major, dir, recs);
+    expect(await drive(port, ROUTES, 40)).toBe(160);
+    proc.kill('SIGTERM');
+    const ended = await proc;
+    expect(ended.exitCode).toBe(0);
+    const files = recordFiles(recs);
+    expect(files).toHaveLength(1);
+    expect(statSync(files[0]!).mode & 0o777).toBe(0o600);
+    const text = readFileSync(files[0]!, 'utf8');
+    expect(text).toContain('"final":true');
+    // Paths and call sites only: no content the service wrote or served.
+    expect(text).not.toContain('data');
+    expect(text).not.toContain('converted');
+
+    const appPort = 41000 + major;
+    const out = path.join(dir, '..', 'from-records.json');
+    const r = await runCli(['server.js', '--records', recs, '--node', nodeBinary(major), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--format', 'json', '--out', out, '--', String(appPort)], { cwd: dir });
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(r.exitCode).toBe(0);
+    const profile = JSON.parse(readFileSync(out, 'utf8'));
+    expect(profile.status).toBe('verified');
+    expect(profile.flags).toEqual(expectedFlags(major, dir));
+    expect(profile.records.files).toBe(1);
+    expect(profile.records.modes).toEqual([major >= 24 ? 'audit' : 'observe']);
+    for (const g of profile.grants) expect(g.seen).toEqual({ runs: 1, of: 1 });
+
+    // A profile learned from start-up alone: the routes fail under it.
+    const startup = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--format', 'json', '--', String(appPort)], { cwd: dir });
+    const alone = JSON.parse(startup.stdout);
+    expect(alone.flags).not.toContain('--allow-child-process');
+    const check = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--max-runs', '1', '--strategy', 'rerun', '--format', 'json', '--', String(appPort)], { cwd: dir });
+    expect(check.exitCode).not.toBe(0);
+    expect(await leftoverProcesses()).toEqual([]);
+  }, 120_000);
+});
+
+describe('records on Node 26', () => {
+  it('merges several instances, uses a record cut off by SIGKILL, and check --records finds new needs', async () => {
+    const dir = copyFixture('services/traffic');
+    const recs = path.join(dir, '..', 'recs');
+    // Instance one serves reports only and is killed outright (no last flush).
+    const one = await startRecording(26, dir, recs);
+    await drive(one.port, ['/', '/report'], 10);
+    await new Promise((r) => setTimeout(r, 400)); // past an interval: a flush happened
+    const pids = execaSync('pgrep', ['-f', `${nodeBinary(26)} server.js 0`]);
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    await one.proc;
+    const cut = recordFiles(recs);
+    expect(cut).toHaveLength(1);
+    expect(readFileSync(cut[0]!, 'utf8')).toContain('"final":false');
+    // Instance two serves uploads and conversions.
+    const two = await startRecording(26, dir, recs);
+    await drive(two.port, ['/upload', '/convert'], 10);
+    two.proc.kill('SIGTERM');
+    await two.proc;
+    expect(recordFiles(recs)).toHaveLength(2);
+
+    const appPort = 41126;
+    const out = path.join(dir, '..', 'merged.json');
+    const r = await runCli(['server.js', '--records', recs, '--node', nodeBinary(26), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--format', 'json', '--out', out, '--', String(appPort)], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    const profile = JSON.parse(readFileSync(out, 'utf8'));
+    expect(profile.flags).toEqual(expectedFlags(26, dir));
+    expect(profile.records).toMatchObject({ files: 2, cutOff: 1, modes: ['audit'] });
+    const seen = Object.fromEntries(profile.grants.map((g: { flag: string; seen: unknown }) => [g.flag, g.seen]));
+    expect(seen[`--allow-fs-read=${dir}/templates`]).toEqual({ runs: 1, of: 2 });
+    expect(seen['--allow-child-process']).toEqual({ runs: 1, of: 2 });
+    expect(seen[`--allow-fs-read=${dir}/config.json`]).toEqual({ runs: 2, of: 2 });
+
+    // A committed profile without the upload folder: check --records names the need and who asked (exit 7).
+    const committed = { ...profile, grants: profile.grants.filter((g: { flag: string }) => !g.flag.includes('uploads')) };
+    committed.flags = ['--permission', ...committed.grants.map((g: { flag: string }) => g.flag)];
+    const committedFile = path.join(dir, 'permlearn.json');
+    writeFileSync(committedFile, JSON.stringify(committed));
+    chmodSync(committedFile, 0o644);
+    const c = await runCli(['check', '--records', recs, '--profile', committedFile], { cwd: dir });
+    expect(c.exitCode).toBe(7);
+    expect(c.stdout).toContain(`new need: FileSystemWrite ${dir}/uploads`);
+    expect(c.stdout).toContain(`asked by ${dir}/server.js:`);
+    const ok = await runCli(['check', '--records', recs, '--profile', out], { cwd: dir });
+    expect(ok.exitCode).toBe(0);
+    expect(await leftoverProcesses()).toEqual([]);
+  }, 120_000);
+});
+
+function execaSync(cmd: string, args: string[]): string[] {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return String(r.stdout).split('\n').filter(Boolean);
+}
