@@ -2,7 +2,7 @@
 // records and verified with an exercise that hits every route, records of several instances merged, a
 // record cut off by SIGKILL, and check --records.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readlinkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -102,7 +102,9 @@ describe('records on Node 26', () => {
     const one = await startRecording(26, dir, recs);
     await drive(one.port, ['/', '/report'], 10);
     await new Promise((r) => setTimeout(r, 400)); // past an interval: a flush happened
-    const pids = execaSync('pgrep', ['-f', `${nodeBinary(26)} server.js 0`]);
+    // Only this copy's server: the process whose cwd is the fixture copy.
+    const pids = execaSync('pgrep', ['-f', `^${nodeBinary(26)} server.js 0`]).filter((pid) => cwdOf(pid) === dir);
+    expect(pids).toHaveLength(1);
     for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
     await one.proc;
     const cut = recordFiles(recs);
@@ -142,6 +144,14 @@ describe('records on Node 26', () => {
     expect(await leftoverProcesses()).toEqual([]);
   }, 120_000);
 });
+
+function cwdOf(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
 
 function execaSync(cmd: string, args: string[]): string[] {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
