@@ -100,6 +100,17 @@ describe('learn, tight and folded (audit)', () => {
     expect(res.tightened).toBeUndefined();
   });
 
+  it('a lookup of a file in a folder the app writes is its own state: not a candidate', async () => {
+    const logs = `${APP}/logs`;
+    const own = result({ denials: [check(`${logs}/.state.json`, { existed: false }), { ...check(logs, { existed: false }), permission: 'FileSystemWrite' }, { ...check(`${logs}/.state.json`, { existed: false }), permission: 'FileSystemWrite' }] });
+    const fs: FsProbe = { homedir: '/home/u', kind: (p) => (p === logs ? 'dir' : 'missing') };
+    const { runApp, requests } = appNeeding([], NODE26, (req) => (req.phase === 'audit' ? own : undefined));
+    const res = await learn(base({ runApp, audit: true, fs }));
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify']);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${logs}/.state.json`, `--allow-fs-write=${logs}/*`]);
+    expect(res.tightened).toEqual({ removed: [], kept: [], untried: [], trials: 0 });
+  });
+
   it('--minimize still runs after a folded verification', async () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
     const res = await learn(base({ runApp, audit: true, minimize: true }));

@@ -566,7 +566,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     grants = promoteCreatedDirs(grants, opts.fs);
     const breach = breadthBreach();
     if (breach) return breach;
-    const { base, candidates } = tight ? splitCandidates(grants, soft) : { base: grants, candidates: [] };
+    const { base, candidates } = tight ? splitCandidates(grants, soft, ownState(grants)) : { base: grants, candidates: [] };
     const check = await verifyRun(base);
     if (runSucceeded(check)) {
       grants = base;
@@ -605,9 +605,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     // Tight, a clean start is itself the trial without what it was denied: none of it is granted.
     const vetted = vet(
       succeeded
-        ? opts.grantCaught === false || tight
+        ? opts.grantCaught === false
           ? []
-          : caughtRequests(result, grants, opts.fs)
+          : tight
+            ? caughtRequests(result, grants, opts.fs).filter((d) => d.permission === 'FileSystemRead' && ownState(grants)({ scope: 'fs.read', path: resolveResource(d.resource, d.cwd), denials: [], notes: [] }))
+            : caughtRequests(result, grants, opts.fs)
         : preferPresent(selectDenials(result), opts.fs),
       succeeded,
     );
@@ -670,7 +672,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
   if (breach) return breach;
   // Tight: the loop's last run passed with every grant. Most candidates are removable, so the
   // verification run goes without all of them; only if it fails are they tried in groups.
-  const { base, candidates } = tight ? splitCandidates(grants, soft) : { base: grants, candidates: [] };
+  const { base, candidates } = tight ? splitCandidates(grants, soft, ownState(grants)) : { base: grants, candidates: [] };
   if (candidates.length > 0) {
     const first = await verifyRun(base);
     if (runSucceeded(first)) {
@@ -803,11 +805,13 @@ async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: num
  * and an app that really lists a directory is caught by the enforce runs that follow.
  */
 export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
+  // A lookup of a file the same run writes is the app's own state, read back on its next start.
+  const written = new Set(r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => resolveResource(d.resource, d.cwd)));
   // 'caught' in an audit run: what Node blocks even in audit mode (an addon on 24), reported at the source.
   return dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
     const abs = resolveResource(d.resource, d.cwd);
-    return fs.kind(abs) !== 'dir' && !isIdleProbe(d);
+    return fs.kind(abs) !== 'dir' && (!isIdleProbe(d) || written.has(abs));
   });
 }
 
@@ -933,6 +937,13 @@ export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsPro
         !readsMissing(d, fs),
     ),
   );
+}
+
+/** A read grant of a path the app may also write (its own state, read back on a later start). */
+function ownState(grants: readonly Grant[]): (g: Grant) => boolean {
+  const index = GrantSet.view(grants);
+  const written = new Set(grants.filter((w) => w.scope === 'fs.write' && w.path !== undefined).map((w) => w.path));
+  return (g) => g.scope === 'fs.read' && g.path !== undefined && (written.has(g.path) || findCovering(index, 'fs.write', g.path) !== undefined);
 }
 
 /** Denials no grant answers, less Node's package-scope lookups. */

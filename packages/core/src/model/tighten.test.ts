@@ -79,3 +79,13 @@ describe('splitCandidates', () => {
     expect(splitCandidates([onlySoft, mixed, given], soft)).toEqual({ base: [mixed, given], candidates: [onlySoft] });
   });
 });
+
+describe('splitCandidates: the app\'s own state', () => {
+  it('a soft read that `keeps` names stays in the base', () => {
+    const soft = new SoftEvidence();
+    const a = d('/app/logs/.state.json');
+    soft.mark(a);
+    const read = g('logs/.state.json', [a]);
+    expect(splitCandidates([read], soft, (x) => x === read)).toEqual({ base: [read], candidates: [] });
+  });
+});

@@ -36,11 +36,16 @@ export function isSurvived(d: Denial): boolean {
   return d.source === 'caught' || d.source === 'logged' || d.source === 'channel';
 }
 
-/** Split grants into those that stay (evidence of a need) and the candidates to test. */
-export function splitCandidates(grants: readonly Grant[], soft: SoftEvidence): { base: Grant[]; candidates: Grant[] } {
+/**
+ * Split grants into those that stay (evidence of a need) and the candidates to test. `keeps` names
+ * grants that stay whatever their evidence: a read of what the app itself writes is its own state
+ * (a file it looks for at start-up and creates later, read back on the next start), which a trial
+ * from the initial state would not show it needs.
+ */
+export function splitCandidates(grants: readonly Grant[], soft: SoftEvidence, keeps: (g: Grant) => boolean = () => false): { base: Grant[]; candidates: Grant[] } {
   const base: Grant[] = [];
   const candidates: Grant[] = [];
-  for (const g of grants) (soft.isCandidate(g) ? candidates : base).push(g);
+  for (const g of grants) (soft.isCandidate(g) && !keeps(g) ? candidates : base).push(g);
   return { base, candidates };
 }
 
