@@ -1,17 +1,17 @@
 // permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
 import { existsSync } from 'node:fs';
 import { PermlearnError, closestMatch, killAllGroups } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRecordArgs, parseRenderArgs, type Parsed } from './args.js';
-import { recordCommandLine } from './record-command.js';
+import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRecordArgs, parseRenderArgs, type Parsed } from './shared/options.js';
+import { recordCommandLine } from './commands/record.js';
 import { EXIT, exitCodeOfError } from './exit-codes.js';
-import { Reporter, colorEnabled } from './report.js';
-import { explainProfile } from './explain.js';
-import { readProfileFile } from './profile-file.js';
-import { renderCommand } from './render-command.js';
-import { learnCommandLine } from './learn-command.js';
-import { checkCommand } from './check.js';
-import { mergeCommand } from './merge-command.js';
-import { unsupportedPlatform } from './platform.js';
+import { Reporter, colorEnabled } from './shared/report.js';
+import { explainProfile } from './commands/explain.js';
+import { readProfileFile } from './shared/profile-io.js';
+import { renderCommand } from './commands/render.js';
+import { learnCommandLine } from './commands/learn.js';
+import { checkCommand } from './commands/check.js';
+import { mergeCommand } from './commands/merge.js';
+import { unsupportedPlatform } from './shared/platform.js';
 
 const COMMANDS = ['run', 'check', 'merge', 'render', 'explain', 'record'];
 

@@ -2,7 +2,7 @@
 // error naming the option and its range; values in range come through as numbers (seconds as ms).
 import { describe, expect, it } from 'vitest';
 import { PermlearnError } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, type LearnArgs } from './args.js';
+import { parseArgs, parseCheckArgs, type LearnArgs } from './options.js';
 
 async function usageError(argv: string[], parse = parseArgs): Promise<string> {
   try {

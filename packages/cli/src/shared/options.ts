@@ -138,7 +138,7 @@ function numberOption(name: string, value: unknown, range: NumberRange): number 
 const msOf = (seconds: number) => Math.round(seconds * 1000);
 
 /** permlearn's own version, from the package.json it was published with. */
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** The exit codes, for every command's --help (a test checks them against exit-codes.ts). */
 export const EXIT_CODES_HELP: readonly (readonly [number, string])[] = [

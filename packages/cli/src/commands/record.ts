@@ -13,12 +13,12 @@ import {
   type Grant,
   type Profile,
 } from '@permlearn/core';
-import type { CheckArgs, RecordArgs } from './args.js';
-import { EXIT } from './exit-codes.js';
-import { readProfileFile } from './profile-file.js';
-import { Reporter } from './report.js';
-import { capabilitiesOfProfile, refuseTooBroad } from './render-command.js';
-import { shortPath } from './plan.js';
+import type { CheckArgs, RecordArgs } from '../shared/options.js';
+import { EXIT } from '../exit-codes.js';
+import { readProfileFile } from '../shared/profile-io.js';
+import { Reporter } from '../shared/report.js';
+import { capabilitiesOfProfile, refuseTooBroad } from './render.js';
+import { shortPath } from '../shared/plan.js';
 
 export async function recordCommandLine(args: RecordArgs, report: Reporter): Promise<number> {
   const enforceFlags = args.profile !== undefined ? readProfileFile(args.profile).flags : undefined;

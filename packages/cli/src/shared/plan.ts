@@ -22,7 +22,7 @@ import {
   type Readiness,
   type MergedRecords,
 } from '@permlearn/core';
-import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './args.js';
+import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './options.js';
 
 /** One app to learn or check, every option settled. */
 export interface AppPlan {

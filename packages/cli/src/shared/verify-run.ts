@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, describeOutcome, packageScript, renderProfile, runAppCleanly, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
 import type { AppPlan } from './plan.js';
-import { breadthHere, findProjectRoot } from './render-command.js';
+import { breadthHere, findProjectRoot } from '../commands/render.js';
 
 export interface VerifyOutcome {
   ok: boolean;

@@ -17,10 +17,10 @@ import {
   type Rendered,
   type RenderFormat,
 } from '@permlearn/core';
-import type { RenderArgs } from './args.js';
-import { EXIT } from './exit-codes.js';
-import { readProfileFile } from './profile-file.js';
-import type { Reporter } from './report.js';
+import type { RenderArgs } from '../shared/options.js';
+import { EXIT } from '../exit-codes.js';
+import { readProfileFile } from '../shared/profile-io.js';
+import type { Reporter } from '../shared/report.js';
 
 /**
  * The project a profile travels with: the nearest folder at or above `cwd` that holds `.git` (a

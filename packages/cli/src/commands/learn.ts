@@ -2,13 +2,13 @@
 // (`--workspace`, several configs): one profile each and a table at the end.
 import { lstatSync } from 'node:fs';
 import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import type { LearnArgs } from './args.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
-import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render-command.js';
-import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
-import { textTable } from './table.js';
-import { loadRecords, recordedApp } from './record-command.js';
+import type { LearnArgs } from '../shared/options.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
+import { Reporter, colorEnabled } from '../shared/report.js';
+import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render.js';
+import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from '../shared/plan.js';
+import { textTable } from '../shared/table.js';
+import { loadRecords, recordedApp } from './record.js';
 
 export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const found = await configsFor(args.configs, args.workspace);

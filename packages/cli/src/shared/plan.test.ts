@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, type PermlearnConfig } from '@permlearn/core';
 import { mapLimit, planApp } from './plan.js';
-import { parseArgs, parseCheckArgs, parseMergeArgs, type AppOverrides } from './args.js';
+import { parseArgs, parseCheckArgs, parseMergeArgs, type AppOverrides } from './options.js';
 
 const found = (config: PermlearnConfig, dir = '/w/svc') => ({ file: `${dir}/permlearn.config.json`, config: resolveConfig(config, dir) });
 

@@ -1,7 +1,7 @@
 // `permlearn explain <profile.json>`: why each grant of a saved profile is there, and who asked.
 import { createColors } from 'picocolors';
 import { describeSeen, type Profile } from '@permlearn/core';
-import { broadGrants } from './profile-file.js';
+import { broadGrants } from '../shared/profile-io.js';
 
 /** Text from the profile as it may be shown on a terminal: control characters (escape sequences, line breaks) spelled out. */
 function printable(s: string): string {

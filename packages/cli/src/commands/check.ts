@@ -4,16 +4,16 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import type { CheckArgs } from './args.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
-import { readProfileWithText } from './profile-file.js';
-import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, findProjectRoot, refuseTooBroad } from './render-command.js';
-import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
-import { verifyProfile } from './verify-run.js';
+import type { CheckArgs } from '../shared/options.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
+import { readProfileWithText } from '../shared/profile-io.js';
+import { Reporter, colorEnabled } from '../shared/report.js';
+import { breadthHere, capabilitiesOfProfile, findProjectRoot, refuseTooBroad } from './render.js';
+import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from '../shared/plan.js';
+import { verifyProfile } from '../shared/verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
-import { textTable } from './table.js';
-import { checkRecords } from './record-command.js';
+import { textTable } from '../shared/table.js';
+import { checkRecords } from './record.js';
 
 /** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
 function readCommitted(file: string): { profile: Profile; text: string } {

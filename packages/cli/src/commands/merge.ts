@@ -1,13 +1,13 @@
 // `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
 // run once to verify it when the command line or a config says how to start the app.
 import { checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
-import type { MergeArgs } from './args.js';
-import { EXIT } from './exit-codes.js';
-import { readProfileFile } from './profile-file.js';
-import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot, refuseTooBroad } from './render-command.js';
-import { configsFor, planApp, shortPath } from './plan.js';
-import { verifyProfile } from './verify-run.js';
+import type { MergeArgs } from '../shared/options.js';
+import { EXIT } from '../exit-codes.js';
+import { readProfileFile } from '../shared/profile-io.js';
+import { Reporter, colorEnabled } from '../shared/report.js';
+import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot, refuseTooBroad } from './render.js';
+import { configsFor, planApp, shortPath } from '../shared/plan.js';
+import { verifyProfile } from '../shared/verify-run.js';
 
 export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });

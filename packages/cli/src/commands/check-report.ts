@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { createColors } from 'picocolors';
 import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type ProfileComparison } from '@permlearn/core';
-import { mdCell, mdCode, mdTable } from './table.js';
+import { mdCell, mdCode, mdTable } from '../shared/table.js';
 
 export type CheckStatus =
   /** the committed profile verified and nothing new is needed */
