@@ -4,7 +4,9 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import type { CheckArgs } from '../shared/options.js';
+import { GROUPS, appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, parseWith, type AppOverrides, type Parsed } from '../shared/options.js';
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../shared/command.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
 import { readProfileWithText } from '../shared/profile-io.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
@@ -14,6 +16,70 @@ import { verifyProfile } from '../shared/verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
 import { textTable } from '../shared/table.js';
 import { checkRecords } from './record.js';
+
+export interface CheckArgs {
+  app: AppOverrides;
+  configs: string[];
+  workspace: boolean;
+  concurrency?: number;
+  profile?: string;
+  strict: boolean;
+  suggest?: string;
+  write: boolean;
+  /** Let --suggest replace an existing file, and --write replace a profile that changed while checking. */
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+  /** `--records`: compare the committed profile with these recordings instead of learning again. */
+  records?: string[];
+}
+
+/** `permlearn check …` (argv without the word `check`). */
+export async function parseCheckArgs(argv: string[]): Promise<Parsed<'check', CheckArgs>> {
+  const parser = manyOptions(
+    appOptions(
+      base(
+        yargs(argv),
+        'permlearn check',
+        '$0 [options] [<entry> [-- <app args...>]]\n\nLearn the app again and compare with the committed profile: exit 0 when it still verifies and nothing new is needed, 7 when the app needs grants the profile lacks.',
+        [
+          ['$0', 'check the app a permlearn.config.json here describes against its permlearn.json'],
+          ['$0 --suggest permlearn.suggested.json', 'in CI: also write the fresh profile, to keep as an artifact when the check fails'],
+          ['$0 --write', 'accept what the app needs now: rewrite the committed profile'],
+          ['$0 --workspace', 'check every configured package under this folder'],
+        ],
+      ),
+    )
+      .option('profile', { type: 'string', describe: 'the committed profile (default: the config\'s "profile", else permlearn.json)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'grants no longer used fail the check too' })
+      .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
+      .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
+      .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' })
+      .option('records', { type: 'string', describe: 'compare the committed profile with complain-mode records instead of running the app: exit 7 for needs it lacks; repeatable' })
+      .group(['profile', 'strict', 'suggest', 'write', 'force', 'format', 'records'], GROUPS.command),
+  );
+  const { a, help } = await parseWith(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const app = appOverrides(a);
+  const positional = a._.map(String);
+  const configs = listOf(a.config);
+  if (positional.length > 0 && positional.every(isConfigFile) && !(a['--'] ?? []).length) configs.push(...positional);
+  else if (positional.length > 0) {
+    app.entry = positional[0]!;
+    app.appArgs = [...positional.slice(1), ...(a['--'] ?? []).map(String)];
+  }
+  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), force: Boolean(a.force), json: a.format === 'json', quiet: Boolean(a.quiet) };
+  const concurrency = concurrencyOf(a);
+  if (concurrency !== undefined) args.concurrency = concurrency;
+  if (a.profile !== undefined) args.profile = String(a.profile);
+  if (a.suggest !== undefined) args.suggest = String(a.suggest);
+  if (a.records !== undefined) args.records = listOf(a.records);
+  if ((args.workspace || configs.length > 1) && (args.profile || args.suggest)) {
+    throw new PermlearnError('usage', '--profile and --suggest name one file: they go with one app, not --workspace or several configs');
+  }
+  return { kind: 'check', args };
+}
 
 /** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
 function readCommitted(file: string): { profile: Profile; text: string } {
@@ -111,7 +177,8 @@ function publish(outcomes: CheckOutcome[], args: CheckArgs, env: NodeJS.ProcessE
   }
 }
 
-export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Promise<number> {
+/** Check one app or several against their committed profiles; the exit code is the first failure's. */
+export async function runCheck(args: CheckArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const color = colorEnabled(process.stderr, env);
   const report = new Reporter({ stream: process.stderr, color, quiet: args.quiet });
   const found: FoundConfig[] = await configsFor(args.configs, args.workspace);
@@ -155,3 +222,11 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
   report.note(`\n${table}`);
   return outcomes.find((o) => o.exitCode !== EXIT.ok)?.exitCode ?? EXIT.ok;
 }
+
+export const command: Command<CheckArgs> = {
+  name: 'check',
+  describe: 'learn the app again and compare with the committed profile',
+  starts: 'app',
+  parse: parseCheckArgs,
+  run: (args, ctx) => runCheck(args, ctx.env),
+};

@@ -2,7 +2,9 @@
 // (`--workspace`, several configs): one profile each and a table at the end.
 import { lstatSync } from 'node:fs';
 import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import type { LearnArgs } from '../shared/options.js';
+import yargs, { type Argv } from 'yargs';
+import { appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
+import type { Command } from '../shared/command.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
 import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render.js';
@@ -10,7 +12,78 @@ import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLi
 import { textTable } from '../shared/table.js';
 import { loadRecords, recordedApp } from './record.js';
 
-export async function learnCommandLine(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
+export interface LearnArgs {
+  app: AppOverrides;
+  output: OutputOverrides;
+  /** Config files named on the command line (`--config`, or positional `*.json`). */
+  configs: string[];
+  /** Learn every package under the cwd that has a permlearn config. */
+  workspace: boolean;
+  concurrency?: number;
+  force: boolean;
+  quiet: boolean;
+  /** `permlearn run`: the app is a command. */
+  run: boolean;
+  /** `--records`: complain-mode record files or folders to build the profile from. */
+  records?: string[];
+}
+
+const LEARN_USAGE = `$0 [options] [<entry> [-- <app args...>]]
+$0 [options] --config <a.json> [--config <b.json> ...] | --workspace [--concurrency N]
+$0 run [options] -- <command...>
+$0 check [--profile permlearn.json] [--strict] [--suggest FILE] [--write] [--format json]
+$0 merge <a.json> <b.json> ... [--entry <file>] [--out FILE]
+$0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]
+$0 explain <profile.json>
+
+Learn the Node.js permission flags an app needs by running it under --permission. With a permlearn.config.json (or a "permlearn" field in package.json) in the current folder, no argument is needed. Each command has its own --help (permlearn check --help).`;
+
+const LEARN_EXAMPLES = [
+  ['$0 app.js', 'learn what app.js needs to run to the end; the flags go to stdout, the report to stderr'],
+  ["$0 --ready-port 3000 --exercise 'curl -sf http://127.0.0.1:3000/' server.js -- 3000", 'a server: ready when port 3000 answers, then exercised with curl in every run'],
+  ['node $($0 -q app.js) app.js', 'run the app with what was learned (use eval when a path holds a space or a *)'],
+  ['$0 --format json --out permlearn.json', 'learn the app a permlearn.config.json here describes, and save the profile'],
+  ['$0 run --ready-port 3000 -- npm start', 'learn every Node process a start command runs'],
+  ['$0 --workspace', 'every package under this folder with a permlearn config, in parallel'],
+] as const;
+
+/** How `permlearn` (or `permlearn run`, with its own usage and examples) reads its options. */
+export function learnParser(argv: string[], run?: { usage: string; examples: readonly (readonly [string, string])[] }): Argv<unknown> {
+  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', run ? run.usage : LEARN_USAGE, run ? run.examples : LEARN_EXAMPLES))));
+  return parser.option('records', { type: 'string', describe: 'build the profile from complain-mode records (files, or folders of record-*.ndjson from permlearn record); the entry (default: the one the records ran) is then run to verify it; repeatable' }) as Argv<unknown>;
+}
+
+/** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is given. */
+export async function parseLearnArgs(argv: string[], run?: { usage: string; examples: readonly (readonly [string, string])[] }): Promise<Parsed<'learn', LearnArgs>> {
+  const { a, help } = await parseWith(learnParser(argv, run), argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const positional = a._.map(String);
+  const dashdash = (a['--'] ?? []).map(String);
+  const configs = listOf(a.config);
+  const app = appOverrides(a);
+  if (run) {
+    const command = [...positional, ...dashdash];
+    if (command.length) app.command = command;
+  } else if (positional.length > 0 && positional.every(isConfigFile) && dashdash.length === 0) {
+    configs.push(...positional);
+  } else if (positional.length > 0) {
+    const [entry, ...rest] = positional;
+    app.entry = entry!;
+    app.appArgs = [...rest, ...dashdash];
+  } else if (dashdash.length > 0) {
+    throw new PermlearnError('usage', `app arguments after -- need an <entry> before them (for a command, use: permlearn run -- ${dashdash.join(' ')})`);
+  }
+  const concurrency = concurrencyOf(a);
+  const args: LearnArgs = { app, output: outputOverrides(a), configs, workspace: Boolean(a.workspace), force: Boolean(a.force), quiet: Boolean(a.quiet), run: run !== undefined };
+  if (concurrency !== undefined) args.concurrency = concurrency;
+  if (a.records !== undefined) args.records = listOf(a.records);
+  if (args.workspace && (app.entry || app.command)) throw new PermlearnError('usage', '--workspace learns every configured package; it takes no entry or command');
+  return { kind: 'learn', args };
+}
+
+
+/** Learn one app (or several, from configs), print or write what was learned; the exit code says how it went. */
+export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const found = await configsFor(args.configs, args.workspace);
   if (args.workspace || found.length > 1) return learnMany(found, args, env);
   const plan = planApp(found[0], args.app, args.output);
@@ -141,3 +214,12 @@ function existsAsFile(file: string): boolean {
     return false;
   }
 }
+
+/** The default command: `permlearn [options] [<entry> [-- <app args...>]]`. */
+export const command: Command<LearnArgs> = {
+  name: '',
+  describe: 'learn the flags an app needs by running it',
+  starts: 'app',
+  parse: (argv) => parseLearnArgs(argv),
+  run: (args, ctx) => runLearn(args, ctx.env),
+};

@@ -1,7 +1,9 @@
 // `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
 // run once to verify it when the command line or a config says how to start the app.
-import { checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
-import type { MergeArgs } from '../shared/options.js';
+import { PermlearnError, checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
+import { GROUPS, appOptions, appOverrides, base, listOf, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../shared/command.js';
 import { EXIT } from '../exit-codes.js';
 import { readProfileFile } from '../shared/profile-io.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
@@ -9,7 +11,47 @@ import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot, refuseTooBro
 import { configsFor, planApp, shortPath } from '../shared/plan.js';
 import { verifyProfile } from '../shared/verify-run.js';
 
-export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
+export interface MergeArgs {
+  profiles: string[];
+  app: AppOverrides;
+  output: OutputOverrides;
+  configs: string[];
+  force: boolean;
+  quiet: boolean;
+}
+
+/** `permlearn merge a.json b.json …` (argv without the word `merge`). */
+export async function parseMergeArgs(argv: string[]): Promise<Parsed<'merge', MergeArgs>> {
+  const parser = outputOptions(
+    appOptions(
+      base(
+        yargs(argv),
+        'permlearn merge',
+        '$0 <a.json> <b.json> ... [--entry <file> [-- <app args...>]] [--out FILE]\n\nOne profile from several (--format json profiles of the same app): the union of their grants, each saying in how many runs it was seen. With --entry or a config, the union is run once to verify it.',
+        [
+          ['$0 serve.json batch.json --out permlearn.json', 'the union of two runs of the same app'],
+          ['$0 serve.json batch.json --entry app.js -- serve', 'the union, run once with exactly its flags to verify it'],
+        ],
+      ),
+    )
+      .option('entry', { type: 'string', describe: 'run the merged profile with this entry to verify it (a config does the same)' })
+      .group(['entry'], GROUPS.learn),
+  );
+  const { a, help } = await parseWith(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const profiles = a._.map(String);
+  if (profiles.length === 0) throw new PermlearnError('usage', 'missing profiles: permlearn merge <a.json> <b.json> ... (profiles saved with --format json)');
+  const app = appOverrides(a);
+  if (a.entry !== undefined) app.entry = String(a.entry);
+  const dashdash = (a['--'] ?? []).map(String);
+  if (dashdash.length) app.appArgs = dashdash;
+  const configs = listOf(a.config);
+  if (configs.length > 1) throw new PermlearnError('usage', 'permlearn merge verifies one app: give one --config');
+  return { kind: 'merge', args: { profiles, app, output: outputOverrides(a), configs, force: Boolean(a.force), quiet: Boolean(a.quiet) } };
+}
+
+/** Merge the profiles, verify the union when the app is named, and print or write it. */
+export async function runMerge(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
   const inputs = args.profiles.map((file) => ({ profile: readProfileFile(file), name: shortPath(file) }));
   const found = await configsFor(args.configs, false);
@@ -53,3 +95,11 @@ export async function mergeCommand(args: MergeArgs, env: NodeJS.ProcessEnv): Pro
   }
   return code;
 }
+
+export const command: Command<MergeArgs> = {
+  name: 'merge',
+  describe: 'one profile from several runs of the same app',
+  starts: 'app',
+  parse: parseMergeArgs,
+  run: (args, ctx) => runMerge(args, ctx.env),
+};

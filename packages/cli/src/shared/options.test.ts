@@ -2,7 +2,8 @@
 // error naming the option and its range; values in range come through as numbers (seconds as ms).
 import { describe, expect, it } from 'vitest';
 import { PermlearnError } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, type LearnArgs } from './options.js';
+import { parseLearnArgs as parseArgs, type LearnArgs } from '../commands/learn.js';
+import { parseCheckArgs } from '../commands/check.js';
 
 async function usageError(argv: string[], parse = parseArgs): Promise<string> {
   try {
