@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { createColors } from 'picocolors';
 import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type ProfileComparison } from '@permlearn/core';
+import { shortPath } from '../shared/paths.js';
 import { mdCell, mdCode, mdTable } from '../shared/table.js';
 
 export type CheckStatus =
@@ -107,7 +108,7 @@ function headline(o: CheckOutcome, file: string): string {
 /** The human diff, for stderr. */
 export function checkText(o: CheckOutcome, color: boolean, from = process.cwd()): string {
   const c = createColors(color);
-  const file = rel(o.profile, from);
+  const file = shortPath(o.profile, from);
   const out: string[] = [];
   const cmp = o.comparison;
   if (cmp) {
@@ -131,14 +132,14 @@ export function checkText(o: CheckOutcome, color: boolean, from = process.cwd())
   const ok = o.exitCode === 0;
   out.push((ok ? c.green('✔ ') : c.red('✖ ')) + headline(o, file) + (ok ? '' : ` (exit ${o.exitCode})`));
   if (o.written) out.push(c.green(`✔ ${file} rewritten with the fresh profile`));
-  if (o.suggested) out.push(`the proposed profile is in ${rel(o.suggested, from)}`);
+  if (o.suggested) out.push(`the proposed profile is in ${shortPath(o.suggested, from)}`);
   else if (!ok && cmp && !o.written) out.push(c.dim(`to accept the fresh profile: permlearn check --write (or --suggest <file> to look first)`));
   return `${out.join('\n')}\n`;
 }
 
 /** The Markdown section for $GITHUB_STEP_SUMMARY. */
 export function checkMarkdown(o: CheckOutcome, from = process.cwd()): string {
-  const file = rel(o.profile, from);
+  const file = shortPath(o.profile, from);
   const cmp = o.comparison;
   const icon = o.exitCode === 0 ? '✅' : '❌';
   const out: string[] = [`### permlearn check: ${mdCode(file)}`, '', `${icon} **${headline(o, mdCode(file))}**`, ''];
@@ -222,9 +223,4 @@ export function checkAnnotations(o: CheckOutcome, workspace: string): string[] {
     lines.push(command('error', { file: profileFile, title: 'permlearn check failed' }, headline(o, path.basename(o.profile))));
   }
   return lines;
-}
-
-function rel(p: string, from: string): string {
-  const r = path.relative(from, p);
-  return r && !r.startsWith('..') ? r : p;
 }

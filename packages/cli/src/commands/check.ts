@@ -3,15 +3,16 @@
 // summary and GitHub annotations. --suggest writes the fresh profile; --write replaces the committed one.
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
 import { GROUPS, appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, parseWith, type AppOverrides, type Parsed } from '../shared/options.js';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../shared/command.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
-import { readProfileWithText } from '../shared/profile-io.js';
+import { EXIT, describeError, exitCodeOf } from '../exit-codes.js';
+import { profileJson, readProfileWithText, refuseTooBroad } from '../shared/profile-io.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
-import { breadthHere, capabilitiesOfProfile, findProjectRoot, refuseTooBroad } from './render.js';
-import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from '../shared/plan.js';
+import { assertDistinctOutputs, assertOneAppFlags, defaultConcurrency, mapLimit } from '../shared/many-apps.js';
+import { findProjectRoot, shortPath } from '../shared/paths.js';
+import { configsFor, learnPlan, planApp, type AppPlan } from '../shared/plan.js';
 import { verifyProfile } from '../shared/verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
 import { textTable } from '../shared/table.js';
@@ -102,10 +103,6 @@ function fillFromProfile(plan: AppPlan, committed: Profile): AppPlan {
   return out;
 }
 
-function profileJson(profile: Profile, accept: readonly string[]): string {
-  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd), breadth: breadthHere(accept) }).text;
-}
-
 /** Check one app. Never throws for what the app does; usage errors (no profile, bad config) propagate. */
 async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promise<CheckOutcome> {
   const file = args.profile !== undefined ? path.resolve(args.profile) : base.profile;
@@ -193,12 +190,13 @@ export async function runCheck(args: CheckArgs, env: NodeJS.ProcessEnv): Promise
     publish([outcome], args, env, report, color);
     return outcome.exitCode;
   }
-  for (const [flag, given] of [
-    ['--cwd', args.app.cwd],
-    ['--root', args.app.root],
-  ] as const) {
-    if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder: it goes with one app, not --workspace or several configs`);
-  }
+  assertOneAppFlags(
+    [
+      ['--cwd', args.app.cwd],
+      ['--root', args.app.root],
+    ],
+    'folder',
+  );
   const plans = found.map((f) => planApp(f, args.app));
   if (args.write) assertDistinctOutputs(plans.map((p) => ({ file: p.profile, app: p.configFile ? shortPath(p.configFile) : p.name })));
   const width = Math.max(...plans.map((p) => p.name.length));
@@ -208,9 +206,8 @@ export async function runCheck(args: CheckArgs, env: NodeJS.ProcessEnv): Promise
       return await checkOne(plan, args, prefixed);
     } catch (err) {
       // One app failing never stops the others.
-      const known = err instanceof PermlearnError && err.kind !== 'internal';
-      const reason = known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: exitCodeOfError(err), reason, strict: args.strict, written: false };
+      const { code, message } = describeError(err);
+      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: code, reason: message, strict: args.strict, written: false };
     }
   });
   publish(outcomes, args, env, report, color);

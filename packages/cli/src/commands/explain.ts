@@ -5,7 +5,7 @@ import { PermlearnError, describeSeen, type Profile } from '@permlearn/core';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../shared/command.js';
 import { base, parseWith, type Parsed } from '../shared/options.js';
-import { broadGrants, readProfileFile } from '../shared/profile-io.js';
+import { broadGrants, readProfile } from '../shared/profile-io.js';
 import { colorEnabled } from '../shared/report.js';
 
 export interface ExplainArgs {
@@ -81,7 +81,7 @@ export const command: Command<ExplainArgs> = {
   starts: 'nothing',
   parse: parseExplainArgs,
   run: async (args, ctx) => {
-    process.stdout.write(explainProfile(readProfileFile(args.profile), colorEnabled(process.stdout, ctx.env)));
+    process.stdout.write(explainProfile(readProfile(args.profile), colorEnabled(process.stdout, ctx.env)));
     return EXIT.ok;
   },
 };

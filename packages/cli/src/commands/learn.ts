@@ -1,14 +1,16 @@
 // `permlearn [entry]`, `permlearn run -- <command>`, and learning several configured apps at once
 // (`--workspace`, several configs): one profile each and a table at the end.
 import { lstatSync } from 'node:fs';
-import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig } from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
 import { appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
 import type { Command } from '../shared/command.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from '../exit-codes.js';
+import { EXIT, describeError, exitCodeOf } from '../exit-codes.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
-import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot } from './render.js';
-import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from '../shared/plan.js';
+import { emitOutput, profileJson, refuseUnverified, renderForOutput } from '../shared/profile-io.js';
+import { assertDistinctOutputs, assertOneAppFlags, defaultConcurrency, mapLimit } from '../shared/many-apps.js';
+import { shortPath } from '../shared/paths.js';
+import { configsFor, learnPlan, planApp, type AppPlan } from '../shared/plan.js';
 import { textTable } from '../shared/table.js';
 import { loadRecords, recordedApp } from './record.js';
 
@@ -121,10 +123,12 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
     report.failureTail(result.last?.stderrTail ?? '', result.last);
   }
   // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
-  if (profile.verified || plan.format === 'json') {
-    const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd), breadth: breadthHere(plan.acceptBroad) });
+  const refusal = refuseUnverified(profile, plan.format, 'the learned profile');
+  if (refusal) report.note(`nothing printed: ${refusal.message}`);
+  else {
+    const rendered = renderForOutput(profile, plan);
     report.findings(rendered, { all: false });
-    emit(rendered.text, plan.out, args.force);
+    emitOutput(rendered.text, plan.out, args.force);
   }
   return exitCodeOf(result.status);
 }
@@ -140,19 +144,12 @@ interface Row {
   reason?: string;
 }
 
-/** The profile as JSON, for the file a config names. */
-function profileJson(profile: Profile, accept: readonly string[]): string {
-  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd), breadth: breadthHere(accept) }).text;
-}
-
 async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
-  for (const [flag, given] of [
+  assertOneAppFlags([
     ['--cwd', args.app.cwd],
     ['--root', args.app.root],
     ['--out', args.output.out],
-  ] as const) {
-    if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder or file: it goes with one app, not --workspace or several configs`);
-  }
+  ]);
   const plans = found.map((f) => planApp(f, args.app, args.output));
   const who = (p: AppPlan) => (p.configFile ? shortPath(p.configFile) : p.name);
   assertDistinctOutputs(plans.flatMap((p) => [{ file: p.profile, app: who(p) }, ...(p.out && p.format !== 'json' ? [{ file: p.out, app: who(p) }] : [])]));
@@ -180,17 +177,17 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
       const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
       // Kept if it appeared meanwhile (another process, or a file made while learning), unless --force.
       writeFileAtomic(plan.profile, profileJson(profile, plan.acceptBroad), { force: args.force });
-      if (plan.out && profile.verified && plan.format !== 'json') {
-        const rendered = renderProfile(profile, { format: plan.format, target: capabilitiesOfProfile(profile), relative: plan.relative, root: findProjectRoot(profile.cwd), breadth: breadthHere(plan.acceptBroad) });
-        writeFileAtomic(plan.out, rendered.text, { force: args.force });
+      // The profile file always (it says whether it verified); --out only for a profile that verified.
+      if (plan.out && plan.format !== 'json' && !refuseUnverified(profile, plan.format, plan.name)) {
+        writeFileAtomic(plan.out, renderForOutput(profile, plan).text, { force: args.force });
       }
       for (const w of profile.warnings) report.warning(w);
       if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '', result.last);
       return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
     } catch (err) {
       // One app failing never stops the others.
-      const known = err instanceof PermlearnError && err.kind !== 'internal';
-      return row({ status: 'error', code: exitCodeOfError(err), reason: known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}` });
+      const { code, message } = describeError(err);
+      return row({ status: 'error', code, reason: message });
     }
   });
 

@@ -1,14 +1,14 @@
 // `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
 // run once to verify it when the command line or a config says how to start the app.
-import { PermlearnError, checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, renderProfile, type MergedProfile } from '@permlearn/core';
+import { PermlearnError, checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, type MergedProfile } from '@permlearn/core';
 import { GROUPS, appOptions, appOverrides, base, listOf, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../shared/command.js';
 import { EXIT } from '../exit-codes.js';
-import { readProfileFile } from '../shared/profile-io.js';
+import { emitOutput, readProfile, refuseTooBroad, refuseUnverified, renderForOutput } from '../shared/profile-io.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
-import { breadthHere, capabilitiesOfProfile, emit, findProjectRoot, refuseTooBroad } from './render.js';
-import { configsFor, planApp, shortPath } from '../shared/plan.js';
+import { findProjectRoot, shortPath } from '../shared/paths.js';
+import { configsFor, planApp } from '../shared/plan.js';
 import { verifyProfile } from '../shared/verify-run.js';
 
 export interface MergeArgs {
@@ -53,7 +53,7 @@ export async function parseMergeArgs(argv: string[]): Promise<Parsed<'merge', Me
 /** Merge the profiles, verify the union when the app is named, and print or write it. */
 export async function runMerge(args: MergeArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
-  const inputs = args.profiles.map((file) => ({ profile: readProfileFile(file), name: shortPath(file) }));
+  const inputs = args.profiles.map((file) => ({ profile: readProfile(file), name: shortPath(file) }));
   const found = await configsFor(args.configs, false);
   const plan = planApp(found[0], args.app, { format: 'json', ...args.output });
   if (plan.out) checkOutputPath(plan.out, { force: args.force });
@@ -89,10 +89,9 @@ export async function runMerge(args: MergeArgs, env: NodeJS.ProcessEnv): Promise
     report.note('not run as a whole: give --entry (or a config) to verify the merged profile');
   }
   for (const w of merged.warnings) report.warning(w);
-  if (merged.verified || plan.format === 'json') {
-    const rendered = renderProfile(merged, { format: plan.format, target: capabilitiesOfProfile(merged), relative: plan.relative, root: findProjectRoot(merged.cwd), breadth: breadthHere(plan.acceptBroad) });
-    emit(rendered.text, plan.out, args.force);
-  }
+  const refusal = refuseUnverified(merged, plan.format, 'the merged profile');
+  if (refusal) report.note(`nothing printed: ${refusal.message}`);
+  else emitOutput(renderForOutput(merged, plan).text, plan.out, args.force);
   return code;
 }
 

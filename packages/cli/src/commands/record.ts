@@ -1,5 +1,5 @@
 // `permlearn record -- <command>` (complain mode), building a profile from records (`--records` on the
-// learn command, see learn-command.ts), and `permlearn check --records` (a committed profile against them).
+// learn command, see learn.ts), and `permlearn check --records` (a committed profile against them).
 import path from 'node:path';
 import {
   PermlearnError,
@@ -18,10 +18,9 @@ import type { CheckArgs } from './check.js';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../shared/command.js';
 import { EXIT } from '../exit-codes.js';
-import { readProfileFile } from '../shared/profile-io.js';
+import { capabilitiesOfProfile, readProfile, refuseTooBroad } from '../shared/profile-io.js';
 import { Reporter } from '../shared/report.js';
-import { capabilitiesOfProfile, refuseTooBroad } from './render.js';
-import { shortPath } from '../shared/plan.js';
+import { shortPath } from '../shared/paths.js';
 
 export interface RecordArgs {
   command: string[];
@@ -63,7 +62,7 @@ export async function parseRecordArgs(argv: string[]): Promise<Parsed<'record', 
 
 /** Run the service in complain mode until it stops; exit 0 when it ended well or was stopped by a signal. */
 export async function runRecord(args: RecordArgs, report: Reporter): Promise<number> {
-  const enforceFlags = args.profile !== undefined ? readProfileFile(args.profile).flags : undefined;
+  const enforceFlags = args.profile !== undefined ? readProfile(args.profile).flags : undefined;
   const out = path.resolve(args.cwd ?? process.cwd(), args.out);
   report.note(`permlearn record: ${args.command.join(' ')} → ${shortPath(out)}${enforceFlags ? ` (enforcing ${shortPath(args.profile!)}, recording denials)` : ''}`);
   const run = await recordCommand({
@@ -98,7 +97,7 @@ const when = (ms: number | undefined) => (ms === undefined ? '?' : new Date(ms).
 
 /** `permlearn check --records …`: exit 7 for needs the profile lacks (and, with --strict, grants unused all along). */
 export function checkRecords(args: CheckArgs, profileFile: string): number {
-  const profile: Profile = readProfileFile(profileFile);
+  const profile: Profile = readProfile(profileFile);
   refuseTooBroad(profile, shortPath(profileFile), args.app.acceptBroad ?? [], profile.cwd);
   const merged = mergeRecords(readRecordFiles(findRecordFiles(args.records ?? [])));
   const grants: Grant[] = profile.grants.map((g) => ({ scope: g.scope, ...(g.path !== undefined ? { path: g.path } : {}), ...(g.kind ? { kind: g.kind } : {}), denials: [], notes: [] }));

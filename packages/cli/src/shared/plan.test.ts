@@ -1,7 +1,9 @@
+// planApp settles flags over the config over the defaults; the parsers hand it what was given; mapLimit keeps order.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, type PermlearnConfig } from '@permlearn/core';
-import { mapLimit, planApp } from './plan.js';
+import { planApp } from './plan.js';
+import { mapLimit } from './many-apps.js';
 import type { AppOverrides } from './options.js';
 import { parseLearnArgs } from '../commands/learn.js';
 import { parseRunArgs } from '../commands/run.js';
