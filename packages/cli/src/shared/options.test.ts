@@ -5,7 +5,7 @@ import { PermlearnError } from '@permlearn/core';
 import { parseLearnArgs as parseArgs, type LearnArgs } from '../commands/learn.js';
 import { parseCheckArgs } from '../commands/check.js';
 
-async function usageError(argv: string[], parse = parseArgs): Promise<string> {
+async function usageError(argv: string[], parse: (argv: string[]) => Promise<unknown> = parseArgs): Promise<string> {
   try {
     await parse(argv);
   } catch (err) {
