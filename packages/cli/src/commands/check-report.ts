@@ -3,7 +3,7 @@
 // The findings themselves come from core's compareProfiles; this file only words them.
 import path from 'node:path';
 import { createColors } from 'picocolors';
-import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type ProfileComparison } from '@permlearn/core';
+import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type LearnStatus, type ProfileComparison } from '@permlearn/core';
 import { shortPath } from '../shared/paths.js';
 import { mdCell, mdCode, mdTable } from '../shared/table.js';
 
@@ -16,8 +16,10 @@ export type CheckStatus =
   | 'unused'
   /** nothing new was seen, yet the committed profile did not start the app */
   | 'committed-failed'
-  /** relearning failed: a learn status (app-failed, no-progress, …) */
-  | string;
+  /** checking this app stopped on an error (one of several apps: the others go on) */
+  | 'error'
+  /** relearning failed: how (app-failed, no-progress, …) */
+  | Exclude<LearnStatus, 'verified'>;
 
 export interface CheckOutcome {
   /** The committed profile. */

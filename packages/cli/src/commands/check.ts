@@ -119,7 +119,7 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });
   outcome.runs = fresh.runs;
   outcome.warnings = fresh.warnings;
-  if (!fresh.verified) {
+  if (fresh.status !== 'verified') {
     report.summary(fresh);
     report.failureTail(result.last?.stderrTail ?? '', result.last);
     return { ...outcome, status: fresh.status, exitCode: exitCodeOf(result.status), reason: fresh.reason ?? fresh.status };

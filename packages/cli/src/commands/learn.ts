@@ -1,7 +1,7 @@
 // `permlearn [entry]`, `permlearn run -- <command>`, and learning several configured apps at once
 // (`--workspace`, several configs): one profile each and a table at the end.
 import { lstatSync } from 'node:fs';
-import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig } from '@permlearn/core';
+import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
 import { appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
 import type { Command } from '../shared/command.js';
@@ -135,7 +135,8 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
 
 interface Row {
   plan: AppPlan;
-  status: string;
+  /** How learning went, or why this app was not learned. */
+  status: LearnStatus | 'error' | 'skipped';
   code: number;
   runs?: number;
   grants?: number;
