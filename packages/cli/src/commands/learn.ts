@@ -1,5 +1,5 @@
-// `permlearn [entry]`, `permlearn run -- <command>`, and learning several configured apps at once
-// (`--workspace`, several configs): one profile each and a table at the end.
+// The default command, `permlearn [options] [<entry>]`: its parser, and the handler it shares with `permlearn run`:
+// learning one app, or several configured apps at once (`--workspace`, several configs): one profile each and a table.
 import { lstatSync } from 'node:fs';
 import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
@@ -124,7 +124,7 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
   }
   // A profile that did not verify is printed only as JSON (where `verified` says so), never as flags.
   const refusal = refuseUnverified(profile, plan.format, 'the learned profile');
-  if (refusal) report.note(`nothing printed: ${refusal.message}`);
+  if (refusal) report.note(`${plan.out ? `nothing written to ${shortPath(plan.out)}` : 'nothing printed'}: ${refusal.message}`);
   else {
     const rendered = renderForOutput(profile, plan);
     report.findings(rendered, { all: false });

@@ -90,7 +90,7 @@ export async function runMerge(args: MergeArgs, env: NodeJS.ProcessEnv): Promise
   }
   for (const w of merged.warnings) report.warning(w);
   const refusal = refuseUnverified(merged, plan.format, 'the merged profile');
-  if (refusal) report.note(`nothing printed: ${refusal.message}`);
+  if (refusal) report.note(`${plan.out ? `nothing written to ${shortPath(plan.out)}` : 'nothing printed'}: ${refusal.message}`);
   else emitOutput(renderForOutput(merged, plan).text, plan.out, args.force);
   return code;
 }
