@@ -51,6 +51,17 @@ describe('version and help', () => {
   });
 });
 
+describe('the command word may follow options', () => {
+  it('permlearn --node X -q run -- … is the run command, as permlearn run --node X -q -- … is', async () => {
+    const dir = copyFixture('scopes/read-config');
+    const before = await runCli(['run', '--node', node26, '-q', '--', node26, 'index.js'], { cwd: dir });
+    const after = await runCli(['--node', node26, '-q', 'run', '--', node26, 'index.js'], { cwd: dir });
+    expect(before.exitCode, String(before.stderr)).toBe(0);
+    expect(String(before.stdout)).toMatch(/^--permission /);
+    expect([after.exitCode, after.stdout, after.stderr]).toEqual([0, before.stdout, '']);
+  });
+});
+
 describe('typos get a suggestion, exit 2', () => {
   it.each([
     [['--ready-prot', '3000', 'app.js'], 'unknown option --ready-prot (did you mean --ready-port?)'],

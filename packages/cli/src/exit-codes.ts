@@ -64,3 +64,12 @@ export function exitCodeOfError(err: unknown): number {
       return EXIT.internal;
   }
 }
+
+/**
+ * What to say about an error thrown out of a command (or out of one app of several), and its exit code:
+ * the message of an error permlearn meant, the stack of anything else (a bug).
+ */
+export function describeError(err: unknown): { code: number; message: string } {
+  const known = err instanceof PermlearnError && err.kind !== 'internal';
+  return { code: exitCodeOfError(err), message: known ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}` };
+}

@@ -1,19 +1,22 @@
-// permlearn's command line: pick the command, run it. The one place that catches errors and picks an exit code.
+// permlearn's command line: the registry of commands, picking one from argv, and running it. The one place
+// that handles signals, catches errors and picks the exit code.
 import { existsSync } from 'node:fs';
 import { PermlearnError, closestMatch, killAllGroups } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, parseExplainArgs, parseMergeArgs, parseRecordArgs, parseRenderArgs, type Parsed } from './args.js';
-import { recordCommandLine } from './record-command.js';
-import { EXIT, exitCodeOfError } from './exit-codes.js';
-import { Reporter, colorEnabled } from './report.js';
-import { explainProfile } from './explain.js';
-import { readProfileFile } from './profile-file.js';
-import { renderCommand } from './render-command.js';
-import { learnCommandLine } from './learn-command.js';
-import { checkCommand } from './check.js';
-import { mergeCommand } from './merge-command.js';
-import { unsupportedPlatform } from './platform.js';
+import { EXIT, describeError } from './exit-codes.js';
+import type { Command } from './shared/command.js';
+import { Reporter, colorEnabled } from './shared/report.js';
+import { unsupportedPlatform } from './shared/platform.js';
+import { firstPositional } from './shared/options.js';
+import { command as learn, learnParser } from './commands/learn.js';
+import { command as run } from './commands/run.js';
+import { command as check } from './commands/check.js';
+import { command as merge } from './commands/merge.js';
+import { command as render } from './commands/render.js';
+import { command as explain } from './commands/explain.js';
+import { command as record } from './commands/record.js';
 
-const COMMANDS = ['run', 'check', 'merge', 'render', 'explain', 'record'];
+/** The commands named by a word after `permlearn`; without one, `learn` (the default) runs. */
+export const COMMANDS: readonly Command<unknown>[] = [run, check, merge, render, explain, record];
 
 /**
  * The environment the commands see for colour: `--color` / `--no-color` (the last one before `--` wins)
@@ -31,8 +34,23 @@ export function colorEnv(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJ
   return color ? { ...rest, FORCE_COLOR: '1' } : { ...rest, NO_COLOR: '1' };
 }
 
-function installSignalHandlers(reporter: Reporter): void {
-  // Whatever happens, no app process outlives permlearn.
+/**
+ * The command argv names and the argv it parses (without the command's word). The word is the first one that
+ * is not an option or an option's value, so `permlearn --node X run -- …` is the run command too.
+ */
+export function commandOf(argv: readonly string[]): { command: Command<unknown>; argv: string[] } {
+  const at = firstPositional(learnParser([]), argv);
+  const word = at === undefined ? undefined : argv[at]!;
+  const named = COMMANDS.find((c) => c.name === word);
+  if (named) return { command: named, argv: [...argv.slice(0, at), ...argv.slice(at! + 1)] };
+  // `permlearn chek`: a typo of a command, unless a file of that name is there to learn.
+  const hit = word !== undefined && !existsSync(word) ? closestMatch(word, COMMANDS.map((c) => c.name)) : undefined;
+  if (hit) throw new PermlearnError('usage', `unknown command '${word}' (did you mean ${hit}?), and no file ${word} to learn`);
+  return { command: learn as Command<unknown>, argv: [...argv] };
+}
+
+/** Whatever happens, no app process outlives permlearn; a signal stops them all and ends permlearn with 130. */
+function stopAppsOnSignals(reporter: Reporter): void {
   process.on('exit', killAllGroups);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
@@ -43,66 +61,29 @@ function installSignalHandlers(reporter: Reporter): void {
   }
 }
 
-function parseFor(argv: string[]): Promise<Parsed> {
-  switch (argv[0]) {
-    case 'render':
-      return parseRenderArgs(argv.slice(1));
-    case 'check':
-      return parseCheckArgs(argv.slice(1));
-    case 'merge':
-      return parseMergeArgs(argv.slice(1));
-    case 'explain':
-      return parseExplainArgs(argv.slice(1));
-    case 'run':
-      return parseArgs(argv.slice(1), { run: true });
-    case 'record':
-      return parseRecordArgs(argv.slice(1));
-    default: {
-      // `permlearn chek`: a typo of a command, unless a file of that name is there to learn.
-      const first = argv[0];
-      const hit = first && !first.startsWith('-') && !existsSync(first) ? closestMatch(first, COMMANDS) : undefined;
-      if (hit) throw new PermlearnError('usage', `unknown command '${first}' (did you mean ${hit}?), and no file ${first} to learn`);
-      return parseArgs(argv);
-    }
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const env = colorEnv(argv, process.env);
   const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
   try {
-    const parsed = await parseFor(argv);
-    const platform = parsed.kind === 'learn' || parsed.kind === 'check' || parsed.kind === 'merge' ? unsupportedPlatform(process.platform) : undefined;
-    if (platform) throw new PermlearnError('environment', platform);
-    switch (parsed.kind) {
-      case 'done':
-        process.stdout.write(`${parsed.output}\n`);
-        return EXIT.ok;
-      case 'explain':
-        process.stdout.write(explainProfile(readProfileFile(parsed.profile), colorEnabled(process.stdout, env)));
-        return EXIT.ok;
-      case 'render':
-        return await renderCommand(parsed.args, new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: parsed.args.quiet }));
-      case 'learn':
-        installSignalHandlers(reporter);
-        return await learnCommandLine(parsed.args, env);
-      case 'check':
-        installSignalHandlers(reporter);
-        return await checkCommand(parsed.args, env);
-      case 'merge':
-        installSignalHandlers(reporter);
-        return await mergeCommand(parsed.args, env);
-      case 'record':
-        // Signals go on to the service (recordCommand), which flushes its records and ends.
-        process.on('exit', killAllGroups);
-        return await recordCommandLine(parsed.args, reporter);
+    const picked = commandOf(argv);
+    const { command } = picked;
+    const parsed = await command.parse(picked.argv);
+    if ('output' in parsed) {
+      process.stdout.write(`${parsed.output}\n`);
+      return EXIT.ok;
     }
+    if (command.starts === 'app') {
+      const platform = unsupportedPlatform(process.platform);
+      if (platform) throw new PermlearnError('environment', platform);
+      stopAppsOnSignals(reporter);
+    } else if (command.starts === 'service') {
+      // Signals go on to the service (recordCommand), which flushes its records and ends.
+      process.on('exit', killAllGroups);
+    }
+    return await command.run(parsed.args, { env, reporter });
   } catch (err) {
-    if (err instanceof PermlearnError) {
-      reporter.error(err.message);
-      return exitCodeOfError(err);
-    }
-    reporter.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-    return EXIT.internal;
+    const { code, message } = describeError(err);
+    reporter.error(message);
+    return code;
   }
 }

@@ -2,9 +2,10 @@
 // error naming the option and its range; values in range come through as numbers (seconds as ms).
 import { describe, expect, it } from 'vitest';
 import { PermlearnError } from '@permlearn/core';
-import { parseArgs, parseCheckArgs, type LearnArgs } from './args.js';
+import { parseLearnArgs as parseArgs, type LearnArgs } from '../commands/learn.js';
+import { parseCheckArgs } from '../commands/check.js';
 
-async function usageError(argv: string[], parse = parseArgs): Promise<string> {
+async function usageError(argv: string[], parse: (argv: string[]) => Promise<unknown> = parseArgs): Promise<string> {
   try {
     await parse(argv);
   } catch (err) {

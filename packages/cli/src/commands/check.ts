@@ -3,17 +3,84 @@
 // summary and GitHub annotations. --suggest writes the fresh profile; --write replaces the committed one.
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, renderProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import type { CheckArgs } from './args.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from './exit-codes.js';
-import { readProfileWithText } from './profile-file.js';
-import { Reporter, colorEnabled } from './report.js';
-import { breadthHere, capabilitiesOfProfile, findProjectRoot, refuseTooBroad } from './render-command.js';
-import { assertDistinctOutputs, configsFor, defaultConcurrency, learnPlan, mapLimit, planApp, shortPath, type AppPlan } from './plan.js';
-import { verifyProfile } from './verify-run.js';
+import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
+import { GROUPS, appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, parseWith, type AppOverrides, type Parsed } from '../shared/options.js';
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../shared/command.js';
+import { EXIT, describeError, exitCodeOf } from '../exit-codes.js';
+import { profileJson, readProfileWithText, refuseTooBroad } from '../shared/profile-io.js';
+import { Reporter, colorEnabled } from '../shared/report.js';
+import { assertDistinctOutputs, assertOneAppFlags, defaultConcurrency, mapLimit } from '../shared/many-apps.js';
+import { findProjectRoot, shortPath } from '../shared/paths.js';
+import { configsFor, learnPlan, planApp, type AppPlan } from '../shared/plan.js';
+import { verifyProfile } from '../shared/verify-run.js';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';
-import { textTable } from './table.js';
-import { checkRecords } from './record-command.js';
+import { textTable } from '../shared/table.js';
+import { checkRecords } from './record.js';
+
+export interface CheckArgs {
+  app: AppOverrides;
+  configs: string[];
+  workspace: boolean;
+  concurrency?: number;
+  profile?: string;
+  strict: boolean;
+  suggest?: string;
+  write: boolean;
+  /** Let --suggest replace an existing file, and --write replace a profile that changed while checking. */
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+  /** `--records`: compare the committed profile with these recordings instead of learning again. */
+  records?: string[];
+}
+
+/** `permlearn check …` (argv without the word `check`). */
+export async function parseCheckArgs(argv: string[]): Promise<Parsed<'check', CheckArgs>> {
+  const parser = manyOptions(
+    appOptions(
+      base(
+        yargs(argv),
+        'permlearn check',
+        '$0 [options] [<entry> [-- <app args...>]]\n\nLearn the app again and compare with the committed profile: exit 0 when it still verifies and nothing new is needed, 7 when the app needs grants the profile lacks.',
+        [
+          ['$0', 'check the app a permlearn.config.json here describes against its permlearn.json'],
+          ['$0 --suggest permlearn.suggested.json', 'in CI: also write the fresh profile, to keep as an artifact when the check fails'],
+          ['$0 --write', 'accept what the app needs now: rewrite the committed profile'],
+          ['$0 --workspace', 'check every configured package under this folder'],
+        ],
+      ),
+    )
+      .option('profile', { type: 'string', describe: 'the committed profile (default: the config\'s "profile", else permlearn.json)' })
+      .option('strict', { type: 'boolean', default: false, describe: 'grants no longer used fail the check too' })
+      .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
+      .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
+      .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' })
+      .option('records', { type: 'string', describe: 'compare the committed profile with complain-mode records instead of running the app: exit 7 for needs it lacks; repeatable' })
+      .group(['profile', 'strict', 'suggest', 'write', 'force', 'format', 'records'], GROUPS.command),
+  );
+  const { a, help } = await parseWith(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const app = appOverrides(a);
+  const positional = a._.map(String);
+  const configs = listOf(a.config);
+  if (positional.length > 0 && positional.every(isConfigFile) && !(a['--'] ?? []).length) configs.push(...positional);
+  else if (positional.length > 0) {
+    app.entry = positional[0]!;
+    app.appArgs = [...positional.slice(1), ...(a['--'] ?? []).map(String)];
+  }
+  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), force: Boolean(a.force), json: a.format === 'json', quiet: Boolean(a.quiet) };
+  const concurrency = concurrencyOf(a);
+  if (concurrency !== undefined) args.concurrency = concurrency;
+  if (a.profile !== undefined) args.profile = String(a.profile);
+  if (a.suggest !== undefined) args.suggest = String(a.suggest);
+  if (a.records !== undefined) args.records = listOf(a.records);
+  if ((args.workspace || configs.length > 1) && (args.profile || args.suggest)) {
+    throw new PermlearnError('usage', '--profile and --suggest name one file: they go with one app, not --workspace or several configs');
+  }
+  return { kind: 'check', args };
+}
 
 /** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
 function readCommitted(file: string): { profile: Profile; text: string } {
@@ -36,10 +103,6 @@ function fillFromProfile(plan: AppPlan, committed: Profile): AppPlan {
   return out;
 }
 
-function profileJson(profile: Profile, accept: readonly string[]): string {
-  return renderProfile(profile, { format: 'json', target: capabilitiesOfProfile(profile), root: findProjectRoot(profile.cwd), breadth: breadthHere(accept) }).text;
-}
-
 /** Check one app. Never throws for what the app does; usage errors (no profile, bad config) propagate. */
 async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promise<CheckOutcome> {
   const file = args.profile !== undefined ? path.resolve(args.profile) : base.profile;
@@ -56,7 +119,7 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
   const { profile: fresh, result, caps } = await learnPlan(plan, { onStart: (c) => report.start(what, c), onEvent: (e) => report.event(e) });
   outcome.runs = fresh.runs;
   outcome.warnings = fresh.warnings;
-  if (!fresh.verified) {
+  if (fresh.status !== 'verified') {
     report.summary(fresh);
     report.failureTail(result.last?.stderrTail ?? '', result.last);
     return { ...outcome, status: fresh.status, exitCode: exitCodeOf(result.status), reason: fresh.reason ?? fresh.status };
@@ -111,7 +174,8 @@ function publish(outcomes: CheckOutcome[], args: CheckArgs, env: NodeJS.ProcessE
   }
 }
 
-export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Promise<number> {
+/** Check one app or several against their committed profiles; the exit code is the first failure's. */
+export async function runCheck(args: CheckArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const color = colorEnabled(process.stderr, env);
   const report = new Reporter({ stream: process.stderr, color, quiet: args.quiet });
   const found: FoundConfig[] = await configsFor(args.configs, args.workspace);
@@ -126,12 +190,13 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
     publish([outcome], args, env, report, color);
     return outcome.exitCode;
   }
-  for (const [flag, given] of [
-    ['--cwd', args.app.cwd],
-    ['--root', args.app.root],
-  ] as const) {
-    if (given !== undefined) throw new PermlearnError('usage', `${flag} names one folder: it goes with one app, not --workspace or several configs`);
-  }
+  assertOneAppFlags(
+    [
+      ['--cwd', args.app.cwd],
+      ['--root', args.app.root],
+    ],
+    'folder',
+  );
   const plans = found.map((f) => planApp(f, args.app));
   if (args.write) assertDistinctOutputs(plans.map((p) => ({ file: p.profile, app: p.configFile ? shortPath(p.configFile) : p.name })));
   const width = Math.max(...plans.map((p) => p.name.length));
@@ -141,9 +206,8 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
       return await checkOne(plan, args, prefixed);
     } catch (err) {
       // One app failing never stops the others.
-      const known = err instanceof PermlearnError && err.kind !== 'internal';
-      const reason = known ? (err as Error).message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: exitCodeOfError(err), reason, strict: args.strict, written: false };
+      const { code, message } = describeError(err);
+      return { profile: plan.profile, name: plan.name, status: 'error', exitCode: code, reason: message, strict: args.strict, written: false };
     }
   });
   publish(outcomes, args, env, report, color);
@@ -155,3 +219,11 @@ export async function checkCommand(args: CheckArgs, env: NodeJS.ProcessEnv): Pro
   report.note(`\n${table}`);
   return outcomes.find((o) => o.exitCode !== EXIT.ok)?.exitCode ?? EXIT.ok;
 }
+
+export const command: Command<CheckArgs> = {
+  name: 'check',
+  describe: 'learn the app again and compare with the committed profile',
+  starts: 'app',
+  parse: parseCheckArgs,
+  run: (args, ctx) => runCheck(args, ctx.env),
+};

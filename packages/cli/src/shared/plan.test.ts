@@ -1,8 +1,14 @@
+// planApp settles flags over the config over the defaults; the parsers hand it what was given; mapLimit keeps order.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, type PermlearnConfig } from '@permlearn/core';
-import { mapLimit, planApp } from './plan.js';
-import { parseArgs, parseCheckArgs, parseMergeArgs, type AppOverrides } from './args.js';
+import { planApp } from './plan.js';
+import { mapLimit } from './many-apps.js';
+import type { AppOverrides } from './options.js';
+import { parseLearnArgs } from '../commands/learn.js';
+import { parseRunArgs } from '../commands/run.js';
+import { parseCheckArgs } from '../commands/check.js';
+import { parseMergeArgs } from '../commands/merge.js';
 
 const found = (config: PermlearnConfig, dir = '/w/svc') => ({ file: `${dir}/permlearn.config.json`, config: resolveConfig(config, dir) });
 
@@ -37,19 +43,19 @@ describe('planApp: flags over the file over the defaults', () => {
 
 describe('parsing', () => {
   it('--exercise is repeatable and does not swallow the entry', async () => {
-    const p = await parseArgs(['--exercise', 'curl a', '--exercise', 'curl b', 'server.js', '--', '3000']);
+    const p = await parseLearnArgs(['--exercise', 'curl a', '--exercise', 'curl b', 'server.js', '--', '3000']);
     expect(p).toMatchObject({ kind: 'learn', args: { app: { entry: 'server.js', appArgs: ['3000'], exercise: ['curl a', 'curl b'] } } });
   });
 
   it('only what was given is an override', async () => {
-    const p = await parseArgs(['app.js']);
+    const p = await parseLearnArgs(['app.js']);
     expect(p.kind === 'learn' && p.args.app).toEqual({ entry: 'app.js', appArgs: [] });
     expect(p.kind === 'learn' && p.args.output).toEqual({});
   });
 
   it('positional .json files are configs; run takes the command after --', async () => {
-    expect(await parseArgs(['a/permlearn.config.json', 'b/package.json'])).toMatchObject({ args: { configs: ['a/permlearn.config.json', 'b/package.json'] } });
-    expect(await parseArgs(['--ready-port', '3000', '--', 'npm', 'start', '--x'], { run: true })).toMatchObject({ args: { run: true, app: { command: ['npm', 'start', '--x'], readiness: { port: 3000 } } } });
+    expect(await parseLearnArgs(['a/permlearn.config.json', 'b/package.json'])).toMatchObject({ args: { configs: ['a/permlearn.config.json', 'b/package.json'] } });
+    expect(await parseRunArgs(['--ready-port', '3000', '--', 'npm', 'start', '--x'])).toMatchObject({ args: { run: true, app: { command: ['npm', 'start', '--x'], readiness: { port: 3000 } } } });
   });
 
   it.each([
@@ -58,7 +64,7 @@ describe('parsing', () => {
     [['--exercise', ' ', 'a.js'], /--exercise needs a command/],
     [['--', 'x'], /need an <entry> before them/],
   ])('%j is a usage error', async (argv, message) => {
-    await expect(parseArgs(argv)).rejects.toThrow(message);
+    await expect(parseLearnArgs(argv)).rejects.toThrow(message);
   });
 
   it('check and merge', async () => {

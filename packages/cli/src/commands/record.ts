@@ -1,5 +1,5 @@
 // `permlearn record -- <command>` (complain mode), building a profile from records (`--records` on the
-// learn command, see learn-command.ts), and `permlearn check --records` (a committed profile against them).
+// learn command, see learn.ts), and `permlearn check --records` (a committed profile against them).
 import path from 'node:path';
 import {
   PermlearnError,
@@ -13,15 +13,56 @@ import {
   type Grant,
   type Profile,
 } from '@permlearn/core';
-import type { CheckArgs, RecordArgs } from './args.js';
-import { EXIT } from './exit-codes.js';
-import { readProfileFile } from './profile-file.js';
-import { Reporter } from './report.js';
-import { capabilitiesOfProfile, refuseTooBroad } from './render-command.js';
-import { shortPath } from './plan.js';
+import { base, msOf, numberOption, parseWith, type Parsed } from '../shared/options.js';
+import type { CheckArgs } from './check.js';
+import yargs, { type Argv } from 'yargs';
+import type { Command } from '../shared/command.js';
+import { EXIT } from '../exit-codes.js';
+import { capabilitiesOfProfile, readProfile, refuseTooBroad } from '../shared/profile-io.js';
+import { Reporter } from '../shared/report.js';
+import { shortPath } from '../shared/paths.js';
 
-export async function recordCommandLine(args: RecordArgs, report: Reporter): Promise<number> {
-  const enforceFlags = args.profile !== undefined ? readProfileFile(args.profile).flags : undefined;
+export interface RecordArgs {
+  command: string[];
+  out: string;
+  cwd?: string;
+  node?: string;
+  /** `--profile`: enforce this profile and record what it denies. */
+  profile?: string;
+  intervalMs?: number;
+}
+
+/** `permlearn record [--out DIR] [--profile p.json] -- <command...>` (argv without the word `record`). */
+export async function parseRecordArgs(argv: string[]): Promise<Parsed<'record', RecordArgs>> {
+  const parser = base(
+    yargs(argv),
+    'permlearn record',
+    '$0 [--out DIR] [--profile permlearn.json] -- <command...>\n\nRun a service unchanged in complain mode: every Node process it starts records the checks it makes (Node 24+: --permission-audit; 20/22: its use of the JS API), one deduplicated file per process in DIR. Build a profile from them with permlearn --records DIR.',
+    [
+      ['$0 --out records -- node server.js', 'record a service in complain mode until it stops'],
+      ['$0 --profile permlearn.json --out records -- npm start', 'enforce a profile and record what it denies'],
+    ],
+  )
+    .option('out', { type: 'string', default: 'permlearn-records', describe: 'the folder the records go to (created 0700)' })
+    .option('profile', { type: 'string', describe: 'enforce this profile and record what it denies, with who asked' })
+    .option('node', { type: 'string', describe: 'the Node binary the command runs (default: the command when it is node, else node on PATH)' })
+    .option('cwd', { type: 'string', describe: 'run the command in this folder' })
+    .option('interval', { type: 'string', describe: 'seconds between writes of each record (default 10)' });
+  const { a, help } = await parseWith(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const command = [...a._.map(String), ...(a['--'] ?? []).map(String)];
+  if (command.length === 0) throw new PermlearnError('usage', 'missing <command>: permlearn record -- <command...>');
+  const args: RecordArgs = { command, out: String(a.out) };
+  if (a.profile !== undefined) args.profile = String(a.profile);
+  if (a.node !== undefined) args.node = String(a.node);
+  if (a.cwd !== undefined) args.cwd = String(a.cwd);
+  if (a.interval !== undefined) args.intervalMs = msOf(numberOption('interval', a.interval, { min: 0.05, max: 3600, integer: false, unit: 'seconds' }));
+  return { kind: 'record', args };
+}
+
+/** Run the service in complain mode until it stops; exit 0 when it ended well or was stopped by a signal. */
+export async function runRecord(args: RecordArgs, report: Reporter): Promise<number> {
+  const enforceFlags = args.profile !== undefined ? readProfile(args.profile).flags : undefined;
   const out = path.resolve(args.cwd ?? process.cwd(), args.out);
   report.note(`permlearn record: ${args.command.join(' ')} → ${shortPath(out)}${enforceFlags ? ` (enforcing ${shortPath(args.profile!)}, recording denials)` : ''}`);
   const run = await recordCommand({
@@ -56,7 +97,7 @@ const when = (ms: number | undefined) => (ms === undefined ? '?' : new Date(ms).
 
 /** `permlearn check --records …`: exit 7 for needs the profile lacks (and, with --strict, grants unused all along). */
 export function checkRecords(args: CheckArgs, profileFile: string): number {
-  const profile: Profile = readProfileFile(profileFile);
+  const profile: Profile = readProfile(profileFile);
   refuseTooBroad(profile, shortPath(profileFile), args.app.acceptBroad ?? [], profile.cwd);
   const merged = mergeRecords(readRecordFiles(findRecordFiles(args.records ?? [])));
   const grants: Grant[] = profile.grants.map((g) => ({ scope: g.scope, ...(g.path !== undefined ? { path: g.path } : {}), ...(g.kind ? { kind: g.kind } : {}), denials: [], notes: [] }));
@@ -78,3 +119,11 @@ export function checkRecords(args: CheckArgs, profileFile: string): number {
   }
   return failed ? EXIT.checkFailed : EXIT.ok;
 }
+
+export const command: Command<RecordArgs> = {
+  name: 'record',
+  describe: 'record a service in complain mode, one record file per process',
+  starts: 'service',
+  parse: parseRecordArgs,
+  run: (args, ctx) => runRecord(args, ctx.reporter),
+};

@@ -1,3 +1,4 @@
+// Which platforms the CLI refuses to start on.
 import { describe, expect, it } from 'vitest';
 import { unsupportedPlatform } from './platform.js';
 

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, describeOutcome, packageScript, renderProfile, runAppCleanly, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
 import type { AppPlan } from './plan.js';
-import { breadthHere, findProjectRoot } from './render-command.js';
+import { findProjectRoot } from './paths.js';
+import { breadthHere } from './profile-io.js';
 
 export interface VerifyOutcome {
   ok: boolean;

@@ -1,3 +1,4 @@
+// check-report: the text, JSON, Markdown and GitHub annotations of one check outcome, table-tested.
 import { describe, expect, it } from 'vitest';
 import type { Denial, ProfileComparison } from '@permlearn/core';
 import { checkAnnotations, checkJson, checkMarkdown, checkText, type CheckOutcome } from './check-report.js';

@@ -1,7 +1,36 @@
 // `permlearn explain <profile.json>`: why each grant of a saved profile is there, and who asked.
 import { createColors } from 'picocolors';
-import { describeSeen, type Profile } from '@permlearn/core';
-import { broadGrants } from './profile-file.js';
+import yargs, { type Argv } from 'yargs';
+import { PermlearnError, describeSeen, type Profile } from '@permlearn/core';
+import { EXIT } from '../exit-codes.js';
+import type { Command } from '../shared/command.js';
+import { base, parseWith, type Parsed } from '../shared/options.js';
+import { broadGrants, readProfile } from '../shared/profile-io.js';
+import { colorEnabled } from '../shared/report.js';
+
+export interface ExplainArgs {
+  profile: string;
+}
+
+/** `permlearn explain <profile.json>` (argv without the word `explain`). */
+export async function parseExplainArgs(argv: string[]): Promise<Parsed<'explain', ExplainArgs>> {
+  const parser = base(
+    yargs(argv),
+    'permlearn explain',
+    '$0 <profile.json>\n\nEvery grant of a saved profile (--format json) with the denials behind it and who asked: the app (its file and line) or a dependency (name@version), then how many grants each of them needed.',
+    [
+      ['$0 permlearn.json', 'why each grant of the committed profile is there'],
+      ['permlearn --format json --out p.json app.js && $0 p.json', 'learn, then explain'],
+    ],
+  );
+  const { a, help } = await parseWith(parser as Argv<unknown>, argv);
+  if (help !== undefined) return { kind: 'done', output: help };
+  const positional = a._.map(String);
+  if (positional.length !== 1) {
+    throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: permlearn explain <profile.json> (a profile saved with --format json)' : `one profile at a time, got ${positional.length}`);
+  }
+  return { kind: 'explain', args: { profile: positional[0]! } };
+}
 
 /** Text from the profile as it may be shown on a terminal: control characters (escape sequences, line breaks) spelled out. */
 function printable(s: string): string {
@@ -45,3 +74,14 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
   for (const [who, n] of [...perAsker].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.push(`  ${String(n).padStart(4)}  ${t(who)}`);
   return `${out.join('\n')}\n`;
 }
+
+export const command: Command<ExplainArgs> = {
+  name: 'explain',
+  describe: 'why each grant of a saved profile is there, and who asked',
+  starts: 'nothing',
+  parse: parseExplainArgs,
+  run: async (args, ctx) => {
+    process.stdout.write(explainProfile(readProfile(args.profile), colorEnabled(process.stdout, ctx.env)));
+    return EXIT.ok;
+  },
+};

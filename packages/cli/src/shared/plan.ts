@@ -1,9 +1,7 @@
 // What to run, from a config file (if any) and the command line: flags override the file, the file
 // overrides the defaults. Paths from the command line are relative to the current folder, paths in a
-// config to the config's folder. Also: learning one plan with core (learnApp or learnCommand), and
-// finding the configs a command applies to.
-import { realpathSync } from 'node:fs';
-import os from 'node:os';
+// config to the config's folder. Then learning one plan with core (learnApp or learnCommand), and finding
+// the configs a command applies to.
 import path from 'node:path';
 import {
   DEFAULT_PROFILE_FILE,
@@ -22,7 +20,8 @@ import {
   type Readiness,
   type MergedRecords,
 } from '@permlearn/core';
-import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './args.js';
+import type { AppOverrides, CaughtPolicy, Format, OutputOverrides, StrategyChoice } from './options.js';
+import { shortPath } from './paths.js';
 
 /** One app to learn or check, every option settled. */
 export interface AppPlan {
@@ -59,12 +58,6 @@ export interface AppPlan {
   out?: string;
   /** Complain-mode records to build the profile from (the learn command's --records). */
   records?: MergedRecords;
-}
-
-/** The message for a file that is not where it should be, relative to the current folder when that is shorter. */
-export function shortPath(p: string, from = process.cwd()): string {
-  const rel = path.relative(from, p);
-  return rel && !rel.startsWith('..') && rel.length < p.length ? rel : p;
 }
 
 /** Settle one plan. `found` is the config (or none); `o` the command line. */
@@ -124,11 +117,6 @@ export function resolveGrantValue(value: string, from: string): string {
   return path.isAbsolute(value) ? value : path.join(from, value);
 }
 
-/** A readiness signal that says the app is a server (not merely alive after a while). */
-export function isServer(readiness: Readiness): boolean {
-  return readiness.stdout !== undefined || readiness.port !== undefined || readiness.url !== undefined;
-}
-
 export interface LearnHooks {
   onStart?: (caps: Capabilities) => void;
   onEvent?: (e: LearnEvent) => void;
@@ -177,47 +165,3 @@ export async function configsFor(configs: string[], workspace: boolean): Promise
   return here ? [here] : [];
 }
 
-/** Default parallelism: half the CPUs, at least one. */
-export function defaultConcurrency(): number {
-  return Math.max(1, Math.floor(os.availableParallelism() / 2));
-}
-
-/** Run `work` over `items`, at most `limit` at a time, keeping the order of the results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-/** A path as the file system will see it: its folder's real path (symbolic links followed) and its name. */
-function canonicalPath(file: string): string {
-  const abs = path.resolve(file);
-  try {
-    return path.join(realpathSync(path.dirname(abs)), path.basename(abs));
-  } catch {
-    return abs;
-  }
-}
-
-/**
- * Refuse, before anything is learned, two apps that would write the same file (two configs naming one
- * "profile", or one app's "out" being another's profile): one result would silently replace the other.
- */
-export function assertDistinctOutputs(outputs: readonly { file: string; app: string }[]): void {
-  const seen = new Map<string, string>();
-  for (const o of outputs) {
-    const key = canonicalPath(o.file);
-    const other = seen.get(key);
-    if (other !== undefined) {
-      throw new PermlearnError('usage', `${other} and ${o.app} would both write ${shortPath(o.file)}: give each app its own "profile" (and "out")`);
-    }
-    seen.set(key, o.app);
-  }
-}

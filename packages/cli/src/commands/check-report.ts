@@ -3,8 +3,9 @@
 // The findings themselves come from core's compareProfiles; this file only words them.
 import path from 'node:path';
 import { createColors } from 'picocolors';
-import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type ProfileComparison } from '@permlearn/core';
-import { mdCell, mdCode, mdTable } from './table.js';
+import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type LearnStatus, type ProfileComparison } from '@permlearn/core';
+import { shortPath } from '../shared/paths.js';
+import { mdCell, mdCode, mdTable } from '../shared/table.js';
 
 export type CheckStatus =
   /** the committed profile verified and nothing new is needed */
@@ -15,8 +16,10 @@ export type CheckStatus =
   | 'unused'
   /** nothing new was seen, yet the committed profile did not start the app */
   | 'committed-failed'
-  /** relearning failed: a learn status (app-failed, no-progress, …) */
-  | string;
+  /** checking this app stopped on an error (one of several apps: the others go on) */
+  | 'error'
+  /** relearning failed: how (app-failed, no-progress, …) */
+  | Exclude<LearnStatus, 'verified'>;
 
 export interface CheckOutcome {
   /** The committed profile. */
@@ -107,7 +110,7 @@ function headline(o: CheckOutcome, file: string): string {
 /** The human diff, for stderr. */
 export function checkText(o: CheckOutcome, color: boolean, from = process.cwd()): string {
   const c = createColors(color);
-  const file = rel(o.profile, from);
+  const file = shortPath(o.profile, from);
   const out: string[] = [];
   const cmp = o.comparison;
   if (cmp) {
@@ -131,14 +134,14 @@ export function checkText(o: CheckOutcome, color: boolean, from = process.cwd())
   const ok = o.exitCode === 0;
   out.push((ok ? c.green('✔ ') : c.red('✖ ')) + headline(o, file) + (ok ? '' : ` (exit ${o.exitCode})`));
   if (o.written) out.push(c.green(`✔ ${file} rewritten with the fresh profile`));
-  if (o.suggested) out.push(`the proposed profile is in ${rel(o.suggested, from)}`);
+  if (o.suggested) out.push(`the proposed profile is in ${shortPath(o.suggested, from)}`);
   else if (!ok && cmp && !o.written) out.push(c.dim(`to accept the fresh profile: permlearn check --write (or --suggest <file> to look first)`));
   return `${out.join('\n')}\n`;
 }
 
 /** The Markdown section for $GITHUB_STEP_SUMMARY. */
 export function checkMarkdown(o: CheckOutcome, from = process.cwd()): string {
-  const file = rel(o.profile, from);
+  const file = shortPath(o.profile, from);
   const cmp = o.comparison;
   const icon = o.exitCode === 0 ? '✅' : '❌';
   const out: string[] = [`### permlearn check: ${mdCode(file)}`, '', `${icon} **${headline(o, mdCode(file))}**`, ''];
@@ -222,9 +225,4 @@ export function checkAnnotations(o: CheckOutcome, workspace: string): string[] {
     lines.push(command('error', { file: profileFile, title: 'permlearn check failed' }, headline(o, path.basename(o.profile))));
   }
   return lines;
-}
-
-function rel(p: string, from: string): string {
-  const r = path.relative(from, p);
-  return r && !r.startsWith('..') ? r : p;
 }
