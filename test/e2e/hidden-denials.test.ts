@@ -65,6 +65,16 @@ const cases: Case[] = [
     // 22: the observe run is denied logs/ (mkdir), the next run logs/app.log, the third starts cleanly.
     runs: { 22: 4, 24: 2, 26: 2 },
   },
+  {
+    // A WASM runtime loader (written for this repository: no npm package was found that catches WASI's
+    // denial the same way) that rethrows WASI's denial as its own error, in the main thread, a Worker
+    // and a forked child. Before 24 nothing publishes it: the recorder sees it leave the constructor.
+    fixture: 'apps/wasi-loader',
+    entry: 'index.js',
+    granularity: 'file',
+    flags: () => ['--permission', '--allow-child-process', '--allow-worker', '--allow-wasi'],
+    runs: { 22: 3, 24: 2, 26: 2 },
+  },
 ];
 
 afterEach(async () => {

@@ -416,6 +416,7 @@
       if (frame) frames.push(frame);
       try {
         const exported = original.call(this, id);
+        if (id === 'wasi' || id === 'node:wasi') watchWasi(exported);
         if (frame) reportProbes(this, id, frame.resolved);
         return exported;
       } catch (err) {
@@ -739,6 +740,38 @@
       process.dlopen = dlopen;
     } catch {
       // read-only: addon denials are then judged by their stack
+    }
+  }
+
+  /**
+   * The WASI constructor, seen at the source. Before 24 nothing publishes its denial, and a loader that
+   * catches it and throws its own error ("could not start the WASM runtime") leaves nothing to read;
+   * so the denial is reported as it leaves the constructor ('caught', via WASI), in every thread and
+   * child. Wrapped when the app first requires node:wasi (loading it early would print Node's
+   * experimental-feature warning into an app that never uses it); ES module imports that come after
+   * see the wrapper too. The error is Node's own, witnessed and checked like any other.
+   */
+  let wasiWatched = false;
+  function watchWasi(mod) {
+    if (wasiWatched || !isObject(mod) || typeof mod.WASI !== 'function') return;
+    wasiWatched = true;
+    const Original = mod.WASI;
+    const WASI = class WASI extends Original {
+      constructor(...args) {
+        try {
+          super(...args);
+        } catch (err) {
+          witness(err);
+          if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportAtSource(err, 'WASI');
+          throw err;
+        }
+      }
+    };
+    try {
+      mod.WASI = WASI;
+      require('module').syncBuiltinESMExports();
+    } catch {
+      // read-only export: WASI denials are then judged as before
     }
   }
 

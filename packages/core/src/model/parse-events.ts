@@ -155,7 +155,7 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       if (typeof msg.site === 'string') d.site = msg.site;
       if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
       if (typeof msg.existed === 'boolean') d.existed = msg.existed;
-      if (msg.via === 'process.dlopen' || msg.via === 'require') d.via = msg.via;
+      if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
       if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
       if (typeof msg.time === 'number') d.time = msg.time;
       report.denials.push(d);
