@@ -1,6 +1,6 @@
 // Issue 13: denials Node 22 and 24 hide from a plain reading of errors and events, learned from the
 // source. Each fixture is a real package from npm; each profile is checked on a pristine copy with
-// exactly the printed flags, and learning on 22/24 may take at most two runs more than on 26.
+// exactly the printed flags, and learning on 22/24 takes at most two runs more than on 26 (pinned and newest).
 import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,10 +46,13 @@ const cases: Case[] = [
             '--allow-fs-read=/usr/bin/ldd',
             '--allow-addons',
           ],
-    // With tightening and the folded verification (issue 14) 26 verifies in 2 runs; 22 and the newest 24
-    // take more (issue 13's target, at most 26 + 2, is not met there yet: see the issue's note).
-    runs: { 22: 7, 24: 3, 26: 2 },
-    latestRuns: { 22: 7, 24: 5, 26: 2 },
+    // 26 verifies in 2 runs (audit, folded verification). 22: two observe runs (the second gets past
+    // the addon) and the verification. 24: the audit run cannot see the addon (blocked, unpublished),
+    // so one enforce run learns it; the newest 24 then needs one more for the addon file's read check.
+    // The loader's rewritten error carries no denial, so what the run saw at the source is its cause
+    // and is not tightened away (which cost a failed verification run each on 22 and the newest 24).
+    runs: { 22: 3, 24: 3, 26: 2 },
+    latestRuns: { 22: 3, 24: 4, 26: 2 },
   },
   {
     // pino's file transport runs in a Worker and creates logs/ there with the callback form of
@@ -59,7 +62,18 @@ const cases: Case[] = [
     entry: 'index.js',
     granularity: 'deps',
     flags: () => ['--permission', '--allow-fs-read=D/node_modules', '--allow-fs-write=D/logs/*', '--allow-worker'],
-    runs: { 22: 5, 24: 2, 26: 2 },
+    // 22: the observe run is denied logs/ (mkdir), the next run logs/app.log, the third starts cleanly.
+    runs: { 22: 4, 24: 2, 26: 2 },
+  },
+  {
+    // A WASM runtime loader (written for this repository: no npm package was found that catches WASI's
+    // denial the same way) that rethrows WASI's denial as its own error, in the main thread, a Worker
+    // and a forked child. Before 24 nothing publishes it: the recorder sees it leave the constructor.
+    fixture: 'apps/wasi-loader',
+    entry: 'index.js',
+    granularity: 'file',
+    flags: () => ['--permission', '--allow-child-process', '--allow-worker', '--allow-wasi'],
+    runs: { 22: 3, 24: 2, 26: 2 },
   },
 ];
 
@@ -81,6 +95,8 @@ describe.each(cases)('$fixture', (c) => {
     expect(profile.flags).toEqual(expected);
     const runs = which === 'latest' ? (c.latestRuns ?? c.runs) : c.runs;
     expect(profile.runs).toBe(runs[major]);
+    // Issue 13's bound: no line takes more than two runs over 26 on the same kind of build.
+    expect(profile.runs).toBeLessThanOrEqual(runs[26]! + 2);
 
     rmSync(dir, { recursive: true, force: true });
     cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });

@@ -308,8 +308,12 @@
     }
   }
 
-  /** The denials an error carries: itself, a nested `errno` (net), a `cause` (fetch), `errors`; only those Node produced. */
-  function denialsOf(err, depth) {
+  /**
+   * The denials an error carries: itself, a nested `errno` (net), a `cause` (fetch), `errors`; only those
+   * Node produced. `fill`: the path argument of the call the error came out of (see argumentOf), for a
+   * file-system denial Node threw without naming its resource.
+   */
+  function denialsOf(err, depth, fill) {
     if (!isObject(err) || depth > 4) return [];
     const out = [];
     const code = read(err, 'code');
@@ -329,7 +333,10 @@
     } else if (code === 'ERR_DLOPEN_DISABLED') {
       found = { permission: 'Addon', resource: '', code, message };
     }
-    if (found && genuine(err, found.permission, found.resource) && !granted(found.permission, found.resource)) out.push(found);
+    if (found && genuine(err, found.permission, found.resource)) {
+      if (depth === 0 && fill !== undefined) found = withArgument(found, fill);
+      if (!granted(found.permission, found.resource)) out.push(found);
+    }
     if (isObject(errno)) out.push(...denialsOf(errno, depth + 1));
     const cause = read(err, 'cause');
     if (isObject(cause)) out.push(...denialsOf(cause, depth + 1));
@@ -409,10 +416,17 @@
       if (frame) frames.push(frame);
       try {
         const exported = original.call(this, id);
+        if (id === 'wasi' || id === 'node:wasi') watchWasi(exported);
         if (frame) reportProbes(this, id, frame.resolved);
         return exported;
       } catch (err) {
         if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
+        // A denial inside require() (the resolver's realpath of the file, on the newest builds): seen
+        // here, at the source, before a loader that catches it (napi-rs) turns it into its own error.
+        if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+          witness(err);
+          reportAtSource(err, 'require');
+        }
         throw err;
       } finally {
         requiring.pop();
@@ -423,13 +437,33 @@
     // no CommonJS loader to watch
   }
 
-  function reportError(err, source, siteHere) {
+  /**
+   * A file-system denial Node threw without a resource (none measured on 20-26 through the public fs
+   * API, but a native realpath has been seen to): the path argument of the call it came out of, which
+   * the wrapper knows, marked `resourceFrom: 'argument'`. Only with the message of Node's file-system
+   * check ("Access to this API has been restricted"): never for an API no flag can lift ("fsync API is
+   * disabled ...", "process.binding"), nor for a call that names no path (an fd).
+   */
+  function withArgument(found, fill) {
+    if (found.code !== 'ERR_ACCESS_DENIED' || found.resource !== '') return found;
+    if (found.permission !== '' && found.permission !== 'FileSystemRead' && found.permission !== 'FileSystemWrite') return found;
+    if (typeof found.message !== 'string' || !/^Access to this API has been restricted/.test(found.message)) return found;
+    return { ...found, permission: found.permission || fill.permission, resource: fill.resource, resourceFrom: 'argument' };
+  }
+
+  /** What a wrapped fs call names: its path argument, read or written (undefined for an fd, nothing). */
+  function argumentOf(name, args) {
+    const file = pathArg(args[0]);
+    return file === undefined ? undefined : { permission: writesWith(name, args) ? 'FileSystemWrite' : 'FileSystemRead', resource: file };
+  }
+
+  function reportError(err, source, siteHere, fill, via) {
     // Judged before anything reads the stack (see madeInNode).
-    const denials = denialsOf(err, 0);
+    const denials = denialsOf(err, 0, fill);
     if (denials.length === 0) return;
     const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined) || (siteHere ? siteHere() : undefined);
     for (const d of denials) {
-      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d });
+      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d, ...(via ? { via } : {}) });
     }
   }
 
@@ -438,8 +472,11 @@
    * still catch it, or rewrite it). The error's own 10 frames may not reach past Node's loader and the
    * recorder's wrappers, so the call site falls back to the stack of this call.
    */
-  function reportAtSource(err) {
-    reportError(err, 'caught', () => siteOf(stackHere()));
+  const atSource = new WeakSet();
+  function reportAtSource(err, via) {
+    if (apply(weakHas, atSource, [err])) return; // nested require()s pass the same error on
+    apply(weakAdd, atSource, [err]);
+    reportError(err, 'caught', () => siteOf(stackHere()), undefined, via);
   }
 
   send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1] });
@@ -576,7 +613,10 @@
   // a denial passing through it (thrown, rejected or handed to a callback) is reported as 'caught'.
   // An observe run also reports each path the API read successfully. The wrappers rethrow and pass
   // on exactly what they received.
-  if (!caughtByChannel || config.observe) watchFs();
+  if (!caughtByChannel || config.observe) watchFs(() => true);
+  // On 24+ the channel sees the rest; a denial without a resource publishes nothing to name it, so
+  // the realpath family (where one has been seen) is still watched, for that case only.
+  else watchFs((name) => /^realpath(Sync)?$/.test(name));
   if (config.observe) watchModules();
   watchStarts();
   watchDlopen();
@@ -689,7 +729,8 @@
           return apply(original, this, args);
         } catch (err) {
           witness(err);
-          if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') reportAtSource(err);
+          // Reported as leaving process.dlopen, so that the learn loop knows a loader saw it first.
+          if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') reportAtSource(err, 'process.dlopen');
           throw err;
         }
       },
@@ -699,6 +740,38 @@
       process.dlopen = dlopen;
     } catch {
       // read-only: addon denials are then judged by their stack
+    }
+  }
+
+  /**
+   * The WASI constructor, seen at the source. Before 24 nothing publishes its denial, and a loader that
+   * catches it and throws its own error ("could not start the WASM runtime") leaves nothing to read;
+   * so the denial is reported as it leaves the constructor ('caught', via WASI), in every thread and
+   * child. Wrapped when the app first requires node:wasi (loading it early would print Node's
+   * experimental-feature warning into an app that never uses it); ES module imports that come after
+   * see the wrapper too. The error is Node's own, witnessed and checked like any other.
+   */
+  let wasiWatched = false;
+  function watchWasi(mod) {
+    if (wasiWatched || !isObject(mod) || typeof mod.WASI !== 'function') return;
+    wasiWatched = true;
+    const Original = mod.WASI;
+    const WASI = class WASI extends Original {
+      constructor(...args) {
+        try {
+          super(...args);
+        } catch (err) {
+          witness(err);
+          if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') reportAtSource(err, 'WASI');
+          throw err;
+        }
+      }
+    };
+    try {
+      mod.WASI = WASI;
+      require('module').syncBuiltinESMExports();
+    } catch {
+      // read-only export: WASI denials are then judged as before
     }
   }
 
@@ -770,11 +843,11 @@
     used('touch\u0000' + file, { t: 'touch', file, api: name }, resolving ? () => from : undefined);
   }
 
-  function watchFs() {
+  function watchFs(only) {
     const note = (name, args, err) => {
       if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
         witness(err);
-        if (!caughtByChannel) reportError(err, 'caught');
+        if (!caughtByChannel || !read(err, 'resource')) reportError(err, 'caught', undefined, argumentOf(name, args));
       } else if (config.observe) {
         // fs.exists hands its callback a boolean, not an error.
         touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);
@@ -851,9 +924,11 @@
     const patch = (target, wrap, pick) => {
       for (const name of Object.keys(target)) {
         const fn = target[name];
-        if (typeof fn !== 'function' || /^[A-Z]/.test(name) || !pick(name)) continue;
+        if (typeof fn !== 'function' || /^[A-Z]/.test(name) || !pick(name) || !only(name)) continue;
         try {
           target[name] = wrap(fn, name);
+          // realpathSync.native and realpath.native: the native binding's realpath, wrapped as well.
+          if (typeof fn.native === 'function') target[name].native = wrap(fn.native, name);
         } catch {
           // read-only export: leave it
         }

@@ -3,6 +3,7 @@ import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn.js';
+import { failureHidesItsCause } from './fallback.js';
 
 const APP = '/srv/app';
 const NM = `${APP}/node_modules`;
@@ -22,7 +23,7 @@ const caught = (permission: string, resource: string, extra: Partial<Denial> = {
 const addon = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED' });
 const result = (denials: Denial[], exitCode = 1): RunResult => ({ outcome: 'exited', exitCode, denials, recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1 });
 
-async function run(steps: RunResult[]) {
+async function run(steps: RunResult[], tighten = false) {
   const seen: string[][] = [];
   const events: LearnEvent[] = [];
   const runApp = async (req: RunRequest) => {
@@ -31,7 +32,7 @@ async function run(steps: RunResult[]) {
     if (!r) throw new Error(`run ${req.run} not scripted`);
     return r;
   };
-  const res = await learn({ runApp, caps: NODE22, fs, maxRuns: 10, onEvent: (e) => events.push(e) });
+  const res = await learn({ runApp, caps: NODE22, fs, maxRuns: 10, tighten, onEvent: (e) => events.push(e) });
   return { res, seen, events };
 }
 
@@ -80,5 +81,29 @@ describe('the fallback a denied addon sends a loader down', () => {
     const plain = await run([result([caught('FileSystemRead', `${NM}/pkg/binding.js`)]), result([], 0), result([], 0)]);
     expect(plain.events.some((e) => e.type === 'set-aside')).toBe(false);
     expect(renderFlags(plain.res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${NM}/pkg/binding.js`]);
+  });
+});
+
+describe('a failure whose error carries no denial (a loader or a Worker rewrote it)', () => {
+  it('is told apart from a failure that shows its denial, a clean run, and a run with nothing seen', () => {
+    expect(failureHidesItsCause(result([addon]))).toBe(true);
+    expect(failureHidesItsCause(result([{ ...caught('FileSystemWrite', `${APP}/logs`), thread: 'worker' }]))).toBe(true);
+    expect(failureHidesItsCause(result([caught('FileSystemRead', '/usr/bin/ldd'), { ...caught('FileSystemRead', `${APP}/x`), source: 'uncaught' }]))).toBe(false);
+    expect(failureHidesItsCause(result([caught('FileSystemRead', `${APP}/x`), { ...caught('FileSystemRead', `${APP}/y`), source: 'logged' }]))).toBe(false);
+    expect(failureHidesItsCause(result([addon], 0))).toBe(false);
+    expect(failureHidesItsCause(result([]))).toBe(false);
+    expect(failureHidesItsCause({ ...result([addon]), outcome: 'timeout' } as RunResult)).toBe(false);
+  });
+
+  it('keeps what the run saw at the source out of tightening: the addon is verified at once, not tried without', async () => {
+    // Tight: a caught denial is soft evidence, unless the run it ended failed with none in its error.
+    const { res, seen } = await run([result([addon]), result([], 0), result([], 0)], true);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(3);
+    expect(seen).toEqual([['--permission'], ['--permission', '--allow-addons'], ['--permission', '--allow-addons']]);
+    // The same denial in a run whose own error shows another denial stays soft: the verification goes without it first.
+    const shown = await run([result([addon, { ...caught('FileSystemRead', `${APP}/config.json`), source: 'uncaught' }]), result([], 0), result([], 0), result([], 0)], true);
+    expect(shown.seen[2]).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+    expect(renderFlags(shown.res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
   });
 });

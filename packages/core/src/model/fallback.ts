@@ -5,6 +5,7 @@
 // its primary path and never goes there. This file finds those grants so that the learn loop can set
 // them aside until a later run shows one is needed after all.
 import type { Denial } from './types.js';
+import type { RunResult } from './learn.js';
 import { denialKey } from './denials.js';
 import { isFsScope, type Grant } from './grants.js';
 
@@ -48,4 +49,30 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
   );
   const trigger = reported[Math.min(...first.values())];
   return { grants, ...(trigger ? { trigger } : {}) };
+}
+
+/**
+ * A run that failed with no denial in what ended it: the error that escaped (or was printed) was not
+ * Node's, so something caught the denial and threw an error of its own.
+ */
+export function failureHidesItsCause(r: RunResult): boolean {
+  if (r.outcome !== 'exited' || r.exitCode === 0) return false;
+  const explained = r.denials.some((d) => d.source === 'uncaught' || d.source === 'logged');
+  return !explained && r.denials.some((d) => d.source === 'caught' || d.source === 'channel');
+}
+
+/**
+ * The denials of a failed run that are its cause and not something the app got by without, so that
+ * tightening does not count them as soft evidence: when the failure carries no denial of its own
+ * (failureHidesItsCause), the ones a loader turned into its own error (an addon, WASI, any denial the
+ * recorder saw leave a require() call, such as the newest builds' read check of an addon file in the
+ * resolver's realpath) and those of a Worker or a Node child, whose owner in the main thread
+ * reported the failure in its own words. A trial without them is known to fail: on napi-rs's loader
+ * (22, newest 24) and pino's Worker transport (22) it cost one failed verification run each. Denials
+ * the main thread caught itself stay soft: which of them it could not do without is for the trials.
+ */
+export function hiddenCauses(r: RunResult): (d: Denial) => boolean {
+  if (!failureHidesItsCause(r)) return () => false;
+  const loader = new Set(r.denials.filter((d) => isLoaderDenial(d) || d.via !== undefined).map(denialKey));
+  return (d) => loader.has(denialKey(d)) || d.thread === 'worker' || d.thread === 'child';
 }

@@ -155,6 +155,8 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       if (typeof msg.site === 'string') d.site = msg.site;
       if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
       if (typeof msg.existed === 'boolean') d.existed = msg.existed;
+      if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
+      if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
       if (typeof msg.time === 'number') d.time = msg.time;
       report.denials.push(d);
       if (d.source === 'channel') count(msg.thread, `check\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
@@ -168,6 +170,14 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
     if (d.site !== undefined) continue;
     const twin = report.denials.find((o) => o.site !== undefined && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
     if (twin) d.site = twin.site;
+  }
+  // A denial the recorder also saw leave process.dlopen or require(): the report that came first (the
+  // channel's on 24+, the fs watcher's on 20/22), which is the one kept, says so too.
+  const vias = report.denials.filter((d) => d.via !== undefined);
+  for (const d of report.denials) {
+    if (d.via !== undefined) continue;
+    const twin = vias.find((o) => o.thread === d.thread && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
+    if (twin) d.via = twin.via;
   }
   return report;
 }

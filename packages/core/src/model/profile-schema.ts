@@ -71,6 +71,8 @@ const denialSchema = z.strictObject({
   by: text.optional(),
   at: text.optional(),
   existed: z.boolean().optional(),
+  via: text.optional(),
+  resourceFrom: z.enum(['argument']).optional(),
   hits: count.min(1).optional(),
   time: epochMs.optional(),
   lastTime: epochMs.optional(),

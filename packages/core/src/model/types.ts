@@ -68,6 +68,13 @@ export interface Denial {
   at?: string;
   /** Whether the path existed when Node checked it (audit runs only, where the app may create it next). */
   existed?: boolean;
+  /** Where the recorder saw the denial leave Node at the source: `process.dlopen` (an addon refused),
+   *  `WASI` (the constructor refused) or `require` (a denial inside a require() call): whoever catches
+   *  it there is a loader, not the app's own code. */
+  via?: string;
+  /** `argument`: Node's error named no resource; `resource` is the path argument of the fs call it came
+   *  out of, as the recorder's wrapper of that call saw it. */
+  resourceFrom?: 'argument';
   /** How many times it was seen (repeated checks of the same resource); 1 when absent. */
   hits?: number;
   /** When it was first and last seen (epoch ms), as the recorder saw it. */

@@ -75,4 +75,38 @@ util.promisify(fs.exists)(__filename).then((exists) => {
     expect(noPid(withRec.stderr)).toBe(noPid(without.stderr));
     expect(JSON.parse(withRec.stdout)).toMatchObject({ name: 'readFileSync', native: 'function', existsCustom: 'function', exists: true });
   });
+
+  // No call measured on 20-26 throws a file-system denial without a resource through the public fs API
+  // (docs/node-versions.md), but a native realpath has been seen to: the stand-in below is such an
+  // error, made in Node's own code (process.binding's refusal) with the file-system check's message.
+  it.each([22, 24, 26])('names a resource-less denial by the path argument of the fs call it came out of, and says so (Node %i)', (major) => {
+    const before = path.join(dir, `resourceless-${major}.cjs`);
+    writeFileSync(
+      before,
+      `const fs = require('fs');
+const native = fs.realpathSync.native;
+fs.realpathSync.native = function (p, o) {
+  if (String(p).startsWith('/srv/resourceless')) {
+    try { process.binding('fs'); } catch (err) { err.message = 'Access to this API has been restricted. Use --allow-fs-read to manage permissions.'; throw err; }
+  }
+  return native(p, o);
+};
+`,
+    );
+    const entry = path.join(dir, `resourceless-app-${major}.js`);
+    writeFileSync(
+      entry,
+      `const fs = require('fs');
+try { fs.realpathSync.native('/srv/resourceless/lib.js'); } catch {}
+try { fs.fsyncSync(1); } catch {}
+try { fs.realpathSync('/srv/other', { get encoding() { process.binding('fs'); return 'utf8'; } }); } catch {}
+`,
+    );
+    const r = run(major, entry, [enable(major), `--allow-fs-read=${before}`, '--require', before], true);
+    expect(r.status).toBe(0);
+    const named = r.report.denials.filter((d) => d.resourceFrom === 'argument').map((d) => [d.permission, d.resource, d.source]);
+    expect(named).toEqual([['FileSystemRead', '/srv/resourceless/lib.js', 'caught']]);
+    // fsync's refusal (an fd, and no flag lifts it) and process.binding's own message keep their empty resource.
+    expect(r.report.denials.some((d) => d.resource === '/srv/other')).toBe(false);
+  });
 });
