@@ -40,7 +40,7 @@ const cases: Case[] = [
     // the command line's grants cannot reach it, NODE_OPTIONS does.
     fixture: 'apps/rebuilt-execargv',
     granularity: 'deps',
-    // On 22 a forked child whose grants come from NODE_OPTIONS is denied its own entry file.
+    // 22's observe run sees the worker file loaded as a module (Node would grant it as the child's entry).
     flags: (m) => ['--permission', '--allow-fs-read=D/conf', '--allow-fs-read=D/data', ...(m === 22 ? ['--allow-fs-read=D/worker.js'] : []), '--allow-child-process'],
     runs: { 22: 3, 24: 2, 26: 2 },
     nodeOptions: true,
@@ -52,7 +52,7 @@ const cases: Case[] = [
     // recorder from the recorder's child_process wrapper; 24's audit mode passes nothing on by itself.
     fixture: 'apps/spawn-own-env',
     granularity: 'file',
-    // 22 denies a spawned child its entry file (24 and 26 grant it as they grant the app's).
+    // 22's observe run sees the child's file loaded as a module (Node would grant it as the child's entry).
     flags: (m) => ['--permission', ...(m === 22 ? ['--allow-fs-read=D/child.js'] : []), '--allow-fs-read=D/data/greeting.json', '--allow-child-process'],
     runs: { 22: 2, 24: 2, 26: 2 },
     builds: [[26, 'pinned'], [24, 'pinned'], [22, 'pinned']],
