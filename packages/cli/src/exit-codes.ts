@@ -27,6 +27,9 @@ export const EXIT = {
   badProfile: 9,
   /** The environment is unusable: no writable temporary folder ($TMPDIR). */
   environment: 10,
+  /** A Node child of the app was started without grants the app was given (its parent rebuilt its
+   *  execArgv), and no way of passing the flags reaches it. */
+  childLostGrants: 11,
   /** Interrupted (Ctrl-C, SIGTERM, SIGHUP). */
   interrupted: 130,
 } as const;
@@ -46,6 +49,8 @@ export function exitCodeOf(status: LearnStatus): number {
       return EXIT.ungrantable;
     case 'too-broad':
       return EXIT.tooBroad;
+    case 'child-lost-grants':
+      return EXIT.childLostGrants;
   }
 }
 

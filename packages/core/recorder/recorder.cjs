@@ -457,13 +457,36 @@
     return file === undefined ? undefined : { permission: writesWith(name, args) ? 'FileSystemWrite' : 'FileSystemRead', resource: file };
   }
 
+  /**
+   * The permission flags this Node child was really started with: those in its own execArgv and those in
+   * NODE_OPTIONS (which it read at start-up), in order. A child whose parent rebuilt its execArgv may hold
+   * fewer grants than the app; permlearn compares the two when the child is denied something the app was
+   * granted. Read once, before app code runs; only ever used to explain a denial, never to grant.
+   */
+  const childFlags = thread === 'child' ? permissionWords() : undefined;
+  function permissionWords() {
+    const isPermission = (w) => /^--(permission|permission-audit|experimental-permission|allow-[a-z-]+)(=|$)/.test(w);
+    const words = [];
+    for (const w of process.execArgv) if (typeof w === 'string' && isPermission(w)) words.push(w);
+    const fromEnv = [];
+    // NODE_OPTIONS words: whitespace-separated, a double-quoted word may hold spaces (as Node reads it).
+    const text = typeof process.env.NODE_OPTIONS === 'string' ? process.env.NODE_OPTIONS : '';
+    const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      const w = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2].replace(/"((?:[^"\\]|\\.)*)"/g, (_, q) => q.replace(/\\(.)/g, '$1'));
+      if (isPermission(w)) fromEnv.push(w);
+    }
+    return { execArgv: words, nodeOptions: fromEnv };
+  }
+
   function reportError(err, source, siteHere, fill, via) {
     // Judged before anything reads the stack (see madeInNode).
     const denials = denialsOf(err, 0, fill);
     if (denials.length === 0) return;
     const site = siteOf(read(err, 'stack')) || (isObject(err) ? requirers.get(err) : undefined) || (siteHere ? siteHere() : undefined);
     for (const d of denials) {
-      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d, ...(via ? { via } : {}) });
+      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d, ...(via ? { via } : {}), ...(childFlags ? { given: childFlags } : {}) });
     }
   }
 
@@ -479,7 +502,7 @@
     reportError(err, 'caught', () => siteOf(stackHere()), undefined, via);
   }
 
-  send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1] });
+  send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1], ...(childFlags ? { given: childFlags } : {}) });
 
   // Errors that escape the app: uncaught exceptions and unhandled rejections.
   process.on('uncaughtExceptionMonitor', (err) => reportError(err, 'uncaught'));
@@ -604,6 +627,7 @@
         resource,
         code: 'ERR_ACCESS_DENIED',
         existed: existedAtCheck(name, msg),
+        ...(childFlags ? { given: childFlags } : {}),
       });
     };
     dc.subscribe('node:permission-model:' + name, subscriber);
@@ -640,7 +664,7 @@
         [name](...args) {
           if (config.observe) used('child', { t: 'use', scope: 'child', api: name });
           try {
-            return fn.apply(this, withChildKey(args));
+            return fn.apply(this, withChildKey(args, name));
           } catch (err) {
             noteDenial(err);
             throw err;
@@ -667,16 +691,16 @@
    * The arguments of a child_process call with the child key added to the environment the child gets
    * (the options object is copied, never changed). Every function takes (file, [args], [options], ...).
    */
-  function withChildKey(args) {
+  function withChildKey(args, name) {
     try {
-      const at = Array.isArray(args[1]) ? 2 : 1;
+      const at = childOptionsAt(args, name);
       const given = args[at];
       const out = args.slice();
       if (isObject(given) && !Array.isArray(given)) {
         const env = isObject(given.env) ? given.env : process.env;
-        out[at] = { ...given, env: { ...env, [ENV_KEY]: keys.child } };
+        out[at] = { ...given, env: withPreload({ ...env, [ENV_KEY]: keys.child }) };
       } else if (given === undefined || given === null || typeof given === 'function') {
-        const options = { env: { ...process.env, [ENV_KEY]: keys.child } };
+        const options = { env: withPreload({ ...process.env, [ENV_KEY]: keys.child }) };
         if (given === undefined || given === null) out[at] = options;
         else out.splice(at, 0, options);
       }
@@ -684,6 +708,36 @@
     } catch {
       return args; // options we cannot read: the child just reports nothing
     }
+  }
+
+  /**
+   * A child's environment with this recorder among NODE_OPTIONS' preloads. permlearn puts it there for
+   * the app, and a child that inherits the environment keeps it; a child given an environment of its
+   * own (`env: { PATH }`) would run without a recorder, and its denials (22+ passes the permission
+   * flags on, the recorder's read grant included) would never reach permlearn.
+   */
+  function withPreload(env) {
+    let current = typeof env.NODE_OPTIONS === 'string' ? env.NODE_OPTIONS : '';
+    // In audit mode 24 passes nothing on to a spawned child (26 passes --permission-audit): the child
+    // would run unwatched and its needs would wait for the enforce runs. It is audited like the app.
+    if (audit && !/--permission-audit/.test(current)) current = ('--permission-audit ' + current).trim();
+    if (!current.includes(__filename)) {
+      const quoted = /[\s"\\]/.test(__filename) ? '"' + __filename.replace(/[\\"]/g, (c) => '\\' + c) + '"' : __filename;
+      current = ('--require ' + quoted + ' ' + current).trim();
+    }
+    return current === env.NODE_OPTIONS ? env : { ...env, NODE_OPTIONS: current };
+  }
+
+  /**
+   * Where a child_process call's options object sits. After an args array, or after an empty args slot
+   * (`fork(script, undefined, { execArgv })`, as worker pools call it: Node skips a null args and
+   * reads the options that follow, so putting the key in that slot would hide the app's own options,
+   * its execArgv and env included). exec and execSync take no args array.
+   */
+  function childOptionsAt(args, name) {
+    if (Array.isArray(args[1])) return 2;
+    if (name !== 'exec' && name !== 'execSync' && (args[1] === undefined || args[1] === null) && args.length > 2 && isObject(args[2])) return 2;
+    return 1;
   }
 
   function watchWorkers(Original, noteDenial) {

@@ -77,6 +77,7 @@ export const EXIT_CODES_HELP: readonly (readonly [number, string])[] = [
   [8, 'the app needs a grant broader than any profile may hold (see --accept-broad)'],
   [9, 'a saved profile that cannot be used: not JSON, malformed, or inconsistent'],
   [10, 'the environment is unusable: no writable temporary folder, or an unsupported platform'],
+  [11, 'a Node child of the app lost grants it was given, and NODE_OPTIONS cannot reach it either'],
   [130, 'interrupted; every process of the app was stopped'],
 ];
 

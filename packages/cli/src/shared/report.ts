@@ -115,6 +115,9 @@ export class Reporter {
         this.line(`run ${e.run}  ${c.magenta('set aside')} ${e.grants.length} grant${e.grants.length === 1 ? '' : 's'} the app needed only while ${what} was denied (its loader's fallback): ${e.grants.map((g) => renderGrantFlag(g)).join(' ')}`);
         break;
       }
+      case 'delivery':
+        this.line(`run ${e.run}  ${c.magenta('NODE_OPTIONS')}: ${e.because}; from now on every flag goes in NODE_OPTIONS, which such a child still reads`);
+        break;
       case 'restored':
         this.line(`run ${e.run}  ${c.magenta('restored')} ${e.grants.length} set-aside grant${e.grants.length === 1 ? '' : 's'}: the app needed one after all`);
         break;

@@ -730,3 +730,42 @@ describe('learn: the initial state and volatile paths', () => {
     expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['stable-form']);
   });
 });
+
+describe('learn: a Node child that lost the command line\'s flags', () => {
+  const data = `${APP}/data/rows.json`;
+  const conf = `${APP}/conf/scale.json`;
+  const fs = fakeFs({ [data]: 'file', [conf]: 'file' });
+  // The child kept one --allow-fs-read (the last), as a key→value rebuild of its execArgv does.
+  const inChild = (resource: string, kept: string) =>
+    denial('FileSystemRead', resource, { thread: 'child', given: { execArgv: ['--permission', `--allow-fs-read=${kept}`], nodeOptions: [] } });
+
+  it('switches to NODE_OPTIONS once and verifies, the flags unchanged', async () => {
+    let switched = 0;
+    const { res, events, flags } = await go([denied(inChild(data, '/tmp/s/rec.cjs')), denied(inChild(conf, data)), denied(inChild(data, conf)), OK, OK], {
+      fs,
+      deliverViaNodeOptions: () => ++switched === 1,
+    });
+    expect(res.status).toBe('verified');
+    expect(res.delivery).toBe('node-options');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${conf}`, `--allow-fs-read=${data}`]);
+    const why = events.find((e) => e.type === 'delivery');
+    expect(why).toEqual({ type: 'delivery', run: 3, delivery: 'node-options', because: `a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}` });
+    expect(switched).toBe(1);
+  });
+
+  it('stops with child-lost-grants, naming what the child lost, when nothing else reaches it', async () => {
+    const { res } = await go([denied(inChild(data, '/tmp/s/rec.cjs')), denied(inChild(conf, data)), denied(inChild(data, conf))], { fs });
+    expect(res.status).toBe('child-lost-grants');
+    expect(res.reason).toBe(`a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}`);
+    expect(res.runs).toBe(3);
+  });
+
+  it('switches at once when the runner saw a child without some of the run\'s flags', async () => {
+    const lost = { lost: [], why: 'a Node child (/srv/app/worker.js) was started with no grant in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read)' };
+    const { res, requests } = await go([result({ exitCode: 1, childLost: lost }), OK, OK], { fs, deliverViaNodeOptions: () => true });
+    expect(res.status).toBe('verified');
+    expect(res.delivery).toBe('node-options');
+    // The failed run is run again with the flags in NODE_OPTIONS before anything is concluded from it.
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'learn', 'verify']);
+  });
+});

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
 import { dedupeDenials, denialKey, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
-import { GrantSet, findCovering, grantKey, isFsScope, normaliseGrants, type Grant } from './grants.js';
+import { GrantSet, findCovering, grantKey, isFsScope, normaliseGrants, renderFlags, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource } from './paths.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from './breadth.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
@@ -14,6 +14,7 @@ import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from '
 import { initialKind } from './initial-state.js';
 import { isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 import { fallbackGrants, hiddenCauses, isLoaderDenial } from './fallback.js';
+import { describeLost, lostInChild, soleCause, type LostInChild } from './child-flags.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -57,6 +58,8 @@ export interface RunResult {
   dropped?: { time: number; applied: number; error?: string };
   durationMs: number;
   error?: string;
+  /** A Node child of the app was started from the run's flags but without some of them (child-flags.ts). */
+  childLost?: LostInChild;
 }
 
 export interface EvidenceCounts {
@@ -93,7 +96,7 @@ export interface RunRequest {
 
 export type RunApp = (request: RunRequest) => Promise<RunResult>;
 
-export type LearnStatus = 'verified' | 'app-failed' | 'no-progress' | 'run-limit' | 'ungrantable' | 'verify-failed' | 'too-broad';
+export type LearnStatus = 'verified' | 'app-failed' | 'no-progress' | 'run-limit' | 'ungrantable' | 'verify-failed' | 'too-broad' | 'child-lost-grants';
 
 export interface Ungrantable {
   denial: Denial;
@@ -123,7 +126,9 @@ export type LearnEvent =
   | { type: 'set-aside'; run: number; grants: Grant[]; because: Denial }
   /** Grants set aside earlier that a later run needed after all, given back. */
   | { type: 'restored'; run: number; grants: Grant[] }
-  | { type: 'minimized'; run: number; grant: Grant; outcome: 'removed' | 'narrowed' | 'kept'; to?: Grant[] };
+  | { type: 'minimized'; run: number; grant: Grant; outcome: 'removed' | 'narrowed' | 'kept'; to?: Grant[] }
+  /** From this run on the flags reach the app through NODE_OPTIONS, because a Node child lost them. */
+  | { type: 'delivery'; run: number; delivery: 'node-options'; because: string };
 
 export interface LearnOptions {
   runApp: RunApp;
@@ -158,6 +163,10 @@ export interface LearnOptions {
    *  form before anything is granted (model/volatile.ts). */
   volatile?: VolatileContext;
   onEvent?: (event: LearnEvent) => void;
+  /** A Node child was started without grants the app had (its execArgv rebuilt): give every later run
+   *  its flags in NODE_OPTIONS instead, which such a child still reads. True if the runner switched
+   *  (it does so once); absent or false: learning stops with `child-lost-grants`. */
+  deliverViaNodeOptions?: () => boolean;
 }
 
 export interface LearnResult {
@@ -180,6 +189,8 @@ export interface LearnResult {
   setAside?: SetAside[];
   /** What tightening took out and kept (candidates: grants whose only evidence is soft). */
   tightened?: Tightened;
+  /** How the flags must reach the app: `node-options` when a Node child of it gets them only from there. */
+  delivery?: 'node-options';
 }
 
 export function runSucceeded(r: RunResult): boolean {
@@ -231,6 +242,8 @@ type Step =
   | { type: 'add'; grant: Grant }
   | { type: 'replace'; old: Grant; grant: Grant; event?: LearnEvent }
   | { type: 'stuck'; reason: string }
+  /** A Node child was denied what a grant covers because it was started without that grant. */
+  | { type: 'child-lost'; reason: string }
   | { type: 'ungrantable'; info: Ungrantable }
   | { type: 'refused'; info: Refusal };
 
@@ -297,7 +310,12 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
     return { type: 'add', grant: g };
   }
   const covering = findCovering(grants, scope, target);
-  if (covering) return planQuirk(denial, target, covering, grants, opts, run);
+  if (covering) {
+    // Only a child's denial carries its own flags: the grants are rendered for those alone.
+    const lost = denial.given ? lostInChild(denial, renderFlags(grants.toArray(), opts.caps)) : undefined;
+    if (lost) return { type: 'child-lost', reason: describeLost(lost) };
+    return planQuirk(denial, target, covering, grants, opts, run);
+  }
 
   // A path below a grant of a path that did not exist: the app has since created it as a directory.
   const created = grants.reaching(scope, target).find(
@@ -431,10 +449,19 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     return true;
   };
 
+  let delivery: 'node-options' | undefined;
+  /** A run showed a Node child without some of the command line's flags: from now on they go in NODE_OPTIONS. */
+  const switchDelivery = (because: string): boolean => {
+    if (delivery !== undefined || opts.deliverViaNodeOptions?.() !== true) return false;
+    delivery = 'node-options';
+    emit({ type: 'delivery', run: runs, delivery, because });
+    return true;
+  };
   const done = (status: LearnStatus, reason?: string): LearnResult => ({
     status,
     grants,
     runs,
+    ...(delivery ? { delivery } : {}),
     ...(tightened ? { tightened } : {}),
     // What was refused is reported as such, not as something the app got by without; so is what was set aside.
     observed: notGranted(dedupeDenials(observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d)) && !setAside.some((s) => s.denial.resource === d.resource && s.denial.permission === d.permission)),
@@ -453,12 +480,15 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const result = await opts.runApp({ run: runs, phase, grants, ...(extraGrants.length ? { extraGrants } : {}) });
     last = result;
     emit({ type: 'run-end', run: runs, phase, result });
+    // What the run saw stands (the child was audited or observed all the same); later runs pass NODE_OPTIONS.
+    if (result.childLost) switchDelivery(describeLost(result.childLost));
     const vetted = vet(result.outcome === 'spawn-error' ? [] : pick(result), true);
     const candidates = vetted.keep;
     // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
-    // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts.)
+    // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
-    for (const d of candidates) if (isMissingLookup(d) || (phase === 'observe' && isSurvived(d) && !cause(d))) soft.mark(d);
+    const soleP = phase === 'observe' ? soleCause(runSucceeded(result), candidates) : undefined;
+    for (const d of candidates) if (d !== soleP && (isMissingLookup(d) || (phase === 'observe' && isSurvived(d) && !cause(d)))) soft.mark(d);
     const primedFrom = new Set(grants.map(grantKey));
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
@@ -590,6 +620,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const result = await opts.runApp({ run: runs, phase: 'learn', grants });
     last = result;
     emit({ type: 'run-end', run: runs, phase: 'learn', result });
+    // A child lost flags the command line gave: a failed run is run again with them in NODE_OPTIONS.
+    if (result.childLost && switchDelivery(describeLost(result.childLost)) && !runSucceeded(result)) continue;
     for (const d of result.denials) if (d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined) observed.push(d);
     if (result.outcome === 'spawn-error') return done('app-failed', result.error ?? 'the app could not be started');
 
@@ -632,11 +664,14 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const before = new Set(grants.map(grantKey));
     const next = new GrantSet(grants);
     const stuck: string[] = [];
+    const childLost: string[] = [];
     const refusedNow: Refusal[] = [];
     const siblings = siblingLookups(denials, lookups, grants, opts.fs);
     // What the app survived, and the rest of a lookup, show no need by themselves: tightening tries without them.
+    // Except what a failed run's failure hid (fallback.ts) and the one denial a failed run had: the app failed without it, wherever it was caught.
     const cause = succeeded ? () => false : hiddenCauses(result);
-    for (const d of denials) if ((isSurvived(d) && !cause(d)) || isMissingLookup(d)) soft.mark(d);
+    const sole = soleCause(succeeded, denials);
+    for (const d of denials) if (d !== sole && ((isSurvived(d) && !cause(d)) || isMissingLookup(d))) soft.mark(d);
     for (const d of siblings) soft.mark(d);
     for (const [i, denial] of [...denials, ...siblings].entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
@@ -645,6 +680,8 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         if (!ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) ungrantable.push(step.info);
       } else if (step.type === 'stuck') {
         stuck.push(step.reason);
+      } else if (step.type === 'child-lost') {
+        childLost.push(step.reason);
       } else if (step.type === 'refused') {
         refusedNow.push(step.info);
         refuse(step.info);
@@ -662,6 +699,11 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const changed = grants.length !== before.size || grants.some((g) => !before.has(grantKey(g)));
     grants = setAsideFallback(promoteCreatedDirs(grants, opts.fs), before, result);
     if (succeeded && !changed) break;
+    if (childLost.length > 0) {
+      // The child needs the flags where it still reads them; with nowhere left to put them, say why.
+      if (switchDelivery(childLost[0]!)) continue;
+      if (!changed) return done('child-lost-grants', childLost[0]!);
+    }
     if (!changed) {
       if (ungrantable.length) return done('ungrantable', ungrantable.map((u) => u.reason).join('; '));
       if (refusedNow.length) return done('too-broad', `the app needs ${describeRefusal(refusedNow[0]!)}`);

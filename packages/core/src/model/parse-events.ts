@@ -1,7 +1,7 @@
 // Reads the recorder's report: one JSON object per line, written to an extra file descriptor, each
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
-import type { Denial, DenialSource } from './types.js';
+import type { ChildFlags, Denial, DenialSource } from './types.js';
 
 export interface LoadedFile {
   file: string;
@@ -48,7 +48,7 @@ export interface RecorderReport {
   /** When the recorder applied a drop plan (drop-plan verification runs). */
   dropped?: { time: number; applied: number; error?: string };
   /** Every Node process the recorder ran in (its hello), with its main script. */
-  processes: { pid: number; main?: string; thread: string }[];
+  processes: { pid: number; main?: string; thread: string; given?: ChildFlags }[];
 }
 
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
@@ -92,7 +92,8 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       continue;
     }
     if (msg.t === 'hello' && msg.thread !== 'worker' && typeof msg.pid === 'number') {
-      report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}) });
+      const given = msg.thread === 'child' ? childFlagsOf(msg.given) : undefined;
+      report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}), ...(given ? { given } : {}) });
     }
     if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
     else if (msg.t === 'hello' && msg.thread === 'worker') {
@@ -158,6 +159,8 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
       if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
       if (typeof msg.time === 'number') d.time = msg.time;
+      const given = childFlagsOf(msg.given);
+      if (given && msg.thread === 'child') d.given = given;
       report.denials.push(d);
       if (d.source === 'channel') count(msg.thread, `check\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
     } else report.junk++;
@@ -180,4 +183,12 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
     if (twin) d.via = twin.via;
   }
   return report;
+}
+
+/** The permission flags a child's recorder says the child was started with, if well formed. */
+function childFlagsOf(value: unknown): ChildFlags | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { execArgv, nodeOptions } = value as Record<string, unknown>;
+  const words = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 1000 && v.every((w) => typeof w === 'string' && w.length <= 4096);
+  return words(execArgv) && words(nodeOptions) ? { execArgv: [...execArgv], nodeOptions: [...nodeOptions] } : undefined;
 }

@@ -118,7 +118,7 @@ describe('parseProfile: every malformed or inconsistent profile is one line nami
     ['an unknown key', (p) => (p.grants[2].sneaky = true, p), 'p.json: grants[2].sneaky: unknown key'],
     ['an unknown top-level key', (p) => ({ ...p, allow: ['/'] }), 'p.json: allow: unknown key'],
     ['an unknown source', (p) => (p.grants[0].denials[0].source = 'trust-me', p), 'p.json: grants[0].denials[0].source: expected one of "uncaught"|"logged"|"channel"|"caught"|"loaded"|"stderr", got "trust-me"'],
-    ['an unknown status', (p) => ({ ...p, status: 'fine' }), 'p.json: status: expected one of "verified"|"app-failed"|"no-progress"|"run-limit"|"ungrantable"|"verify-failed"|"too-broad", got "fine"'],
+    ['an unknown status', (p) => ({ ...p, status: 'fine' }), 'p.json: status: expected one of "verified"|"app-failed"|"no-progress"|"run-limit"|"ungrantable"|"verify-failed"|"too-broad"|"child-lost-grants", got "fine"'],
     // unknown scopes and kinds
     ['an unknown scope', (p) => (p.grants[3].scope = 'everything', p), 'p.json: grants[3].scope: expected one of "fs.read"|"fs.write"|"child"|"worker"|"addon"|"wasi"|"inspector"|"openssl.store"|"net"|"ffi", got "everything"'],
     ['an unknown kind', (p) => (p.grants[0].kind = 'glob', p), 'p.json: grants[0].kind: expected one of "file"|"dir"|"missing"|"created-dir"|"prefix", got "glob"'],

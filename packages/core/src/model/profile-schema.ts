@@ -76,6 +76,7 @@ const denialSchema = z.strictObject({
   hits: count.min(1).optional(),
   time: epochMs.optional(),
   lastTime: epochMs.optional(),
+  given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
 });
 
 const grantSchema = z
@@ -134,6 +135,7 @@ const profileSchema = z
     grants: list(grantSchema),
     runs: count,
     strategy: z.enum(['audit', 'observe', 'rerun']),
+    delivery: z.literal('node-options').optional(),
     dropPlan: dropPlanSchema.optional(),
     command: list(text).min(1).optional(),
     exercise: z
@@ -146,7 +148,7 @@ const profileSchema = z
     root: absPath().optional(),
     granularity: z.enum(GRANULARITIES).optional(),
     verified: z.boolean(),
-    status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed', 'too-broad']),
+    status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed', 'too-broad', 'child-lost-grants']),
     reason: text.optional(),
     observed: list(denialSchema).default([]),
     ungrantable: list(

@@ -52,6 +52,9 @@ export interface Profile {
   strategy: 'audit' | 'observe' | 'rerun';
   /** Which grants only start-up uses, to drop() once the app is ready (with --format drop-plan, Node 24+). */
   dropPlan?: DropPlan;
+  /** `node-options`: the flags must reach the app in NODE_OPTIONS, not on the command line: a Node child
+   *  of it is started with an execArgv rebuilt by its parent and keeps only what NODE_OPTIONS gives it. */
+  delivery?: 'node-options';
   /** For `permlearn run`: the command whose Node processes were learned (the flags go in NODE_OPTIONS). */
   command?: string[];
   /** The exercise commands run once the app was ready, and how each went in the last run. */
@@ -129,6 +132,9 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       warnings.push(`${g.path} contains a space: Node ${meta.caps.version.major}+ copies grants unquoted into child processes' NODE_OPTIONS, where it breaks`);
     }
   }
+  if (result.delivery === 'node-options') {
+    warnings.push('a Node child of the app is started with an execArgv its parent rebuilt, without the grants given on the command line: set these flags in NODE_OPTIONS (permlearn render --format node-options), not on the command line');
+  }
   return {
     permlearn: PROFILE_SCHEMA,
     node: meta.caps.version.raw,
@@ -162,6 +168,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     }),
     runs: result.runs,
     strategy: meta.strategy ?? 'rerun',
+    ...(result.delivery ? { delivery: result.delivery } : {}),
     ...(result.minimized
       ? {
           minimized: {

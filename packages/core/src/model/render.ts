@@ -329,6 +329,8 @@ function renderText(
   };
   switch (r.format) {
     case 'flags':
+      // A Node child of the app keeps only what NODE_OPTIONS gives it: the flags as a shell assignment.
+      if (profile.delivery === 'node-options') return `NODE_OPTIONS=${shellQuote(r.flags.map(nodeOptionsQuote).join(' '))}\n`;
       return `${r.flags.map(shellQuote).join(' ')}\n`;
     case 'args': {
       const broken = r.flags.find(hasLineBreak);

@@ -80,6 +80,15 @@ export interface Denial {
   /** When it was first and last seen (epoch ms), as the recorder saw it. */
   time?: number;
   lastTime?: number;
+  /** In a Node child: the permission flags it was really started with (its own execArgv, and
+   *  NODE_OPTIONS), as its recorder read them at start-up. Explains a denial the app's grants cover. */
+  given?: ChildFlags;
+}
+
+/** The permission flags of a Node child, from its own execArgv and from NODE_OPTIONS. */
+export interface ChildFlags {
+  execArgv: string[];
+  nodeOptions: string[];
 }
 
 /** What kind of path a file-system grant names, as Node will see it at start-up. */

@@ -13,7 +13,7 @@ import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs, type Session } from './session.js';
 import { onAbort } from './processes.js';
-import { portAccepting, runApp, type AppSpec, type Readiness } from './run-app.js';
+import { portAccepting, runApp, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
 import { breadthViolation } from '../model/breadth.js';
@@ -270,6 +270,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     };
     // Node grants the entry as given on 22+ (not through a symlink): it joins the prefix-quirk checks.
     const implicit = caps.autoGrantsEntry && entry ? [entry] : [];
+    // Set once a Node child is found to have lost the flags given on the command line (child-flags.ts).
+    let viaNodeOptions = false;
     const result = await learn({
       caps,
       fs: fsProbe,
@@ -294,9 +296,18 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: async (request) => noteEvidence(await cleanly([...request.grants, ...(request.extraGrants ?? [])], () => runPhase(request))),
+      // A command's Node processes already get everything through NODE_OPTIONS.
+      deliverViaNodeOptions: () => {
+        if (viaNodeOptions || target.given) return false;
+        viaNodeOptions = true;
+        return true;
+      },
     });
     function runPhase({ phase, grants, extraGrants }: Parameters<Parameters<typeof learn>[0]['runApp']>[0]): Promise<RunResult> {
         const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
+        // Never a file: a read grant only a child that lost the command line's flags goes without.
+        const canary = path.join(session.dir, 'child-canary');
+        const runApp = viaNodeOptions ? (s: AppSpec, r: Parameters<typeof runAppOnce>[1]) => runAppOnce(s, { ...r, viaNodeOptions: true }) : runAppOnce;
         // From records: the audit run is the recorded traffic, not a run of the app.
         if (phase === 'audit' && options.records) return Promise.resolve(recordedRun(options.records, implicit));
         // Audit mode replaces the enable flag; grants given with it are simply not reported.
@@ -305,11 +316,11 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         if (phase === 'observe') {
           // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
           const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
-          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, ...esm });
+          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, canary, ...esm });
         }
         // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
         const watched = phase === 'minimize' || phase === 'tighten' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
-        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys });
+        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys, canary });
     }
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
     const attribute = (d: Denial) => {

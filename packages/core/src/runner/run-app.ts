@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
+import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
 import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
@@ -60,6 +61,12 @@ export interface RunOptions {
    *  recorder given as recorderPath watches) and wait until the recorder has applied them. */
   drops?: DropCall[];
   dropFile?: string;
+  /** Pass every flag in NODE_OPTIONS instead of on the command line (`node entry` is spawned bare): a
+   *  Node child whose parent rebuilds its execArgv still reads them there. */
+  viaNodeOptions?: boolean;
+  /** A path granted for reading first of all (it need not exist), so that a Node child whose parent
+   *  rebuilt its execArgv one value per flag is seen to lack it (the recorder reports its flags). */
+  canary?: string;
   /** The session's keys: the recorder signs every line with them, and unsigned lines are dropped.
    *  Without them (a run with no recorder) nothing on the channel is read. */
   keys?: RunKeys;
@@ -161,7 +168,8 @@ export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   for (const file of run.preloadReads ?? []) preload.push(`--allow-fs-read=${file}`);
   if (run.dropFile) preload.push(`--allow-fs-read=${run.dropFile}`);
   for (const file of run.imports ?? []) preload.push('--import', file);
-  return [...run.flags, ...preload, spec.entry, ...spec.args];
+  const flags = run.canary && run.recorderPath ? [run.flags[0]!, `--allow-fs-read=${run.canary}`, ...run.flags.slice(1)] : run.flags;
+  return [...flags, ...preload, spec.entry, ...spec.args];
 }
 
 /** An environment without a recorder key in it (one from the caller's environment is never passed on). */
@@ -182,6 +190,11 @@ function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string
     const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
     const key = run.recorderPath && run.keys ? { [RECORDER_KEY_ENV]: run.keys.child } : {};
     return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...withoutKey(base), ...key, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
+  }
+  if (run.viaNodeOptions) {
+    // The flags, preloads and grants all travel in NODE_OPTIONS, after whatever it already holds.
+    const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
+    return { file: spec.node, args: [spec.entry, ...spec.args], env: { ...withoutKey(base), NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
   }
   if (run.recorderPath && run.eventsDir) {
     // The recorder comes first, ahead of any preload the environment already names.
@@ -341,7 +354,22 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (readyTime !== undefined) Object.assign(base, { readyTime });
   if (report.dropped) Object.assign(base, { dropped: report.dropped });
   if (run.dropFile) rmSync(run.dropFile, { force: true });
+  // Only the command line's flags can be lost by a child that rebuilds its execArgv.
+  const lost = run.recorderPath && !run.viaNodeOptions && !spec.command ? childLostFlags(report.processes, permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length))), ownWords(spec, run)) : undefined;
+  if (lost) Object.assign(base, { childLost: lost });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout', stdoutTail: stdout, ...(awaited(spec.readiness) ? { waitedFor: awaited(spec.readiness) } : {}) };
   return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
+}
+
+/** The permission words of an argv (up to the entry file). */
+function permissionWords(argv: readonly string[]): string[] {
+  return argv.filter((w) => /^--(permission|permission-audit|experimental-permission|allow-[a-z-]+)(=|$)/.test(w));
+}
+
+/** The permission words permlearn adds to a run for its own files (recorder, events, canary): not the app's. */
+function ownWords(spec: AppSpec, run: RunOptions): Set<string> {
+  const all = permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length)));
+  const app = new Set(run.flags);
+  return new Set(all.filter((w) => !app.has(w)));
 }
