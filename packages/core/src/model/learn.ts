@@ -12,7 +12,7 @@ import type { LoadedFile, Use } from './parse-events.js';
 import { generalisePath, type GeneraliseContext } from './generalise.js';
 import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from './volatile.js';
 import { initialKind } from './initial-state.js';
-import { isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { isHasProbe, isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 import { fallbackGrants, isLoaderDenial } from './fallback.js';
 
 /** How one run of the app ended, as the runner saw it. */
@@ -456,7 +456,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const vetted = vet(result.outcome === 'spawn-error' ? [] : pick(result), true);
     const candidates = vetted.keep;
     // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
-    for (const d of candidates) if (isMissingLookup(d) || (phase === 'observe' && isSurvived(d))) soft.mark(d);
+    for (const d of candidates) if (isMissingLookup(d) || isHasProbe(d) || (phase === 'observe' && isSurvived(d))) soft.mark(d);
     const primedFrom = new Set(grants.map(grantKey));
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
@@ -633,7 +633,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const refusedNow: Refusal[] = [];
     const siblings = siblingLookups(denials, lookups, grants, opts.fs);
     // What the app survived, and the rest of a lookup, show no need by themselves: tightening tries without them.
-    for (const d of denials) if (isSurvived(d) || isMissingLookup(d)) soft.mark(d);
+    for (const d of denials) if (isSurvived(d) || isMissingLookup(d) || isHasProbe(d)) soft.mark(d);
     for (const d of siblings) soft.mark(d);
     for (const [i, denial] of [...denials, ...siblings].entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();

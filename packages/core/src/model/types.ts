@@ -68,6 +68,9 @@ export interface Denial {
   at?: string;
   /** Whether the path existed when Node checked it (audit runs only, where the app may create it next). */
   existed?: boolean;
+  /** `has`: the check was the app's own process.permission.has() asking whether it may. A has() that
+   *  says no is an answer the app handles (it never throws), so the check shows no need by itself. */
+  asked?: 'has';
   /** How many times it was seen (repeated checks of the same resource); 1 when absent. */
   hits?: number;
   /** When it was first and last seen (epoch ms), as the recorder saw it. */
