@@ -1,6 +1,6 @@
 // What the default profile exposes, --root, and --minimize, against real Node.
 import path from 'node:path';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
 
@@ -84,9 +84,30 @@ describe('--caught', () => {
     expect(reported.profile.minimized?.removed.some((f) => f.endsWith('override.json'))).toBe(true);
   });
 
-  it('Node 26: a has() that said no is a request too (24+ publishes it)', async () => {
+  it.each([26, 24])('Node %i: a has() that said no is a request (24+ publishes it), and tightening leaves it out because the app handles the no', async (major) => {
+    const loose = copyFixture('caught/optional-read');
+    const { profile: asked } = await learn(loose, ['--node', nodeBinary(major), '--no-tighten', 'index.js']);
+    expect(asked.flags).toEqual(['--permission', `--allow-fs-read=${loose}/override.json`, `--allow-fs-write=${loose}/cache.json`]);
     const dir = copyFixture('caught/optional-read');
-    const { profile } = await learn(dir, ['--node', nodeBinary(26), 'index.js']);
-    expect(profile.flags).toContain(`--allow-fs-write=${dir}/cache.json`);
+    const { profile } = await learn(dir, ['--node', nodeBinary(major), 'index.js']);
+    // The audit run cannot see the catch around the read, so override.json stays; the has() is marked as one.
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/override.json`]);
+    expect(profile.runs).toBe(2);
+    expect((profile as { tightened?: unknown }).tightened).toEqual({
+      removed: [
+        {
+          flag: `--allow-fs-write=${dir}/cache.json`,
+          why: 'only process.permission.has() asking whether it may, and the app started without it',
+          asks: 1,
+          denials: [expect.objectContaining({ permission: 'FileSystemWrite', resource: `${dir}/cache.json`, source: 'channel', asked: 'has', by: 'app', at: 'index.js:14' })],
+        },
+      ],
+      kept: [],
+      untried: [],
+      trials: 0,
+    });
+    writeFileSync(path.join(dir, 'learned.json'), JSON.stringify(profile));
+    const explained = await runCli(['explain', path.join(dir, 'learned.json')], { cwd: dir });
+    expect(explained.stdout).toContain(`left out by tightening (0 trial runs beyond the verification)\n--allow-fs-write=${dir}/cache.json  1 check: only process.permission.has() asking whether it may, and the app started without it\n  FileSystemWrite ${dir}/cache.json  asked by app (index.js:14)  [channel]\n`);
   });
 });

@@ -1,7 +1,7 @@
 // permlearn's command line: the registry of commands, picking one from argv, and running it. The one place
 // that handles signals, catches errors and picks the exit code.
 import { existsSync } from 'node:fs';
-import { PermlearnError, closestMatch, killAllGroups } from '@permlearn/core';
+import { PermlearnError, closestMatch, killAllGroups, timingPhase } from '@permlearn/core';
 import { EXIT, describeError } from './exit-codes.js';
 import type { Command } from './shared/command.js';
 import { Reporter, colorEnabled } from './shared/report.js';
@@ -62,6 +62,7 @@ function stopAppsOnSignals(reporter: Reporter): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  timingPhase('cli loaded');
   const env = colorEnv(argv, process.env);
   const reporter = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: false });
   try {

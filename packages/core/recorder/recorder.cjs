@@ -39,6 +39,24 @@
   const weakAdd = WeakSet.prototype.add;
   const permissionApi = process.permission;
   const permissionHas = permissionApi && typeof permissionApi.has === 'function' ? permissionApi.has : undefined;
+  // While the app's own process.permission.has() runs: a check Node publishes then is the app asking
+  // whether it may, which it answers itself (has() never throws), not an access.
+  let asking = false;
+  if (permissionHas) {
+    try {
+      permissionApi.has = function has(...args) {
+        const was = asking;
+        asking = true;
+        try {
+          return apply(permissionHas, this, args);
+        } finally {
+          asking = was;
+        }
+      };
+    } catch {
+      // a frozen process.permission: its has() checks look like any other
+    }
+  }
   const ENV_KEY = 'PERMLEARN_RECORDER_KEY';
   const DATA_KEY = '\u0000permlearn-recorder';
 
@@ -609,7 +627,7 @@
       if (!isObject(msg) || inside || confirming) return; // our own stat and has() publish too
       const permission = toStr(msg.permission ?? '');
       const resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
-      const key = 'check\u0000' + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
+      const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
       if (apply(setHas, checked, [key])) return hit(key);
       const sites = callSites(subscriber);
       if (!publishedByNode(sites)) return; // not Node's check: no evidence
@@ -628,6 +646,7 @@
         code: 'ERR_ACCESS_DENIED',
         existed: existedAtCheck(name, msg),
         ...(childFlags ? { given: childFlags } : {}),
+        ...(asking ? { asked: 'has' } : {}),
       });
     };
     dc.subscribe('node:permission-model:' + name, subscriber);

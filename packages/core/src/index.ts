@@ -22,6 +22,7 @@ export * from './model/suggest.js';
 export * from './model/volatile.js';
 export * from './model/initial-state.js';
 export * from './model/records.js';
+export * from './model/tightened.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
 export { runAppCleanly, writeGrantsOf } from './runner/run-cleanly.js';
@@ -36,3 +37,4 @@ export { exposureOf, secretsUnder, matchesSecret, SECRET_PATTERNS } from './runn
 export { readConfigFile, findConfigIn, findWorkspaceConfigs, type FoundConfig } from './runner/find-configs.js';
 export { findRecordFiles, readRecordFiles, MAX_RECORD_BYTES } from './runner/record-files.js';
 export { recordCommand, RECORD_PRELOAD, type RecordOptions } from './runner/record-run.js';
+export { phase as timingPhase } from './runner/timing.js';

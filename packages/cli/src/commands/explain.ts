@@ -70,6 +70,16 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
     if (b) out.push(`  ${c.red(`✖ broader than permlearn ever grants: ${t(b.why)} (render, merge and check refuse this profile)`)}`);
     for (const a of askers) perAsker.set(a, (perAsker.get(a) ?? 0) + 1);
   });
+  const tight = profile.tightened;
+  if (tight && (tight.removed.length || tight.kept.length || tight.untried.length)) {
+    out.push('', c.bold(`left out by tightening (${tight.trials} trial run${tight.trials === 1 ? '' : 's'} beyond the verification)`));
+    for (const r of tight.removed) {
+      out.push(`${c.dim(t(r.flag))}  ${c.dim(`${r.asks} check${r.asks === 1 ? '' : 's'}: ${t(r.why)}`)}`);
+      for (const d of r.denials) out.push(`  ${t(d.permission || d.code)}${d.resource ? ` ${t(d.resource)}` : ''}  ${c.dim('asked by')} ${t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : (d.site ?? 'Node itself'))}  ${c.dim(`[${d.source}]`)}`);
+    }
+    if (tight.kept.length) out.push(c.dim(`kept (the app failed without them): ${tight.kept.map(t).join(' ')}`));
+    if (tight.untried.length) out.push(c.yellow(`⚠ left in untried (the run budget ran out): ${tight.untried.map(t).join(' ')}`));
+  }
   out.push('', c.bold('grants by who asked'));
   for (const [who, n] of [...perAsker].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out.push(`  ${String(n).padStart(4)}  ${t(who)}`);
   return `${out.join('\n')}\n`;

@@ -96,7 +96,8 @@ export function isSpurious(d: Denial): boolean {
 export function denialKey(d: Denial): string {
   const isFs = d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite';
   const where = isFs && d.resource ? resolveResource(d.resource, d.cwd) : d.resource;
-  return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}`;
+  // A has() asking and an access of the same path are two pieces of evidence: only the access shows a need.
+  return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}${d.asked === 'has' ? '\u0000has' : ''}`;
 }
 
 /** One denial per identity, the first one seen, with the hits of all of them added up. One pass,

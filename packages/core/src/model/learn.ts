@@ -12,7 +12,7 @@ import type { LoadedFile, Use } from './parse-events.js';
 import { generalisePath, type GeneraliseContext } from './generalise.js';
 import { mergeSetAside, vetDenials, type SetAside, type VolatileContext } from './volatile.js';
 import { initialKind } from './initial-state.js';
-import { isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { isHasProbe, isMissingLookup, isSurvived, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 import { fallbackGrants, hiddenCauses, isLoaderDenial } from './fallback.js';
 import { describeLost, lostInChild, soleCause, type LostInChild } from './child-flags.js';
 
@@ -488,7 +488,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
     const soleP = phase === 'observe' ? soleCause(runSucceeded(result), candidates) : undefined;
-    for (const d of candidates) if (d !== soleP && (isMissingLookup(d) || (phase === 'observe' && isSurvived(d) && !cause(d)))) soft.mark(d);
+    for (const d of candidates) if (d !== soleP && (isMissingLookup(d) || isHasProbe(d) || (phase === 'observe' && isSurvived(d) && !cause(d)))) soft.mark(d);
     const primedFrom = new Set(grants.map(grantKey));
     const set = new GrantSet(grants);
     for (const [i, denial] of candidates.entries()) {
@@ -671,7 +671,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     // Except what a failed run's failure hid (fallback.ts) and the one denial a failed run had: the app failed without it, wherever it was caught.
     const cause = succeeded ? () => false : hiddenCauses(result);
     const sole = soleCause(succeeded, denials);
-    for (const d of denials) if (d !== sole && ((isSurvived(d) && !cause(d)) || isMissingLookup(d))) soft.mark(d);
+    for (const d of denials) if (d !== sole && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) soft.mark(d);
     for (const d of siblings) soft.mark(d);
     for (const [i, denial] of [...denials, ...siblings].entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();

@@ -30,6 +30,19 @@ describe('parseRecorderReport: message kinds', () => {
     expect(parseRecorderReport(line({ t: 'exit', code: '1' }), PLAIN)).toMatchObject({ junk: 1 });
   });
 
+  it("asked: 'has' is kept on a channel check only, and its repeats are counted apart from an access's", () => {
+    const has = { t: 'denial', source: 'channel', thread: 'main', permission: 'FileSystemWrite', resource: '/app/c.json', asked: 'has' };
+    const access = { ...has, asked: undefined };
+    const r = parseRecorderReport([line(has), line(access), line({ t: 'hits', thread: 'main', counts: { 'has\u0000FileSystemWrite\u0000/app/c.json\u0000': 2 } })].join('\n'), PLAIN);
+    expect(r.denials).toEqual([
+      { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'channel', thread: 'main', asked: 'has', hits: 3 },
+      { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'channel', thread: 'main' },
+    ]);
+    // Only the channel carries has() checks: an error that says so is not one.
+    expect(parseRecorderReport(line({ ...has, source: 'caught' }), PLAIN).denials[0]).not.toHaveProperty('asked');
+    expect(parseRecorderReport(line({ ...has, asked: 'yes' }), PLAIN).denials[0]).not.toHaveProperty('asked');
+  });
+
   it('a denial keeps every optional field it carries, and only those', () => {
     const full = { t: 'denial', source: 'uncaught', thread: 'worker', cwd: '/app', site: '/app/w.js:1:2', permission: 'FileSystemRead', resource: 'x', code: 'ERR_ACCESS_DENIED', message: 'm' };
     expect(parseRecorderReport(line(full), PLAIN).denials).toEqual([
@@ -128,6 +141,19 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
     });
     return { status: r.status, stderr: r.stderr, fd3: (r.output[3] as string | null) ?? '' };
   }
+
+  it.each([26, 24])("Node %i: the checks the app's own has() publishes are marked asked: 'has', apart from an access of the same path", (major) => {
+    const probe = path.join(dir, 'probe.js');
+    const target = path.join(dir, 'w.txt');
+    writeFileSync(probe, [`const ok = process.permission.has('fs.write', ${JSON.stringify(target)});`, `if (ok) throw new Error('granted?');`, `try { require('fs').writeFileSync(${JSON.stringify(target)}, 'x'); } catch {}`, ''].join('\n'));
+    const r = spawnSync(nodeBinary(major), ['--permission', `--allow-fs-read=${recorder}`, `--allow-fs-read=${probe}`, '--require', recorder, probe], { cwd: dir, stdio: stdio(), encoding: 'utf8', timeout: 10_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const writes = parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED).denials.filter((d) => d.permission === 'FileSystemWrite');
+    expect(writes.map((d) => [d.resource, d.source, d.asked, d.site])).toEqual([
+      [target, 'channel', 'has', `${probe}:1:31`],
+      [target, 'channel', undefined, `${probe}:3:21`],
+    ]);
+  });
 
   it.each([26, 20])('Node %i: loaded, the uncaught denial with its resource and cwd, exit 1', (major) => {
     const { status, stderr, fd3 } = run(major);

@@ -161,8 +161,9 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       if (typeof msg.time === 'number') d.time = msg.time;
       const given = childFlagsOf(msg.given);
       if (given && msg.thread === 'child') d.given = given;
+      if (msg.asked === 'has' && d.source === 'channel') d.asked = 'has';
       report.denials.push(d);
-      if (d.source === 'channel') count(msg.thread, `check\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
+      if (d.source === 'channel') count(msg.thread, `${d.asked === 'has' ? 'has' : 'check'}\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
     } else report.junk++;
   }
   // Module files are read by Node's loader through the same fs API: their load is the evidence.

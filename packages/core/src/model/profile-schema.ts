@@ -3,13 +3,15 @@
 // one thing and grant another stops with one line naming the JSON location, never a stack trace.
 // Pure: text in, a Profile or a ProfileError out. docs/decisions.md says why zod.
 import path from 'node:path';
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
 import { renderGrantPath } from './paths.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';
+import { TIGHTENED_DENIALS } from './tightened.js';
 
 /** A saved profile's text may not be larger than this (bytes); real ones are a few MB at most. */
 export const MAX_PROFILE_BYTES = 64 * 1024 * 1024;
@@ -42,186 +44,206 @@ export function pathProblem(p: string, { trailingSlash = false } = {}): string |
   return undefined;
 }
 
-const text = z.string().max(MAX_TEXT_LENGTH);
-const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_LIST_LENGTH);
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** Epoch milliseconds (JavaScript's Date range). */
-const epochMs = z.number().min(0).max(8.64e15);
-/** One line: what ends up in a comment or a line of generated code may not break out of it. */
-const oneLine = text.refine((s) => !CONTROL.test(s), { message: 'holds a line break or another control character' });
+/**
+ * The schemas, built on first use: zod is loaded only when a profile is read (about 120 ms that
+ * learning, which only writes profiles, does not pay).
+ */
+function buildSchemas(z: typeof import('zod').z) {
+  const text = z.string().max(MAX_TEXT_LENGTH);
+  const list = <T extends z.ZodType>(item: T) => z.array(item).max(MAX_LIST_LENGTH);
+  const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+  /** Epoch milliseconds (JavaScript's Date range). */
+  const epochMs = z.number().min(0).max(8.64e15);
+  /** One line: what ends up in a comment or a line of generated code may not break out of it. */
+  const oneLine = text.refine((s) => !CONTROL.test(s), { message: 'holds a line break or another control character' });
 
-const absPath = (opts: { trailingSlash?: boolean } = {}) =>
-  z
-    .string()
-    .max(MAX_PATH_LENGTH)
-    .superRefine((p, ctx) => {
-      const problem = pathProblem(p, opts);
-      if (problem) ctx.addIssue({ code: 'custom', message: `${show(p)} ${problem}` });
+  const absPath = (opts: { trailingSlash?: boolean } = {}) =>
+    z
+      .string()
+      .max(MAX_PATH_LENGTH)
+      .superRefine((p, ctx) => {
+        const problem = pathProblem(p, opts);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${show(p)} ${problem}` });
+      });
+
+  const denialSchema = z.strictObject({
+    permission: text,
+    resource: z.string().max(MAX_PATH_LENGTH),
+    cwd: absPath().optional(),
+    code: text,
+    message: text.optional(),
+    source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
+    site: text.optional(),
+    thread: z.enum(['main', 'worker', 'child']).optional(),
+    by: text.optional(),
+    at: text.optional(),
+    existed: z.boolean().optional(),
+    asked: z.literal('has').optional(),
+    via: text.optional(),
+    resourceFrom: z.enum(['argument']).optional(),
+    hits: count.min(1).optional(),
+    time: epochMs.optional(),
+    lastTime: epochMs.optional(),
+    given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
+  });
+
+  const grantSchema = z
+    .strictObject({
+      scope: z.enum(SCOPES),
+      flag: z.string().max(MAX_PATH_LENGTH + 64),
+      path: absPath({ trailingSlash: true }).optional(),
+      kind: z.enum(PATH_KINDS).optional(),
+      denials: list(denialSchema).default([]),
+      notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad', 'stable-form']), detail: text })).default([]),
+      risk: text.optional(),
+      exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
+      /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
+      seen: z.strictObject({ runs: count, of: count }).optional(),
+    })
+    .superRefine((g, ctx) => {
+      const fs = FS_SCOPES.includes(g.scope);
+      if (fs && g.path === undefined) return void ctx.addIssue({ code: 'custom', path: ['path'], message: `a ${g.scope} grant needs a "path"` });
+      if (fs && g.kind === undefined) return void ctx.addIssue({ code: 'custom', path: ['kind'], message: `a ${g.scope} grant needs a "kind"` });
+      if (!fs && (g.path !== undefined || g.kind !== undefined)) {
+        return void ctx.addIssue({ code: 'custom', path: [g.path !== undefined ? 'path' : 'kind'], message: `a ${g.scope} grant has no path or kind` });
+      }
+      if (g.path !== undefined && g.path.length > 1 && g.path.endsWith('/') && g.kind !== 'prefix' && g.kind !== 'created-dir') {
+        return void ctx.addIssue({ code: 'custom', path: ['path'], message: `${show(g.path)} is not a normalised path (a trailing "/" belongs only to a prefix)` });
+      }
+      // What render would pass to Node is rebuilt from scope, path and kind; the stored flag must say the same.
+      const rendered = g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+      if (g.flag !== rendered) ctx.addIssue({ code: 'custom', path: ['flag'], message: `${show(g.flag)} is not what the grant's scope, path and kind render as (${show(rendered)}): edited by hand?` });
     });
 
-const denialSchema = z.strictObject({
-  permission: text,
-  resource: z.string().max(MAX_PATH_LENGTH),
-  cwd: absPath().optional(),
-  code: text,
-  message: text.optional(),
-  source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
-  site: text.optional(),
-  thread: z.enum(['main', 'worker', 'child']).optional(),
-  by: text.optional(),
-  at: text.optional(),
-  existed: z.boolean().optional(),
-  via: text.optional(),
-  resourceFrom: z.enum(['argument']).optional(),
-  hits: count.min(1).optional(),
-  time: epochMs.optional(),
-  lastTime: epochMs.optional(),
-  given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
-});
+  const findingSchema = z.strictObject({ code: text, message: text, flag: text.optional() });
 
-const grantSchema = z
-  .strictObject({
-    scope: z.enum(SCOPES),
-    flag: z.string().max(MAX_PATH_LENGTH + 64),
-    path: absPath({ trailingSlash: true }).optional(),
-    kind: z.enum(PATH_KINDS).optional(),
-    denials: list(denialSchema).default([]),
-    notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad', 'stable-form']), detail: text })).default([]),
-    risk: text.optional(),
-    exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
-    /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
-    seen: z.strictObject({ runs: count, of: count }).optional(),
-  })
-  .superRefine((g, ctx) => {
-    const fs = FS_SCOPES.includes(g.scope);
-    if (fs && g.path === undefined) return void ctx.addIssue({ code: 'custom', path: ['path'], message: `a ${g.scope} grant needs a "path"` });
-    if (fs && g.kind === undefined) return void ctx.addIssue({ code: 'custom', path: ['kind'], message: `a ${g.scope} grant needs a "kind"` });
-    if (!fs && (g.path !== undefined || g.kind !== undefined)) {
-      return void ctx.addIssue({ code: 'custom', path: [g.path !== undefined ? 'path' : 'kind'], message: `a ${g.scope} grant has no path or kind` });
-    }
-    if (g.path !== undefined && g.path.length > 1 && g.path.endsWith('/') && g.kind !== 'prefix' && g.kind !== 'created-dir') {
-      return void ctx.addIssue({ code: 'custom', path: ['path'], message: `${show(g.path)} is not a normalised path (a trailing "/" belongs only to a prefix)` });
-    }
-    // What render would pass to Node is rebuilt from scope, path and kind; the stored flag must say the same.
-    const rendered = g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
-    if (g.flag !== rendered) ctx.addIssue({ code: 'custom', path: ['flag'], message: `${show(g.flag)} is not what the grant's scope, path and kind render as (${show(rendered)}): edited by hand?` });
-  });
-
-const findingSchema = z.strictObject({ code: text, message: text, flag: text.optional() });
-
-const dropPlanSchema = z.strictObject({
-  drops: list(
-    z.strictObject({
-      scope: z.enum(SCOPES),
-      reference: absPath().optional(),
-      flag: oneLine,
-      covers: list(z.strictObject({ resource: oneLine, by: oneLine.optional(), at: oneLine.optional() })),
-    }),
-  ),
-  keep: list(z.strictObject({ flag: oneLine, reason: z.enum(['used-while-serving', 'broke-when-dropped', 'prefix-cannot-drop']), resources: list(oneLine).optional() })),
-  verified: z.boolean(),
-  exercised: z.boolean(),
-  notes: list(oneLine),
-});
-
-const profileSchema = z
-  .strictObject({
-    permlearn: z.literal(1),
-    node: z.string().max(64),
-    entry: z.string().min(1).max(MAX_PATH_LENGTH),
-    args: list(text).default([]),
-    cwd: absPath(),
-    flags: list(z.string().max(MAX_PATH_LENGTH + 64)).optional(),
-    grants: list(grantSchema),
-    runs: count,
-    strategy: z.enum(['audit', 'observe', 'rerun']),
-    delivery: z.literal('node-options').optional(),
-    dropPlan: dropPlanSchema.optional(),
-    command: list(text).min(1).optional(),
-    exercise: z
-      .strictObject({
-        commands: list(text),
-        results: list(z.strictObject({ command: text, exitCode: z.number().int().nullable(), timedOut: z.boolean().optional(), durationMs: z.number().min(0), outputTail: text.optional() })),
-      })
-      .optional(),
-    minimized: z.strictObject({ removed: list(text), narrowed: list(z.strictObject({ from: text, to: list(text) })), untried: list(text) }).optional(),
-    root: absPath().optional(),
-    granularity: z.enum(GRANULARITIES).optional(),
+  const dropPlanSchema = z.strictObject({
+    drops: list(
+      z.strictObject({
+        scope: z.enum(SCOPES),
+        reference: absPath().optional(),
+        flag: oneLine,
+        covers: list(z.strictObject({ resource: oneLine, by: oneLine.optional(), at: oneLine.optional() })),
+      }),
+    ),
+    keep: list(z.strictObject({ flag: oneLine, reason: z.enum(['used-while-serving', 'broke-when-dropped', 'prefix-cannot-drop']), resources: list(oneLine).optional() })),
     verified: z.boolean(),
-    status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed', 'too-broad', 'child-lost-grants']),
-    reason: text.optional(),
-    observed: list(denialSchema).default([]),
-    ungrantable: list(
-      z.strictObject({ denial: denialSchema, code: z.enum(['fd-sync-api', 'symlink-needs-full-fs', 'process-binding', 'scope-not-in-version', 'unknown-permission']), reason: text }),
-    ).default([]),
-    /** Needs refused under the breadth rule (informational: never rendered). */
-    refused: list(
-      z.strictObject({
-        denial: denialSchema,
-        grant: z.strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() }),
-        violation: z.strictObject({ code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']), value: z.string().max(MAX_PATH_LENGTH + 2), reason: text }),
-        because: text.optional(),
-      }),
-    ).optional(),
-    warnings: list(text).default([]),
-    /** Needs not granted because their path changes from run to run or is permlearn's own (model/volatile.ts). */
-    setAside: list(
-      z.strictObject({
-        kind: z.enum(['per-process', 'compile-cache', 'case-probe', 'permlearn']),
-        scope: z.enum(['fs.read', 'fs.write']),
-        path: z.string().max(MAX_PATH_LENGTH),
-        reason: text,
-        optional: z.boolean(),
-      }),
-    ).optional(),
-    /** What permlearn's launcher had added to the environment, not passed to the app (runner/app-env.ts). */
-    environment: z.strictObject({ removed: list(text) }).optional(),
-    /** What learning did to the machine (runner/clean-state.ts). */
-    machine: z
-      .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
-      .optional(),
-    records: z
-      .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text) })
-      .optional(),
-    /** Merged profiles: where from, and whether the union itself ran. */
-    merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
-    /** `render --format json`: the rendering beside the profile. */
-    rendered: z
-      .strictObject({ node: text, cwd: absPath(), relative: z.boolean(), flags: list(text), warnings: list(findingSchema), notes: list(findingSchema) })
-      .optional(),
-  })
-  .superRefine((p, ctx) => {
-    const version = parseNodeVersion(p.node);
-    if (!version || !/^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(p.node)) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `${show(p.node)} is not a Node version` });
-    if (version.major < MIN_MAJOR) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `Node ${version.raw} has no permission model` });
-    if (p.verified !== (p.status === 'verified')) ctx.addIssue({ code: 'custom', path: ['verified'], message: `${p.verified} does not agree with "status": ${show(p.status)}` });
-    if (!p.command) {
-      // Rendering for Node 20 grants the entry file itself: it must name one file.
-      const problem = CONTROL.test(p.entry) ? 'holds a control character' : p.entry.endsWith('/') || p.entry.includes('*') ? 'is not a file name' : undefined;
-      if (problem) ctx.addIssue({ code: 'custom', path: ['entry'], message: `${show(p.entry)} ${problem}` });
-    }
-    if (p.flags !== undefined) {
-      // The flags as stored must be the grants' own, behind the enable flag of the profile's Node.
-      const expected = [capabilitiesOf(version).enableFlag, ...p.grants.map((g) => g.flag)];
-      const i = expected.findIndex((f, n) => p.flags![n] !== f);
-      const at = i >= 0 ? i : p.flags.length > expected.length ? expected.length : -1;
-      if (at >= 0) {
-        const got = p.flags[at];
-        ctx.addIssue({
-          code: 'custom',
-          path: ['flags', at],
-          message: got === undefined ? `missing ${show(expected[at]!)}` : `${show(got)} is not ${at < expected.length ? show(expected[at]!) : 'one of the grants'}: "flags" must be the enable flag and then each grant's flag`,
-        });
-      }
-    }
+    exercised: z.boolean(),
+    notes: list(oneLine),
   });
+
+  const profileSchema = z
+    .strictObject({
+      permlearn: z.literal(1),
+      node: z.string().max(64),
+      entry: z.string().min(1).max(MAX_PATH_LENGTH),
+      args: list(text).default([]),
+      cwd: absPath(),
+      flags: list(z.string().max(MAX_PATH_LENGTH + 64)).optional(),
+      grants: list(grantSchema),
+      runs: count,
+      strategy: z.enum(['audit', 'observe', 'rerun']),
+      delivery: z.literal('node-options').optional(),
+      dropPlan: dropPlanSchema.optional(),
+      command: list(text).min(1).optional(),
+      exercise: z
+        .strictObject({
+          commands: list(text),
+          results: list(z.strictObject({ command: text, exitCode: z.number().int().nullable(), timedOut: z.boolean().optional(), durationMs: z.number().min(0), outputTail: text.optional() })),
+        })
+        .optional(),
+      minimized: z.strictObject({ removed: list(text), narrowed: list(z.strictObject({ from: text, to: list(text) })), untried: list(text) }).optional(),
+      tightened: z
+        .strictObject({
+          removed: list(z.strictObject({ flag: text, why: oneLine, asks: count, denials: z.array(denialSchema).max(TIGHTENED_DENIALS) })),
+          kept: list(text),
+          untried: list(text),
+          trials: count,
+        })
+        .optional(),
+      root: absPath().optional(),
+      granularity: z.enum(GRANULARITIES).optional(),
+      verified: z.boolean(),
+      status: z.enum(['verified', 'app-failed', 'no-progress', 'run-limit', 'ungrantable', 'verify-failed', 'too-broad', 'child-lost-grants']),
+      reason: text.optional(),
+      observed: list(denialSchema).default([]),
+      ungrantable: list(
+        z.strictObject({ denial: denialSchema, code: z.enum(['fd-sync-api', 'symlink-needs-full-fs', 'process-binding', 'scope-not-in-version', 'unknown-permission']), reason: text }),
+      ).default([]),
+      /** Needs refused under the breadth rule (informational: never rendered). */
+      refused: list(
+        z.strictObject({
+          denial: denialSchema,
+          grant: z.strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() }),
+          violation: z.strictObject({ code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']), value: z.string().max(MAX_PATH_LENGTH + 2), reason: text }),
+          because: text.optional(),
+        }),
+      ).optional(),
+      warnings: list(text).default([]),
+      /** Needs not granted because their path changes from run to run or is permlearn's own (model/volatile.ts). */
+      setAside: list(
+        z.strictObject({
+          kind: z.enum(['per-process', 'compile-cache', 'case-probe', 'permlearn']),
+          scope: z.enum(['fs.read', 'fs.write']),
+          path: z.string().max(MAX_PATH_LENGTH),
+          reason: text,
+          optional: z.boolean(),
+        }),
+      ).optional(),
+      /** What permlearn's launcher had added to the environment, not passed to the app (runner/app-env.ts). */
+      environment: z.strictObject({ removed: list(text) }).optional(),
+      /** What learning did to the machine (runner/clean-state.ts). */
+      machine: z
+        .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
+        .optional(),
+      records: z
+        .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text) })
+        .optional(),
+      /** Merged profiles: where from, and whether the union itself ran. */
+      merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
+      /** `render --format json`: the rendering beside the profile. */
+      rendered: z
+        .strictObject({ node: text, cwd: absPath(), relative: z.boolean(), flags: list(text), warnings: list(findingSchema), notes: list(findingSchema) })
+        .optional(),
+    })
+    .superRefine((p, ctx) => {
+      const version = parseNodeVersion(p.node);
+      if (!version || !/^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(p.node)) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `${show(p.node)} is not a Node version` });
+      if (version.major < MIN_MAJOR) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `Node ${version.raw} has no permission model` });
+      if (p.verified !== (p.status === 'verified')) ctx.addIssue({ code: 'custom', path: ['verified'], message: `${p.verified} does not agree with "status": ${show(p.status)}` });
+      if (!p.command) {
+        // Rendering for Node 20 grants the entry file itself: it must name one file.
+        const problem = CONTROL.test(p.entry) ? 'holds a control character' : p.entry.endsWith('/') || p.entry.includes('*') ? 'is not a file name' : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', path: ['entry'], message: `${show(p.entry)} ${problem}` });
+      }
+      if (p.flags !== undefined) {
+        // The flags as stored must be the grants' own, behind the enable flag of the profile's Node.
+        const expected = [capabilitiesOf(version).enableFlag, ...p.grants.map((g) => g.flag)];
+        const i = expected.findIndex((f, n) => p.flags![n] !== f);
+        const at = i >= 0 ? i : p.flags.length > expected.length ? expected.length : -1;
+        if (at >= 0) {
+          const got = p.flags[at];
+          ctx.addIssue({
+            code: 'custom',
+            path: ['flags', at],
+            message: got === undefined ? `missing ${show(expected[at]!)}` : `${show(got)} is not ${at < expected.length ? show(expected[at]!) : 'one of the grants'}: "flags" must be the enable flag and then each grant's flag`,
+          });
+        }
+      }
+    });
+  return { denialSchema, grantSchema, profileSchema };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | undefined;
+const schemas = (): Schemas => (built ??= buildSchemas((createRequire(import.meta.url)('zod') as typeof import('zod')).z));
 
 /** Compile-time: the schema reads exactly the fields the types declare (a new field needs the schema too). */
 type Same<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
-type Parsed = z.output<typeof profileSchema>;
+type Parsed = z.output<Schemas['profileSchema']>;
 const schemaMatchesTypes: [
-  Same<z.output<typeof denialSchema>, Denial>,
-  Same<Omit<z.output<typeof grantSchema>, 'seen'>, ProfileGrant>,
+  Same<z.output<Schemas['denialSchema']>, Denial>,
+  Same<Omit<z.output<Schemas['grantSchema']>, 'seen'>, ProfileGrant>,
   Same<Omit<Parsed, 'permlearn' | 'grants' | 'flags' | 'merged' | 'rendered'>, Omit<Profile, 'permlearn' | 'grants' | 'flags'>>,
 ] = [true, true, true];
 void schemaMatchesTypes;
@@ -271,7 +293,7 @@ export function parseProfile(text: string, name: string): Profile {
   if ((data as { permlearn: unknown }).permlearn !== 1) {
     throw new ProfileError(`${name} is not a permlearn profile this version reads ("permlearn": ${show((data as { permlearn: unknown }).permlearn)}, expected 1)`);
   }
-  const result = profileSchema.safeParse(data, { reportInput: true });
+  const result = schemas().profileSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const [first, ...rest] = result.error.issues;
     throw new ProfileError(`${name}: ${describeIssue(first!)}${rest.length ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : ''}`);

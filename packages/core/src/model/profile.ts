@@ -9,6 +9,7 @@ import type { DropPlan } from './drop-plan.js';
 import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
 import { isSameOrUnder } from './paths.js';
+import { describeTightened, type ProfileTightened } from './tightened.js';
 
 export const PROFILE_SCHEMA = 1;
 
@@ -62,6 +63,9 @@ export interface Profile {
   /** What --minimize took out (flags as they were before): grants the app started without, widened
    *  grants narrowed back to their files, and grants left untried when the run budget ran out. */
   minimized?: { removed: string[]; narrowed: { from: string; to: string[] }[]; untried: string[] };
+  /** What tightening (the default) left out: each grant the app started without, why its evidence
+   *  showed no need and who asked; the candidates it needed, those left untried, and the trial runs. */
+  tightened?: ProfileTightened;
   /** The project root (no grant reaches it or above) and the generalisation policy used. */
   root?: string;
   granularity?: Granularity;
@@ -178,6 +182,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
           },
         }
       : {}),
+    ...(result.tightened ? { tightened: describeTightened(result.tightened) } : {}),
     ...(meta.root !== undefined ? { root: meta.root } : {}),
     ...(meta.granularity !== undefined ? { granularity: meta.granularity } : {}),
     verified: result.status === 'verified',

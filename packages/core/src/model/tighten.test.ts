@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from './grants.js';
-import { reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { isHasProbe, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { describeTightened, whyCandidate } from './tightened.js';
+import { dedupeDenials } from './denials.js';
 import type { Denial } from './types.js';
 
 const g = (name: string, denials: Denial[] = []): Grant => ({ scope: 'fs.read', path: `/app/${name}`, kind: 'file', denials, notes: [] });
@@ -87,5 +89,29 @@ describe('splitCandidates: the app\'s own state', () => {
     soft.mark(a);
     const read = g('logs/.state.json', [a]);
     expect(splitCandidates([read], soft, (x) => x === read)).toEqual({ base: [read], candidates: [] });
+  });
+});
+
+describe('has() checks and what a profile says of tightening', () => {
+  const has: Denial = { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'channel', asked: 'has' };
+  const write: Denial = { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'uncaught' };
+  const missing: Denial = { ...d('/app/none.json'), existed: false };
+
+  it('a has() check is a probe; an access of the same path is not, and the two are not merged', () => {
+    expect(isHasProbe(has)).toBe(true);
+    expect(isHasProbe(write)).toBe(false);
+    expect(dedupeDenials([has, write])).toEqual([has, write]);
+  });
+
+  it('why names each kind of soft evidence a left-out grant had', () => {
+    expect(whyCandidate([has])).toBe('only process.permission.has() asking whether it may, and the app started without it');
+    expect(whyCandidate([missing, { ...d('/app/x'), source: 'caught' }])).toBe('only lookups of paths that did not exist and denials the app caught or got by without, and the app started without it');
+    expect(whyCandidate([{ ...d('/app/y'), source: 'uncaught' }])).toBe('only the rest of a lookup, and the app started without it');
+  });
+
+  it('the profile form: flags, why, checks counted, the first five denials', () => {
+    const many = Array.from({ length: 7 }, (_, i) => ({ ...missing, resource: `/app/m${i}`, hits: 2 }));
+    const t = describeTightened({ removed: [g('m', many)], kept: [g('k', [d('/app/k')])], untried: [], trials: 2 });
+    expect(t).toEqual({ removed: [{ flag: '--allow-fs-read=/app/m', why: 'only lookups of paths that did not exist, and the app started without it', asks: 14, denials: many.slice(0, 5) }], kept: ['--allow-fs-read=/app/k'], untried: [], trials: 2 });
   });
 });

@@ -31,6 +31,11 @@ export function isMissingLookup(d: Denial): boolean {
   return d.permission === 'FileSystemRead' && d.existed === false;
 }
 
+/** The app's own process.permission.has() asking whether it may: a no is an answer it handles. */
+export function isHasProbe(d: Denial): boolean {
+  return d.asked === 'has';
+}
+
 /** A denial the app survived: it caught it (20/22 fs wrapper, a printed error) or a channel saw it without it escaping. */
 export function isSurvived(d: Denial): boolean {
   return d.source === 'caught' || d.source === 'logged' || d.source === 'channel';

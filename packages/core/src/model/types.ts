@@ -75,6 +75,9 @@ export interface Denial {
   /** `argument`: Node's error named no resource; `resource` is the path argument of the fs call it came
    *  out of, as the recorder's wrapper of that call saw it. */
   resourceFrom?: 'argument';
+  /** `has`: the check was the app's own process.permission.has() asking whether it may. A has() that
+   *  says no is an answer the app handles (it never throws), so the check shows no need by itself. */
+  asked?: 'has';
   /** How many times it was seen (repeated checks of the same resource); 1 when absent. */
   hits?: number;
   /** When it was first and last seen (epoch ms), as the recorder saw it. */

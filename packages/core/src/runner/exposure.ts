@@ -1,8 +1,12 @@
 // What a grant exposes today: how many files it covers, and which of them look like secrets.
-// This walks the real file system (with fast-glob), so it lives with the runner, not the pure model.
-import { realpathSync } from 'node:fs';
+// This walks the real file system, so it lives with the runner, not the pure model. The walks of
+// folders are a plain readdir with the patterns compiled once (fast-glob compiled them per call, and
+// the walks were most of the CPU a learn of a service with a dependency tree spent); fast-glob is
+// loaded only for a prefix grant.
+import { readdirSync, realpathSync, type Dirent } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import fg from 'fast-glob';
+import type FastGlob from 'fast-glob';
 import type { Exposure } from '../model/profile.js';
 import type { PathKind } from '../model/types.js';
 
@@ -43,8 +47,34 @@ const NOT_SECRETS = ['**/.env.example', '**/.env.sample', '**/.env.template', '*
 
 const WALK = { dot: true, onlyFiles: true, followSymbolicLinks: false, suppressErrors: true, caseSensitiveMatch: false } as const;
 
-/** Dependencies ship test keys and the like: they are not the user's secrets. */
-const SECRET_SCAN_IGNORE = ['**/node_modules/**', '**/.git/**', ...NOT_SECRETS];
+let fastGlob: typeof FastGlob | undefined;
+const fg = (): typeof FastGlob => (fastGlob ??= createRequire(import.meta.url)('fast-glob') as typeof FastGlob);
+
+/** Folders no walk for secrets or links goes into: dependencies ship test keys, and .git is not the app's. */
+const SKIPPED = new Set(['node_modules', '.git']);
+
+/**
+ * Every entry under `dir` (paths relative to it, `/`-separated), without following symbolic links;
+ * entries named in `skip` are passed over, and so is what is in them. So are unreadable folders.
+ */
+function walk(dir: string, skip: ReadonlySet<string>, visit: (rel: string, entry: Dirent) => void): void {
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const rel = pending.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(rel ? path.join(dir, rel) : dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (skip.has(e.name)) continue;
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      visit(child, e);
+      if (e.isDirectory()) pending.push(child);
+    }
+  }
+}
 
 const secretCache = new Map<string, string[]>();
 
@@ -52,20 +82,19 @@ const secretCache = new Map<string, string[]>();
 export function secretsUnder(dir: string): string[] {
   let found = secretCache.get(dir);
   if (!found) {
-    found = fg.sync([...SECRET_PATTERNS], { ...WALK, cwd: dir, ignore: SECRET_SCAN_IGNORE }).sort();
+    found = [];
+    const out = found;
+    walk(dir, SKIPPED, (rel, e) => {
+      if (e.isFile() && looksSecret(rel)) out.push(rel);
+    });
+    found.sort();
     secretCache.set(dir, found);
   }
   return found;
 }
 
-/** Does this path look like a secret file? (The same patterns, matched without touching the disk.) */
-export function matchesSecret(abs: string): boolean {
-  const rel = abs.replace(/^\/+/, '');
-  return SECRET_PATTERNS.some((p) => globMatch(p, rel)) && !NOT_SECRETS.some((p) => globMatch(p, rel));
-}
-
-/** A tiny matcher for the patterns above (`**` segments, `*` within a segment), case-insensitive. */
-function globMatch(pattern: string, rel: string): boolean {
+/** A pattern above as a regular expression (`**` segments, `*` within a segment), case-insensitive. */
+function patternRegExp(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
@@ -78,7 +107,20 @@ function globMatch(pattern: string, rel: string): boolean {
     } else if (ch === '*') re += '[^/]*';
     else re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`, 'i').test(rel);
+  return new RegExp(`^${re}$`, 'i');
+}
+
+const SECRET_RES = SECRET_PATTERNS.map(patternRegExp);
+const NOT_SECRET_RES = NOT_SECRETS.map(patternRegExp);
+
+/** A relative path that looks like a secret file. */
+function looksSecret(rel: string): boolean {
+  return SECRET_RES.some((r) => r.test(rel)) && !NOT_SECRET_RES.some((r) => r.test(rel));
+}
+
+/** Does this path look like a secret file? (The same patterns, matched without touching the disk.) */
+export function matchesSecret(abs: string): boolean {
+  return looksSecret(abs.replace(/^\/+/, ''));
 }
 
 /**
@@ -95,13 +137,17 @@ export function exposureOf(grantPath: string, kind: PathKind, root?: string): Ex
 function countOf(grantPath: string, kind: PathKind): Exposure {
   if (kind === 'dir' || kind === 'created-dir') {
     const inDeps = grantPath.split('/').includes('node_modules');
-    const files = fg.sync('**', { ...WALK, cwd: grantPath }).length;
+    let files = 0;
+    walk(grantPath, new Set(), (_, e) => {
+      if (e.isFile()) files++;
+    });
     return { files, secrets: inDeps ? [] : secretsUnder(grantPath).map((f) => path.join(grantPath, f)) };
   }
   if (kind === 'prefix') {
     const dir = path.dirname(`${grantPath}x`);
     const start = path.basename(`${grantPath}x`).slice(0, -1);
-    const matches = fg.sync(`${fg.escapePath(start)}*/**`, { ...WALK, cwd: dir }).concat(fg.sync(`${fg.escapePath(start)}*`, { ...WALK, cwd: dir }));
+    const glob = fg();
+    const matches = glob.sync(`${glob.escapePath(start)}*/**`, { ...WALK, cwd: dir }).concat(glob.sync(`${glob.escapePath(start)}*`, { ...WALK, cwd: dir }));
     const files = new Set(matches).size;
     return { files, secrets: [...new Set(matches)].filter((f) => matchesSecret(path.join(dir, f))).map((f) => path.join(dir, f)) };
   }
@@ -138,14 +184,12 @@ export function linksOf(grantPath: string, kind: PathKind, root: string): { link
   const self = realpathOf(grantPath);
   if (self !== undefined && self !== grantPath) consider(grantPath, self, realpathOf(path.dirname(grantPath)) ?? path.dirname(grantPath));
   if ((kind === 'dir' || kind === 'created-dir') && !grantPath.split('/').includes('node_modules')) {
-    const entries = fg.sync('**', { dot: true, onlyFiles: false, followSymbolicLinks: false, suppressErrors: true, objectMode: true, cwd: grantPath, ignore: ['**/node_modules/**', '**/.git/**'] });
     const realGrant = self ?? grantPath;
-    for (const e of entries) {
-      if (found.length >= MAX_LINKS) break;
-      if (!e.dirent.isSymbolicLink()) continue;
-      const link = path.join(grantPath, e.path);
-      consider(link, realpathOf(link), path.join(realGrant, path.dirname(e.path)));
-    }
+    walk(grantPath, SKIPPED, (rel, e) => {
+      if (found.length >= MAX_LINKS || !e.isSymbolicLink()) return;
+      const link = path.join(grantPath, rel);
+      consider(link, realpathOf(link), path.join(realGrant, path.dirname(rel)));
+    });
   }
   return found.slice(0, MAX_LINKS);
 }

@@ -26,6 +26,8 @@ import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resolveResource } from '../model/paths.js';
 import type { RunResult as Run } from '../model/learn.js';
 import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
+import { phase } from './timing.js';
+import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
 export type Strategy = 'audit' | 'observe' | 'rerun';
 
@@ -207,7 +209,9 @@ interface Target {
 async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry' | 'args'>): Promise<LearnAppResult> {
   const { entry, cwd, appRoot, findPackage } = target;
   const node = options.node ?? process.execPath;
+  phase('learn starts');
   const caps = await probeNode(node);
+  phase('node version known');
   const readiness = options.readiness ?? {};
   if (readiness.port !== undefined && (await portAccepting(readiness.port))) {
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
@@ -236,6 +240,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     session.dispose();
   });
   for (const area of initialAreas(root, cwd, realFs.homedir)) clean.capture(area);
+  phase('clean state captured');
   // The user's environment, less what permlearn's own launcher added (pnpm's NODE_PATH, npx's npm_*).
   const installation = permlearnInstallation(appRoot);
   const appEnv = appEnvironment(options.env ?? process.env, appRoot, installation);
@@ -244,8 +249,11 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
     const writes = grants.filter((g) => g.scope === 'fs.write');
     clean.beforeRun(writes);
+    phase('run starts');
     const r = await go();
+    phase(`run ended (${r.outcome}, ${r.durationMs} ms)`);
     clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resolveResource(d.resource, d.cwd), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
+    phase('clean state restored after the run');
     return r;
   };
   // What was wrong with the runs' evidence (forged lines, a channel over its limit), summed over runs.
@@ -322,6 +330,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         const watched = phase === 'minimize' || phase === 'tighten' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
         return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys, canary });
     }
+    phase('learn loop done');
+    const timeProfile = () => phase('profile: grants attributed');
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
     const attribute = (d: Denial) => {
       const a = attributeDenial(d, appRoot, findPackage);
@@ -331,6 +341,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     result.observed.forEach(attribute);
     for (const u of result.ungrantable) attribute(u.denial);
     for (const r of result.refused) attribute(r.denial);
+    for (const g of result.tightened?.removed ?? []) g.denials.slice(0, TIGHTENED_DENIALS).forEach(attribute);
+    timeProfile();
     const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
@@ -348,6 +360,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     if (result.setAside?.length) profile.setAside = result.setAside.map(({ denial: _, ...s }) => s);
     if (appEnv.removed.length) profile.environment = { removed: appEnv.removed };
     profile.machine = finish();
+    phase('profile built, clean state restored');
     return { profile, result, caps };
   } finally {
     forget();

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan.js';
 import { nodeOptionsQuote } from '../model/render.js';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { ExerciseResult, RunResult } from '../model/learn.js';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
@@ -122,6 +122,8 @@ async function urlReady(url: string): Promise<boolean> {
  *  output pipe would otherwise keep the command from ever finishing. */
 async function runExercise(command: string, spec: AppSpec, appExited: Promise<unknown>): Promise<ExerciseResult> {
   const started = Date.now();
+  // execa only here: exercise commands are rare, and loading it costs every learn about 150 ms.
+  const { execa } = await import('execa');
   const child = execa(command, {
     shell: true,
     cwd: spec.cwd,
@@ -209,20 +211,21 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   // `node entry` with the recorder: the key goes through one more pipe, read and closed by the
   // recorder before the app's code runs. A command gets it in its Node processes' environment.
   const keyPipe = run.recorderPath !== undefined && run.keys !== undefined && !spec.command;
-  const child = execa(plan.file, plan.args, {
+  // Node's own spawn: the app in a process group of its own (so all of it can be stopped), with the
+  // recorder's channel (and the key pipe) as extra descriptors.
+  const child = spawn(plan.file, plan.args, {
     cwd: spec.cwd,
-    env: plan.env,
-    extendEnv: plan.env === undefined,
+    env: plan.env ?? process.env,
     stdio: keyPipe ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
-    reject: false,
-    buffer: false,
     detached: true,
-    cleanup: false,
-    stripFinalNewline: false,
   });
+  let spawnError: Error | undefined;
+  const failedToStart = new Promise<Error>((resolve) => child.once('error', (err) => resolve((spawnError = err))));
+  // Every stream closed and the process gone: what was written is all read.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const pid = child.pid;
   if (pid === undefined) {
-    const r = await child;
+    const err = await failedToStart;
     return {
       outcome: 'spawn-error',
       denials: [],
@@ -230,7 +233,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
       stderrDenials: [],
       stderrTail: '',
       durationMs: Date.now() - started,
-      error: r.shortMessage ?? 'spawn failed',
+      error: `could not run ${plan.file}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
     };
   }
   trackGroup(pid);
@@ -329,8 +332,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   }
   for (const t of timers) clearTimeout(t);
   await stopGroup(pid, spec.graceMs);
-  // Streams close once every process holding them is gone.
-  await child.catch(() => undefined);
+  // Streams close once every process holding them is gone (an error after the start closes nothing).
+  if (!spawnError) await closed;
 
   events?.end();
   const report = events ? events.report() : parseRecorderReport('', { verify: () => undefined });
