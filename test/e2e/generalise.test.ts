@@ -9,11 +9,10 @@ afterEach(async () => {
   removeCopies();
 });
 
-type Grant = ProfileJson['grants'][number] & { exposes?: { files: number; secrets: string[] }; notes: { code: string; detail: string }[] };
 const learn = async (dir: string, args: string[]) => {
   const r = await runCli(['--format', 'json', ...args], { cwd: dir });
   expect(r.exitCode, String(r.stderr)).toBe(0);
-  return { profile: JSON.parse(String(r.stdout)) as ProfileJson & { grants: Grant[]; minimized?: { removed: string[]; narrowed: { from: string; to: string[] }[] } }, stderr: String(r.stderr) };
+  return { profile: JSON.parse(String(r.stdout)) as ProfileJson, stderr: String(r.stderr) };
 };
 
 describe('exposure and secrets', () => {

@@ -15,7 +15,7 @@ let nextPort = 47_600 + (process.pid % 50) * 2;
 /** An exercise command: GET a URL with the Node running the tests, failing unless 2xx. */
 const get = (url: string) => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(`fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`)}`;
 
-type Profile = ProfileJson & { warnings: string[]; exercise?: { commands: string[]; results: { exitCode: number | null }[] }; command?: string[]; dropPlan?: { drops: { flag: string }[]; keep: { flag: string; reason: string }[]; verified: boolean; notes: string[] } };
+type Profile = ProfileJson;
 
 describe('--exercise', () => {
   it.each([26, 22])('Node %i: what serving a route needs is learned, and the profile serves it', async (major) => {

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { nodeBinary } from '@permlearn/test-nodes';
+import type { Profile } from '../../packages/core/src/model/profile.js';
+export type { MergedProfile } from '../../packages/core/src/model/merge.js';
+export type { RenderedProfile } from '../../packages/core/src/model/render.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
@@ -81,18 +84,8 @@ export function processesMentioning(needle: string): string[] {
   return found;
 }
 
-export interface ProfileJson {
-  node: string;
-  flags: string[];
-  grants: { scope: string; flag: string; path?: string; kind?: string; denials: { permission: string; resource: string }[]; risk?: string }[];
-  runs: number;
-  strategy: 'audit' | 'observe' | 'rerun';
-  verified: boolean;
-  status: string;
-  reason?: string;
-  observed: unknown[];
-  ungrantable: { code: string; reason: string }[];
-}
+/** A profile file as the CLI writes it: core's own Profile type, so a test cannot drift from it. */
+export type ProfileJson = Profile;
 
 /**
  * Start a server under real Node with the given flags, wait for a stdout line containing `ready`, run
