@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: fixture copies, the built CLI, real Node binaries, and a check that
 // no process a test started is still running afterwards.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,17 @@ export function processesMentioning(needle: string): string[] {
     }
   }
   return found;
+}
+
+/** Session folders (in the tmpdir) owned by the permlearn process `pid`. */
+export function sessionsOf(pid: number | undefined, tmp = os.tmpdir()): string[] {
+  return readdirSync(tmp)
+    .filter((n) => /^permlearn-[A-Za-z0-9]{6}$/.test(n))
+    .filter((n) => {
+      // The recorder names its permlearn too (older sessions have no owner file).
+      const read = (f: string) => (existsSync(path.join(tmp, n, f)) ? readFileSync(path.join(tmp, n, f), 'utf8') : '');
+      return read('recorder.cjs').includes(`"ownerPid":${pid}`) || read('owner.json') === JSON.stringify({ pid });
+    });
 }
 
 /** A profile file as the CLI writes it: core's own Profile type, so a test cannot drift from it. */
