@@ -18,7 +18,7 @@ describe('services/only-config', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile).toMatchObject({ verified: true, entry: `${dir}/app.js`, args: ['greeting.txt'], granularity: 'file' });
-    expect(profile.grants.map((g) => g.flag)).toContain(`--allow-fs-read=${dir}/greeting.txt`);
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/greeting.txt`]);
     const run = await runNode(major, profile.flags, 'app.js', ['greeting.txt'], dir);
     expect(run.exitCode, String(run.stderr)).toBe(0);
     expect(String(run.stdout)).toContain('ok: only-config hello from the config');
