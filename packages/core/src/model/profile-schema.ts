@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
 import { renderGrantPath } from './paths.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import { LEARN_STRATEGIES, type Denial, type PathKind, type Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';
 
@@ -131,7 +131,7 @@ const profileSchema = z
     flags: list(z.string().max(MAX_PATH_LENGTH + 64)).optional(),
     grants: list(grantSchema),
     runs: count,
-    strategy: z.enum(['audit', 'observe', 'rerun']),
+    strategy: z.enum(LEARN_STRATEGIES),
     dropPlan: dropPlanSchema.optional(),
     command: list(text).min(1).optional(),
     exercise: z

@@ -17,7 +17,7 @@ import { portAccepting, runApp, type AppSpec, type Readiness } from './run-app.j
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
 import { breadthViolation } from '../model/breadth.js';
-import type { Denial } from '../model/types.js';
+import type { Denial, Strategy } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
@@ -27,7 +27,7 @@ import { isSameOrUnder, resolveResource } from '../model/paths.js';
 import type { RunResult as Run } from '../model/learn.js';
 import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
 
-export type Strategy = 'audit' | 'observe' | 'rerun';
+export type { Strategy };
 
 export interface LearnAppOptions {
   entry: string;
