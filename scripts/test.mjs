@@ -1,12 +1,21 @@
 #!/usr/bin/env node
-// `npm test`: set up, run every test (unit and end-to-end) with vitest, and finish with the plain
-// line `N passed, N failed` that CI reads.
+// `npm test`: set up, type-check the test files, run every test (unit, integration and end-to-end)
+// with vitest, and finish with the plain line `N passed, N failed` that CI reads. Each type error in
+// a test file counts as one failure there.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { root, setup, PNPM } from './setup.mjs';
 
 setup();
+
+// The build compiles the sources only; tsconfig.test.json covers the tests and the helpers they share.
+const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.test.json'], { cwd: root, encoding: 'utf8' });
+const typeOutput = `${tsc.stdout ?? ''}${tsc.stderr ?? ''}`;
+const typeErrors = tsc.status === 0 ? 0 : Math.max(1, (typeOutput.match(/error TS\d+:/g) ?? []).length);
+if (typeErrors > 0) process.stdout.write(typeOutput);
+console.log(`type-check of the test files (tsc -p tsconfig.test.json): ${typeErrors} error${typeErrors === 1 ? '' : 's'}\n`);
+
 const report = path.join(root, '.tmp', 'vitest-report.json');
 mkdirSync(path.dirname(report), { recursive: true });
 rmSync(report, { force: true });
@@ -26,5 +35,6 @@ try {
 } catch {
   failed = Math.max(1, failed);
 }
+failed += typeErrors;
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exitCode = run.status === 0 && failed === 0 ? 0 : 1;

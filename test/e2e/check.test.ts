@@ -78,7 +78,7 @@ describe('permlearn check', () => {
     // The proposed profile has the new grant; the committed one is untouched.
     const proposed = JSON.parse(readFileSync(suggested, 'utf8')) as ProfileJson;
     expect(proposed.verified).toBe(true);
-    expect(proposed.flags).toContain(`--allow-fs-read=${dir}/templates/letter.txt`);
+    expect(proposed.flags).toEqual(['--permission', `--allow-fs-read=${dir}/config.json`, `--allow-fs-read=${dir}/templates/letter.txt`]);
     expect(readFileSync(path.join(dir, 'permlearn.json'), 'utf8')).not.toContain('letter.txt');
   });
 

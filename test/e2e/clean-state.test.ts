@@ -93,7 +93,7 @@ describe.each(cases)('clean-state/$fixture', (c) => {
     const before = { project: treeState(m.dir), tmp: treeState(m.tmp), home: treeState(m.home) };
     const r = await learn(launcher, major, m, c.entry);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const profile = JSON.parse(String(r.stdout)) as ProfileJson & { machine?: { runs: number; restored: boolean }; setAside?: { path: string }[] };
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
     expect(profile.flags).toEqual(c.flags.map((f) => f.replace(/=D(?=\/|$)/, `=${m.dir}`).replace(/=T(?=\/|$)/, `=${m.tmp}`).replace(/=H(?=\/|$)/, `=${m.home}`)));
     // Nothing of permlearn's own installation, whatever put it on the app's way.

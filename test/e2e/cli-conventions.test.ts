@@ -33,7 +33,7 @@ describe('version and help', () => {
   ])('permlearn %j --help and -h: usage, option groups, examples, every exit code', async (command, groups) => {
     for (const flag of ['--help', '-h']) {
       const r = await runCli([...command, flag]);
-      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
       expect(r.stderr).toBe('');
       const out = String(r.stdout);
       expect(out).toMatch(new RegExp(`^Usage: permlearn${command.length ? ` ${command[0]}` : ''} `));

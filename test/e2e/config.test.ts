@@ -16,9 +16,9 @@ describe('services/only-config', () => {
     // Only the Node binary comes from outside: the config holds the entry, its arguments, the granularity and the format.
     const r = await runCli(['--node', nodeBinary(major)], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const profile = JSON.parse(String(r.stdout)) as ProfileJson & { entry: string; args: string[]; granularity: string };
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile).toMatchObject({ verified: true, entry: `${dir}/app.js`, args: ['greeting.txt'], granularity: 'file' });
-    expect(profile.grants.map((g) => g.flag)).toContain(`--allow-fs-read=${dir}/greeting.txt`);
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/greeting.txt`]);
     const run = await runNode(major, profile.flags, 'app.js', ['greeting.txt'], dir);
     expect(run.exitCode, String(run.stderr)).toBe(0);
     expect(String(run.stdout)).toContain('ok: only-config hello from the config');
@@ -37,7 +37,7 @@ describe('services/only-config', () => {
     const dir = copyFixture('services/only-config');
     const r = await runCli(['--node', nodeBinary(26), '--config', path.join(dir, 'permlearn.config.json'), '-q'], { cwd: path.dirname(dir) });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect((JSON.parse(String(r.stdout)) as ProfileJson & { cwd: string }).cwd).toBe(dir);
+    expect((JSON.parse(String(r.stdout)) as ProfileJson).cwd).toBe(dir);
   });
 
   it('a "permlearn" field in package.json is a config too', async () => {

@@ -15,7 +15,7 @@ describe('permlearn explain', () => {
     const out = path.join(dir, 'profile.json');
     const learned = await runCli(['--node', nodeBinary(major), '--granularity', 'file', '--format', 'json', '--out', out, 'index.js'], { cwd: dir });
     expect(learned.exitCode, String(learned.stderr)).toBe(0);
-    const profile = JSON.parse(readFileSync(out, 'utf8')) as ProfileJson & { grants: { denials: { by?: string; at?: string }[] }[] };
+    const profile = JSON.parse(readFileSync(out, 'utf8')) as ProfileJson;
     const helper = profile.grants.find((g) => g.path === `${dir}/node_modules/plain/helper.js`);
     expect(helper?.denials[0]).toMatchObject({ by: 'plain@1.0.0' });
     expect(helper?.denials[0]?.at).toMatch(/^plain\.js/);

@@ -119,7 +119,7 @@ describe('forged evidence never becomes a grant', () => {
     const r = await runCli(args, { cwd: dir });
     const stderr = String(r.stderr);
     expect(r.exitCode, stderr).toBe(c.exitCode);
-    const profile = JSON.parse(String(r.stdout)) as ProfileJson & { warnings: string[] };
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     const enable = major === 20 ? '--experimental-permission' : '--permission';
     expect(profile.flags).toEqual([enable, ...c.flags(major).map((f) => f.replace('=D/', `=${dir}/`))]);
     expect(profile.status).toBe(c.status);

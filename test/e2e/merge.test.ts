@@ -3,14 +3,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, type MergedProfile } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
   removeCopies();
 });
 
-type Merged = ProfileJson & { grants: { flag: string; seen: { runs: number; of: number } }[]; merged: { from: string[]; verified: boolean } };
+type Merged = MergedProfile;
 
 describe('services/modes', () => {
   it.each([26, 20])('merges the profiles of two runs (Node %i)', async (major) => {

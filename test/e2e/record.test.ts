@@ -86,7 +86,7 @@ describe.each([22, 24, 26])('record on Node %i', (major) => {
 
     // A profile learned from start-up alone: the routes fail under it.
     const startup = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--format', 'json', '--', String(appPort)], { cwd: dir });
-    const alone = JSON.parse(startup.stdout);
+    const alone = JSON.parse(String(startup.stdout));
     expect(alone.flags).not.toContain('--allow-child-process');
     const check = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--max-runs', '1', '--strategy', 'rerun', '--format', 'json', '--', String(appPort)], { cwd: dir });
     expect(check.exitCode).not.toBe(0);

@@ -134,7 +134,7 @@ describe('a profile learned under Node 26, rendered and run', () => {
     expect(out.node).toBe('v26.10.0');
     expect(out.rendered.node).toBe('v22.0.0');
     expect(out.rendered.flags).toEqual(['--experimental-permission', `--allow-fs-write=${dir}/logs/*`]);
-    expect(out.rendered.notes.map((n) => n.code)).toEqual(expect.arrayContaining(['net-unenforced', 'sqlite-unchecked']));
+    expect(out.rendered.notes.map((n) => n.code)).toEqual(['net-unenforced', 'sqlite-unchecked', 'env-file-unchecked']);
   });
 
   it('--relative: the output works after the app moved to another folder; absolute flags do not', async () => {

@@ -1,11 +1,11 @@
 // permlearn under stress: signals at every phase, SIGKILL, a hanging exercise command, bad numbers,
 // an unusable temporary folder, an entry or cwd of the wrong type. Each on the real CLI and Node 26.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, processesMentioning, removeCopies, runCli } from '../helpers/e2e.js';
+import { copyFixture, leftoverProcesses, nodeBinary, processesMentioning, removeCopies, runCli, sessionsOf } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -13,17 +13,6 @@ afterEach(async () => {
 });
 
 const NODE = nodeBinary(26);
-
-/** Session folders (in the tmpdir) owned by the permlearn process `pid`. */
-function sessionsOf(pid: number | undefined, tmp = os.tmpdir()): string[] {
-  return readdirSync(tmp)
-    .filter((n) => /^permlearn-[A-Za-z0-9]{6}$/.test(n))
-    .filter((n) => {
-      // The recorder names its permlearn too (older sessions have no owner file).
-      const read = (f: string) => (existsSync(path.join(tmp, n, f)) ? readFileSync(path.join(tmp, n, f), 'utf8') : '');
-      return read('recorder.cjs').includes(`"ownerPid":${pid}`) || read('owner.json') === JSON.stringify({ pid });
-    });
-}
 
 async function until(what: string, test: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;

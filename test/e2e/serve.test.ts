@@ -15,7 +15,10 @@ let nextPort = 47_600 + (process.pid % 50) * 2;
 /** An exercise command: GET a URL with the Node running the tests, failing unless 2xx. */
 const get = (url: string) => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(`fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`)}`;
 
-type Profile = ProfileJson & { warnings: string[]; exercise?: { commands: string[]; results: { exitCode: number | null }[] }; command?: string[]; dropPlan?: { drops: { flag: string }[]; keep: { flag: string; reason: string }[]; verified: boolean; notes: string[] } };
+type Profile = ProfileJson;
+
+/** The drop() calls of a drop plan, in order, without their comments. */
+const dropCalls = (plan: string) => plan.split('\n').flatMap((l) => /^process\.permission\.(drop\([^)]*\));/.exec(l)?.[1] ?? []);
 
 describe('--exercise', () => {
   it.each([26, 22])('Node %i: what serving a route needs is learned, and the profile serves it', async (major) => {
@@ -26,7 +29,15 @@ describe('--exercise', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as Profile;
     expect(profile.verified).toBe(true);
-    expect(profile.flags).toEqual(expect.arrayContaining([`--allow-fs-read=${dir}/public`, `--allow-fs-write=${dir}/logs/access.log`]));
+    // The config and the token are read at start-up; listening is a network permission only on 26.
+    expect(profile.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/config`,
+      `--allow-fs-read=${dir}/public`,
+      `--allow-fs-read=${dir}/secrets`,
+      `--allow-fs-write=${dir}/logs/access.log`,
+      ...(major >= 26 ? ['--allow-net'] : []),
+    ]);
     expect(profile.exercise?.results.map((e) => e.exitCode)).toEqual([0]);
     expect(profile.warnings.join('\n')).not.toMatch(/start-up alone/);
     const res = await withServer(major, profile.flags, 'server.js', [String(port)], dir, 'listening', () => fetch(url));
@@ -40,7 +51,7 @@ describe('--exercise', () => {
     const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as Profile;
-    expect(profile.flags.some((f) => f.includes('/public'))).toBe(false);
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/config`, `--allow-fs-read=${dir}/secrets`, '--allow-net']);
     expect(profile.warnings.join('\n')).toMatch(/learned from start-up alone/);
     expect(String(r.stderr)).toMatch(/learned from start-up alone/);
   });
@@ -64,7 +75,16 @@ describe('permlearn run -- npm start', () => {
     const profile = JSON.parse(String(r.stdout)) as Profile;
     expect(profile.verified).toBe(true);
     expect(profile.command).toEqual(['npm', 'start', '--', String(port)]);
-    expect(profile.flags).toEqual(expect.arrayContaining([`--allow-fs-read=${dir}/config`, `--allow-fs-read=${dir}/public`, `--allow-fs-write=${dir}/logs/access.log`]));
+    // Before 24 the server's own entry file is granted too (Node started it with the flags in NODE_OPTIONS).
+    expect(profile.flags).toEqual([
+      major === 20 ? '--experimental-permission' : '--permission',
+      `--allow-fs-read=${dir}/config`,
+      `--allow-fs-read=${dir}/public`,
+      `--allow-fs-read=${dir}/secrets`,
+      ...(major < 24 ? [`--allow-fs-read=${dir}/server.js`] : []),
+      `--allow-fs-write=${dir}/logs/access.log`,
+      ...(major >= 26 ? ['--allow-net'] : []),
+    ]);
     // Nothing of npm's own installation is granted.
     for (const g of profile.grants) if (g.path) expect(g.path.startsWith(`${dir}/`), g.flag).toBe(true);
   });
@@ -85,10 +105,12 @@ describe('--format drop-plan', () => {
     const r = await runCli(args('drop-plan'), { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const plan = String(r.stdout);
-    expect(plan).toContain(`process.permission.drop("fs.read", "${dir}/config");`);
-    expect(plan).toContain(`process.permission.drop("fs.read", "${dir}/secrets");`);
-    expect(plan).toMatch(new RegExp(`// kept: --allow-fs-read=${dir}/public: still used while serving`));
-    expect(plan).toMatch(new RegExp(`// kept: --allow-fs-write=${dir}/logs/access.log: still used while serving`));
+    // Exactly these drops (the network too on 26, where listening is checked once) and these kept grants.
+    expect(dropCalls(plan)).toEqual([`drop("fs.read", "${dir}/config")`, `drop("fs.read", "${dir}/secrets")`, ...(major >= 26 ? ['drop("net")'] : [])]);
+    expect(plan.split('\n').filter((l) => l.startsWith('// kept: '))).toEqual([
+      `// kept: --allow-fs-read=${dir}/public: still used while serving (1 resource)`,
+      `// kept: --allow-fs-write=${dir}/logs/access.log: still used while serving (1 resource)`,
+    ]);
     expect(plan).not.toMatch(/NOT VERIFIED/);
 
     // Independently: paste the drops after start-up in a wrapper, run it under real node with the flags,
@@ -111,8 +133,17 @@ describe('--format drop-plan', () => {
     const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/health`), '--format', 'drop-plan', 'server.js', '--', String(port)], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const plan = String(r.stdout);
-    expect(plan).toContain('process.permission.drop("child");');
-    expect(plan).toContain('process.permission.drop("worker");');
+    expect(dropCalls(plan)).toEqual([
+      `drop("fs.read", "${dir}/config")`,
+      `drop("fs.read", "${dir}/lib")`,
+      `drop("fs.read", "${dir}/node_modules")`,
+      `drop("fs.read", "${dir}/package.json")`,
+      `drop("fs.write", "${dir}/logs")`,
+      'drop("child")',
+      'drop("worker")',
+      'drop("net")',
+    ]);
+    expect(plan.split('\n').filter((l) => l.startsWith('// kept: '))).toEqual([]);
     expect(plan).not.toMatch(/NOT VERIFIED/);
     expect(String(r.stderr)).toMatch(/drop plan: \d+ to drop after start-up, \d+ kept, verified/);
   });

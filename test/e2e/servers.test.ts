@@ -25,10 +25,9 @@ describe('scopes/http-server', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
-    // The app's static folder (the default --granularity widens the app's files to their folders).
-    expect(profile.flags).toContain(`--allow-fs-read=${dir}/public`);
-    // Listening is a network permission only on 26.
-    expect(profile.flags.includes('--allow-net')).toBe(major >= 26);
+    // The app's static folder (the default --granularity widens the app's files to their folders);
+    // listening is a network permission only on 26.
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/public`, ...(major >= 26 ? ['--allow-net'] : [])]);
 
     // Real node with the flags serves the page.
     await withServer(major, profile.flags, 'server.js', [String(port)], dir, 'listening', async () => {
@@ -54,6 +53,7 @@ describe('scopes/net-client', () => {
       const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'client.js', '--', port], { cwd: dir });
       expect(r.exitCode, String(r.stderr)).toBe(0);
       const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+      expect(profile.flags).toEqual(['--permission', ...(major >= 26 ? ['--allow-net'] : [])]);
       if (major >= 26) {
         const grant = profile.grants.find((g) => g.scope === 'net');
         expect(grant?.denials[0]).toMatchObject({ permission: 'Net', resource: '127.0.0.1' });
@@ -75,7 +75,7 @@ describe('lifecycle/stubborn', () => {
     const r = await runCli(['--node', nodeBinary(major), '--cwd', dir, '--ready-stdout', '^ready', '--grace', '0.5', '--format', 'json', path.join(dir, 'index.js')]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
-    expect(profile.flags).toContain('--allow-child-process');
+    expect(profile.flags).toEqual(['--permission', '--allow-child-process']);
     expect(processesMentioning('stubborn-child').filter((p) => !p.includes('vitest'))).toEqual([]);
   });
 });

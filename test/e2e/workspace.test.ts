@@ -32,7 +32,7 @@ describe('services/workspace', () => {
 
     expect(profileOf(dir, 'api').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/api/routes.json`, '--allow-net']);
     expect(profileOf(dir, 'report').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/report/data.csv`]);
-    expect(profileOf(dir, 'worker').flags).toContain(`--allow-fs-write=${dir}/services/worker/out/*`);
+    expect(profileOf(dir, 'worker').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/worker/jobs.json`, `--allow-fs-write=${dir}/services/worker/out/*`]);
     const report = await runNode(26, profileOf(dir, 'report').flags, 'report.js', ['data.csv'], path.join(dir, 'services', 'report'));
     expect(String(report.stdout)).toContain('ok: report 2 rows');
 

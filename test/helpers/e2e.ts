@@ -1,11 +1,14 @@
 // Helpers for end-to-end tests: fixture copies, the built CLI, real Node binaries, and a check that
 // no process a test started is still running afterwards.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { nodeBinary } from '@permlearn/test-nodes';
+import type { Profile } from '../../packages/core/src/model/profile.js';
+export type { MergedProfile } from '../../packages/core/src/model/merge.js';
+export type { RenderedProfile } from '../../packages/core/src/model/render.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
@@ -81,18 +84,19 @@ export function processesMentioning(needle: string): string[] {
   return found;
 }
 
-export interface ProfileJson {
-  node: string;
-  flags: string[];
-  grants: { scope: string; flag: string; path?: string; kind?: string; denials: { permission: string; resource: string }[]; risk?: string }[];
-  runs: number;
-  strategy: 'audit' | 'observe' | 'rerun';
-  verified: boolean;
-  status: string;
-  reason?: string;
-  observed: unknown[];
-  ungrantable: { code: string; reason: string }[];
+/** Session folders (in the tmpdir) owned by the permlearn process `pid`. */
+export function sessionsOf(pid: number | undefined, tmp = os.tmpdir()): string[] {
+  return readdirSync(tmp)
+    .filter((n) => /^permlearn-[A-Za-z0-9]{6}$/.test(n))
+    .filter((n) => {
+      // The recorder names its permlearn too (older sessions have no owner file).
+      const read = (f: string) => (existsSync(path.join(tmp, n, f)) ? readFileSync(path.join(tmp, n, f), 'utf8') : '');
+      return read('recorder.cjs').includes(`"ownerPid":${pid}`) || read('owner.json') === JSON.stringify({ pid });
+    });
 }
+
+/** A profile file as the CLI writes it: core's own Profile type, so a test cannot drift from it. */
+export type ProfileJson = Profile;
 
 /**
  * Start a server under real Node with the given flags, wait for a stdout line containing `ready`, run

@@ -5,11 +5,13 @@ import { PermlearnError } from '../errors.js';
 import { GRANULARITIES, type Granularity } from './generalise.js';
 import { RENDER_FORMATS, type RenderFormat } from './render.js';
 import { closestMatch } from './suggest.js';
+import { LEARN_STRATEGIES } from './types.js';
 
 export const CONFIG_FILE = 'permlearn.config.json';
 /** The committed profile `permlearn check` compares with, unless the config or `--profile` names another. */
 export const DEFAULT_PROFILE_FILE = 'permlearn.json';
-export const STRATEGIES = ['auto', 'audit', 'observe', 'rerun'] as const;
+/** What --strategy and the config accept: a learning strategy, or `auto` to pick one per Node line. */
+export const STRATEGIES = ['auto', ...LEARN_STRATEGIES] as const;
 /** What to do with denials an app got by without: grant them (the app asked) or only report them. */
 export const CAUGHT_POLICIES = ['grant', 'report'] as const;
 

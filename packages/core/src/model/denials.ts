@@ -27,14 +27,21 @@ export const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
   Addon: 'addon',
 };
 
+/** The file-system scope a denial of `permission` asks for; undefined for every other permission. */
+export function fsScopeOf(permission: string): FsScope | undefined {
+  if (permission === 'FileSystemRead') return 'fs.read';
+  if (permission === 'FileSystemWrite') return 'fs.write';
+  return undefined;
+}
+
 const FD_SYNC_RE = /^(\w+) API is disabled when Permission Model is enabled/;
 
 /** Map one denial to what would lift it on the given Node version. */
 export function needOf(d: Denial, caps: Capabilities): Need {
   if (d.code === 'ERR_DLOPEN_DISABLED') return checkVersion({ type: 'scope', scope: 'addon' }, caps);
   const message = d.message ?? '';
-  if (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') {
-    const scope: FsScope = d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write';
+  const scope = fsScopeOf(d.permission);
+  if (scope) {
     if (d.resource === '') return { type: 'ungrantable', code: 'unknown-permission', reason: `${d.permission} denial with no path` };
     const abs = resolveResource(d.resource, d.cwd);
     const prefix = scope === 'fs.write' ? mkdtempPrefix(d.resource) : undefined;
@@ -62,8 +69,8 @@ export function needOf(d: Denial, caps: Capabilities): Need {
   if (message.startsWith('process.binding')) {
     return { type: 'ungrantable', code: 'process-binding', reason: 'process.binding() is always denied under the permission model' };
   }
-  const scope = SCOPE_OF_PERMISSION[d.permission];
-  if (scope) return checkVersion({ type: 'scope', scope }, caps);
+  const capability = SCOPE_OF_PERMISSION[d.permission];
+  if (capability) return checkVersion({ type: 'scope', scope: capability }, caps);
   return {
     type: 'ungrantable',
     code: 'unknown-permission',
@@ -82,9 +89,7 @@ function checkVersion(need: { type: 'scope'; scope: Exclude<Scope, FsScope> }, c
 
 /** The scope a permission name belongs to, file-system ones included. */
 export function scopeOfPermission(permission: string): Scope | undefined {
-  if (permission === 'FileSystemRead') return 'fs.read';
-  if (permission === 'FileSystemWrite') return 'fs.write';
-  return SCOPE_OF_PERMISSION[permission];
+  return fsScopeOf(permission) ?? SCOPE_OF_PERMISSION[permission];
 }
 
 /** Denials Node publishes that deny nothing the app needs: a Worker's Inspector event with no resource. */
@@ -94,8 +99,7 @@ export function isSpurious(d: Denial): boolean {
 
 /** A stable identity for de-duplicating denials. */
 export function denialKey(d: Denial): string {
-  const isFs = d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite';
-  const where = isFs && d.resource ? resolveResource(d.resource, d.cwd) : d.resource;
+  const where = fsScopeOf(d.permission) && d.resource ? resolveResource(d.resource, d.cwd) : d.resource;
   // A has() asking and an access of the same path are two pieces of evidence: only the access shows a need.
   return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}${d.asked === 'has' ? '\u0000has' : ''}`;
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
-import { dedupeDenials, denialKey, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
+import { dedupeDenials, denialKey, fsScopeOf, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
 import { GrantSet, findCovering, grantKey, isFsScope, normaliseGrants, renderFlags, type Grant } from './grants.js';
 import { isStrictlyUnder, prefixConflicts, resolveResource } from './paths.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from './breadth.js';
@@ -1004,8 +1004,8 @@ function isScopeLookup(d: Denial, grants: GrantSet): boolean {
 }
 
 function isCoveredDenial(d: Denial, grants: GrantSet): boolean {
-  if (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') {
-    const scope = d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write';
+  const scope = fsScopeOf(d.permission);
+  if (scope) {
     return d.resource !== '' && findCovering(grants, scope, resolveResource(d.resource, d.cwd)) !== undefined;
   }
   return grants.capabilities().some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));

@@ -1,16 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+// The recorder's report parser on hand-written lines and on the real audit captures; the parser on
+// what the recorder writes inside real Node is in test/integration/recorder-report.test.ts.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeBinary } from '@permlearn/test-nodes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRecorderReport } from './parse-events.js';
-import { createKeys, keyPipeText, tokenVerifier } from '../runner/evidence.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CAPTURES = path.resolve(HERE, '../../../../test/captures');
-const RECORDER = path.resolve(HERE, '../../recorder/recorder.cjs');
 
 const line = (o: unknown): string => JSON.stringify(o);
 /** The hand-written lines of these tests are unsigned: they test reading, not authentication
@@ -96,120 +93,6 @@ describe('parseRecorderReport on the real audit captures (24, 26)', () => {
     const report = parseRecorderReport(text, PLAIN);
     expect(report.junk).toBe(0);
     expect(report.denials.map((d) => [d.permission, d.resource, d.cwd, d.source])).toEqual(events.map((e) => [e.permission, e.resource, e.cwd, 'channel']));
-  });
-});
-
-describe('parseRecorderReport on the recorder running in real Node', () => {
-  let dir: string;
-  let recorder: string;
-  let entry: string;
-  let keyFile: string;
-  const keys = createKeys();
-  const SIGNED = { verify: tokenVerifier(keys.main) };
-  /** The recorder reads the run's key from fd 4 (here a file holding it) and closes it. */
-  const stdio = () => ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')] as const;
-
-  beforeAll(() => {
-    dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-events-')));
-    recorder = path.join(dir, 'recorder.cjs');
-    writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid, keyFd: 4 })};\n${readFileSync(RECORDER, 'utf8')}`);
-    keyFile = path.join(dir, 'key');
-    writeFileSync(keyFile, keyPipeText(keys));
-    entry = path.join(dir, 'app.js');
-    // A caught denial printed by the app, then an uncaught one on a relative path.
-    writeFileSync(
-      entry,
-      [
-        "const fs = require('fs');",
-        "try { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err); }",
-        "fs.readFileSync('secret.txt');",
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(path.join(dir, 'secret.txt'), 'x');
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  function run(major: number) {
-    const enable = major === 20 ? '--experimental-permission' : '--permission';
-    const grants = [`--allow-fs-read=${recorder}`, ...(major === 20 ? [`--allow-fs-read=${entry}`] : [])];
-    const r = spawnSync(nodeBinary(major), [enable, ...grants, '--require', recorder, entry], {
-      cwd: dir,
-      stdio: stdio(),
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    return { status: r.status, stderr: r.stderr, fd3: (r.output[3] as string | null) ?? '' };
-  }
-
-  it.each([26, 24])("Node %i: the checks the app's own has() publishes are marked asked: 'has', apart from an access of the same path", (major) => {
-    const probe = path.join(dir, 'probe.js');
-    const target = path.join(dir, 'w.txt');
-    writeFileSync(probe, [`const ok = process.permission.has('fs.write', ${JSON.stringify(target)});`, `if (ok) throw new Error('granted?');`, `try { require('fs').writeFileSync(${JSON.stringify(target)}, 'x'); } catch {}`, ''].join('\n'));
-    const r = spawnSync(nodeBinary(major), ['--permission', `--allow-fs-read=${recorder}`, `--allow-fs-read=${probe}`, '--require', recorder, probe], { cwd: dir, stdio: stdio(), encoding: 'utf8', timeout: 10_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const writes = parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED).denials.filter((d) => d.permission === 'FileSystemWrite');
-    expect(writes.map((d) => [d.resource, d.source, d.asked, d.site])).toEqual([
-      [target, 'channel', 'has', `${probe}:1:31`],
-      [target, 'channel', undefined, `${probe}:3:21`],
-    ]);
-  });
-
-  it.each([26, 20])('Node %i: loaded, the uncaught denial with its resource and cwd, exit 1', (major) => {
-    const { status, stderr, fd3 } = run(major);
-    expect(status).toBe(1);
-    expect(stderr).toContain("resource: 'secret.txt'");
-    const report = parseRecorderReport(fd3, SIGNED);
-    expect(report.junk).toBe(0);
-    expect(report.loaded).toBe(true);
-    expect(report.exitCode).toBe(1);
-    const uncaught = report.denials.filter((d) => d.source === 'uncaught');
-    expect(uncaught).toEqual([
-      expect.objectContaining({
-        permission: 'FileSystemRead',
-        resource: 'secret.txt',
-        cwd: dir,
-        code: 'ERR_ACCESS_DENIED',
-        thread: 'main',
-        site: `${entry}:3:4`,
-      }),
-    ]);
-    const logged = report.denials.filter((d) => d.source === 'logged');
-    expect(logged).toEqual([expect.objectContaining({ permission: 'FileSystemRead', resource: '/etc/hostname', site: `${entry}:2:10` })]);
-    const channel = report.denials.filter((d) => d.source === 'channel');
-    if (major >= 24) {
-      expect(channel.map((d) => d.resource)).toEqual(expect.arrayContaining(['/etc/hostname', 'secret.txt']));
-    } else {
-      expect(channel).toEqual([]);
-    }
-  });
-
-  it('the recorder stays silent when its owner is another process', () => {
-    const other = path.join(dir, 'other.cjs');
-    writeFileSync(other, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid + 1_000_000 })};\n${readFileSync(RECORDER, 'utf8')}`);
-    const r = spawnSync(nodeBinary(26), ['--permission', `--allow-fs-read=${other}`, '--require', other, entry], {
-      cwd: dir,
-      stdio: stdio(),
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(r.status).toBe(1);
-    expect(parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED)).toMatchObject({ loaded: false, denials: [], junk: 0 });
-  });
-
-  it('an app that exits cleanly reports exit 0 and no uncaught denial', () => {
-    const ok = path.join(dir, 'ok.js');
-    writeFileSync(ok, "console.log('hi');\n");
-    const r = spawnSync(nodeBinary(26), ['--permission', `--allow-fs-read=${recorder}`, '--require', recorder, ok], {
-      cwd: dir,
-      stdio: stdio(),
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(r.status).toBe(0);
-    const report = parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED);
-    expect(report).toMatchObject({ loaded: true, exitCode: 0, junk: 0 });
-    expect(report.denials.filter((d) => d.source !== 'channel')).toEqual([]);
   });
 });
 

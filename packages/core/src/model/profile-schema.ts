@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
 import { renderGrantPath } from './paths.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import { LEARN_STRATEGIES, type Denial, type PathKind, type Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';
 import { TIGHTENED_DENIALS } from './tightened.js';
@@ -142,7 +142,7 @@ function buildSchemas(z: typeof import('zod').z) {
       flags: list(z.string().max(MAX_PATH_LENGTH + 64)).optional(),
       grants: list(grantSchema),
       runs: count,
-      strategy: z.enum(['audit', 'observe', 'rerun']),
+      strategy: z.enum(LEARN_STRATEGIES),
       delivery: z.literal('node-options').optional(),
       dropPlan: dropPlanSchema.optional(),
       command: list(text).min(1).optional(),

@@ -1,6 +1,6 @@
 // The learned profile as data, reading it back, and its simplest renderings (one shell line, JSON).
 import type { Capabilities } from './node-versions.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PathKind, Scope, Strategy } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
 import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn.js';
 import { dedupeDenials } from './denials.js';
@@ -50,7 +50,7 @@ export interface Profile {
   runs: number;
   /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
    *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
-  strategy: 'audit' | 'observe' | 'rerun';
+  strategy: Strategy;
   /** Which grants only start-up uses, to drop() once the app is ready (with --format drop-plan, Node 24+). */
   dropPlan?: DropPlan;
   /** `node-options`: the flags must reach the app in NODE_OPTIONS, not on the command line: a Node child
@@ -118,7 +118,7 @@ export interface ProfileMeta {
   entry: string;
   args: string[];
   cwd: string;
-  strategy?: 'audit' | 'observe' | 'rerun';
+  strategy?: Strategy;
   /** The project root no grant was widened to or above, and the generalisation policy. */
   root?: string;
   granularity?: Granularity;

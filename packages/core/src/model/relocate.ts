@@ -7,6 +7,7 @@ import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial } from './types.js';
 import { renderGrantPath } from './paths.js';
 import { FLAG_OF_SCOPE } from './node-versions.js';
+import { fsScopeOf } from './denials.js';
 
 /** Where an app runs now: its cwd and the project folder around it (the cwd or above). */
 export interface Layout {
@@ -35,8 +36,7 @@ function moveSite(site: string, fromRoot: string, toRoot: string): string {
 
 function moveDenial(d: Denial, fromCwd: string, fromRoot: string, toRoot: string): Denial {
   const out: Denial = { ...d };
-  const isFs = d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite';
-  if (isFs && d.resource !== '') {
+  if (fsScopeOf(d.permission) && d.resource !== '') {
     // A relative resource was relative to the cwd at the time of the call: make it absolute first.
     out.resource = movePath(path.resolve(d.cwd ?? fromCwd, d.resource), fromRoot, toRoot);
   }

@@ -15,6 +15,12 @@ export type PermissionName =
   | 'Addon'
   | '';
 
+/** How a profile was learned: `audit` (one --permission-audit run first), `observe` (one run with the
+ *  app root readable, keeping the modules it loaded) or `rerun` (enforce runs only). `--strategy`
+ *  also takes `auto`, which picks one of these (config.ts STRATEGIES). */
+export const LEARN_STRATEGIES = ['audit', 'observe', 'rerun'] as const;
+export type Strategy = (typeof LEARN_STRATEGIES)[number];
+
 /** A grantable scope, named as `process.permission.has()` names it. */
 export type Scope =
   | 'fs.read'

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Denial, FsScope } from './types.js';
 import { isSameOrUnder, resolveResource } from './paths.js';
+import { fsScopeOf } from './denials.js';
 
 export type SetAsideKind =
   /** `/proc/<pid>/…`: names one process; on the next run it is another process or none */
@@ -100,9 +101,10 @@ export function caseProbeOf(abs: string, known: readonly string[]): string | und
 
 /** The absolute path a file-system denial is about, if it is one. */
 export function fsPathOf(d: Denial): { scope: FsScope; abs: string } | undefined {
-  if (d.resource === '' || (d.permission !== 'FileSystemRead' && d.permission !== 'FileSystemWrite')) return undefined;
+  const scope = fsScopeOf(d.permission);
+  if (d.resource === '' || !scope) return undefined;
   // An mkdtemp template is a prefix, not a path: it is judged by the prefix it stands for.
-  return { scope: d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write', abs: resolveResource(d.resource, d.cwd) };
+  return { scope, abs: resolveResource(d.resource, d.cwd) };
 }
 
 /**

@@ -17,7 +17,7 @@ import { portAccepting, runApp, runApp as runAppOnce, type AppSpec, type Readine
 import { packageFinder } from './packages.js';
 import { attributeDenial } from '../model/attribute.js';
 import { breadthViolation } from '../model/breadth.js';
-import type { Denial } from '../model/types.js';
+import type { Denial, Strategy } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
 import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
@@ -29,7 +29,7 @@ import { recordDenials, seenInRecords, type MergedRecords } from '../model/recor
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
-export type Strategy = 'audit' | 'observe' | 'rerun';
+export type { Strategy };
 
 export interface LearnAppOptions {
   entry: string;

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
-import { capabilitiesOf, parseNodeVersion } from '../model/node-versions.js';
-import { createSession, type Session } from './session.js';
-import { runApp, type AppSpec } from './run-app.js';
+import { capabilitiesOf, parseNodeVersion } from '../../packages/core/src/model/node-versions.js';
+import { createSession, type Session } from '../../packages/core/src/runner/session.js';
+import { runApp, type AppSpec } from '../../packages/core/src/runner/run-app.js';
 
 let dir: string;
 let session: Session;
