@@ -1,7 +1,7 @@
 // @permlearn/core: the pure model (model/) and the parts that run processes (runner/).
 export * from './model/types.js';
 export * from './model/node-versions.js';
-export * from './model/paths.js';
+export * from './model/paths/index.js';
 export * from './model/breadth.js';
 export * from './model/grants.js';
 export * from './model/denials.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
-import { renderGrantPath } from './paths.js';
+import { renderGrantPath } from './paths/index.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';

@@ -6,7 +6,7 @@
 // when the app cannot do without it.
 import path from 'node:path';
 import type { Denial, FsScope } from './types.js';
-import { isSameOrUnder, resolveResource } from './paths.js';
+import { isSameOrUnder, resourcePath } from './paths/index.js';
 
 export type SetAsideKind =
   /** `/proc/<pid>/…`: names one process; on the next run it is another process or none */
@@ -102,7 +102,7 @@ export function caseProbeOf(abs: string, known: readonly string[]): string | und
 export function fsPathOf(d: Denial): { scope: FsScope; abs: string } | undefined {
   if (d.resource === '' || (d.permission !== 'FileSystemRead' && d.permission !== 'FileSystemWrite')) return undefined;
   // An mkdtemp template is a prefix, not a path: it is judged by the prefix it stands for.
-  return { scope: d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write', abs: resolveResource(d.resource, d.cwd) };
+  return { scope: d.permission === 'FileSystemRead' ? 'fs.read' : 'fs.write', abs: resourcePath(d) };
 }
 
 /**

@@ -23,7 +23,7 @@ import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
 import { CleanState, initialAreas } from './clean-state.js';
-import { isSameOrUnder, resolveResource } from '../model/paths.js';
+import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
 import type { RunResult as Run } from '../model/learn.js';
 import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
 
@@ -245,7 +245,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     const writes = grants.filter((g) => g.scope === 'fs.write');
     clean.beforeRun(writes);
     const r = await go();
-    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resolveResource(d.resource, d.cwd), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
+    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resourcePath(d), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
     return r;
   };
   // What was wrong with the runs' evidence (forged lines, a channel over its limit), summed over runs.
