@@ -24,6 +24,7 @@ export * from './model/initial-state.js';
 export * from './model/records.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
+export { gitRoot, findProjectRoot, packageRoot, entryProjectRoot } from './runner/project.js';
 export { runAppCleanly, writeGrantsOf } from './runner/run-cleanly.js';
 export { appEnvironment, permlearnInstallation, insideInstallation, type Installation } from './runner/app-env.js';
 export { CleanState, initialAreas, type Area } from './runner/clean-state.js';

@@ -15,6 +15,7 @@ import { createSession, realFs, type Session } from './session.js';
 import { onAbort } from './processes.js';
 import { portAccepting, runApp, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
+import { entryProjectRoot, packageRoot } from './project.js';
 import { attributeDenial } from '../model/attribute.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { Denial } from '../model/types.js';
@@ -97,18 +98,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
   if (realFs.kind(entry) === 'dir') throw new PermlearnError('usage', `entry ${entry} is a directory; give the file node should run`);
   const findPackage = packageFinder();
-  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: projectRoot(entry, cwd, findPackage), findPackage }, options);
-}
-
-/**
- * The project an entry belongs to: the nearest folder with a package.json above it, not counting
- * installed packages (a tool run as node_modules/prettier/bin/prettier.cjs belongs to the project
- * that installed it).
- */
-function projectRoot(entry: string, cwd: string, findPackage: ReturnType<typeof packageFinder>): string {
-  const nm = entry.indexOf(`${path.sep}node_modules${path.sep}`);
-  const start = nm >= 0 ? entry.slice(0, nm) : path.dirname(entry);
-  return findPackage(start)?.dir ?? (nm >= 0 ? start : cwd);
+  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: entryProjectRoot(entry, cwd, findPackage), findPackage }, options);
 }
 
 export interface LearnCommandOptions extends Omit<LearnAppOptions, 'entry' | 'args'> {
@@ -126,7 +116,7 @@ export async function learnCommand(options: LearnCommandOptions): Promise<LearnA
   if (options.command.length === 0) throw new PermlearnError('usage', 'permlearn run needs a command after --');
   const cwd = resolveCwd(options.cwd);
   const findPackage = packageFinder();
-  const appRoot = findPackage(cwd)?.dir ?? cwd;
+  const appRoot = packageRoot(cwd, findPackage) ?? cwd;
   const command = packageScript(options.command, appRoot) ?? options.command;
   return learnTarget({ entry: '', args: [], command, given: options.command, cwd, appRoot, findPackage }, options);
 }
