@@ -1,7 +1,7 @@
 // @permlearn/core: the pure model (model/) and the parts that run processes (runner/).
 export * from './model/types.js';
 export * from './model/node-versions.js';
-export * from './model/paths.js';
+export * from './model/paths/index.js';
 export * from './model/breadth.js';
 export * from './model/grants.js';
 export * from './model/denials.js';
@@ -25,6 +25,7 @@ export * from './model/records.js';
 export * from './model/tightened.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
+export { gitRoot, findProjectRoot, packageRoot, entryProjectRoot } from './runner/project.js';
 export { runAppCleanly, writeGrantsOf } from './runner/run-cleanly.js';
 export { appEnvironment, permlearnInstallation, insideInstallation, type Installation } from './runner/app-env.js';
 export { CleanState, initialAreas, type Area } from './runner/clean-state.js';

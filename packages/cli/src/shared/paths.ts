@@ -1,7 +1,5 @@
 // How the CLI shows a path to a person and finds the project a profile travels with. Path rules for
-// grants are core's (model/); this file only shortens and looks upward from a folder.
-import { existsSync } from 'node:fs';
-import os from 'node:os';
+// grants and the project root are core's (model/paths/, runner/project.ts); this file only shortens.
 import path from 'node:path';
 
 /** A path in a message: relative to the current folder when it is inside it (shorter), else as given. */
@@ -10,15 +8,5 @@ export function shortPath(p: string, from = process.cwd()): string {
   return rel && !rel.startsWith('..') && rel.length < p.length ? rel : p;
 }
 
-/**
- * The project a profile travels with: the nearest folder at or above `cwd` that holds `.git` (a
- * committed profile moves with its checkout), never `/` or the home folder; else `cwd` itself.
- */
-export function findProjectRoot(cwd: string, home = os.homedir()): string {
-  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
-    if (dir === '/' || dir === home) break;
-    if (existsSync(path.join(dir, '.git'))) return dir;
-    if (path.dirname(dir) === dir) break;
-  }
-  return path.resolve(cwd);
-}
+/** The project a profile travels with (the git checkout around the cwd, else the cwd): core's rule. */
+export { findProjectRoot } from '@permlearn/core';

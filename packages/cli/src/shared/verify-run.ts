@@ -1,10 +1,8 @@
 // One run of the app with exactly a profile's flags and nothing else (no recorder): does a profile that
 // was not learned in this run (a committed one, a merged one) still start the app here?
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { DEFAULTS, describeOutcome, packageScript, renderProfile, runAppCleanly, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
+import { DEFAULTS, describeOutcome, packageRoot, packageScript, renderProfile, runAppCleanly, runSucceeded, type Capabilities, type Profile, type RunResult } from '@permlearn/core';
 import type { AppPlan } from './plan.js';
-import { findProjectRoot } from './paths.js';
+import { findProjectRoot } from '@permlearn/core';
 import { breadthHere } from './profile-io.js';
 
 export interface VerifyOutcome {
@@ -15,21 +13,13 @@ export interface VerifyOutcome {
   flags: string[];
 }
 
-/** The folder of the nearest package.json at or above `dir` (where npm runs a script), else `dir`. */
-function packageDirOf(dir: string): string {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (existsSync(path.join(d, 'package.json'))) return d;
-    if (path.dirname(d) === d) return dir;
-  }
-}
-
 /**
  * Run `profile`, rendered for `caps` (the Node at `node`) and for the plan's cwd, once: the plan says how
  * to start the app (entry or command, readiness, exercise commands, time limits).
  */
 export async function verifyProfile(profile: Profile, plan: AppPlan, node: string, caps: Capabilities): Promise<VerifyOutcome> {
   const rendered = renderProfile(profile, { format: 'args', target: caps, cwd: plan.cwd, root: findProjectRoot(plan.cwd), breadth: breadthHere(plan.acceptBroad) });
-  const command = plan.command ? (packageScript(plan.command, packageDirOf(plan.cwd)) ?? plan.command) : undefined;
+  const command = plan.command ? (packageScript(plan.command, packageRoot(plan.cwd) ?? plan.cwd) ?? plan.command) : undefined;
   const entry = plan.entry ?? (command ? '' : rendered.entry);
   // Like a learning run: the user's environment, and whatever the app writes put back afterwards.
   const { result } = await runAppCleanly(
@@ -46,7 +36,7 @@ export async function verifyProfile(profile: Profile, plan: AppPlan, node: strin
       ...(command ? { command } : {}),
     },
     { flags: rendered.flags },
-    { root: packageDirOf(plan.cwd) },
+    { root: packageRoot(plan.cwd) ?? plan.cwd },
   );
   const ok = runSucceeded(result);
   return { ok, result, flags: rendered.flags, ...(ok ? {} : { reason: describeOutcome(result) }) };

@@ -9,7 +9,7 @@ import type { ProfileGrant } from './profile.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
 import { RENDER_FORMATS, renderProfile } from './render.js';
 import { breadthViolation } from './breadth.js';
-import { renderGrantPath } from './paths.js';
+import { renderGrantPath } from './paths/index.js';
 import { PermlearnError } from '../errors.js';
 
 const HOME = '/home/u';

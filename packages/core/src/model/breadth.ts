@@ -12,7 +12,7 @@
 // Exact files and missing paths directly under `/` (`/.dockerenv`) are not folders and stay allowed.
 import path from 'node:path';
 import type { PathKind, Scope } from './types.js';
-import { depth, isSameOrUnder, isStrictlyUnder, renderGrantPath } from './paths.js';
+import { ancestors, depth, isSameOrUnder, isStrictlyUnder, renderGrantPath } from './paths/index.js';
 
 export type BreadthCode = 'root-dir' | 'top-level' | 'home' | 'project-ancestor' | 'tmpdir' | 'wildcard-name';
 
@@ -111,13 +111,6 @@ function namedFolders(ctx: BreadthContext): [BreadthCode, string, string][] {
   if (ctx.root !== undefined) for (const up of ancestors(ctx.root)) out.push(['project-ancestor', up, 'the folder above the project,']);
   const tmp = usableTmpdir(ctx);
   if (tmp !== undefined) out.push(['tmpdir', tmp, 'the temporary directory']);
-  return out;
-}
-
-/** Every folder strictly above an absolute path, `/` excluded. */
-function ancestors(abs: string): string[] {
-  const out: string[] = [];
-  for (let dir = path.dirname(path.resolve(abs)); dir !== '/'; dir = path.dirname(dir)) out.push(dir);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareProfiles } from './compare.js';
-import { relocateProfile, displayFlag, displayPath, movePath } from './relocate.js';
+import { relocateProfile, displayFlag } from './relocate.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
@@ -79,16 +79,6 @@ describe('compareProfiles', () => {
 });
 
 describe('relocate', () => {
-  it.each([
-    ['/a/p/x', '/a/p', '/b/q', '/b/q/x'],
-    ['/a/p', '/a/p', '/b/q', '/b/q'],
-    ['/a/px', '/a/p', '/b/q', '/a/px'],
-    ['/a/p/cache/', '/a/p', '/b', '/b/cache/'],
-    ['/etc/hosts', '/a/p', '/b/q', '/etc/hosts'],
-  ])('movePath(%s, %s → %s) = %s', (p, from, to, want) => {
-    expect(movePath(p, from, to)).toBe(want);
-  });
-
   it('moves grants, evidence, cwd and entry; leaves the rest', () => {
     const p = profile('/old/repo/svc', [grant('fs.read', ['/old/repo/svc/data', 'dir'], [{ ...read('data/a.txt'), cwd: '/old/repo/svc', site: '/old/repo/svc/index.js:3:9' }]), grant('fs.read', ['/etc/hosts', 'file'])]);
     const moved = relocateProfile(p, { cwd: '/new/svc', root: '/new' });
@@ -96,15 +86,7 @@ describe('relocate', () => {
     expect(moved.grants[0]!.denials[0]).toMatchObject({ resource: '/new/svc/data/a.txt', cwd: '/new/svc', site: '/new/svc/index.js:3:9' });
   });
 
-  it.each([
-    ['/w/svc/a.txt', './a.txt'],
-    ['/w/svc', '.'],
-    ['/w/lib/x', '../lib/x'],
-    ['/tmp/x', '/tmp/x'],
-  ])('displayPath(%s) = %s', (p, want) => {
-    expect(displayPath(p, { cwd: '/w/svc', root: '/w' })).toBe(want);
-  });
-
+  // movePath and relativePath themselves are table-tested in paths/relative.test.ts.
   it('displayFlag keeps the wildcard forms', () => {
     expect(displayFlag({ scope: 'fs.write', path: '/w/svc/logs', kind: 'created-dir' }, { cwd: '/w/svc', root: '/w' })).toBe('--allow-fs-write=./logs/*');
     expect(displayFlag({ scope: 'child' }, { cwd: '/w/svc', root: '/w' })).toBe('--allow-child-process');

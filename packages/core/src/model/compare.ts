@@ -4,10 +4,10 @@
 import path from 'node:path';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
 import { needOf } from './denials.js';
-import { grantCovers } from './paths.js';
+import { grantCovers, resolveResource, takesInGrant, type Layout } from './paths/index.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
-import { relocateProfile, type Layout } from './relocate.js';
+import { relocateProfile } from './relocate.js';
 import { PermlearnError } from '../errors.js';
 
 /** A grant the fresh run needed that the committed profile lacks. */
@@ -60,17 +60,11 @@ function capsOf(profile: Profile): Capabilities {
 function evidencePath(d: Denial, scope: Scope, caps: Capabilities, cwd: string): string | undefined {
   const need = needOf(d.cwd === undefined ? { ...d, cwd } : d, caps);
   if (need.type !== 'fs' || need.scope !== scope) return undefined;
-  return need.prefix ? path.resolve(d.cwd ?? cwd, d.resource) : need.path;
+  return need.prefix ? resolveResource(d.resource, d.cwd ?? cwd) : need.path;
 }
 
 function covers(g: Pick<ProfileGrant, 'path' | 'kind'>, target: string): boolean {
   return g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', target);
-}
-
-/** `c` covers all of grant `g` (same scope): the same path and kind, or `g`'s path inside `c`. */
-function coversGrant(c: Pick<ProfileGrant, 'path' | 'kind'>, g: Pick<ProfileGrant, 'path' | 'kind'>): boolean {
-  if (c.path === g.path && (c.kind ?? 'file') === (g.kind ?? 'file')) return true;
-  return g.path !== undefined && covers(c, g.path);
 }
 
 /**
@@ -101,7 +95,7 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
         evidence = fsEvidence.filter(({ p }) => !same.some((c) => covers(c, p))).map(({ d }) => d);
         if (evidence.length === 0) continue;
       } else {
-        if (same.some((c) => coversGrant(c, g))) continue;
+        if (same.some((c) => takesInGrant(c, g))) continue;
         evidence = g.denials;
       }
     }
@@ -127,7 +121,7 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
   for (const c of before.grants) {
     if (caps.unrestricted.has(c.scope)) continue;
     const paths = asked.get(c.scope);
-    const used = paths !== undefined && (c.path === undefined || paths.some((p) => coversGrant(c, p)));
+    const used = paths !== undefined && (c.path === undefined || paths.some((p) => takesInGrant(c, p)));
     if (used) {
       kept++;
       continue;

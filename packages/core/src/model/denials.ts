@@ -1,7 +1,7 @@
 // What a denial needs: the grant that lifts it, or the reason no flag can.
 import type { Denial, FsScope, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
-import { mkdtempPrefix, resolveResource } from './paths.js';
+import { MKDTEMP_SUFFIX, mkdtempPrefix, resourcePath } from './paths/index.js';
 
 export type Need =
   | { type: 'fs'; scope: FsScope; path: string; prefix?: boolean }
@@ -43,11 +43,11 @@ export function needOf(d: Denial, caps: Capabilities): Need {
   const scope = fsScopeOf(d.permission);
   if (scope) {
     if (d.resource === '') return { type: 'ungrantable', code: 'unknown-permission', reason: `${d.permission} denial with no path` };
-    const abs = resolveResource(d.resource, d.cwd);
+    const abs = resourcePath(d);
     const prefix = scope === 'fs.write' ? mkdtempPrefix(d.resource) : undefined;
     if (prefix !== undefined) {
       // resolve() drops a trailing slash, so cut the template off the resolved path instead.
-      return { type: 'fs', scope, path: abs.slice(0, abs.length - 6), prefix: true };
+      return { type: 'fs', scope, path: abs.slice(0, -MKDTEMP_SUFFIX.length), prefix: true };
     }
     return { type: 'fs', scope, path: abs };
   }
@@ -99,7 +99,7 @@ export function isSpurious(d: Denial): boolean {
 
 /** A stable identity for de-duplicating denials. */
 export function denialKey(d: Denial): string {
-  const where = fsScopeOf(d.permission) && d.resource ? resolveResource(d.resource, d.cwd) : d.resource;
+  const where = fsScopeOf(d.permission) && d.resource ? resourcePath(d) : d.resource;
   // A has() asking and an access of the same path are two pieces of evidence: only the access shows a need.
   return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}${d.asked === 'has' ? '\u0000has' : ''}`;
 }

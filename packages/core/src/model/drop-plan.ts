@@ -1,10 +1,9 @@
 // Drop plans: which grants only start-up needs, so the app can give them up with
 // process.permission.drop() once it is ready (Node 24+). Pure: grants and timed evidence in, a plan out.
-import path from 'node:path';
 import type { Denial, Scope } from './types.js';
 import { findCovering, isFsScope, renderGrantFlag, type Grant } from './grants.js';
 import { isSpurious, scopeOfPermission } from './denials.js';
-import { resolveResource } from './paths.js';
+import { relativePath, resourcePath } from './paths/index.js';
 
 /** One `process.permission.drop(scope[, reference])` call. */
 export interface DropCall {
@@ -51,7 +50,7 @@ export interface DropPlan {
 function grantOfCheck(d: Denial, grants: readonly Grant[]): Grant | undefined {
   const scope = scopeOfPermission(d.permission);
   if (!scope) return undefined;
-  if (isFsScope(scope)) return d.resource === '' ? undefined : findCovering(grants, scope, resolveResource(d.resource, d.cwd));
+  if (isFsScope(scope)) return d.resource === '' ? undefined : findCovering(grants, scope, resourcePath(d));
   return findCovering(grants, scope);
 }
 
@@ -115,7 +114,7 @@ export function dropsBrokenBy(drops: readonly PlannedDrop[], denials: readonly D
     for (const [g, p] of asGrants) {
       if (g.scope !== scope) continue;
       if (g.path === undefined) broken.add(p);
-      else if (d.resource !== '' && findCovering([g], scope, resolveResource(d.resource, d.cwd))) broken.add(p);
+      else if (d.resource !== '' && findCovering([g], scope, resourcePath(d))) broken.add(p);
     }
   }
   return drops.filter((p) => broken.has(p));
@@ -163,9 +162,9 @@ function keptFlag(flag: string, opts: { cwd: string; relative: boolean }): strin
   return `${flag.slice(0, eq + 1)}${relativeRef(value.slice(0, value.length - star.length), opts.cwd)}${star}`;
 }
 
+/** A drop() reference relative to the cwd (`./x`), when it is below it. */
 function relativeRef(abs: string, cwd: string): string {
-  const rel = path.relative(cwd, abs);
-  return rel === '' ? '.' : rel.startsWith('..') ? abs : `./${rel}`;
+  return relativePath(abs, { cwd, root: cwd }, { dotSlash: true }) ?? abs;
 }
 
 function callText(d: DropCall, opts: { cwd: string; relative: boolean }): string {
@@ -174,8 +173,7 @@ function callText(d: DropCall, opts: { cwd: string; relative: boolean }): string
   return `process.permission.drop(${JSON.stringify(d.scope)}, ${JSON.stringify(ref)});`;
 }
 
+/** What a drop covered, for the comment: relative to the cwd when it is below it. */
 function shortResource(resource: string, cwd: string): string {
-  if (!resource.startsWith('/')) return resource;
-  const rel = path.relative(cwd, resource);
-  return rel.startsWith('..') ? resource : rel;
+  return relativePath(resource, { cwd, root: cwd }) ?? resource;
 }

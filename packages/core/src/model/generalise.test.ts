@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FsProbe, FsScope, PathKind } from './types.js';
-import { generalisePath, outerNodeModulesOf, packageDirOf, type Granularity } from './generalise.js';
+import { generalisePath, type Granularity } from './generalise.js';
+import { outerNodeModulesOf, packageDirOf } from './paths/index.js';
 
 // A small project tree: /work/app is the root.
 const DIRS = new Set([

@@ -13,7 +13,7 @@
 // directory becomes that folder.
 import path from 'node:path';
 import type { FsProbe, FsScope, PathKind } from './types.js';
-import { isSameOrUnder, isStrictlyUnder } from './paths.js';
+import { firstFolderBelow, isSameOrUnder, isStrictlyUnder, outerNodeModulesOf, packageDirOf } from './paths/index.js';
 import { breadthViolation } from './breadth.js';
 import { folderKind } from './initial-state.js';
 
@@ -37,24 +37,6 @@ export interface Generalised {
   because: string;
 }
 
-const NM = '/node_modules/';
-
-/** The directory of the package a path inside `node_modules` belongs to (innermost), if any. */
-export function packageDirOf(abs: string): string | undefined {
-  const at = abs.lastIndexOf(NM);
-  if (at < 0) return undefined;
-  const rest = abs.slice(at + NM.length).split('/');
-  const take = rest[0]?.startsWith('@') ? 2 : 1;
-  if (rest.length <= take || rest.slice(0, take).some((s) => s === '')) return undefined;
-  return `${abs.slice(0, at + NM.length)}${rest.slice(0, take).join('/')}`;
-}
-
-/** The outermost `node_modules` folder above a path, if any. */
-export function outerNodeModulesOf(abs: string): string | undefined {
-  const at = abs.indexOf(NM);
-  return at < 0 ? undefined : abs.slice(0, at + NM.length - 1);
-}
-
 /**
  * The wider grant a policy allows for `abs` (already known to be needed in `scope`), or undefined to
  * keep the exact path. `kind` is what `abs` itself is.
@@ -68,7 +50,7 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
   // The app's own folder in the temporary directory (reads and writes alike): the folder, not the file.
   const tmp = ctx.tmpdir.replace(/\/+$/, '');
   if (ctx.granularity !== 'file' && isStrictlyUnder(abs, tmp) && !isSameOrUnder(abs, ctx.root)) {
-    const first = `${tmp}/${abs.slice(tmp.length + 1).split('/')[0]}`;
+    const first = firstFolderBelow(abs, tmp);
     // A folder the app creates (absent before the first run) is `dir/*`, so it is covered before it exists.
     const made = folderKind(ctx.fs, first);
     if (first !== abs && !isSameOrUnder(ctx.root, first) && made && withinRule(first) && noSecrets(first, ctx)) {

@@ -3,7 +3,8 @@
 // and learning must plan 100,000 distinct paths correctly.
 import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe, PathKind, Scope } from './types.js';
-import { GrantSet, compareGrants, coversGrant, findCovering, grantKey, normaliseGrants, type Grant, type GrantNote } from './grants.js';
+import { GrantSet, compareGrants, findCovering, grantKey, normaliseGrants, type Grant, type GrantNote } from './grants.js';
+import { coversGrant } from './paths/index.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import { learn, type RunResult } from './learn.js';
 

@@ -1,7 +1,7 @@
 // The grant model: what a profile grants, why, and how a set of grants is kept in the form Node needs
 // (no duplicates, nothing covered by another grant, parents before children).
 import type { Denial, FsScope, PathKind, Scope } from './types.js';
-import { grantCovers, isStrictlyUnder, renderGrantPath } from './paths.js';
+import { coversGrant, grantCovers, renderGrantPath } from './paths/index.js';
 import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 
 /** Something worth telling the user about one grant. */
@@ -55,24 +55,6 @@ function mergeInto(into: Grant, from: Grant): void {
   for (const note of from.notes) {
     if (!into.notes.some((n) => n.code === note.code && n.detail === note.detail)) into.notes.push(note);
   }
-}
-
-/** Whether grant `a` makes grant `b` (same scope) redundant: everything `b` reaches, `a` reaches too. */
-export function coversGrant(a: Grant, b: Grant): boolean {
-  if (a.path === undefined || b.path === undefined) return false;
-  const aKind = a.kind ?? 'file';
-  const bKind = b.kind ?? 'file';
-  const aSubtree = aKind === 'dir' || aKind === 'created-dir';
-  if (bKind === 'prefix') {
-    // `/x/a*` reaches `/x/ab`: only a directory strictly above it, or a shorter prefix, covers all of that.
-    return (aSubtree && isStrictlyUnder(b.path, a.path)) || (aKind === 'prefix' && b.path.startsWith(a.path));
-  }
-  if (bKind === 'dir' || bKind === 'created-dir') {
-    // On the same path `D/*` covers `D`, not the other way round, so exactly one of the two survives.
-    if (a.path === b.path) return aKind === 'created-dir' && bKind === 'dir';
-    return (aSubtree && isStrictlyUnder(b.path, a.path)) || (aKind === 'prefix' && grantCovers(a.path, aKind, b.path));
-  }
-  return grantCovers(a.path, aKind, b.path);
 }
 
 /*

@@ -5,7 +5,7 @@ import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
 import { dedupeDenials, denialKey, fsScopeOf, isSpurious, needOf, type Need, type UngrantableCode } from './denials.js';
 import { GrantSet, findCovering, grantKey, isFsScope, normaliseGrants, renderFlags, type Grant } from './grants.js';
-import { isStrictlyUnder, prefixConflicts, resolveResource } from './paths.js';
+import { isStrictlyUnder, prefixConflicts, resourcePath } from './paths/index.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from './breadth.js';
 import { isDuplicateGrantAbort } from './parse-stderr.js';
 import type { LoadedFile, Use } from './parse-events.js';
@@ -223,7 +223,7 @@ export function selectDenials(r: RunResult): Denial[] {
 
 /** A read denied on a path that does not exist (now): a lookup, not a file the app uses. */
 function readsMissing(d: Denial, fs: FsProbe): boolean {
-  return d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resolveResource(d.resource, d.cwd)) === 'missing';
+  return d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resourcePath(d)) === 'missing';
 }
 
 /**
@@ -642,7 +642,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
         ? opts.grantCaught === false
           ? []
           : tight
-            ? caughtRequests(result, grants, opts.fs).filter((d) => d.permission === 'FileSystemRead' && ownState(grants)({ scope: 'fs.read', path: resolveResource(d.resource, d.cwd), denials: [], notes: [] }))
+            ? caughtRequests(result, grants, opts.fs).filter((d) => d.permission === 'FileSystemRead' && ownState(grants)({ scope: 'fs.read', path: resourcePath(d), denials: [], notes: [] }))
             : caughtRequests(result, grants, opts.fs)
         : preferPresent(selectDenials(result), opts.fs),
       succeeded,
@@ -851,11 +851,11 @@ async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: num
  */
 export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
   // A lookup of a file the same run writes is the app's own state, read back on its next start.
-  const written = new Set(r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => resolveResource(d.resource, d.cwd)));
+  const written = new Set(r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => resourcePath(d)));
   // 'caught' in an audit run: what Node blocks even in audit mode (an addon on 24), reported at the source.
   return dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
-    const abs = resolveResource(d.resource, d.cwd);
+    const abs = resourcePath(d);
     return fs.kind(abs) !== 'dir' && (!isIdleProbe(d) || written.has(abs));
   });
 }
@@ -952,10 +952,10 @@ export function siblingLookups(needed: readonly Denial[], lookups: readonly Deni
       .map((d) => siteFile(d.site!)),
   );
   if (sites.size === 0) return [];
-  const taken = new Set(needed.map((d) => resolveResource(d.resource, d.cwd)));
+  const taken = new Set(needed.map((d) => resourcePath(d)));
   const index = GrantSet.view(grants);
   return dedupeDenials(
-    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resolveResource(l.resource, l.cwd)) && !isCoveredDenial(l, index)),
+    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)),
   );
 }
 
@@ -1000,13 +1000,13 @@ function notGranted(denials: readonly Denial[], grants: readonly Grant[]): Denia
 /** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */
 function isScopeLookup(d: Denial, grants: GrantSet): boolean {
   if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
-  return grants.hasBelow('fs.read', resolveResource(d.resource, d.cwd));
+  return grants.hasBelow('fs.read', resourcePath(d));
 }
 
 function isCoveredDenial(d: Denial, grants: GrantSet): boolean {
   const scope = fsScopeOf(d.permission);
   if (scope) {
-    return d.resource !== '' && findCovering(grants, scope, resolveResource(d.resource, d.cwd)) !== undefined;
+    return d.resource !== '' && findCovering(grants, scope, resourcePath(d)) !== undefined;
   }
   return grants.capabilities().some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
 }

@@ -6,9 +6,9 @@ import { grantKey, normaliseGrants, type Grant } from './grants.js';
 import { buildProfile, type Exposure, type Profile, type ProfileGrant } from './profile.js';
 import { dedupeDenials, denialKey } from './denials.js';
 import type { LearnResult, Ungrantable } from './learn.js';
-import { relocateProfile, type Layout } from './relocate.js';
+import { relocateProfile } from './relocate.js';
 import type { Denial, PathKind } from './types.js';
-import { grantCovers } from './paths.js';
+import { grantCovers, type Layout } from './paths/index.js';
 import { PermlearnError } from '../errors.js';
 
 export interface MergeInput {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
-import { renderGrantPath } from './paths.js';
+import { renderGrantPath } from './paths/index.js';
 import { LEARN_STRATEGIES, type Denial, type PathKind, type Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';

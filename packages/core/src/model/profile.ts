@@ -8,7 +8,7 @@ import type { Granularity } from './generalise.js';
 import type { DropPlan } from './drop-plan.js';
 import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
-import { isSameOrUnder } from './paths.js';
+import { isSameOrUnder } from './paths/index.js';
 import { describeTightened, type ProfileTightened } from './tightened.js';
 
 export const PROFILE_SCHEMA = 1;

@@ -2,32 +2,11 @@
 // of the machine it was learned on, and comparing or merging it with a run here needs them here.
 // The project (a root folder, the cwd somewhere inside it) moves as a whole; paths outside it stay.
 import path from 'node:path';
-import { isSameOrUnder } from './paths.js';
+import { movePath, projectRootOf, relativePath, renderGrantPath, resolveResource, type Layout } from './paths/index.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial } from './types.js';
-import { renderGrantPath } from './paths.js';
 import { FLAG_OF_SCOPE } from './node-versions.js';
 import { fsScopeOf } from './denials.js';
-
-/** Where an app runs now: its cwd and the project folder around it (the cwd or above). */
-export interface Layout {
-  cwd: string;
-  root: string;
-}
-
-/** The project root of a profile learned in `fromCwd`, if its cwd sits in its project as `to.cwd` sits in `to.root`. */
-export function projectRootOf(fromCwd: string, to: Layout): string {
-  return path.resolve(fromCwd, path.relative(to.cwd, to.root));
-}
-
-/** `p` (absolute) under `fromRoot` moved to the same place under `toRoot`; anything else unchanged. */
-export function movePath(p: string, fromRoot: string, toRoot: string): string {
-  if (fromRoot === toRoot) return p;
-  const slash = p.length > 1 && p.endsWith('/') ? '/' : '';
-  const bare = slash ? p.slice(0, -1) : p;
-  if (!isSameOrUnder(bare, fromRoot)) return p;
-  return `${path.join(toRoot, path.relative(fromRoot, bare))}${slash}`;
-}
 
 /** A `file:line:col` call site moved like a path. */
 function moveSite(site: string, fromRoot: string, toRoot: string): string {
@@ -38,7 +17,7 @@ function moveDenial(d: Denial, fromCwd: string, fromRoot: string, toRoot: string
   const out: Denial = { ...d };
   if (fsScopeOf(d.permission) && d.resource !== '') {
     // A relative resource was relative to the cwd at the time of the call: make it absolute first.
-    out.resource = movePath(path.resolve(d.cwd ?? fromCwd, d.resource), fromRoot, toRoot);
+    out.resource = movePath(resolveResource(d.resource, d.cwd ?? fromCwd), fromRoot, toRoot);
   }
   if (d.cwd !== undefined) out.cwd = movePath(d.cwd, fromRoot, toRoot);
   if (d.site !== undefined) out.site = moveSite(d.site, fromRoot, toRoot);
@@ -79,14 +58,7 @@ export function relocateProfile(profile: Profile, to: Layout): Profile {
 
 /** A path for people: `./x` under the cwd, `../x` elsewhere in the project, else absolute. */
 export function displayPath(p: string, layout: Layout): string {
-  const slash = p.length > 1 && p.endsWith('/') ? '/' : '';
-  const bare = slash ? p.slice(0, -1) : p;
-  if (isSameOrUnder(bare, layout.cwd)) {
-    const r = path.relative(layout.cwd, bare);
-    return `${r === '' ? '.' : `./${r}`}${slash}`;
-  }
-  if (isSameOrUnder(bare, layout.root)) return `${path.relative(layout.cwd, bare)}${slash}`;
-  return p;
+  return relativePath(p, layout, { dotSlash: true }) ?? p;
 }
 
 /** A grant as a flag for people, with `displayPath`. */

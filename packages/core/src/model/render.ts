@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities, type NodeVersion } from './node-versions.js';
-import { grantCovers, isSameOrUnder, renderGrantPath } from './paths.js';
+import { grantCovers, isSameOrUnder, movePath, projectRootOf, relativePath, renderGrantPath, type Layout } from './paths/index.js';
 import { normaliseGrants, type Grant } from './grants.js';
 import { acceptHint, breadthViolation, isAccepted } from './breadth.js';
 import { shellQuote, type Profile } from './profile.js';
@@ -143,39 +143,14 @@ export function nodeOptionsQuote(arg: string): string {
   return `"${arg.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** Keep a trailing slash (a prefix grant such as `/x/cache/`) through path operations that drop it. */
-function splitSlash(p: string): [string, string] {
-  return p.length > 1 && p.endsWith('/') ? [p.slice(0, -1), '/'] : [p, ''];
-}
-
-interface Layout {
-  cwd: string;
-  root: string;
-  /** Where the project was when the profile was learned. */
+/** Where the project is now, and where it was when the profile was learned. */
+interface Moved extends Layout {
   fromRoot: string;
 }
 
 /** Move a path of the learned project to where the project is now. */
-function rebase(p: string, layout: Layout): string {
-  if (layout.fromRoot === layout.root) return p;
-  const [bare, slash] = splitSlash(p);
-  if (!isSameOrUnder(bare, layout.fromRoot)) return p;
-  return `${path.join(layout.root, path.relative(layout.fromRoot, bare))}${slash}`;
-}
-
-/** `./x` under the cwd, `../x` within the project, undefined outside it. */
-function relativeTo(p: string, layout: Layout, dotSlash: boolean): string | undefined {
-  const [bare, slash] = splitSlash(p);
-  let rel: string;
-  if (isSameOrUnder(bare, layout.cwd)) {
-    const r = path.relative(layout.cwd, bare);
-    rel = r === '' ? '.' : dotSlash ? `./${r}` : r;
-  } else if (isSameOrUnder(bare, layout.root)) {
-    rel = path.relative(layout.cwd, bare);
-  } else {
-    return undefined;
-  }
-  return `${rel}${slash}`;
+function rebase(p: string, layout: Moved): string {
+  return movePath(p, layout.fromRoot, layout.root);
 }
 
 function hasLineBreak(s: string): boolean {
@@ -194,7 +169,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   const cwd = path.resolve(options.cwd ?? profile.cwd);
   const root = path.resolve(options.root ?? cwd);
   if (!isSameOrUnder(cwd, root)) throw new PermlearnError('usage', `the project root ${root} does not contain the cwd ${cwd}`);
-  const layout: Layout = { cwd, root, fromRoot: path.resolve(profile.cwd, path.relative(cwd, root)) };
+  const layout: Moved = { cwd, root, fromRoot: projectRootOf(profile.cwd, { cwd, root }) };
   const warnings: RenderFinding[] = [];
   const notes: RenderFinding[] = [];
 
@@ -256,7 +231,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     }
     let p = g.path;
     if (relative) {
-      const rel = relativeTo(g.path, layout, true);
+      const rel = relativePath(g.path, layout, { dotSlash: true });
       if (rel === undefined) notes.push({ code: 'outside-project', flag: absoluteFlag(g), message: `${g.path} stays absolute: it is outside the project (${root})` });
       else {
         p = rel;
@@ -267,7 +242,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     flags.push(`${FLAG_OF_SCOPE[g.scope]}=${value}`);
     values.push({ scope: g.scope, value });
   }
-  const entryFromCwd = relativeTo(entryAbs, layout, false) ?? entryAbs;
+  const entryFromCwd = relativePath(entryAbs, layout) ?? entryAbs;
   const entry = relative || format === 'package-json' ? entryFromCwd : entryAbs;
 
   // Risks of each grant, and what the model never checks on this Node.
@@ -296,7 +271,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
  * No format ever carries a grant that breaks the breadth rule, however the profile came to hold it (a
  * hand edit, a merge, an older permlearn): it is refused unless the user accepted that very grant.
  */
-function assertWithinBreadth(grants: readonly Grant[], profile: Profile, layout: Layout, options: RenderOptions): void {
+function assertWithinBreadth(grants: readonly Grant[], profile: Profile, layout: Moved, options: RenderOptions): void {
   const root = profile.root !== undefined ? rebase(profile.root, layout) : layout.root;
   const ctx = { homedir: options.breadth?.homedir ?? '', root, ...(options.breadth?.tmpdir !== undefined ? { tmpdir: options.breadth.tmpdir } : {}) };
   for (const g of grants) {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Capabilities } from './node-versions.js';
 import type { PathKind, Scope } from './types.js';
-import { grantCovers, isSameOrUnder } from './paths.js';
+import { grantCovers, isSameOrUnder } from './paths/index.js';
 
 export type RiskCode =
   | 'child-process'

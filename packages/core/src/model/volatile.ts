@@ -6,7 +6,7 @@
 // when the app cannot do without it.
 import path from 'node:path';
 import type { Denial, FsScope } from './types.js';
-import { isSameOrUnder, resolveResource } from './paths.js';
+import { isSameOrUnder, resourcePath } from './paths/index.js';
 import { fsScopeOf } from './denials.js';
 
 export type SetAsideKind =
@@ -104,7 +104,7 @@ export function fsPathOf(d: Denial): { scope: FsScope; abs: string } | undefined
   const scope = fsScopeOf(d.permission);
   if (d.resource === '' || !scope) return undefined;
   // An mkdtemp template is a prefix, not a path: it is judged by the prefix it stands for.
-  return { scope, abs: resolveResource(d.resource, d.cwd) };
+  return { scope, abs: resourcePath(d) };
 }
 
 /**

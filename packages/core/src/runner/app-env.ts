@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isSameOrUnder } from '../model/paths.js';
+import { isSameOrUnder } from '../model/paths/index.js';
 
 export interface Installation {
   /** Folders that are permlearn's alone: its packages, and the node_modules it was installed into when

@@ -32,7 +32,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isSameOrUnder, isStrictlyUnder } from '../model/paths.js';
+import { isSameOrUnder, isStrictlyUnder } from '../model/paths/index.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { PathKind } from '../model/types.js';
 import type { MachineChanges } from '../model/profile.js';

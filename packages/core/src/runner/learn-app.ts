@@ -15,6 +15,7 @@ import { createSession, realFs, type Session } from './session.js';
 import { onAbort } from './processes.js';
 import { portAccepting, runApp, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
+import { entryProjectRoot, packageRoot } from './project.js';
 import { attributeDenial } from '../model/attribute.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { Denial, Strategy } from '../model/types.js';
@@ -23,7 +24,7 @@ import { exposureOf } from './exposure.js';
 import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
 import { CleanState, initialAreas } from './clean-state.js';
-import { isSameOrUnder, resolveResource } from '../model/paths.js';
+import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
 import type { RunResult as Run } from '../model/learn.js';
 import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
 import { phase } from './timing.js';
@@ -99,18 +100,7 @@ export async function learnApp(options: LearnAppOptions): Promise<LearnAppResult
   if (!existsSync(entry)) throw new PermlearnError('usage', `entry file ${entry} does not exist`);
   if (realFs.kind(entry) === 'dir') throw new PermlearnError('usage', `entry ${entry} is a directory; give the file node should run`);
   const findPackage = packageFinder();
-  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: projectRoot(entry, cwd, findPackage), findPackage }, options);
-}
-
-/**
- * The project an entry belongs to: the nearest folder with a package.json above it, not counting
- * installed packages (a tool run as node_modules/prettier/bin/prettier.cjs belongs to the project
- * that installed it).
- */
-function projectRoot(entry: string, cwd: string, findPackage: ReturnType<typeof packageFinder>): string {
-  const nm = entry.indexOf(`${path.sep}node_modules${path.sep}`);
-  const start = nm >= 0 ? entry.slice(0, nm) : path.dirname(entry);
-  return findPackage(start)?.dir ?? (nm >= 0 ? start : cwd);
+  return learnTarget({ entry, args: options.args ?? [], cwd, appRoot: entryProjectRoot(entry, cwd, findPackage), findPackage }, options);
 }
 
 export interface LearnCommandOptions extends Omit<LearnAppOptions, 'entry' | 'args'> {
@@ -128,7 +118,7 @@ export async function learnCommand(options: LearnCommandOptions): Promise<LearnA
   if (options.command.length === 0) throw new PermlearnError('usage', 'permlearn run needs a command after --');
   const cwd = resolveCwd(options.cwd);
   const findPackage = packageFinder();
-  const appRoot = findPackage(cwd)?.dir ?? cwd;
+  const appRoot = packageRoot(cwd, findPackage) ?? cwd;
   const command = packageScript(options.command, appRoot) ?? options.command;
   return learnTarget({ entry: '', args: [], command, given: options.command, cwd, appRoot, findPackage }, options);
 }
@@ -252,7 +242,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     phase('run starts');
     const r = await go();
     phase(`run ended (${r.outcome}, ${r.durationMs} ms)`);
-    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resolveResource(d.resource, d.cwd), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
+    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resourcePath(d), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
     phase('clean state restored after the run');
     return r;
   };

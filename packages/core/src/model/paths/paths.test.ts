@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PathKind } from './types.js';
+import type { PathKind } from '../types.js';
 import {
+  coversGrant,
   depth,
   grantCovers,
   isSameOrUnder,
@@ -9,7 +10,9 @@ import {
   prefixConflicts,
   renderGrantPath,
   resolveResource,
-} from './paths.js';
+  resourcePath,
+  takesInGrant,
+} from './index.js';
 
 describe('isSameOrUnder / isStrictlyUnder', () => {
   it.each<[child: string, parent: string, same: boolean, strict: boolean]>([
@@ -104,7 +107,7 @@ describe('mkdtempPrefix', () => {
 });
 
 describe('resolveResource', () => {
-  it.each<[string, string | undefined, string]>([
+  it.each<[string, string, string]>([
     ['/x/y', '/cwd', '/x/y'],
     ['/x/./y/../z', '/cwd', '/x/z'],
     ['data/x.txt', '/app', '/app/data/x.txt'],
@@ -116,8 +119,13 @@ describe('resolveResource', () => {
     expect(resolveResource(resource, cwd)).toBe(abs);
   });
 
-  it('without a cwd, resolves against the process cwd', () => {
-    expect(resolveResource('a', undefined)).toBe(`${process.cwd()}/a`);
+  it.each<[resource: string, cwd: string | undefined, abs: string]>([
+    ['data/x.txt', '/app', '/app/data/x.txt'],
+    ['/x/y', undefined, '/x/y'],
+    // no cwd (the app's was gone): from `/`, never from permlearn's own cwd
+    ['a', undefined, '/a'],
+  ])('resourcePath of %s in %s → %s', (resource, cwd, abs) => {
+    expect(resourcePath({ resource, ...(cwd !== undefined ? { cwd } : {}) })).toBe(abs);
   });
 });
 
@@ -131,5 +139,42 @@ describe('renderGrantPath', () => {
     ['/tmp/app-', 'prefix', '/tmp/app-*'],
   ])('%s (%s) → %s', (p, kind, rendered) => {
     expect(renderGrantPath(p, kind)).toBe(rendered);
+  });
+});
+
+describe('coversGrant (redundancy, for normalising) and takesInGrant (for check)', () => {
+  it.each<[a: [string, PathKind], b: [string, PathKind], covers: boolean, takesIn: boolean]>([
+    [['/x/a', 'file'], ['/x/a', 'file'], true, true],
+    [['/x', 'dir'], ['/x/y', 'file'], true, true],
+    [['/x', 'dir'], ['/x/y/', 'prefix'], true, true],
+    [['/x', 'dir'], ['/x/a', 'prefix'], true, true],
+    [['/x/a', 'prefix'], ['/x/ab', 'prefix'], true, true],
+    [['/x/a', 'prefix'], ['/x/ab', 'dir'], true, true],
+    [['/x/a', 'prefix'], ['/x/a', 'file'], false, false],
+    // on one path `D/*` makes `D` redundant, not the other way round; check counts either as the folder
+    [['/x', 'created-dir'], ['/x', 'dir'], true, true],
+    [['/x', 'dir'], ['/x', 'created-dir'], false, true],
+    [['/x', 'dir'], ['/x', 'dir'], false, true],
+    // check matches a grant by its own path, not by its reach
+    [['/x/a', 'file'], ['/x/a', 'prefix'], false, true],
+    [['/x/a', 'file'], ['/x/a', 'dir'], false, true],
+    [['/x', 'dir'], ['/x', 'prefix'], false, true],
+    // a sibling that shares a prefix is never covered by a folder
+    [['/app', 'dir'], ['/app2/y', 'file'], false, false],
+    [['/app', 'dir'], ['/app2', 'dir'], false, false],
+    [['/app/', 'prefix'], ['/app2', 'file'], false, false],
+    [['/app', 'prefix'], ['/app2', 'file'], true, true],
+    // `/` as a folder
+    [['/', 'dir'], ['/etc/hosts', 'file'], true, true],
+    [['/', 'dir'], ['/', 'dir'], false, true],
+  ])('%j and %j: covers %s, takes in %s', ([ap, ak], [bp, bk], covers, takesIn) => {
+    expect(coversGrant({ path: ap, kind: ak }, { path: bp, kind: bk })).toBe(covers);
+    expect(takesInGrant({ path: ap, kind: ak }, { path: bp, kind: bk })).toBe(takesIn);
+  });
+
+  it('capability grants (no path) are never covered, and take each other in', () => {
+    expect(coversGrant({}, {})).toBe(false);
+    expect(takesInGrant({}, {})).toBe(true);
+    expect(takesInGrant({ path: '/x', kind: 'dir' }, {})).toBe(false);
   });
 });
