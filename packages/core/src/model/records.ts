@@ -411,7 +411,9 @@ export function compareWithRecords(
       continue;
     }
     if (need.type === 'fs' && need.scope === 'fs.read' && implicitReads.includes(need.path)) continue;
-    if (!e.denied && isNoise(e, kindOf)) continue;
+    // A denial counts whenever the app asked; one of Node's own (no call site: the module resolver
+    // reading the app's folder at start-up, which it gets by without) is noise like an audit-mode check.
+    if ((!e.denied || e.sites.length === 0) && isNoise(e, kindOf)) continue;
     newNeeds.push({ permission: e.permission, resource: e.resource, sites: e.sites, count: e.count, first: e.first, last: e.last, seenIn: e.seenIn.length, denied: e.denied });
   }
   const unused = grants.filter((g) => !used.has(g)).map(flagOf);
