@@ -2,7 +2,7 @@
 // records and verified with an exercise that hits every route, records of several instances merged, a
 // record cut off by SIGKILL, and check --records.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readlinkSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -205,3 +205,56 @@ function execaSync(cmd: string, args: string[]): string[] {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return String(r.stdout).split('\n').filter(Boolean);
 }
+
+describe.each([22, 26])('forged records on Node %i', (major) => {
+  it('a line the app appends to its own record, and a record file it writes, grant nothing', async () => {
+    const dir = copyFixture('hostile/forge-record');
+    const recs = path.join(dir, '..', 'recs');
+    const rec = await runCli(['record', '--out', recs, '--', nodeBinary(major), 'app.js'], { cwd: dir });
+    expect(rec.exitCode).toBe(0);
+    expect(recordFiles(recs)).toHaveLength(2); // its own, and the one the app wrote
+    const own = recordFiles(recs).find((f) => !path.basename(f).startsWith('record-4242-'))!;
+    expect(readFileSync(own, 'utf8')).toContain('"resource":"/etc"'); // the forgery is there
+    const out = path.join(dir, '..', 'p.json');
+    const r = await runCli(['--records', recs, '--node', nodeBinary(major), '--format', 'json', '--out', out], { cwd: dir });
+    expect(r.exitCode).toBe(0);
+    const profile = JSON.parse(readFileSync(out, 'utf8'));
+    expect(profile.flags).toEqual([major === 20 ? '--experimental-permission' : '--permission', `--allow-fs-read=${dir}/config.json`]);
+    expect(profile.records).toMatchObject({ files: 1, rejected: 1, forged: 2 });
+    expect(profile.warnings).toContain('2 record lines failed the key check (not written by the recorder) and were ignored');
+    expect(r.stderr).toContain(`1 record file failed the key check and was ignored: ${recs}/record-4242-`);
+    // check --records says the same, and finds no need in the forged lines.
+    const c = await runCli(['check', '--records', recs, '--profile', out], { cwd: dir });
+    expect(c.exitCode).toBe(0);
+    expect(c.stderr).toContain('2 record lines failed the key check');
+    // Without the key nothing can be checked: the warning says so, and the forged lines count as needs.
+    rmSync(`${recs}.key`);
+    const unchecked = await runCli(['check', '--records', recs, '--profile', out], { cwd: dir });
+    expect(unchecked.stderr).toContain('were not checked against a key');
+    expect(unchecked.exitCode).toBe(7);
+  }, 120_000);
+});
+
+describe('record cap on Node 26', () => {
+  it('checks past the cap of distinct entries are counted by permission and folder, in the record and the profile', async () => {
+    const dir = copyFixture('services/many-reads');
+    const recs = path.join(dir, '..', 'recs');
+    const rec = await runCli(['record', '--out', recs, '--', nodeBinary(26), 'app.js'], { cwd: dir, env: { ...baseEnv, PERMLEARN_RECORD_MAX: '10' } });
+    expect(rec.exitCode).toBe(0);
+    const [file] = recordFiles(recs);
+    const lines = readFileSync(file!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l.slice(23)));
+    expect(lines.filter((l) => l.t === 'seen')).toHaveLength(10);
+    const summary = lines.at(-1);
+    expect(summary).toMatchObject({ t: 'summary', entries: 10, final: true });
+    expect(summary.dropped).toBeGreaterThan(30);
+    expect(summary.droppedBy).toEqual([{ permission: 'FileSystemRead', count: summary.dropped, under: [`${dir}/data`] }]);
+    const out = path.join(dir, '..', 'p.json');
+    const r = await runCli(['--records', recs, '--node', nodeBinary(26), '--format', 'json', '--out', out], { cwd: dir });
+    const profile = JSON.parse(readFileSync(out, 'utf8'));
+    expect(profile.records.dropped).toBe(summary.dropped);
+    expect(profile.warnings).toContain(`${summary.dropped} checks of FileSystemRead came past a recorder's cap of distinct entries and are not in the records (under ${dir}/data): the profile may lack those needs (raise PERMLEARN_RECORD_MAX)`);
+    // The enforce runs then find what the records could not hold.
+    expect(r.exitCode).toBe(0);
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/data`]);
+  }, 120_000);
+});
