@@ -7,10 +7,10 @@ import { nodeBinary } from '@permlearn/test-nodes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecorderReport } from './parse-events.js';
 import { createKeys, keyPipeText, tokenVerifier } from '../runner/evidence.js';
+import { recorderText } from '../runner/session.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CAPTURES = path.resolve(HERE, '../../../../test/captures');
-const RECORDER = path.resolve(HERE, '../../recorder/recorder.cjs');
 
 const line = (o: unknown): string => JSON.stringify(o);
 /** The hand-written lines of these tests are unsigned: they test reading, not authentication
@@ -99,7 +99,7 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
   beforeAll(() => {
     dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-events-')));
     recorder = path.join(dir, 'recorder.cjs');
-    writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid, keyFd: 4 })};\n${readFileSync(RECORDER, 'utf8')}`);
+    writeFileSync(recorder, recorderText({ fd: 3, ownerPid: process.pid, keyFd: 4 }));
     keyFile = path.join(dir, 'key');
     writeFileSync(keyFile, keyPipeText(keys));
     entry = path.join(dir, 'app.js');
@@ -160,7 +160,7 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
 
   it('the recorder stays silent when its owner is another process', () => {
     const other = path.join(dir, 'other.cjs');
-    writeFileSync(other, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid + 1_000_000 })};\n${readFileSync(RECORDER, 'utf8')}`);
+    writeFileSync(other, recorderText({ fd: 3, ownerPid: process.pid + 1_000_000 }));
     const r = spawnSync(nodeBinary(26), ['--permission', `--allow-fs-read=${other}`, '--require', other, entry], {
       cwd: dir,
       stdio: stdio(),

@@ -4,16 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { createKeys, keyPipeText, tokenVerifier } from './evidence.js';
+import { recorderText } from './session.js';
 
-const RECORDER = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pl-recorder-'));
 const recorder = path.join(dir, 'recorder.cjs');
-writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, keyFd: 4, ownerPid: process.pid })};\n${readFileSync(RECORDER, 'utf8')}`);
+writeFileSync(recorder, recorderText({ fd: 3, keyFd: 4, ownerPid: process.pid }));
 // The recorder reads the run's key from fd 4 (a file holding it here; a pipe under permlearn).
 const keys = createKeys();
 const keyFile = path.join(dir, 'key');
