@@ -91,6 +91,9 @@
   // first, and up to MAX_SITES more found by sampling repeats).
   /** @type {Map<string, {permission: string, resource: string, cwd?: string, site?: string, sites?: string[], count: number, first: number, last: number, existed?: boolean, denied?: boolean}>} */
   const entries = new Map();
+  // Bound once to the original Map methods: cheaper than Reflect.apply on every check, and out of the app's reach.
+  const entryOf = mapGet.bind(entries);
+  const addEntry = mapSet.bind(entries);
   const MAX_SITES = 7;
   /** A repeat's stack is read once in SAMPLE hits, to find other call sites of the same need. */
   const SAMPLE = 64;
@@ -114,6 +117,11 @@
     }
   }
 
+  /** An absolute path with no `.`/`..` segment, doubled or trailing slash: what resolve() would return unchanged. */
+  function normal(p) {
+    return p.charCodeAt(0) === 47 && p.indexOf('/.') === -1 && p.indexOf('//') === -1 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
+  }
+
   function drop(perm, resource) {
     dropped++;
     dirty = true;
@@ -135,7 +143,7 @@
    */
   function repeat(perm, resource) {
     if (inside) return true;
-    const entry = apply(mapGet, entries, [perm + '\u0000' + resource + '\u0000' + (cwd() || '')]);
+    const entry = entryOf(perm + '\u0000' + resource + '\u0000' + (cwd() || ''));
     if (entry === undefined) return false;
     entry.count++;
     entry.last = now();
@@ -149,7 +157,7 @@
     if (inside) return;
     const at = cwd();
     const k = perm + '\u0000' + resource + '\u0000' + (at || '');
-    const entry = apply(mapGet, entries, [k]);
+    const entry = entryOf(k);
     if (entry !== undefined) {
       if (!sampled) {
         entry.count++;
@@ -171,7 +179,7 @@
     if (site !== undefined) e.site = site;
     if (extra) Object.assign(e, extra);
     if (e.existed === undefined && (perm === 'FileSystemRead' || perm === 'FileSystemWrite') && resource !== '') e.existed = exists(resource);
-    apply(mapSet, entries, [k, e]);
+    addEntry(k, e);
   }
 
   /** note() for a need whose call site costs a stack: read only when the need is new (or sampled). */
@@ -254,7 +262,8 @@
         if (inside || msg === null || typeof msg !== 'object') return;
         const perm = toStr(msg.permission ?? '');
         let resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
-        if (name === 'fs' && resource !== '') resource = resolve(resource);
+        // Node names most paths absolute and normal already: resolve only the others.
+        if (name === 'fs' && resource !== '' && !normal(resource)) resource = resolve(resource);
         if (resource.startsWith(folder + path.sep) || resource === folder) return; // the record itself
         // A need already in the record (proven published by Node when it was added) is only counted:
         // no stack is read, so a busy route costs a map look-up. A fake publish can add to a count, never an entry.
