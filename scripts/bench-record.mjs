@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Complain-mode overhead on a busy HTTP server: the traffic fixture driven by autocannon, without and
-// with recording (the record preload; on 24+ under --permission-audit), side by side in one run, in
-// alternating rounds so that machine load hits both alike. Then the record file's size after N requests.
-//   node scripts/bench-record.mjs [--node 26] [--seconds 5] [--rounds 3] [--connections 10]
+// with recording (the record preload; on 24+ under --permission-audit), side by side in one run. Made
+// for a noisy machine: each round starts both servers, warms each up, then measures them back to back
+// (in alternating order), and the overhead is the median over rounds of the per-round ratio, so that
+// load from other work, which shifts whole rounds, cancels out. Besides req/s and p99 (wall clock, which
+// other work on a shared machine moves by tens of percent) it reports the server's own CPU time per
+// request (utime + stime from /proc), which waiting for a core does not inflate. Then the record's size.
+//   node scripts/bench-record.mjs [--node 26] [--rounds 9] [--seconds 3] [--warmup 1] [--connections 4] [--mix all|no-spawn]
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,20 +17,34 @@ import autocannon from 'autocannon';
 import { nodeBinary } from '@permlearn/test-nodes';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { node: { type: 'string', default: '26' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, connections: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    node: { type: 'string', default: '26' },
+    seconds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '9' },
+    connections: { type: 'string', default: '4' },
+    mix: { type: 'string', default: 'all' },
+  },
+});
 const major = Number(values.node);
+const rounds = Number(values.rounds);
 const node = nodeBinary(major);
 const preload = path.join(root, 'packages/core/recorder/record.cjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'pl-bench-record-'));
 const app = path.join(work, 'traffic');
 cpSync(path.join(root, 'fixtures/services/traffic'), app, { recursive: true });
 const records = path.join(work, 'records');
-// Every route: reads a template, writes an upload, spawns a child (the costliest) one time in eight.
-const requests = ['/', '/report', '/upload', '/', '/report', '/', '/report', '/convert'].map((p) => ({ method: 'GET', path: p }));
+// all: every route, a template read, an upload write, and a child spawned (the costliest) one time in
+// eight; no-spawn: the same without the child, so the server is faster and the recorder's share larger.
+const paths = values.mix === 'no-spawn' ? ['/', '/report', '/upload', '/', '/report', '/', '/report', '/upload'] : ['/', '/report', '/upload', '/', '/report', '/', '/report', '/convert'];
+const requests = paths.map((p) => ({ method: 'GET', path: p }));
 
+// 'on': the preload (under --permission-audit on 24+); 'audit' (24+): --permission-audit alone, so that
+// Node's own cost of audit mode is told apart from the recorder's.
 function start(recording) {
-  const flags = recording ? [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload] : [];
-  const env = { PATH: process.env.PATH, ...(recording ? { PERMLEARN_RECORD: records } : {}) };
+  const flags = recording === 'audit' ? ['--permission-audit'] : recording ? [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload] : [];
+  const env = { PATH: process.env.PATH, TRAFFIC_API_SECRET: 'bench', ...(recording ? { PERMLEARN_RECORD: records, PERMLEARN_RECORD_KEY: 'bench-record-key-0123456789' } : {}) };
   const child = spawn(node, [...flags, 'server.js', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
@@ -46,31 +64,60 @@ async function stop(child) {
   await done;
 }
 
-async function measure(recording) {
-  const { child, port } = await start(recording);
-  try {
-    const r = await autocannon({ url: `http://127.0.0.1:${port}`, requests, connections: Number(values.connections), duration: Number(values.seconds) });
-    return { rps: r.requests.average, p99: r.latency.p99, total: r.requests.total, errors: r.errors + r.non2xx };
-  } finally {
-    await stop(child);
-  }
+const load = (port, seconds) => autocannon({ url: `http://127.0.0.1:${port}`, requests, connections: Number(values.connections), pipelining: 1, duration: seconds });
+
+/** The process's own CPU time so far, in clock ticks (utime + stime, fields 14 and 15 of /proc/<pid>/stat). */
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
-const rows = { off: [], on: [] };
-for (let i = 0; i < Number(values.rounds); i++) {
-  rows.off.push(await measure(false));
-  rows.on.push(await measure(true));
+async function measure(server) {
+  const before = cpuTicks(server.child.pid);
+  const r = await load(server.port, Number(values.seconds));
+  const cpu = cpuTicks(server.child.pid) - before;
+  return { rps: r.requests.average, p99: r.latency.p99, total: r.requests.total, errors: r.errors + r.non2xx, cpuPerRequest: cpu / Math.max(r.requests.total, 1) };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (rs) => ({ rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), requests: rs.reduce((n, r) => n + r.total, 0), errors: rs.reduce((n, r) => n + r.errors, 0) });
-const off = summary(rows.off);
-const on = summary(rows.on);
+
+const rows = [];
+for (let i = 0; i < rounds; i++) {
+  const servers = { off: await start(false), on: await start(true), ...(major >= 24 ? { audit: await start('audit') } : {}) };
+  try {
+    for (const s of Object.values(servers)) await load(s.port, Number(values.warmup));
+    const names = Object.keys(servers);
+    const row = {};
+    // A different order each round: whatever drifts during a round hits each arm in turn.
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + i) % names.length];
+      row[name] = await measure(servers[name]);
+    }
+    rows.push(row);
+  } finally {
+    for (const s of Object.values(servers)) await stop(s.child);
+  }
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const rpsRatios = rows.map((r) => r.on.rps / r.off.rps - 1);
+const p99Ratios = rows.map((r) => r.on.p99 / Math.max(r.off.p99, 1) - 1);
+const cpuRatios = rows.map((r) => r.on.cpuPerRequest / r.off.cpuPerRequest - 1);
+const sum = (side, k) => rows.reduce((n, r) => n + r[side][k], 0);
 const files = readdirSync(records).filter((n) => n.endsWith('.ndjson'));
 const sizes = files.map((n) => statSync(path.join(records, n)).size);
-console.log(`Node ${process.versions.node === undefined ? '' : ''}${major} (${major >= 24 ? 'audit mode' : 'observe mode'}), ${values.rounds} rounds of ${values.seconds} s, ${values.connections} connections, median of rounds`);
-console.log(`                 req/s      p99 (ms)   requests   errors`);
-console.log(`without record   ${off.rps.toFixed(0).padStart(8)}   ${String(off.p99).padStart(8)}   ${String(off.requests).padStart(8)}   ${off.errors}`);
-console.log(`with record      ${on.rps.toFixed(0).padStart(8)}   ${String(on.p99).padStart(8)}   ${String(on.requests).padStart(8)}   ${on.errors}`);
-console.log(`overhead         ${(((off.rps - on.rps) / off.rps) * 100).toFixed(1).padStart(7)}%   ${(((on.p99 - off.p99) / Math.max(off.p99, 1)) * 100).toFixed(1).padStart(7)}%`);
-console.log(`record files: ${files.length} (one per process), ${Math.max(...sizes)} bytes the largest, after ${on.requests} recorded requests`);
+console.log(`Node ${major} (${major >= 24 ? 'audit mode' : 'observe mode'}), mix ${values.mix}, ${rounds} rounds of ${values.seconds} s after ${values.warmup} s warm-up, ${values.connections} connections`);
+console.log(`                 req/s (median)   p99 ms (median)   requests   errors`);
+console.log(`without record   ${median(rows.map((r) => r.off.rps)).toFixed(0).padStart(14)}   ${String(median(rows.map((r) => r.off.p99))).padStart(15)}   ${String(sum('off', 'total')).padStart(8)}   ${sum('off', 'errors')}`);
+console.log(`with record      ${median(rows.map((r) => r.on.rps)).toFixed(0).padStart(14)}   ${String(median(rows.map((r) => r.on.p99))).padStart(15)}   ${String(sum('on', 'total')).padStart(8)}   ${sum('on', 'errors')}`);
+console.log(`overhead, median of per-round ratios: req/s ${pct(-median(rpsRatios))} (rounds ${rpsRatios.map((x) => pct(-x)).join(' ')}), p99 ${pct(median(p99Ratios))}`);
+console.log(`server CPU time per request, median of per-round ratios: ${pct(median(cpuRatios))} (rounds ${cpuRatios.map(pct).join(' ')}); without ${(median(rows.map((r) => r.off.cpuPerRequest)) * 10).toFixed(2)} ms, with ${(median(rows.map((r) => r.on.cpuPerRequest)) * 10).toFixed(2)} ms (at 100 ticks/s)`);
+if (major >= 24) {
+  const auditCpu = rows.map((r) => r.audit.cpuPerRequest / r.off.cpuPerRequest - 1);
+  const recorderCpu = rows.map((r) => r.on.cpuPerRequest / r.audit.cpuPerRequest - 1);
+  console.log(`of which --permission-audit alone (no recorder): req/s ${pct(-median(rows.map((r) => r.audit.rps / r.off.rps - 1)))}, CPU per request ${pct(median(auditCpu))}; the recorder over audit alone: req/s ${pct(-median(rows.map((r) => r.on.rps / r.audit.rps - 1)))}, CPU per request ${pct(median(recorderCpu))}`);
+}
+console.log(`record files: ${files.length} (one per process, ${rounds} processes), ${Math.max(...sizes)} bytes the largest, after about ${Math.round(sum('on', 'total') / rounds)} requests each`);
 rmSync(work, { recursive: true, force: true });

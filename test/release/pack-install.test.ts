@@ -1,7 +1,7 @@
 // The path a user takes: the published packages, packed as `npm publish` would pack them, installed with
 // plain npm into a fresh app outside this workspace (no NODE_PATH, no workspace links), then
 // `npx permlearn` from that app. The learned flags must start the app under a real Node binary.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -141,5 +141,20 @@ describe('installed with plain npm into a fresh app', () => {
       extendEnv: false,
     });
     for (const line of r.stdout.split('\n')) expect(line.startsWith(path.join(app, 'node_modules'))).toBe(true);
+  });
+
+  it('records in complain mode with one change to the start command (--require permlearn/record)', async () => {
+    const records = path.join(work, 'records');
+    const r = await execa(nodeBinary(26), ['--permission-audit', '--require', 'permlearn/record', 'app.js'], {
+      cwd: app,
+      env: { ...userEnv, PERMLEARN_RECORD: records, PERMLEARN_RECORD_KEY: 'release-test-record-key' },
+      extendEnv: false,
+      reject: false,
+    });
+    expect(r.exitCode).toBe(0);
+    const [file] = readdirSync(records);
+    const text = readFileSync(path.join(records, file!), 'utf8');
+    expect(text).toContain(`"resource":"${path.join(app, 'config.json')}"`);
+    expect(text).toContain('"final":true');
   });
 });

@@ -32,12 +32,13 @@
   const stringify = JSON.stringify;
   const toStr = String;
   const apply = Reflect.apply;
-  const captureStackTrace = Error.captureStackTrace;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const now = Date.now;
   const resolve = path.resolve;
   const { isNativeError } = require('util').types;
+  // Reading V8's call sites: shared with the learning recorder.
+  const { callSites, publishedByNode, appSite } = require('./call-sites.cjs')(__filename, 24);
 
   const major = Number(process.versions.node.split('.')[0]);
   const permission = process.permission;
@@ -68,9 +69,38 @@
     if (major >= 24 && !audit) unseen.push('started without --permission-audit, so Node published no checks: only the JS API was watched');
   }
 
-  /** @type {Map<string, {permission: string, resource: string, cwd?: string, site?: string, thread?: string, count: number, first: number, last: number, existed?: boolean, denied?: boolean, by?: string}>} */
+  // The signing key (PERMLEARN_RECORD_KEY): taken out of the environment before any app code runs, and
+  // given back only to the environment of child processes (a cluster worker records with it too).
+  const key = typeof process.env.PERMLEARN_RECORD_KEY === 'string' && process.env.PERMLEARN_RECORD_KEY.length >= 16 ? process.env.PERMLEARN_RECORD_KEY : undefined;
+  delete process.env.PERMLEARN_RECORD_KEY;
+  const createHmac = key !== undefined ? require('crypto').createHmac : undefined;
+  const fileId = process.pid + '-' + started;
+  /** A line of the record: with a key, an HMAC-SHA256 tag (128 bits) over the file's id and the text. */
+  const line = (body) => (createHmac === undefined ? body : createHmac('sha256', key).update(fileId + '\n' + body).digest('base64url').slice(0, 22) + ' ' + body) + '\n';
+  if (key !== undefined) {
+    // Async children (spawn, exec, execFile, fork: cluster workers) all pass through ChildProcess#spawn.
+    const { ChildProcess } = require('child_process');
+    const spawnChild = ChildProcess.prototype.spawn;
+    ChildProcess.prototype.spawn = function spawn(options) {
+      if (options && typeof options === 'object' && Array.isArray(options.envPairs)) options.envPairs.push('PERMLEARN_RECORD_KEY=' + key);
+      return apply(spawnChild, this, [options]);
+    };
+  }
+
+  // One entry a distinct (permission, resource, working folder), with the call sites that asked (the
+  // first, and up to MAX_SITES more found by sampling repeats).
+  /** @type {Map<string, {permission: string, resource: string, cwd?: string, site?: string, sites?: string[], count: number, first: number, last: number, existed?: boolean, denied?: boolean}>} */
   const entries = new Map();
+  // Bound once to the original Map methods: cheaper than Reflect.apply on every check, and out of the app's reach.
+  const entryOf = mapGet.bind(entries);
+  const addEntry = mapSet.bind(entries);
+  const MAX_SITES = 7;
+  /** A repeat's stack is read once in SAMPLE hits, to find other call sites of the same need. */
+  const SAMPLE = 64;
   let dropped = 0;
+  /** What was dropped past the cap, by permission: how many, and the first folders (never silent). */
+  const droppedBy = new Map();
+  const MAX_DROPPED_FOLDERS = 16;
   let dirty = true;
   let inside = false; // the recorder's own file-system calls (they publish checks too)
 
@@ -87,87 +117,75 @@
     }
   }
 
-  function fileOf(site) {
-    try {
-      return toStr(site.getFileName() ?? '');
-    } catch {
-      return '';
-    }
+  /** An absolute path with no `.`/`..` segment, doubled or trailing slash: what resolve() would return unchanged. */
+  function normal(p) {
+    return p.charCodeAt(0) === 47 && p.indexOf('/.') === -1 && p.indexOf('//') === -1 && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47);
   }
 
-  /** V8's structured stack below `fromFn`, without formatting it or calling the app's prepareStackTrace. */
-  function callSites(fromFn) {
-    const holder = {};
-    const prepare = Error.prepareStackTrace;
-    const limit = Error.stackTraceLimit;
-    try {
-      Error.stackTraceLimit = 24;
-      Error.prepareStackTrace = (_, sites) => sites;
-      captureStackTrace(holder, fromFn);
-      const sites = holder.stack;
-      return Array.isArray(sites) ? sites : [];
-    } catch {
-      return [];
-    } finally {
-      try {
-        Error.prepareStackTrace = prepare;
-        Error.stackTraceLimit = limit;
-      } catch {
-        // a frozen Error: nothing was changed
-      }
-    }
-  }
-
-  /** The first frame in a file of the app (not Node's, not this file), as `file:line:column`. */
-  function appSite(sites) {
-    for (const site of sites) {
-      const f = fileOf(site);
-      if (f === __filename || !(f.startsWith('/') || f.startsWith('file:///'))) continue;
-      try {
-        return f + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
-  }
-
-  // Node code that calls whatever it is handed: a publish called from there was scheduled by the app.
-  const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
-  /** Published by Node itself (from C++ inside a Node API call), not by app code calling publish(). */
-  function publishedByNode(sites) {
-    const publish = sites[0];
-    const caller = sites[1];
-    if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
-    try {
-      if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
-    } catch {
-      return false;
-    }
-    return fileOf(caller).startsWith('node:');
-  }
-
-  /** Count one check; a new entry is added only while under the cap. */
-  function note(perm, resource, site, extra) {
-    if (inside) return;
-    if (resource.length > MAX_RESOURCE) return void dropped++;
-    const at = cwd();
-    const key = perm + '\u0000' + resource + '\u0000' + (site || '') + '\u0000' + (at || '');
-    const t = now();
-    const entry = apply(mapGet, entries, [key]);
+  function drop(perm, resource) {
+    dropped++;
     dirty = true;
+    let d = apply(mapGet, droppedBy, [perm]);
+    if (d === undefined) {
+      if (droppedBy.size >= 16) return;
+      d = { permission: perm, count: 0, under: [] };
+      apply(mapSet, droppedBy, [perm, d]);
+    }
+    d.count++;
+    if (resource === '' || d.under.length >= MAX_DROPPED_FOLDERS) return;
+    const under = resource.length > MAX_RESOURCE ? resource.slice(0, MAX_RESOURCE) : path.dirname(resource);
+    if (!d.under.includes(under)) d.under.push(under);
+  }
+
+  /**
+   * The entry for one check, if it was seen before (its count and last time updated): a repeat needs no
+   * stack. Every SAMPLE-th repeat returns 'sample' so the caller reads the stack for another call site.
+   */
+  function repeat(perm, resource) {
+    if (inside) return true;
+    const entry = entryOf(perm + '\u0000' + resource + '\u0000' + (cwd() || ''));
+    if (entry === undefined) return false;
+    entry.count++;
+    entry.last = now();
+    dirty = true;
+    if (entry.count % SAMPLE === 0 && (entry.sites === undefined || entry.sites.length < MAX_SITES)) return 'sample';
+    return true;
+  }
+
+  /** Count one check; a new entry is added only while under the cap (past it: counted, by permission and folder). */
+  function note(perm, resource, site, extra, sampled) {
+    if (inside) return;
+    const at = cwd();
+    const k = perm + '\u0000' + resource + '\u0000' + (at || '');
+    const entry = entryOf(k);
     if (entry !== undefined) {
-      entry.count++;
-      entry.last = t;
+      if (!sampled) {
+        entry.count++;
+        entry.last = now();
+        dirty = true;
+      }
+      if (site !== undefined && site !== entry.site && (entry.sites === undefined || (entry.sites.length < MAX_SITES && !entry.sites.includes(site)))) {
+        if (entry.sites === undefined) entry.sites = [];
+        entry.sites.push(site);
+        dirty = true;
+      }
       return;
     }
-    if (entries.size >= maxEntries) return void dropped++;
+    if (resource.length > MAX_RESOURCE || entries.size >= maxEntries) return drop(perm, resource);
+    const t = now();
+    dirty = true;
     const e = { permission: perm, resource, count: 1, first: t, last: t };
     if (at !== undefined) e.cwd = at;
     if (site !== undefined) e.site = site;
     if (extra) Object.assign(e, extra);
     if (e.existed === undefined && (perm === 'FileSystemRead' || perm === 'FileSystemWrite') && resource !== '') e.existed = exists(resource);
-    apply(mapSet, entries, [key, e]);
+    addEntry(k, e);
+  }
+
+  /** note() for a need whose call site costs a stack: read only when the need is new (or sampled). */
+  function noteLazy(perm, resource, siteOf, extra) {
+    const seen = repeat(perm, resource);
+    if (seen !== true) note(perm, resource, siteOf(), extra, seen === 'sample');
   }
 
   function exists(resource) {
@@ -181,17 +199,26 @@
     }
   }
 
-  // The record file: a header, one line per entry, a closing summary. Rewritten whole each time.
+  // The record file: a header, one line per entry, a closing summary. Rewritten whole each time, so
+  // its size is bounded by the cap, whatever the traffic.
   function flush(final) {
     if (!dirty && !final) return;
     dirty = false;
-    let text = stringify({ t: 'record', v: 1, pid: process.pid, node: process.version, mode, main: process.argv[1], cwd: cwd(), started, unseen }) + '\n';
-    for (const e of entries.values()) text += stringify({ t: 'seen', ...e }) + '\n';
-    text += stringify({ t: 'summary', flushed: now(), entries: entries.size, dropped, final: final === true }) + '\n';
+    let text = line(stringify({ t: 'record', v: 1, pid: process.pid, node: process.version, mode, main: process.argv[1], cwd: cwd(), started, unseen, signed: key !== undefined, max: maxEntries }));
+    for (const e of entries.values()) text += line(stringify({ t: 'seen', ...e }));
+    const summary = { t: 'summary', flushed: now(), entries: entries.size, dropped, final: final === true };
+    if (droppedBy.size > 0) summary.droppedBy = [...droppedBy.values()];
+    text += line(stringify(summary));
     inside = true;
     try {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      const fd = openSync(temp, 'w', 0o600);
+      let fd;
+      try {
+        fd = openSync(temp, 'w', 0o600);
+      } catch {
+        // The folder is made only when missing: under an enforced profile only what is in it may be written.
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        fd = openSync(temp, 'w', 0o600);
+      }
       try {
         let data = Buffer.from(text);
         while (data.length > 0) data = data.subarray(writeSync(fd, data));
@@ -233,13 +260,18 @@
     for (const name of names) {
       const subscriber = (msg) => {
         if (inside || msg === null || typeof msg !== 'object') return;
-        const sites = callSites(subscriber);
-        if (!publishedByNode(sites)) return; // not Node's check: no evidence
         const perm = toStr(msg.permission ?? '');
         let resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
-        if (name === 'fs' && resource !== '') resource = resolve(resource);
+        // Node names most paths absolute and normal already: resolve only the others.
+        if (name === 'fs' && resource !== '' && !normal(resource)) resource = resolve(resource);
         if (resource.startsWith(folder + path.sep) || resource === folder) return; // the record itself
-        note(perm, resource, appSite(sites), enforced ? { denied: true } : undefined);
+        // A need already in the record (proven published by Node when it was added) is only counted:
+        // no stack is read, so a busy route costs a map look-up. A fake publish can add to a count, never an entry.
+        const seen = repeat(perm, resource);
+        if (seen === true) return;
+        const sites = callSites(subscriber);
+        if (!publishedByNode(sites)) return; // not Node's check: no evidence
+        note(perm, resource, appSite(sites), enforced ? { denied: true } : undefined, seen === 'sample');
       };
       dc.subscribe('node:permission-model:' + name, subscriber);
     }
@@ -278,15 +310,23 @@
       if (enforced && !denied(err)) return;
       const p = pathOf(args[0]);
       if (p === undefined || p === folder || p.startsWith(folder + path.sep)) return;
-      const site = appSite(callSites(fn));
       const flag = enforced ? { denied: true } : undefined;
+      const needs = [[TWO_PATHS.test(name) ? (/^copyFile|^cp/.test(name) ? 'FileSystemRead' : 'FileSystemWrite') : scopeOf(name, args), p]];
       if (TWO_PATHS.test(name)) {
         const q = pathOf(args[1]);
-        note(/^copyFile|^cp/.test(name) ? 'FileSystemRead' : 'FileSystemWrite', p, site, flag);
-        if (q !== undefined) note('FileSystemWrite', q, site, flag);
-        return;
+        if (q !== undefined) needs.push(['FileSystemWrite', q]);
       }
-      note(scopeOf(name, args), p, site, flag);
+      let site;
+      let found = false;
+      for (const [perm, resource] of needs) {
+        const seen = repeat(perm, resource);
+        if (seen === true) continue; // counted; a repeat needs no stack
+        if (!found) {
+          site = appSite(callSites(fn));
+          found = true;
+        }
+        note(perm, resource, site, flag, seen === 'sample');
+      }
     };
     const wrap = (target, name, kind) => {
       const fn = target[name];
@@ -381,7 +421,7 @@
           // The resource Node 22+ reports: the command as given, /bin/sh for a shell, node for fork.
           const shell = /^exec(Sync)?$/.test(name) || (args.find((a) => a && typeof a === 'object' && !Array.isArray(a)) || {}).shell;
           const command = name === 'fork' ? process.execPath : shell ? '/bin/sh' : typeof args[0] === 'string' ? args[0] : '';
-          if (!enforced) note('ChildProcess', command, site());
+          if (!enforced) noteLazy('ChildProcess', command, site);
           try {
             return apply(fn, this, args);
           } catch (err) {
@@ -400,7 +440,7 @@
     if (typeof Worker === 'function') {
       const Recorded = class Worker extends wt.Worker {
         constructor(...args) {
-          if (!enforced) note('WorkerThreads', '', appSite(callSites(Recorded)));
+          if (!enforced) noteLazy('WorkerThreads', '', () => appSite(callSites(Recorded)));
           try {
             super(...args);
           } catch (err) {
@@ -418,7 +458,7 @@
     const dlopen = process.dlopen;
     if (typeof dlopen === 'function') {
       process.dlopen = function dlopenRecorded(...args) {
-        if (!enforced) note('Addon', '', appSite(callSites(dlopenRecorded)));
+        if (!enforced) noteLazy('Addon', '', () => appSite(callSites(dlopenRecorded)));
         try {
           return apply(dlopen, this, args);
         } catch (err) {

@@ -15,7 +15,7 @@
 // an error seen coming out of a Node API, or (where neither can be watched) a native error whose stack
 // starts in Node's own code; and never for something process.permission.has() says is granted.
 // See docs/security.md.
-/* global PERMLEARN_CONFIG */
+/* global PERMLEARN_CONFIG, PERMLEARN_CALL_SITES */
 (function permlearnRecorder(config) {
   // Only the process permlearn started (and its Workers, which share its pid) report. Children
   // that inherit the --require through fork() have another parent and stay silent.
@@ -31,12 +31,13 @@
   const toStr = String;
   const bufferFrom = Buffer.from;
   const apply = Reflect.apply;
-  const captureStackTrace = Error.captureStackTrace;
   const nodePrepareStackTrace = Error.prepareStackTrace; // Node's own formatter (20-26 expose it)
   const setHas = Set.prototype.has;
   const setAdd = Set.prototype.add;
   const weakHas = WeakSet.prototype.has;
   const weakAdd = WeakSet.prototype.add;
+  // Reading V8's call sites, shared with record.cjs (inlined in a session's copy: runner/session.ts).
+  const { fileOf, callSites, publishedByNode, appSite } = (typeof PERMLEARN_CALL_SITES === 'function' ? PERMLEARN_CALL_SITES : require('./call-sites.cjs'))(__filename, 40);
   const permissionApi = process.permission;
   const permissionHas = permissionApi && typeof permissionApi.has === 'function' ? permissionApi.has : undefined;
   // While the app's own process.permission.has() runs: a check Node publishes then is the app asking
@@ -556,70 +557,6 @@
       inside = false;
     }
   }
-  /** The structured stack (V8 CallSites) below `fromFn`, without formatting it or asking the app's prepareStackTrace. */
-  function callSites(fromFn) {
-    const holder = {};
-    const prepare = Error.prepareStackTrace;
-    const limit = Error.stackTraceLimit;
-    try {
-      Error.stackTraceLimit = 40;
-      Error.prepareStackTrace = (_, sites) => sites;
-      captureStackTrace(holder, fromFn);
-      const sites = holder.stack;
-      return Array.isArray(sites) ? sites : [];
-    } catch {
-      return [];
-    } finally {
-      try {
-        Error.prepareStackTrace = prepare;
-        Error.stackTraceLimit = limit;
-      } catch {
-        // a frozen Error: nothing was changed either
-      }
-    }
-  }
-  function fileOf(site) {
-    try {
-      return toStr(site.getFileName() ?? '');
-    } catch {
-      return '';
-    }
-  }
-  // Node code that calls whatever function it is handed: a publish called from there was scheduled by the app.
-  const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
-  /**
-   * Was this message published by Node? Node's permission checks publish from C++ in the middle of a
-   * Node API call: the subscriber is called by Channel.publish, which is called straight from Node's own
-   * code (openSync, the module loader ...). A publish by app code, or a subscriber called directly, has an
-   * app frame there instead.
-   */
-  function publishedByNode(sites) {
-    const publish = sites[0];
-    const caller = sites[1];
-    if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
-    try {
-      if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
-      // process.dlopen is native: its check (26 audit mode) publishes with the recorder's own dlopen
-      // wrapper as the caller, which calls nothing but Node's saved dlopen.
-      if (fileOf(caller) === __filename) return caller.getFunctionName() === 'dlopen';
-    } catch {
-      return false;
-    }
-    return fileOf(caller).startsWith('node:');
-  }
-  /** The first frame in a file of the app (not Node's, not this file), as `file:line:column`. */
-  function siteOfCalls(sites) {
-    for (const site of sites) {
-      const file = fileOf(site);
-      if (file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
-      try {
-        return file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
-  }
   // Each distinct check is reported once, with the stack of its first caller; repeats are counted.
   const checked = new Set();
   for (const name of names) {
@@ -640,7 +577,7 @@
         thread,
         time: Date.now(),
         cwd: cwd(),
-        site: siteOfCalls(sites),
+        site: appSite(sites),
         permission,
         resource,
         code: 'ERR_ACCESS_DENIED',

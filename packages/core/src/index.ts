@@ -36,6 +36,6 @@ export { killAllGroups } from './runner/processes.js';
 export { createSession, realFs, RECORDER_FD } from './runner/session.js';
 export { exposureOf, secretsUnder, matchesSecret, SECRET_PATTERNS } from './runner/exposure.js';
 export { readConfigFile, findConfigIn, findWorkspaceConfigs, type FoundConfig } from './runner/find-configs.js';
-export { findRecordFiles, readRecordFiles, MAX_RECORD_BYTES } from './runner/record-files.js';
-export { recordCommand, RECORD_PRELOAD, type RecordOptions } from './runner/record-run.js';
+export { findRecordFiles, readRecordFiles, recordKeyFor, keyFileOf, ensureRecordKey, recordLineCheck, RECORD_KEY_ENV, MAX_RECORD_BYTES } from './runner/record-files.js';
+export { recordCommand, RECORD_PRELOAD, RECORD_PRELOAD_FILES, type RecordOptions } from './runner/record-run.js';
 export { phase as timingPhase } from './runner/timing.js';

@@ -1,7 +1,7 @@
 // `permlearn explain <profile.json>`: why each grant of a saved profile is there, and who asked.
 import { createColors } from 'picocolors';
 import yargs, { type Argv } from 'yargs';
-import { PermlearnError, describeSeen, type Profile } from '@permlearn/core';
+import { PermlearnError, describeSeen, describeSeenIn, type Profile } from '@permlearn/core';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../shared/command.js';
 import { base, parseWith, type Parsed } from '../shared/options.js';
@@ -55,8 +55,10 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
   if (entryBroad) out.push(c.red(`✖ entry: ${t(entryBroad.flag)} would be granted on Node 20, which is broader than permlearn ever grants: ${t(entryBroad.why)}`), '');
   profile.grants.forEach((g, i) => {
     // A merged profile (permlearn merge) says in how many of its runs each grant was asked for.
-    const seen = (g as { seen?: { runs: number; of: number } }).seen;
-    out.push(seen ? `${c.cyan(t(g.flag))}  ${c.dim(describeSeen(seen))}` : c.cyan(t(g.flag)));
+    // (One built from records says in how many records, and when first and last.)
+    const seen = (g as { seen?: { runs: number; of: number; first?: number; last?: number } }).seen;
+    const said = seen && (profile.records ? describeSeenIn(seen) : describeSeen(seen));
+    out.push(said ? `${c.cyan(t(g.flag))}  ${c.dim(said)}` : c.cyan(t(g.flag)));
     const askers = new Set<string>();
     for (const d of g.denials) {
       const who = t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : d.site ?? 'Node itself (no call site outside Node)');

@@ -9,6 +9,7 @@ import {
   readRecordFiles,
   realFs,
   recordCommand,
+  recordsCaveats,
   type MergedRecords,
   type Grant,
   type Profile,
@@ -75,6 +76,7 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
   });
   const how = run.mode === 'audit' ? 'audit mode (every check Node made)' : run.mode === 'enforce' ? 'enforce mode (what the profile denied)' : 'observe mode (the JS API; Node before 24 has no audit mode, see the records for what it cannot see)';
   report.note(`recorded under Node ${run.node} in ${how}; build a profile with: permlearn --records ${shortPath(out)}`);
+  if (run.keyFile) report.note(`the records are signed with the key in ${shortPath(run.keyFile)} (keep it with them, or give PERMLEARN_RECORD_KEY)`);
   if (run.signal) return run.signal === 'SIGINT' || run.signal === 'SIGTERM' || run.signal === 'SIGHUP' ? EXIT.ok : EXIT.appFailed;
   return run.exitCode === 0 ? EXIT.ok : EXIT.appFailed;
 }
@@ -82,6 +84,7 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
 /** Read and merge the records a list of files and folders names. */
 export function loadRecords(given: readonly string[]): MergedRecords {
   const merged = mergeRecords(readRecordFiles(findRecordFiles(given)));
+  if (merged.files.length === 0) throw new PermlearnError('usage', `no record of ${given.join(', ')} passed the key check: ${recordsCaveats(merged).join('; ')}`);
   if (merged.entries.length === 0) throw new PermlearnError('usage', `the records (${given.join(', ')}) saw nothing to grant`);
   return merged;
 }
@@ -99,7 +102,8 @@ const when = (ms: number | undefined) => (ms === undefined ? '?' : new Date(ms).
 export function checkRecords(args: CheckArgs, profileFile: string): number {
   const profile: Profile = readProfile(profileFile);
   refuseTooBroad(profile, shortPath(profileFile), args.app.acceptBroad ?? [], profile.cwd);
-  const merged = mergeRecords(readRecordFiles(findRecordFiles(args.records ?? [])));
+  const merged = loadRecords(args.records ?? []);
+  for (const caveat of recordsCaveats(merged)) process.stderr.write(`permlearn: warning: ${caveat}\n`);
   const grants: Grant[] = profile.grants.map((g) => ({ scope: g.scope, ...(g.path !== undefined ? { path: g.path } : {}), ...(g.kind ? { kind: g.kind } : {}), denials: [], notes: [] }));
   const flags = new Map(grants.map((g, i) => [g, profile.grants[i]!.flag]));
   const caps = capabilitiesOfProfile(profile);

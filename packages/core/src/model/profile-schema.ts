@@ -98,7 +98,7 @@ function buildSchemas(z: typeof import('zod').z) {
       risk: text.optional(),
       exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
       /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
-      seen: z.strictObject({ runs: count, of: count }).optional(),
+      seen: z.strictObject({ runs: count, of: count, first: epochMs.optional(), last: epochMs.optional() }).optional(),
     })
     .superRefine((g, ctx) => {
       const fs = FS_SCOPES.includes(g.scope);
@@ -197,7 +197,7 @@ function buildSchemas(z: typeof import('zod').z) {
         .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
         .optional(),
       records: z
-        .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text) })
+        .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text), dropped: count.optional(), rejected: count.optional(), forged: count.optional(), unchecked: count.optional(), duplicates: count.optional() })
         .optional(),
       /** Merged profiles: where from, and whether the union itself ran. */
       merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),

@@ -101,6 +101,14 @@ export interface RecordsSummary {
   /** Records cut off before their process ended (SIGKILL, a crash, still running). */
   cutOff: number;
   unseen: string[];
+  /** Checks past a recorder's cap of distinct entries (not in the records: the profile may lack them). */
+  dropped?: number;
+  /** Record files refused (their header failed the key check), lines dropped (they failed it), records
+   *  used without a check (no key given), and copies of another record counted once. */
+  rejected?: number;
+  forged?: number;
+  unchecked?: number;
+  duplicates?: number;
 }
 
 /** What learning runs did on disk (see runner/clean-state.ts). */

@@ -23,6 +23,16 @@ export interface RecordEntry {
   existed?: boolean;
   /** Denied by an enforced profile (enforce mode). */
   denied?: boolean;
+  /** Other call sites the recorder found asking for it (by sampling repeats). */
+  sites?: string[];
+}
+
+/** What a recorder did not keep past its cap of distinct entries: how many checks, by permission, and
+ *  the first folders they were under. */
+export interface DroppedNeeds {
+  permission: string;
+  count: number;
+  under: string[];
 }
 
 export interface RecordFile {
@@ -42,7 +52,26 @@ export interface RecordFile {
   flushed?: number;
   /** Entries past the recorder's cap, and lines of this file that were not valid record lines. */
   dropped: number;
+  droppedBy: DroppedNeeds[];
   invalid: number;
+  /** The recorder signed its lines (it had a key). */
+  signed: boolean;
+  /** Checked against a key: every line kept passed; `forged` lines failed (or were unsigned) and were dropped. */
+  verified: boolean;
+  forged: number;
+  /** Refused whole when checked against a key: its header failed the check (or it is unsigned). */
+  rejected?: 'unsigned' | 'forged';
+}
+
+/** Checks one line's tag against the key, for the file `fileId` (`<pid>-<started>`); from the runner (it holds the crypto). */
+export type RecordLineCheck = (fileId: string, tag: string, body: string) => boolean;
+
+/** `<22-char tag> <json>` (signed) or `<json>` (a recorder without a key). */
+const SIGNED_LINE = /^([A-Za-z0-9_-]{22}) (\{.*)$/s;
+
+function splitLine(line: string): { tag?: string; body: string } {
+  const m = SIGNED_LINE.exec(line);
+  return m ? { tag: m[1]!, body: m[2]! } : { body: line };
 }
 
 /** Longer than any path Node accepts: a line past it is not a record line. */
@@ -56,18 +85,22 @@ const optString = (v: unknown, max = 4096): v is string | undefined => v === und
 /**
  * Parse one record file. A file that does not start with a record header is refused (it is not a
  * record); a line that is not a valid entry (a last line cut off mid-write) is counted and skipped.
+ * With `check` (a key was given), a line whose tag fails is dropped and counted as forged, and a file
+ * whose header fails is kept with no entries and marked rejected.
  */
-export function parseRecordFile(text: string, name: string): RecordFile {
+export function parseRecordFile(text: string, name: string, check?: RecordLineCheck): RecordFile {
   const lines = text.split('\n');
+  const first = splitLine(lines[0] ?? '');
   let header: Record<string, unknown> | undefined;
   try {
-    header = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    header = JSON.parse(first.body) as Record<string, unknown>;
   } catch {
     header = undefined;
   }
-  if (!header || header.t !== 'record' || header.v !== 1) throw new PermlearnError('usage', `${name} is not a permlearn record file (written by permlearn/record)`);
+  if (!header || typeof header !== 'object' || header.t !== 'record' || header.v !== 1) throw new PermlearnError('usage', `${name} is not a permlearn record file (written by permlearn/record)`);
   const mode = typeof header.mode === 'string' && MODES.includes(header.mode) ? (header.mode as RecordMode) : undefined;
   if (!mode || typeof header.node !== 'string' || !isCount(header.pid) || !isTime(header.started)) throw new PermlearnError('usage', `${name}: the record header is malformed`);
+  const fileId = `${header.pid}-${header.started}`;
   const file: RecordFile = {
     name,
     pid: header.pid,
@@ -78,16 +111,33 @@ export function parseRecordFile(text: string, name: string): RecordFile {
     entries: [],
     final: false,
     dropped: 0,
+    droppedBy: [],
     invalid: 0,
+    signed: first.tag !== undefined,
+    verified: check !== undefined,
+    forged: 0,
   };
+  if (check) {
+    const rejected = first.tag === undefined ? 'unsigned' : !check(fileId, first.tag, first.body) ? 'forged' : undefined;
+    if (rejected) return { ...file, rejected, verified: false };
+  }
   if (typeof header.main === 'string' && path.isAbsolute(header.main)) file.main = header.main;
   if (typeof header.cwd === 'string' && path.isAbsolute(header.cwd)) file.cwd = header.cwd;
-  for (const line of lines.slice(1)) {
-    if (line === '') continue;
+  for (const raw of lines.slice(1)) {
+    if (raw === '') continue;
+    if (raw.length > MAX_LINE) {
+      file.invalid++;
+      continue;
+    }
+    const { tag, body } = splitLine(raw);
+    if (check && (tag === undefined || !check(fileId, tag, body))) {
+      file.forged++;
+      continue;
+    }
     let m: Record<string, unknown>;
     try {
-      if (line.length > MAX_LINE) throw new Error('too long');
-      m = JSON.parse(line) as Record<string, unknown>;
+      m = JSON.parse(body) as Record<string, unknown>;
+      if (!m || typeof m !== 'object') throw new Error('not an object');
     } catch {
       file.invalid++;
       continue;
@@ -96,6 +146,7 @@ export function parseRecordFile(text: string, name: string): RecordFile {
       file.final = m.final === true;
       if (isTime(m.flushed)) file.flushed = m.flushed;
       if (isCount(m.dropped)) file.dropped = m.dropped;
+      if (Array.isArray(m.droppedBy)) file.droppedBy = m.droppedBy.slice(0, 16).flatMap((d: unknown) => droppedOf(d));
       continue;
     }
     const entry = entryOf(m);
@@ -103,6 +154,14 @@ export function parseRecordFile(text: string, name: string): RecordFile {
     else file.invalid++;
   }
   return file;
+}
+
+function droppedOf(d: unknown): DroppedNeeds[] {
+  if (!d || typeof d !== 'object') return [];
+  const { permission, count, under } = d as Record<string, unknown>;
+  if (typeof permission !== 'string' || permission.length > 64 || !isCount(count)) return [];
+  const folders = Array.isArray(under) ? under.filter((u): u is string => typeof u === 'string' && u.length <= 4096).slice(0, 16) : [];
+  return [{ permission, count, under: folders }];
 }
 
 function entryOf(m: Record<string, unknown>): RecordEntry | undefined {
@@ -113,6 +172,10 @@ function entryOf(m: Record<string, unknown>): RecordEntry | undefined {
   const e: RecordEntry = { permission: m.permission, resource: m.resource, count: m.count, first: m.first, last: Math.max(m.first, m.last) };
   if (typeof m.cwd === 'string' && path.isAbsolute(m.cwd)) e.cwd = m.cwd;
   if (typeof m.site === 'string' && m.site !== '') e.site = m.site;
+  if (Array.isArray(m.sites)) {
+    const more = m.sites.filter((x): x is string => typeof x === 'string' && x !== '' && x.length <= 4096).slice(0, 16);
+    if (more.length) e.sites = more;
+  }
   if (typeof m.existed === 'boolean') e.existed = m.existed;
   if (m.denied === true) e.denied = true;
   return e;
@@ -136,7 +199,18 @@ export interface MergedEntry {
 }
 
 export interface MergedRecords {
+  /** The records used (not rejected, not a copy of another). */
   files: RecordFile[];
+  /** Records refused whole: their header failed the key check, or they were unsigned when a key was given. */
+  rejected: RecordFile[];
+  /** Records that were copies of another (the same process: pid, start time and Node), counted once. */
+  duplicates: number;
+  /** Lines that failed the key check in the records used (dropped). */
+  forged: number;
+  /** Records used without a check: no key was given for them. */
+  unchecked: number;
+  /** Checks past a recorder's cap, all records together, by permission. */
+  dropped: DroppedNeeds[];
   entries: MergedEntry[];
   first?: number;
   last?: number;
@@ -147,14 +221,42 @@ export interface MergedRecords {
 const MAX_SITES = 8;
 
 /** One entry per (permission, resource) over all the records, with counts added up and times widened. */
-export function mergeRecords(files: readonly RecordFile[]): MergedRecords {
+export function mergeRecords(given: readonly RecordFile[]): MergedRecords {
   const byKey = new Map<string, MergedEntry>();
+  const rejected = given.filter((f) => f.rejected !== undefined);
+  const processes = new Set<string>();
+  const files = given.filter((f) => {
+    if (f.rejected !== undefined) return false;
+    const id = `${f.pid}\u0000${f.started}\u0000${f.node}`;
+    if (processes.has(id)) return false;
+    processes.add(id);
+    return true;
+  });
+  const dropped: DroppedNeeds[] = [];
+  for (const f of files) {
+    for (const d of f.droppedBy) {
+      const into = dropped.find((x) => x.permission === d.permission);
+      if (!into) dropped.push({ permission: d.permission, count: d.count, under: d.under.slice(0, 16) });
+      else {
+        into.count += d.count;
+        for (const u of d.under) if (into.under.length < 16 && !into.under.includes(u)) into.under.push(u);
+      }
+    }
+    // An older recorder (or a total past the folders kept) says only how many.
+    const named = f.droppedBy.reduce((n, d) => n + d.count, 0);
+    if (f.dropped > named) {
+      const into = dropped.find((x) => x.permission === '');
+      if (into) into.count += f.dropped - named;
+      else dropped.push({ permission: '', count: f.dropped - named, under: [] });
+    }
+  }
   let first: number | undefined;
   let last: number | undefined;
   const unseen: string[] = [];
   files.forEach((f, index) => {
     for (const u of f.unseen) if (!unseen.includes(u)) unseen.push(u);
     for (const e of f.entries) {
+      const sites = [...(e.site ? [e.site] : []), ...(e.sites ?? [])];
       first = first === undefined ? e.first : Math.min(first, e.first);
       last = last === undefined ? e.last : Math.max(last, e.last);
       const key = `${e.permission}\u0000${e.resource}`;
@@ -164,7 +266,7 @@ export function mergeRecords(files: readonly RecordFile[]): MergedRecords {
           permission: e.permission,
           resource: e.resource,
           ...(e.cwd !== undefined ? { cwd: e.cwd } : {}),
-          sites: e.site ? [e.site] : [],
+          sites: sites.slice(0, MAX_SITES),
           count: e.count,
           first: e.first,
           last: e.last,
@@ -177,7 +279,7 @@ export function mergeRecords(files: readonly RecordFile[]): MergedRecords {
       m.count += e.count;
       if (e.first < m.first) m.first = e.first;
       if (e.last > m.last) m.last = e.last;
-      if (e.site && !m.sites.includes(e.site) && m.sites.length < MAX_SITES) m.sites.push(e.site);
+      for (const site of sites) if (!m.sites.includes(site) && m.sites.length < MAX_SITES) m.sites.push(site);
       if (e.existed === true) m.existed = true;
       if (e.denied) m.denied = true;
       if (m.seenIn[m.seenIn.length - 1] !== index) m.seenIn.push(index);
@@ -185,7 +287,15 @@ export function mergeRecords(files: readonly RecordFile[]): MergedRecords {
   });
   // First seen first: the order the learn loop would have met them in.
   const entries = [...byKey.values()].sort((a, b) => a.first - b.first);
-  return { files: [...files], entries, ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}), unseen };
+  return {
+    files,
+    rejected,
+    duplicates: given.length - rejected.length - files.length,
+    forged: files.reduce((n, f) => n + f.forged, 0),
+    unchecked: files.filter((f) => !f.verified).length,
+    dropped,
+    entries,
+    ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}), unseen };
 }
 
 /**
@@ -207,25 +317,44 @@ export function recordDenials(merged: MergedRecords): Denial[] {
   }));
 }
 
-/** In how many of the records something a grant covers was seen. */
-export function seenInRecords(grant: Pick<Grant, 'scope' | 'path' | 'kind'>, merged: MergedRecords, caps: Capabilities): { runs: number; of: number } {
+/** In how many of the records something a grant covers was seen, and when first and last. */
+export function seenInRecords(grant: Pick<Grant, 'scope' | 'path' | 'kind'>, merged: MergedRecords, caps: Capabilities): { runs: number; of: number; first?: number; last?: number } {
   const files = new Set<number>();
+  let first: number | undefined;
+  let last: number | undefined;
   const reach = [{ ...grant, denials: [], notes: [] } as Grant];
   for (const e of merged.entries) {
     const need = needOf(entryDenial(e), caps);
     const covered = need.type === 'fs' ? findCovering(reach, need.scope, need.path) : need.type === 'scope' ? findCovering(reach, need.scope) : undefined;
-    if (covered) for (const i of e.seenIn) files.add(i);
+    if (!covered) continue;
+    for (const i of e.seenIn) files.add(i);
+    first = first === undefined ? e.first : Math.min(first, e.first);
+    last = last === undefined ? e.last : Math.max(last, e.last);
   }
-  return { runs: files.size, of: merged.files.length };
+  return { runs: files.size, of: merged.files.length, ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}) };
 }
 
 function entryDenial(e: MergedEntry): Denial {
   return { permission: e.permission, resource: e.resource, ...(e.cwd !== undefined ? { cwd: e.cwd } : {}), code: 'ERR_ACCESS_DENIED', source: 'channel' };
 }
 
-/** `seen in 3 of 4 records`. */
-export function describeSeenIn(seen: { runs: number; of: number }): string {
-  return `seen in ${seen.runs} of ${seen.of} record${seen.of === 1 ? '' : 's'}`;
+/** `seen in 3 of 4 records, 2026-11-30T10:00:00.000Z to 2026-12-01T09:00:00.000Z`. */
+export function describeSeenIn(seen: { runs: number; of: number; first?: number; last?: number }): string {
+  const period = seen.first !== undefined && seen.last !== undefined ? `, first ${new Date(seen.first).toISOString()}, last ${new Date(seen.last).toISOString()}` : '';
+  return `seen in ${seen.runs} of ${seen.of} record${seen.of === 1 ? '' : 's'}${period}`;
+}
+
+/** What the records could not vouch for, one sentence each (for a profile's warnings and check --records). */
+export function recordsCaveats(merged: MergedRecords): string[] {
+  const out: string[] = [];
+  if (merged.rejected.length) out.push(`${merged.rejected.length} record file${merged.rejected.length === 1 ? '' : 's'} failed the key check and ${merged.rejected.length === 1 ? 'was' : 'were'} ignored: ${merged.rejected.map((f) => `${f.name} (${f.rejected})`).join(', ')}`);
+  if (merged.forged) out.push(`${merged.forged} record line${merged.forged === 1 ? '' : 's'} failed the key check (not written by the recorder) and ${merged.forged === 1 ? 'was' : 'were'} ignored`);
+  if (merged.unchecked) out.push(`${merged.unchecked} of ${merged.files.length} records ${merged.unchecked === 1 ? 'was' : 'were'} not checked against a key (none given: PERMLEARN_RECORD_KEY or <folder>.key), so anything that could write there could have added to them`);
+  if (merged.duplicates) out.push(`${merged.duplicates} record file${merged.duplicates === 1 ? ' was a copy' : 's were copies'} of another and counted once`);
+  for (const d of merged.dropped) {
+    out.push(`${d.count} check${d.count === 1 ? '' : 's'}${d.permission ? ` of ${d.permission}` : ''} came past a recorder's cap of distinct entries and ${d.count === 1 ? 'is' : 'are'} not in the records${d.under.length ? ` (under ${d.under.join(', ')})` : ''}: the profile may lack ${d.count === 1 ? 'that need' : 'those needs'} (raise PERMLEARN_RECORD_MAX)`);
+  }
+  return out;
 }
 
 export interface RecordNeed {
@@ -282,7 +411,9 @@ export function compareWithRecords(
       continue;
     }
     if (need.type === 'fs' && need.scope === 'fs.read' && implicitReads.includes(need.path)) continue;
-    if (!e.denied && isNoise(e, kindOf)) continue;
+    // A denial counts whenever the app asked; one of Node's own (no call site: the module resolver
+    // reading the app's folder at start-up, which it gets by without) is noise like an audit-mode check.
+    if ((!e.denied || e.sites.length === 0) && isNoise(e, kindOf)) continue;
     newNeeds.push({ permission: e.permission, resource: e.resource, sites: e.sites, count: e.count, first: e.first, last: e.last, seenIn: e.seenIn.length, denied: e.denied });
   }
   const unused = grants.filter((g) => !used.has(g)).map(flagOf);

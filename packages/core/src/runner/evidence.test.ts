@@ -4,13 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
 import { addChildReports, createKeys, evidenceNotes, keyPipeText, MAX_LINE_CHARS, RECORDER_KEY_ENV, SignedLines, tagOf, tokenVerifier, verifierFor } from './evidence.js';
+import { recorderText } from './session.js';
 
-const RECORDER = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pl-evidence-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const keys = createKeys();
@@ -19,7 +18,7 @@ writeFileSync(keyFile, keyPipeText(keys));
 const events = path.join(dir, 'events');
 mkdirSync(events);
 const recorder = path.join(dir, 'recorder.cjs');
-writeFileSync(recorder, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events })};\n${readFileSync(RECORDER, 'utf8')}`);
+writeFileSync(recorder, recorderText({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
 const entry = path.join(dir, 'app.js');
 writeFileSync(entry, "const fs = require('fs');\ntry { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err.code); }\nfs.readFileSync('secret.txt');\n");
 
@@ -87,7 +86,7 @@ describe('child report files', () => {
   it('a Node child signs its file with the child key; forged files and folders are ignored and counted', () => {
     // A Node child of the app: another parent than permlearn, the child key in its environment.
     const other = path.join(dir, 'child-recorder.cjs');
-    writeFileSync(other, `const PERMLEARN_CONFIG = ${JSON.stringify({ fd: 3, ownerPid: process.pid + 1_000_000, eventsDir: events })};\n${readFileSync(RECORDER, 'utf8')}`);
+    writeFileSync(other, recorderText({ fd: 3, ownerPid: process.pid + 1_000_000, eventsDir: events }));
     const child = path.join(dir, 'child.js');
     writeFileSync(child, "console.log(JSON.stringify(process.env.PERMLEARN_RECORDER_KEY ?? null)); require('fs').readFileSync('/etc/hostname');\n");
     const r = spawnSync(nodeBinary(26), ['--permission', `--allow-fs-read=${other}`, `--allow-fs-write=${events}`, '--require', other, child], {

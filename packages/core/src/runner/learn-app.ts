@@ -26,7 +26,7 @@ import { appEnvironment, insideInstallation, permlearnInstallation } from './app
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
 import type { RunResult as Run } from '../model/learn.js';
-import { recordDenials, seenInRecords, type MergedRecords } from '../model/records.js';
+import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records.js';
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
@@ -378,10 +378,12 @@ function addRecords(profile: Profile, records: MergedRecords, caps: Capabilities
     cutOff: records.files.filter((f) => !f.final).length,
     unseen: records.unseen,
   };
+  const dropped = records.dropped.reduce((n, d) => n + d.count, 0);
+  const counts = { dropped, rejected: records.rejected.length, forged: records.forged, unchecked: records.unchecked, duplicates: records.duplicates };
+  for (const [k, n] of Object.entries(counts)) if (n > 0) Object.assign(profile.records, { [k]: n });
   for (const g of profile.grants) Object.assign(g, { seen: seenInRecords(g, records, caps) });
   if (records.unseen.length) profile.warnings.push(`the records could not see everything: ${records.unseen.join('; ')}`);
-  const dropped = records.files.reduce((n, f) => n + f.dropped, 0);
-  if (dropped > 0) profile.warnings.push(`${dropped} checks were past a recorder's cap of distinct entries and are not in the records`);
+  profile.warnings.push(...recordsCaveats(records));
 }
 
 interface DropPlanContext {

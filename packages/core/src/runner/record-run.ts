@@ -7,10 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { PermlearnError } from '../errors.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { probeNode } from './node-binary.js';
+import { ensureRecordKey, RECORD_KEY_ENV } from './record-files.js';
 import { signalTree, stopGroup, trackGroup, untrackGroup } from './processes.js';
 
 /** The preload users add to their own start command (`--require permlearn/record`, or this path). */
 export const RECORD_PRELOAD = fileURLToPath(new URL('../../recorder/record.cjs', import.meta.url));
+/** The module it requires from beside itself (shared with the learning recorder). */
+export const RECORD_PRELOAD_FILES = [RECORD_PRELOAD, fileURLToPath(new URL('../../recorder/call-sites.cjs', import.meta.url))];
 
 export interface RecordOptions {
   command: string[];
@@ -33,6 +36,8 @@ export interface RecordRun {
   signal: NodeJS.Signals | null;
   mode: 'audit' | 'enforce' | 'observe';
   node: string;
+  /** The key file the records are signed with, when permlearn keeps it (none given in PERMLEARN_RECORD_KEY). */
+  keyFile?: string;
 }
 
 /** Run the command to its end (or until permlearn is stopped, which stops it first). */
@@ -53,9 +58,13 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
   const parts = [`--require ${nodeOptionsQuote(RECORD_PRELOAD)}`];
   if (mode === 'audit') parts.unshift('--permission-audit');
   if (mode === 'enforce') {
-    // The recorder needs to write its folder; the read of the preload itself is granted too.
-    parts.unshift(...options.enforceFlags!.map(nodeOptionsQuote), nodeOptionsQuote(`--allow-fs-write=${out}/*`), nodeOptionsQuote(`--allow-fs-read=${RECORD_PRELOAD}`));
+    // The recorder writes its folder (a rename is also checked as a read of the old path, measured on
+    // 22 and 26); the reads of the preload and the module it requires are granted too.
+    parts.unshift(...options.enforceFlags!.map(nodeOptionsQuote), nodeOptionsQuote(`--allow-fs-write=${out}/*`), nodeOptionsQuote(`--allow-fs-read=${out}/*`), ...RECORD_PRELOAD_FILES.map((f) => nodeOptionsQuote(`--allow-fs-read=${f}`)));
   }
+  // The records are signed: with the key given, or one kept beside the folder (out of the service's reach when enforced).
+  const { key, file: keyFile } = ensureRecordKey(out, env);
+  env[RECORD_KEY_ENV] = key;
   env.NODE_OPTIONS = [env.NODE_OPTIONS, ...parts].filter(Boolean).join(' ');
   env.PERMLEARN_RECORD = out;
   if (options.intervalMs !== undefined) env.PERMLEARN_RECORD_INTERVAL = String(options.intervalMs);
@@ -72,7 +81,7 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
   try {
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, sig) => resolve([code, sig])));
     await stopGroup(started, options.graceMs ?? 3000); // whatever it left behind
-    return { exitCode, signal, mode, node: caps.version.raw };
+    return { exitCode, signal, mode, node: caps.version.raw, ...(keyFile ? { keyFile } : {}) };
   } finally {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
     untrackGroup(started);

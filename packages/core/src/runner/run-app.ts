@@ -12,6 +12,7 @@ import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
+import { RECORD_KEY_ENV } from './record-files.js';
 import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
 
@@ -174,10 +175,11 @@ export function appArgv(spec: AppSpec, run: RunOptions): string[] {
   return [...flags, ...preload, spec.entry, ...spec.args];
 }
 
-/** An environment without a recorder key in it (one from the caller's environment is never passed on). */
+/** An environment without a recorder key in it (one from the caller's environment is never passed on),
+ *  nor the complain-mode record key permlearn may have been given to check records with. */
 function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!(RECORDER_KEY_ENV in env)) return env;
-  const { [RECORDER_KEY_ENV]: _dropped, ...rest } = env;
+  if (!(RECORDER_KEY_ENV in env) && !(RECORD_KEY_ENV in env)) return env;
+  const { [RECORDER_KEY_ENV]: _dropped, [RECORD_KEY_ENV]: _record, ...rest } = env;
   return rest;
 }
 

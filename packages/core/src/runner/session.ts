@@ -17,6 +17,8 @@ export const KEY_FD = 4;
 
 const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
 const ESM_HOOKS_SOURCE = fileURLToPath(new URL('../../recorder/esm-hooks.mjs', import.meta.url));
+/** The call-site reading both preloads share (recorder.cjs takes it inlined, record.cjs requires it). */
+const CALL_SITES_SOURCE = fileURLToPath(new URL('../../recorder/call-sites.cjs', import.meta.url));
 
 export interface Session {
   dir: string;
@@ -38,9 +40,11 @@ export interface Session {
   dispose(): void;
 }
 
-/** The recorder source with its configuration prepended. */
+/** The recorder source with its configuration and the shared call-site module prepended: the copy in a
+ *  session folder is one file, the only one the learning flags let the app's processes read. */
 export function recorderText(config: { fd: number; ownerPid: number; keyFd?: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string; esmRegister?: string }): string {
-  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(RECORDER_SOURCE, 'utf8')}`;
+  const shared = `const PERMLEARN_CALL_SITES = (function (module) {\n${readFileSync(CALL_SITES_SOURCE, 'utf8')}\nreturn module.exports;\n})({ exports: {} });\n`;
+  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${shared}${readFileSync(RECORDER_SOURCE, 'utf8')}`;
 }
 
 /** The session folder, or a one-line error naming the temporary folder when it cannot be made. */

@@ -1,0 +1,87 @@
+'use strict';
+// What both of permlearn's preloads (recorder.cjs, which learns, and record.cjs, complain mode) read
+// from V8's structured stack: the call sites below a function, whether a permission-model message was
+// published by Node itself, and the first frame in a file of the app. Required during preload, before
+// any app code runs, so the built-ins it uses are the originals. recorder.cjs is copied into a
+// learning session's folder, so permlearn inlines this file there (runner/session.ts); record.cjs
+// requires it from beside itself.
+//
+// callSiteTools(self, limit): `self` is the preload's own file name (its frames are never the app's),
+// `limit` how many frames to capture.
+const captureStackTrace = Error.captureStackTrace;
+const toStr = String;
+
+// Node code that calls whatever it is handed: a publish called from there was scheduled by the app.
+const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
+
+function callSiteTools(self, limit) {
+  function fileOf(site) {
+    try {
+      return toStr(site.getFileName() ?? '');
+    } catch {
+      return '';
+    }
+  }
+
+  /** The structured stack (V8 CallSites) below `fromFn`, without formatting it or asking the app's prepareStackTrace. */
+  function callSites(fromFn) {
+    const holder = {};
+    const prepare = Error.prepareStackTrace;
+    const before = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = limit;
+      Error.prepareStackTrace = (_, sites) => sites;
+      captureStackTrace(holder, fromFn);
+      const sites = holder.stack;
+      return Array.isArray(sites) ? sites : [];
+    } catch {
+      return [];
+    } finally {
+      try {
+        Error.prepareStackTrace = prepare;
+        Error.stackTraceLimit = before;
+      } catch {
+        // a frozen Error: nothing was changed either
+      }
+    }
+  }
+
+  /**
+   * Was this message published by Node? Node's permission checks publish from C++ in the middle of a
+   * Node API call: the subscriber is called by Channel.publish, which is called straight from Node's own
+   * code (openSync, the module loader ...). A publish by app code, or a subscriber called directly, has an
+   * app frame there instead.
+   */
+  function publishedByNode(sites) {
+    const publish = sites[0];
+    const caller = sites[1];
+    if (!publish || !caller || fileOf(publish) !== 'node:diagnostics_channel') return false;
+    try {
+      if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
+      // process.dlopen is native: its check (26 audit mode) publishes with the preload's own dlopen
+      // wrapper as the caller, which calls nothing but Node's saved dlopen.
+      if (fileOf(caller) === self) return caller.getFunctionName() === 'dlopen';
+    } catch {
+      return false;
+    }
+    return fileOf(caller).startsWith('node:');
+  }
+
+  /** The first frame in a file of the app (not Node's, not the preload), as `file:line:column`. */
+  function appSite(sites) {
+    for (const site of sites) {
+      const file = fileOf(site);
+      if (file === self || file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
+      try {
+        return file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  return { fileOf, callSites, publishedByNode, appSite };
+}
+
+module.exports = callSiteTools;
