@@ -135,7 +135,7 @@ describe.each([22, 24, 26])('record on Node %i', (major) => {
     expect(c.exitCode).toBe(7);
     expect(c.stdout).toContain(`new need: ChildProcess /bin/echo (denied), 5×, seen in 1 of 1`);
     expect(c.stdout).toContain(`asked by ${denied[0].site}`);
-    expect(c.stdout.match(/new need/g)).toHaveLength(1);
+    expect(String(c.stdout).match(/new need/g)).toHaveLength(1);
     expect(await leftoverProcesses()).toEqual([]);
   }, 180_000);
 });
