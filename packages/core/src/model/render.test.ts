@@ -308,3 +308,22 @@ describe('nodeOptionsQuote', () => {
     expect(nodeOptionsQuote(arg)).toBe(quoted);
   });
 });
+
+describe('renderProfile: a profile verified with its flags in NODE_OPTIONS', () => {
+  // Learned for an app whose parent rebuilds its children's execArgv: only NODE_OPTIONS reaches them.
+  const p = profile([fs('fs.read', '/srv/app/data', 'dir'), flag('child')], { delivery: 'node-options' });
+  const env = "NODE_OPTIONS='--permission --allow-fs-read=/srv/app/data --allow-child-process'";
+
+  it('flags and package-json put the flags in NODE_OPTIONS; the plain command line is never offered', () => {
+    expect(render(p, 'v26.10.0').text).toBe(`${env}\n`);
+    const script = JSON.parse(render(p, 'v26.10.0', { format: 'package-json' }).text) as { scripts: { start: string } };
+    expect(script.scripts.start).toBe(`${env} node index.js`);
+  });
+
+  it('args and config, which cannot say NODE_OPTIONS, warn that children would lose the grants', () => {
+    for (const format of ['args', 'config'] as const) {
+      expect(codes(render(p, 'v26.10.0', { format }).warnings)).toContain('children-need-node-options');
+    }
+    expect(codes(render(profile([flag('child')]), 'v26.10.0', { format: 'args' }).warnings)).not.toContain('children-need-node-options');
+  });
+});

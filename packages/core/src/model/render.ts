@@ -46,6 +46,8 @@ export type RenderCode =
   | 'node-options-reach'
   /** a target Node line the facts were not measured on */
   | 'unmeasured-version'
+  /** the app's children lose command-line flags (a parent rebuilds their execArgv): only NODE_OPTIONS reaches them */
+  | 'children-need-node-options'
   | RiskCode
   | HoleCode;
 
@@ -302,10 +304,20 @@ function renderText(
   const commit = (what: string) => {
     if (!r.relative) r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
   };
+  // A profile learned with its flags in NODE_OPTIONS (a child of the app rebuilds its execArgv and
+  // loses command-line grants) works only that way: formats that can say so do, the others warn.
+  const viaEnv = profile.delivery === 'node-options';
+  const envPrefix = () => `NODE_OPTIONS=${shellQuote(r.flags.map(nodeOptionsQuote).join(' '))}`;
+  if (viaEnv && (r.format === 'args' || r.format === 'config')) {
+    r.warnings.push({
+      code: 'children-need-node-options',
+      message: "this app's Node children lose grants given on the command line (a parent rebuilds their execArgv), and it was verified with the flags in NODE_OPTIONS: use --format flags or node-options",
+    });
+  }
   switch (r.format) {
     case 'flags':
       // A Node child of the app keeps only what NODE_OPTIONS gives it: the flags as a shell assignment.
-      if (profile.delivery === 'node-options') return `NODE_OPTIONS=${shellQuote(r.flags.map(nodeOptionsQuote).join(' '))}\n`;
+      if (viaEnv) return `${envPrefix()}\n`;
       return `${r.flags.map(shellQuote).join(' ')}\n`;
     case 'args': {
       const broken = r.flags.find(hasLineBreak);
@@ -342,10 +354,11 @@ function renderText(
       if (!profile.dropPlan) throw new PermlearnError('usage', 'this profile has no drop plan: learn it with --format drop-plan (Node 24+, with a readiness option and --exercise)');
       for (const n of profile.dropPlan.notes) r.warnings.push({ code: 'usage', message: n });
       const snippet = renderDropSnippet(profile.dropPlan, { cwd: r.cwd, relative: r.relative, entry: entryFromCwd, node: profile.node });
-      return `// node ${r.flags.map(shellQuote).join(' ')} ${shellQuote(r.entry)}\n${snippet}`;
+      const run = viaEnv ? `${envPrefix()} node ${shellQuote(r.entry)}` : `node ${r.flags.map(shellQuote).join(' ')} ${shellQuote(r.entry)}`;
+      return `// ${run}\n${snippet}`;
     }
     case 'package-json': {
-      const start = ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
+      const start = viaEnv ? `${envPrefix()} ${['node', r.entry, ...r.args].map(shellQuote).join(' ')}` : ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
       r.notes.push({ code: 'usage', message: `npm runs scripts from the folder that holds package.json: the script assumes that is ${r.cwd}` });
       commit('script');
       return `${JSON.stringify({ scripts: { start } }, null, 2)}\n`;
