@@ -7,7 +7,7 @@ export * from './model/grants.js';
 export * from './model/denials.js';
 export * from './model/parse-stderr.js';
 export * from './model/parse-events.js';
-export * from './model/learn.js';
+export * from './model/learn/index.js';
 export * from './model/profile.js';
 export * from './model/risks.js';
 export * from './model/render.js';

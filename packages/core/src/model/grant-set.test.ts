@@ -6,7 +6,7 @@ import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import { GrantSet, compareGrants, findCovering, grantKey, normaliseGrants, type Grant, type GrantNote } from './grants.js';
 import { coversGrant } from './paths/index.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type RunResult } from './learn.js';
+import { learn, type RunResult } from './learn/index.js';
 
 /** A small seeded generator (mulberry32), so that a failure can be replayed. */
 function rng(seed: number) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
 
 const APP = '/srv/app';
 const NODE26 = capabilitiesOf(parseNodeVersion('v26.10.0')!);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { learn, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
 
 const HOME = '/home/u';
 const APP = '/srv/app';

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { describeOutcome, exerciseFailed, learn, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn.js';
+import { describeOutcome, exerciseFailed, learn, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn/index.js';
 import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan.js';
 import { isSpurious } from '../model/denials.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
@@ -25,7 +25,7 @@ import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
-import type { RunResult as Run } from '../model/learn.js';
+import type { RunResult as Run } from '../model/learn/index.js';
 import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records.js';
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';

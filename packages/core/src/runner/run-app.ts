@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { spawn } from 'node:child_process';
-import type { ExerciseResult, RunResult } from '../model/learn.js';
+import type { ExerciseResult, RunResult } from '../model/learn/index.js';
 import { parseRecorderReport } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';

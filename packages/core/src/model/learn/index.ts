@@ -1,0 +1,7 @@
+// The learn loop, from outside: the loop itself and the pieces the runner, the profile and the tests use.
+export type { RunResult, EvidenceCounts, ExerciseResult, Phase, RunRequest, RunApp, LearnStatus, Ungrantable, Refusal, LearnEvent, LearnOptions, LearnResult, Tightened, Minimized } from './types.js';
+export { runSucceeded, exerciseFailed, describeOutcome } from './outcome.js';
+export { selectDenials, preferPresent, auditCandidates, isIdleProbe, observeCandidates, siblingLookups, caughtRequests } from './candidates.js';
+export { breadthContext, unacceptedBreadth, describeRefusal, planStep, promoteCreatedDirs } from './plan-step.js';
+export { MAX_NARROWED } from './minimize.js';
+export { learn } from './loop.js';
