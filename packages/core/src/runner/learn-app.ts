@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { describeOutcome, exerciseFailed, learn, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn/index.js';
+import { autoStrategy, describeOutcome, exerciseFailed, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn/index.js';
 import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan.js';
 import { isSpurious } from '../model/denials.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
@@ -207,18 +207,16 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
   }
   const requested = options.strategy ?? 'auto';
-  if (requested === 'audit' && !caps.audit && !options.records) {
-    throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
-  }
   const root = options.root === undefined ? appRoot : path.resolve(cwd, options.root);
-  if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
-  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   // The observe run's wide grant must itself respect the limits on how far a grant may reach.
   const rootTooBroad = breadthViolation({ scope: 'fs.read', path: appRoot, kind: 'dir' }, { homedir: realFs.homedir, tmpdir: os.tmpdir() })?.reason;
-  if (requested === 'observe' && rootTooBroad) {
-    throw new PermlearnError('usage', `--strategy observe would let the app read ${appRoot} (${rootTooBroad}); put the app in a folder with a package.json`);
-  }
-  const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
+  const strategyEnv = { caps, root: appRoot, rootTooBroad };
+  // From records the audit run is the recorded traffic: no audit mode needed.
+  const unavailable = requested === 'auto' || (requested === 'audit' && options.records) ? undefined : LEARN_STRATEGY_ENTRIES[requested].unavailable(strategyEnv);
+  if (unavailable) throw new PermlearnError('usage', `--strategy ${requested} ${unavailable}`);
+  if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
+  const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
   const session = createSession();
   // What learning does to the machine is undone: each run starts from the state recorded here.
@@ -275,7 +273,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       fs: fsProbe,
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
-      audit: strategy === 'audit',
+      strategy: learnStrategy(strategy, { root: appRoot }),
       generalise: { granularity, root, tmpdir },
       volatile: {
         tmpdir,
@@ -291,7 +289,6 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       minimize: options.minimize === true || options.grantCaught === false,
       grantCaught: options.grantCaught !== false,
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
-      ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: async (request) => noteEvidence(await cleanly([...request.grants, ...(request.extraGrants ?? [])], () => runPhase(request))),
       // A command's Node processes already get everything through NODE_OPTIONS.

@@ -4,8 +4,9 @@ import type { Capabilities } from '../node-versions.js';
 import { needOf } from '../denials.js';
 import { grantKey, normaliseGrants, type Grant } from '../grants.js';
 import { initialKind } from '../initial-state.js';
-import type { LearnEvent, LearnOptions, Minimized, RunResult } from './types.js';
+import type { Minimized } from './types.js';
 import { startedCleanly } from './outcome.js';
+import type { LearnState } from './state.js';
 
 /** A widened grant is tried narrowed back to its files only when they are at most this many. */
 export const MAX_NARROWED = 3;
@@ -26,24 +27,16 @@ function narrowedGrants(g: Grant, fs: FsProbe, caps: Capabilities): Grant[] {
  * tried narrowed back to the files of its evidence. Every change is kept only if the app still starts
  * cleanly. Bounded by the run budget; what was not tried is reported.
  */
-export async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoFar: number, emit: (e: LearnEvent) => void) {
+export async function minimizeGrants(s: LearnState, start: Grant[]) {
+  const { opts, emit } = s;
   let grants = [...start];
-  let runs = runsSoFar;
-  let last: RunResult | undefined;
   const minimized: Minimized = { removed: [], narrowed: [], untried: [] };
   // Riskiest first: capabilities, then writes, then reads, widest first.
   const rank = (g: Grant) => (g.path === undefined ? 0 : g.scope === 'fs.write' ? 1 : 2);
   const order = [...start].sort((a, b) => rank(a) - rank(b) || Number(b.kind === 'dir') - Number(a.kind === 'dir'));
-  const attempt = async (candidate: Grant[]): Promise<boolean> => {
-    runs++;
-    emit({ type: 'run-start', run: runs, phase: 'minimize', grants: candidate.length });
-    const r = await opts.runApp({ run: runs, phase: 'minimize', grants: candidate });
-    last = r;
-    emit({ type: 'run-end', run: runs, phase: 'minimize', result: r });
-    return startedCleanly(r);
-  };
+  const attempt = async (candidate: Grant[]): Promise<boolean> => startedCleanly(await s.run('minimize', candidate));
   for (const g of order) {
-    if (runs >= opts.maxRuns) {
+    if (s.runs >= opts.maxRuns) {
       minimized.untried.push(g);
       continue;
     }
@@ -51,23 +44,23 @@ export async function minimizeGrants(start: Grant[], opts: LearnOptions, runsSoF
     if (await attempt(without)) {
       grants = without;
       minimized.removed.push(g);
-      emit({ type: 'minimized', run: runs, grant: g, outcome: 'removed' });
+      emit({ type: 'minimized', run: s.runs, grant: g, outcome: 'removed' });
       continue;
     }
     const narrow = g.notes.some((n) => n.code === 'generalised') ? narrowedGrants(g, opts.fs, opts.caps) : [];
     // Narrowing trades one flag for several: worth it for a few files, not for a dependency tree.
-    if (narrow.length > 0 && narrow.length <= MAX_NARROWED && runs < opts.maxRuns) {
+    if (narrow.length > 0 && narrow.length <= MAX_NARROWED && s.runs < opts.maxRuns) {
       const candidate = normaliseGrants([...without, ...narrow]);
       if (await attempt(candidate)) {
         grants = candidate;
         minimized.narrowed.push({ from: g, to: narrow });
-        emit({ type: 'minimized', run: runs, grant: g, outcome: 'narrowed', to: narrow });
+        emit({ type: 'minimized', run: s.runs, grant: g, outcome: 'narrowed', to: narrow });
         continue;
       }
     }
-    emit({ type: 'minimized', run: runs, grant: g, outcome: 'kept' });
+    emit({ type: 'minimized', run: s.runs, grant: g, outcome: 'kept' });
   }
   const changed = minimized.removed.length > 0 || minimized.narrowed.length > 0;
-  return { grants, runs, last, minimized, changed };
+  return { grants, minimized, changed };
 }
 

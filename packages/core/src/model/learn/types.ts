@@ -8,6 +8,7 @@ import type { LoadedFile, Use } from '../parse-events.js';
 import type { GeneraliseContext } from '../generalise.js';
 import type { SetAside, VolatileContext } from '../volatile.js';
 import type { LostInChild } from '../child-flags.js';
+import type { PrimeStrategy } from './strategies/types.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -132,10 +133,8 @@ export interface LearnOptions {
   implicitReadGrants?: string[];
   /** Grants to start from (none by default). */
   initialGrants?: Grant[];
-  /** Start with one run under --permission-audit and grant what it saw (Node 24+). */
-  audit?: boolean;
-  /** Start with one enforce run that may read all of this directory, and grant the modules it loaded. */
-  observeRoot?: string;
+  /** The strategy's priming runs (strategies/: `learnStrategy('audit')`, …); absent: enforce runs only (`rerun`). */
+  strategy?: PrimeStrategy | undefined;
   /** Grant what a cleanly starting app was denied and survived (caught denials, `has()` answered no).
    *  Default true: the app asked. False leaves them in `observed`. */
   grantCaught?: boolean;
