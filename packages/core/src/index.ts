@@ -13,7 +13,7 @@ export * from './model/risks.js';
 export * from './model/render.js';
 export * from './model/attribute.js';
 export * from './model/generalise.js';
-export * from './model/drop-plan.js';
+export * from './model/drop-plan/index.js';
 export * from './model/config.js';
 export * from './model/relocate.js';
 export * from './model/compare.js';

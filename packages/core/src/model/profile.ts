@@ -5,7 +5,7 @@ import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNo
 import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn/index.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
-import type { DropPlan } from './drop-plan.js';
+import type { DropPlan } from './drop-plan/index.js';
 import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
 import { isSameOrUnder } from './paths/index.js';

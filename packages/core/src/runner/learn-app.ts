@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { autoStrategy, describeOutcome, exerciseFailed, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn/index.js';
-import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan.js';
+import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan/index.js';
 import { isSpurious } from '../model/denials.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';

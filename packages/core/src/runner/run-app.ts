@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DropCall } from '../model/drop-plan.js';
+import type { DropCall } from '../model/drop-plan/index.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { spawn } from 'node:child_process';
 import type { ExerciseResult, RunResult } from '../model/learn/index.js';

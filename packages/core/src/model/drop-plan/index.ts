@@ -1,0 +1,2 @@
+// Drop plans from outside: planning the drops (plan.ts) and learning a verified plan with runs (learn.ts).
+export * from './plan.js';
