@@ -2,18 +2,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { autoStrategy, describeOutcome, exerciseFailed, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn/index.js';
-import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan/index.js';
-import { isSpurious } from '../model/denials.js';
+import { autoStrategy, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, type LearnEvent, type LearnResult, type RunRequest, type RunResult } from '../model/learn/index.js';
+import { learnDropPlan } from '../model/drop-plan/index.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';
 import { buildProfile, shellQuote, type Profile } from '../model/profile.js';
 import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
-import { createSession, realFs, type Session } from './session.js';
+import { createSession, realFs } from './session.js';
 import { onAbort } from './processes.js';
-import { portAccepting, runApp, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
+import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { entryProjectRoot, packageRoot } from './project.js';
 import { attributeDenial } from '../model/attribute.js';
@@ -333,7 +332,24 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
-      const { runs, ...plan } = await learnDropPlan({ caps, spec, session, cleanly, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });
+      // Drop-plan runs: from the initial state, without the child-flag delivery or the canary of the learn runs.
+      const runDrops = (request: RunRequest): Promise<RunResult> =>
+        cleanly(request.grants, () =>
+          request.phase === 'drop-timing'
+            ? runAppOnce(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })
+            : runAppOnce(spec, { flags: renderFlags(request.grants, caps), recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: request.drops ?? [], dropFile: session.dropFile }),
+        );
+      const { runs, ...plan } = await learnDropPlan({
+        caps,
+        runApp: runDrops,
+        hasReadiness: !!readiness.stdout || readiness.port !== undefined || !!readiness.url || readiness.aliveAfterMs !== undefined,
+        dropFile: session.dropFile,
+        firstRun: result.runs,
+        grants: normaliseGrants(result.grants),
+        verified: result.status === 'verified',
+        exercised: (options.exercise?.length ?? 0) > 0,
+        onEvent: options.onEvent,
+      });
       profile.dropPlan = plan;
       profile.runs += runs;
     }
@@ -381,93 +397,4 @@ function addRecords(profile: Profile, records: MergedRecords, caps: Capabilities
   for (const g of profile.grants) Object.assign(g, { seen: seenInRecords(g, records, caps) });
   if (records.unseen.length) profile.warnings.push(`the records could not see everything: ${records.unseen.join('; ')}`);
   profile.warnings.push(...recordsCaveats(records));
-}
-
-interface DropPlanContext {
-  caps: Capabilities;
-  spec: AppSpec;
-  session: Session;
-  /** Runs the app from its initial state (see clean-state.ts). */
-  cleanly: (grants: readonly Grant[], go: () => Promise<RunResult>) => Promise<RunResult>;
-  /** Runs so far: the drop plan's runs are numbered after them. */
-  firstRun: number;
-  grants: Grant[];
-  verified: boolean;
-  exercised: boolean;
-  onEvent?: ((event: LearnEvent) => void) | undefined;
-}
-
-/** The most verification runs a drop plan gets: each failure takes the drops it implicates out. */
-const DROP_PLAN_ATTEMPTS = 3;
-
-/**
- * One audit run (nothing denied, every check reported with its time) says which grants are used after
- * readiness; the others are planned as drops. Then enforce runs apply the drops at readiness through the
- * recorder, run the exercise commands, and move any drop that caused a denial back to the kept grants.
- */
-async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: number }> {
-  const { caps, spec, session } = ctx;
-  const plan: DropPlan & { runs: number } = { drops: [], keep: [], verified: false, exercised: ctx.exercised, notes: [], runs: 0 };
-  if (!caps.hasDrop) {
-    plan.notes.push(`Node ${caps.version.raw} has no process.permission.drop() (it arrived in Node 24): no drop plan`);
-    return plan;
-  }
-  if (!ctx.verified) {
-    plan.notes.push('the profile did not verify, so no drop plan was made');
-    return plan;
-  }
-  const readiness = spec.readiness;
-  if (!readiness.stdout && readiness.port === undefined && !readiness.url && readiness.aliveAfterMs === undefined) {
-    plan.notes.push('a drop plan needs a moment when start-up is over: pass --ready-stdout, --ready-port, --ready-url or --timeout');
-    return plan;
-  }
-  const emit = ctx.onEvent ?? (() => {});
-  let run = 0;
-  const timed = async (phase: 'audit' | 'verify', go: () => Promise<RunResult>) => {
-    run++;
-    emit({ type: 'run-start', run: ctx.firstRun + run, phase, grants: ctx.grants.length });
-    const r = await go();
-    emit({ type: 'run-end', run: ctx.firstRun + run, phase, result: r });
-    return r;
-  };
-  const timing = await timed('audit', () => ctx.cleanly(ctx.grants, () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })));
-  plan.runs = run;
-  if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
-    plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
-    return plan;
-  }
-  const { drops, keep } = planDrops(ctx.grants, timing.denials, timing.readyTime);
-  plan.drops = drops;
-  plan.keep = keep;
-  const flags = renderFlags(ctx.grants, caps);
-  for (let attempt = 0; attempt < DROP_PLAN_ATTEMPTS && plan.drops.length > 0; attempt++) {
-    const calls = plan.drops.map(({ scope, reference }) => (reference === undefined ? { scope } : { scope, reference }));
-    const r = await timed('verify', () =>
-      ctx.cleanly(ctx.grants, () => runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: calls, dropFile: session.dropFile })),
-    );
-    plan.runs = run;
-    // Denials after the drops were in place (drop() itself publishes a check for what it drops, and
-    // the recorder's drop of its own file is not the app's).
-    const after = r.dropped ? r.denials.filter((d) => (d.time ?? 0) > r.dropped!.time && d.resource !== session.dropFile && !isSpurious(d)) : [];
-    if (r.dropped && !r.dropped.error && runSucceeded(r) && after.length === 0) {
-      plan.verified = true;
-      return plan;
-    }
-    const broken = r.dropped?.error ? [] : dropsBrokenBy(plan.drops, after);
-    if (broken.length === 0) {
-      const first = after[0];
-      const why = !r.dropped
-        ? `the recorder never applied the drops (the app ${describeOutcome(r)})`
-        : r.dropped.error
-          ? `applying the drops failed in the app: ${r.dropped.error}`
-          : `the app ${runSucceeded(r) ? `was denied ${first ? `${first.permission} ${first.resource}` : ''}` : describeOutcome(r)} after the drops, and no single drop explains it`;
-      plan.notes.push(`${why}; the plan is not verified`);
-      return plan;
-    }
-    for (const b of broken) plan.keep.push({ flag: b.flag, reason: 'broke-when-dropped' });
-    plan.drops = plan.drops.filter((d) => !broken.includes(d));
-  }
-  if (plan.drops.length === 0) plan.verified = true; // nothing left to drop: trivially safe
-  else plan.notes.push(`still failing after ${DROP_PLAN_ATTEMPTS} verification runs; the plan is not verified`);
-  return plan;
 }

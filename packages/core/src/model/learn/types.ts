@@ -9,6 +9,7 @@ import type { GeneraliseContext } from '../generalise.js';
 import type { SetAside, VolatileContext } from '../volatile.js';
 import type { LostInChild } from '../child-flags.js';
 import type { PrimeStrategy } from './strategies/types.js';
+import type { DropCall } from '../drop-plan/plan.js';
 
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
@@ -77,15 +78,20 @@ export interface ExerciseResult {
 
 export type Phase = 'audit' | 'observe' | 'learn' | 'tighten' | 'minimize' | 'verify';
 
+/** The runs of drop-plan learning (drop-plan/learn.ts): audit mode alone, then enforce mode with drops at readiness. */
+export type DropPhase = 'drop-timing' | 'drop-verify';
+
 export interface RunRequest {
   run: number;
   /** `audit`: under --permission-audit, nothing denied, every check reported; `learn`: enforce mode
    *  with the recorder; `observe`: enforce mode plus `extraGrants`, to see what the app loads;
    *  `verify`: enforce mode with exactly the grants and nothing else. */
-  phase: Phase;
+  phase: Phase | DropPhase;
   grants: Grant[];
   /** Temporary grants for this run only (the wide read grant of an observe run). */
   extraGrants?: Grant[];
+  /** `drop-verify`: what the recorder drops once the app is ready. */
+  drops?: DropCall[];
 }
 
 export type RunApp = (request: RunRequest) => Promise<RunResult>;
