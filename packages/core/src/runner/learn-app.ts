@@ -1,12 +1,12 @@
 // The library's front door: learn the profile of one app, with real processes.
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { autoStrategy, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, type LearnEvent, type LearnResult, type RunRequest, type RunResult } from '../model/learn/index.js';
 import { learnDropPlan } from '../model/drop-plan/index.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';
-import { buildProfile, shellQuote, type Profile } from '../model/profile.js';
+import { buildProfile, type Profile } from '../model/profile.js';
 import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
@@ -16,6 +16,7 @@ import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } fro
 import { packageFinder } from './packages.js';
 import { entryProjectRoot, packageRoot } from './project.js';
 import { attributeDenial } from '../model/attribute.js';
+import { packageScript } from './package-script.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { Denial, Strategy } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
@@ -30,6 +31,7 @@ import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
 export type { Strategy };
+export { packageScript };
 
 export interface LearnAppOptions {
   entry: string;
@@ -127,60 +129,6 @@ function resolveCwd(given: string | undefined): string {
   if (!existsSync(cwd)) throw new PermlearnError('usage', `--cwd ${cwd} does not exist`);
   if (realFs.kind(cwd) !== 'dir') throw new PermlearnError('usage', `--cwd ${cwd} is not a directory`);
   return cwd;
-}
-
-const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn']);
-
-/** `npm start`, `pnpm run dev -- --x`, `yarn test`: the script's own command line, run by `sh -c`. */
-export function packageScript(command: string[], appRoot: string): string[] | undefined {
-  const [pm, verb, ...rest] = command;
-  // `npx tool …` for a tool installed in the project: run its bin directly, without npm.
-  if (pm && path.basename(pm) === 'npx' && verb && !verb.startsWith('-')) {
-    for (const bin of binFolders(appRoot)) {
-      const tool = path.join(bin, verb);
-      if (existsSync(tool)) return [tool, ...rest];
-    }
-    return undefined;
-  }
-  if (!pm || !PACKAGE_MANAGERS.has(path.basename(pm)) || !verb) return undefined;
-  let name: string | undefined;
-  let extra: string[] = [];
-  if (verb === 'start' || verb === 'test') {
-    name = verb;
-    extra = rest;
-  } else if (verb === 'run' || verb === 'run-script') {
-    [name, ...extra] = rest;
-  } else if (path.basename(pm) !== 'npm' && !verb.startsWith('-')) {
-    name = verb; // `pnpm dev`, `yarn dev`
-    extra = rest;
-  }
-  if (!name) return undefined;
-  if (extra[0] === '--') extra = extra.slice(1);
-  let scripts: Record<string, unknown> = {};
-  try {
-    scripts = (JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
-  } catch {
-    return undefined;
-  }
-  let script = scripts[name];
-  // `npm start` without a start script runs `node server.js`, as npm does.
-  if (script === undefined && name === 'start' && existsSync(path.join(appRoot, 'server.js'))) script = 'node server.js';
-  if (typeof script !== 'string') throw new PermlearnError('usage', `package.json in ${appRoot} has no "${name}" script`);
-  // npm also runs pre<name> and post<name> around it (pnpm 10 and yarn 2+ do not by default).
-  const around = (when: 'pre' | 'post') => (path.basename(pm) === 'npm' && typeof scripts[`${when}${name}`] === 'string' ? [scripts[`${when}${name}`] as string] : []);
-  const line = [...around('pre'), [script, ...extra.map(shellQuote)].join(' '), ...around('post')].join(' && ');
-  // What the package manager would do first: its bin folders on PATH (nearest first).
-  return ['/bin/sh', '-c', `PATH=${shellQuote(binFolders(appRoot).join(path.delimiter))}:"$PATH"; ${line}`];
-}
-
-/** node_modules/.bin of a folder and of every folder above it, nearest first. */
-function binFolders(from: string): string[] {
-  const bins: string[] = [];
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    bins.push(path.join(dir, 'node_modules', '.bin'));
-    if (path.dirname(dir) === dir) break;
-  }
-  return bins;
 }
 
 interface Target {
