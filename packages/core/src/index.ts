@@ -21,7 +21,7 @@ export * from './model/merge.js';
 export * from './model/suggest.js';
 export * from './model/volatile.js';
 export * from './model/initial-state.js';
-export * from './model/records.js';
+export * from './model/records/index.js';
 export * from './model/tightened.js';
 export * from './errors.js';
 export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';

@@ -26,7 +26,7 @@ import { appEnvironment, insideInstallation, permlearnInstallation } from './app
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
 import type { RunResult as Run } from '../model/learn/index.js';
-import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records.js';
+import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records/index.js';
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
