@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn.js';
+import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn/index.js';
 import { failureHidesItsCause } from './fallback.js';
 
 const APP = '/srv/app';

@@ -5,7 +5,7 @@
 // its primary path and never goes there. This file finds those grants so that the learn loop can set
 // them aside until a later run shows one is needed after all.
 import type { Denial } from './types.js';
-import type { RunResult } from './learn.js';
+import type { RunResult } from './learn/index.js';
 import { denialKey } from './denials.js';
 import { isFsScope, type Grant } from './grants.js';
 

@@ -6,7 +6,7 @@ import type { Denial, FsProbe, PathKind, Scope } from './types.js';
 import { GrantSet, compareGrants, findCovering, grantKey, normaliseGrants, type Grant, type GrantNote } from './grants.js';
 import { coversGrant } from './paths/index.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type RunResult } from './learn.js';
+import { learn, learnStrategy, type RunResult } from './learn/index.js';
 
 /** A small seeded generator (mulberry32), so that a failure can be replayed. */
 function rng(seed: number) {
@@ -178,7 +178,7 @@ describe('learning 100,000 distinct paths (--granularity file)', () => {
       caps,
       fs,
       maxRuns: 5,
-      audit: true,
+      strategy: learnStrategy('audit'),
       generalise,
     });
     expect(res.status).toBe('verified');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, learnStrategy, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
 
 const APP = '/srv/app';
 const NODE26 = capabilitiesOf(parseNodeVersion('v26.10.0')!);
@@ -45,7 +45,7 @@ describe('learn, tight and folded (audit)', () => {
 
   it('two runs: the verification goes without the lookups and passes; they are reported as left out', async () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
-    const res = await learn(base({ runApp, audit: true }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit') }));
     expect(res.status).toBe('verified');
     expect(res.runs).toBe(2);
     expect(requests).toEqual([
@@ -64,7 +64,7 @@ describe('learn, tight and folded (audit)', () => {
       if (req.phase === 'learn' && !flags.includes(types)) return result({ exitCode: 1, denials: [check(`${APP}/node_modules/@types`, { source: 'uncaught' })] });
       return undefined;
     });
-    const res = await learn(base({ runApp, audit: true }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit') }));
     expect(res.status).toBe('verified');
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'learn', 'learn', 'verify']);
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, types]);
@@ -76,7 +76,7 @@ describe('learn, tight and folded (audit)', () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`, needed], NODE26, (req) =>
       req.phase === 'audit' ? result({ denials: [check('config.json', { existed: true }), ...many] }) : undefined,
     );
-    const res = await learn(base({ runApp, audit: true }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit') }));
     expect(res.status).toBe('verified');
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, needed]);
     expect(res.tightened?.removed).toHaveLength(7);
@@ -93,7 +93,7 @@ describe('learn, tight and folded (audit)', () => {
 
   it('--no-tighten: the lookups stay, still two runs (fold only)', async () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
-    const res = await learn(base({ runApp, audit: true, tighten: false }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit'), tighten: false }));
     expect(res.runs).toBe(2);
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify']);
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${APP}/node_modules/@types`, '--allow-fs-read=/srv/node_modules/@types']);
@@ -105,7 +105,7 @@ describe('learn, tight and folded (audit)', () => {
     const own = result({ denials: [check(`${logs}/.state.json`, { existed: false }), { ...check(logs, { existed: false }), permission: 'FileSystemWrite' }, { ...check(`${logs}/.state.json`, { existed: false }), permission: 'FileSystemWrite' }] });
     const fs: FsProbe = { homedir: '/home/u', kind: (p) => (p === logs ? 'dir' : 'missing') };
     const { runApp, requests } = appNeeding([], NODE26, (req) => (req.phase === 'audit' ? own : undefined));
-    const res = await learn(base({ runApp, audit: true, fs }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit'), fs }));
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify']);
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${logs}/.state.json`, `--allow-fs-write=${logs}/*`]);
     expect(res.tightened).toEqual({ removed: [], kept: [], untried: [], trials: 0 });
@@ -113,7 +113,7 @@ describe('learn, tight and folded (audit)', () => {
 
   it('--minimize still runs after a folded verification', async () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
-    const res = await learn(base({ runApp, audit: true, minimize: true }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit'), minimize: true }));
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'minimize']);
     expect(res.minimized).toEqual({ removed: [], narrowed: [], untried: [] });
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
@@ -123,7 +123,7 @@ describe('learn, tight and folded (audit)', () => {
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) =>
       req.phase === 'audit' ? result({ exitCode: 1, denials: [check('config.json', { existed: true })] }) : undefined,
     );
-    const res = await learn(base({ runApp, audit: true }));
+    const res = await learn(base({ runApp, strategy: learnStrategy('audit') }));
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'verify']);
     expect(res.status).toBe('verified');
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { learn, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn.js';
+import { learn, learnStrategy, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
 
 const HOME = '/home/u';
 const APP = '/srv/app';
@@ -401,7 +401,7 @@ describe('learn: audit first (Node 24+)', () => {
         ch('WorkerThreads', ''),
       ],
     });
-    const { res, requests, events } = await go([audit, OK, OK], { fs, audit: true });
+    const { res, requests, events } = await go([audit, OK, OK], { fs, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(res.runs).toBe(3);
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'verify']);
@@ -415,7 +415,7 @@ describe('learn: audit first (Node 24+)', () => {
       exitCode: 0,
       denials: [ch('FileSystemWrite', `${APP}/logs`, { existed: false }), ch('FileSystemWrite', `${APP}/logs/app.log`, { existed: false })],
     });
-    const { res, flags } = await go([audit, OK, OK], { fs, audit: true });
+    const { res, flags } = await go([audit, OK, OK], { fs, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/logs/*`]);
   });
@@ -423,7 +423,7 @@ describe('learn: audit first (Node 24+)', () => {
   it('whatever the audit missed, the enforce runs still learn', async () => {
     const fs = fakeFs({ [`${APP}/data`]: 'dir' });
     const audit = result({ exitCode: 0, denials: [ch('FileSystemRead', `${APP}/data`)] });
-    const { res, flags } = await go([audit, denied(denial('FileSystemRead', `${APP}/data`)), OK, OK], { fs, audit: true });
+    const { res, flags } = await go([audit, denied(denial('FileSystemRead', `${APP}/data`)), OK, OK], { fs, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(res.runs).toBe(4);
     expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data`]);
@@ -449,7 +449,7 @@ describe('learn: observe first (Node 20/22)', () => {
   const fs = () => fakeFs({ [`${APP}/node_modules`]: 'dir', [`${APP}/node_modules/x/package.json`]: 'file', [`${APP}/node_modules/x/index.js`]: 'file', [`${APP}/node_modules/x/lib/a.js`]: 'file' });
 
   it('on 22 grants the loaded modules and the package.json files the resolver checks, less the entry', async () => {
-    const { res, requests } = await go([observed, OK, OK], { caps: NODE22, fs: fs(), observeRoot: APP, implicitReadGrants: [`${APP}/index.js`] });
+    const { res, requests } = await go([observed, OK, OK], { caps: NODE22, fs: fs(), strategy: learnStrategy('observe', { root: APP }), implicitReadGrants: [`${APP}/index.js`] });
     expect(res.status).toBe('verified');
     expect(requests.map((r) => r.phase)).toEqual(['observe', 'learn', 'verify']);
     expect(requests[1]!.flags).toEqual([
@@ -466,7 +466,7 @@ describe('learn: observe first (Node 20/22)', () => {
   });
 
   it('on 20 grants the loaded modules, the entry among them, and no package.json (20 does not check them)', async () => {
-    const { requests } = await go([observed, OK, OK], { caps: NODE20, fs: fs(), observeRoot: APP });
+    const { requests } = await go([observed, OK, OK], { caps: NODE20, fs: fs(), strategy: learnStrategy('observe', { root: APP }) });
     expect(requests[0]).toMatchObject({ phase: 'observe', flags: ['--experimental-permission'] });
     expect(requests[1]!.flags).toEqual([
       '--experimental-permission',
@@ -584,7 +584,7 @@ describe('learn: lookups from the same call site', () => {
   it('when one missing path a search looked up is needed, the others it looked up come with it', async () => {
     const audit = result({ exitCode: 0, denials: [lookup('tool.config.js'), lookup('tool.config.mjs'), lookup('tool.config.json')] });
     const needs = denied(denial('FileSystemRead', `${APP}/tool.config.js`, { source: 'uncaught', site }));
-    const { res, flags, requests } = await go([audit, needs, OK, OK], { audit: true });
+    const { res, flags, requests } = await go([audit, needs, OK, OK], { strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     // One enforce run instead of three.
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'learn', 'verify']);
@@ -605,7 +605,7 @@ describe('learn: observe again while a denial outside the wide grant cuts the ru
     const OBSERVE_FAIL_READ = result({ denials: [denial('FileSystemRead', '/etc/app.conf')], modules: [{ file: `${APP}/index.js` }] });
     const OBSERVE_FAIL_WRITE = result({ denials: [denial('FileSystemWrite', `${APP}/out.txt`)], modules: [{ file: `${APP}/index.js` }] });
     const fs = fakeFs({ '/etc/app.conf': 'file', [`${APP}/index.js`]: 'file' });
-    const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], { fs, observeRoot: APP, caps: caps('v22.23.3') });
+    const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], { fs, strategy: learnStrategy('observe', { root: APP }), caps: caps('v22.23.3') });
     expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'learn', 'verify']);
     expect(flags).toEqual(['--permission', '--allow-fs-read=/etc/app.conf', `--allow-fs-read=${APP}/index.js`, `--allow-fs-write=${APP}/out.txt`]);
   });
@@ -657,7 +657,7 @@ describe('learn: the breadth rule holds whatever the app does', () => {
 
   it('an audit run that saw / and the home folder primes neither', async () => {
     const seen = [denial('FileSystemRead', '/etc/hosts', { source: 'channel' }), denial('FileSystemWrite', HOME, { source: 'channel' })];
-    const { res, requests } = await go([result({ exitCode: 0, denials: seen }), OK, OK], { fs: fakeFs({ ...kinds, '/etc/hosts': 'file' }), generalise: gen, audit: true });
+    const { res, requests } = await go([result({ exitCode: 0, denials: seen }), OK, OK], { fs: fakeFs({ ...kinds, '/etc/hosts': 'file' }), generalise: gen, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(requests[1]!.flags).toEqual(['--permission', '--allow-fs-read=/etc/hosts']);
     expect(res.refused.map((r) => r.violation.value)).toEqual([HOME]);

@@ -5,7 +5,7 @@ import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-vers
 import { grantKey, normaliseGrants, type Grant } from './grants.js';
 import { buildProfile, type Exposure, type Profile, type ProfileGrant } from './profile.js';
 import { dedupeDenials, denialKey } from './denials.js';
-import type { LearnResult, Ungrantable } from './learn.js';
+import type { LearnResult, Ungrantable } from './learn/index.js';
 import { relocateProfile } from './relocate.js';
 import type { Denial, PathKind } from './types.js';
 import { grantCovers, type Layout } from './paths/index.js';

@@ -2,10 +2,10 @@
 import type { Capabilities } from './node-versions.js';
 import type { Denial, PathKind, Scope, Strategy } from './types.js';
 import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
-import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn.js';
+import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn/index.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
-import type { DropPlan } from './drop-plan.js';
+import type { DropPlan } from './drop-plan/index.js';
 import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
 import { isSameOrUnder } from './paths/index.js';

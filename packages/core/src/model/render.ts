@@ -10,7 +10,7 @@ import { normaliseGrants, type Grant } from './grants.js';
 import { acceptHint, breadthViolation, isAccepted } from './breadth.js';
 import { shellQuote, type Profile } from './profile.js';
 import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
-import { renderDropSnippet } from './drop-plan.js';
+import { renderDropSnippet } from './drop-plan/index.js';
 import type { Scope } from './types.js';
 
 export const RENDER_FORMATS = ['flags', 'args', 'json', 'node-options', 'config', 'package-json', 'drop-plan'] as const;

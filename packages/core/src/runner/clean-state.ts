@@ -25,9 +25,7 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
-  statSync,
   symlinkSync,
-  utimesSync,
   type Stats,
 } from 'node:fs';
 import os from 'node:os';
@@ -36,21 +34,7 @@ import { isSameOrUnder, isStrictlyUnder } from '../model/paths/index.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { PathKind } from '../model/types.js';
 import type { MachineChanges } from '../model/profile.js';
-
-interface Entry {
-  type: 'file' | 'dir' | 'symlink' | 'other';
-  /** What the path is when symlinks are followed, as Node's start-up check sees it. */
-  follows: 'file' | 'dir' | 'missing';
-  mode: number;
-  size: number;
-  mtimeMs: number;
-  atimeMs: number;
-  target?: string;
-  /** Where a copy of a regular file's content lies in the session's backup file. */
-  backup?: { offset: number; length: number };
-  /** For a directory: its entries were all recorded (below the depth limit, not skipped). */
-  listed?: boolean;
-}
+import { differs, followKind, lstatOrUndefined, restoreTimes, safeList, typeOf, type Entry } from './clean-state-fs.js';
 
 /** A folder whose state is recorded: to `depth` levels below it (Infinity for all), skipping some names. */
 export interface Area {
@@ -72,22 +56,6 @@ export interface CleanStateOptions {
 
 const DEFAULT_MAX_BACKUP = 256 * 1024 * 1024;
 const DEFAULT_MAX_ENTRIES = 200_000;
-
-function followKind(p: string): 'file' | 'dir' | 'missing' {
-  try {
-    return statSync(p).isDirectory() ? 'dir' : 'file';
-  } catch {
-    return 'missing';
-  }
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 export class CleanState {
   private readonly manifest = new Map<string, Entry>();
@@ -381,33 +349,6 @@ export class CleanState {
     };
     if (keepOutputs) out.kept = kept.sort();
     return out;
-  }
-}
-
-function typeOf(st: Stats): Entry['type'] {
-  return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
-}
-
-function differs(was: Entry, now: Stats, p: string): boolean {
-  if (was.type !== typeOf(now) || was.mode !== (now.mode & 0o7777)) return true;
-  if (was.type === 'symlink') return readlinkSync(p) !== was.target;
-  if (was.type === 'file') return was.size !== now.size || was.mtimeMs !== now.mtimeMs;
-  return false;
-}
-
-function restoreTimes(p: string, was: Entry): void {
-  try {
-    utimesSync(p, was.atimeMs / 1000, was.mtimeMs / 1000);
-  } catch {
-    // times are a courtesy; content and mode are what matter
-  }
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 

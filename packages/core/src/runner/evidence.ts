@@ -4,7 +4,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
-import type { EvidenceCounts } from '../model/learn.js';
+import type { EvidenceCounts } from '../model/learn/index.js';
 
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
 export const RECORDER_KEY_ENV = 'PERMLEARN_RECORDER_KEY';

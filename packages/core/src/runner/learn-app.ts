@@ -1,22 +1,22 @@
 // The library's front door: learn the profile of one app, with real processes.
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { describeOutcome, exerciseFailed, learn, runSucceeded, type LearnEvent, type LearnResult, type RunResult } from '../model/learn.js';
-import { dropsBrokenBy, planDrops, type DropPlan } from '../model/drop-plan.js';
-import { isSpurious } from '../model/denials.js';
+import { existsSync } from 'node:fs';
+import { autoStrategy, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, type LearnEvent, type LearnResult, type RunRequest, type RunResult } from '../model/learn/index.js';
+import { learnDropPlan } from '../model/drop-plan/index.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';
-import { buildProfile, shellQuote, type Profile } from '../model/profile.js';
+import { buildProfile, type Profile } from '../model/profile.js';
 import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
-import { createSession, realFs, type Session } from './session.js';
+import { createSession, realFs } from './session.js';
 import { onAbort } from './processes.js';
-import { portAccepting, runApp, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
+import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { entryProjectRoot, packageRoot } from './project.js';
 import { attributeDenial } from '../model/attribute.js';
+import { packageScript } from './package-script.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { Denial, Strategy } from '../model/types.js';
 import { DEFAULT_GRANULARITY, type Granularity } from '../model/generalise.js';
@@ -25,12 +25,13 @@ import { addCounts, evidenceNotes, NO_EVIDENCE_PROBLEMS } from './evidence.js';
 import { appEnvironment, insideInstallation, permlearnInstallation } from './app-env.js';
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
-import type { RunResult as Run } from '../model/learn.js';
-import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records.js';
+import type { RunResult as Run } from '../model/learn/index.js';
+import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records/index.js';
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
 
 export type { Strategy };
+export { packageScript };
 
 export interface LearnAppOptions {
   entry: string;
@@ -130,60 +131,6 @@ function resolveCwd(given: string | undefined): string {
   return cwd;
 }
 
-const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn']);
-
-/** `npm start`, `pnpm run dev -- --x`, `yarn test`: the script's own command line, run by `sh -c`. */
-export function packageScript(command: string[], appRoot: string): string[] | undefined {
-  const [pm, verb, ...rest] = command;
-  // `npx tool …` for a tool installed in the project: run its bin directly, without npm.
-  if (pm && path.basename(pm) === 'npx' && verb && !verb.startsWith('-')) {
-    for (const bin of binFolders(appRoot)) {
-      const tool = path.join(bin, verb);
-      if (existsSync(tool)) return [tool, ...rest];
-    }
-    return undefined;
-  }
-  if (!pm || !PACKAGE_MANAGERS.has(path.basename(pm)) || !verb) return undefined;
-  let name: string | undefined;
-  let extra: string[] = [];
-  if (verb === 'start' || verb === 'test') {
-    name = verb;
-    extra = rest;
-  } else if (verb === 'run' || verb === 'run-script') {
-    [name, ...extra] = rest;
-  } else if (path.basename(pm) !== 'npm' && !verb.startsWith('-')) {
-    name = verb; // `pnpm dev`, `yarn dev`
-    extra = rest;
-  }
-  if (!name) return undefined;
-  if (extra[0] === '--') extra = extra.slice(1);
-  let scripts: Record<string, unknown> = {};
-  try {
-    scripts = (JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, unknown> }).scripts ?? {};
-  } catch {
-    return undefined;
-  }
-  let script = scripts[name];
-  // `npm start` without a start script runs `node server.js`, as npm does.
-  if (script === undefined && name === 'start' && existsSync(path.join(appRoot, 'server.js'))) script = 'node server.js';
-  if (typeof script !== 'string') throw new PermlearnError('usage', `package.json in ${appRoot} has no "${name}" script`);
-  // npm also runs pre<name> and post<name> around it (pnpm 10 and yarn 2+ do not by default).
-  const around = (when: 'pre' | 'post') => (path.basename(pm) === 'npm' && typeof scripts[`${when}${name}`] === 'string' ? [scripts[`${when}${name}`] as string] : []);
-  const line = [...around('pre'), [script, ...extra.map(shellQuote)].join(' '), ...around('post')].join(' && ');
-  // What the package manager would do first: its bin folders on PATH (nearest first).
-  return ['/bin/sh', '-c', `PATH=${shellQuote(binFolders(appRoot).join(path.delimiter))}:"$PATH"; ${line}`];
-}
-
-/** node_modules/.bin of a folder and of every folder above it, nearest first. */
-function binFolders(from: string): string[] {
-  const bins: string[] = [];
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    bins.push(path.join(dir, 'node_modules', '.bin'));
-    if (path.dirname(dir) === dir) break;
-  }
-  return bins;
-}
-
 interface Target {
   /** The entry file (absolute), or '' for a command. */
   entry: string;
@@ -207,18 +154,16 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     throw new PermlearnError('usage', `port ${readiness.port} already accepts connections before the app starts; --ready-port would be meaningless`);
   }
   const requested = options.strategy ?? 'auto';
-  if (requested === 'audit' && !caps.audit && !options.records) {
-    throw new PermlearnError('usage', `--strategy audit needs Node 24 or later (--permission-audit); ${caps.version.raw} has no audit mode`);
-  }
   const root = options.root === undefined ? appRoot : path.resolve(cwd, options.root);
-  if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
-  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   // The observe run's wide grant must itself respect the limits on how far a grant may reach.
   const rootTooBroad = breadthViolation({ scope: 'fs.read', path: appRoot, kind: 'dir' }, { homedir: realFs.homedir, tmpdir: os.tmpdir() })?.reason;
-  if (requested === 'observe' && rootTooBroad) {
-    throw new PermlearnError('usage', `--strategy observe would let the app read ${appRoot} (${rootTooBroad}); put the app in a folder with a package.json`);
-  }
-  const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? (caps.audit ? 'audit' : rootTooBroad ? 'rerun' : 'observe') : requested;
+  const strategyEnv = { caps, root: appRoot, rootTooBroad };
+  // From records the audit run is the recorded traffic: no audit mode needed.
+  const unavailable = requested === 'auto' || (requested === 'audit' && options.records) ? undefined : LEARN_STRATEGY_ENTRIES[requested].unavailable(strategyEnv);
+  if (unavailable) throw new PermlearnError('usage', `--strategy ${requested} ${unavailable}`);
+  if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
+  const granularity = options.granularity ?? DEFAULT_GRANULARITY;
+  const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
   const session = createSession();
   // What learning does to the machine is undone: each run starts from the state recorded here.
@@ -275,7 +220,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       fs: fsProbe,
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
-      audit: strategy === 'audit',
+      strategy: learnStrategy(strategy, { root: appRoot }),
       generalise: { granularity, root, tmpdir },
       volatile: {
         tmpdir,
@@ -291,7 +236,6 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       minimize: options.minimize === true || options.grantCaught === false,
       grantCaught: options.grantCaught !== false,
       ...(options.acceptBroad?.length ? { acceptBroad: options.acceptBroad } : {}),
-      ...(strategy === 'observe' ? { observeRoot: appRoot } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       runApp: async (request) => noteEvidence(await cleanly([...request.grants, ...(request.extraGrants ?? [])], () => runPhase(request))),
       // A command's Node processes already get everything through NODE_OPTIONS.
@@ -336,7 +280,24 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
-      const { runs, ...plan } = await learnDropPlan({ caps, spec, session, cleanly, firstRun: result.runs, grants: normaliseGrants(result.grants), verified: result.status === 'verified', exercised: (options.exercise?.length ?? 0) > 0, onEvent: options.onEvent });
+      // Drop-plan runs: from the initial state, without the child-flag delivery or the canary of the learn runs.
+      const runDrops = (request: RunRequest): Promise<RunResult> =>
+        cleanly(request.grants, () =>
+          request.phase === 'drop-timing'
+            ? runAppOnce(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })
+            : runAppOnce(spec, { flags: renderFlags(request.grants, caps), recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: request.drops ?? [], dropFile: session.dropFile }),
+        );
+      const { runs, ...plan } = await learnDropPlan({
+        caps,
+        runApp: runDrops,
+        hasReadiness: !!readiness.stdout || readiness.port !== undefined || !!readiness.url || readiness.aliveAfterMs !== undefined,
+        dropFile: session.dropFile,
+        firstRun: result.runs,
+        grants: normaliseGrants(result.grants),
+        verified: result.status === 'verified',
+        exercised: (options.exercise?.length ?? 0) > 0,
+        onEvent: options.onEvent,
+      });
       profile.dropPlan = plan;
       profile.runs += runs;
     }
@@ -384,93 +345,4 @@ function addRecords(profile: Profile, records: MergedRecords, caps: Capabilities
   for (const g of profile.grants) Object.assign(g, { seen: seenInRecords(g, records, caps) });
   if (records.unseen.length) profile.warnings.push(`the records could not see everything: ${records.unseen.join('; ')}`);
   profile.warnings.push(...recordsCaveats(records));
-}
-
-interface DropPlanContext {
-  caps: Capabilities;
-  spec: AppSpec;
-  session: Session;
-  /** Runs the app from its initial state (see clean-state.ts). */
-  cleanly: (grants: readonly Grant[], go: () => Promise<RunResult>) => Promise<RunResult>;
-  /** Runs so far: the drop plan's runs are numbered after them. */
-  firstRun: number;
-  grants: Grant[];
-  verified: boolean;
-  exercised: boolean;
-  onEvent?: ((event: LearnEvent) => void) | undefined;
-}
-
-/** The most verification runs a drop plan gets: each failure takes the drops it implicates out. */
-const DROP_PLAN_ATTEMPTS = 3;
-
-/**
- * One audit run (nothing denied, every check reported with its time) says which grants are used after
- * readiness; the others are planned as drops. Then enforce runs apply the drops at readiness through the
- * recorder, run the exercise commands, and move any drop that caused a denial back to the kept grants.
- */
-async function learnDropPlan(ctx: DropPlanContext): Promise<DropPlan & { runs: number }> {
-  const { caps, spec, session } = ctx;
-  const plan: DropPlan & { runs: number } = { drops: [], keep: [], verified: false, exercised: ctx.exercised, notes: [], runs: 0 };
-  if (!caps.hasDrop) {
-    plan.notes.push(`Node ${caps.version.raw} has no process.permission.drop() (it arrived in Node 24): no drop plan`);
-    return plan;
-  }
-  if (!ctx.verified) {
-    plan.notes.push('the profile did not verify, so no drop plan was made');
-    return plan;
-  }
-  const readiness = spec.readiness;
-  if (!readiness.stdout && readiness.port === undefined && !readiness.url && readiness.aliveAfterMs === undefined) {
-    plan.notes.push('a drop plan needs a moment when start-up is over: pass --ready-stdout, --ready-port, --ready-url or --timeout');
-    return plan;
-  }
-  const emit = ctx.onEvent ?? (() => {});
-  let run = 0;
-  const timed = async (phase: 'audit' | 'verify', go: () => Promise<RunResult>) => {
-    run++;
-    emit({ type: 'run-start', run: ctx.firstRun + run, phase, grants: ctx.grants.length });
-    const r = await go();
-    emit({ type: 'run-end', run: ctx.firstRun + run, phase, result: r });
-    return r;
-  };
-  const timing = await timed('audit', () => ctx.cleanly(ctx.grants, () => runApp(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })));
-  plan.runs = run;
-  if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
-    plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
-    return plan;
-  }
-  const { drops, keep } = planDrops(ctx.grants, timing.denials, timing.readyTime);
-  plan.drops = drops;
-  plan.keep = keep;
-  const flags = renderFlags(ctx.grants, caps);
-  for (let attempt = 0; attempt < DROP_PLAN_ATTEMPTS && plan.drops.length > 0; attempt++) {
-    const calls = plan.drops.map(({ scope, reference }) => (reference === undefined ? { scope } : { scope, reference }));
-    const r = await timed('verify', () =>
-      ctx.cleanly(ctx.grants, () => runApp(spec, { flags, recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: calls, dropFile: session.dropFile })),
-    );
-    plan.runs = run;
-    // Denials after the drops were in place (drop() itself publishes a check for what it drops, and
-    // the recorder's drop of its own file is not the app's).
-    const after = r.dropped ? r.denials.filter((d) => (d.time ?? 0) > r.dropped!.time && d.resource !== session.dropFile && !isSpurious(d)) : [];
-    if (r.dropped && !r.dropped.error && runSucceeded(r) && after.length === 0) {
-      plan.verified = true;
-      return plan;
-    }
-    const broken = r.dropped?.error ? [] : dropsBrokenBy(plan.drops, after);
-    if (broken.length === 0) {
-      const first = after[0];
-      const why = !r.dropped
-        ? `the recorder never applied the drops (the app ${describeOutcome(r)})`
-        : r.dropped.error
-          ? `applying the drops failed in the app: ${r.dropped.error}`
-          : `the app ${runSucceeded(r) ? `was denied ${first ? `${first.permission} ${first.resource}` : ''}` : describeOutcome(r)} after the drops, and no single drop explains it`;
-      plan.notes.push(`${why}; the plan is not verified`);
-      return plan;
-    }
-    for (const b of broken) plan.keep.push({ flag: b.flag, reason: 'broke-when-dropped' });
-    plan.drops = plan.drops.filter((d) => !broken.includes(d));
-  }
-  if (plan.drops.length === 0) plan.verified = true; // nothing left to drop: trivially safe
-  else plan.notes.push(`still failing after ${DROP_PLAN_ATTEMPTS} verification runs; the plan is not verified`);
-  return plan;
 }

@@ -3,7 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PermlearnError } from '../errors.js';
-import { parseRecordFile, type RecordFile, type RecordLineCheck } from '../model/records.js';
+import { parseRecordFile, type RecordFile, type RecordLineCheck } from '../model/records/index.js';
 
 /** The variable that gives the record preload its signing key (it removes it before app code runs),
  *  and permlearn the key to check records with. */

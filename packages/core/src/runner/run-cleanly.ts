@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunResult } from '../model/learn.js';
+import type { RunResult } from '../model/learn/index.js';
 import type { MachineChanges } from '../model/profile.js';
 import type { PathKind } from '../model/types.js';
 import { appEnvironment, permlearnInstallation } from './app-env.js';

@@ -1,9 +1,9 @@
 // Drop plans: which grants only start-up needs, so the app can give them up with
 // process.permission.drop() once it is ready (Node 24+). Pure: grants and timed evidence in, a plan out.
-import type { Denial, Scope } from './types.js';
-import { findCovering, isFsScope, renderGrantFlag, type Grant } from './grants.js';
-import { isSpurious, scopeOfPermission } from './denials.js';
-import { relativePath, resourcePath } from './paths/index.js';
+import type { Denial, Scope } from '../types.js';
+import { findCovering, isFsScope, renderGrantFlag, type Grant } from '../grants.js';
+import { isSpurious, scopeOfPermission } from '../denials.js';
+import { relativePath, resourcePath } from '../paths/index.js';
 
 /** One `process.permission.drop(scope[, reference])` call. */
 export interface DropCall {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial } from './types.js';
-import type { Grant } from './grants.js';
-import { dropCallOf, dropsBrokenBy, planDrops, renderDropSnippet, type DropPlan } from './drop-plan.js';
+import type { Denial } from '../types.js';
+import type { Grant } from '../grants.js';
+import { dropCallOf, dropsBrokenBy, planDrops, renderDropSnippet, type DropPlan } from './plan.js';
 
 const APP = '/srv/app';
 const READY = 1_000;

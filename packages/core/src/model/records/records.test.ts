@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareWithRecords, describeSeenIn, mergeRecords, parseRecordFile, recordDenials, recordsCaveats, seenInRecords, type RecordLineCheck } from './records.js';
-import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import type { Grant } from './grants.js';
+import { compareWithRecords, describeSeenIn, mergeRecords, parseRecordFile, recordDenials, recordsCaveats, seenInRecords, type RecordLineCheck } from './index.js';
+import { capabilitiesOf, parseNodeVersion } from '../node-versions.js';
+import type { Grant } from '../grants.js';
 
 const caps = capabilitiesOf(parseNodeVersion('v26.10.0')!);
 const header = (pid: number, mode = 'audit') => JSON.stringify({ t: 'record', v: 1, pid, node: 'v26.10.0', mode, main: '/app/server.js', cwd: '/app', started: 1000, unseen: [] });

@@ -1,0 +1,114 @@
+// Which denials of a run to act on, and which a grant already answers: pure choices over one run's evidence.
+import type { Denial, FsProbe } from '../types.js';
+import { dedupeDenials, fsScopeOf, isSpurious } from '../denials.js';
+import { GrantSet, findCovering, isFsScope, type Grant } from '../grants.js';
+import { resourcePath } from '../paths/index.js';
+import type { RunResult } from './types.js';
+import { runSucceeded } from './outcome.js';
+
+/**
+ * The denials to act on after a run. Errors that escaped the app come first; then errors it
+ * printed itself; if the run failed with neither, the checks the diagnostics channels saw that
+ * app code (not Node's package-scope lookups) made. Without the recorder there is no evidence at all.
+ */
+export function selectDenials(r: RunResult): Denial[] {
+  // Only what the recorder reported is evidence: without it (a command that ran no Node process), stderr
+  // text is anyone's to print, and nothing is granted on it.
+  if (!r.recorderLoaded) return [];
+  const pick = (source: Denial['source']): Denial[] => dedupeDenials(r.denials.filter((d) => d.source === source));
+  const uncaught = pick('uncaught');
+  if (uncaught.length) return uncaught;
+  if (runSucceeded(r)) return [];
+  const logged = pick('logged');
+  if (logged.length) return logged;
+  return dedupeDenials([...pick('channel'), ...pick('caught')]).filter((d) => !isSpurious(d) && d.site !== undefined);
+}
+
+/** A read denied on a path that does not exist (now): a lookup, not a file the app uses. */
+export function readsMissing(d: Denial, fs: FsProbe): boolean {
+  return d.permission === 'FileSystemRead' && d.resource !== '' && fs.kind(resourcePath(d)) === 'missing';
+}
+
+/**
+ * When the denials to act on are ones the app caught (it failed, but nothing escaped), reads of paths
+ * that do not exist are lookups it handled (a config search, `node_modules/@types` in every folder up to
+ * `/`): act on the others first. Only if nothing else is left are those granted.
+ */
+export function preferPresent(denials: Denial[], fs: FsProbe): Denial[] {
+  const lookup = (d: Denial) =>
+    (d.source === 'caught' || d.source === 'channel') && readsMissing(d, fs);
+  const rest = denials.filter((d) => !lookup(d));
+  return rest.length > 0 ? rest : denials;
+}
+
+
+/**
+ * A needed read of a path that does not exist: the other missing paths looked up from the same call
+ * site in the first run (the rest of a config-file search, say), which the app will need next.
+ */
+export function siblingLookups(needed: readonly Denial[], lookups: readonly Denial[], grants: readonly Grant[], fs: FsProbe): Denial[] {
+  const sites = new Set(
+    needed
+      .filter((d) => d.site !== undefined && readsMissing(d, fs))
+      .map((d) => siteFile(d.site!)),
+  );
+  if (sites.size === 0) return [];
+  const taken = new Set(needed.map((d) => resourcePath(d)));
+  const index = GrantSet.view(grants);
+  return dedupeDenials(
+    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)),
+  );
+}
+
+/** A call site without its column: the same loop over candidate names can report different columns. */
+function siteFile(site: string): string {
+  return site.replace(/:\d+$/, '');
+}
+
+/**
+ * What a run that started cleanly was denied all the same, by the app's own code: caught denials and
+ * checks the channels published with a call site, less Node's package-scope lookups, the Worker
+ * Inspector event, lookups of missing paths, and what a grant already covers.
+ */
+export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsProbe): Denial[] {
+  const index = GrantSet.view(grants);
+  return dedupeDenials(
+    r.denials.filter(
+      (d) =>
+        (d.source === 'caught' || d.source === 'channel' || d.source === 'logged') &&
+        d.site !== undefined &&
+        !isSpurious(d) &&
+        !isScopeLookup(d, index) &&
+        !isCoveredDenial(d, index) &&
+        !readsMissing(d, fs),
+    ),
+  );
+}
+
+/** A read grant of a path the app may also write (its own state, read back on a later start). */
+export function ownState(grants: readonly Grant[]): (g: Grant) => boolean {
+  const index = GrantSet.view(grants);
+  const written = new Set(grants.filter((w) => w.scope === 'fs.write' && w.path !== undefined).map((w) => w.path));
+  return (g) => g.scope === 'fs.read' && g.path !== undefined && (written.has(g.path) || findCovering(index, 'fs.write', g.path) !== undefined);
+}
+
+/** Denials no grant answers, less Node's package-scope lookups. */
+export function notGranted(denials: readonly Denial[], grants: readonly Grant[]): Denial[] {
+  const index = GrantSet.view(grants);
+  return denials.filter((d) => !isCoveredDenial(d, index) && !isScopeLookup(d, index));
+}
+
+/** A read of a directory above a granted file: Node's package-scope lookup for a module it loaded. */
+export function isScopeLookup(d: Denial, grants: GrantSet): boolean {
+  if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
+  return grants.hasBelow('fs.read', resourcePath(d));
+}
+
+export function isCoveredDenial(d: Denial, grants: GrantSet): boolean {
+  const scope = fsScopeOf(d.permission);
+  if (scope) {
+    return d.resource !== '' && findCovering(grants, scope, resourcePath(d)) !== undefined;
+  }
+  return grants.capabilities().some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
+}
+

@@ -1,0 +1,183 @@
+// What one denial changes in the grants: add, replace (the prefix quirk, a created folder), refuse
+// (the breadth rule) or give up. Pure; the loop decides what to do with the step.
+import path from 'node:path';
+import type { Denial, FsProbe, Scope } from '../types.js';
+import type { Capabilities } from '../node-versions.js';
+import { needOf, type Need } from '../denials.js';
+import { GrantSet, findCovering, normaliseGrants, renderFlags, type Grant } from '../grants.js';
+import { isStrictlyUnder, prefixConflicts } from '../paths/index.js';
+import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from '../breadth.js';
+import { generalisePath } from '../generalise.js';
+import { initialKind } from '../initial-state.js';
+import { describeLost, lostInChild } from '../child-flags.js';
+import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
+
+export type Step =
+  | { type: 'add'; grant: Grant }
+  | { type: 'replace'; old: Grant; grant: Grant; event?: LearnEvent }
+  | { type: 'stuck'; reason: string }
+  /** A Node child was denied what a grant covers because it was started without that grant. */
+  | { type: 'child-lost'; reason: string }
+  | { type: 'ungrantable'; info: Ungrantable }
+  | { type: 'refused'; info: Refusal };
+
+export type PlanOptions = Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise' | 'acceptBroad'>;
+
+/** What the breadth rule is measured against: the home folder, the project root, the temporary directory. */
+export function breadthContext(opts: Pick<LearnOptions, 'fs' | 'generalise'>): BreadthContext {
+  return {
+    homedir: opts.fs.homedir,
+    ...(opts.generalise?.root !== undefined ? { root: opts.generalise.root } : {}),
+    ...(opts.generalise?.tmpdir !== undefined ? { tmpdir: opts.generalise.tmpdir } : {}),
+  };
+}
+
+/** The breadth rule on one grant, with the user's explicit acceptances: the violation, if it stands. */
+export function unacceptedBreadth(g: Grant, opts: Pick<LearnOptions, 'fs' | 'generalise' | 'acceptBroad'>): BreadthViolation | undefined {
+  const v = breadthViolation(g, breadthContext(opts));
+  return v && !isAccepted(v, opts.acceptBroad) ? v : undefined;
+}
+
+/** One sentence on a refusal: what was asked, by whom, what it would grant, and how to accept it. */
+export function describeRefusal(r: Refusal): string {
+  const who = r.denial.by ?? r.denial.site;
+  const why = r.because ? ` (${r.because})` : '';
+  return `${r.denial.permission} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
+}
+
+function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): Grant {
+  return { scope, path: p, kind, denials: [denial], notes: [] };
+}
+
+/**
+ * Decide what one denial changes in the current grants. A grant that would break the breadth rule is
+ * refused here, whichever path produced it (exact, generalised, quirk widening, mkdtemp prefix).
+ */
+export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
+  const step = planUnguarded(denial, grants, opts, run);
+  if (step.type !== 'add' && step.type !== 'replace') return step;
+  const violation = breadthViolation(step.grant, breadthContext(opts));
+  if (!violation) return step;
+  if (!isAccepted(violation, opts.acceptBroad)) {
+    const because = step.type === 'replace' && step.event?.type === 'widened' ? `${step.event.from} → ${step.event.to}: ${step.event.because}` : undefined;
+    const grant = { scope: step.grant.scope, ...(step.grant.path !== undefined ? { path: step.grant.path } : {}), ...(step.grant.kind ? { kind: step.grant.kind } : {}) };
+    return { type: 'refused', info: { denial, grant, violation, ...(because ? { because } : {}) } };
+  }
+  const accepted = { code: 'accepted-broad' as const, detail: `${violation.reason}: accepted with --accept-broad` };
+  return { ...step, grant: { ...step.grant, notes: [...step.grant.notes.filter((n) => n.code !== 'accepted-broad'), accepted] } };
+}
+
+/** `current` is a GrantSet when many denials are planned in a row. */
+function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
+  const grants = current instanceof GrantSet ? current : GrantSet.view(current);
+  const need: Need = needOf(denial, opts.caps);
+  if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
+  if (need.type === 'scope') {
+    if (findCovering(grants, need.scope)) return { type: 'stuck', reason: `'${need.scope}' is granted but Node still denied it` };
+    return { type: 'add', grant: { scope: need.scope, denials: [denial], notes: [] } };
+  }
+  const { scope, path: target } = need;
+  if (need.prefix) {
+    // A template without a name prefix (`mkdtemp('/tmp/')`) is the whole folder: the breadth rule decides.
+    const g = fsGrant(scope, target, 'prefix', denial);
+    g.notes.push({ code: 'mkdtemp-prefix', detail: `mkdtemp template ${denial.resource}: grants every path starting with ${target}` });
+    return { type: 'add', grant: g };
+  }
+  const covering = findCovering(grants, scope, target);
+  if (covering) {
+    // Only a child's denial carries its own flags: the grants are rendered for those alone.
+    const lost = denial.given ? lostInChild(denial, renderFlags(grants.toArray(), opts.caps)) : undefined;
+    if (lost) return { type: 'child-lost', reason: describeLost(lost) };
+    return planQuirk(denial, target, covering, grants, opts, run);
+  }
+
+  // A path below a grant of a path that did not exist: the app has since created it as a directory.
+  const created = grants.reaching(scope, target).find(
+    (g) => g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir',
+  );
+  if (created) {
+    const grant: Grant = { ...created, kind: 'created-dir', denials: [...created.denials, denial], notes: [...created.notes] };
+    grant.notes.push({ code: 'created-at-run-time', detail: `${created.path} does not exist before the app runs; granted as ${created.path}/* so files created in it are covered` });
+    return { type: 'replace', old: created, grant };
+  }
+  // Inside a temporary directory the other fs scope already reaches through an mkdtemp prefix.
+  const other = scope === 'fs.read' ? 'fs.write' : 'fs.read';
+  const tmp = grants.reaching(other, target).find((g) => g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
+  if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
+
+  // A path that did not exist when checked is granted as missing even if the run has since created it,
+  // so that a directory the app creates is recognised (below) and granted as `dir/*`.
+  const kind = denial.existed === false ? 'missing' : initialKind(opts.fs, target);
+  const wider = opts.generalise ? generalisePath(target, kind, scope, { ...opts.generalise, fs: opts.fs }) : undefined;
+  if (wider) {
+    const grant = fsGrant(scope, wider.path, wider.kind, denial);
+    grant.notes.push({ code: 'generalised', detail: wider.because });
+    return { type: 'add', grant };
+  }
+  return { type: 'add', grant: fsGrant(scope, target, kind, denial) };
+}
+
+/** A denial that a refused grant would have covered. */
+export function insideRefused(denial: Denial, refused: readonly Refusal[], caps: Capabilities): boolean {
+  const need = needOf(denial, caps);
+  if (need.type !== 'fs') return false;
+  const reach = refused.map((r) => ({ ...r.grant, denials: [], notes: [] }) as Grant);
+  return findCovering(reach, need.scope, need.path) !== undefined;
+}
+
+/** During a priming run, a candidate that an earlier grant already covers is evidence for that grant. */
+export function absorb(denial: Denial, grants: GrantSet, caps: Capabilities): boolean {
+  const need = needOf(denial, caps);
+  if (need.type !== 'fs' || need.prefix) return false;
+  const covering = findCovering(grants, need.scope, need.path);
+  if (!covering) return false;
+  covering.denials.push(denial);
+  return true;
+}
+
+/**
+ * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
+ * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
+ */
+function planQuirk(denial: Denial, target: string, covering: Grant, grants: GrantSet, opts: PlanOptions, run: number): Step {
+  // Only a stored path that starts with the target's can conflict with it.
+  const stored = grants.startingWith(covering.scope, target).map((g) => g.path!);
+  if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
+  const conflicts = prefixConflicts(target, stored);
+  if (opts.fs.kind(target) !== 'dir' || conflicts.length === 0) {
+    return { type: 'stuck', reason: `${denial.permission} on ${target} is denied again although ${covering.path} is granted` };
+  }
+  const parent = path.dirname(target);
+  // The breadth rule (in planStep) decides whether the parent may be granted at all.
+  const secrets = opts.fs.secretsUnder?.(parent) ?? [];
+  if (secrets.length > 0) {
+    return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would expose ${secrets.slice(0, 3).join(', ')}` };
+  }
+  const because = `Node denies a directory's own path when another grant shares its prefix (${conflicts.join(', ')})`;
+  const grant = fsGrant(covering.scope, parent, 'dir', denial);
+  grant.notes.push({ code: 'widened-for-node-quirk', detail: `${target} → ${parent}: ${because}` });
+  return {
+    type: 'replace',
+    old: covering,
+    grant: { ...grant, denials: [...covering.denials, denial] },
+    event: { type: 'widened', run, from: target, to: parent, scope: covering.scope, because },
+  };
+}
+
+
+/**
+ * A granted path that did not exist has since become a directory: the app created it. Node grants a
+ * missing path exactly and an existing directory with its subtree, so the same flag would mean two
+ * things depending on what exists at start-up; `dir/*` means the directory and its subtree either way.
+ */
+export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant[] {
+  if (!grants.some((g) => g.kind === 'missing' && g.path !== undefined && fs.kind(g.path) === 'dir')) return [...grants];
+  return normaliseGrants(
+    grants.map((g) => {
+      if (g.kind !== 'missing' || g.path === undefined || fs.kind(g.path) !== 'dir') return g;
+      const note = { code: 'created-at-run-time' as const, detail: `${g.path} did not exist before the app ran and the app created it; granted as ${g.path}/* so it is covered whether or not it exists at start-up` };
+      return { ...g, kind: 'created-dir' as const, notes: [...g.notes, note] };
+    }),
+  );
+}
+

@@ -1,0 +1,42 @@
+// The priming runs of a strategy (strategies/): run, take the strategy's candidates, grant them through
+// the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
+import { grantKey } from '../grants.js';
+import { isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { hiddenCauses } from '../fallback.js';
+import { describeLost, soleCause } from '../child-flags.js';
+import type { LearnResult } from './types.js';
+import { runSucceeded } from './outcome.js';
+import { applyDenials } from './apply.js';
+import type { LearnState } from './state.js';
+import type { PrimeStrategy } from './strategies/types.js';
+
+/** A first run that sees more than one denial primes the grants; the enforce runs then confirm them
+ *  and learn whatever it missed. Returns whether the last priming run's evidence is complete, or the
+ *  result when the app could not be started. */
+export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ complete: boolean } | LearnResult> {
+  let complete = false;
+  for (let round = 0; round < strategy.maxRounds && s.runs < s.opts.maxRuns; round++) {
+    const before = new Set(s.grants.map(grantKey));
+    const result = await s.run(strategy.phase, s.grants, strategy.extraGrants(s.grants));
+    // What the run saw stands (the child was audited or observed all the same); later runs pass NODE_OPTIONS.
+    if (result.childLost) s.switchDelivery(describeLost(result.childLost));
+    const vetted = s.vet(result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts), true);
+    const candidates = vetted.keep;
+    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
+    // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
+    const cause = hiddenCauses(result);
+    const sole = strategy.survivedIsSoft ? soleCause(runSucceeded(result), candidates) : undefined;
+    for (const d of candidates) if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)))) s.soft.mark(d);
+    await applyDenials(s, candidates, vetted.restated, result, 'prime');
+    const seen = strategy.seen(result);
+    s.observed.push(...seen.observed);
+    s.lookups.push(...seen.lookups);
+    // The run's evidence is complete when it ran to the end (nothing it did was cut short).
+    complete = runSucceeded(result);
+    if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');
+    s.emit(strategy.doneEvent(result, s.runs, candidates));
+    const learnedMore = s.grants.length !== before.size || s.grants.some((g) => !before.has(grantKey(g)));
+    if (!strategy.again(result, learnedMore)) break;
+  }
+  return { complete };
+}

@@ -1,0 +1,83 @@
+// The end of a learn: verification with exactly the learned flags, tightening folded into it (tighten.ts),
+// and --minimize after it. Every run goes through the state's one run helper.
+import { normaliseGrants, type Grant } from '../grants.js';
+import { reduceCandidates, splitCandidates } from '../tighten.js';
+import type { LearnResult } from './types.js';
+import { describeOutcome, runSucceeded, startedCleanly } from './outcome.js';
+import { ownState } from './candidates.js';
+import { promoteCreatedDirs } from './plan-step.js';
+import { minimizeGrants } from './minimize.js';
+import type { LearnState } from './state.js';
+
+/** Tight: the grants less the candidates (grants whose only evidence is soft); otherwise all of them. */
+function split(s: LearnState): { base: Grant[]; candidates: Grant[] } {
+  return s.tight ? splitCandidates(s.grants, s.soft, ownState(s.grants)) : { base: s.grants, candidates: [] };
+}
+
+/** Verified without the candidates: they are what the app got by without. */
+function verifiedWithout(s: LearnState, base: Grant[], candidates: Grant[]): Promise<LearnResult> {
+  s.grants = base;
+  s.leaveOut(candidates);
+  s.tightened = { removed: candidates, kept: [], untried: [], trials: 0 };
+  return afterVerified(s);
+}
+
+/**
+ * Two runs where the evidence allows: the priming run saw everything, so its grants (less the
+ * candidates, when tight) are verified at once. A result when that settles it; otherwise undefined,
+ * and the loop learns what the priming run missed, and whatever left-out candidate the app needs.
+ */
+export async function verifyFolded(s: LearnState): Promise<LearnResult | undefined> {
+  s.grants = promoteCreatedDirs(s.grants, s.opts.fs);
+  const breach = s.breadthBreach();
+  if (breach) return breach;
+  const { base, candidates } = split(s);
+  const check = await s.run('verify', base);
+  if (runSucceeded(check)) {
+    if (s.tight) return verifiedWithout(s, base, candidates);
+    s.grants = base;
+    return afterVerified(s);
+  }
+  s.grants = base;
+  s.pending = candidates;
+  return undefined;
+}
+
+/** The loop's last run passed with every grant: tighten, then verify with exactly the learned flags. */
+export async function verifyLearned(s: LearnState): Promise<LearnResult> {
+  // A path granted while missing that the last run created as a folder: `dir/*`, as in the loop.
+  s.grants = promoteCreatedDirs(s.grants, s.opts.fs);
+  const breach = s.breadthBreach();
+  if (breach) return breach;
+  // Tight: most candidates are removable, so the verification run goes without all of them; only if
+  // it fails are they tried in groups.
+  const { base, candidates } = split(s);
+  if (candidates.length > 0) {
+    const first = await s.run('verify', base);
+    if (runSucceeded(first)) return verifiedWithout(s, base, candidates);
+    const trial = async (with_: Grant[]): Promise<boolean> => startedCleanly(await s.run('tighten', with_));
+    // One run stays for the verification of the result.
+    const reduction = await reduceCandidates(base, candidates, trial, { maxTrials: Math.max(0, s.opts.maxRuns - s.runs - 1), baseFails: true });
+    s.grants = normaliseGrants([...base, ...reduction.kept]);
+    s.leaveOut(reduction.removed);
+    s.tightened = { removed: reduction.removed, kept: reduction.kept.filter((g) => !reduction.untried.includes(g)), untried: reduction.untried, trials: reduction.trials };
+  }
+  // Verification: exactly the learned flags, no recorder.
+  const check = await s.run('verify', s.grants);
+  if (!runSucceeded(check)) return s.done('verify-failed', `the verification run with exactly the learned flags ${describeOutcome(check)}`);
+  return afterVerified(s);
+}
+
+/** A verified set of grants, tried smaller still with --minimize. */
+async function afterVerified(s: LearnState): Promise<LearnResult> {
+  if (!s.opts.minimize) return s.done('verified');
+  const outcome = await minimizeGrants(s, s.grants);
+  s.grants = outcome.grants;
+  const result = s.done('verified');
+  result.minimized = outcome.minimized;
+  if (!outcome.changed) return result;
+  // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
+  const again = await s.run('verify', s.grants);
+  if (!runSucceeded(again)) return { ...s.done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
+  return { ...s.done('verified'), minimized: outcome.minimized };
+}
