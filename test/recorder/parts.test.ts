@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const parts = (name: string) => require(`../../packages/core/recorder/${name}`) as Record<string, (...args: any[]) => any>;
-const { denialShape, denialsOf, withArgument, pathArg, writesWith, argumentOf, permissionWords } = parts('denials.cjs');
-const { siteOf } = parts('stacks.cjs');
-const { keepShape, read } = parts('util.cjs');
-const { childOptionsAt, withPreload } = parts('starts.cjs');
+type Fn = (...args: any[]) => any;
+const parts = <K extends string>(name: string) => require(`../../packages/core/recorder/${name}`) as Record<K, Fn>;
+const { denialShape, denialsOf, withArgument, pathArg, writesWith, argumentOf, permissionWords } = parts<'denialShape' | 'denialsOf' | 'withArgument' | 'pathArg' | 'writesWith' | 'argumentOf' | 'permissionWords'>('denials.cjs');
+const { siteOf } = parts<'siteOf'>('stacks.cjs');
+const { keepShape, read } = parts<'keepShape' | 'read'>('util.cjs');
+const { childOptionsAt, withPreload } = parts<'childOptionsAt' | 'withPreload'>('starts.cjs');
 
 const every = { genuine: () => true, granted: () => false };
 const RESTRICTED = 'Access to this API has been restricted. Use --allow-net to manage permissions.';
