@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseRecorderReport } from './parse-events.js';
+import { emptyReport, mergeReports, messageKind, parseRecorderReport, runFieldsOf } from './parse-events.js';
+import { checkKey, touchKey } from './recorder-protocol.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CAPTURES = path.resolve(HERE, '../../../../test/captures');
@@ -111,5 +112,44 @@ describe('parseRecorderReport: what the app loaded', () => {
     expect(r.modules).toEqual([{ file: '/app/a.js', from: '/app/index.js' }, { file: '/app/w.js' }]);
     expect(r.probes).toEqual([{ file: '/app/node_modules/x/package.json' }, { file: '/node_modules/x/package.json' }]);
     expect(r.junk).toBe(0);
+  });
+});
+
+describe('the protocol around the parser', () => {
+  it("a child's hello is a process, not junk; a hello from an unknown thread is junk", () => {
+    const r = parseRecorderReport([line({ t: 'hello', thread: 'child', pid: 9, main: '/app/w.js' }), line({ t: 'hello', thread: 'other', pid: 10 })].join('\n'), PLAIN);
+    expect(r.processes).toEqual([{ pid: 9, thread: 'child', main: '/app/w.js' }, { pid: 10, thread: 'other' }]);
+    expect(r.junk).toBe(1);
+  });
+
+  it('a kind from a line, only for a recorder message', () => {
+    expect(messageKind(line({ t: 'dropped', time: 1, applied: 0 }))).toBe('dropped');
+    expect(messageKind(line({ t: 'droppedish' }))).toBeUndefined();
+    expect(messageKind('{"t":"dropped"')).toBeUndefined();
+    expect(messageKind('"dropped"')).toBeUndefined();
+  });
+
+  it('counts arrive under the keys the protocol builds', () => {
+    const text = [
+      line({ t: 'touch', thread: 'main', file: '/a', api: 'readFileSync' }),
+      line({ t: 'denial', source: 'channel', thread: 'main', permission: 'FileSystemRead', resource: '/b', cwd: '/app' }),
+      line({ t: 'hits', thread: 'main', counts: { [touchKey('/a')]: 2, [checkKey(undefined, 'FileSystemRead', '/b', '/app')]: 3 } }),
+    ].join('\n');
+    const r = parseRecorderReport(text, PLAIN);
+    expect(r.touched.map((t) => t.hits)).toEqual([3]);
+    expect(r.denials.map((d) => d.hits)).toEqual([4]);
+  });
+
+  it("mergeReports adds a child's findings, each denial marked as a child's", () => {
+    const into = emptyReport();
+    const child = parseRecorderReport(
+      [line({ t: 'hello', thread: 'child', pid: 3 }), line({ t: 'denial', source: 'caught', thread: 'main', permission: 'FileSystemRead', resource: '/c' }), line({ t: 'load', thread: 'child', file: '/m.js' })].join('\n'),
+      PLAIN,
+    );
+    mergeReports(into, child);
+    expect(into.denials.map((d) => [d.resource, d.thread])).toEqual([['/c', 'child']]);
+    expect(into.modules).toEqual([{ file: '/m.js' }]);
+    expect(into.processes).toEqual([{ pid: 3, thread: 'child' }]);
+    expect(runFieldsOf(into)).toEqual({ denials: into.denials, modules: into.modules, probes: [], touched: [], uses: [], missing: [] });
   });
 });

@@ -1,7 +1,8 @@
-// Reads the recorder's report: one JSON object per line, written to an extra file descriptor, each
+// Reads the recorder's report (the messages of model/recorder-protocol.ts): one JSON object per line, written to an extra file descriptor, each
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
 import type { ChildFlags, Denial, DenialSource } from './types.js';
+import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, type RecorderMessageKind } from './recorder-protocol.js';
 
 export interface LoadedFile {
   file: string;
@@ -60,14 +61,31 @@ export interface ParseOptions {
   maxLine?: number;
 }
 
+/** A line's JSON, as read: what the recorder wrote, but checked field by field before it is believed. */
+type Raw = Record<string, unknown>;
+
+/** What parsing one report keeps between lines. */
+interface ParseState {
+  report: RecorderReport;
+  /** Module and package.json files already listed. */
+  seenFiles: Set<string>;
+  /** What the recorder's repeat counts refer to: its key for a first report, per thread. */
+  counted: Map<string, { hits?: number }>;
+  touchedAt: Map<string, LoadedFile>;
+}
+
+function count(state: ParseState, thread: unknown, key: string, target: { hits?: number }): void {
+  state.counted.set(`${String(thread)}\u0000${key}`, target);
+}
+
+export function emptyReport(): RecorderReport {
+  return { loaded: false, denials: [], junk: 0, forged: 0, oversized: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
+}
+
 export function parseRecorderReport(text: string, options: ParseOptions): RecorderReport {
-  const report: RecorderReport = { loaded: false, denials: [], junk: 0, forged: 0, oversized: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
+  const state: ParseState = { report: emptyReport(), seenFiles: new Set(), counted: new Map(), touchedAt: new Map() };
+  const { report } = state;
   const maxLine = options.maxLine ?? Infinity;
-  const seenFiles = new Set<string>();
-  // What the recorder's repeat counts refer to: its key for a first report, per thread.
-  const counted = new Map<string, { hits?: number }>();
-  const count = (thread: unknown, key: string, target: { hits?: number }) => counted.set(`${String(thread)}\u0000${key}`, target);
-  const touchedAt = new Map<string, LoadedFile>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     if (line.length > maxLine) {
@@ -79,93 +97,174 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
       report.forged++;
       continue;
     }
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      report.junk++;
-      continue;
-    }
-    // Valid JSON that is not an object (`null`, `42`) is junk too, not a crash.
-    if (msg === null || typeof msg !== 'object') {
-      report.junk++;
-      continue;
-    }
-    if (msg.t === 'hello' && msg.thread !== 'worker' && typeof msg.pid === 'number') {
-      const given = msg.thread === 'child' ? childFlagsOf(msg.given) : undefined;
-      report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}), ...(given ? { given } : {}) });
-    }
-    if (msg.t === 'hello' && msg.thread === 'main') report.loaded = true;
-    else if (msg.t === 'hello' && msg.thread === 'worker') {
-      const worker = report.uses.find((u) => u.scope === 'worker');
-      if (worker) worker.hits++;
-      else report.uses.push({ scope: 'worker', hits: 1 });
-    } else if (msg.t === 'touch' && typeof msg.file === 'string') {
-      let entry = touchedAt.get(msg.file);
-      if (entry) entry.hits = (entry.hits ?? 1) + 1;
-      else {
-        entry = { file: msg.file, hits: 1 };
-        if (typeof msg.site === 'string') entry.from = msg.site;
-        if (typeof msg.api === 'string') entry.api = msg.api;
-        touchedAt.set(msg.file, entry);
-        report.touched.push(entry);
-      }
-      count(msg.thread, `touch\u0000${msg.file}`, entry);
-    } else if (msg.t === 'miss' && typeof msg.file === 'string') {
-      const entry: LoadedFile = { file: msg.file };
-      if (typeof msg.site === 'string') entry.from = msg.site;
-      if (typeof msg.api === 'string') entry.api = msg.api;
-      report.missing.push(entry);
-    } else if (msg.t === 'use' && msg.scope === 'child') {
-      const use: Use = { scope: 'child', hits: 1 };
-      if (typeof msg.site === 'string') use.site = msg.site;
-      if (typeof msg.api === 'string') use.api = msg.api;
-      report.uses.push(use);
-      count(msg.thread, 'child', use);
-    } else if (msg.t === 'hits' && msg.counts !== null && typeof msg.counts === 'object') {
-      const last = (msg.last !== null && typeof msg.last === 'object' ? msg.last : {}) as Record<string, unknown>;
-      for (const [key, n] of Object.entries(msg.counts as Record<string, unknown>)) {
-        const target = counted.get(`${String(msg.thread)}\u0000${key}`) as { hits?: number; lastTime?: number } | undefined;
-        if (target && typeof n === 'number' && n > 0) target.hits = (target.hits ?? 1) + n;
-        const when = last[key];
-        if (target && 'source' in target && typeof when === 'number') target.lastTime = Math.max(target.lastTime ?? 0, when);
-      }
-    } else if (msg.t === 'dropped' && typeof msg.time === 'number') {
-      report.dropped = { time: msg.time, applied: typeof msg.applied === 'number' ? msg.applied : 0, ...(typeof msg.error === 'string' ? { error: msg.error } : {}) };
-    }
-    else if (msg.t === 'exit' && typeof msg.code === 'number') report.exitCode = msg.code;
-    else if (msg.t === 'probe' && Array.isArray(msg.files)) {
-      for (const f of msg.files) {
-        if (typeof f !== 'string' || seenFiles.has(f)) continue;
-        seenFiles.add(f);
-        report.probes.push(typeof msg.from === 'string' ? { file: f, from: msg.from } : { file: f });
-      }
-    } else if (msg.t === 'load' && typeof msg.file === 'string') {
-      if (!seenFiles.has(msg.file)) report.modules.push(typeof msg.from === 'string' ? { file: msg.file, from: msg.from } : { file: msg.file });
-      seenFiles.add(msg.file);
-    }
-    else if (msg.t === 'denial' && typeof msg.permission === 'string' && typeof msg.resource === 'string' && SOURCES.has(String(msg.source))) {
-      const d: Denial = {
-        permission: msg.permission,
-        resource: msg.resource,
-        code: typeof msg.code === 'string' ? msg.code : 'ERR_ACCESS_DENIED',
-        source: msg.source as DenialSource,
-      };
-      if (typeof msg.cwd === 'string') d.cwd = msg.cwd;
-      if (typeof msg.message === 'string') d.message = msg.message;
-      if (typeof msg.site === 'string') d.site = msg.site;
-      if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
-      if (typeof msg.existed === 'boolean') d.existed = msg.existed;
-      if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
-      if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
-      if (typeof msg.time === 'number') d.time = msg.time;
-      const given = childFlagsOf(msg.given);
-      if (given && msg.thread === 'child') d.given = given;
-      if (msg.asked === 'has' && d.source === 'channel') d.asked = 'has';
-      report.denials.push(d);
-      if (d.source === 'channel') count(msg.thread, `${d.asked === 'has' ? 'has' : 'check'}\u0000${d.permission}\u0000${d.resource}\u0000${d.cwd ?? ''}`, d);
-    } else report.junk++;
+    const msg = parseLine(body);
+    if (msg === undefined || !readMessage(state, msg)) report.junk++;
   }
+  finishReport(report);
+  return report;
+}
+
+/** A line's JSON object, or undefined (not JSON, or valid JSON that is not an object: `null`, `42`). */
+function parseLine(body: string): Raw | undefined {
+  try {
+    const msg = JSON.parse(body) as unknown;
+    return msg !== null && typeof msg === 'object' ? (msg as Raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kind of the message on one authenticated line, if it is a recorder message (run-app waits for `dropped`). */
+export function messageKind(body: string): RecorderMessageKind | undefined {
+  const msg = parseLine(body);
+  const t = msg?.t;
+  return typeof t === 'string' && (RECORDER_MESSAGE_KINDS as readonly string[]).includes(t) ? (t as RecorderMessageKind) : undefined;
+}
+
+/** One message into the report; false when it is not a well-formed recorder message (junk). */
+function readMessage(state: ParseState, msg: Raw): boolean {
+  const t = msg.t as RecorderMessageKind;
+  switch (t) {
+    case 'hello':
+      return readHello(state, msg);
+    case 'denial':
+      return readDenial(state, msg);
+    case 'touch':
+      return readTouch(state, msg);
+    case 'miss':
+      return readMiss(state, msg);
+    case 'use':
+      return readUse(state, msg);
+    case 'hits':
+      return readHits(state, msg);
+    case 'load':
+      return readLoad(state, msg);
+    case 'probe':
+      return readProbe(state, msg);
+    case 'dropped':
+      return readDropped(state, msg);
+    case 'exit':
+      return readExit(state, msg);
+    default:
+      return false;
+  }
+}
+
+function readHello({ report }: ParseState, msg: Raw): boolean {
+  if (msg.thread !== 'worker' && typeof msg.pid === 'number') {
+    const given = msg.thread === 'child' ? childFlagsOf(msg.given) : undefined;
+    report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}), ...(given ? { given } : {}) });
+  }
+  if (msg.thread === 'main') report.loaded = true;
+  else if (msg.thread === 'worker') {
+    const worker = report.uses.find((u) => u.scope === 'worker');
+    if (worker) worker.hits++;
+    else report.uses.push({ scope: 'worker', hits: 1 });
+  } else return msg.thread === 'child' && typeof msg.pid === 'number';
+  return true;
+}
+
+function readTouch(state: ParseState, msg: Raw): boolean {
+  if (typeof msg.file !== 'string') return false;
+  let entry = state.touchedAt.get(msg.file);
+  if (entry) entry.hits = (entry.hits ?? 1) + 1;
+  else {
+    entry = { file: msg.file, hits: 1 };
+    if (typeof msg.site === 'string') entry.from = msg.site;
+    if (typeof msg.api === 'string') entry.api = msg.api;
+    state.touchedAt.set(msg.file, entry);
+    state.report.touched.push(entry);
+  }
+  count(state, msg.thread, touchKey(msg.file), entry);
+  return true;
+}
+
+function readMiss({ report }: ParseState, msg: Raw): boolean {
+  if (typeof msg.file !== 'string') return false;
+  const entry: LoadedFile = { file: msg.file };
+  if (typeof msg.site === 'string') entry.from = msg.site;
+  if (typeof msg.api === 'string') entry.api = msg.api;
+  report.missing.push(entry);
+  return true;
+}
+
+function readUse(state: ParseState, msg: Raw): boolean {
+  if (msg.scope !== 'child') return false;
+  const use: Use = { scope: 'child', hits: 1 };
+  if (typeof msg.site === 'string') use.site = msg.site;
+  if (typeof msg.api === 'string') use.api = msg.api;
+  state.report.uses.push(use);
+  count(state, msg.thread, CHILD_KEY, use);
+  return true;
+}
+
+function readHits(state: ParseState, msg: Raw): boolean {
+  if (msg.counts === null || typeof msg.counts !== 'object') return false;
+  const last = (msg.last !== null && typeof msg.last === 'object' ? msg.last : {}) as Raw;
+  for (const [key, n] of Object.entries(msg.counts as Raw)) {
+    const target = state.counted.get(`${String(msg.thread)}\u0000${key}`) as { hits?: number; lastTime?: number } | undefined;
+    if (target && typeof n === 'number' && n > 0) target.hits = (target.hits ?? 1) + n;
+    const when = last[key];
+    if (target && 'source' in target && typeof when === 'number') target.lastTime = Math.max(target.lastTime ?? 0, when);
+  }
+  return true;
+}
+
+function readDropped({ report }: ParseState, msg: Raw): boolean {
+  if (typeof msg.time !== 'number') return false;
+  report.dropped = { time: msg.time, applied: typeof msg.applied === 'number' ? msg.applied : 0, ...(typeof msg.error === 'string' ? { error: msg.error } : {}) };
+  return true;
+}
+
+function readExit({ report }: ParseState, msg: Raw): boolean {
+  if (typeof msg.code !== 'number') return false;
+  report.exitCode = msg.code;
+  return true;
+}
+
+function readProbe({ report, seenFiles }: ParseState, msg: Raw): boolean {
+  if (!Array.isArray(msg.files)) return false;
+  for (const f of msg.files) {
+    if (typeof f !== 'string' || seenFiles.has(f)) continue;
+    seenFiles.add(f);
+    report.probes.push(typeof msg.from === 'string' ? { file: f, from: msg.from } : { file: f });
+  }
+  return true;
+}
+
+function readLoad({ report, seenFiles }: ParseState, msg: Raw): boolean {
+  if (typeof msg.file !== 'string') return false;
+  if (!seenFiles.has(msg.file)) report.modules.push(typeof msg.from === 'string' ? { file: msg.file, from: msg.from } : { file: msg.file });
+  seenFiles.add(msg.file);
+  return true;
+}
+
+function readDenial(state: ParseState, msg: Raw): boolean {
+  if (typeof msg.permission !== 'string' || typeof msg.resource !== 'string' || !SOURCES.has(String(msg.source))) return false;
+  const d: Denial = {
+    permission: msg.permission,
+    resource: msg.resource,
+    code: typeof msg.code === 'string' ? msg.code : 'ERR_ACCESS_DENIED',
+    source: msg.source as DenialSource,
+  };
+  if (typeof msg.cwd === 'string') d.cwd = msg.cwd;
+  if (typeof msg.message === 'string') d.message = msg.message;
+  if (typeof msg.site === 'string') d.site = msg.site;
+  if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
+  if (typeof msg.existed === 'boolean') d.existed = msg.existed;
+  if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
+  if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
+  if (typeof msg.time === 'number') d.time = msg.time;
+  const given = childFlagsOf(msg.given);
+  if (given && msg.thread === 'child') d.given = given;
+  if (msg.asked === 'has' && d.source === 'channel') d.asked = 'has';
+  state.report.denials.push(d);
+  if (d.source === 'channel') count(state, msg.thread, checkKey(d.asked, d.permission, d.resource, d.cwd), d);
+  return true;
+}
+
+/** What is settled once every line is in: facts one line lends another. */
+function finishReport(report: RecorderReport): void {
   // Module files are read by Node's loader through the same fs API: their load is the evidence.
   const moduleFiles = new Set(report.modules.map((m) => m.file));
   report.touched = report.touched.filter((t) => !moduleFiles.has(t.file));
@@ -183,7 +282,29 @@ export function parseRecorderReport(text: string, options: ParseOptions): Record
     const twin = vias.find((o) => o.thread === d.thread && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
     if (twin) d.via = twin.via;
   }
-  return report;
+}
+
+/** The recorder's part of a run's result (RunResult), taken from its report in one place. */
+export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> & Partial<Pick<RecorderReport, 'dropped'>>;
+
+export function runFieldsOf(report: RecorderReport): RunReportFields {
+  const { denials, modules, probes, touched, uses, missing, dropped } = report;
+  return { denials, modules, probes, touched, uses, missing, ...(dropped ? { dropped } : {}) };
+}
+
+/**
+ * A child's report merged into the app's: its lines, all marked as a child's. Each report was finished
+ * on its own (a child's twins are its own), as before.
+ */
+export function mergeReports(into: RecorderReport, child: RecorderReport): RecorderReport {
+  into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
+  into.modules.push(...child.modules);
+  into.probes.push(...child.probes);
+  into.touched.push(...child.touched);
+  into.uses.push(...child.uses);
+  into.missing.push(...child.missing);
+  into.processes.push(...child.processes);
+  return into;
 }
 
 /** The permission flags a child's recorder says the child was started with, if well formed. */

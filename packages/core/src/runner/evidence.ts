@@ -3,7 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
+import { mergeReports, parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
 import type { EvidenceCounts } from '../model/learn/index.js';
 
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
@@ -194,13 +194,7 @@ export function addChildReports(dir: string, childKey: string, into: RecorderRep
       const unsigned = child.forged + child.oversized;
       if (signed === 0 && unsigned > 0) forgedFiles++;
       else forgedLines += unsigned;
-      into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
-      into.modules.push(...child.modules);
-      into.probes.push(...child.probes);
-      into.touched.push(...child.touched);
-      into.uses.push(...child.uses);
-      into.missing.push(...child.missing);
-      into.processes.push(...child.processes);
+      mergeReports(into, child);
     } catch {
       // not a file we can read (a folder, a socket the app made): not evidence
       forgedFiles++;

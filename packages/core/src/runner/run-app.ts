@@ -8,7 +8,7 @@ import type { DropCall } from '../model/drop-plan/index.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { spawn } from 'node:child_process';
 import type { ExerciseResult, RunResult } from '../model/learn/index.js';
-import { parseRecorderReport } from '../model/parse-events.js';
+import { emptyReport, messageKind, runFieldsOf } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
@@ -316,7 +316,15 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (how === 'ready' && run.drops && run.dropFile) {
     writeFileSync(run.dropFile, JSON.stringify(run.drops));
     // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
-    for (let i = 0; i < 500 && !events?.text.includes('"t":"dropped"') && exitCode === null && exitSignal === null; i++) await sleep(20);
+    // Only the lines that came since the last look are read again.
+    let seen = 0;
+    const applied = () => {
+      if (!events) return false;
+      const lines = events.text.slice(seen).split('\n');
+      seen = events.text.length;
+      return lines.some((body) => messageKind(body) === 'dropped');
+    };
+    for (let i = 0; i < 500 && !applied() && exitCode === null && exitSignal === null; i++) await sleep(20);
   }
   const exercise: ExerciseResult[] = [];
   if (how === 'ready' && spec.exercise?.length) {
@@ -338,18 +346,13 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (!spawnError) await closed;
 
   events?.end();
-  const report = events ? events.report() : parseRecorderReport('', { verify: () => undefined });
+  const report = events ? events.report() : emptyReport();
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
   const counts = { forged: report.forged + report.oversized, forgedFiles: children.forgedFiles, forgedLines: children.forgedLines, channelDropped: events?.dropped ?? 0, cappedFiles: children.cappedFiles };
   const base = {
-    denials: report.denials,
+    ...runFieldsOf(report),
     // A command's Node processes all report as children: any of them saying hello is enough.
     recorderLoaded: report.loaded || (spec.command !== undefined && report.processes.length > 0),
-    modules: report.modules,
-    probes: report.probes,
-    touched: report.touched,
-    uses: report.uses,
-    missing: report.missing,
     stderrDenials: parseStderrDenials(stderr),
     stderrTail: stderr,
     durationMs: Date.now() - started,
@@ -357,7 +360,6 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (exercise.length) Object.assign(base, { exercise });
   if (Object.values(counts).some((n) => n > 0)) Object.assign(base, { evidence: counts });
   if (readyTime !== undefined) Object.assign(base, { readyTime });
-  if (report.dropped) Object.assign(base, { dropped: report.dropped });
   if (run.dropFile) rmSync(run.dropFile, { force: true });
   // Only the command line's flags can be lost by a child that rebuilds its execArgv.
   const lost = run.recorderPath && !run.viaNodeOptions && !spec.command ? childLostFlags(report.processes, permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length))), ownWords(spec, run)) : undefined;

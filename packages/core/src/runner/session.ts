@@ -15,10 +15,10 @@ export const RECORDER_FD = 3;
  *  before any app code runs. */
 export const KEY_FD = 4;
 
-const RECORDER_SOURCE = fileURLToPath(new URL('../../recorder/recorder.cjs', import.meta.url));
-const ESM_HOOKS_SOURCE = fileURLToPath(new URL('../../recorder/esm-hooks.mjs', import.meta.url));
-/** The call-site reading both preloads share (recorder.cjs takes it inlined, record.cjs requires it). */
-const CALL_SITES_SOURCE = fileURLToPath(new URL('../../recorder/call-sites.cjs', import.meta.url));
+const RECORDER_DIR = fileURLToPath(new URL('../../recorder/', import.meta.url));
+const ESM_HOOKS_SOURCE = path.join(RECORDER_DIR, 'esm-hooks.mjs');
+/** The recorder's parts (recorder.cjs is its main; call-sites.cjs is shared with record.cjs). */
+export const RECORDER_PARTS = ['recorder.cjs', 'util.cjs', 'stacks.cjs', 'call-sites.cjs', 'denials.cjs', 'evidence.cjs', 'transport.cjs', 'module-hooks.cjs', 'native.cjs', 'console.cjs', 'channels.cjs', 'starts.cjs', 'fs.cjs', 'esm.cjs', 'dropper.cjs'];
 
 export interface Session {
   dir: string;
@@ -40,11 +40,30 @@ export interface Session {
   dispose(): void;
 }
 
-/** The recorder source with its configuration and the shared call-site module prepended: the copy in a
- *  session folder is one file, the only one the learning flags let the app's processes read. */
+/**
+ * The recorder as one file, with its configuration first: every part under recorder/ becomes a function
+ * in a table, and `require('./part.cjs')` between them is answered from the table (anything else goes to
+ * Node's require). The copy in a session folder is this one file, the only one the learning flags let
+ * the app's processes read, and the one Workers and Node children preload.
+ */
 export function recorderText(config: { fd: number; ownerPid: number; keyFd?: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string; esmRegister?: string }): string {
-  const shared = `const PERMLEARN_CALL_SITES = (function (module) {\n${readFileSync(CALL_SITES_SOURCE, 'utf8')}\nreturn module.exports;\n})({ exports: {} });\n`;
-  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${shared}${readFileSync(RECORDER_SOURCE, 'utf8')}`;
+  const parts = RECORDER_PARTS.map((name) => `  ${JSON.stringify(`./${name}`)}: function (module, exports, require) {\n${readFileSync(path.join(RECORDER_DIR, name), 'utf8')}\n  },\n`).join('');
+  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
+(function permlearnBundle(nodeRequire) {
+  const parts = {
+${parts}  };
+  const loaded = Object.create(null);
+  function load(name) {
+    if (!Object.prototype.hasOwnProperty.call(parts, name)) return nodeRequire(name);
+    if (loaded[name]) return loaded[name].exports;
+    const module = { exports: {} };
+    loaded[name] = module;
+    parts[name](module, module.exports, load);
+    return module.exports;
+  }
+  load('./recorder.cjs');
+})(require);
+`;
 }
 
 /** The session folder, or a one-line error naming the temporary folder when it cannot be made. */

@@ -4,7 +4,7 @@ import type { Capabilities } from '../node-versions.js';
 import type { UngrantableCode } from '../denials.js';
 import type { Grant } from '../grants.js';
 import type { BreadthViolation } from '../breadth.js';
-import type { LoadedFile, Use } from '../parse-events.js';
+import type { RecorderReport } from '../parse-events.js';
 import type { GeneraliseContext } from '../generalise.js';
 import type { SetAside, VolatileContext } from '../volatile.js';
 import type { LostInChild } from '../child-flags.js';
@@ -25,15 +25,15 @@ export interface RunResult {
   /** The recorder loaded in the app's main thread. */
   recorderLoaded: boolean;
   /** CommonJS files the app loaded (from the recorder). */
-  modules?: LoadedFile[];
+  modules?: RecorderReport['modules'];
   /** package.json paths the CommonJS resolver checked, existing or not (from the recorder). */
-  probes?: LoadedFile[];
+  probes?: RecorderReport['probes'];
   /** Paths read successfully through the fs API (observe runs). */
-  touched?: LoadedFile[];
+  touched?: RecorderReport['touched'];
   /** Child processes and Workers started (observe runs). */
-  uses?: Use[];
+  uses?: RecorderReport['uses'];
   /** Paths looked up that did not exist (observe runs). */
-  missing?: LoadedFile[];
+  missing?: RecorderReport['missing'];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -50,7 +50,7 @@ export interface RunResult {
   /** When the app was seen ready (epoch ms). */
   readyTime?: number;
   /** When the recorder applied a drop plan in the app (drop-plan verification runs). */
-  dropped?: { time: number; applied: number; error?: string };
+  dropped?: RecorderReport['dropped'];
   durationMs: number;
   error?: string;
   /** A Node child of the app was started from the run's flags but without some of them (child-flags.ts). */

@@ -1,0 +1,67 @@
+'use strict';
+// Node 24+ publishes every failed check, caught or not, on the permission model's diagnostics
+// channels. Each distinct check is reported once ('channel'), with the call site of its first caller;
+// repeats are counted under the key model/recorder-protocol.ts checkKey() builds.
+const fs = require('fs');
+const { isObject } = require('./util.cjs');
+
+const toStr = String;
+const apply = Reflect.apply;
+const setHas = Set.prototype.has;
+const setAdd = Set.prototype.add;
+
+const NAMES = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
+
+/** `ctx` (recorder.cjs): thread, cwd, send, hit, audit, childFlags, the call-site tools, evidence, asking, confirming. */
+function watchChannels(ctx) {
+  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, evidence } = ctx;
+  const dc = require('diagnostics_channel');
+  // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
+  // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
+  let inside = false;
+  function existedAtCheck(name, msg) {
+    if (!audit || name !== 'fs' || typeof msg.resource !== 'string' || msg.resource === '') return undefined;
+    inside = true;
+    try {
+      return fs.statSync(msg.resource, { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return undefined;
+    } finally {
+      inside = false;
+    }
+  }
+  const checked = new Set();
+  for (const name of NAMES) {
+    const subscriber = (msg) => {
+      if (!isObject(msg) || inside || ctx.confirming) return; // our own stat and has() publish too
+      const asking = ctx.asking;
+      const permission = toStr(msg.permission ?? '');
+      const resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
+      // The same key as checkKey() in model/recorder-protocol.ts.
+      const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
+      if (apply(setHas, checked, [key])) return hit(key);
+      const sites = callSites(subscriber);
+      if (!publishedByNode(sites)) return; // not Node's check: no evidence
+      apply(setAdd, checked, [key]);
+      apply(setAdd, evidence.publishedChecks, [permission + '\u0000' + resource]);
+      if (!audit && evidence.granted(permission, resource)) return;
+      send({
+        t: 'denial',
+        source: 'channel',
+        thread,
+        time: Date.now(),
+        cwd: cwd(),
+        site: appSite(sites),
+        permission,
+        resource,
+        code: 'ERR_ACCESS_DENIED',
+        existed: existedAtCheck(name, msg),
+        ...(childFlags ? { given: childFlags } : {}),
+        ...(asking ? { asked: 'has' } : {}),
+      });
+    };
+    dc.subscribe('node:permission-model:' + name, subscriber);
+  }
+}
+
+module.exports = { watchChannels };

@@ -1,0 +1,33 @@
+'use strict';
+// Observe runs: ES modules loaded, through the in-thread module hooks (22+; Node 20 has none, and the
+// observe run registers esm-hooks.mjs instead, which writes the same `load` line).
+
+/** `ctx` (recorder.cjs): thread, later. */
+function watchEsm(ctx) {
+  const Module = require('module');
+  if (typeof Module.registerHooks !== 'function') return;
+  const { fileURLToPath } = require('url');
+  const parents = new Map();
+  Module.registerHooks({
+    resolve(specifier, context, next) {
+      const result = next(specifier, context);
+      if (result && typeof result.url === 'string' && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
+        parents.set(result.url, context.parentURL);
+      }
+      return result;
+    },
+    load(url, context, next) {
+      if (typeof url === 'string' && url.startsWith('file:')) {
+        try {
+          const parent = parents.get(url);
+          ctx.later({ t: 'load', thread: ctx.thread, file: fileURLToPath(url), from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
+        } catch {
+          // not a file path
+        }
+      }
+      return next(url, context);
+    },
+  });
+}
+
+module.exports = { watchEsm };

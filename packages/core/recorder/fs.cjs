@@ -1,0 +1,140 @@
+'use strict';
+// The public fs API, watched. Before 24 nothing is published for denials the app catches, so a denial
+// passing through fs (thrown, rejected or handed to a callback) is reported as 'caught'; on 24+ only a
+// denial without a resource is (the channel publishes nothing to name it). An observe run also
+// reports each path the API read successfully (`touch`) and each lookup of a missing path (`miss`).
+// The wrappers rethrow and pass on exactly what they received.
+const fs = require('fs');
+const { isObject, read, keepShape } = require('./util.cjs');
+const { pathArg, writesWith, argumentOf } = require('./denials.cjs');
+
+/**
+ * `only(name)`: which fs functions to wrap. `ctx` (recorder.cjs): config, caughtByChannel, used,
+ * witness, reportError, loadedFiles, requiring.
+ */
+function watchFs(ctx, only) {
+  const { config } = ctx;
+  const path = require('path');
+
+  /** The path an fs call names, unless it is one of permlearn's own session files. */
+  function appPath(args) {
+    const file = pathArg(args[0]);
+    if (file === undefined || (config.sessionDir && file.startsWith(config.sessionDir + path.sep))) return undefined;
+    return file;
+  }
+
+  /** A lookup of a path that does not exist (observe runs): denied, not "not found", once enforced. */
+  function missed(name, args) {
+    const file = appPath(args);
+    // The same key as missKey() in model/recorder-protocol.ts.
+    if (file !== undefined) ctx.used('miss\u0000' + file, { t: 'miss', file, api: name });
+  }
+
+  function touched(name, args, ok) {
+    if (!ok || writesWith(name, args)) return;
+    const file = appPath(args);
+    if (file === undefined || ctx.loadedFiles.has(file)) return;
+    // The resolver realpaths every module before loading it: no stack for those (it is costly), the
+    // file whose require() asked is the call site.
+    const resolving = name === 'realpathSync' || name === 'realpath';
+    const from = ctx.requiring[ctx.requiring.length - 1];
+    // The same key as touchKey() in model/recorder-protocol.ts.
+    ctx.used('touch\u0000' + file, { t: 'touch', file, api: name }, resolving ? () => from : undefined);
+  }
+
+  const note = (name, args, err) => {
+    if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+      ctx.witness(err);
+      if (!ctx.caughtByChannel || !read(err, 'resource')) ctx.reportError(err, 'caught', undefined, argumentOf(name, args));
+    } else if (config.observe) {
+      // fs.exists hands its callback a boolean, not an error.
+      touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);
+      if (isObject(err) && read(err, 'code') === 'ENOENT') missed(name, args);
+    }
+  };
+  // fs functions call each other (readFileSync opens with openSync): only the app's own call counts.
+  let depth = 0;
+  const nested = (fn, self, args) => {
+    depth++;
+    try {
+      return fn.apply(self, args);
+    } finally {
+      depth--;
+    }
+  };
+  const wrapSync = (fn, name) =>
+    keepShape(function (...args) {
+      const outer = depth === 0;
+      let result;
+      try {
+        result = nested(fn, this, args);
+      } catch (err) {
+        if (outer) note(name, args, err);
+        throw err;
+      }
+      if (outer && config.observe) {
+        // existsSync says false, and statSync(p, { throwIfNoEntry: false }) undefined, for a missing path.
+        const absent = (name === 'existsSync' && result === false) || (result === undefined && (name === 'statSync' || name === 'lstatSync'));
+        touched(name, args, !absent);
+        if (absent) missed(name, args);
+      }
+      return result;
+    }, fn);
+  // The callback forms check permissions before they start: a denial is thrown at once (20-26), not
+  // handed to the callback, so it is noted on the way out as well.
+  const wrapCallback = (fn, name) =>
+    keepShape(function (...args) {
+      const last = args.length - 1;
+      const outer = depth === 0;
+      const given = typeof args[last] === 'function' ? args.slice(0, last) : args.slice();
+      if (outer && typeof args[last] === 'function') {
+        const cb = args[last];
+        args[last] = function (err, ...rest) {
+          note(name, given, err);
+          return cb.call(this, err, ...rest);
+        };
+      }
+      try {
+        return nested(fn, this, args);
+      } catch (err) {
+        if (outer) note(name, given, err);
+        throw err;
+      }
+    }, fn);
+  const wrapPromise = (fn, name) =>
+    keepShape(function (...args) {
+      if (depth > 0) return fn.apply(this, args);
+      const result = nested(fn, this, args);
+      if (result && typeof result.then === 'function') {
+        return result.then(
+          (value) => {
+            note(name, args, undefined);
+            return value;
+          },
+          (err) => {
+            note(name, args, err);
+            throw err;
+          },
+        );
+      }
+      return result;
+    }, fn);
+  const patch = (target, wrap, pick) => {
+    for (const name of Object.keys(target)) {
+      const fn = target[name];
+      if (typeof fn !== 'function' || /^[A-Z]/.test(name) || !pick(name) || !only(name)) continue;
+      try {
+        target[name] = wrap(fn, name);
+        // realpathSync.native and realpath.native: the native binding's realpath, wrapped as well.
+        if (typeof fn.native === 'function') target[name].native = wrap(fn.native, name);
+      } catch {
+        // read-only export: leave it
+      }
+    }
+  };
+  patch(fs, wrapSync, (name) => name.endsWith('Sync'));
+  patch(fs, wrapCallback, (name) => !name.endsWith('Sync') && !/^(create|watch|unwatch|promises)/.test(name));
+  if (isObject(fs.promises)) patch(fs.promises, wrapPromise, (name) => name !== 'constants');
+}
+
+module.exports = { watchFs };

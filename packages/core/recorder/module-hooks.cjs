@@ -1,0 +1,95 @@
+'use strict';
+// The CommonJS loader, watched: every file that loads (`load`), the package.json files the resolver
+// checks in observe runs (`probe`), which file was requiring a module that failed, and a denial that
+// leaves require() (reported at the source, before a loader that catches it can rewrite it).
+const { isObject, read } = require('./util.cjs');
+
+/** `ctx` (recorder.cjs): config, thread, later, loadedFiles, requiring, requirers, witness, reportAtSource, watchWasi. */
+function watchRequire(ctx) {
+  const { config, thread, later, loadedFiles, requiring, requirers } = ctx;
+  try {
+    const Module = require('module');
+    // Every CommonJS file that loads, so a run with a wide read grant can say what it really read.
+    const load = Module.prototype.load;
+    // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
+    Module.prototype.load = function (filename) {
+      if (typeof filename === 'string') {
+        loadedFiles.add(filename);
+        const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
+        later({ t: 'load', thread, file: filename, from: parent });
+      }
+      return load.call(this, filename);
+    };
+    const original = Module.prototype.require;
+    // The package.json files Node's CommonJS resolver checks for a specifier (22+ checks each one,
+    // even where it does not exist): nested node_modules on the way up, and a directory's own.
+    const path = require('path');
+    const probed = new Set();
+    // The observe run notes what Node's own resolution of each require() found, rather than resolving again.
+    const frames = [];
+    if (config.observe && typeof Module._resolveFilename === 'function') {
+      const resolveFilename = Module._resolveFilename;
+      Module._resolveFilename = function (request, parent, ...rest) {
+        const resolved = resolveFilename.call(this, request, parent, ...rest);
+        const top = frames[frames.length - 1];
+        if (top && top.resolved === undefined && top.mod === parent && top.id === request) top.resolved = resolved;
+        return resolved;
+      };
+    }
+    const reportProbes = (parent, id, known) => {
+      if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
+      if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
+      let resolved = known;
+      if (typeof resolved !== 'string') {
+        try {
+          resolved = Module._resolveFilename(id, parent);
+        } catch {
+          return;
+        }
+      }
+      const files = [];
+      if (id.startsWith('.') || path.isAbsolute(id)) {
+        const target = path.resolve(path.dirname(parent.filename), id);
+        if (path.dirname(resolved) === target) files.push(path.join(target, 'package.json'));
+      } else {
+        const parts = id.split('/');
+        const name = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+        for (const dir of Module._nodeModulePaths(path.dirname(parent.filename))) {
+          const pkg = path.join(dir, name);
+          files.push(path.join(pkg, 'package.json'));
+          if (resolved.startsWith(pkg + path.sep)) break;
+        }
+      }
+      const fresh = files.filter((f) => !probed.has(f));
+      for (const f of fresh) probed.add(f);
+      if (fresh.length) later({ t: 'probe', thread, files: fresh, from: parent.filename });
+    };
+    Module.prototype.require = function require(id) {
+      requiring.push(typeof this.filename === 'string' ? this.filename : undefined);
+      const frame = config.observe ? { mod: this, id, resolved: undefined } : undefined;
+      if (frame) frames.push(frame);
+      try {
+        const exported = original.call(this, id);
+        if (id === 'wasi' || id === 'node:wasi') ctx.watchWasi(exported);
+        if (frame) reportProbes(this, id, frame.resolved);
+        return exported;
+      } catch (err) {
+        if (isObject(err) && !requirers.has(err) && typeof this.filename === 'string') requirers.set(err, this.filename);
+        // A denial inside require() (the resolver's realpath of the file, on the newest builds): seen
+        // here, at the source, before a loader that catches it (napi-rs) turns it into its own error.
+        if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+          ctx.witness(err);
+          ctx.reportAtSource(err, 'require');
+        }
+        throw err;
+      } finally {
+        requiring.pop();
+        if (frame) frames.pop();
+      }
+    };
+  } catch {
+    // no CommonJS loader to watch
+  }
+}
+
+module.exports = { watchRequire };
