@@ -32,7 +32,11 @@ function learn(major, which, fixture) {
   const dir = path.join(tmp, path.basename(fixture.dir));
   cpSync(path.join(root, 'fixtures', fixture.dir), dir, { recursive: true, verbatimSymlinks: true, filter: (s) => !/[/\\]logs$/.test(s) });
   const node = nodeBinary(major, which);
-  const r = spawnSync(process.execPath, [cli, '--node', node, '--granularity', fixture.granularity, '--format', 'json', '-q', fixture.entry], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [cli, '--node', node, '--granularity', fixture.granularity, '--format', 'json', '-q', fixture.entry], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   rmSync(tmp, { recursive: true, force: true });
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   try {
@@ -51,7 +55,7 @@ for (const fixture of FIXTURES) {
       const r = learn(major, which, fixture);
       versions.set(`${major} ${which}`, r.version);
       results.set(`${fixture.dir} ${major} ${which}`, r);
-      process.stderr.write(`${fixture.dir} on ${r.version}: ${r.verified ? `${r.runs} runs` : r.status ?? 'not verified'}\n`);
+      process.stderr.write(`${fixture.dir} on ${r.version}: ${r.verified ? `${r.runs} runs` : (r.status ?? 'not verified')}\n`);
     }
   }
 }

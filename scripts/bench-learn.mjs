@@ -25,7 +25,25 @@ function learnOnce(major, strategy, granularity, port) {
     const started = process.hrtime.bigint();
     const r = spawnSync(
       process.execPath,
-      [cli, '--node', nodeBinary(major), '--strategy', strategy, '--granularity', granularity, '--max-runs', '5000', '--ready-stdout', '^listening on', '--format', 'json', '-q', 'server.js', '--', String(port)],
+      [
+        cli,
+        '--node',
+        nodeBinary(major),
+        '--strategy',
+        strategy,
+        '--granularity',
+        granularity,
+        '--max-runs',
+        '5000',
+        '--ready-stdout',
+        '^listening on',
+        '--format',
+        'json',
+        '-q',
+        'server.js',
+        '--',
+        String(port),
+      ],
       { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -36,7 +54,16 @@ function learnOnce(major, strategy, granularity, port) {
       // reported as a failure below
     }
     const fsFlags = p.flags?.filter((f) => f.startsWith('--allow-fs-')).length;
-    return { node: p.node ?? `v${major}`, strategy, granularity, fsFlags, status: p.status ?? `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}`, runs: p.runs, flags: p.flags?.length, seconds };
+    return {
+      node: p.node ?? `v${major}`,
+      strategy,
+      granularity,
+      fsFlags,
+      status: p.status ?? `exit ${r.status}: ${r.stderr.trim().split('\n').pop()}`,
+      runs: p.runs,
+      flags: p.flags?.length,
+      seconds,
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -54,8 +81,12 @@ for (const major of wanted) {
   for (const r of rows.slice(-((major >= 24 ? 3 : 2) + 1))) r.fewer = reference.runs && r.runs ? reference.runs / r.runs : undefined;
 }
 console.log('\nfixtures/apps/express-service, learned with --ready-stdout, each from a fresh copy:\n');
-console.log('| Node | strategy | granularity | result | runs | × fewer runs than rerun/file | fs flags | all flags | wall s |\n|---|---|---|---|---|---|---|---|---|');
+console.log(
+  '| Node | strategy | granularity | result | runs | × fewer runs than rerun/file | fs flags | all flags | wall s |\n|---|---|---|---|---|---|---|---|---|',
+);
 for (const r of rows) {
   const fewer = r.fewer === undefined || (r.strategy === 'rerun' && r.granularity === 'file') ? '' : `${r.fewer.toFixed(0)}×`;
-  console.log(`| ${r.node} | ${r.strategy} | ${r.granularity} | ${r.status} | ${r.runs ?? ''} | ${fewer} | ${r.fsFlags ?? ''} | ${r.flags ?? ''} | ${r.seconds.toFixed(1)} |`);
+  console.log(
+    `| ${r.node} | ${r.strategy} | ${r.granularity} | ${r.status} | ${r.runs ?? ''} | ${fewer} | ${r.fsFlags ?? ''} | ${r.flags ?? ''} | ${r.seconds.toFixed(1)} |`,
+  );
 }

@@ -11,7 +11,10 @@ import { root } from './setup.mjs';
 
 const core = await import(pathToFileURL(path.join(root, 'packages', 'core', 'dist', 'index.js')).href);
 const { learn, capabilitiesOf, parseNodeVersion } = core;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const wanted = sizes.length ? sizes : [1000, 10_000, 100_000];
 const caps = capabilitiesOf(parseNodeVersion('v26.10.0'));
 const APP = '/srv/app';
@@ -28,7 +31,15 @@ function fakeFs(files) {
   return { homedir: '/home/u', kind: (p) => (set.has(p) ? 'file' : p.startsWith(APP) && !path.extname(p) ? 'dir' : 'missing') };
 }
 
-const read = (file, source) => ({ permission: 'FileSystemRead', resource: file, code: 'ERR_ACCESS_DENIED', source, cwd: APP, thread: 'main', site: `${APP}/index.js:1:1` });
+const read = (file, source) => ({
+  permission: 'FileSystemRead',
+  resource: file,
+  code: 'ERR_ACCESS_DENIED',
+  source,
+  cwd: APP,
+  thread: 'main',
+  site: `${APP}/index.js:1:1`,
+});
 const result = (extra) => ({ outcome: 'exited', exitCode: 0, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1, ...extra });
 
 async function time(shape, n) {
@@ -39,7 +50,14 @@ async function time(shape, n) {
     return result({});
   };
   const started = process.hrtime.bigint();
-  const res = await learn({ runApp, caps, fs: fakeFs(files), maxRuns: 10, audit: shape === 'audit', generalise: { granularity: 'file', root: APP, tmpdir: '/tmp' } });
+  const res = await learn({
+    runApp,
+    caps,
+    fs: fakeFs(files),
+    maxRuns: 10,
+    audit: shape === 'audit',
+    generalise: { granularity: 'file', root: APP, tmpdir: '/tmp' },
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (res.status !== 'verified' || res.grants.length !== n) throw new Error(`${shape} ${n}: ${res.status} with ${res.grants.length} grants`);
   return seconds;

@@ -37,14 +37,21 @@ cpSync(path.join(root, 'fixtures/services/traffic'), app, { recursive: true });
 const records = path.join(work, 'records');
 // all: every route, a template read, an upload write, and a child spawned (the costliest) one time in
 // eight; no-spawn: the same without the child, so the server is faster and the recorder's share larger.
-const paths = values.mix === 'no-spawn' ? ['/', '/report', '/upload', '/', '/report', '/', '/report', '/upload'] : ['/', '/report', '/upload', '/', '/report', '/', '/report', '/convert'];
+const paths =
+  values.mix === 'no-spawn'
+    ? ['/', '/report', '/upload', '/', '/report', '/', '/report', '/upload']
+    : ['/', '/report', '/upload', '/', '/report', '/', '/report', '/convert'];
 const requests = paths.map((p) => ({ method: 'GET', path: p }));
 
 // 'on': the preload (under --permission-audit on 24+); 'audit' (24+): --permission-audit alone, so that
 // Node's own cost of audit mode is told apart from the recorder's.
 function start(recording) {
   const flags = recording === 'audit' ? ['--permission-audit'] : recording ? [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload] : [];
-  const env = { PATH: process.env.PATH, TRAFFIC_API_SECRET: 'bench', ...(recording ? { PERMLEARN_RECORD: records, PERMLEARN_RECORD_KEY: 'bench-record-key-0123456789' } : {}) };
+  const env = {
+    PATH: process.env.PATH,
+    TRAFFIC_API_SECRET: 'bench',
+    ...(recording ? { PERMLEARN_RECORD: records, PERMLEARN_RECORD_KEY: 'bench-record-key-0123456789' } : {}),
+  };
   const child = spawn(node, [...flags, 'server.js', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
@@ -64,7 +71,8 @@ async function stop(child) {
   await done;
 }
 
-const load = (port, seconds) => autocannon({ url: `http://127.0.0.1:${port}`, requests, connections: Number(values.connections), pipelining: 1, duration: seconds });
+const load = (port, seconds) =>
+  autocannon({ url: `http://127.0.0.1:${port}`, requests, connections: Number(values.connections), pipelining: 1, duration: seconds });
 
 /** The process's own CPU time so far, in clock ticks (utime + stime, fields 14 and 15 of /proc/<pid>/stat). */
 function cpuTicks(pid) {
@@ -77,7 +85,13 @@ async function measure(server) {
   const before = cpuTicks(server.child.pid);
   const r = await load(server.port, Number(values.seconds));
   const cpu = cpuTicks(server.child.pid) - before;
-  return { rps: r.requests.average, p99: r.latency.p99, total: r.requests.total, errors: r.errors + r.non2xx, cpuPerRequest: cpu / Math.max(r.requests.total, 1) };
+  return {
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    errors: r.errors + r.non2xx,
+    cpuPerRequest: cpu / Math.max(r.requests.total, 1),
+  };
 }
 
 const rows = [];
@@ -108,16 +122,34 @@ const cpuRatios = rows.map((r) => r.on.cpuPerRequest / r.off.cpuPerRequest - 1);
 const sum = (side, k) => rows.reduce((n, r) => n + r[side][k], 0);
 const files = readdirSync(records).filter((n) => n.endsWith('.ndjson'));
 const sizes = files.map((n) => statSync(path.join(records, n)).size);
-console.log(`Node ${major} (${major >= 24 ? 'audit mode' : 'observe mode'}), mix ${values.mix}, ${rounds} rounds of ${values.seconds} s after ${values.warmup} s warm-up, ${values.connections} connections`);
+console.log(
+  `Node ${major} (${major >= 24 ? 'audit mode' : 'observe mode'}), mix ${values.mix}, ${rounds} rounds of ${values.seconds} s after ${values.warmup} s warm-up, ${values.connections} connections`,
+);
 console.log(`                 req/s (median)   p99 ms (median)   requests   errors`);
-console.log(`without record   ${median(rows.map((r) => r.off.rps)).toFixed(0).padStart(14)}   ${String(median(rows.map((r) => r.off.p99))).padStart(15)}   ${String(sum('off', 'total')).padStart(8)}   ${sum('off', 'errors')}`);
-console.log(`with record      ${median(rows.map((r) => r.on.rps)).toFixed(0).padStart(14)}   ${String(median(rows.map((r) => r.on.p99))).padStart(15)}   ${String(sum('on', 'total')).padStart(8)}   ${sum('on', 'errors')}`);
-console.log(`overhead, median of per-round ratios: req/s ${pct(-median(rpsRatios))} (rounds ${rpsRatios.map((x) => pct(-x)).join(' ')}), p99 ${pct(median(p99Ratios))}`);
-console.log(`server CPU time per request, median of per-round ratios: ${pct(median(cpuRatios))} (rounds ${cpuRatios.map(pct).join(' ')}); without ${(median(rows.map((r) => r.off.cpuPerRequest)) * 10).toFixed(2)} ms, with ${(median(rows.map((r) => r.on.cpuPerRequest)) * 10).toFixed(2)} ms (at 100 ticks/s)`);
+console.log(
+  `without record   ${median(rows.map((r) => r.off.rps))
+    .toFixed(0)
+    .padStart(14)}   ${String(median(rows.map((r) => r.off.p99))).padStart(15)}   ${String(sum('off', 'total')).padStart(8)}   ${sum('off', 'errors')}`,
+);
+console.log(
+  `with record      ${median(rows.map((r) => r.on.rps))
+    .toFixed(0)
+    .padStart(14)}   ${String(median(rows.map((r) => r.on.p99))).padStart(15)}   ${String(sum('on', 'total')).padStart(8)}   ${sum('on', 'errors')}`,
+);
+console.log(
+  `overhead, median of per-round ratios: req/s ${pct(-median(rpsRatios))} (rounds ${rpsRatios.map((x) => pct(-x)).join(' ')}), p99 ${pct(median(p99Ratios))}`,
+);
+console.log(
+  `server CPU time per request, median of per-round ratios: ${pct(median(cpuRatios))} (rounds ${cpuRatios.map(pct).join(' ')}); without ${(median(rows.map((r) => r.off.cpuPerRequest)) * 10).toFixed(2)} ms, with ${(median(rows.map((r) => r.on.cpuPerRequest)) * 10).toFixed(2)} ms (at 100 ticks/s)`,
+);
 if (major >= 24) {
   const auditCpu = rows.map((r) => r.audit.cpuPerRequest / r.off.cpuPerRequest - 1);
   const recorderCpu = rows.map((r) => r.on.cpuPerRequest / r.audit.cpuPerRequest - 1);
-  console.log(`of which --permission-audit alone (no recorder): req/s ${pct(-median(rows.map((r) => r.audit.rps / r.off.rps - 1)))}, CPU per request ${pct(median(auditCpu))}; the recorder over audit alone: req/s ${pct(-median(rows.map((r) => r.on.rps / r.audit.rps - 1)))}, CPU per request ${pct(median(recorderCpu))}`);
+  console.log(
+    `of which --permission-audit alone (no recorder): req/s ${pct(-median(rows.map((r) => r.audit.rps / r.off.rps - 1)))}, CPU per request ${pct(median(auditCpu))}; the recorder over audit alone: req/s ${pct(-median(rows.map((r) => r.on.rps / r.audit.rps - 1)))}, CPU per request ${pct(median(recorderCpu))}`,
+  );
 }
-console.log(`record files: ${files.length} (one per process, ${rounds} processes), ${Math.max(...sizes)} bytes the largest, after about ${Math.round(sum('on', 'total') / rounds)} requests each`);
+console.log(
+  `record files: ${files.length} (one per process, ${rounds} processes), ${Math.max(...sizes)} bytes the largest, after about ${Math.round(sum('on', 'total') / rounds)} requests each`,
+);
 rmSync(work, { recursive: true, force: true });

@@ -24,7 +24,9 @@ const recorder = path.join(tmp, 'recorder.cjs');
 const observer = path.join(tmp, 'observer.cjs');
 const events = path.join(tmp, 'events');
 const text = (config) =>
-  process.env.RECORDER_SOURCE ? `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(process.env.RECORDER_SOURCE, 'utf8')}` : recorderText(config);
+  process.env.RECORDER_SOURCE
+    ? `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(process.env.RECORDER_SOURCE, 'utf8')}`
+    : recorderText(config);
 writeFileSync(recorder, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
 writeFileSync(observer, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events, observe: true }));
 // The recorder reads the run's key from fd 4 (here a file holding it), as permlearn's pipe gives it.
@@ -55,7 +57,14 @@ try {
   console.log('| Node | without recorder ms | learning recorder ms | overhead | observe recorder ms | overhead |\n|---|---|---|---|---|---|');
   for (const major of wanted) {
     const enable = major === 20 ? '--experimental-permission' : '--permission';
-    const grants = [enable, `--allow-fs-read=${tmp}`, `--allow-fs-write=${tmp}`, '--allow-child-process', '--allow-worker', ...(major >= 26 ? ['--allow-net'] : [])];
+    const grants = [
+      enable,
+      `--allow-fs-read=${tmp}`,
+      `--allow-fs-write=${tmp}`,
+      '--allow-child-process',
+      '--allow-worker',
+      ...(major >= 26 ? ['--allow-net'] : []),
+    ];
     const plain = [];
     const learning = [];
     const observing = [];

@@ -49,7 +49,11 @@ function runWith(major, fixture, flags, learnedDir) {
   const moved = flags.map((f) => f.split(learnedDir).join(dir));
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
-    const child = spawn(nodeBinary(major), [...moved, fixture.entry, ...fixture.args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME } });
+    const child = spawn(nodeBinary(major), [...moved, fixture.entry, ...fixture.args], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: process.env.HOME },
+    });
     let out = '';
     let settled = false;
     const finish = (pass) => {
@@ -76,7 +80,11 @@ function learn(major, fixture) {
   const { tmp, dir } = pristine(fixture);
   const ready = fixture.ready ? ['--ready-stdout', fixture.ready.source.replace(/^\^/, '^')] : [];
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [cli, '--node', nodeBinary(major), ...ready, '--format', 'json', '-q', ...extra, fixture.entry, '--', ...fixture.args], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    process.execPath,
+    [cli, '--node', nodeBinary(major), ...ready, '--format', 'json', '-q', ...extra, fixture.entry, '--', ...fixture.args],
+    { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   let profile;
   try {
@@ -110,7 +118,16 @@ for (const major of wanted) {
         const without = flags.filter((f) => f !== g);
         if ((await runWith(major, fixture, without, learned.dir)).pass) removable.push(g.split(learned.dir).join('.'));
       }
-      rows.push({ major, fixture: fixture.dir, status: verify.pass ? 'verified' : 'verify failed', runs: learned.profile.runs, grants: grants.length, removable, learnS: learned.seconds, verifyS: verify.seconds });
+      rows.push({
+        major,
+        fixture: fixture.dir,
+        status: verify.pass ? 'verified' : 'verify failed',
+        runs: learned.profile.runs,
+        grants: grants.length,
+        removable,
+        learnS: learned.seconds,
+        verifyS: verify.seconds,
+      });
     } finally {
       rmSync(learned.tmp, { recursive: true, force: true });
     }
@@ -121,7 +138,9 @@ console.log(`\nApp fixtures learned with the default options${extra.length ? ` p
 console.log('| Node | fixture | result | runs | grants | removable | learning ÷ one verification run |\n|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const ratio = r.learnS && r.verifyS ? (r.learnS / r.verifyS).toFixed(1) : '';
-  console.log(`| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${r.removable ? `${r.removable.length}${r.removable.length ? ` (${r.removable.join(' ')})` : ''}` : ''} | ${ratio} |`);
+  console.log(
+    `| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${r.removable ? `${r.removable.length}${r.removable.length ? ` (${r.removable.join(' ')})` : ''}` : ''} | ${ratio} |`,
+  );
 }
 console.log('\n| Node | median runs | removable grants (all fixtures) | learning ÷ verification (all fixtures) |\n|---|---|---|---|');
 for (const major of wanted) {

@@ -124,7 +124,7 @@ const cases = [
   },
   {
     name: 'child-fork',
-    what: "fork(<app>/child.js)",
+    what: 'fork(<app>/child.js)',
     files: ({ dir }) => ({
       'index.js': `require('child_process').fork(${js(dir + '/child.js')});\n`,
       'child.js': `console.log('child');\n`,
@@ -174,9 +174,7 @@ const cases = [
     majors: [26],
     probe: true,
     files: () => ({
-      'index.js':
-        `const net = require('net');\nconst s = net.createServer();\n` +
-        `s.listen(0, () => { console.log('listening'); s.close(); });\n`,
+      'index.js': `const net = require('net');\nconst s = net.createServer();\n` + `s.listen(0, () => { console.log('listening'); s.close(); });\n`,
     }),
     expected: () => boolDenial('Net', '', '--allow-net'),
   },
@@ -187,8 +185,7 @@ const cases = [
     probe: true,
     files: () => ({
       'index.js':
-        `const net = require('net');\nconst s = net.createServer();\n` +
-        `s.listen(0, '127.0.0.1', () => { console.log('listening'); s.close(); });\n`,
+        `const net = require('net');\nconst s = net.createServer();\n` + `s.listen(0, '127.0.0.1', () => { console.log('listening'); s.close(); });\n`,
     }),
     expected: () => boolDenial('Net', '', '--allow-net'),
   },
@@ -199,8 +196,7 @@ const cases = [
     probe: true,
     files: () => ({
       'index.js':
-        `const net = require('net');\nconst s = net.createServer();\n` +
-        `s.listen(0, 'localhost', () => { console.log('listening'); s.close(); });\n`,
+        `const net = require('net');\nconst s = net.createServer();\n` + `s.listen(0, 'localhost', () => { console.log('listening'); s.close(); });\n`,
     }),
     expected: () => ({
       block: { code: 'ERR_ACCESS_DENIED', permission: null, resource: null },
@@ -227,8 +223,7 @@ const cases = [
     majors: [26],
     probe: true,
     files: () => ({
-      'index.js':
-        `require('dns').lookup('localhost', (err, addr) => {\n  if (err) throw err;\n  console.log(addr);\n});\n`,
+      'index.js': `require('dns').lookup('localhost', (err, addr) => {\n  if (err) throw err;\n  console.log(addr);\n});\n`,
     }),
     expected: () => ({
       // no permission/resource at all: only code, syscall: 'getaddrinfo', hostname: 'localhost'
@@ -255,8 +250,7 @@ const cases = [
     name: 'fsync',
     what: 'fs.fsyncSync on a file the app may write (granted): fsync itself is always denied',
     files: ({ dir }) => ({
-      'index.js':
-        `const fs = require('fs');\nconst fd = fs.openSync(${js(dir + '/out.txt')}, 'w');\nfs.fsyncSync(fd);\n`,
+      'index.js': `const fs = require('fs');\nconst fd = fs.openSync(${js(dir + '/out.txt')}, 'w');\nfs.fsyncSync(fd);\n`,
     }),
     grants: ({ dir }) => [`--allow-fs-write=${dir}/out.txt`],
     expected: () => ({
@@ -400,17 +394,14 @@ const auditCases = [
     name: 'spawn',
     what: "execSync('true') and execFileSync('true')",
     files: () => ({
-      'index.js':
-        `const cp = require('child_process');\ncp.execSync('true');\ncp.execFileSync('true');\nconsole.log('done');\n`,
+      'index.js': `const cp = require('child_process');\ncp.execSync('true');\ncp.execFileSync('true');\nconsole.log('done');\n`,
     }),
   },
   {
     name: 'worker',
     what: 'new Worker(<app>/w.js); the worker reads <app>/secret.txt (inside the cwd) and then /etc/hostname',
     files: ({ dir }) => ({
-      'index.js':
-        `const { Worker } = require('worker_threads');\n` +
-        `new Worker(${js(dir + '/w.js')}).on('exit', () => console.log('done'));\n`,
+      'index.js': `const { Worker } = require('worker_threads');\n` + `new Worker(${js(dir + '/w.js')}).on('exit', () => console.log('done'));\n`,
       'w.js': `const fs = require('fs');\nfs.readFileSync(${js(dir + '/secret.txt')});\nfs.readFileSync('/etc/hostname');\n`,
       'secret.txt': 'secret\n',
     }),
@@ -479,8 +470,7 @@ function check(stderr, exp, status, signal) {
   for (const key of ['code', 'permission', 'resource']) {
     const v = exp.block[key];
     if (v === null) {
-      if (stderr.split('\n').some((l) => /^ {2}\S/.test(l) && l.trim().startsWith(`${key}:`)))
-        problems.push(`top-level ${key} present, expected absent`);
+      if (stderr.split('\n').some((l) => /^ {2}\S/.test(l) && l.trim().startsWith(`${key}:`))) problems.push(`top-level ${key} present, expected absent`);
     } else if (!hasLine(key, v, 2)) problems.push(`missing "  ${key}: ${util.inspect(v)}"`);
   }
   if (exp.nested) {
@@ -564,7 +554,7 @@ const index = {
       'indented by exactly 2 spaces (`  code: ...,`), a comma after every line but the last, and `}` alone at column 0. ' +
       'Same in 20/22/24/26, and the same when the app itself does console.error(err) (caught-and-logged).',
     'Values are util.inspect strings: single quotes by default; "..." if the value contains a single quote; `...` if it ' +
-      'contains both single and double quotes; \'...\\\'...\' if it contains all three; \\\\, \\n, \\t, \\x07, \\x1B escapes; non-ASCII raw UTF-8.',
+      "contains both single and double quotes; '...\\'...' if it contains all three; \\\\, \\n, \\t, \\x07, \\x1B escapes; non-ASCII raw UTF-8.",
     'Net (26): the top-level block of connect/fetch errors has NO permission/resource. connect: nested `errno: Error: ... {` ' +
       'block at 4-space indentation, closed by `  },`. fetch: `[TypeError: fetch failed] {` then `  [cause]: Error: connect ...` ' +
       'with its errno block at 6 spaces. DNS (dns.lookup, listen on a host name): only errno: undefined, code, syscall: ' +
@@ -654,7 +644,11 @@ for (const major of majors) {
   for (const o of observations) {
     const r = runCase(o, major, bin, version);
     let result;
-    try { result = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { result = { stdout: r.stdout, stderrFirstError: firstErrorLine(r.stderr) }; }
+    try {
+      result = JSON.parse(r.stdout.trim().split('\n').pop());
+    } catch {
+      result = { stdout: r.stdout, stderrFirstError: firstErrorLine(r.stderr) };
+    }
     index.observations.push({ major, version, case: o.name, what: o.what, argv: r.argv, exit: r.status, result });
     console.log(`observation ${o.name} on ${major}: ${JSON.stringify(result)}`);
   }
@@ -664,7 +658,10 @@ for (const major of majors) {
       const r = runAudit(a, major, bin);
       const file = `node${major}/audit-${a.name}.ndjson`;
       fs.writeFileSync(path.join(outRoot, file), r.events);
-      const events = r.events.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const events = r.events
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       const distinct = [...new Set(events.map((e) => `${e.channel} ${e.permission} ${JSON.stringify(e.resource)}`))];
       index.audit.push({
         file,
@@ -692,7 +689,8 @@ index.skipped.sort(order);
 index.audit.sort(order);
 index.observations.sort(order);
 index.versions = Object.fromEntries(
-  [...new Set([...index.captures, ...index.skipped, ...index.audit].map((e) => e.major))].sort((a, b) => a - b)
+  [...new Set([...index.captures, ...index.skipped, ...index.audit].map((e) => e.major))]
+    .sort((a, b) => a - b)
     .map((m) => [m, [...index.captures, ...index.skipped, ...index.audit].find((e) => e.major === m).version]),
 );
 fs.mkdirSync(outRoot, { recursive: true });

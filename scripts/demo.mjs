@@ -12,7 +12,9 @@ const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
 // serving it needs is learned too.
 const get = `${JSON.stringify(process.execPath)} -e "fetch('http://127.0.0.1:47123/').then((r) => process.exit(r.ok ? 0 : 1))"`;
 const args = [cli, '--node', nodeBinary(26), '--cwd', fixture, '--ready-port', '47123', '--exercise', get, path.join(fixture, 'server.js'), '--', '47123'];
-console.error(`\n$ permlearn --node <Node 26> --cwd fixtures/scopes/http-server --ready-port 47123 --exercise '<GET http://127.0.0.1:47123/>' server.js -- 47123\n`);
+console.error(
+  `\n$ permlearn --node <Node 26> --cwd fixtures/scopes/http-server --ready-port 47123 --exercise '<GET http://127.0.0.1:47123/>' server.js -- 47123\n`,
+);
 try {
   execFileSync(process.execPath, args, { stdio: 'inherit' });
 } catch (err) {

@@ -42,7 +42,11 @@ describe('permlearn check', () => {
     const dir = await committed(major);
     const before = readFileSync(path.join(dir, 'permlearn.json'), 'utf8');
     const summary = tempFile('summary.md');
-    const r = await runCli(['check', '--node', nodeBinary(major)], { cwd: dir, env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' }, extendEnv: false });
+    const r = await runCli(['check', '--node', nodeBinary(major)], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', GITHUB_STEP_SUMMARY: summary, GITHUB_ACTIONS: 'true' },
+      extendEnv: false,
+    });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stderr)).toMatch(/✔ permlearn\.json is up to date: it still starts the app and nothing new is needed/);
     expect(String(r.stderr)).not.toMatch(/^::(error|warning)/m);
@@ -67,12 +71,16 @@ describe('permlearn check', () => {
     expect(stderr).toContain('+ --allow-fs-read=./templates/letter.txt\n    ← FileSystemRead ./templates/letter.txt by app (app.js:8)');
     expect(stderr).toMatch(/✖ the app needs 1 grant that permlearn\.json lacks \(exit 7\)/);
     // The annotation points at the line of code that asked.
-    expect(stderr).toMatch(/^::error file=app\.js,line=8,col=\d+,title=permlearn%3A new permission needed::--allow-fs-read=\.\/templates\/letter\.txt is needed and permlearn\.json lacks it: FileSystemRead \.\/templates\/letter\.txt by app \(app\.js:8\)$/m);
+    expect(stderr).toMatch(
+      /^::error file=app\.js,line=8,col=\d+,title=permlearn%3A new permission needed::--allow-fs-read=\.\/templates\/letter\.txt is needed and permlearn\.json lacks it: FileSystemRead \.\/templates\/letter\.txt by app \(app\.js:8\)$/m,
+    );
 
     // Appended to the job summary, after what was there.
     const md = readFileSync(summary, 'utf8');
     expect(md.startsWith('# earlier step\n### permlearn check: `permlearn.json`\n\n❌ **the app needs 1 grant that `permlearn.json` lacks**\n')).toBe(true);
-    expect(md).toContain('| needed grant | asked for | by | where |\n|---|---|---|---|\n| `--allow-fs-read=./templates/letter.txt` | FileSystemRead `./templates/letter.txt` | app | `app.js:8` |');
+    expect(md).toContain(
+      '| needed grant | asked for | by | where |\n|---|---|---|---|\n| `--allow-fs-read=./templates/letter.txt` | FileSystemRead `./templates/letter.txt` | app | `app.js:8` |',
+    );
     expect(md).toContain('`permlearn check --write`');
 
     // The proposed profile has the new grant; the committed one is untouched.
@@ -99,15 +107,35 @@ describe('permlearn check', () => {
     const relearned = await runCli(['--node', nodeBinary(26), '--format', 'json', '--out', 'permlearn.json', '--force', '-q'], { cwd: dir });
     expect(relearned.exitCode).toBe(0);
     // The pull request takes the template read out again.
-    writeFileSync(path.join(dir, 'app.js'), readFileSync(path.join(dir, 'app.js'), 'utf8').replace(/fs\.readFileSync\(path\.join\(__dirname, 'templates'.*\n/, ''));
+    writeFileSync(
+      path.join(dir, 'app.js'),
+      readFileSync(path.join(dir, 'app.js'), 'utf8').replace(/fs\.readFileSync\(path\.join\(__dirname, 'templates'.*\n/, ''),
+    );
 
-    const loose = await runCli(['check', '--node', nodeBinary(26), '--format', 'json'], { cwd: dir, env: { PATH: process.env.PATH, HOME: os.homedir(), NO_COLOR: '1', GITHUB_ACTIONS: 'true' }, extendEnv: false });
+    const loose = await runCli(['check', '--node', nodeBinary(26), '--format', 'json'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: os.homedir(), NO_COLOR: '1', GITHUB_ACTIONS: 'true' },
+      extendEnv: false,
+    });
     expect(loose.exitCode, String(loose.stderr)).toBe(0);
-    const json = JSON.parse(String(loose.stdout)) as { status: string; exitCode: number; added: unknown[]; unused: { flag: string; grantedFor: { resource: string; by: string }[] }[]; committedVerified: boolean };
+    const json = JSON.parse(String(loose.stdout)) as {
+      status: string;
+      exitCode: number;
+      added: unknown[];
+      unused: { flag: string; grantedFor: { resource: string; by: string }[] }[];
+      committedVerified: boolean;
+    };
     expect(json).toMatchObject({ status: 'ok', exitCode: 0, added: [], committedVerified: true });
-    expect(json.unused).toEqual([expect.objectContaining({ flag: '--allow-fs-read=./templates/letter.txt', grantedFor: [expect.objectContaining({ resource: './templates/letter.txt', by: 'app' })] })]);
+    expect(json.unused).toEqual([
+      expect.objectContaining({
+        flag: '--allow-fs-read=./templates/letter.txt',
+        grantedFor: [expect.objectContaining({ resource: './templates/letter.txt', by: 'app' })],
+      }),
+    ]);
     expect(String(loose.stderr)).toMatch(/^- --allow-fs-read=\.\/templates\/letter\.txt {2}no longer used/m);
-    expect(String(loose.stderr)).toMatch(/^::warning file=permlearn\.json,title=permlearn%3A grant no longer used::--allow-fs-read=\.\/templates\/letter\.txt is no longer used/m);
+    expect(String(loose.stderr)).toMatch(
+      /^::warning file=permlearn\.json,title=permlearn%3A grant no longer used::--allow-fs-read=\.\/templates\/letter\.txt is no longer used/m,
+    );
 
     const strict = await runCli(['check', '--node', nodeBinary(26), '--strict', '-q'], { cwd: dir });
     expect(strict.exitCode).toBe(7);
@@ -125,14 +153,18 @@ describe('permlearn check', () => {
     const failing = await runCli(['check', '--node', nodeBinary(26), '--format', 'json', '-q'], { cwd: other });
     expect(failing.exitCode).toBe(7);
     const json = JSON.parse(String(failing.stdout)) as { added: { flag: string; grant: string }[] };
-    expect(json.added).toEqual([expect.objectContaining({ flag: '--allow-fs-read=./templates/letter.txt', grant: `--allow-fs-read=${other}/templates/letter.txt` })]);
+    expect(json.added).toEqual([
+      expect.objectContaining({ flag: '--allow-fs-read=./templates/letter.txt', grant: `--allow-fs-read=${other}/templates/letter.txt` }),
+    ]);
   });
 
   it('no committed profile: exit 2 saying how to make one', async () => {
     const dir = copyFixture('services/checked');
     const r = await runCli(['check', '--node', nodeBinary(26)], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(String(r.stderr).trim()).toMatch(/^permlearn: no committed profile at permlearn\.json: learn one first \(permlearn --format json --out permlearn\.json\)/);
+    expect(String(r.stderr).trim()).toMatch(
+      /^permlearn: no committed profile at permlearn\.json: learn one first \(permlearn --format json --out permlearn\.json\)/,
+    );
     expect(existsSync(path.join(dir, 'permlearn.json'))).toBe(false);
   });
 });

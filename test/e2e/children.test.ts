@@ -22,7 +22,14 @@ interface Case {
   builds: (readonly [number, Build])[];
 }
 
-const all = [[26, 'pinned'], [24, 'pinned'], [22, 'pinned'], [26, 'latest'], [24, 'latest'], [22, 'latest']] as const;
+const all = [
+  [26, 'pinned'],
+  [24, 'pinned'],
+  [22, 'pinned'],
+  [26, 'latest'],
+  [24, 'latest'],
+  [22, 'latest'],
+] as const;
 
 const cases: Case[] = [
   {
@@ -30,7 +37,14 @@ const cases: Case[] = [
     // and the report folder written there reach the parent only as a failed test.
     fixture: 'apps/test-runner-fork',
     granularity: 'deps',
-    flags: () => ['--permission', '--allow-fs-read=D/data', '--allow-fs-read=D/node_modules', '--allow-fs-read=D/test', '--allow-fs-write=D/reports/*', '--allow-child-process'],
+    flags: () => [
+      '--permission',
+      '--allow-fs-read=D/data',
+      '--allow-fs-read=D/node_modules',
+      '--allow-fs-read=D/test',
+      '--allow-fs-write=D/reports/*',
+      '--allow-child-process',
+    ],
     // 22 has no audit mode: the observe run, the write of the report file, a clean run, verification.
     runs: { 22: 4, 24: 2, 26: 2 },
     builds: [...all],
@@ -41,11 +55,22 @@ const cases: Case[] = [
     fixture: 'apps/rebuilt-execargv',
     granularity: 'deps',
     // 22's observe run sees the worker file loaded as a module (Node would grant it as the child's entry).
-    flags: (m) => ['--permission', '--allow-fs-read=D/conf', '--allow-fs-read=D/data', ...(m === 22 ? ['--allow-fs-read=D/worker.js'] : []), '--allow-child-process'],
+    flags: (m) => [
+      '--permission',
+      '--allow-fs-read=D/conf',
+      '--allow-fs-read=D/data',
+      ...(m === 22 ? ['--allow-fs-read=D/worker.js'] : []),
+      '--allow-child-process',
+    ],
     runs: { 22: 3, 24: 2, 26: 2 },
     nodeOptions: true,
     // The newest builds behave as the pinned ones here (measured); 24.22.3 stands for them.
-    builds: [[26, 'pinned'], [24, 'pinned'], [22, 'pinned'], [24, 'latest']],
+    builds: [
+      [26, 'pinned'],
+      [24, 'pinned'],
+      [22, 'pinned'],
+      [24, 'latest'],
+    ],
   },
   {
     // A child spawned with `env: { PATH }` still gets the permission flags from Node (22+), and the
@@ -55,7 +80,11 @@ const cases: Case[] = [
     // 22's observe run sees the child's file loaded as a module (Node would grant it as the child's entry).
     flags: (m) => ['--permission', ...(m === 22 ? ['--allow-fs-read=D/child.js'] : []), '--allow-fs-read=D/data/greeting.json', '--allow-child-process'],
     runs: { 22: 2, 24: 2, 26: 2 },
-    builds: [[26, 'pinned'], [24, 'pinned'], [22, 'pinned']],
+    builds: [
+      [26, 'pinned'],
+      [24, 'pinned'],
+      [22, 'pinned'],
+    ],
   },
 ];
 

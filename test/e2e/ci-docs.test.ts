@@ -115,7 +115,13 @@ async function runAction(given: Record<string, string>, workspace: string, env: 
       timeout: 90_000,
       env: { ...env, ...stepEnv, GITHUB_OUTPUT: outputFile, RUNNER_TEMP: runnerTemp },
     });
-    if (step.id) outputs[step.id] = Object.fromEntries(readFileSync(outputFile, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    if (step.id)
+      outputs[step.id] = Object.fromEntries(
+        readFileSync(outputFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
     results.push({ step, exitCode: r.exitCode!, stdout: String(r.stdout), stderr: String(r.stderr) });
     if (r.exitCode !== 0) failed = true;
   }
@@ -144,7 +150,14 @@ describe('docs/ci.md workflow', () => {
     const summary = path.join(dir, '..', 'step-summary.md');
     writeFileSync(summary, '');
     // actions/setup-node puts its node first on PATH; GitHub sets the rest.
-    const env = { ...baseEnv, PATH: `${path.dirname(nodeBinary(node))}:${baseEnv.PATH}`, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir, GITHUB_STEP_SUMMARY: summary };
+    const env = {
+      ...baseEnv,
+      PATH: `${path.dirname(nodeBinary(node))}:${baseEnv.PATH}`,
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKSPACE: dir,
+      GITHUB_STEP_SUMMARY: summary,
+    };
 
     const passing = await runAction(given, dir, env);
     expect(passing.failed, passing.results.map((r) => r.stderr).join('\n')).toBe(false);

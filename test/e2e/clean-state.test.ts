@@ -36,7 +36,12 @@ const cases: Case[] = [
     prints: ['rotation state: fresh', 'rotation state: loaded'],
   },
   { fixture: 'optional-require', entry: 'app.js', flags: ['--permission'], prints: ['optional modules: none'] },
-  { fixture: 'proc-self', entry: 'app.js', flags: ['--permission', '--allow-fs-read=/proc/self/status'], prints: ['rss known, ticks unknown, case-sensitive true'] },
+  {
+    fixture: 'proc-self',
+    entry: 'app.js',
+    flags: ['--permission', '--allow-fs-read=/proc/self/status'],
+    prints: ['rss known, ticks unknown, case-sensitive true'],
+  },
   { fixture: 'compile-cache', entry: 'app.js', flags: ['--permission', '--allow-fs-read=D/lib.js'], prints: ['compile cache off'] },
 ];
 
@@ -76,7 +81,13 @@ function learn(launcher: Launcher, major: number, m: ReturnType<typeof machine>,
   // The bin shim pnpm installed, which `pnpm exec permlearn` runs: it puts permlearn's store on NODE_PATH.
   if (launcher === 'pnpm shim') return execa(path.join(root, 'node_modules', '.bin', 'permlearn'), args, { cwd: m.dir, ...options });
   // pnpm and npx keep their caches in the real home; the app's HOME stays the fresh one they pass on.
-  Object.assign(env, { npm_config_cache: path.join(os.homedir(), '.npm'), XDG_CACHE_HOME: path.join(m.xdg, 'cache'), XDG_DATA_HOME: path.join(m.xdg, 'data'), XDG_STATE_HOME: path.join(m.xdg, 'state'), XDG_CONFIG_HOME: path.join(m.xdg, 'config') });
+  Object.assign(env, {
+    npm_config_cache: path.join(os.homedir(), '.npm'),
+    XDG_CACHE_HOME: path.join(m.xdg, 'cache'),
+    XDG_DATA_HOME: path.join(m.xdg, 'data'),
+    XDG_STATE_HOME: path.join(m.xdg, 'state'),
+    XDG_CONFIG_HOME: path.join(m.xdg, 'config'),
+  });
   return execa('npx', ['--yes', 'pnpm@10.34.9', 'exec', 'permlearn', ...args], { cwd: root, ...options });
 }
 
@@ -95,7 +106,14 @@ describe.each(cases)('clean-state/$fixture', (c) => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(true);
-    expect(profile.flags).toEqual(c.flags.map((f) => f.replace(/=D(?=\/|$)/, `=${m.dir}`).replace(/=T(?=\/|$)/, `=${m.tmp}`).replace(/=H(?=\/|$)/, `=${m.home}`)));
+    expect(profile.flags).toEqual(
+      c.flags.map((f) =>
+        f
+          .replace(/=D(?=\/|$)/, `=${m.dir}`)
+          .replace(/=T(?=\/|$)/, `=${m.tmp}`)
+          .replace(/=H(?=\/|$)/, `=${m.home}`),
+      ),
+    );
     // Nothing of permlearn's own installation, whatever put it on the app's way.
     for (const g of profile.grants) expect(g.path?.startsWith(root) ?? false, g.flag).toBe(false);
     expect(profile.machine?.runs).toBe(profile.runs);
@@ -108,7 +126,14 @@ describe.each(cases)('clean-state/$fixture', (c) => {
     mkdirSync(m.tmp);
     mkdirSync(m.home);
     for (const expected of c.prints) {
-      const run = await execa(nodeBinary(major), [...profile.flags, c.entry], { cwd: m.dir, env: { PATH: process.env.PATH ?? '', HOME: m.home, TMPDIR: m.tmp }, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 });
+      const run = await execa(nodeBinary(major), [...profile.flags, c.entry], {
+        cwd: m.dir,
+        env: { PATH: process.env.PATH ?? '', HOME: m.home, TMPDIR: m.tmp },
+        extendEnv: false,
+        reject: false,
+        stdin: 'ignore',
+        timeout: 30_000,
+      });
       expect(run.exitCode, String(run.stderr)).toBe(0);
       expect(String(run.stdout).trim()).toBe(expected);
     }

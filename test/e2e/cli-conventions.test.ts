@@ -81,7 +81,7 @@ describe('typos get a suggestion, exit 2', () => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([EXIT.usage, '', `permlearn: ${message}`]);
   });
 
-  it('an argument after -- is the app\'s, never checked', async () => {
+  it("an argument after -- is the app's, never checked", async () => {
     const dir = copyFixture('scopes/read-config');
     const r = await runCli(['--node', node26, '-q', 'index.js', '--', '--ready-prot'], { cwd: dir });
     expect([r.exitCode, r.stderr]).toEqual([0, '']);

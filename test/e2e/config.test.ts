@@ -54,7 +54,10 @@ describe('services/only-config', () => {
   it.each([
     ['{"entry": "app.js", "readines": {"port": 3000}}', /^permlearn: permlearn\.config\.json: unknown key "readines" \(did you mean "readiness"\?\)$/],
     ['{"entry": "app.js", "args": "greeting.txt"}', /^permlearn: permlearn\.config\.json: "args" must be an array of strings, got string "greeting.txt"$/],
-    ['{"entry": "app.js", "readiness": {"port": "3000"}}', /^permlearn: permlearn\.config\.json: "readiness\.port" must be a whole number from 1 to 65535, got string "3000"/],
+    [
+      '{"entry": "app.js", "readiness": {"port": "3000"}}',
+      /^permlearn: permlearn\.config\.json: "readiness\.port" must be a whole number from 1 to 65535, got string "3000"/,
+    ],
     ['{"entry": "app.js",}', /^permlearn: permlearn\.config\.json is not valid JSON/],
   ])('%s → exit 2, one line naming the key', async (text, message) => {
     const dir = copyFixture('services/only-config');

@@ -26,7 +26,9 @@ describe('permlearn explain', () => {
     const r = await runCli(['explain', out]);
     expect(r.exitCode).toBe(0);
     const text = String(r.stdout);
-    expect(text).toMatch(new RegExp(`--allow-fs-read=${dir}/node_modules/plain/helper.js\\n  FileSystemRead \\S+helper.js(?: ×\\d+)?  asked by plain@1.0.0 \\(plain\\.js`));
+    expect(text).toMatch(
+      new RegExp(`--allow-fs-read=${dir}/node_modules/plain/helper.js\\n  FileSystemRead \\S+helper.js(?: ×\\d+)?  asked by plain@1.0.0 \\(plain\\.js`),
+    );
     expect(text).toMatch(/grants by who asked\n\s+\d+ {2}app\n\s+1 {2}plain@1\.0\.0/);
   });
 

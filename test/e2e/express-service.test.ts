@@ -83,7 +83,10 @@ describe('apps/express-service', () => {
     rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
     const port = nextPort++;
     const out = path.join(dir, 'profile.json');
-    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening on', '--format', 'json', '--out', out, '-q', 'server.js', '--', String(port)], { cwd: dir });
+    const r = await runCli(
+      ['--node', nodeBinary(26), '--ready-stdout', '^listening on', '--format', 'json', '--out', out, '-q', 'server.js', '--', String(port)],
+      { cwd: dir },
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const e = await runCli(['explain', out], { cwd: dir });
     expect(e.exitCode).toBe(0);

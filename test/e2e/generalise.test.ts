@@ -24,7 +24,12 @@ describe('exposure and secrets', () => {
     expect(key?.risk).toMatch(/read access to a secret-looking file/);
     expect(stderr).toMatch(/⚠ read access to a secret-looking file/);
     // Never the config folder (it holds .env), and nothing anywhere exposes the .env.
-    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/config/settings.json`, `--allow-fs-read=${dir}/keys/server.key`, `--allow-fs-read=${dir}/lib`]);
+    expect(profile.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/config/settings.json`,
+      `--allow-fs-read=${dir}/keys/server.key`,
+      `--allow-fs-read=${dir}/lib`,
+    ]);
     for (const g of profile.grants) expect(g.exposes?.secrets ?? []).not.toContain(`${dir}/config/.env`);
     const lib = profile.grants.find((g) => g.path === `${dir}/lib`);
     expect(lib?.exposes).toEqual({ files: 1, secrets: [] });
@@ -37,7 +42,12 @@ describe('--root', () => {
     const dir = copyFixture('apps/with-secrets');
     // With the root at lib/, lib's own file is at the root: it stays a file.
     const { profile } = await learn(dir, ['--node', nodeBinary(26), '--root', 'lib', 'index.js']);
-    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/config/settings.json`, `--allow-fs-read=${dir}/keys/server.key`, `--allow-fs-read=${dir}/lib/greet.js`]);
+    expect(profile.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/config/settings.json`,
+      `--allow-fs-read=${dir}/keys/server.key`,
+      `--allow-fs-read=${dir}/lib/greet.js`,
+    ]);
   });
 
   it('a root that is not a folder is a usage error', async () => {
@@ -61,7 +71,10 @@ describe('--minimize', () => {
       removed: [`--allow-fs-read=${dir}/bin`, `--allow-fs-read=${dir}/public`],
       narrowed: [
         { from: `--allow-fs-read=${dir}/config`, to: [`--allow-fs-read=${dir}/config/schema.json`, `--allow-fs-read=${dir}/config/service.yaml`] },
-        { from: `--allow-fs-read=${dir}/lib`, to: [`--allow-fs-read=${dir}/lib/banner.mjs`, `--allow-fs-read=${dir}/lib/digest-worker.js`, `--allow-fs-read=${dir}/lib/text.mjs`] },
+        {
+          from: `--allow-fs-read=${dir}/lib`,
+          to: [`--allow-fs-read=${dir}/lib/banner.mjs`, `--allow-fs-read=${dir}/lib/digest-worker.js`, `--allow-fs-read=${dir}/lib/text.mjs`],
+        },
       ],
       untried: [],
     });
@@ -106,30 +119,44 @@ describe('--caught', () => {
     });
   });
 
-  it.each([26, 24])('Node %i: a has() that said no is a request (24+ publishes it), and tightening leaves it out because the app handles the no', async (major) => {
-    const loose = copyFixture('caught/optional-read');
-    const { profile: asked } = await learn(loose, ['--node', nodeBinary(major), '--no-tighten', 'index.js']);
-    expect(asked.flags).toEqual(['--permission', `--allow-fs-read=${loose}/override.json`, `--allow-fs-write=${loose}/cache.json`]);
-    const dir = copyFixture('caught/optional-read');
-    const { profile } = await learn(dir, ['--node', nodeBinary(major), 'index.js']);
-    // The audit run cannot see the catch around the read, so override.json stays; the has() is marked as one.
-    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/override.json`]);
-    expect(profile.runs).toBe(2);
-    expect((profile as { tightened?: unknown }).tightened).toEqual({
-      removed: [
-        {
-          flag: `--allow-fs-write=${dir}/cache.json`,
-          why: 'only process.permission.has() asking whether it may, and the app started without it',
-          asks: 1,
-          denials: [expect.objectContaining({ permission: 'FileSystemWrite', resource: `${dir}/cache.json`, source: 'channel', asked: 'has', by: 'app', at: 'index.js:14' })],
-        },
-      ],
-      kept: [],
-      untried: [],
-      trials: 0,
-    });
-    writeFileSync(path.join(dir, 'learned.json'), JSON.stringify(profile));
-    const explained = await runCli(['explain', path.join(dir, 'learned.json')], { cwd: dir });
-    expect(explained.stdout).toContain(`left out by tightening (0 trial runs beyond the verification)\n--allow-fs-write=${dir}/cache.json  1 check: only process.permission.has() asking whether it may, and the app started without it\n  FileSystemWrite ${dir}/cache.json  asked by app (index.js:14)  [channel]\n`);
-  });
+  it.each([26, 24])(
+    'Node %i: a has() that said no is a request (24+ publishes it), and tightening leaves it out because the app handles the no',
+    async (major) => {
+      const loose = copyFixture('caught/optional-read');
+      const { profile: asked } = await learn(loose, ['--node', nodeBinary(major), '--no-tighten', 'index.js']);
+      expect(asked.flags).toEqual(['--permission', `--allow-fs-read=${loose}/override.json`, `--allow-fs-write=${loose}/cache.json`]);
+      const dir = copyFixture('caught/optional-read');
+      const { profile } = await learn(dir, ['--node', nodeBinary(major), 'index.js']);
+      // The audit run cannot see the catch around the read, so override.json stays; the has() is marked as one.
+      expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/override.json`]);
+      expect(profile.runs).toBe(2);
+      expect((profile as { tightened?: unknown }).tightened).toEqual({
+        removed: [
+          {
+            flag: `--allow-fs-write=${dir}/cache.json`,
+            why: 'only process.permission.has() asking whether it may, and the app started without it',
+            asks: 1,
+            denials: [
+              expect.objectContaining({
+                permission: 'FileSystemWrite',
+                resource: `${dir}/cache.json`,
+                source: 'channel',
+                asked: 'has',
+                by: 'app',
+                at: 'index.js:14',
+              }),
+            ],
+          },
+        ],
+        kept: [],
+        untried: [],
+        trials: 0,
+      });
+      writeFileSync(path.join(dir, 'learned.json'), JSON.stringify(profile));
+      const explained = await runCli(['explain', path.join(dir, 'learned.json')], { cwd: dir });
+      expect(explained.stdout).toContain(
+        `left out by tightening (0 trial runs beyond the verification)\n--allow-fs-write=${dir}/cache.json  1 check: only process.permission.has() asking whether it may, and the app started without it\n  FileSystemWrite ${dir}/cache.json  asked by app (index.js:14)  [channel]\n`,
+      );
+    },
+  );
 });

@@ -84,7 +84,14 @@ afterEach(async () => {
 
 describe.each(cases)('$fixture', (c) => {
   // The pinned build of each line and its newest patch release (24.22.3 still has audit mode's addon gap).
-  const builds = [[26, 'pinned'], [24, 'pinned'], [22, 'pinned'], [26, 'latest'], [24, 'latest'], [22, 'latest']] as const;
+  const builds = [
+    [26, 'pinned'],
+    [24, 'pinned'],
+    [22, 'pinned'],
+    [26, 'latest'],
+    [24, 'latest'],
+    [22, 'latest'],
+  ] as const;
   it.each(builds)('is learned on Node %i (%s build) and verified from a pristine copy with exactly the printed flags', async (major, which) => {
     const dir = copyFixture(c.fixture);
     const r = await runCli(['--node', nodeBinary(major, which), '--granularity', c.granularity, '--format', 'json', c.entry], { cwd: dir });

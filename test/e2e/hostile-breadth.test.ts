@@ -68,13 +68,19 @@ describe('genuine accesses broader than any profile may hold are refused', () =>
     const dir = broadApp();
     const home = freshDir('pl-home-');
     const before = treeHash(dir);
-    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js', '--', mode], { cwd: dir, env: { ...baseEnv, HOME: home, TMPDIR: freshDir('pl-tmp-') } });
+    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js', '--', mode], {
+      cwd: dir,
+      env: { ...baseEnv, HOME: home, TMPDIR: freshDir('pl-tmp-') },
+    });
     const stderr = String(r.stderr);
     expect(r.exitCode, stderr).toBe(8);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.verified).toBe(false);
     expect(profile.status).toBe('too-broad');
-    expect(profile.flags).toEqual([major === 20 ? '--experimental-permission' : '--permission', ...(major === 20 ? [`--allow-fs-read=${path.join(dir, 'index.js')}`] : [])]);
+    expect(profile.flags).toEqual([
+      major === 20 ? '--experimental-permission' : '--permission',
+      ...(major === 20 ? [`--allow-fs-read=${path.join(dir, 'index.js')}`] : []),
+    ]);
     expect((profile.refused ?? []).map((x) => x.violation.value)).toEqual([value(dir, home)]);
     const verdict = stderr.split('\n').filter((l) => l.startsWith('✖ too-broad:'));
     expect(verdict).toHaveLength(1);
@@ -124,7 +130,14 @@ describe('symbolic links that take a grant outside the project', () => {
     expect(stderr).toContain(`${dir}/linked → ${outside}`);
     expect(stderr).toContain(`${dir}/loop → ${dir} (the project itself, by another name)`);
     const pristine = make();
-    const run = await runNode(major, flags.map((f) => f.replace(dir, pristine)), 'index.js', [], pristine, { env: { ...baseEnv, HOME: freshDir('pl-home-'), TMPDIR: freshDir('pl-tmp-') }, extendEnv: false });
+    const run = await runNode(
+      major,
+      flags.map((f) => f.replace(dir, pristine)),
+      'index.js',
+      [],
+      pristine,
+      { env: { ...baseEnv, HOME: freshDir('pl-home-'), TMPDIR: freshDir('pl-tmp-') }, extendEnv: false },
+    );
     expect(run.exitCode, String(run.stderr)).toBe(0);
   });
 });

@@ -88,7 +88,12 @@ const cases: Case[] = [
     fixture: 'hostile/worker-key',
     majors: [20, 22, 24, 26],
     exitCode: 0,
-    flags: (m) => (m === 20 ? ['--allow-fs-read=D/index.js', '--allow-fs-read=D/worker.js', '--allow-worker'] : m === 22 ? ['--allow-fs-read=D/worker.js', '--allow-worker'] : ['--allow-worker']),
+    flags: (m) =>
+      m === 20
+        ? ['--allow-fs-read=D/index.js', '--allow-fs-read=D/worker.js', '--allow-worker']
+        : m === 22
+          ? ['--allow-fs-read=D/worker.js', '--allow-worker']
+          : ['--allow-worker'],
     status: 'verified',
     // One recorder run (the observing run; the verification run has no recorder).
     warning: /^1 line on the recorder channel was not written by the recorder \(ignored\)$/,
@@ -115,7 +120,9 @@ describe('forged evidence never becomes a grant', () => {
   it.each(cases.flatMap((c) => c.majors.map((major) => [c.fixture, major, c] as const)))('%s on Node %i', async (_name, major, c) => {
     const dir = copyFixture(c.fixture);
     const before = snapshot(dir);
-    const args = c.command ? ['run', '--node', nodeBinary(major), '--format', 'json', '--', ...c.command] : ['--node', nodeBinary(major), '--format', 'json', 'index.js'];
+    const args = c.command
+      ? ['run', '--node', nodeBinary(major), '--format', 'json', '--', ...c.command]
+      : ['--node', nodeBinary(major), '--format', 'json', 'index.js'];
     const r = await runCli(args, { cwd: dir });
     const stderr = String(r.stderr);
     expect(r.exitCode, stderr).toBe(c.exitCode);

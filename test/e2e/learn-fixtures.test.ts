@@ -28,7 +28,12 @@ interface Case {
 
 const tmp = os.tmpdir();
 const cases: Case[] = [
-  { fixture: 'scopes/read-config', entry: 'index.js', majors: [26, 22, 20], flags: (m) => ['--allow-fs-read=D/config.json', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : [])] },
+  {
+    fixture: 'scopes/read-config',
+    entry: 'index.js',
+    majors: [26, 22, 20],
+    flags: (m) => ['--allow-fs-read=D/config.json', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : [])],
+  },
   { fixture: 'scopes/write-log', entry: 'index.js', majors: [26, 22], flags: () => ['--allow-fs-write=D/logs/*'] },
   { fixture: 'scopes/spawn-child', entry: 'index.js', majors: [26, 22], flags: () => ['--allow-child-process'], risky: ['child'] },
   {
@@ -58,7 +63,12 @@ const cases: Case[] = [
     majors: [26, 22, 20],
     // Dependencies become node_modules as a whole, the app's files their folders (the symlinked
     // package's target included, which is the app's own folder linked-src).
-    flags: (m) => [...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-fs-read=D/lib', '--allow-fs-read=D/linked-src', '--allow-fs-read=D/node_modules'],
+    flags: (m) => [
+      ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []),
+      '--allow-fs-read=D/lib',
+      '--allow-fs-read=D/linked-src',
+      '--allow-fs-read=D/node_modules',
+    ],
     // Exactly: the symlinked package needs both the link and its target, and the package.json files are read.
     exactFlags: [
       '--allow-fs-read=D/lib/data.json',
@@ -106,7 +116,12 @@ const cases: Case[] = [
     // On 22+ the child runs under the app's flags (NODE_OPTIONS), so its read joins the profile. Before
     // 24 the observe run also keeps the child's entry file, and on 20 (where a spawned child is not
     // restricted at all) the child's read too: real Node starts without those.
-    flags: (m) => ['--allow-fs-read=D/child-data.txt', ...(m <= 22 ? ['--allow-fs-read=D/child.js'] : []), ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-child-process'],
+    flags: (m) => [
+      '--allow-fs-read=D/child-data.txt',
+      ...(m <= 22 ? ['--allow-fs-read=D/child.js'] : []),
+      ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []),
+      '--allow-child-process',
+    ],
     risky: ['child'],
   },
   {
@@ -114,7 +129,12 @@ const cases: Case[] = [
     entry: 'index.js',
     majors: [26, 22, 20],
     // config/ holds a .env the app never reads: its settings file stays exact; lib/ has no secret.
-    flags: (m) => ['--allow-fs-read=D/config/settings.json', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-fs-read=D/keys/server.key', '--allow-fs-read=D/lib'],
+    flags: (m) => [
+      '--allow-fs-read=D/config/settings.json',
+      ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []),
+      '--allow-fs-read=D/keys/server.key',
+      '--allow-fs-read=D/lib',
+    ],
     exactFlags: ['--allow-fs-read=D/config/settings.json', '--allow-fs-read=D/keys/server.key', '--allow-fs-read=D/lib/greet.js'],
   },
   {
@@ -140,33 +160,38 @@ describe.each(cases)('$fixture', (c) => {
     [26, 'rerun', 'file', 'pinned'] as const,
     ...(c.latest ?? []).map((m) => [m, 'auto', 'deps', 'latest'] as const),
   ];
-  it.each(runs)('learns a verified profile on Node %i (strategy %s, granularity %s, %s build) that real node accepts', async (major, strategy, granularity, which) => {
-    const dir = copyFixture(c.fixture);
-    const r = await runCli(['--node', nodeBinary(major, which), '--strategy', strategy, '--granularity', granularity, '--format', 'json', c.entry], { cwd: dir });
-    expect(r.exitCode, String(r.stderr)).toBe(0);
-    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
-    expect(profile.verified).toBe(true);
-    expect(profile.strategy).toBe(strategy === 'rerun' ? 'rerun' : major >= 24 ? 'audit' : 'observe');
-    expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
-    const grants = granularity === 'file' ? (c.exactFlags ?? c.flags(major)) : which === 'latest' ? (c.latestFlags ?? c.flags)(major) : c.flags(major);
-    const expected = [major === 20 ? '--experimental-permission' : '--permission', ...grants.map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`))];
-    expect(profile.flags).toEqual(expected);
-    // Never broader than the evidence: no bare wildcard, no root, nothing outside the fixture but tmp.
-    for (const g of profile.grants.filter((x) => x.path !== undefined)) {
-      expect(g.path === dir || g.path!.startsWith(`${dir}/`) || g.path!.startsWith(`${tmp}/`), g.flag).toBe(true);
-      expect(g.denials.length).toBeGreaterThan(0);
-    }
-    expect(new Set(profile.flags).size).toBe(profile.flags.length);
-    for (const scope of c.risky ?? []) expect(profile.grants.find((g) => g.scope === scope)?.risk).toBeTruthy();
+  it.each(runs)(
+    'learns a verified profile on Node %i (strategy %s, granularity %s, %s build) that real node accepts',
+    async (major, strategy, granularity, which) => {
+      const dir = copyFixture(c.fixture);
+      const r = await runCli(['--node', nodeBinary(major, which), '--strategy', strategy, '--granularity', granularity, '--format', 'json', c.entry], {
+        cwd: dir,
+      });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+      expect(profile.verified).toBe(true);
+      expect(profile.strategy).toBe(strategy === 'rerun' ? 'rerun' : major >= 24 ? 'audit' : 'observe');
+      expect(profile.node).toMatch(new RegExp(`^v${major}\\.`));
+      const grants = granularity === 'file' ? (c.exactFlags ?? c.flags(major)) : which === 'latest' ? (c.latestFlags ?? c.flags)(major) : c.flags(major);
+      const expected = [major === 20 ? '--experimental-permission' : '--permission', ...grants.map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`))];
+      expect(profile.flags).toEqual(expected);
+      // Never broader than the evidence: no bare wildcard, no root, nothing outside the fixture but tmp.
+      for (const g of profile.grants.filter((x) => x.path !== undefined)) {
+        expect(g.path === dir || g.path!.startsWith(`${dir}/`) || g.path!.startsWith(`${tmp}/`), g.flag).toBe(true);
+        expect(g.denials.length).toBeGreaterThan(0);
+      }
+      expect(new Set(profile.flags).size).toBe(profile.flags.length);
+      for (const scope of c.risky ?? []) expect(profile.grants.find((g) => g.scope === scope)?.risk).toBeTruthy();
 
-    // Independently: a pristine copy at the same path, real node, exactly the printed flags.
-    rmSync(dir, { recursive: true, force: true });
-    cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
-    const run = await runNode(major, profile.flags, c.entry, [], dir, {}, which);
-    expect(run.exitCode, String(run.stderr)).toBe(0);
-    expect(String(run.stdout)).toMatch(/^ok:/m);
-    // And the same app without those flags is denied, so the flags are what made it pass.
-    const bare = await runNode(major, [profile.flags[0]!], c.entry, [], dir, {}, which);
-    expect(bare.exitCode).not.toBe(0);
-  });
+      // Independently: a pristine copy at the same path, real node, exactly the printed flags.
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
+      const run = await runNode(major, profile.flags, c.entry, [], dir, {}, which);
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      expect(String(run.stdout)).toMatch(/^ok:/m);
+      // And the same app without those flags is denied, so the flags are what made it pass.
+      const bare = await runNode(major, [profile.flags[0]!], c.entry, [], dir, {}, which);
+      expect(bare.exitCode).not.toBe(0);
+    },
+  );
 });

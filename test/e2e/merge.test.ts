@@ -16,7 +16,9 @@ describe('services/modes', () => {
   it.each([26, 20])('merges the profiles of two runs (Node %i)', async (major) => {
     const dir = copyFixture('services/modes');
     for (const mode of ['serve', 'report']) {
-      const r = await runCli(['--node', nodeBinary(major), '--granularity', 'file', '--format', 'json', '--out', `${mode}.json`, '-q', 'app.js', mode], { cwd: dir });
+      const r = await runCli(['--node', nodeBinary(major), '--granularity', 'file', '--format', 'json', '--out', `${mode}.json`, '-q', 'app.js', mode], {
+        cwd: dir,
+      });
       expect(r.exitCode, String(r.stderr)).toBe(0);
     }
     rmSync(path.join(dir, 'out'), { recursive: true, force: true });
@@ -37,7 +39,10 @@ describe('services/modes', () => {
     expect(String(plain.stderr)).toMatch(/--allow-fs-read=\S+\/modes\/serve\.json {2}seen in 1 of 2 runs/);
 
     // With an entry: run once with exactly the merged flags.
-    const verified = await runCli(['merge', 'serve.json', 'report.json', '--node', nodeBinary(major), '--entry', 'app.js', '--out', 'merged.json', '--', 'report'], { cwd: dir });
+    const verified = await runCli(
+      ['merge', 'serve.json', 'report.json', '--node', nodeBinary(major), '--entry', 'app.js', '--out', 'merged.json', '--', 'report'],
+      { cwd: dir },
+    );
     expect(verified.exitCode, String(verified.stderr)).toBe(0);
     expect(String(verified.stderr)).toMatch(/✔ the merged profile verified/);
     const merged = JSON.parse(readFileSync(path.join(dir, 'merged.json'), 'utf8')) as Merged;

@@ -71,21 +71,24 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     ['check --write --suggest', () => ['check', '--node', nodeBinary(26), '--keep-outputs', '--write', '--suggest', 'flags.txt', 'index.js'], true],
   ];
 
-  it.each(tampers)('%s: refused by render, merge and check (one line, its exit code), nothing written, the app never run', async (_name, tamper, message, code) => {
-    const dir = await learnedCopy();
-    const p = JSON.parse(readFileSync(path.join(dir, 'permlearn.json'), 'utf8')) as Json;
-    tamper(p);
-    writeFileSync(path.join(dir, 'permlearn.json'), JSON.stringify(p, null, 2));
-    const before = snapshot(path.join(dir, 'permlearn.json'));
-    for (const [reader, args] of readers) {
-      const r = await runCli(args(dir), { cwd: dir });
-      expect(r.exitCode, `${reader}: ${String(r.stderr)}`).toBe(code);
-      expect(oneLine(r)).toMatch(message);
-      expect(existsSync(path.join(dir, 'flags.txt')), reader).toBe(false);
-      expect(snapshot(path.join(dir, 'permlearn.json')), reader).toBe(before);
-      expect(ran(dir), reader).toBe(false);
-    }
-  });
+  it.each(tampers)(
+    '%s: refused by render, merge and check (one line, its exit code), nothing written, the app never run',
+    async (_name, tamper, message, code) => {
+      const dir = await learnedCopy();
+      const p = JSON.parse(readFileSync(path.join(dir, 'permlearn.json'), 'utf8')) as Json;
+      tamper(p);
+      writeFileSync(path.join(dir, 'permlearn.json'), JSON.stringify(p, null, 2));
+      const before = snapshot(path.join(dir, 'permlearn.json'));
+      for (const [reader, args] of readers) {
+        const r = await runCli(args(dir), { cwd: dir });
+        expect(r.exitCode, `${reader}: ${String(r.stderr)}`).toBe(code);
+        expect(oneLine(r)).toMatch(message);
+        expect(existsSync(path.join(dir, 'flags.txt')), reader).toBe(false);
+        expect(snapshot(path.join(dir, 'permlearn.json')), reader).toBe(before);
+        expect(ran(dir), reader).toBe(false);
+      }
+    },
+  );
 
   it.each(tampers.slice(0, 4))('%s: explain stops with exit 9 too', async (_name, tamper, message) => {
     const dir = await learnedCopy();
@@ -107,7 +110,9 @@ describe('a tampered or malformed profile is refused by every reader', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const lines = String(r.stdout).split('\n');
     expect(lines.slice(2, 3)).toEqual(['--allow-fs-read=/']);
-    expect(lines).toContain('  ✖ broader than permlearn ever grants: / would grant the root directory, that is every file on the machine (render, merge and check refuse this profile)');
+    expect(lines).toContain(
+      '  ✖ broader than permlearn ever grants: / would grant the root directory, that is every file on the machine (render, merge and check refuse this profile)',
+    );
     expect(String(r.stdout)).not.toContain('\u001b');
     expect(String(r.stdout)).toContain('asked by app\\u001b[2K\\u001b[1A (index.js:6)');
   });
@@ -186,10 +191,17 @@ describe('no command replaces a file without --force', () => {
     const committed = path.join(dir, 'permlearn.json');
     chmodSync(committed, 0o600);
     // The app now also appends to a second log: the check finds a new need and --write records it.
-    writeFileSync(path.join(dir, 'index.js'), `${readFileSync(path.join(dir, 'index.js'), 'utf8')}fs.writeFileSync(path.join(__dirname, 'second.log'), 'x');\n`);
+    writeFileSync(
+      path.join(dir, 'index.js'),
+      `${readFileSync(path.join(dir, 'index.js'), 'utf8')}fs.writeFileSync(path.join(__dirname, 'second.log'), 'x');\n`,
+    );
     const wrote = await runCli(['check', '--node', nodeBinary(26), '--write', 'index.js'], { cwd: dir });
     expect(wrote.exitCode, String(wrote.stderr)).toBe(0);
-    expect((JSON.parse(readFileSync(committed, 'utf8')) as Json).flags).toEqual(['--permission', `--allow-fs-write=${dir}/logs/*`, `--allow-fs-write=${dir}/second.log`]);
+    expect((JSON.parse(readFileSync(committed, 'utf8')) as Json).flags).toEqual([
+      '--permission',
+      `--allow-fs-write=${dir}/logs/*`,
+      `--allow-fs-write=${dir}/second.log`,
+    ]);
     expect(statSync(committed).mode & 0o7777).toBe(0o600);
 
     rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
@@ -216,7 +228,9 @@ describe('--workspace writes', () => {
     writeFileSync(worker(dir, 'permlearn.config.json'), JSON.stringify({ name: 'worker', entry: 'worker.js', profile: '../api/permlearn.json' }));
     const r = await runCli(['--workspace', '--node', nodeBinary(26)], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(oneLine(r)).toBe('permlearn: services/api/permlearn.config.json and services/worker/permlearn.config.json would both write services/api/permlearn.json: give each app its own "profile" (and "out")');
+    expect(oneLine(r)).toBe(
+      'permlearn: services/api/permlearn.config.json and services/worker/permlearn.config.json would both write services/api/permlearn.json: give each app its own "profile" (and "out")',
+    );
     expect(existsSync(api(dir, 'permlearn.json'))).toBe(false);
     // the worker writes out/ whenever it runs
     expect(existsSync(worker(dir, 'out'))).toBe(false);
@@ -225,7 +239,7 @@ describe('--workspace writes', () => {
     expect(oneLine(check)).toMatch(/would both write services\/api\/permlearn\.json/);
   });
 
-  it('--force keeps a profile\'s mode, and refuses a link in a profile\'s place without learning that app', async () => {
+  it("--force keeps a profile's mode, and refuses a link in a profile's place without learning that app", async () => {
     const dir = copyFixture('services/workspace');
     writeFileSync(api(dir, 'permlearn.json'), '{}\n');
     chmodSync(api(dir, 'permlearn.json'), 0o600);
@@ -237,7 +251,9 @@ describe('--workspace writes', () => {
     const stderr = String(r.stderr);
     expect(stderr).toMatch(/^api +verified /m);
     expect(stderr).toMatch(/^worker +error /m);
-    expect(stderr).toContain(`permlearn: worker: ${worker(dir, 'permlearn.json')} is a symbolic link: permlearn writes only regular files, even with --force\n`);
+    expect(stderr).toContain(
+      `permlearn: worker: ${worker(dir, 'permlearn.json')} is a symbolic link: permlearn writes only regular files, even with --force\n`,
+    );
     expect((JSON.parse(readFileSync(api(dir, 'permlearn.json'), 'utf8')) as Json).verified).toBe(true);
     expect(statSync(api(dir, 'permlearn.json')).mode & 0o7777).toBe(0o600);
     expect(readlinkSync(worker(dir, 'permlearn.json'))).toBe(target);

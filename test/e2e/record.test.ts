@@ -14,7 +14,13 @@ const ROUTES = ['/', '/report', '/upload', '/convert'];
 
 /** Start `permlearn record` on the traffic fixture; resolve with the port once it listens. */
 async function startRecording(major: number, dir: string, out: string, extra: string[] = [], env: Record<string, string> = {}) {
-  const proc = execa(process.execPath, [cliPath, 'record', '--out', out, '--interval', '0.1', ...extra, '--', nodeBinary(major), 'server.js', '0'], { cwd: dir, env: { ...baseEnv, ...env }, extendEnv: false, reject: false, timeout: 60_000 });
+  const proc = execa(process.execPath, [cliPath, 'record', '--out', out, '--interval', '0.1', ...extra, '--', nodeBinary(major), 'server.js', '0'], {
+    cwd: dir,
+    env: { ...baseEnv, ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -46,12 +52,22 @@ async function drive(port: number, routes: string[], rounds: number, concurrency
 const exerciseAll = (port: number) => ROUTES.map((r) => `curl -sf http://127.0.0.1:${port}${r}`).join(' && ');
 
 function recordFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => /^record-.*\.ndjson$/.test(n)).map((n) => path.join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => /^record-.*\.ndjson$/.test(n))
+    .map((n) => path.join(dir, n));
 }
 
 function expectedFlags(major: number, d: string): string[] {
   const enable = major === 20 ? '--experimental-permission' : '--permission';
-  return [enable, `--allow-fs-read=${d}/config.json`, `--allow-fs-read=${d}/lib`, `--allow-fs-read=${d}/templates`, `--allow-fs-write=${d}/uploads/*`, '--allow-child-process', ...(major >= 26 ? ['--allow-net'] : [])];
+  return [
+    enable,
+    `--allow-fs-read=${d}/config.json`,
+    `--allow-fs-read=${d}/lib`,
+    `--allow-fs-read=${d}/templates`,
+    `--allow-fs-write=${d}/uploads/*`,
+    '--allow-child-process',
+    ...(major >= 26 ? ['--allow-net'] : []),
+  ];
 }
 
 describe.each([22, 24, 26])('record on Node %i', (major) => {
@@ -82,7 +98,26 @@ describe.each([22, 24, 26])('record on Node %i', (major) => {
 
     const appPort = 41000 + major;
     const out = path.join(dir, '..', 'from-records.json');
-    const r = await runCli(['server.js', '--records', recs, '--node', nodeBinary(major), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--format', 'json', '--out', out, '--', String(appPort)], { cwd: dir });
+    const r = await runCli(
+      [
+        'server.js',
+        '--records',
+        recs,
+        '--node',
+        nodeBinary(major),
+        '--ready-stdout',
+        'listening',
+        '--exercise',
+        exerciseAll(appPort),
+        '--format',
+        'json',
+        '--out',
+        out,
+        '--',
+        String(appPort),
+      ],
+      { cwd: dir },
+    );
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     expect(r.exitCode).toBe(0);
     const profile = JSON.parse(readFileSync(out, 'utf8'));
@@ -99,13 +134,36 @@ describe.each([22, 24, 26])('record on Node %i', (major) => {
     // Start-up read the config before any request spawned a child; the config was read only then.
     expect(seenOf(`--allow-fs-read=${dir}/config.json`).last).toBeLessThan(seenOf('--allow-child-process').first);
     const explained = await runCli(['explain', out], { cwd: dir });
-    expect(explained.stdout).toContain(`--allow-child-process  seen in 1 of 1 record, first ${new Date(seenOf('--allow-child-process').first).toISOString()}, last ${new Date(seenOf('--allow-child-process').last).toISOString()}`);
+    expect(explained.stdout).toContain(
+      `--allow-child-process  seen in 1 of 1 record, first ${new Date(seenOf('--allow-child-process').first).toISOString()}, last ${new Date(seenOf('--allow-child-process').last).toISOString()}`,
+    );
 
     // A profile learned from start-up alone: the routes fail under it.
-    const startup = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--format', 'json', '--', String(appPort)], { cwd: dir });
+    const startup = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--format', 'json', '--', String(appPort)], {
+      cwd: dir,
+    });
     const alone = JSON.parse(String(startup.stdout));
     expect(alone.flags).not.toContain('--allow-child-process');
-    const check = await runCli(['server.js', '--node', nodeBinary(major), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--max-runs', '1', '--strategy', 'rerun', '--format', 'json', '--', String(appPort)], { cwd: dir });
+    const check = await runCli(
+      [
+        'server.js',
+        '--node',
+        nodeBinary(major),
+        '--ready-stdout',
+        'listening',
+        '--exercise',
+        exerciseAll(appPort),
+        '--max-runs',
+        '1',
+        '--strategy',
+        'rerun',
+        '--format',
+        'json',
+        '--',
+        String(appPort),
+      ],
+      { cwd: dir },
+    );
     expect(check.exitCode).not.toBe(0);
 
     // Enforce a profile without the child grant and keep recording: the denial of /convert is recorded
@@ -124,7 +182,10 @@ describe.each([22, 24, 26])('record on Node %i', (major) => {
     expect(done.stderr).toContain('enforce mode');
     expect(served).toBe(15); // every /convert failed, every other route worked
     const [denialFile] = recordFiles(denials);
-    const seenLines = readFileSync(denialFile!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l.slice(23)));
+    const seenLines = readFileSync(denialFile!, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l.slice(23)));
     expect(seenLines[0]).toMatchObject({ t: 'record', mode: 'enforce' });
     // What the app asked for, with who asked (Node's own start-up read of the folder, which it gets by
     // without, has no call site).
@@ -165,7 +226,26 @@ describe('records on Node 26', () => {
 
     const appPort = 41126;
     const out = path.join(dir, '..', 'merged.json');
-    const r = await runCli(['server.js', '--records', recs, '--node', nodeBinary(26), '--ready-stdout', 'listening', '--exercise', exerciseAll(appPort), '--format', 'json', '--out', out, '--', String(appPort)], { cwd: dir });
+    const r = await runCli(
+      [
+        'server.js',
+        '--records',
+        recs,
+        '--node',
+        nodeBinary(26),
+        '--ready-stdout',
+        'listening',
+        '--exercise',
+        exerciseAll(appPort),
+        '--format',
+        'json',
+        '--out',
+        out,
+        '--',
+        String(appPort),
+      ],
+      { cwd: dir },
+    );
     expect(r.exitCode).toBe(0);
     const profile = JSON.parse(readFileSync(out, 'utf8'));
     expect(profile.flags).toEqual(expectedFlags(26, dir));
@@ -242,7 +322,10 @@ describe('record cap on Node 26', () => {
     const rec = await runCli(['record', '--out', recs, '--', nodeBinary(26), 'app.js'], { cwd: dir, env: { ...baseEnv, PERMLEARN_RECORD_MAX: '10' } });
     expect(rec.exitCode).toBe(0);
     const [file] = recordFiles(recs);
-    const lines = readFileSync(file!, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l.slice(23)));
+    const lines = readFileSync(file!, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l.slice(23)));
     expect(lines.filter((l) => l.t === 'seen')).toHaveLength(10);
     const summary = lines.at(-1);
     expect(summary).toMatchObject({ t: 'summary', entries: 10, final: true });
@@ -252,7 +335,9 @@ describe('record cap on Node 26', () => {
     const r = await runCli(['--records', recs, '--node', nodeBinary(26), '--format', 'json', '--out', out], { cwd: dir });
     const profile = JSON.parse(readFileSync(out, 'utf8'));
     expect(profile.records.dropped).toBe(summary.dropped);
-    expect(profile.warnings).toContain(`${summary.dropped} checks of FileSystemRead came past a recorder's cap of distinct entries and are not in the records (under ${dir}/data): the profile may lack those needs (raise PERMLEARN_RECORD_MAX)`);
+    expect(profile.warnings).toContain(
+      `${summary.dropped} checks of FileSystemRead came past a recorder's cap of distinct entries and are not in the records (under ${dir}/data): the profile may lack those needs (raise PERMLEARN_RECORD_MAX)`,
+    );
     // The enforce runs then find what the records could not hold.
     expect(r.exitCode).toBe(0);
     expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/data`]);

@@ -121,7 +121,12 @@ describe('a profile learned under Node 26, rendered and run', () => {
     const original = readFileSync(pkgFile, 'utf8');
     writeFileSync(pkgFile, JSON.stringify({ ...JSON.parse(original), scripts: snippet.scripts }, null, 2));
     try {
-      expectStarted(await sh('npm start --silent', dir, 26, { env: { ...baseEnv, PATH: `${path.dirname(nodeBinary(26))}:${baseEnv.PATH}`, npm_config_update_notifier: 'false' } }), dir);
+      expectStarted(
+        await sh('npm start --silent', dir, 26, {
+          env: { ...baseEnv, PATH: `${path.dirname(nodeBinary(26))}:${baseEnv.PATH}`, npm_config_update_notifier: 'false' },
+        }),
+        dir,
+      );
     } finally {
       writeFileSync(pkgFile, original);
     }
@@ -227,14 +232,29 @@ describe('scopes the target cannot grant or does not restrict', () => {
   it('the network on Node 24: --allow-net left out (24 rejects it) with a note, and 24 runs the flags', async () => {
     const dir = copyFixture('scopes/write-log');
     const profile = path.join(path.dirname(dir), 'net-profile.json');
-    writeFileSync(profile, JSON.stringify({
-      permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: ['--permission', `--allow-fs-write=${dir}/logs/*`, '--allow-net', '--allow-ffi'], runs: 1, strategy: 'audit', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [],
-      grants: [
-        { scope: 'fs.write', flag: `--allow-fs-write=${dir}/logs/*`, path: `${dir}/logs`, kind: 'created-dir', denials: [], notes: [] },
-        { scope: 'net', flag: '--allow-net', denials: [], notes: [] },
-        { scope: 'ffi', flag: '--allow-ffi', denials: [], notes: [] },
-      ],
-    }));
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        permlearn: 1,
+        node: 'v26.10.0',
+        entry: `${dir}/index.js`,
+        args: [],
+        cwd: dir,
+        flags: ['--permission', `--allow-fs-write=${dir}/logs/*`, '--allow-net', '--allow-ffi'],
+        runs: 1,
+        strategy: 'audit',
+        verified: true,
+        status: 'verified',
+        observed: [],
+        ungrantable: [],
+        warnings: [],
+        grants: [
+          { scope: 'fs.write', flag: `--allow-fs-write=${dir}/logs/*`, path: `${dir}/logs`, kind: 'created-dir', denials: [], notes: [] },
+          { scope: 'net', flag: '--allow-net', denials: [], notes: [] },
+          { scope: 'ffi', flag: '--allow-ffi', denials: [], notes: [] },
+        ],
+      }),
+    );
     const r = await runCli(['render', profile, '--format', 'args', '--node-version', '24']);
     expect(r.exitCode).toBe(0);
     const lines = String(r.stdout).split('\n').filter(Boolean);
@@ -319,7 +339,22 @@ describe('bad input to render: one line and exit 2 (9 for a file that is not a u
     ['--out onto an existing file', (d) => [path.join(d, 'p.json'), '--out', path.join(d, 'index.js')], /already exists; pass --force/],
   ])('%s', async (_name, args, message, code = 2) => {
     const dir = copyFixture('scopes/write-log');
-    const p = { permlearn: 1, node: 'v26.10.0', entry: `${dir}/index.js`, args: [], cwd: dir, flags: ['--permission'], grants: [], runs: 1, strategy: 'rerun', verified: true, status: 'verified', observed: [], ungrantable: [], warnings: [] };
+    const p = {
+      permlearn: 1,
+      node: 'v26.10.0',
+      entry: `${dir}/index.js`,
+      args: [],
+      cwd: dir,
+      flags: ['--permission'],
+      grants: [],
+      runs: 1,
+      strategy: 'rerun',
+      verified: true,
+      status: 'verified',
+      observed: [],
+      ungrantable: [],
+      warnings: [],
+    };
     writeFileSync(path.join(dir, 'p.json'), JSON.stringify(p));
     writeFileSync(path.join(dir, 'unverified.json'), JSON.stringify({ ...p, verified: false, status: 'app-failed' }));
     const r = await runCli(['render', ...args(dir)]);

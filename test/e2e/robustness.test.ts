@@ -104,7 +104,10 @@ describe('SIGKILL', () => {
     mkdirSync(path.join(tmp, 'permlearn-live01'));
     writeFileSync(path.join(tmp, 'permlearn-live01', 'owner.json'), JSON.stringify({ pid: process.pid }));
     const dir = copyFixture('scopes/read-config');
-    const r = await runCli(['--node', NODE, 'index.js'], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), NO_COLOR: '1', TMPDIR: tmp } });
+    const r = await runCli(['--node', NODE, 'index.js'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), NO_COLOR: '1', TMPDIR: tmp },
+    });
     expect(r.exitCode).toBe(0);
     expect(existsSync(stale)).toBe(false);
     expect(readdirSync(tmp).sort()).toEqual(['permlearn-keep01', 'permlearn-live01']);
@@ -115,7 +118,10 @@ describe('exercise commands are bounded by --max-run-time', () => {
   it('a command whose grandchild holds the pipe is stopped, group and all', async () => {
     const dir = copyFixture('lifecycle/hanging-exercise');
     const started = Date.now();
-    const r = await runCli(['--node', NODE, '--ready-stdout', '^ready', '--max-run-time', '3', '--grace', '0.5', '--max-runs', '3', '--exercise', './exercise.sh', 'server.js'], { cwd: dir, timeout: 60_000 });
+    const r = await runCli(
+      ['--node', NODE, '--ready-stdout', '^ready', '--max-run-time', '3', '--grace', '0.5', '--max-runs', '3', '--exercise', './exercise.sh', 'server.js'],
+      { cwd: dir, timeout: 60_000 },
+    );
     const seconds = (Date.now() - started) / 1000;
     expect(r.exitCode).toBe(3);
     expect(String(r.stderr)).toMatch(/the exercise command `\.\/exercise\.sh` timed out with no permission denial/);
@@ -165,7 +171,10 @@ describe('an unusable temporary folder: one line, exit 10', () => {
   ])('TMPDIR %s', async (_name, tmpOf, why) => {
     const dir = copyFixture('scopes/read-config');
     const tmp = tmpOf(dir);
-    const r = await runCli(['--node', NODE, 'index.js'], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), NO_COLOR: '1', TMPDIR: tmp } });
+    const r = await runCli(['--node', NODE, 'index.js'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.homedir(), NO_COLOR: '1', TMPDIR: tmp },
+    });
     expect(r.exitCode).toBe(10);
     // After the line saying what is learned, one line saying why not.
     const lines = String(r.stderr).split('\n');

@@ -13,7 +13,8 @@ afterEach(async () => {
 
 let nextPort = 47_600 + (process.pid % 50) * 2;
 /** An exercise command: GET a URL with the Node running the tests, failing unless 2xx. */
-const get = (url: string) => `${JSON.stringify(process.execPath)} -e ${JSON.stringify(`fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`)}`;
+const get = (url: string) =>
+  `${JSON.stringify(process.execPath)} -e ${JSON.stringify(`fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))`)}`;
 
 type Profile = ProfileJson;
 
@@ -25,7 +26,10 @@ describe('--exercise', () => {
     const dir = copyFixture('apps/serve-static');
     const port = nextPort++;
     const url = `http://127.0.0.1:${port}/file/index.html`;
-    const r = await runCli(['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
+    const r = await runCli(
+      ['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', 'json', 'server.js', '--', String(port)],
+      { cwd: dir },
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as Profile;
     expect(profile.verified).toBe(true);
@@ -59,7 +63,10 @@ describe('--exercise', () => {
   it('a failing exercise command with no denial behind it is reported (exit 3)', async () => {
     const dir = copyFixture('apps/serve-static');
     const port = nextPort++;
-    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/nope`), 'server.js', '--', String(port)], { cwd: dir });
+    const r = await runCli(
+      ['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/nope`), 'server.js', '--', String(port)],
+      { cwd: dir },
+    );
     expect(r.exitCode).toBe(3);
     expect(String(r.stderr)).toMatch(/the exercise command .*nope.* exited with code 1 with no permission denial/);
   });
@@ -70,7 +77,25 @@ describe('permlearn run -- npm start', () => {
     const dir = copyFixture('apps/serve-static');
     const port = nextPort++;
     const url = `http://127.0.0.1:${port}/file/index.html`;
-    const r = await runCli(['run', '--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', 'json', '--', 'npm', 'start', '--', String(port)], { cwd: dir });
+    const r = await runCli(
+      [
+        'run',
+        '--node',
+        nodeBinary(major),
+        '--ready-stdout',
+        '^listening',
+        '--exercise',
+        get(url),
+        '--format',
+        'json',
+        '--',
+        'npm',
+        'start',
+        '--',
+        String(port),
+      ],
+      { cwd: dir },
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as Profile;
     expect(profile.verified).toBe(true);
@@ -95,7 +120,19 @@ describe('--format drop-plan', () => {
     const dir = copyFixture('apps/serve-static');
     const port = nextPort++;
     const url = `http://127.0.0.1:${port}/file/index.html`;
-    const args = (format: string) => ['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', get(url), '--format', format, 'server.js', '--', String(port)];
+    const args = (format: string) => [
+      '--node',
+      nodeBinary(major),
+      '--ready-stdout',
+      '^listening',
+      '--exercise',
+      get(url),
+      '--format',
+      format,
+      'server.js',
+      '--',
+      String(port),
+    ];
     const json = await runCli(args('json'), { cwd: dir });
     expect(json.exitCode, String(json.stderr)).toBe(0);
     const profile = JSON.parse(String(json.stdout)) as Profile;
@@ -116,7 +153,14 @@ describe('--format drop-plan', () => {
     // Independently: paste the drops after start-up in a wrapper, run it under real node with the flags,
     // and the server still serves its files and logs, while the config is no longer readable.
     // (server.js, the entry Node granted by itself, is now required by the wrapper: it needs its own grant.)
-    const flags = [...plan.split('\n')[0]!.replace(/^\/\/ node /, '').split(' ').slice(0, -1), `--allow-fs-read=${dir}/server.js`];
+    const flags = [
+      ...plan
+        .split('\n')[0]!
+        .replace(/^\/\/ node /, '')
+        .split(' ')
+        .slice(0, -1),
+      `--allow-fs-read=${dir}/server.js`,
+    ];
     const drops = plan.split('\n').filter((l) => l.startsWith('process.permission.drop('));
     writeFileSync(
       path.join(dir, 'with-drops.js'),
@@ -130,7 +174,22 @@ describe('--format drop-plan', () => {
   it('Node 26: child processes and Workers used only at start-up are dropped too (apps/express-service)', async () => {
     const dir = copyFixture('apps/express-service');
     const port = nextPort++;
-    const r = await runCli(['--node', nodeBinary(26), '--ready-stdout', '^listening', '--exercise', get(`http://127.0.0.1:${port}/health`), '--format', 'drop-plan', 'server.js', '--', String(port)], { cwd: dir });
+    const r = await runCli(
+      [
+        '--node',
+        nodeBinary(26),
+        '--ready-stdout',
+        '^listening',
+        '--exercise',
+        get(`http://127.0.0.1:${port}/health`),
+        '--format',
+        'drop-plan',
+        'server.js',
+        '--',
+        String(port),
+      ],
+      { cwd: dir },
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const plan = String(r.stdout);
     expect(dropCalls(plan)).toEqual([

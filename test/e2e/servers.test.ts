@@ -2,7 +2,17 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverProcesses, processesMentioning, copyFixture, nodeBinary, removeCopies, runCli, runNode, withServer, type ProfileJson } from '../helpers/e2e.js';
+import {
+  leftoverProcesses,
+  processesMentioning,
+  copyFixture,
+  nodeBinary,
+  removeCopies,
+  runCli,
+  runNode,
+  withServer,
+  type ProfileJson,
+} from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -20,7 +30,8 @@ describe('scopes/http-server', () => {
   ])('learns a verified profile on Node %i with readiness by %s', async (major, by) => {
     const dir = copyFixture('scopes/http-server');
     const port = nextPort++;
-    const ready = by === 'port' ? ['--ready-port', String(port)] : by === 'url' ? ['--ready-url', `http://127.0.0.1:${port}/`] : ['--ready-stdout', '^listening on \\d+'];
+    const ready =
+      by === 'port' ? ['--ready-port', String(port)] : by === 'url' ? ['--ready-url', `http://127.0.0.1:${port}/`] : ['--ready-stdout', '^listening on \\d+'];
     const r = await runCli(['--node', nodeBinary(major), ...ready, '--format', 'json', 'server.js', '--', String(port)], { cwd: dir });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
@@ -72,7 +83,19 @@ describe('scopes/net-client', () => {
 describe('lifecycle/stubborn', () => {
   it.each([26, 22])('an app and a detached child that ignore SIGTERM are killed after --grace (Node %i)', async (major) => {
     const dir = copyFixture('lifecycle/stubborn');
-    const r = await runCli(['--node', nodeBinary(major), '--cwd', dir, '--ready-stdout', '^ready', '--grace', '0.5', '--format', 'json', path.join(dir, 'index.js')]);
+    const r = await runCli([
+      '--node',
+      nodeBinary(major),
+      '--cwd',
+      dir,
+      '--ready-stdout',
+      '^ready',
+      '--grace',
+      '0.5',
+      '--format',
+      'json',
+      path.join(dir, 'index.js'),
+    ]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const profile = JSON.parse(String(r.stdout)) as ProfileJson;
     expect(profile.flags).toEqual(['--permission', '--allow-child-process']);

@@ -27,12 +27,19 @@ describe('services/workspace', () => {
     for (const s of SERVICES) expect(stderr).toMatch(new RegExp(`^${s} +verified +2 +\\d+ +[\\d.]+ s  services/${s}/permlearn\\.json$`, 'm'));
     expect(stderr).toMatch(/✔ 3 of 3 verified/);
     // The three ran at the same time: the api (a server) started before the others finished.
-    const order = stderr.split('\n').filter((l) => / learning services\//.test(l) || /verification/.test(l)).map((l) => (l.includes('learning') ? 'start' : 'end'));
+    const order = stderr
+      .split('\n')
+      .filter((l) => / learning services\//.test(l) || /verification/.test(l))
+      .map((l) => (l.includes('learning') ? 'start' : 'end'));
     expect(order.slice(0, 3)).toEqual(['start', 'start', 'start']);
 
     expect(profileOf(dir, 'api').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/api/routes.json`, '--allow-net']);
     expect(profileOf(dir, 'report').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/report/data.csv`]);
-    expect(profileOf(dir, 'worker').flags).toEqual(['--permission', `--allow-fs-read=${dir}/services/worker/jobs.json`, `--allow-fs-write=${dir}/services/worker/out/*`]);
+    expect(profileOf(dir, 'worker').flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/services/worker/jobs.json`,
+      `--allow-fs-write=${dir}/services/worker/out/*`,
+    ]);
     const report = await runNode(26, profileOf(dir, 'report').flags, 'report.js', ['data.csv'], path.join(dir, 'services', 'report'));
     expect(String(report.stdout)).toContain('ok: report 2 rows');
 
@@ -47,7 +54,7 @@ describe('services/workspace', () => {
     for (const s of SERVICES) expect(String(check.stderr)).toMatch(new RegExp(`^${s} +ok +0 +0  services/${s}/permlearn\\.json$`, 'm'));
   });
 
-  it('a failing service does not stop the others; the exit code is the failure\'s', async () => {
+  it("a failing service does not stop the others; the exit code is the failure's", async () => {
     const dir = copyFixture('services/workspace');
     writeFileSync(path.join(dir, 'services', 'worker', 'worker.js'), "throw new TypeError('broken worker');\n");
     const r = await runCli(['--workspace', '--concurrency', '2', '--node', nodeBinary(26)], { cwd: dir });

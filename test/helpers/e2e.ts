@@ -57,7 +57,15 @@ export function runCli(args: string[], options: Options = {}) {
 }
 
 /** Run an app under a real Node binary with the given flags; never rejects. */
-export function runNode(major: number, flags: string[], entry: string, args: string[], cwd: string, options: Options = {}, which: 'pinned' | 'latest' = 'pinned') {
+export function runNode(
+  major: number,
+  flags: string[],
+  entry: string,
+  args: string[],
+  cwd: string,
+  options: Options = {},
+  which: 'pinned' | 'latest' = 'pinned',
+) {
   return execa(nodeBinary(major, which), [...flags, entry, ...args], {
     cwd,
     reject: false,
@@ -102,7 +110,15 @@ export type ProfileJson = Profile;
  * Start a server under real Node with the given flags, wait for a stdout line containing `ready`, run
  * `use`, then kill it. Rejects if the server exits first.
  */
-export async function withServer<T>(major: number, flags: string[], entry: string, args: string[], cwd: string, ready: string, use: () => Promise<T>): Promise<T> {
+export async function withServer<T>(
+  major: number,
+  flags: string[],
+  entry: string,
+  args: string[],
+  cwd: string,
+  ready: string,
+  use: () => Promise<T>,
+): Promise<T> {
   const app = runNode(major, flags, entry, args, cwd, { timeout: 20_000 });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -82,7 +82,10 @@ describe('observe recorder', () => {
   it.each([24, 26])('Node %i audit: each check reported once, with the number of times it was made', async (major) => {
     const app = path.join(dir, `audit-${major}.js`);
     writeFileSync(app, "const fs = require('fs');\nfor (let i = 0; i < 5; i++) fs.readFileSync(__dirname + '/data.txt');\n");
-    const r = await runApp({ ...spec(major), entry: app }, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys });
+    const r = await runApp(
+      { ...spec(major), entry: app },
+      { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys },
+    );
     expect(r.exitCode).toBe(0);
     const reads = r.denials.filter((d) => d.resource === path.join(dir, 'data.txt'));
     expect(reads).toHaveLength(1);

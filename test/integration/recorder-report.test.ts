@@ -31,12 +31,9 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
     // A caught denial printed by the app, then an uncaught one on a relative path.
     writeFileSync(
       entry,
-      [
-        "const fs = require('fs');",
-        "try { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err); }",
-        "fs.readFileSync('secret.txt');",
-        '',
-      ].join('\n'),
+      ["const fs = require('fs');", "try { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err); }", "fs.readFileSync('secret.txt');", ''].join(
+        '\n',
+      ),
     );
     writeFileSync(path.join(dir, 'secret.txt'), 'x');
   });
@@ -57,8 +54,21 @@ describe('parseRecorderReport on the recorder running in real Node', () => {
   it.each([26, 24])("Node %i: the checks the app's own has() publishes are marked asked: 'has', apart from an access of the same path", (major) => {
     const probe = path.join(dir, 'probe.js');
     const target = path.join(dir, 'w.txt');
-    writeFileSync(probe, [`const ok = process.permission.has('fs.write', ${JSON.stringify(target)});`, `if (ok) throw new Error('granted?');`, `try { require('fs').writeFileSync(${JSON.stringify(target)}, 'x'); } catch {}`, ''].join('\n'));
-    const r = spawnSync(nodeBinary(major), ['--permission', `--allow-fs-read=${recorder}`, `--allow-fs-read=${probe}`, '--require', recorder, probe], { cwd: dir, stdio: stdio(), encoding: 'utf8', timeout: 10_000 });
+    writeFileSync(
+      probe,
+      [
+        `const ok = process.permission.has('fs.write', ${JSON.stringify(target)});`,
+        `if (ok) throw new Error('granted?');`,
+        `try { require('fs').writeFileSync(${JSON.stringify(target)}, 'x'); } catch {}`,
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(nodeBinary(major), ['--permission', `--allow-fs-read=${recorder}`, `--allow-fs-read=${probe}`, '--require', recorder, probe], {
+      cwd: dir,
+      stdio: stdio(),
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const writes = parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED).denials.filter((d) => d.permission === 'FileSystemWrite');
     expect(writes.map((d) => [d.resource, d.source, d.asked, d.site])).toEqual([

@@ -21,7 +21,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(major: number, entry: string, flags: string[], withRecorder: boolean) {
   const preload = withRecorder ? [`--allow-fs-read=${recorder}`, '--require', recorder] : [];
-  const r = spawnSync(nodeBinary(major), [...flags, ...preload, entry], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')], encoding: 'utf8' });
+  const r = spawnSync(nodeBinary(major), [...flags, ...preload, entry], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')],
+    encoding: 'utf8',
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: parseRecorderReport(String(r.output[3] ?? ''), { verify: tokenVerifier(keys.main) }) };
 }
 

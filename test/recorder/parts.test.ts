@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 const require = createRequire(import.meta.url);
 type Fn = (...args: any[]) => any;
 const parts = <K extends string>(name: string) => require(`../../packages/core/recorder/${name}`) as Record<K, Fn>;
-const { denialShape, denialsOf, withArgument, pathArg, writesWith, argumentOf, permissionWords } = parts<'denialShape' | 'denialsOf' | 'withArgument' | 'pathArg' | 'writesWith' | 'argumentOf' | 'permissionWords'>('denials.cjs');
+const { denialShape, denialsOf, withArgument, pathArg, writesWith, argumentOf, permissionWords } = parts<
+  'denialShape' | 'denialsOf' | 'withArgument' | 'pathArg' | 'writesWith' | 'argumentOf' | 'permissionWords'
+>('denials.cjs');
 const { siteOf } = parts<'siteOf'>('stacks.cjs');
 const { keepShape, read } = parts<'keepShape' | 'read'>('util.cjs');
 const { childOptionsAt, withPreload } = parts<'childOptionsAt' | 'withPreload'>('starts.cjs');
@@ -22,9 +24,44 @@ describe('denialsOf on the captured error shapes', () => {
     ['node26/fsync (no flag lifts it)', { code: 'ERR_ACCESS_DENIED', permission: '', resource: '' }, [['', '']]],
     ['node26/addon', { code: 'ERR_DLOPEN_DISABLED' }, [['Addon', '']]],
     ['node26/net-dns', { errno: undefined, code: 'ERR_ACCESS_DENIED', syscall: 'getaddrinfo', hostname: 'localhost' }, [['Net', 'localhost']]],
-    ['node26/net-connect-ip (the nested errno names it)', { errno: { code: 'ERR_ACCESS_DENIED', permission: 'Net', resource: '127.0.0.1', message: RESTRICTED }, code: 'ERR_ACCESS_DENIED', syscall: 'connect', address: '127.0.0.1', port: 9 }, [['Net', '127.0.0.1']]],
-    ['node26/fetch-ip (a cause, then its errno)', { message: 'fetch failed', cause: { errno: { code: 'ERR_ACCESS_DENIED', permission: 'Net', resource: '127.0.0.1' }, code: 'ERR_ACCESS_DENIED', syscall: 'connect', address: '127.0.0.1', port: 9999 } }, [['Net', '127.0.0.1']]],
-    ['an AggregateError of two', { errors: [{ code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/a' }, { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite', resource: '/b' }] }, [['FileSystemRead', '/a'], ['FileSystemWrite', '/b']]],
+    [
+      'node26/net-connect-ip (the nested errno names it)',
+      {
+        errno: { code: 'ERR_ACCESS_DENIED', permission: 'Net', resource: '127.0.0.1', message: RESTRICTED },
+        code: 'ERR_ACCESS_DENIED',
+        syscall: 'connect',
+        address: '127.0.0.1',
+        port: 9,
+      },
+      [['Net', '127.0.0.1']],
+    ],
+    [
+      'node26/fetch-ip (a cause, then its errno)',
+      {
+        message: 'fetch failed',
+        cause: {
+          errno: { code: 'ERR_ACCESS_DENIED', permission: 'Net', resource: '127.0.0.1' },
+          code: 'ERR_ACCESS_DENIED',
+          syscall: 'connect',
+          address: '127.0.0.1',
+          port: 9999,
+        },
+      },
+      [['Net', '127.0.0.1']],
+    ],
+    [
+      'an AggregateError of two',
+      {
+        errors: [
+          { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/a' },
+          { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite', resource: '/b' },
+        ],
+      },
+      [
+        ['FileSystemRead', '/a'],
+        ['FileSystemWrite', '/b'],
+      ],
+    ],
     ['ENOENT is no denial', { code: 'ENOENT', syscall: 'open', path: '/x' }, []],
   ])('%s', (_name, err, want) => {
     expect(denialsOf(err, 0, undefined, every).map((d: { permission: string; resource: string }) => [d.permission, d.resource])).toEqual(want);
@@ -37,13 +74,28 @@ describe('denialsOf on the captured error shapes', () => {
   });
 
   it('keeps only what the judge says Node made, and what the run does not grant', () => {
-    const err = { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/a', cause: { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/b' } };
-    expect(denialsOf(err, 0, undefined, { genuine: (e: unknown) => e !== err, granted: () => false }).map((d: { resource: string }) => d.resource)).toEqual(['/b']);
-    expect(denialsOf(err, 0, undefined, { genuine: () => true, granted: (d: { resource: string }) => d.resource === '/a' }).map((d: { resource: string }) => d.resource)).toEqual(['/b']);
+    const err = {
+      code: 'ERR_ACCESS_DENIED',
+      permission: 'FileSystemRead',
+      resource: '/a',
+      cause: { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/b' },
+    };
+    expect(denialsOf(err, 0, undefined, { genuine: (e: unknown) => e !== err, granted: () => false }).map((d: { resource: string }) => d.resource)).toEqual([
+      '/b',
+    ]);
+    expect(
+      denialsOf(err, 0, undefined, { genuine: () => true, granted: (d: { resource: string }) => d.resource === '/a' }).map(
+        (d: { resource: string }) => d.resource,
+      ),
+    ).toEqual(['/b']);
   });
 
   it('a hostile getter is read as nothing', () => {
-    const err = Object.defineProperty({ code: 'ERR_ACCESS_DENIED' }, 'permission', { get: () => { throw new Error('no'); } });
+    const err = Object.defineProperty({ code: 'ERR_ACCESS_DENIED' }, 'permission', {
+      get: () => {
+        throw new Error('no');
+      },
+    });
     expect(read(err, 'permission')).toBeUndefined();
     expect(denialShape(err)).toEqual({ permission: '', resource: '', code: 'ERR_ACCESS_DENIED', message: undefined });
   });
@@ -52,10 +104,26 @@ describe('denialsOf on the captured error shapes', () => {
 describe('a resource-less fs denial named by its call', () => {
   const fill = { permission: 'FileSystemRead', resource: '/app/x' };
   it.each([
-    ["Node's fs check without a resource", { permission: '', resource: '', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' }, { permission: 'FileSystemRead', resource: '/app/x', resourceFrom: 'argument' }],
-    ['an API no flag lifts (fsync)', { permission: '', resource: '', code: 'ERR_ACCESS_DENIED', message: 'fsync API is disabled when Permission Model is enabled.' }, { permission: '', resource: '' }],
-    ['a denial that names its resource', { permission: 'FileSystemRead', resource: '/other', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' }, { resource: '/other' }],
-    ['not a file-system permission', { permission: 'Net', resource: '', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' }, { permission: 'Net', resource: '' }],
+    [
+      "Node's fs check without a resource",
+      { permission: '', resource: '', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' },
+      { permission: 'FileSystemRead', resource: '/app/x', resourceFrom: 'argument' },
+    ],
+    [
+      'an API no flag lifts (fsync)',
+      { permission: '', resource: '', code: 'ERR_ACCESS_DENIED', message: 'fsync API is disabled when Permission Model is enabled.' },
+      { permission: '', resource: '' },
+    ],
+    [
+      'a denial that names its resource',
+      { permission: 'FileSystemRead', resource: '/other', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' },
+      { resource: '/other' },
+    ],
+    [
+      'not a file-system permission',
+      { permission: 'Net', resource: '', code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' },
+      { permission: 'Net', resource: '' },
+    ],
   ])('%s', (_name, found, want) => {
     const got = withArgument(found, fill);
     expect(got).toMatchObject(want);
@@ -92,7 +160,13 @@ describe('fs calls', () => {
 describe('call sites from stack text', () => {
   const self = '/tmp/permlearn-abc/recorder.cjs';
   it('the first frame outside Node and outside the recorder', () => {
-    const stack = ['Error: x', '    at Object.openSync (node:fs:573:18)', `    at wrapped (${self}:10:5)`, '    at main (/app/index.js:3:7)', '    at /app/other.js:1:1'].join('\n');
+    const stack = [
+      'Error: x',
+      '    at Object.openSync (node:fs:573:18)',
+      `    at wrapped (${self}:10:5)`,
+      '    at main (/app/index.js:3:7)',
+      '    at /app/other.js:1:1',
+    ].join('\n');
     expect(siteOf(stack, self)).toBe('/app/index.js:3:7');
     expect(siteOf('Error: x\n    at node:internal/main:1:1', self)).toBeUndefined();
     expect(siteOf(undefined, self)).toBeUndefined();
@@ -104,7 +178,11 @@ describe("a wrapper keeps its original's shape", () => {
     const original = Object.assign(function realpathSync(_p: string) {}, { native: () => 1 });
     const wrapped = keepShape(function (..._args: unknown[]) {}, original);
     expect(wrapped.name).toBe('realpathSync');
-    expect(Reflect.ownKeys(wrapped).filter((k) => k !== 'length' && k !== 'prototype' && k !== 'arguments' && k !== 'caller').sort()).toEqual(['name', 'native']);
+    expect(
+      Reflect.ownKeys(wrapped)
+        .filter((k) => k !== 'length' && k !== 'prototype' && k !== 'arguments' && k !== 'caller')
+        .sort(),
+    ).toEqual(['name', 'native']);
     expect(wrapped.native).toBe(original.native);
   });
 });
@@ -120,14 +198,18 @@ describe('Node children', () => {
   ])('%s%j: the options sit at %i', (name, args, at) => expect(childOptionsAt(args, name)).toBe(at));
 
   it('the recorder goes first among NODE_OPTIONS preloads (quoted when it must be), audit mode passed on, once', () => {
-    expect(withPreload({ NODE_OPTIONS: '--max-old-space-size=64' }, '/s/recorder.cjs', false)).toEqual({ NODE_OPTIONS: '--require /s/recorder.cjs --max-old-space-size=64' });
+    expect(withPreload({ NODE_OPTIONS: '--max-old-space-size=64' }, '/s/recorder.cjs', false)).toEqual({
+      NODE_OPTIONS: '--require /s/recorder.cjs --max-old-space-size=64',
+    });
     expect(withPreload({}, '/s p/rec"x.cjs', true)).toEqual({ NODE_OPTIONS: '--require "/s p/rec\\"x.cjs" --permission-audit' });
     const env = { NODE_OPTIONS: '--require /s/recorder.cjs' };
     expect(withPreload(env, '/s/recorder.cjs', false)).toBe(env);
   });
 
   it('the permission words a child was started with, NODE_OPTIONS read as Node reads it', () => {
-    expect(permissionWords(['--permission', '--max-old-space-size=9', '--allow-fs-read=/a'], '"--allow-fs-write=/b c" --require x "--allow-child-process"')).toEqual({
+    expect(
+      permissionWords(['--permission', '--max-old-space-size=9', '--allow-fs-read=/a'], '"--allow-fs-write=/b c" --require x "--allow-child-process"'),
+    ).toEqual({
       execArgv: ['--permission', '--allow-fs-read=/a'],
       nodeOptions: ['--allow-fs-write=/b c', '--allow-child-process'],
     });

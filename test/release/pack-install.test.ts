@@ -28,10 +28,16 @@ const userEnv = {
 };
 
 const tarFiles = (tgz: string) =>
-  execa('tar', ['-tzf', tgz]).then((r) => r.stdout.split('\n').map((f) => f.replace(/^package\//, '')).filter(Boolean));
+  execa('tar', ['-tzf', tgz]).then((r) =>
+    r.stdout
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''))
+      .filter(Boolean),
+  );
 const tarRead = (tgz: string, file: string) => execa('tar', ['-xOzf', tgz, `package/${file}`]).then((r) => r.stdout);
 
-const npx = (args: string[]) => execa('npx', ['--no-install', 'permlearn', ...args], { cwd: app, env: userEnv, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 });
+const npx = (args: string[]) =>
+  execa('npx', ['--no-install', 'permlearn', ...args], { cwd: app, env: userEnv, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 });
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'pl-release-'));
@@ -135,11 +141,15 @@ describe('installed with plain npm into a fresh app', () => {
   });
 
   it('resolves permlearn and its library from the app, not from this workspace', async () => {
-    const r = await execa(process.execPath, ['-p', "require.resolve('@permlearn/core/package.json') + '\\n' + require('node:fs').realpathSync(require.resolve('permlearn/package.json'))"], {
-      cwd: app,
-      env: userEnv,
-      extendEnv: false,
-    });
+    const r = await execa(
+      process.execPath,
+      ['-p', "require.resolve('@permlearn/core/package.json') + '\\n' + require('node:fs').realpathSync(require.resolve('permlearn/package.json'))"],
+      {
+        cwd: app,
+        env: userEnv,
+        extendEnv: false,
+      },
+    );
     for (const line of r.stdout.split('\n')) expect(line.startsWith(path.join(app, 'node_modules'))).toBe(true);
   });
 

@@ -54,7 +54,11 @@ describe('the config JSON Schema', () => {
     ...Object.entries(schema.properties)
       .filter(([k]) => k !== 'readiness')
       .map(([k, p]): [string, Prop, (v: unknown) => Record<string, unknown>] => [k, p, (v) => ({ [k]: v })]),
-    ...Object.entries(schema.properties.readiness!.properties!).map(([k, p]): [string, Prop, (v: unknown) => Record<string, unknown>] => [`readiness.${k}`, p, (v) => ({ readiness: { [k]: v } })]),
+    ...Object.entries(schema.properties.readiness!.properties!).map(([k, p]): [string, Prop, (v: unknown) => Record<string, unknown>] => [
+      `readiness.${k}`,
+      p,
+      (v) => ({ readiness: { [k]: v } }),
+    ]),
   ];
 
   it.each(leaves)('%s: its examples, default and choices are valid for both; a wrong type for neither', (_key, prop, wrap) => {
@@ -75,7 +79,12 @@ describe('the config JSON Schema', () => {
   ];
 
   it('checks the range of every number it holds', () => {
-    expect(leaves.filter(([, p]) => p.type === 'number' || p.type === 'integer').map(([k]) => k).sort()).toEqual(numeric.map(([k]) => k).sort());
+    expect(
+      leaves
+        .filter(([, p]) => p.type === 'number' || p.type === 'integer')
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual(numeric.map(([k]) => k).sort());
   });
 
   it.each(numeric)('%s: the range of the parser (%s), and the same verdict at and beyond its edges', (key, rangeKey) => {

@@ -44,7 +44,13 @@ export function commandOf(argv: readonly string[]): { command: Command<unknown>;
   const named = COMMANDS.find((c) => c.name === word);
   if (named) return { command: named, argv: [...argv.slice(0, at), ...argv.slice(at! + 1)] };
   // `permlearn chek`: a typo of a command, unless a file of that name is there to learn.
-  const hit = word !== undefined && !existsSync(word) ? closestMatch(word, COMMANDS.map((c) => c.name)) : undefined;
+  const hit =
+    word !== undefined && !existsSync(word)
+      ? closestMatch(
+          word,
+          COMMANDS.map((c) => c.name),
+        )
+      : undefined;
   if (hit) throw new PermlearnError('usage', `unknown command '${word}' (did you mean ${hit}?), and no file ${word} to learn`);
   return { command: learn as Command<unknown>, argv: [...argv] };
 }

@@ -74,7 +74,8 @@ function pathArg(value) {
 
 // fs calls that write: once an earlier observe run has granted a write, they succeed too, and their
 // path is not something the app read.
-const WRITES = /^(mkdir|mkdtemp|writeFile|appendFile|write|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|ftruncate|fchmod|fchown|futimes|fsync|fdatasync|close)(Sync)?$/;
+const WRITES =
+  /^(mkdir|mkdtemp|writeFile|appendFile|write|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|ftruncate|fchmod|fchown|futimes|fsync|fdatasync|close)(Sync)?$/;
 function writesWith(name, args) {
   if (WRITES.test(name)) return true;
   if (name !== 'open' && name !== 'openSync') return false;

@@ -20,7 +20,12 @@ function watchEsm(ctx) {
       if (typeof url === 'string' && url.startsWith('file:')) {
         try {
           const parent = parents.get(url);
-          ctx.later({ t: 'load', thread: ctx.thread, file: fileURLToPath(url), from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
+          ctx.later({
+            t: 'load',
+            thread: ctx.thread,
+            file: fileURLToPath(url),
+            from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined,
+          });
         } catch {
           // not a file path
         }

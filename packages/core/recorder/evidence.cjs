@@ -14,7 +14,15 @@ const weakHas = WeakSet.prototype.has;
 const weakAdd = WeakSet.prototype.add;
 const nodePrepareStackTrace = Error.prepareStackTrace; // Node's own formatter (20-26 expose it)
 
-const SCOPES = { FileSystemRead: 'fs.read', FileSystemWrite: 'fs.write', ChildProcess: 'child', WorkerThreads: 'worker', WASI: 'wasi', Addon: 'addon', Net: 'net' };
+const SCOPES = {
+  FileSystemRead: 'fs.read',
+  FileSystemWrite: 'fs.write',
+  ChildProcess: 'child',
+  WorkerThreads: 'worker',
+  WASI: 'wasi',
+  Addon: 'addon',
+  Net: 'net',
+};
 
 /**
  * The evidence checks of one thread. `ctx`: the recorder's shared state (recorder.cjs): `self`, the

@@ -16,19 +16,16 @@ const apply = Reflect.apply;
 function watchDlopen(ctx) {
   const original = process.dlopen;
   if (typeof original !== 'function') return;
-  const dlopen = keepShape(
-    function dlopen(...args) {
-      try {
-        return apply(original, this, args);
-      } catch (err) {
-        ctx.witness(err);
-        // Reported as leaving process.dlopen, so that the learn loop knows a loader saw it first.
-        if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') ctx.reportAtSource(err, 'process.dlopen');
-        throw err;
-      }
-    },
-    original,
-  );
+  const dlopen = keepShape(function dlopen(...args) {
+    try {
+      return apply(original, this, args);
+    } catch (err) {
+      ctx.witness(err);
+      // Reported as leaving process.dlopen, so that the learn loop knows a loader saw it first.
+      if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') ctx.reportAtSource(err, 'process.dlopen');
+      throw err;
+    }
+  }, original);
   try {
     process.dlopen = dlopen;
   } catch {

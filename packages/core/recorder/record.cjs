@@ -61,7 +61,8 @@
   const unseen = [];
   if (!channel) {
     unseen.push(
-      'checks Node makes itself: the module resolver reading package.json files, and ES module loads' + (major >= 22 ? ' before the app registers module hooks' : ''),
+      'checks Node makes itself: the module resolver reading package.json files, and ES module loads' +
+        (major >= 22 ? ' before the app registers module hooks' : ''),
       'file-system calls made from native addons or through file descriptors alone',
       'WASI, the inspector and network access',
     );
@@ -71,12 +72,21 @@
 
   // The signing key (PERMLEARN_RECORD_KEY): taken out of the environment before any app code runs, and
   // given back only to the environment of child processes (a cluster worker records with it too).
-  const key = typeof process.env.PERMLEARN_RECORD_KEY === 'string' && process.env.PERMLEARN_RECORD_KEY.length >= 16 ? process.env.PERMLEARN_RECORD_KEY : undefined;
+  const key =
+    typeof process.env.PERMLEARN_RECORD_KEY === 'string' && process.env.PERMLEARN_RECORD_KEY.length >= 16 ? process.env.PERMLEARN_RECORD_KEY : undefined;
   delete process.env.PERMLEARN_RECORD_KEY;
   const createHmac = key !== undefined ? require('crypto').createHmac : undefined;
   const fileId = process.pid + '-' + started;
   /** A line of the record: with a key, an HMAC-SHA256 tag (128 bits) over the file's id and the text. */
-  const line = (body) => (createHmac === undefined ? body : createHmac('sha256', key).update(fileId + '\n' + body).digest('base64url').slice(0, 22) + ' ' + body) + '\n';
+  const line = (body) =>
+    (createHmac === undefined
+      ? body
+      : createHmac('sha256', key)
+          .update(fileId + '\n' + body)
+          .digest('base64url')
+          .slice(0, 22) +
+        ' ' +
+        body) + '\n';
   if (key !== undefined) {
     // Async children (spawn, exec, execFile, fork: cluster workers) all pass through ChildProcess#spawn.
     const { ChildProcess } = require('child_process');
@@ -204,7 +214,21 @@
   function flush(final) {
     if (!dirty && !final) return;
     dirty = false;
-    let text = line(stringify({ t: 'record', v: 1, pid: process.pid, node: process.version, mode, main: process.argv[1], cwd: cwd(), started, unseen, signed: key !== undefined, max: maxEntries }));
+    let text = line(
+      stringify({
+        t: 'record',
+        v: 1,
+        pid: process.pid,
+        node: process.version,
+        mode,
+        main: process.argv[1],
+        cwd: cwd(),
+        started,
+        unseen,
+        signed: key !== undefined,
+        max: maxEntries,
+      }),
+    );
     for (const e of entries.values()) text += line(stringify({ t: 'seen', ...e }));
     const summary = { t: 'summary', flushed: now(), entries: entries.size, dropped, final: final === true };
     if (droppedBy.size > 0) summary.droppedBy = [...droppedBy.values()];
@@ -283,13 +307,15 @@
    * the calls Node denied are kept (a native ERR_ACCESS_DENIED error coming out of the real function).
    */
   function watchApi() {
-    const WRITES = /^(mkdir|mkdtemp|writeFile|appendFile|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|lutimes)(Sync)?$/;
+    const WRITES =
+      /^(mkdir|mkdtemp|writeFile|appendFile|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|lutimes)(Sync)?$/;
     const TWO_PATHS = /^(rename|copyFile|cp|link|symlink)(Sync)?$/;
     const scopeOf = (name, args) => {
       if (WRITES.test(name)) return 'FileSystemWrite';
       if (name === 'open' || name === 'openSync' || name === 'createWriteStream') {
         const flags = name === 'createWriteStream' ? 'w' : args[1];
-        if (name === 'createWriteStream' && args[1] && typeof args[1] === 'object' && typeof args[1].flags === 'string') return /[wa+]/.test(args[1].flags) ? 'FileSystemWrite' : 'FileSystemRead';
+        if (name === 'createWriteStream' && args[1] && typeof args[1] === 'object' && typeof args[1].flags === 'string')
+          return /[wa+]/.test(args[1].flags) ? 'FileSystemWrite' : 'FileSystemRead';
         if (typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0) return 'FileSystemWrite';
       }
       return 'FileSystemRead';
@@ -377,7 +403,8 @@
       if (FD_ONLY.test(name)) continue;
       wrap(fs, name, name.endsWith('Sync') ? 'sync' : name.startsWith('create') ? 'sync' : 'callback');
     }
-    if (fs.promises && typeof fs.promises === 'object') for (const name of Object.keys(fs.promises)) if (name !== 'constants') wrap(fs.promises, name, 'promise');
+    if (fs.promises && typeof fs.promises === 'object')
+      for (const name of Object.keys(fs.promises)) if (name !== 'constants') wrap(fs.promises, name, 'promise');
 
     // Module files: the CommonJS loader reads them (22+ checks each one); the requiring file is the call site.
     if (!enforced) {

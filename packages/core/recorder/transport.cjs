@@ -51,7 +51,7 @@ function readKeys(keyFd) {
   try {
     const buf = Buffer.alloc(256);
     const wait = new Int32Array(new SharedArrayBuffer(4));
-    for (let tries = 0; tries < 2000 && text.length < 256; ) {
+    for (let tries = 0; tries < 2000 && text.length < 256;) {
       let n;
       try {
         n = fs.readSync(keyFd, buf, 0, buf.length, null);

@@ -24,7 +24,16 @@ export * from './model/initial-state.js';
 export * from './model/records/index.js';
 export * from './model/tightened.js';
 export * from './errors.js';
-export { learnApp, learnCommand, packageScript, DEFAULTS, type LearnAppOptions, type LearnCommandOptions, type LearnAppResult, type Strategy } from './runner/learn-app.js';
+export {
+  learnApp,
+  learnCommand,
+  packageScript,
+  DEFAULTS,
+  type LearnAppOptions,
+  type LearnCommandOptions,
+  type LearnAppResult,
+  type Strategy,
+} from './runner/learn-app.js';
 export { gitRoot, findProjectRoot, packageRoot, entryProjectRoot } from './runner/project.js';
 export { runAppCleanly, writeGrantsOf } from './runner/run-cleanly.js';
 export { appEnvironment, permlearnInstallation, insideInstallation, type Installation } from './runner/app-env.js';
@@ -36,6 +45,15 @@ export { killAllGroups } from './runner/processes.js';
 export { createSession, realFs, RECORDER_FD } from './runner/session.js';
 export { exposureOf, secretsUnder, matchesSecret, SECRET_PATTERNS } from './runner/exposure.js';
 export { readConfigFile, findConfigIn, findWorkspaceConfigs, type FoundConfig } from './runner/find-configs.js';
-export { findRecordFiles, readRecordFiles, recordKeyFor, keyFileOf, ensureRecordKey, recordLineCheck, RECORD_KEY_ENV, MAX_RECORD_BYTES } from './runner/record-files.js';
+export {
+  findRecordFiles,
+  readRecordFiles,
+  recordKeyFor,
+  keyFileOf,
+  ensureRecordKey,
+  recordLineCheck,
+  RECORD_KEY_ENV,
+  MAX_RECORD_BYTES,
+} from './runner/record-files.js';
 export { recordCommand, RECORD_PRELOAD, RECORD_PRELOAD_FILES, type RecordOptions } from './runner/record-run.js';
 export { phase as timingPhase } from './runner/timing.js';

@@ -51,7 +51,10 @@ export interface Evidence {
 
 function evidenceOf(d: Denial, layout: Layout): Evidence {
   const isFs = (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') && d.resource !== '';
-  const e: Evidence = { permission: d.permission || d.code, resource: isFs ? displayPath(resolveResource(d.resource, d.cwd ?? layout.cwd), layout) : d.resource };
+  const e: Evidence = {
+    permission: d.permission || d.code,
+    resource: isFs ? displayPath(resolveResource(d.resource, d.cwd ?? layout.cwd), layout) : d.resource,
+  };
   if (d.by) e.by = d.by;
   if (d.at) e.at = d.at;
   if (d.site) e.site = d.site;
@@ -77,8 +80,18 @@ export function checkJson(o: CheckOutcome): Record<string, unknown> {
     ...(cmp && layout
       ? {
           node: { committed: cmp.committedNode, current: cmp.currentNode },
-          added: cmp.added.map((a) => ({ scope: a.scope, flag: displayFlag(a, layout), grant: a.flag, evidence: a.evidence.map((d) => evidenceOf(d, layout)) })),
-          unused: cmp.unused.map((u) => ({ scope: u.scope, flag: displayFlag(u, layout), grant: u.flag, grantedFor: u.evidence.map((d) => evidenceOf(d, layout)) })),
+          added: cmp.added.map((a) => ({
+            scope: a.scope,
+            flag: displayFlag(a, layout),
+            grant: a.flag,
+            evidence: a.evidence.map((d) => evidenceOf(d, layout)),
+          })),
+          unused: cmp.unused.map((u) => ({
+            scope: u.scope,
+            flag: displayFlag(u, layout),
+            grant: u.flag,
+            grantedFor: u.evidence.map((d) => evidenceOf(d, layout)),
+          })),
           kept: cmp.kept,
         }
       : {}),
@@ -126,7 +139,9 @@ export function checkText(o: CheckOutcome, color: boolean, from = process.cwd())
       out.push(`${c.red('-')} ${c.cyan(displayFlag(u, layout))}  ${c.dim(`no longer used${why}`)}`);
     }
     if (cmp.committedNode.split('.')[0] !== cmp.currentNode.split('.')[0]) {
-      out.push(c.yellow(`warning: ${file} was learned under ${cmp.committedNode} and checked under ${cmp.currentNode}; run the check under the Node the app runs on`));
+      out.push(
+        c.yellow(`warning: ${file} was learned under ${cmp.committedNode} and checked under ${cmp.currentNode}; run the check under the Node the app runs on`),
+      );
     }
     for (const s of cmp.unenforced) out.push(c.dim(`note: ${cmp.currentNode} does not restrict '${s}', so whether the app still needs it was not tested`));
   }
@@ -151,7 +166,12 @@ export function checkMarkdown(o: CheckOutcome, from = process.cwd()): string {
       const rows = cmp.added.flatMap((a) =>
         a.evidence.map((d, i) => {
           const e = evidenceOf(d, layout);
-          return [i === 0 ? mdCode(displayFlag(a, layout)) : '', `${e.permission}${e.resource ? ` ${mdCode(e.resource)}` : ''}`, e.by ?? '', e.at ? mdCode(e.at) : e.site ? mdCode(e.site) : ''];
+          return [
+            i === 0 ? mdCode(displayFlag(a, layout)) : '',
+            `${e.permission}${e.resource ? ` ${mdCode(e.resource)}` : ''}`,
+            e.by ?? '',
+            e.at ? mdCode(e.at) : e.site ? mdCode(e.site) : '',
+          ];
         }),
       );
       out.push(mdTable(['needed grant', 'asked for', 'by', 'where'], rows), '');
@@ -215,10 +235,24 @@ export function checkAnnotations(o: CheckOutcome, workspace: string): string[] {
       const site = first?.site && (first.by === undefined || first.by === 'app') ? splitSite(first.site) : undefined;
       const where = site && !site.file.includes('/node_modules/') ? inWorkspace(site.file) : undefined;
       const message = `${flag} is needed and ${path.basename(o.profile)} lacks it: ${a.evidence.map((d) => describeEvidence(evidenceOf(d, layout))).join('; ')}`;
-      lines.push(command('error', where ? { file: where, line: site!.line, col: site!.col, title: 'permlearn: new permission needed' } : { file: profileFile, title: 'permlearn: new permission needed' }, message));
+      lines.push(
+        command(
+          'error',
+          where
+            ? { file: where, line: site!.line, col: site!.col, title: 'permlearn: new permission needed' }
+            : { file: profileFile, title: 'permlearn: new permission needed' },
+          message,
+        ),
+      );
     }
     for (const u of cmp.unused) {
-      lines.push(command(o.strict ? 'error' : 'warning', { file: profileFile, title: 'permlearn: grant no longer used' }, `${displayFlag(u, layout)} is no longer used by the app; remove it (permlearn check --write)`));
+      lines.push(
+        command(
+          o.strict ? 'error' : 'warning',
+          { file: profileFile, title: 'permlearn: grant no longer used' },
+          `${displayFlag(u, layout)} is no longer used by the app; remove it (permlearn check --write)`,
+        ),
+      );
     }
   }
   if (o.status !== 'ok' && o.status !== 'new-needs' && o.status !== 'unused') {

@@ -4,7 +4,19 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { PermlearnError, checkOutputPath, compareProfiles, relocateProfile, writeFileAtomic, type FoundConfig, type Profile } from '@permlearn/core';
-import { GROUPS, appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, parseWith, type AppOverrides, type Parsed } from '../shared/options.js';
+import {
+  GROUPS,
+  appOptions,
+  appOverrides,
+  base,
+  concurrencyOf,
+  isConfigFile,
+  listOf,
+  manyOptions,
+  parseWith,
+  type AppOverrides,
+  type Parsed,
+} from '../shared/options.js';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../shared/command.js';
 import { EXIT, describeError, exitCodeOf } from '../exit-codes.js';
@@ -55,9 +67,16 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed<'check', Ch
       .option('strict', { type: 'boolean', default: false, describe: 'grants no longer used fail the check too' })
       .option('suggest', { type: 'string', describe: 'write the proposed profile (the fresh run) to this file' })
       .option('write', { type: 'boolean', default: false, describe: 'rewrite the committed profile with the proposed one when they differ' })
-      .option('force', { type: 'boolean', default: false, describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'let --suggest overwrite an existing file (and --write a profile that changed while checking)',
+      })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the comparison as JSON on stdout' })
-      .option('records', { type: 'string', describe: 'compare the committed profile with complain-mode records instead of running the app: exit 7 for needs it lacks; repeatable' })
+      .option('records', {
+        type: 'string',
+        describe: 'compare the committed profile with complain-mode records instead of running the app: exit 7 for needs it lacks; repeatable',
+      })
       .group(['profile', 'strict', 'suggest', 'write', 'force', 'format', 'records'], GROUPS.command),
   );
   const { a, help } = await parseWith(parser as Argv<unknown>, argv);
@@ -70,7 +89,16 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed<'check', Ch
     app.entry = positional[0]!;
     app.appArgs = [...positional.slice(1), ...(a['--'] ?? []).map(String)];
   }
-  const args: CheckArgs = { app, configs, workspace: Boolean(a.workspace), strict: Boolean(a.strict), write: Boolean(a.write), force: Boolean(a.force), json: a.format === 'json', quiet: Boolean(a.quiet) };
+  const args: CheckArgs = {
+    app,
+    configs,
+    workspace: Boolean(a.workspace),
+    strict: Boolean(a.strict),
+    write: Boolean(a.write),
+    force: Boolean(a.force),
+    json: a.format === 'json',
+    quiet: Boolean(a.quiet),
+  };
   const concurrency = concurrencyOf(a);
   if (concurrency !== undefined) args.concurrency = concurrency;
   if (a.profile !== undefined) args.profile = String(a.profile);
@@ -85,7 +113,10 @@ export async function parseCheckArgs(argv: string[]): Promise<Parsed<'check', Ch
 /** The committed profile and its text, or a usage error saying how to make one (a ProfileError when it is unusable). */
 function readCommitted(file: string): { profile: Profile; text: string } {
   if (!existsSync(file)) {
-    throw new PermlearnError('usage', `no committed profile at ${shortPath(file)}: learn one first (permlearn --format json --out ${shortPath(file)}), or name it with --profile`);
+    throw new PermlearnError(
+      'usage',
+      `no committed profile at ${shortPath(file)}: learn one first (permlearn --format json --out ${shortPath(file)}), or name it with --profile`,
+    );
   }
   return readProfileWithText(file);
 }
@@ -159,7 +190,8 @@ async function checkOne(base: AppPlan, args: CheckArgs, report: Reporter): Promi
 /** Where results go besides stderr: JSON on stdout, the GitHub job summary, GitHub annotations. */
 function publish(outcomes: CheckOutcome[], args: CheckArgs, env: NodeJS.ProcessEnv, report: Reporter, color: boolean): void {
   if (!args.quiet) for (const o of outcomes) process.stderr.write(checkText(o, color));
-  if (args.json) process.stdout.write(`${JSON.stringify(outcomes.length === 1 && !args.workspace ? checkJson(outcomes[0]!) : outcomes.map(checkJson), null, 2)}\n`);
+  if (args.json)
+    process.stdout.write(`${JSON.stringify(outcomes.length === 1 && !args.workspace ? checkJson(outcomes[0]!) : outcomes.map(checkJson), null, 2)}\n`);
   if (env.GITHUB_STEP_SUMMARY) {
     try {
       appendFileSync(env.GITHUB_STEP_SUMMARY, outcomes.map((o) => checkMarkdown(o)).join(''));

@@ -27,7 +27,12 @@ export async function parseExplainArgs(argv: string[]): Promise<Parsed<'explain'
   if (help !== undefined) return { kind: 'done', output: help };
   const positional = a._.map(String);
   if (positional.length !== 1) {
-    throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: permlearn explain <profile.json> (a profile saved with --format json)' : `one profile at a time, got ${positional.length}`);
+    throw new PermlearnError(
+      'usage',
+      positional.length === 0
+        ? 'missing <profile.json>: permlearn explain <profile.json> (a profile saved with --format json)'
+        : `one profile at a time, got ${positional.length}`,
+    );
   }
   return { kind: 'explain', args: { profile: positional[0]! } };
 }
@@ -52,7 +57,8 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
   ];
   const perAsker = new Map<string, number>();
   const entryBroad = broad.get('entry');
-  if (entryBroad) out.push(c.red(`✖ entry: ${t(entryBroad.flag)} would be granted on Node 20, which is broader than permlearn ever grants: ${t(entryBroad.why)}`), '');
+  if (entryBroad)
+    out.push(c.red(`✖ entry: ${t(entryBroad.flag)} would be granted on Node 20, which is broader than permlearn ever grants: ${t(entryBroad.why)}`), '');
   profile.grants.forEach((g, i) => {
     // A merged profile (permlearn merge) says in how many of its runs each grant was asked for.
     // (One built from records says in how many records, and when first and last.)
@@ -61,7 +67,7 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
     out.push(said ? `${c.cyan(t(g.flag))}  ${c.dim(said)}` : c.cyan(t(g.flag)));
     const askers = new Set<string>();
     for (const d of g.denials) {
-      const who = t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : d.site ?? 'Node itself (no call site outside Node)');
+      const who = t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : (d.site ?? 'Node itself (no call site outside Node)'));
       askers.add(d.by ?? 'unknown');
       const times = (d.hits ?? 1) > 1 ? ` ${c.dim(`×${d.hits}`)}` : '';
       out.push(`  ${t(d.permission || d.code)}${d.resource ? ` ${t(d.resource)}` : ''}${times}  ${c.dim('asked by')} ${who}  ${c.dim(`[${d.source}]`)}`);
@@ -77,7 +83,10 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
     out.push('', c.bold(`left out by tightening (${tight.trials} trial run${tight.trials === 1 ? '' : 's'} beyond the verification)`));
     for (const r of tight.removed) {
       out.push(`${c.dim(t(r.flag))}  ${c.dim(`${r.asks} check${r.asks === 1 ? '' : 's'}: ${t(r.why)}`)}`);
-      for (const d of r.denials) out.push(`  ${t(d.permission || d.code)}${d.resource ? ` ${t(d.resource)}` : ''}  ${c.dim('asked by')} ${t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : (d.site ?? 'Node itself'))}  ${c.dim(`[${d.source}]`)}`);
+      for (const d of r.denials)
+        out.push(
+          `  ${t(d.permission || d.code)}${d.resource ? ` ${t(d.resource)}` : ''}  ${c.dim('asked by')} ${t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : (d.site ?? 'Node itself'))}  ${c.dim(`[${d.source}]`)}`,
+        );
     }
     if (tight.kept.length) out.push(c.dim(`kept (the app failed without them): ${tight.kept.map(t).join(' ')}`));
     if (tight.untried.length) out.push(c.yellow(`⚠ left in untried (the run budget ran out): ${tight.untried.map(t).join(' ')}`));

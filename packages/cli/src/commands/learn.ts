@@ -3,7 +3,21 @@
 import { lstatSync } from 'node:fs';
 import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
-import { appOptions, appOverrides, base, concurrencyOf, isConfigFile, listOf, manyOptions, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
+import {
+  appOptions,
+  appOverrides,
+  base,
+  concurrencyOf,
+  isConfigFile,
+  listOf,
+  manyOptions,
+  outputOptions,
+  outputOverrides,
+  parseWith,
+  type AppOverrides,
+  type OutputOverrides,
+  type Parsed,
+} from '../shared/options.js';
 import type { Command } from '../shared/command.js';
 import { EXIT, describeError, exitCodeOf } from '../exit-codes.js';
 import { Reporter, colorEnabled } from '../shared/report.js';
@@ -42,7 +56,10 @@ Learn the Node.js permission flags an app needs by running it under --permission
 
 const LEARN_EXAMPLES = [
   ['$0 app.js', 'learn what app.js needs to run to the end; the flags go to stdout, the report to stderr'],
-  ["$0 --ready-port 3000 --exercise 'curl -sf http://127.0.0.1:3000/' server.js -- 3000", 'a server: ready when port 3000 answers, then exercised with curl in every run'],
+  [
+    "$0 --ready-port 3000 --exercise 'curl -sf http://127.0.0.1:3000/' server.js -- 3000",
+    'a server: ready when port 3000 answers, then exercised with curl in every run',
+  ],
   ['node $($0 -q app.js) app.js', 'run the app with what was learned (use eval when a path holds a space or a *)'],
   ['$0 --format json --out permlearn.json', 'learn the app a permlearn.config.json here describes, and save the profile'],
   ['$0 run --ready-port 3000 -- npm start', 'learn every Node process a start command runs'],
@@ -51,12 +68,21 @@ const LEARN_EXAMPLES = [
 
 /** How `permlearn` (or `permlearn run`, with its own usage and examples) reads its options. */
 export function learnParser(argv: string[], run?: { usage: string; examples: readonly (readonly [string, string])[] }): Argv<unknown> {
-  const parser = manyOptions(outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', run ? run.usage : LEARN_USAGE, run ? run.examples : LEARN_EXAMPLES))));
-  return parser.option('records', { type: 'string', describe: 'build the profile from complain-mode records (files, or folders of record-*.ndjson from permlearn record); the entry (default: the one the records ran) is then run to verify it; repeatable' }) as Argv<unknown>;
+  const parser = manyOptions(
+    outputOptions(appOptions(base(yargs(argv), run ? 'permlearn run' : 'permlearn', run ? run.usage : LEARN_USAGE, run ? run.examples : LEARN_EXAMPLES))),
+  );
+  return parser.option('records', {
+    type: 'string',
+    describe:
+      'build the profile from complain-mode records (files, or folders of record-*.ndjson from permlearn record); the entry (default: the one the records ran) is then run to verify it; repeatable',
+  }) as Argv<unknown>;
 }
 
 /** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is given. */
-export async function parseLearnArgs(argv: string[], run?: { usage: string; examples: readonly (readonly [string, string])[] }): Promise<Parsed<'learn', LearnArgs>> {
+export async function parseLearnArgs(
+  argv: string[],
+  run?: { usage: string; examples: readonly (readonly [string, string])[] },
+): Promise<Parsed<'learn', LearnArgs>> {
   const { a, help } = await parseWith(learnParser(argv, run), argv);
   if (help !== undefined) return { kind: 'done', output: help };
   const positional = a._.map(String);
@@ -76,13 +102,21 @@ export async function parseLearnArgs(argv: string[], run?: { usage: string; exam
     throw new PermlearnError('usage', `app arguments after -- need an <entry> before them (for a command, use: permlearn run -- ${dashdash.join(' ')})`);
   }
   const concurrency = concurrencyOf(a);
-  const args: LearnArgs = { app, output: outputOverrides(a), configs, workspace: Boolean(a.workspace), force: Boolean(a.force), quiet: Boolean(a.quiet), run: run !== undefined };
+  const args: LearnArgs = {
+    app,
+    output: outputOverrides(a),
+    configs,
+    workspace: Boolean(a.workspace),
+    force: Boolean(a.force),
+    quiet: Boolean(a.quiet),
+    run: run !== undefined,
+  };
   if (concurrency !== undefined) args.concurrency = concurrency;
   if (a.records !== undefined) args.records = listOf(a.records);
-  if (args.workspace && (app.entry || app.command)) throw new PermlearnError('usage', '--workspace learns every configured package; it takes no entry or command');
+  if (args.workspace && (app.entry || app.command))
+    throw new PermlearnError('usage', '--workspace learns every configured package; it takes no entry or command');
   return { kind: 'learn', args };
 }
-
 
 /** Learn one app (or several, from configs), print or write what was learned; the exit code says how it went. */
 export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise<number> {
@@ -184,7 +218,14 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
       }
       for (const w of profile.warnings) report.warning(w);
       if (!profile.verified) report.failureTail(result.last?.stderrTail ?? '', result.last);
-      return row({ status: profile.status, code: exitCodeOf(result.status), runs: profile.runs, grants: profile.grants.length, written: plan.profile, ...(profile.reason ? { reason: profile.reason } : {}) });
+      return row({
+        status: profile.status,
+        code: exitCodeOf(result.status),
+        runs: profile.runs,
+        grants: profile.grants.length,
+        written: plan.profile,
+        ...(profile.reason ? { reason: profile.reason } : {}),
+      });
     } catch (err) {
       // One app failing never stops the others.
       const { code, message } = describeError(err);
@@ -194,7 +235,14 @@ async function learnMany(found: FoundConfig[], args: LearnArgs, env: NodeJS.Proc
 
   const table = textTable(
     ['app', 'status', 'runs', 'grants', 'time', 'profile'],
-    rows.map((r) => [r.plan.name, r.status, r.runs === undefined ? '-' : String(r.runs), r.grants === undefined ? '-' : String(r.grants), `${r.seconds.toFixed(1)} s`, r.written ? shortPath(r.written) : '-']),
+    rows.map((r) => [
+      r.plan.name,
+      r.status,
+      r.runs === undefined ? '-' : String(r.runs),
+      r.grants === undefined ? '-' : String(r.grants),
+      `${r.seconds.toFixed(1)} s`,
+      r.written ? shortPath(r.written) : '-',
+    ]),
     new Set([2, 3, 4]),
   );
   summary.note(`\n${table}`);

@@ -1,7 +1,19 @@
 // `permlearn merge a.json b.json …`: one profile from several runs of the same app (core's mergeProfiles),
 // run once to verify it when the command line or a config says how to start the app.
 import { PermlearnError, checkOutputPath, describeSeen, exposureOf, mergeProfiles, probeNode, type MergedProfile } from '@permlearn/core';
-import { GROUPS, appOptions, appOverrides, base, listOf, outputOptions, outputOverrides, parseWith, type AppOverrides, type OutputOverrides, type Parsed } from '../shared/options.js';
+import {
+  GROUPS,
+  appOptions,
+  appOverrides,
+  base,
+  listOf,
+  outputOptions,
+  outputOverrides,
+  parseWith,
+  type AppOverrides,
+  type OutputOverrides,
+  type Parsed,
+} from '../shared/options.js';
 import yargs, { type Argv } from 'yargs';
 import type { Command } from '../shared/command.js';
 import { EXIT } from '../exit-codes.js';
@@ -71,7 +83,12 @@ export async function runMerge(args: MergeArgs, env: NodeJS.ProcessEnv): Promise
   if (runnable && merged.verified) {
     const node = plan.node ?? process.execPath;
     const caps = await probeNode(node);
-    const outcome = await verifyProfile(merged, { ...plan, ...(plan.entry === undefined && plan.command === undefined ? { entry: merged.entry } : {}) }, node, caps);
+    const outcome = await verifyProfile(
+      merged,
+      { ...plan, ...(plan.entry === undefined && plan.command === undefined ? { entry: merged.entry } : {}) },
+      node,
+      caps,
+    );
     merged.merged.verified = outcome.ok;
     merged.runs += 1;
     if (outcome.ok) report.note(`✔ the merged profile verified (${outcome.result.readyBy ? `ready by ${outcome.result.readyBy}` : 'exit 0'})`);

@@ -65,7 +65,9 @@ export async function parseRecordArgs(argv: string[]): Promise<Parsed<'record', 
 export async function runRecord(args: RecordArgs, report: Reporter): Promise<number> {
   const enforceFlags = args.profile !== undefined ? readProfile(args.profile).flags : undefined;
   const out = path.resolve(args.cwd ?? process.cwd(), args.out);
-  report.note(`permlearn record: ${args.command.join(' ')} → ${shortPath(out)}${enforceFlags ? ` (enforcing ${shortPath(args.profile!)}, recording denials)` : ''}`);
+  report.note(
+    `permlearn record: ${args.command.join(' ')} → ${shortPath(out)}${enforceFlags ? ` (enforcing ${shortPath(args.profile!)}, recording denials)` : ''}`,
+  );
   const run = await recordCommand({
     command: args.command,
     out,
@@ -74,7 +76,12 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
     ...(enforceFlags ? { enforceFlags } : {}),
     ...(args.intervalMs !== undefined ? { intervalMs: args.intervalMs } : {}),
   });
-  const how = run.mode === 'audit' ? 'audit mode (every check Node made)' : run.mode === 'enforce' ? 'enforce mode (what the profile denied)' : 'observe mode (the JS API; Node before 24 has no audit mode, see the records for what it cannot see)';
+  const how =
+    run.mode === 'audit'
+      ? 'audit mode (every check Node made)'
+      : run.mode === 'enforce'
+        ? 'enforce mode (what the profile denied)'
+        : 'observe mode (the JS API; Node before 24 has no audit mode, see the records for what it cannot see)';
   report.note(`recorded under Node ${run.node} in ${how}; build a profile with: permlearn --records ${shortPath(out)}`);
   if (run.keyFile) report.note(`the records are signed with the key in ${shortPath(run.keyFile)} (keep it with them, or give PERMLEARN_RECORD_KEY)`);
   if (run.signal) return run.signal === 'SIGINT' || run.signal === 'SIGTERM' || run.signal === 'SIGHUP' ? EXIT.ok : EXIT.appFailed;
@@ -84,7 +91,8 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
 /** Read and merge the records a list of files and folders names. */
 export function loadRecords(given: readonly string[]): MergedRecords {
   const merged = mergeRecords(readRecordFiles(findRecordFiles(given)));
-  if (merged.files.length === 0) throw new PermlearnError('usage', `no record of ${given.join(', ')} passed the key check: ${recordsCaveats(merged).join('; ')}`);
+  if (merged.files.length === 0)
+    throw new PermlearnError('usage', `no record of ${given.join(', ')} passed the key check: ${recordsCaveats(merged).join('; ')}`);
   if (merged.entries.length === 0) throw new PermlearnError('usage', `the records (${given.join(', ')}) saw nothing to grant`);
   return merged;
 }
@@ -104,18 +112,35 @@ export function checkRecords(args: CheckArgs, profileFile: string): number {
   refuseTooBroad(profile, shortPath(profileFile), args.app.acceptBroad ?? [], profile.cwd);
   const merged = loadRecords(args.records ?? []);
   for (const caveat of recordsCaveats(merged)) process.stderr.write(`permlearn: warning: ${caveat}\n`);
-  const grants: Grant[] = profile.grants.map((g) => ({ scope: g.scope, ...(g.path !== undefined ? { path: g.path } : {}), ...(g.kind ? { kind: g.kind } : {}), denials: [], notes: [] }));
+  const grants: Grant[] = profile.grants.map((g) => ({
+    scope: g.scope,
+    ...(g.path !== undefined ? { path: g.path } : {}),
+    ...(g.kind ? { kind: g.kind } : {}),
+    denials: [],
+    notes: [],
+  }));
   const flags = new Map(grants.map((g, i) => [g, profile.grants[i]!.flag]));
   const caps = capabilitiesOfProfile(profile);
   const implicit = caps.autoGrantsEntry && !profile.command ? [path.resolve(profile.cwd, profile.entry)] : [];
-  const result = compareWithRecords(grants, merged, caps, (p) => realFs.kind(p), (g) => flags.get(g)!, implicit);
+  const result = compareWithRecords(
+    grants,
+    merged,
+    caps,
+    (p) => realFs.kind(p),
+    (g) => flags.get(g)!,
+    implicit,
+  );
   const failed = result.newNeeds.length > 0 || (args.strict && result.unused.length > 0);
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ profile: profileFile, status: failed ? 'failed' : 'ok', ...result }, null, 2)}\n`);
   } else {
-    const lines = [`${shortPath(profileFile)} against ${result.records} record${result.records === 1 ? '' : 's'} (${when(result.first)} to ${when(result.last)}):`];
+    const lines = [
+      `${shortPath(profileFile)} against ${result.records} record${result.records === 1 ? '' : 's'} (${when(result.first)} to ${when(result.last)}):`,
+    ];
     for (const n of result.newNeeds) {
-      lines.push(`  new need: ${n.permission} ${n.resource || '(no resource)'}${n.denied ? ' (denied)' : ''}, ${n.count}×, seen in ${n.seenIn} of ${result.records}, ${when(n.first)} to ${when(n.last)}${n.sites.length ? `, asked by ${n.sites.join(', ')}` : ''}`);
+      lines.push(
+        `  new need: ${n.permission} ${n.resource || '(no resource)'}${n.denied ? ' (denied)' : ''}, ${n.count}×, seen in ${n.seenIn} of ${result.records}, ${when(n.first)} to ${when(n.last)}${n.sites.length ? `, asked by ${n.sites.join(', ')}` : ''}`,
+      );
     }
     for (const u of result.unused) lines.push(`  unused for the whole period: ${u}`);
     if (!result.newNeeds.length && !result.unused.length) lines.push('  every recorded check is covered, and every grant was used');

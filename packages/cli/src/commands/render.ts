@@ -43,20 +43,41 @@ export async function parseRenderArgs(argv: string[]): Promise<Parsed<'render', 
     .option('node', { type: 'string', describe: 'render for the version of this Node binary' })
     .option('relative', { type: 'boolean', default: false, describe: 'file-system paths relative to the cwd (./x), and ../x within the project' })
     .option('cwd', { type: 'string', describe: "the directory the app will run in (default: the profile's cwd); the project's paths move with it" })
-    .option('root', { type: 'string', describe: 'the project that travels as a whole: --relative paths may climb to it (default: the nearest folder above the cwd with .git, else the cwd)' })
+    .option('root', {
+      type: 'string',
+      describe: 'the project that travels as a whole: --relative paths may climb to it (default: the nearest folder above the cwd with .git, else the cwd)',
+    })
     .option('out', { type: 'string', describe: 'write the result to this file (atomically) instead of stdout' })
     .option('force', { type: 'boolean', default: false, describe: 'let --out overwrite an existing file' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr; errors are still shown' })
-    .option('accept-broad', { type: 'string', describe: 'render a grant broader than permlearn allows (it was accepted when learned), exactly as the refusal names it; repeatable' })
+    .option('accept-broad', {
+      type: 'string',
+      describe: 'render a grant broader than permlearn allows (it was accepted when learned), exactly as the refusal names it; repeatable',
+    })
     .conflicts('node-version', 'node')
     .group(['node-version', 'node', 'cwd', 'root', 'accept-broad'], 'Target:')
     .group(['format', 'relative', 'out', 'force', 'quiet'], GROUPS.output);
   const { a: raw, help } = await parseWith(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
-  const a = raw as Raw & { format: Format; relative: boolean; force: boolean; quiet: boolean; 'node-version'?: string; node?: string; cwd?: string; root?: string; out?: string };
+  const a = raw as Raw & {
+    format: Format;
+    relative: boolean;
+    force: boolean;
+    quiet: boolean;
+    'node-version'?: string;
+    node?: string;
+    cwd?: string;
+    root?: string;
+    out?: string;
+  };
   const positional = a._.map(String);
   if (positional.length !== 1) {
-    throw new PermlearnError('usage', positional.length === 0 ? 'missing <profile.json>: a profile saved with --format json (try render --help)' : `one profile at a time, got ${positional.length}`);
+    throw new PermlearnError(
+      'usage',
+      positional.length === 0
+        ? 'missing <profile.json>: a profile saved with --format json (try render --help)'
+        : `one profile at a time, got ${positional.length}`,
+    );
   }
   const args: RenderArgs = { profile: positional[0]!, format: a.format, relative: a.relative, force: a.force, quiet: a.quiet };
   if (a['node-version'] !== undefined) args.nodeVersion = a['node-version'];
@@ -73,7 +94,12 @@ export async function runRender(args: RenderArgs, reporter: Reporter): Promise<n
   if (args.out) checkOutputPath(args.out, { force: args.force });
   const refusal = refuseUnverified(profile, args.format, args.profile);
   if (refusal) throw refusal;
-  const target = args.nodeVersion !== undefined ? parseTargetVersion(args.nodeVersion) : args.node !== undefined ? await probeNode(args.node) : capabilitiesOfProfile(profile);
+  const target =
+    args.nodeVersion !== undefined
+      ? parseTargetVersion(args.nodeVersion)
+      : args.node !== undefined
+        ? await probeNode(args.node)
+        : capabilitiesOfProfile(profile);
   const cwd = path.resolve(args.cwd ?? profile.cwd);
   const rendered: Rendered = renderProfile(profile, {
     format: args.format,

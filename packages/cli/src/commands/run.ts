@@ -4,7 +4,8 @@ import type { Command } from '../shared/command.js';
 import { parseLearnArgs, runLearn, type LearnArgs } from './learn.js';
 
 const RUN = {
-  usage: '$0 [options] -- <command...>\n\nLearn what every Node process a command starts needs (npm start, node --import tsx src/server.ts, a test runner): the flags and the recorder travel in NODE_OPTIONS.',
+  usage:
+    '$0 [options] -- <command...>\n\nLearn what every Node process a command starts needs (npm start, node --import tsx src/server.ts, a test runner): the flags and the recorder travel in NODE_OPTIONS.',
   examples: [
     ['$0 --ready-port 3000 -- npm start', 'the start script, run directly (npm itself is not learned)'],
     ['$0 --ready-stdout listening -- node --import tsx src/server.ts', 'a TypeScript server, ready when it prints "listening"'],

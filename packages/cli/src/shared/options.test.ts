@@ -58,7 +58,21 @@ describe('numeric options are range-checked', () => {
   });
 
   it('values in range: numbers, seconds as whole milliseconds', async () => {
-    const parsed = await parseArgs(['--max-runs', '7', '--max-run-time', '2000000', '--grace', '0.5', '--timeout', '1.25', '--ready-port', '65535', '--concurrency', '3', 'app.js']);
+    const parsed = await parseArgs([
+      '--max-runs',
+      '7',
+      '--max-run-time',
+      '2000000',
+      '--grace',
+      '0.5',
+      '--timeout',
+      '1.25',
+      '--ready-port',
+      '65535',
+      '--concurrency',
+      '3',
+      'app.js',
+    ]);
     const args = (parsed as { kind: 'learn'; args: LearnArgs }).args;
     expect(args.app).toMatchObject({ maxRuns: 7, maxRunMs: 2_000_000_000, graceMs: 500, readiness: { port: 65535, aliveAfterMs: 1250 } });
     expect(args.concurrency).toBe(3);

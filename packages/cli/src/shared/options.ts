@@ -3,7 +3,22 @@
 // commands/. Options a config file may also set are kept only when given, so that flags override the file (plan.ts).
 import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
-import { CAUGHT_POLICIES, DEFAULTS, closestMatch, GRANULARITIES, NUMBER_RANGES, PermlearnError, describeRange, inRange, type NumberRange, RENDER_FORMATS, STRATEGIES, type Granularity, type Readiness, type RenderFormat } from '@permlearn/core';
+import {
+  CAUGHT_POLICIES,
+  DEFAULTS,
+  closestMatch,
+  GRANULARITIES,
+  NUMBER_RANGES,
+  PermlearnError,
+  describeRange,
+  inRange,
+  type NumberRange,
+  RENDER_FORMATS,
+  STRATEGIES,
+  type Granularity,
+  type Readiness,
+  type RenderFormat,
+} from '@permlearn/core';
 
 export type CaughtPolicy = (typeof CAUGHT_POLICIES)[number];
 
@@ -41,7 +56,8 @@ export interface OutputOverrides {
   out?: string;
 }
 
-export const FORMAT_HELP = 'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script; drop-plan: the flags and the process.permission.drop() calls for what only start-up uses (Node 24+)';
+export const FORMAT_HELP =
+  'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script; drop-plan: the flags and the process.permission.drop() calls for what only start-up uses (Node 24+)';
 
 /** yargs' complaints, as one line. */
 export function failUsage(msg: string, err: Error | undefined): never {
@@ -119,28 +135,79 @@ export function base<T>(parser: Argv<T>, name: string, usage: string, examples: 
 /** How to run the app: the options the learn, check, run and merge commands share. */
 export function appOptions<T>(parser: Argv<T>) {
   return parser
-    .option('config', { type: 'string', describe: 'a permlearn.config.json (or a package.json with a "permlearn" field); repeatable; default: the one in the current folder, if any' })
+    .option('config', {
+      type: 'string',
+      describe: 'a permlearn.config.json (or a package.json with a "permlearn" field); repeatable; default: the one in the current folder, if any',
+    })
     .option('node', { type: 'string', describe: 'Node binary to run the app under (default: the one running permlearn)' })
     .option('cwd', { type: 'string', describe: "the app's working directory (default: the config's folder, else the current one)" })
     .option('ready-stdout', { type: 'string', describe: 'ready when a stdout line matches this regular expression' })
     .option('ready-port', { type: 'string', describe: 'ready when a TCP connect to this loopback port succeeds' })
     .option('ready-url', { type: 'string', describe: 'ready when an HTTP GET of this URL answers 2xx' })
     .option('timeout', { type: 'string', describe: 'ready when still running after this many seconds with no denial' })
-    .option('exercise', { type: 'string', describe: 'a shell command to run once the app is ready (curl, a test suite against it), so that what the app needs to serve it is learned too; repeatable' })
+    .option('exercise', {
+      type: 'string',
+      describe:
+        'a shell command to run once the app is ready (curl, a test suite against it), so that what the app needs to serve it is learned too; repeatable',
+    })
     .option('max-runs', { type: 'string', defaultDescription: String(DEFAULTS.maxRuns), describe: 'stop learning after this many runs' })
-    .option('max-run-time', { type: 'string', defaultDescription: String(DEFAULTS.maxRunMs / 1000), describe: 'seconds one run may take before it counts as hung' })
-    .option('grace', { type: 'string', defaultDescription: String(DEFAULTS.graceMs / 1000), describe: 'seconds between SIGTERM and SIGKILL when stopping the app' })
-    .option('strategy', { choices: STRATEGIES, defaultDescription: 'auto', describe: 'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe' })
-    .option('granularity', { choices: GRANULARITIES, defaultDescription: 'deps', describe: "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)" })
-    .option('root', { type: 'string', describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)' })
-    .option('minimize', { type: 'boolean', describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start' })
-    .option('tighten', { type: 'boolean', defaultDescription: 'true', describe: 'keep a grant that only a caught denial, a has() check or a lookup of a missing path asked for only if the app fails without it (tried in groups); --no-tighten grants them without trying (fewer runs)' })
-    .option('caught', { choices: CAUGHT_POLICIES, defaultDescription: 'grant', describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them' })
-    .option('accept-broad', { type: 'string', describe: "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable" })
-    .option('keep-outputs', { type: 'boolean', describe: "leave what the app's last learning run created or changed in place (by default learning puts the project, $TMPDIR and the home folder back as they were)" })
+    .option('max-run-time', {
+      type: 'string',
+      defaultDescription: String(DEFAULTS.maxRunMs / 1000),
+      describe: 'seconds one run may take before it counts as hung',
+    })
+    .option('grace', {
+      type: 'string',
+      defaultDescription: String(DEFAULTS.graceMs / 1000),
+      describe: 'seconds between SIGTERM and SIGKILL when stopping the app',
+    })
+    .option('strategy', {
+      choices: STRATEGIES,
+      defaultDescription: 'auto',
+      describe:
+        'audit: one --permission-audit run first (Node 24+); observe: one run with the app root readable, keeping the modules it loaded; rerun: enforce runs only; auto: audit where Node has it, else observe',
+    })
+    .option('granularity', {
+      choices: GRANULARITIES,
+      defaultDescription: 'deps',
+      describe:
+        "how far a read grant may reach: file: exactly what was used; dir: each file's folder; package: a dependency's package folder; deps: the whole node_modules (the app's own files become their folders under every policy but file)",
+    })
+    .option('root', {
+      type: 'string',
+      describe: 'the project root: no grant is widened to it or above it (default: the nearest folder with a package.json above the entry)',
+    })
+    .option('minimize', {
+      type: 'boolean',
+      describe: 'after learning, try the app without each grant (and each widened grant narrowed back) and keep only what it needs to start',
+    })
+    .option('tighten', {
+      type: 'boolean',
+      defaultDescription: 'true',
+      describe:
+        'keep a grant that only a caught denial, a has() check or a lookup of a missing path asked for only if the app fails without it (tried in groups); --no-tighten grants them without trying (fewer runs)',
+    })
+    .option('caught', {
+      choices: CAUGHT_POLICIES,
+      defaultDescription: 'grant',
+      describe: 'denials the app got by without (it caught them, or has() said no): grant them (the app asked for them) or only report them',
+    })
+    .option('accept-broad', {
+      type: 'string',
+      describe:
+        "a grant broader than permlearn allows on its own (/, a top-level folder, the home folder, above the project, a '*' in a name), accepted as is, exactly as the refusal names it; repeatable",
+    })
+    .option('keep-outputs', {
+      type: 'boolean',
+      describe:
+        "leave what the app's last learning run created or changed in place (by default learning puts the project, $TMPDIR and the home folder back as they were)",
+    })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no report on stderr; errors are still shown' })
     .group(['ready-stdout', 'ready-port', 'ready-url', 'timeout', 'exercise'], GROUPS.ready)
-    .group(['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'tighten', 'caught', 'accept-broad', 'keep-outputs', 'max-runs', 'max-run-time', 'grace'], GROUPS.learn)
+    .group(
+      ['node', 'cwd', 'root', 'strategy', 'granularity', 'minimize', 'tighten', 'caught', 'accept-broad', 'keep-outputs', 'max-runs', 'max-run-time', 'grace'],
+      GROUPS.learn,
+    )
     .group(['quiet'], GROUPS.output)
     .group(['config'], GROUPS.many);
 }
@@ -256,7 +323,10 @@ export function unknownOptionError(parser: Argv<unknown>, argv: readonly string[
     if (longOption !== undefined) {
       if (names.has(longOption) || (longOption.startsWith('no-') && names.has(longOption.slice(3)))) continue;
       const hit = closestMatch(longOption.replace(/^no-/, ''), long);
-      return new PermlearnError('usage', `unknown option --${longOption}${hit ? ` (did you mean --${longOption.startsWith('no-') && hit !== longOption.slice(3) ? `no-${hit}` : hit}?)` : ' (see --help)'}`);
+      return new PermlearnError(
+        'usage',
+        `unknown option --${longOption}${hit ? ` (did you mean --${longOption.startsWith('no-') && hit !== longOption.slice(3) ? `no-${hit}` : hit}?)` : ' (see --help)'}`,
+      );
     }
     const shortOptions = /^-([^-\d].*)$/.exec(token)?.[1];
     if (shortOptions !== undefined) {

@@ -14,14 +14,66 @@ const found = (config: PermlearnConfig, dir = '/w/svc') => ({ file: `${dir}/perm
 
 describe('planApp: flags over the file over the defaults', () => {
   it.each<[string, PermlearnConfig | undefined, AppOverrides, Record<string, unknown>]>([
-    ['defaults without a config', undefined, { entry: 'a.js' }, { entry: path.resolve('a.js'), args: [], cwd: process.cwd(), strategy: 'auto', maxRuns: 300, maxRunMs: 60_000, graceMs: 3_000, minimize: false, format: 'flags', relative: false, exercise: [], readiness: {} }],
-    ['the config, paths from its folder', { entry: 'src/a.js', args: ['x'], granularity: 'file', maxRunTime: 5, grace: 1 }, {}, { entry: '/w/svc/src/a.js', args: ['x'], cwd: '/w/svc', granularity: 'file', maxRunMs: 5000, graceMs: 1000, profile: '/w/svc/permlearn.json', name: 'svc' }],
-    ['a flag beats the key', { entry: 'a.js', strategy: 'rerun', exercise: ['curl a'] }, { strategy: 'audit', exercise: ['curl b'] }, { strategy: 'audit', exercise: ['curl b'] }],
-    ['an entry on the command line replaces the app and its arguments', { command: ['npm', 'start'] }, { entry: 'b.js' }, { entry: path.resolve('b.js'), args: [] }],
-    ['an entry on the command line drops the config\'s args', { entry: 'a.js', args: ['x'] }, { entry: 'b.js', appArgs: ['y'] }, { entry: path.resolve('b.js'), args: ['y'] }],
+    [
+      'defaults without a config',
+      undefined,
+      { entry: 'a.js' },
+      {
+        entry: path.resolve('a.js'),
+        args: [],
+        cwd: process.cwd(),
+        strategy: 'auto',
+        maxRuns: 300,
+        maxRunMs: 60_000,
+        graceMs: 3_000,
+        minimize: false,
+        format: 'flags',
+        relative: false,
+        exercise: [],
+        readiness: {},
+      },
+    ],
+    [
+      'the config, paths from its folder',
+      { entry: 'src/a.js', args: ['x'], granularity: 'file', maxRunTime: 5, grace: 1 },
+      {},
+      {
+        entry: '/w/svc/src/a.js',
+        args: ['x'],
+        cwd: '/w/svc',
+        granularity: 'file',
+        maxRunMs: 5000,
+        graceMs: 1000,
+        profile: '/w/svc/permlearn.json',
+        name: 'svc',
+      },
+    ],
+    [
+      'a flag beats the key',
+      { entry: 'a.js', strategy: 'rerun', exercise: ['curl a'] },
+      { strategy: 'audit', exercise: ['curl b'] },
+      { strategy: 'audit', exercise: ['curl b'] },
+    ],
+    [
+      'an entry on the command line replaces the app and its arguments',
+      { command: ['npm', 'start'] },
+      { entry: 'b.js' },
+      { entry: path.resolve('b.js'), args: [] },
+    ],
+    [
+      "an entry on the command line drops the config's args",
+      { entry: 'a.js', args: ['x'] },
+      { entry: 'b.js', appArgs: ['y'] },
+      { entry: path.resolve('b.js'), args: ['y'] },
+    ],
     ['a command on the command line replaces the entry', { entry: 'a.js' }, { command: ['npm', 'start'] }, { command: ['npm', 'start'] }],
     ['readiness from the file, seconds to ms', { entry: 'a.js', readiness: { port: 3000, timeout: 2 } }, {}, { readiness: { port: 3000, aliveAfterMs: 2000 } }],
-    ['any readiness flag replaces the file\'s readiness', { entry: 'a.js', readiness: { stdout: 'up' } }, { readiness: { port: 4000 } }, { readiness: { port: 4000 } }],
+    [
+      "any readiness flag replaces the file's readiness",
+      { entry: 'a.js', readiness: { stdout: 'up' } },
+      { readiness: { port: 4000 } },
+      { readiness: { port: 4000 } },
+    ],
     ['a long --timeout raises the run limit', { entry: 'a.js', readiness: { timeout: 90 } }, {}, { maxRunMs: 100_000 }],
     ['--cwd is from the current folder', { entry: 'a.js' }, { cwd: 'elsewhere' }, { cwd: path.resolve('elsewhere') }],
   ])('%s', (_name, config, overrides, want) => {
@@ -31,7 +83,7 @@ describe('planApp: flags over the file over the defaults', () => {
     if (overrides.command) expect(plan.entry).toBeUndefined();
   });
 
-  it('the config\'s readiness.stdout becomes a RegExp', () => {
+  it("the config's readiness.stdout becomes a RegExp", () => {
     expect(planApp(found({ entry: 'a.js', readiness: { stdout: '^listening on \\d+' } }), {}).readiness.stdout).toEqual(/^listening on \d+/);
   });
 
@@ -54,8 +106,12 @@ describe('parsing', () => {
   });
 
   it('positional .json files are configs; run takes the command after --', async () => {
-    expect(await parseLearnArgs(['a/permlearn.config.json', 'b/package.json'])).toMatchObject({ args: { configs: ['a/permlearn.config.json', 'b/package.json'] } });
-    expect(await parseRunArgs(['--ready-port', '3000', '--', 'npm', 'start', '--x'])).toMatchObject({ args: { run: true, app: { command: ['npm', 'start', '--x'], readiness: { port: 3000 } } } });
+    expect(await parseLearnArgs(['a/permlearn.config.json', 'b/package.json'])).toMatchObject({
+      args: { configs: ['a/permlearn.config.json', 'b/package.json'] },
+    });
+    expect(await parseRunArgs(['--ready-port', '3000', '--', 'npm', 'start', '--x'])).toMatchObject({
+      args: { run: true, app: { command: ['npm', 'start', '--x'], readiness: { port: 3000 } } },
+    });
   });
 
   it.each([
@@ -68,9 +124,15 @@ describe('parsing', () => {
   });
 
   it('check and merge', async () => {
-    expect(await parseCheckArgs(['--strict', '--suggest', 's.json', '--format', 'json'])).toMatchObject({ kind: 'check', args: { strict: true, suggest: 's.json', json: true, write: false } });
+    expect(await parseCheckArgs(['--strict', '--suggest', 's.json', '--format', 'json'])).toMatchObject({
+      kind: 'check',
+      args: { strict: true, suggest: 's.json', json: true, write: false },
+    });
     await expect(parseCheckArgs(['--workspace', '--profile', 'p.json'])).rejects.toThrow(/name one file/);
-    expect(await parseMergeArgs(['a.json', 'b.json', '--entry', 'app.js', '--', 'x'])).toMatchObject({ kind: 'merge', args: { profiles: ['a.json', 'b.json'], app: { entry: 'app.js', appArgs: ['x'] } } });
+    expect(await parseMergeArgs(['a.json', 'b.json', '--entry', 'app.js', '--', 'x'])).toMatchObject({
+      kind: 'merge',
+      args: { profiles: ['a.json', 'b.json'], app: { entry: 'app.js', appArgs: ['x'] } },
+    });
     await expect(parseMergeArgs([])).rejects.toThrow(/missing profiles/);
   });
 });

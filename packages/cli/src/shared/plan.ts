@@ -147,7 +147,8 @@ export function learnPlan(plan: AppPlan, hooks: LearnHooks = {}): Promise<LearnA
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   };
   if (plan.command) return learnCommand({ command: plan.command, ...common });
-  if (plan.entry === undefined) throw new PermlearnError('usage', 'nothing to learn: give an <entry>, a command after `permlearn run --`, or a config with "entry" or "command"');
+  if (plan.entry === undefined)
+    throw new PermlearnError('usage', 'nothing to learn: give an <entry>, a command after `permlearn run --`, or a config with "entry" or "command"');
   return learnApp({ entry: plan.entry, args: plan.args, ...common });
 }
 
@@ -157,11 +158,14 @@ export async function configsFor(configs: string[], workspace: boolean): Promise
   if (workspace) {
     if (configs.length) throw new PermlearnError('usage', 'give either --workspace or config files, not both');
     const found = await findWorkspaceConfigs(process.cwd(), name);
-    if (found.length === 0) throw new PermlearnError('usage', `--workspace: no package under ${process.cwd()} has a permlearn.config.json or a "permlearn" field in its package.json`);
+    if (found.length === 0)
+      throw new PermlearnError(
+        'usage',
+        `--workspace: no package under ${process.cwd()} has a permlearn.config.json or a "permlearn" field in its package.json`,
+      );
     return found;
   }
   if (configs.length) return configs.map((f) => readConfigFile(f, name(path.resolve(f))));
   const here = findConfigIn(process.cwd(), name);
   return here ? [here] : [];
 }
-

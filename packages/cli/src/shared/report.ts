@@ -1,6 +1,15 @@
 // The human report on stderr: progress while learning, then the grants and why each is there.
 import { createColors } from 'picocolors';
-import { describeRefusal, renderGrantFlag, type Capabilities, type Denial, type LearnEvent, type Profile, type Rendered, type RunResult } from '@permlearn/core';
+import {
+  describeRefusal,
+  renderGrantFlag,
+  type Capabilities,
+  type Denial,
+  type LearnEvent,
+  type Profile,
+  type Rendered,
+  type RunResult,
+} from '@permlearn/core';
 
 export interface ReportOptions {
   stream: NodeJS.WriteStream;
@@ -58,7 +67,16 @@ export class Reporter {
     if (this.opts.quiet) return;
     this.clearLive();
     const prefix = this.opts.prefix;
-    this.opts.stream.write(`${prefix ? text.split('\n').map((l) => `${prefix}${l}`).join('\n') : text}\n`);
+    this.opts.stream.write(
+      `${
+        prefix
+          ? text
+              .split('\n')
+              .map((l) => `${prefix}${l}`)
+              .join('\n')
+          : text
+      }\n`,
+    );
   }
 
   private setLive(text: string): void {
@@ -86,7 +104,9 @@ export class Reporter {
     switch (e.type) {
       case 'run-start':
         if (e.phase === 'audit' || e.phase === 'observe') this.auditRun = e.run;
-        this.setLive(`run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : e.phase})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`);
+        this.setLive(
+          `run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : e.phase})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`,
+        );
         break;
       case 'granted': {
         if (e.run === this.auditRun) break; // summarised by 'audit-done'
@@ -99,7 +119,9 @@ export class Reporter {
         this.line(`run ${e.run}  ${c.blue('audit')}: ${e.events} checks reported, ${e.candidates} to grant; confirming in enforce mode`);
         break;
       case 'observe-done':
-        this.line(`run ${e.run}  ${c.blue('observe')} (${e.root} readable): ${e.modules} modules loaded, ${e.candidates} to grant; confirming without the wide grant`);
+        this.line(
+          `run ${e.run}  ${c.blue('observe')} (${e.root} readable): ${e.modules} modules loaded, ${e.candidates} to grant; confirming without the wide grant`,
+        );
         break;
       case 'minimized': {
         if (e.outcome === 'kept') break;
@@ -112,7 +134,9 @@ export class Reporter {
         break;
       case 'set-aside': {
         const what = e.because.permission === 'WASI' ? 'WASI' : 'the native addon';
-        this.line(`run ${e.run}  ${c.magenta('set aside')} ${e.grants.length} grant${e.grants.length === 1 ? '' : 's'} the app needed only while ${what} was denied (its loader's fallback): ${e.grants.map((g) => renderGrantFlag(g)).join(' ')}`);
+        this.line(
+          `run ${e.run}  ${c.magenta('set aside')} ${e.grants.length} grant${e.grants.length === 1 ? '' : 's'} the app needed only while ${what} was denied (its loader's fallback): ${e.grants.map((g) => renderGrantFlag(g)).join(' ')}`,
+        );
         break;
       }
       case 'delivery':
@@ -145,7 +169,9 @@ export class Reporter {
     else out.push(c.red(`✖ ${profile.status}: ${profile.reason ?? ''}`));
     const m = profile.minimized;
     if (m) {
-      out.push(`minimize: ${m.removed.length} removed, ${m.narrowed.length} narrowed${m.untried.length ? `, ${m.untried.length} untried (run budget spent)` : ''}`);
+      out.push(
+        `minimize: ${m.removed.length} removed, ${m.narrowed.length} narrowed${m.untried.length ? `, ${m.untried.length} untried (run budget spent)` : ''}`,
+      );
       for (const f of m.removed) out.push(`  ${c.dim('removed')} ${f}`);
       for (const n of m.narrowed) out.push(`  ${c.dim('narrowed')} ${n.from} → ${n.to.length} path${n.to.length === 1 ? '' : 's'}`);
     }
@@ -161,7 +187,8 @@ export class Reporter {
         const more = g.denials.length > 1 ? ` (+${g.denials.length - 1} more)` : '';
         out.push(`  ${c.cyan(g.flag)}  ${c.dim(`← ${why}${more}`)}`);
         for (const n of g.notes) out.push(`    ${c.dim(n.detail)}`);
-        if (g.exposes && g.kind !== 'file' && g.kind !== 'missing') out.push(`    ${c.dim(`covers ${g.exposes.files} file${g.exposes.files === 1 ? '' : 's'} today`)}`);
+        if (g.exposes && g.kind !== 'file' && g.kind !== 'missing')
+          out.push(`    ${c.dim(`covers ${g.exposes.files} file${g.exposes.files === 1 ? '' : 's'} today`)}`);
         if (g.risk) out.push(`    ${c.yellow(`⚠ ${g.risk}`)}`);
       }
     }
@@ -176,18 +203,28 @@ export class Reporter {
     for (const e of profile.exercise?.results ?? []) {
       const secs = (e.durationMs / 1000).toFixed(1);
       if (e.exitCode === 0) out.push(`${c.green('✔')} exercise \`${e.command}\` (${secs} s)`);
-      else out.push(c.red(`✖ exercise \`${e.command}\` ${e.timedOut ? 'timed out' : `exited with code ${e.exitCode}`} (${secs} s)${e.outputTail ? `\n    ${e.outputTail.trimEnd().split('\n').slice(-5).join('\n    ')}` : ''}`));
+      else
+        out.push(
+          c.red(
+            `✖ exercise \`${e.command}\` ${e.timedOut ? 'timed out' : `exited with code ${e.exitCode}`} (${secs} s)${e.outputTail ? `\n    ${e.outputTail.trimEnd().split('\n').slice(-5).join('\n    ')}` : ''}`,
+          ),
+        );
     }
     const plan = profile.dropPlan;
     if (plan) {
-      out.push(c.bold('drop plan') + (plan.drops.length || plan.keep.length ? `: ${plan.drops.length} to drop after start-up, ${plan.keep.length} kept, ${plan.verified ? c.green('verified') : c.red('not verified')}` : ''));
+      out.push(
+        c.bold('drop plan') +
+          (plan.drops.length || plan.keep.length
+            ? `: ${plan.drops.length} to drop after start-up, ${plan.keep.length} kept, ${plan.verified ? c.green('verified') : c.red('not verified')}`
+            : ''),
+      );
       for (const n of plan.notes) out.push(`  ${c.yellow(n)}`);
     }
     const aside = profile.setAside ?? [];
     if (aside.length) {
       const optional = aside.filter((s) => s.optional);
       const needed = aside.filter((s) => !s.optional);
-      if (optional.length) out.push(c.bold('left out (the app runs without them, and they change from run to run or are permlearn\'s own):'));
+      if (optional.length) out.push(c.bold("left out (the app runs without them, and they change from run to run or are permlearn's own):"));
       for (const s of shorten(optional)) out.push(`  ${s.scope} ${s.path} ${c.dim(`(${s.kind})`)}`);
       for (const s of needed) out.push(c.red(`not granted: ${s.reason}`));
     }
@@ -197,7 +234,10 @@ export class Reporter {
     const m2 = profile.machine;
     if (m2) {
       const what = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
-      out.push(c.bold('what learning did to this machine:') + ` the app ran for real ${what(m2.runs, 'time')}; it created ${what(m2.created.length, 'path')} and changed ${m2.changed.length} existing`);
+      out.push(
+        c.bold('what learning did to this machine:') +
+          ` the app ran for real ${what(m2.runs, 'time')}; it created ${what(m2.created.length, 'path')} and changed ${m2.changed.length} existing`,
+      );
       for (const p of [...m2.created.slice(0, 10).map((p) => `created ${p}`), ...m2.changed.slice(0, 10).map((p) => `changed ${p}`)]) out.push(`  ${c.dim(p)}`);
       if (m2.kept) out.push(`  ${c.yellow(`kept as the last run left them (--keep-outputs): ${m2.kept.length ? m2.kept.join(', ') : 'nothing'}`)}`);
       else if (m2.restored) out.push(`  ${c.green('all put back as it was before learning')}`);

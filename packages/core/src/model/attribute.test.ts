@@ -17,7 +17,13 @@ const find: FindPackage = (dir) => {
     if (d === '/') return undefined;
   }
 };
-const denial = (site?: string): Denial => ({ permission: 'FileSystemRead', resource: '/x', code: 'ERR_ACCESS_DENIED', source: 'uncaught', ...(site ? { site } : {}) });
+const denial = (site?: string): Denial => ({
+  permission: 'FileSystemRead',
+  resource: '/x',
+  code: 'ERR_ACCESS_DENIED',
+  source: 'uncaught',
+  ...(site ? { site } : {}),
+});
 
 describe('attributeDenial', () => {
   it.each([

@@ -18,10 +18,35 @@ const TMP = '/tmp';
 const ctx = { homedir: HOME, root: CWD, tmpdir: TMP };
 
 // Paths that are fine, forbidden, or awkward (spaces, quotes, '*'), and kinds that make each mean more or less.
-const PATHS = ['/', '/etc', '/tmp', '/home', HOME, '/home/u/work', CWD, `${CWD}/logs`, `${CWD}/x*`, `${CWD}/*`, `${CWD}/a b`, `${CWD}/it's`, `${CWD}/node_modules`, '/etc/hosts', '/.dockerenv', '/t', '/tmp/', '/tmp/app-', `${HOME}/.cache/tool`, '/home/u/wo', `${CWD}/cache/`, '/srv/data'];
+const PATHS = [
+  '/',
+  '/etc',
+  '/tmp',
+  '/home',
+  HOME,
+  '/home/u/work',
+  CWD,
+  `${CWD}/logs`,
+  `${CWD}/x*`,
+  `${CWD}/*`,
+  `${CWD}/a b`,
+  `${CWD}/it's`,
+  `${CWD}/node_modules`,
+  '/etc/hosts',
+  '/.dockerenv',
+  '/t',
+  '/tmp/',
+  '/tmp/app-',
+  `${HOME}/.cache/tool`,
+  '/home/u/wo',
+  `${CWD}/cache/`,
+  '/srv/data',
+];
 const KINDS: PathKind[] = ['file', 'dir', 'missing', 'created-dir', 'prefix'];
 const grantArb: fc.Arbitrary<ProfileGrant> = fc.oneof(
-  fc.record({ scope: fc.constantFrom<Scope>('fs.read', 'fs.write'), path: fc.constantFrom(...PATHS), kind: fc.constantFrom(...KINDS) }).map((g) => ({ ...g, flag: '--allow-fs-read=/STALE', denials: [], notes: [] })),
+  fc
+    .record({ scope: fc.constantFrom<Scope>('fs.read', 'fs.write'), path: fc.constantFrom(...PATHS), kind: fc.constantFrom(...KINDS) })
+    .map((g) => ({ ...g, flag: '--allow-fs-read=/STALE', denials: [], notes: [] })),
   fc.constantFrom<Scope>('child', 'worker', 'addon', 'net').map((scope) => ({ scope, flag: '', denials: [], notes: [] })),
 );
 
@@ -131,9 +156,16 @@ describe('no output format ever carries a grant that breaks the breadth rule', (
   });
 
   it('an accepted grant is rendered, and only that one', () => {
-    const profile = testProfile({ cwd: CWD, entry: `${CWD}/index.js`, root: CWD, grants: [{ scope: 'fs.read', path: HOME, kind: 'dir', flag: '', denials: [], notes: [] }] });
+    const profile = testProfile({
+      cwd: CWD,
+      entry: `${CWD}/index.js`,
+      root: CWD,
+      grants: [{ scope: 'fs.read', path: HOME, kind: 'dir', flag: '', denials: [], notes: [] }],
+    });
     const opts = { format: 'flags' as const, target: caps, breadth: { homedir: HOME, tmpdir: TMP, accept: [HOME] } };
     expect(renderProfile(profile, opts).flags).toEqual(['--permission', `--allow-fs-read=${HOME}`]);
-    expect(() => renderProfile(profile, { ...opts, breadth: { homedir: HOME, tmpdir: TMP, accept: [`${HOME}/*`] } })).toThrow(/refusing to render --allow-fs-read=\/home\/u: \/home\/u would grant the home folder/);
+    expect(() => renderProfile(profile, { ...opts, breadth: { homedir: HOME, tmpdir: TMP, accept: [`${HOME}/*`] } })).toThrow(
+      /refusing to render --allow-fs-read=\/home\/u: \/home\/u would grant the home folder/,
+    );
   });
 });

@@ -52,7 +52,10 @@ export function breadthViolation(g: BreadthGrant, ctx: BreadthContext): BreadthV
 
   const star = g.path.indexOf('*');
   if (star >= 0) {
-    return violation('wildcard-name', `${g.path} has a '*' in it, which Node reads as a wildcard: the grant would cover every path starting with ${g.path.slice(0, star)}`);
+    return violation(
+      'wildcard-name',
+      `${g.path} has a '*' in it, which Node reads as a wildcard: the grant would cover every path starting with ${g.path.slice(0, star)}`,
+    );
   }
   if (!path.isAbsolute(g.path)) return violation('root-dir', `${g.path} is not an absolute path`);
   const abs = path.resolve(g.path);

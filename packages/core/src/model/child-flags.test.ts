@@ -32,24 +32,31 @@ describe('lostInChild', () => {
     expect(lost?.lost).toEqual(['--allow-fs-read=/app/data']);
   });
 
-  it('is nothing without the child\'s own word, or outside a child', () => {
+  it("is nothing without the child's own word, or outside a child", () => {
     expect(lostInChild(denial(), app)).toBeUndefined();
     expect(lostInChild(denial({ execArgv: [], nodeOptions: [] }, 'main'), app)).toBeUndefined();
   });
 
-  it('leaves permlearn\'s own grants out of what it shows', () => {
+  it("leaves permlearn's own grants out of what it shows", () => {
     const own = new Set(['--allow-fs-read=/tmp/s/canary', '--allow-fs-read=/tmp/s/recorder.cjs']);
     const passed = ['--permission-audit', '--allow-fs-read=/tmp/s/canary', '--allow-fs-read=/tmp/s/recorder.cjs'];
     const lost = lostInChild(denial({ execArgv: ['--permission-audit', '--allow-fs-read=/tmp/s/recorder.cjs'], nodeOptions: [] }), passed, own);
-    expect(lost).toEqual({ lost: [], why: 'a Node child was started with no grant in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read)' });
+    expect(lost).toEqual({
+      lost: [],
+      why: 'a Node child was started with no grant in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read)',
+    });
     expect(describeLost(lost!)).toBe(lost!.why);
   });
 });
 
 describe('childLostFlags', () => {
   const passed = ['--permission', '--allow-fs-read=/s/canary', '--allow-fs-read=/app/data', '--allow-fs-read=/s/rec.cjs'];
-  it('finds a child started from the run\'s flags that lost some', () => {
-    const found = childLostFlags([{ thread: 'main' }, { thread: 'child', main: '/app/worker.js', given: { execArgv: ['--permission', '--allow-fs-read=/s/rec.cjs'], nodeOptions: [] } }], passed, new Set(['--allow-fs-read=/s/canary', '--allow-fs-read=/s/rec.cjs']));
+  it("finds a child started from the run's flags that lost some", () => {
+    const found = childLostFlags(
+      [{ thread: 'main' }, { thread: 'child', main: '/app/worker.js', given: { execArgv: ['--permission', '--allow-fs-read=/s/rec.cjs'], nodeOptions: [] } }],
+      passed,
+      new Set(['--allow-fs-read=/s/canary', '--allow-fs-read=/s/rec.cjs']),
+    );
     expect(found?.lost).toEqual(['--allow-fs-read=/app/data']);
     expect(found?.why).toMatch(/^a Node child \(\/app\/worker\.js\) was started with no grant/);
   });

@@ -62,7 +62,11 @@ export function soleCause(succeeded: boolean, denials: readonly Denial[]): Denia
  * neither in its execArgv nor in NODE_OPTIONS. A child with no permission flag in its execArgv is not
  * one: it was given an execArgv of its own, or was spawned (22+ passes the flags in NODE_OPTIONS).
  */
-export function childLostFlags(processes: readonly { thread: string; main?: string; given?: ChildFlags }[], passed: readonly string[], own: ReadonlySet<string> = new Set()): LostInChild | undefined {
+export function childLostFlags(
+  processes: readonly { thread: string; main?: string; given?: ChildFlags }[],
+  passed: readonly string[],
+  own: ReadonlySet<string> = new Set(),
+): LostInChild | undefined {
   for (const p of processes) {
     if (p.thread !== 'child' || p.given === undefined) continue;
     if (!p.given.execArgv.some((w) => w.startsWith('--allow-'))) continue;

@@ -131,5 +131,13 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
     if (c.kind !== undefined) u.kind = c.kind;
     unused.push(u);
   }
-  return { layout, added, unused, kept, committedNode: committed.node, currentNode: current.node, unenforced: unenforced.filter((s) => before.grants.some((g) => g.scope === s)) };
+  return {
+    layout,
+    added,
+    unused,
+    kept,
+    committedNode: committed.node,
+    currentNode: current.node,
+    unenforced: unenforced.filter((s) => before.grants.some((g) => g.scope === s)),
+  };
 }

@@ -10,7 +10,22 @@ describe('parseConfig: accepted', () => {
     [{ command: ['npm', 'start'], exercise: ['curl -fsS http://127.0.0.1:3000/'] }],
     [{ entry: 'a.js', readiness: { port: 3000 }, granularity: 'file', strategy: 'rerun', minimize: true }],
     [{ entry: 'a.js', readiness: { stdout: '^listening', url: 'http://127.0.0.1:1/', timeout: 2.5 } }],
-    [{ entry: 'a.js', maxRuns: 10, maxRunTime: 5, grace: 0.5, profile: 'p.json', format: 'json', relative: true, out: 'o', node: 'node', cwd: '.', root: '..', name: 'api' }],
+    [
+      {
+        entry: 'a.js',
+        maxRuns: 10,
+        maxRunTime: 5,
+        grace: 0.5,
+        profile: 'p.json',
+        format: 'json',
+        relative: true,
+        out: 'o',
+        node: 'node',
+        cwd: '.',
+        root: '..',
+        name: 'api',
+      },
+    ],
   ])('%j', (data) => {
     const config = parseConfig(data, SRC);
     expect(config).not.toHaveProperty('$schema');
@@ -70,7 +85,9 @@ describe('parseConfigText', () => {
   it('reads the permlearn field of a package.json, or nothing', () => {
     expect(parseConfigText('{"name":"x","permlearn":{"entry":"a.js"}}', 'package.json', { packageJson: true })).toEqual({ entry: 'a.js' });
     expect(parseConfigText('{"name":"x"}', 'package.json', { packageJson: true })).toBeUndefined();
-    expect(() => parseConfigText('{"permlearn":{"entri":"a.js"}}', 'package.json', { packageJson: true })).toThrow(/^package.json "permlearn": unknown key "entri"/);
+    expect(() => parseConfigText('{"permlearn":{"entri":"a.js"}}', 'package.json', { packageJson: true })).toThrow(
+      /^package.json "permlearn": unknown key "entri"/,
+    );
   });
   it('text that is not JSON is a usage error', () => {
     expect(() => parseConfigText('{entry: 1}', SRC)).toThrow(/^permlearn.config.json is not valid JSON/);
@@ -78,7 +95,7 @@ describe('parseConfigText', () => {
 });
 
 describe('resolveConfig', () => {
-  it('resolves paths against the file\'s folder; a bare node name stays for PATH', () => {
+  it("resolves paths against the file's folder; a bare node name stays for PATH", () => {
     expect(resolveConfig({ entry: 'src/a.js', root: '..', profile: 'p/x.json', node: 'node', out: 'flags.txt' }, '/w/svc')).toEqual({
       dir: '/w/svc',
       name: 'svc',
@@ -89,6 +106,11 @@ describe('resolveConfig', () => {
       node: 'node',
       out: '/w/svc/flags.txt',
     });
-    expect(resolveConfig({ cwd: 'app', node: './bin/node', name: 'api' }, '/w')).toMatchObject({ cwd: '/w/app', node: '/w/bin/node', name: 'api', profile: '/w/permlearn.json' });
+    expect(resolveConfig({ cwd: 'app', node: './bin/node', name: 'api' }, '/w')).toMatchObject({
+      cwd: '/w/app',
+      node: '/w/bin/node',
+      name: 'api',
+      profile: '/w/permlearn.json',
+    });
   });
 });

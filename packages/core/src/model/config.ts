@@ -94,11 +94,13 @@ export function inRange(value: unknown, range: NumberRange): value is number {
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 
 const nonEmptyString: Check = (v) => (isString(v) && v !== '' ? undefined : `must be a non-empty string, got ${describe(v)}`);
 const stringList: Check = (v) => (Array.isArray(v) && v.every(isString) ? undefined : `must be an array of strings, got ${describe(v)}`);
-const nonEmptyStringList: Check = (v) => stringList(v, '') ?? ((v as string[]).length > 0 && (v as string[]).every((s) => s !== '') ? undefined : 'must list at least one non-empty string');
+const nonEmptyStringList: Check = (v) =>
+  stringList(v, '') ?? ((v as string[]).length > 0 && (v as string[]).every((s) => s !== '') ? undefined : 'must list at least one non-empty string');
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : `must be true or false, got ${describe(v)}`);
 const numberIn =
   (range: NumberRange): Check =>
@@ -163,7 +165,10 @@ const KEYS: Record<keyof PermlearnConfig | '$schema', Check> = {
 
 /** `max-runs`, `MaxRuns`, `max_runs` and `maxRusn` all point at `maxRuns`. */
 function suggestion(key: string, known: readonly string[]): string {
-  const hit = closestMatch(key, known.filter((k) => k !== '$schema'));
+  const hit = closestMatch(
+    key,
+    known.filter((k) => k !== '$schema'),
+  );
   return hit ? ` (did you mean "${hit}"?)` : ` (known keys: ${known.filter((k) => k !== '$schema').join(', ')})`;
 }
 

@@ -8,12 +8,7 @@ export type Need =
   | { type: 'scope'; scope: Exclude<Scope, FsScope> }
   | { type: 'ungrantable'; code: UngrantableCode; reason: string };
 
-export type UngrantableCode =
-  | 'fd-sync-api'
-  | 'symlink-needs-full-fs'
-  | 'process-binding'
-  | 'scope-not-in-version'
-  | 'unknown-permission';
+export type UngrantableCode = 'fd-sync-api' | 'symlink-needs-full-fs' | 'process-binding' | 'scope-not-in-version' | 'unknown-permission';
 
 /** The scope that lifts a denial of each permission (file-system ones aside). */
 export const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {

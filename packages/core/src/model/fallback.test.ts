@@ -21,7 +21,15 @@ const caught = (permission: string, resource: string, extra: Partial<Denial> = {
   ...extra,
 });
 const addon = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED' });
-const result = (denials: Denial[], exitCode = 1): RunResult => ({ outcome: 'exited', exitCode, denials, recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1 });
+const result = (denials: Denial[], exitCode = 1): RunResult => ({
+  outcome: 'exited',
+  exitCode,
+  denials,
+  recorderLoaded: true,
+  stderrDenials: [],
+  stderrTail: '',
+  durationMs: 1,
+});
 
 async function run(steps: RunResult[], tighten = false) {
   const seen: string[][] = [];
@@ -88,7 +96,9 @@ describe('a failure whose error carries no denial (a loader or a Worker rewrote 
   it('is told apart from a failure that shows its denial, a clean run, and a run with nothing seen', () => {
     expect(failureHidesItsCause(result([addon]))).toBe(true);
     expect(failureHidesItsCause(result([{ ...caught('FileSystemWrite', `${APP}/logs`), thread: 'worker' }]))).toBe(true);
-    expect(failureHidesItsCause(result([caught('FileSystemRead', '/usr/bin/ldd'), { ...caught('FileSystemRead', `${APP}/x`), source: 'uncaught' }]))).toBe(false);
+    expect(failureHidesItsCause(result([caught('FileSystemRead', '/usr/bin/ldd'), { ...caught('FileSystemRead', `${APP}/x`), source: 'uncaught' }]))).toBe(
+      false,
+    );
     expect(failureHidesItsCause(result([caught('FileSystemRead', `${APP}/x`), { ...caught('FileSystemRead', `${APP}/y`), source: 'logged' }]))).toBe(false);
     expect(failureHidesItsCause(result([addon], 0))).toBe(false);
     expect(failureHidesItsCause(result([]))).toBe(false);
@@ -102,7 +112,10 @@ describe('a failure whose error carries no denial (a loader or a Worker rewrote 
     expect(res.runs).toBe(3);
     expect(seen).toEqual([['--permission'], ['--permission', '--allow-addons'], ['--permission', '--allow-addons']]);
     // The same denial in a run whose own error shows another denial stays soft: the verification goes without it first.
-    const shown = await run([result([addon, { ...caught('FileSystemRead', `${APP}/config.json`), source: 'uncaught' }]), result([], 0), result([], 0), result([], 0)], true);
+    const shown = await run(
+      [result([addon, { ...caught('FileSystemRead', `${APP}/config.json`), source: 'uncaught' }]), result([], 0), result([], 0), result([], 0)],
+      true,
+    );
     expect(shown.seen[2]).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
     expect(renderFlags(shown.res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
   });

@@ -49,9 +49,23 @@ describe('generalisePath', () => {
     ['file policy keeps an app file', '/work/app/lib/a.js', 'file', 'fs.read', 'file', undefined],
     // deps
     ['deps: a dependency file → node_modules', '/work/app/node_modules/express/lib/router.js', 'file', 'fs.read', 'deps', '/work/app/node_modules'],
-    ['deps: a nested dependency → the outermost node_modules', '/work/app/node_modules/a/node_modules/b/i.js', 'file', 'fs.read', 'deps', '/work/app/node_modules'],
+    [
+      'deps: a nested dependency → the outermost node_modules',
+      '/work/app/node_modules/a/node_modules/b/i.js',
+      'file',
+      'fs.read',
+      'deps',
+      '/work/app/node_modules',
+    ],
     ['deps: a pnpm store file → node_modules', '/work/app/node_modules/.pnpm/x@1.0.0/node_modules/x/i.js', 'file', 'fs.read', 'deps', '/work/app/node_modules'],
-    ['deps: a probe that never exists is covered too', '/work/app/node_modules/a/node_modules/missing/package.json', 'missing', 'fs.read', 'deps', '/work/app/node_modules'],
+    [
+      'deps: a probe that never exists is covered too',
+      '/work/app/node_modules/a/node_modules/missing/package.json',
+      'missing',
+      'fs.read',
+      'deps',
+      '/work/app/node_modules',
+    ],
     ['deps: node_modules above the root → only the package', '/work/node_modules/hoisted/i.js', 'file', 'fs.read', 'deps', '/work/node_modules/hoisted'],
     ['deps: an app file → its folder', '/work/app/lib/a.js', 'file', 'fs.read', 'deps', '/work/app/lib'],
     ['deps: an app file at the root stays a file', '/work/app/index.js', 'file', 'fs.read', 'deps', undefined],
@@ -61,7 +75,14 @@ describe('generalisePath', () => {
     ['deps: writes are never widened', '/work/app/lib/out.txt', 'file', 'fs.write', 'deps', undefined],
     ['deps: writes into node_modules are never widened', '/work/app/node_modules/express/x', 'file', 'fs.write', 'deps', undefined],
     // package
-    ['package: a dependency file → its package', '/work/app/node_modules/express/lib/router.js', 'file', 'fs.read', 'package', '/work/app/node_modules/express'],
+    [
+      'package: a dependency file → its package',
+      '/work/app/node_modules/express/lib/router.js',
+      'file',
+      'fs.read',
+      'package',
+      '/work/app/node_modules/express',
+    ],
     ['package: a scoped package', '/work/app/node_modules/@scope/pkg/dist/i.js', 'file', 'fs.read', 'package', '/work/app/node_modules/@scope/pkg'],
     ['package: a missing package stays exact', '/work/app/node_modules/a/node_modules/missing/package.json', 'missing', 'fs.read', 'package', undefined],
     ['package: an app file → its folder', '/work/app/config/x.json', 'file', 'fs.read', 'package', '/work/app/config'],
@@ -90,7 +111,9 @@ describe('generalisePath', () => {
   });
 
   it('says why', () => {
-    expect(generalisePath('/work/app/node_modules/express/index.js', 'file', 'fs.read', ctx('deps'))?.because).toMatch(/--granularity deps: every dependency in \/work\/app\/node_modules/);
+    expect(generalisePath('/work/app/node_modules/express/index.js', 'file', 'fs.read', ctx('deps'))?.because).toMatch(
+      /--granularity deps: every dependency in \/work\/app\/node_modules/,
+    );
     expect(generalisePath('/work/app/node_modules/@scope/pkg/dist/i.js', 'file', 'fs.read', ctx('package'))?.because).toMatch(/the package @scope\/pkg/);
   });
 });

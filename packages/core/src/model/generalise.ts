@@ -44,7 +44,8 @@ export interface Generalised {
 export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx: GeneraliseContext): Generalised | undefined {
   if (kind === 'prefix' || kind === 'created-dir') return undefined;
   // Never widened into what the breadth rule forbids; an exact grant is then tried (and judged) instead.
-  const withinRule = (dir: string) => breadthViolation({ scope, path: dir, kind: 'dir' }, { homedir: ctx.fs.homedir, root: ctx.root, tmpdir: ctx.tmpdir }) === undefined;
+  const withinRule = (dir: string) =>
+    breadthViolation({ scope, path: dir, kind: 'dir' }, { homedir: ctx.fs.homedir, root: ctx.root, tmpdir: ctx.tmpdir }) === undefined;
   const acceptable = (dir: string) => dir !== abs && ctx.fs.kind(dir) === 'dir' && withinRule(dir) && !isSameOrUnder(ctx.root, dir);
 
   // The app's own folder in the temporary directory (reads and writes alike): the folder, not the file.
@@ -54,7 +55,11 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
     // A folder the app creates (absent before the first run) is `dir/*`, so it is covered before it exists.
     const made = folderKind(ctx.fs, first);
     if (first !== abs && !isSameOrUnder(ctx.root, first) && made && withinRule(first) && noSecrets(first, ctx)) {
-      return { path: first, kind: made, because: `a folder the app uses in the temporary directory ${tmp}${made === 'created-dir' ? ', which it creates' : ''}` };
+      return {
+        path: first,
+        kind: made,
+        because: `a folder the app uses in the temporary directory ${tmp}${made === 'created-dir' ? ', which it creates' : ''}`,
+      };
     }
     return undefined;
   }
@@ -69,11 +74,16 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
       }
     }
     if ((ctx.granularity === 'deps' || ctx.granularity === 'package') && acceptable(pkg)) {
-      return { path: pkg, kind: 'dir', because: `--granularity ${ctx.granularity}: the package ${path.basename(path.dirname(pkg)).startsWith('@') ? `${path.basename(path.dirname(pkg))}/` : ''}${path.basename(pkg)}` };
+      return {
+        path: pkg,
+        kind: 'dir',
+        because: `--granularity ${ctx.granularity}: the package ${path.basename(path.dirname(pkg)).startsWith('@') ? `${path.basename(path.dirname(pkg))}/` : ''}${path.basename(pkg)}`,
+      };
     }
     if (ctx.granularity === 'dir') {
       const dir = kind === 'dir' ? undefined : path.dirname(abs);
-      if (dir !== undefined && isSameOrUnder(dir, pkg) && acceptable(dir)) return { path: dir, kind: 'dir', because: '--granularity dir: the folder of a dependency file' };
+      if (dir !== undefined && isSameOrUnder(dir, pkg) && acceptable(dir))
+        return { path: dir, kind: 'dir', because: '--granularity dir: the folder of a dependency file' };
     }
     return undefined;
   }
@@ -83,7 +93,11 @@ export function generalisePath(abs: string, kind: PathKind, scope: FsScope, ctx:
   const dir = path.dirname(abs);
   if (!isStrictlyUnder(dir, ctx.root) || !acceptable(dir) || !noSecrets(dir, ctx)) return undefined;
   const made = folderKind(ctx.fs, dir) ?? 'dir';
-  return { path: dir, kind: made, because: `--granularity ${ctx.granularity}: the app's folder ${path.relative(ctx.root, dir)}${made === 'created-dir' ? ', which it creates' : ''}` };
+  return {
+    path: dir,
+    kind: made,
+    because: `--granularity ${ctx.granularity}: the app's folder ${path.relative(ctx.root, dir)}${made === 'created-dir' ? ', which it creates' : ''}`,
+  };
 }
 
 function noSecrets(dir: string, ctx: GeneraliseContext): boolean {

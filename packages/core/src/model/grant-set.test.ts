@@ -76,7 +76,9 @@ function reference(input: readonly Grant[]): Grant[] {
   const kept = all.filter((g) => coveredBy(g).length === 0);
   for (const g of all) {
     if (kept.includes(g)) continue;
-    const cover = coveredBy(g).filter((o) => kept.includes(o)).sort(order)[0];
+    const cover = coveredBy(g)
+      .filter((o) => kept.includes(o))
+      .sort(order)[0];
     if (!cover) throw new Error(`no kept grant covers ${grantKey(g)}`);
     mergeInto(cover, g);
   }
@@ -139,7 +141,9 @@ describe('GrantSet: adding one grant leaves what normaliseGrants leaves', () => 
         const target = scope === 'fs.read' || scope === 'fs.write' ? randomPath(r) : undefined;
         expect(set.covering(scope, target)).toBe(findCovering(list, scope, target));
         if (target !== undefined) {
-          const below = list.some((x) => x.scope === scope && x.path !== undefined && x.path !== target && x.path.startsWith(target.endsWith('/') ? target : `${target}/`));
+          const below = list.some(
+            (x) => x.scope === scope && x.path !== undefined && x.path !== target && x.path.startsWith(target.endsWith('/') ? target : `${target}/`),
+          );
           expect(set.hasBelow(scope, target)).toBe(below);
           expect(set.startingWith(scope, target)).toEqual(list.filter((x) => x.scope === scope && x.path?.startsWith(target)));
         }
@@ -164,8 +168,24 @@ describe('learning 100,000 distinct paths (--granularity file)', () => {
   const files = Array.from({ length: N }, (_, i) => `${APP}/node_modules/p${Math.floor(i / 500)}/lib/d${Math.floor(i / 50) % 10}/f${i}.js`);
   const fileSet = new Set(files);
   const fs: FsProbe = { homedir: '/home/u', kind: (p) => (fileSet.has(p) ? 'file' : p.startsWith(APP) && !p.endsWith('.js') ? 'dir' : 'missing') };
-  const read = (file: string, source: Denial['source']): Denial => ({ permission: 'FileSystemRead', resource: file, code: 'ERR_ACCESS_DENIED', source, cwd: APP, thread: 'main', site: `${APP}/index.js:1:1` });
-  const result = (denials: Denial[] = []): RunResult => ({ outcome: 'exited', exitCode: 0, denials, recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1 });
+  const read = (file: string, source: Denial['source']): Denial => ({
+    permission: 'FileSystemRead',
+    resource: file,
+    code: 'ERR_ACCESS_DENIED',
+    source,
+    cwd: APP,
+    thread: 'main',
+    site: `${APP}/index.js:1:1`,
+  });
+  const result = (denials: Denial[] = []): RunResult => ({
+    outcome: 'exited',
+    exitCode: 0,
+    denials,
+    recorderLoaded: true,
+    stderrDenials: [],
+    stderrTail: '',
+    durationMs: 1,
+  });
   const generalise = { granularity: 'file' as const, root: APP, tmpdir: '/tmp' };
 
   it('an audit run reporting every one: one exact grant each, verified', async () => {
@@ -184,7 +204,9 @@ describe('learning 100,000 distinct paths (--granularity file)', () => {
     expect(res.status).toBe('verified');
     expect(phases).toEqual(['audit', 'learn', 'verify']);
     expect(res.grants.map((x) => `${x.path} ${x.kind}`)).toEqual([...files].sort().map((f) => `${f} file`));
-    expect(res.grants.every((x, i) => x.denials.length === 1 && x.denials[0]!.resource === x.path && (i === 0 || x.path! > res.grants[i - 1]!.path!))).toBe(true);
+    expect(res.grants.every((x, i) => x.denials.length === 1 && x.denials[0]!.resource === x.path && (i === 0 || x.path! > res.grants[i - 1]!.path!))).toBe(
+      true,
+    );
   }, 240_000); // a correctness test at scale: the timeout only stops a hang (a shared 2-core machine took 96 s)
 
   it('caught in a clean run, half of them under a folder already granted: that folder plus the rest', async () => {

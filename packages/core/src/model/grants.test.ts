@@ -85,7 +85,11 @@ describe('normaliseGrants', () => {
     ['a longer prefix under a shorter one', [fs('fs.write', '/tmp/app-x', 'prefix'), fs('fs.write', '/tmp/app-', 'prefix')], ['fs.write /tmp/app-(prefix)']],
     ['a prefix under a dir', [fs('fs.write', '/tmp/t/app-', 'prefix'), fs('fs.write', '/tmp/t', 'dir')], ['fs.write /tmp/t(dir)']],
     ['a sibling on a segment boundary', [fs('fs.read', '/app', 'dir'), fs('fs.read', '/apple', 'dir')], ['fs.read /app(dir)', 'fs.read /apple(dir)']],
-    ['a dir under an exact (missing) path', [fs('fs.write', '/out', 'missing'), fs('fs.write', '/out/sub', 'dir')], ['fs.write /out(missing)', 'fs.write /out/sub(dir)']],
+    [
+      'a dir under an exact (missing) path',
+      [fs('fs.write', '/out', 'missing'), fs('fs.write', '/out/sub', 'dir')],
+      ['fs.write /out(missing)', 'fs.write /out/sub(dir)'],
+    ],
     ['a path below an exact file grant', [fs('fs.read', '/x/a', 'file'), fs('fs.read', '/x/a/b', 'file')], ['fs.read /x/a(file)', 'fs.read /x/a/b(file)']],
     ['the same path in the other scope', [fs('fs.read', '/app', 'dir'), fs('fs.write', '/app/out.txt')], ['fs.read /app(dir)', 'fs.write /app/out.txt(file)']],
   ])('covered grants: %s', (_name, input, kept) => {

@@ -102,7 +102,10 @@ export class GrantSet {
   private readonly seq = new Map<Grant, number>();
   private counter = 0;
 
-  constructor(grants: readonly Grant[] = [], private readonly sorted = true) {
+  constructor(
+    grants: readonly Grant[] = [],
+    private readonly sorted = true,
+  ) {
     for (const g of sorted ? normaliseGrants(grants) : grants) this.insert(g);
   }
 

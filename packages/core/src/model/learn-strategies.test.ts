@@ -23,7 +23,9 @@ describe('learn strategies', () => {
   });
 
   it('says why a strategy cannot run here, completing `--strategy <name> …`', () => {
-    expect(LEARN_STRATEGY_ENTRIES.audit.unavailable({ caps: NODE22, root: '/srv/app' })).toBe('needs Node 24 or later (--permission-audit); v22.23.3 has no audit mode');
+    expect(LEARN_STRATEGY_ENTRIES.audit.unavailable({ caps: NODE22, root: '/srv/app' })).toBe(
+      'needs Node 24 or later (--permission-audit); v22.23.3 has no audit mode',
+    );
     expect(LEARN_STRATEGY_ENTRIES.audit.unavailable({ caps: NODE24, root: '/srv/app' })).toBeUndefined();
     expect(LEARN_STRATEGY_ENTRIES.observe.unavailable({ caps: NODE22, root: '/home/me', rootTooBroad: 'it is the home folder' })).toBe(
       'would let the app read /home/me (it is the home folder); put the app in a folder with a package.json',
@@ -37,7 +39,11 @@ describe('learn strategies', () => {
     expect([audit.phase, audit.maxRounds, audit.extraGrants([])]).toEqual(['audit', 1, []]);
     const observe = learnStrategy('observe', { root: '/srv/app' })!;
     expect(observe.phase).toBe('observe');
-    expect(observe.extraGrants([]).map((g) => [g.scope, g.path])).toEqual([['fs.read', '/srv/app'], ['child', undefined], ['worker', undefined]]);
+    expect(observe.extraGrants([]).map((g) => [g.scope, g.path])).toEqual([
+      ['fs.read', '/srv/app'],
+      ['child', undefined],
+      ['worker', undefined],
+    ]);
     // A capability already granted is not given again for the run.
     expect(observe.extraGrants([{ scope: 'child', denials: [], notes: [] }]).map((g) => g.scope)).toEqual(['fs.read', 'worker']);
     expect(learnStrategy('rerun')).toBeUndefined();

@@ -13,8 +13,26 @@ const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.3')!);
 function fakeFs(kinds: Record<string, 'file' | 'dir'>): FsProbe {
   return { homedir: '/home/u', kind: (p) => kinds[p] ?? 'missing' };
 }
-const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'channel', cwd: APP, thread: 'main', site: `${APP}/index.js:1:1`, ...extra });
-const result = (extra: Partial<RunResult> = {}): RunResult => ({ outcome: 'exited', exitCode: 0, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 5, ...extra });
+const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({
+  permission: 'FileSystemRead',
+  resource,
+  code: 'ERR_ACCESS_DENIED',
+  source: 'channel',
+  cwd: APP,
+  thread: 'main',
+  site: `${APP}/index.js:1:1`,
+  ...extra,
+});
+const result = (extra: Partial<RunResult> = {}): RunResult => ({
+  outcome: 'exited',
+  exitCode: 0,
+  denials: [],
+  recorderLoaded: true,
+  stderrDenials: [],
+  stderrTail: '',
+  durationMs: 5,
+  ...extra,
+});
 const FAIL = result({ exitCode: 1 });
 
 /** The app as a function of its flags: it passes when every needed flag is there. */
@@ -31,7 +49,15 @@ function appNeeding(needed: string[], caps = NODE26, onRun?: (req: RunRequest, f
 }
 
 const files = { [`${APP}/config.json`]: 'file', [`${APP}/node_modules`]: 'dir' } as const;
-const base = (o: Partial<LearnOptions>): LearnOptions => ({ runApp: async () => result(), caps: NODE26, fs: fakeFs(files), maxRuns: 40, tighten: true, fold: true, ...o });
+const base = (o: Partial<LearnOptions>): LearnOptions => ({
+  runApp: async () => result(),
+  caps: NODE26,
+  fs: fakeFs(files),
+  maxRuns: 40,
+  tighten: true,
+  fold: true,
+  ...o,
+});
 
 describe('learn, tight and folded (audit)', () => {
   // The audit run: a needed read of config.json and two lookups of missing paths (the @types search).
@@ -61,7 +87,8 @@ describe('learn, tight and folded (audit)', () => {
     const types = `--allow-fs-read=${APP}/node_modules/@types`;
     const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`, types], NODE26, (req, flags) => {
       if (req.phase === 'audit') return audit;
-      if (req.phase === 'learn' && !flags.includes(types)) return result({ exitCode: 1, denials: [check(`${APP}/node_modules/@types`, { source: 'uncaught' })] });
+      if (req.phase === 'learn' && !flags.includes(types))
+        return result({ exitCode: 1, denials: [check(`${APP}/node_modules/@types`, { source: 'uncaught' })] });
       return undefined;
     });
     const res = await learn(base({ runApp, strategy: learnStrategy('audit') }));
@@ -96,13 +123,24 @@ describe('learn, tight and folded (audit)', () => {
     const res = await learn(base({ runApp, strategy: learnStrategy('audit'), tighten: false }));
     expect(res.runs).toBe(2);
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify']);
-    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${APP}/node_modules/@types`, '--allow-fs-read=/srv/node_modules/@types']);
+    expect(renderFlags(res.grants, NODE26)).toEqual([
+      '--permission',
+      `--allow-fs-read=${APP}/config.json`,
+      `--allow-fs-read=${APP}/node_modules/@types`,
+      '--allow-fs-read=/srv/node_modules/@types',
+    ]);
     expect(res.tightened).toBeUndefined();
   });
 
   it('a lookup of a file in a folder the app writes is its own state: not a candidate', async () => {
     const logs = `${APP}/logs`;
-    const own = result({ denials: [check(`${logs}/.state.json`, { existed: false }), { ...check(logs, { existed: false }), permission: 'FileSystemWrite' }, { ...check(`${logs}/.state.json`, { existed: false }), permission: 'FileSystemWrite' }] });
+    const own = result({
+      denials: [
+        check(`${logs}/.state.json`, { existed: false }),
+        { ...check(logs, { existed: false }), permission: 'FileSystemWrite' },
+        { ...check(`${logs}/.state.json`, { existed: false }), permission: 'FileSystemWrite' },
+      ],
+    });
     const fs: FsProbe = { homedir: '/home/u', kind: (p) => (p === logs ? 'dir' : 'missing') };
     const { runApp, requests } = appNeeding([], NODE26, (req) => (req.phase === 'audit' ? own : undefined));
     const res = await learn(base({ runApp, strategy: learnStrategy('audit'), fs }));
@@ -143,7 +181,9 @@ describe('learn, tight (enforce loop)', () => {
     const fs = fakeFs({ [`${APP}/a.json`]: 'file', [`${APP}/b.json`]: 'file' });
     const a = `--allow-fs-read=${APP}/a.json`;
     const { runApp, requests } = appNeeding([a], NODE22, (req, flags) =>
-      req.phase === 'learn' && !flags.includes(a) ? result({ exitCode: 1, denials: [check('a.json', { source: 'caught' }), check('b.json', { source: 'caught' })] }) : undefined,
+      req.phase === 'learn' && !flags.includes(a)
+        ? result({ exitCode: 1, denials: [check('a.json', { source: 'caught' }), check('b.json', { source: 'caught' })] })
+        : undefined,
     );
     const res = await learn(base({ runApp, caps: NODE22, fs }));
     expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', a]);

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { learn, learnStrategy, preferPresent, selectDenials, siblingLookups, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
+import {
+  learn,
+  learnStrategy,
+  preferPresent,
+  selectDenials,
+  siblingLookups,
+  type LearnEvent,
+  type LearnOptions,
+  type RunRequest,
+  type RunResult,
+} from './learn/index.js';
 
 const HOME = '/home/u';
 const APP = '/srv/app';
@@ -223,7 +233,9 @@ describe('learn: where denials come from', () => {
     expect(res.status).toBe('app-failed');
     expect(requests).toHaveLength(1);
     expect(res.grants).toEqual([]);
-    expect(res.reason).toBe("the app exited with code 1 without a permission denial reported by permlearn's recorder, which did not load in any Node process it started (its stderr shows denial text; permlearn does not grant on printed text)");
+    expect(res.reason).toBe(
+      "the app exited with code 1 without a permission denial reported by permlearn's recorder, which did not load in any Node process it started (its stderr shows denial text; permlearn does not grant on printed text)",
+    );
   });
 
   it('the app could not be started: app-failed with its error', async () => {
@@ -446,10 +458,21 @@ describe('learn: observe first (Node 20/22)', () => {
       { file: `${APP}/node_modules/x/lib/package.json`, from: `${APP}/node_modules/x/index.js` },
     ],
   });
-  const fs = () => fakeFs({ [`${APP}/node_modules`]: 'dir', [`${APP}/node_modules/x/package.json`]: 'file', [`${APP}/node_modules/x/index.js`]: 'file', [`${APP}/node_modules/x/lib/a.js`]: 'file' });
+  const fs = () =>
+    fakeFs({
+      [`${APP}/node_modules`]: 'dir',
+      [`${APP}/node_modules/x/package.json`]: 'file',
+      [`${APP}/node_modules/x/index.js`]: 'file',
+      [`${APP}/node_modules/x/lib/a.js`]: 'file',
+    });
 
   it('on 22 grants the loaded modules and the package.json files the resolver checks, less the entry', async () => {
-    const { res, requests } = await go([observed, OK, OK], { caps: NODE22, fs: fs(), strategy: learnStrategy('observe', { root: APP }), implicitReadGrants: [`${APP}/index.js`] });
+    const { res, requests } = await go([observed, OK, OK], {
+      caps: NODE22,
+      fs: fs(),
+      strategy: learnStrategy('observe', { root: APP }),
+      implicitReadGrants: [`${APP}/index.js`],
+    });
     expect(res.status).toBe('verified');
     expect(requests.map((r) => r.phase)).toEqual(['observe', 'learn', 'verify']);
     expect(requests[1]!.flags).toEqual([
@@ -480,7 +503,12 @@ describe('learn: observe first (Node 20/22)', () => {
 describe('learn: generalisation while learning', () => {
   const gen = { granularity: 'deps' as const, root: APP, tmpdir: '/tmp' };
   it('a dependency file grants node_modules, and later files in it are evidence, not runs', async () => {
-    const fs = fakeFs({ [`${APP}/node_modules`]: 'dir', [`${APP}/node_modules/a`]: 'dir', [`${APP}/node_modules/a/index.js`]: 'file', [`${APP}/node_modules/b/index.js`]: 'file' });
+    const fs = fakeFs({
+      [`${APP}/node_modules`]: 'dir',
+      [`${APP}/node_modules/a`]: 'dir',
+      [`${APP}/node_modules/a/index.js`]: 'file',
+      [`${APP}/node_modules/b/index.js`]: 'file',
+    });
     const { res, flags, requests } = await go([denied(denial('FileSystemRead', `${APP}/node_modules/a/index.js`)), OK, OK], { fs, generalise: gen });
     expect(res.status).toBe('verified');
     expect(requests).toHaveLength(3);
@@ -492,7 +520,11 @@ describe('learn: generalisation while learning', () => {
     // The root is /srv/app/data-root; a directory at its top denied beside a sibling would need /srv/app.
     const root = `${APP}/r`;
     const fs = fakeFs({ [root]: 'dir', [`${root}/d`]: 'dir', [`${root}/dx.txt`]: 'file' });
-    const steps = [denied(denial('FileSystemRead', `${root}/dx.txt`)), denied(denial('FileSystemRead', `${root}/d`)), denied(denial('FileSystemRead', `${root}/d`))];
+    const steps = [
+      denied(denial('FileSystemRead', `${root}/dx.txt`)),
+      denied(denial('FileSystemRead', `${root}/d`)),
+      denied(denial('FileSystemRead', `${root}/d`)),
+    ];
     const inside = await go([steps[0]!, steps[1]!, steps[2]!, OK, OK], { fs, generalise: { ...gen, granularity: 'file', root } });
     // Widening to the root itself is allowed (it is not above it) ...
     expect(inside.flags).toEqual(['--permission', `--allow-fs-read=${root}`]);
@@ -505,7 +537,11 @@ describe('learn: generalisation while learning', () => {
   it('the prefix-quirk fix never exposes a secret', async () => {
     const root = `${APP}/r`;
     const fs = { ...fakeFs({ [root]: 'dir', [`${root}/d`]: 'dir', [`${root}/dx.txt`]: 'file' }), secretsUnder: (d: string) => (d === root ? ['.env'] : []) };
-    const steps = [denied(denial('FileSystemRead', `${root}/dx.txt`)), denied(denial('FileSystemRead', `${root}/d`)), denied(denial('FileSystemRead', `${root}/d`))];
+    const steps = [
+      denied(denial('FileSystemRead', `${root}/dx.txt`)),
+      denied(denial('FileSystemRead', `${root}/d`)),
+      denied(denial('FileSystemRead', `${root}/d`)),
+    ];
     const r = await go(steps, { fs, generalise: { ...gen, granularity: 'file', root } });
     expect(r.res.status).toBe('no-progress');
     expect(r.res.reason).toMatch(/would expose \.env/);
@@ -515,7 +551,12 @@ describe('learn: generalisation while learning', () => {
 describe('learn: exercise commands', () => {
   it('a ready run whose exercise failed is not a success: its caught denial is granted', async () => {
     const fs = fakeFs({ [`${APP}/public`]: 'dir' });
-    const failed = result({ outcome: 'ready', readyBy: 'stdout', exercise: [{ command: 'curl x', exitCode: 22, durationMs: 3 }], denials: [denial('FileSystemRead', `${APP}/public`, { source: 'channel' })] });
+    const failed = result({
+      outcome: 'ready',
+      readyBy: 'stdout',
+      exercise: [{ command: 'curl x', exitCode: 22, durationMs: 3 }],
+      denials: [denial('FileSystemRead', `${APP}/public`, { source: 'channel' })],
+    });
     const passed = result({ outcome: 'ready', readyBy: 'stdout', exercise: [{ command: 'curl x', exitCode: 0, durationMs: 3 }] });
     const { res, flags } = await go([failed, passed, passed], { fs });
     expect(res.status).toBe('verified');
@@ -538,7 +579,8 @@ describe('learn: --minimize', () => {
     const app = (req: RunRequest): RunResult => {
       const flags = renderFlags(req.grants, NODE26);
       // The app reads config/a.json and needs a child process; the worker it only tries (and survives without).
-      if (!flags.some((f) => f === `--allow-fs-read=${APP}/config` || f === `--allow-fs-read=${APP}/config/a.json`)) return denied(denial('FileSystemRead', `${APP}/config/a.json`));
+      if (!flags.some((f) => f === `--allow-fs-read=${APP}/config` || f === `--allow-fs-read=${APP}/config/a.json`))
+        return denied(denial('FileSystemRead', `${APP}/config/a.json`));
       if (!needs(req, '--allow-child-process')) return denied(denial('ChildProcess', ''));
       return OK;
     };
@@ -588,7 +630,12 @@ describe('learn: lookups from the same call site', () => {
     expect(res.status).toBe('verified');
     // One enforce run instead of three.
     expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'learn', 'verify']);
-    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/tool.config.js`, `--allow-fs-read=${APP}/tool.config.json`, `--allow-fs-read=${APP}/tool.config.mjs`]);
+    expect(flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${APP}/tool.config.js`,
+      `--allow-fs-read=${APP}/tool.config.json`,
+      `--allow-fs-read=${APP}/tool.config.mjs`,
+    ]);
   });
 
   it('siblingLookups: only missing needed paths, the same site, and nothing covered', () => {
@@ -605,7 +652,11 @@ describe('learn: observe again while a denial outside the wide grant cuts the ru
     const OBSERVE_FAIL_READ = result({ denials: [denial('FileSystemRead', '/etc/app.conf')], modules: [{ file: `${APP}/index.js` }] });
     const OBSERVE_FAIL_WRITE = result({ denials: [denial('FileSystemWrite', `${APP}/out.txt`)], modules: [{ file: `${APP}/index.js` }] });
     const fs = fakeFs({ '/etc/app.conf': 'file', [`${APP}/index.js`]: 'file' });
-    const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], { fs, strategy: learnStrategy('observe', { root: APP }), caps: caps('v22.23.3') });
+    const { requests, flags } = await go([OBSERVE_FAIL_READ, OBSERVE_FAIL_WRITE, OK, OK], {
+      fs,
+      strategy: learnStrategy('observe', { root: APP }),
+      caps: caps('v22.23.3'),
+    });
     expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'learn', 'verify']);
     expect(flags).toEqual(['--permission', '--allow-fs-read=/etc/app.conf', `--allow-fs-read=${APP}/index.js`, `--allow-fs-write=${APP}/out.txt`]);
   });
@@ -613,7 +664,17 @@ describe('learn: observe again while a denial outside the wide grant cuts the ru
 
 describe('learn: the breadth rule holds whatever the app does', () => {
   const gen = { granularity: 'deps' as const, root: APP, tmpdir: '/tmp' };
-  const kinds = { '/': 'dir', [HOME]: 'dir', '/srv': 'dir', [APP]: 'dir', '/tmp': 'dir', [`${APP}/x*`]: 'file', [`${APP}/*`]: 'dir', [`${APP}/lib`]: 'dir', [`${APP}/lib/x*`]: 'file' } as const;
+  const kinds = {
+    '/': 'dir',
+    [HOME]: 'dir',
+    '/srv': 'dir',
+    [APP]: 'dir',
+    '/tmp': 'dir',
+    [`${APP}/x*`]: 'file',
+    [`${APP}/*`]: 'dir',
+    [`${APP}/lib`]: 'dir',
+    [`${APP}/lib/x*`]: 'file',
+  } as const;
   it.each<[name: string, d: Denial, value: string]>([
     ['readdirSync("/")', denial('FileSystemRead', '/'), '/'],
     ['listing the home folder', denial('FileSystemRead', HOME), HOME],
@@ -657,7 +718,11 @@ describe('learn: the breadth rule holds whatever the app does', () => {
 
   it('an audit run that saw / and the home folder primes neither', async () => {
     const seen = [denial('FileSystemRead', '/etc/hosts', { source: 'channel' }), denial('FileSystemWrite', HOME, { source: 'channel' })];
-    const { res, requests } = await go([result({ exitCode: 0, denials: seen }), OK, OK], { fs: fakeFs({ ...kinds, '/etc/hosts': 'file' }), generalise: gen, strategy: learnStrategy('audit') });
+    const { res, requests } = await go([result({ exitCode: 0, denials: seen }), OK, OK], {
+      fs: fakeFs({ ...kinds, '/etc/hosts': 'file' }),
+      generalise: gen,
+      strategy: learnStrategy('audit'),
+    });
     expect(res.status).toBe('verified');
     expect(requests[1]!.flags).toEqual(['--permission', '--allow-fs-read=/etc/hosts']);
     expect(res.refused.map((r) => r.violation.value)).toEqual([HOME]);
@@ -690,7 +755,10 @@ describe('learn: the initial state and volatile paths', () => {
     const now = fakeFs({ [`${APP}/logs`]: 'dir', [`${APP}/logs/.audit.json`]: 'file' });
     const fs: FsProbe = { ...now, initialKind: (p) => (p.startsWith(`${APP}/logs`) ? 'missing' : now.kind(p)) };
     const caught = denial('FileSystemRead', `${APP}/logs/.audit.json`, { source: 'caught' });
-    const { res, flags } = await go([result({ exitCode: 0, denials: [caught] }), OK, OK], { fs, generalise: { granularity: 'deps', root: APP, tmpdir: '/tmp' } });
+    const { res, flags } = await go([result({ exitCode: 0, denials: [caught] }), OK, OK], {
+      fs,
+      generalise: { granularity: 'deps', root: APP, tmpdir: '/tmp' },
+    });
     expect(res.status).toBe('verified');
     expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/logs/*`]);
   });
@@ -704,7 +772,10 @@ describe('learn: the initial state and volatile paths', () => {
 
   it('sets aside what the app got by without, and lists it', async () => {
     const fs = fakeFs({ '/proc/4711/stat': 'file', '/opt/permlearn/node_modules/yargs/index.js': 'file' });
-    const caught = [denial('FileSystemRead', '/proc/4711/stat', { source: 'caught' }), denial('FileSystemRead', '/opt/permlearn/node_modules/yargs/index.js', { source: 'caught' })];
+    const caught = [
+      denial('FileSystemRead', '/proc/4711/stat', { source: 'caught' }),
+      denial('FileSystemRead', '/opt/permlearn/node_modules/yargs/index.js', { source: 'caught' }),
+    ];
     const { res, flags } = await go([result({ exitCode: 0, denials: caught }), OK], { fs, volatile });
     expect(res.status).toBe('verified');
     expect(flags).toEqual(['--permission']);
@@ -731,7 +802,7 @@ describe('learn: the initial state and volatile paths', () => {
   });
 });
 
-describe('learn: a Node child that lost the command line\'s flags', () => {
+describe("learn: a Node child that lost the command line's flags", () => {
   const data = `${APP}/data/rows.json`;
   const conf = `${APP}/conf/scale.json`;
   const fs = fakeFs({ [data]: 'file', [conf]: 'file' });
@@ -749,19 +820,29 @@ describe('learn: a Node child that lost the command line\'s flags', () => {
     expect(res.delivery).toBe('node-options');
     expect(flags).toEqual(['--permission', `--allow-fs-read=${conf}`, `--allow-fs-read=${data}`]);
     const why = events.find((e) => e.type === 'delivery');
-    expect(why).toEqual({ type: 'delivery', run: 3, delivery: 'node-options', because: `a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}` });
+    expect(why).toEqual({
+      type: 'delivery',
+      run: 3,
+      delivery: 'node-options',
+      because: `a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}`,
+    });
     expect(switched).toBe(1);
   });
 
   it('stops with child-lost-grants, naming what the child lost, when nothing else reaches it', async () => {
     const { res } = await go([denied(inChild(data, '/tmp/s/rec.cjs')), denied(inChild(conf, data)), denied(inChild(data, conf))], { fs });
     expect(res.status).toBe('child-lost-grants');
-    expect(res.reason).toBe(`a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}`);
+    expect(res.reason).toBe(
+      `a Node child was started with only --allow-fs-read=${conf} in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read); it lost --allow-fs-read=${data}`,
+    );
     expect(res.runs).toBe(3);
   });
 
-  it('switches at once when the runner saw a child without some of the run\'s flags', async () => {
-    const lost = { lost: [], why: 'a Node child (/srv/app/worker.js) was started with no grant in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read)' };
+  it("switches at once when the runner saw a child without some of the run's flags", async () => {
+    const lost = {
+      lost: [],
+      why: 'a Node child (/srv/app/worker.js) was started with no grant in its execArgv: its parent rebuilt its execArgv with one value per flag (a key→value map keeps only the last --allow-fs-read)',
+    };
     const { res, requests } = await go([result({ exitCode: 1, childLost: lost }), OK, OK], { fs, deliverViaNodeOptions: () => true });
     expect(res.status).toBe('verified');
     expect(res.delivery).toBe('node-options');

@@ -19,10 +19,26 @@ function profile(cwd: string, grants: ProfileGrant[], extra: Partial<Profile> = 
 
 describe('mergeProfiles', () => {
   it('the union, normalised, with how many runs asked for each grant', () => {
-    const a = profile('/w', [grant('fs.read', ['/w/a.txt', 'file'], [read('/w/a.txt')]), grant('fs.read', ['/w/common.json', 'file'], [read('/w/common.json')])]);
-    const b = profile('/w', [grant('fs.read', ['/w/b.txt', 'file'], [read('/w/b.txt')]), grant('fs.read', ['/w/common.json', 'file'], [read('/w/common.json')]), grant('child', undefined, [use('ChildProcess')])]);
-    const m = mergeProfiles([{ profile: a, name: 'a.json' }, { profile: b, name: 'b.json' }]);
-    expect(m.flags).toEqual(['--permission', '--allow-fs-read=/w/a.txt', '--allow-fs-read=/w/b.txt', '--allow-fs-read=/w/common.json', '--allow-child-process']);
+    const a = profile('/w', [
+      grant('fs.read', ['/w/a.txt', 'file'], [read('/w/a.txt')]),
+      grant('fs.read', ['/w/common.json', 'file'], [read('/w/common.json')]),
+    ]);
+    const b = profile('/w', [
+      grant('fs.read', ['/w/b.txt', 'file'], [read('/w/b.txt')]),
+      grant('fs.read', ['/w/common.json', 'file'], [read('/w/common.json')]),
+      grant('child', undefined, [use('ChildProcess')]),
+    ]);
+    const m = mergeProfiles([
+      { profile: a, name: 'a.json' },
+      { profile: b, name: 'b.json' },
+    ]);
+    expect(m.flags).toEqual([
+      '--permission',
+      '--allow-fs-read=/w/a.txt',
+      '--allow-fs-read=/w/b.txt',
+      '--allow-fs-read=/w/common.json',
+      '--allow-child-process',
+    ]);
     expect(m.grants.map((g) => [g.flag, describeSeen(g.seen)])).toEqual([
       ['--allow-fs-read=/w/a.txt', 'seen in 1 of 2 runs'],
       ['--allow-fs-read=/w/b.txt', 'seen in 1 of 2 runs'],
@@ -37,23 +53,32 @@ describe('mergeProfiles', () => {
   it('a directory in one run absorbs the files of another, and counts both', () => {
     const a = profile('/w', [grant('fs.read', ['/w/lib', 'dir'], [read('/w/lib/x.js')])]);
     const b = profile('/w', [grant('fs.read', ['/w/lib/y.js', 'file'], [read('/w/lib/y.js')])]);
-    const m = mergeProfiles([{ profile: a, name: 'a' }, { profile: b, name: 'b' }]);
+    const m = mergeProfiles([
+      { profile: a, name: 'a' },
+      { profile: b, name: 'b' },
+    ]);
     expect(m.grants).toHaveLength(1);
     expect(m.grants[0]).toMatchObject({ path: '/w/lib', seen: { runs: 2, of: 2 } });
     expect(m.grants[0]!.denials.map((d) => d.resource)).toEqual(['/w/lib/x.js', '/w/lib/y.js']);
   });
 
-  it('profiles from another checkout move to the first one\'s', () => {
+  it("profiles from another checkout move to the first one's", () => {
     const a = profile('/ci/repo', [grant('fs.read', ['/ci/repo/a.txt', 'file'], [read('/ci/repo/a.txt')])]);
     const b = profile('/home/me/repo', [grant('fs.read', ['/home/me/repo/a.txt', 'file'], [read('/home/me/repo/a.txt')])]);
-    const m = mergeProfiles([{ profile: a, name: 'a' }, { profile: b, name: 'b' }]);
+    const m = mergeProfiles([
+      { profile: a, name: 'a' },
+      { profile: b, name: 'b' },
+    ]);
     expect(m.grants.map((g) => [g.path, g.seen.runs])).toEqual([['/ci/repo/a.txt', 2]]);
   });
 
   it('the newest Node decides; an unverified input makes the result unverified', () => {
     const a = profile('/w', [grant('fs.read', ['/w/a.txt', 'file'], [read('/w/a.txt')])], { node: 'v22.23.3' });
     const b = profile('/w', [grant('net', undefined, [use('Net')])], { node: 'v26.10.0', verified: false, status: 'app-failed', reason: 'boom' });
-    const m = mergeProfiles([{ profile: a, name: 'a.json' }, { profile: b, name: 'b.json' }]);
+    const m = mergeProfiles([
+      { profile: a, name: 'a.json' },
+      { profile: b, name: 'b.json' },
+    ]);
     expect(m.node).toBe('v26.10.0');
     expect(m.flags).toEqual(['--permission', '--allow-fs-read=/w/a.txt', '--allow-net']);
     expect(m).toMatchObject({ verified: false, status: 'app-failed', reason: 'b.json did not verify (app-failed: boom)' });

@@ -86,7 +86,11 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
     }
     moved.forEach(({ profile }, i) => {
       if (keysOf[i]!.has(grantKey(g))) runs.add(i);
-      else if (g.path !== undefined && profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind ?? 'file', o.path))) runs.add(i);
+      else if (
+        g.path !== undefined &&
+        profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind ?? 'file', o.path))
+      )
+        runs.add(i);
     });
     seenOf.set(grantKey(g), runs.size);
   }
@@ -102,7 +106,9 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
     observed: dedupeDenials(moved.flatMap(({ profile }) => profile.observed)),
     ungrantable: [...ungrantable.values()],
     refused: moved.flatMap(({ profile }) => profile.refused ?? []),
-    ...(firstBad ? { reason: `${firstBad.name} did not verify (${firstBad.profile.status}${firstBad.profile.reason ? `: ${firstBad.profile.reason}` : ''})` } : {}),
+    ...(firstBad
+      ? { reason: `${firstBad.name} did not verify (${firstBad.profile.status}${firstBad.profile.reason ? `: ${firstBad.profile.reason}` : ''})` }
+      : {}),
   };
   const base = moved[0]!.profile;
   const built = buildProfile(result, {

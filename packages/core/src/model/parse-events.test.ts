@@ -31,7 +31,10 @@ describe('parseRecorderReport: message kinds', () => {
   it("asked: 'has' is kept on a channel check only, and its repeats are counted apart from an access's", () => {
     const has = { t: 'denial', source: 'channel', thread: 'main', permission: 'FileSystemWrite', resource: '/app/c.json', asked: 'has' };
     const access = { ...has, asked: undefined };
-    const r = parseRecorderReport([line(has), line(access), line({ t: 'hits', thread: 'main', counts: { 'has\u0000FileSystemWrite\u0000/app/c.json\u0000': 2 } })].join('\n'), PLAIN);
+    const r = parseRecorderReport(
+      [line(has), line(access), line({ t: 'hits', thread: 'main', counts: { 'has\u0000FileSystemWrite\u0000/app/c.json\u0000': 2 } })].join('\n'),
+      PLAIN,
+    );
     expect(r.denials).toEqual([
       { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'channel', thread: 'main', asked: 'has', hits: 3 },
       { permission: 'FileSystemWrite', resource: '/app/c.json', code: 'ERR_ACCESS_DENIED', source: 'channel', thread: 'main' },
@@ -42,9 +45,28 @@ describe('parseRecorderReport: message kinds', () => {
   });
 
   it('a denial keeps every optional field it carries, and only those', () => {
-    const full = { t: 'denial', source: 'uncaught', thread: 'worker', cwd: '/app', site: '/app/w.js:1:2', permission: 'FileSystemRead', resource: 'x', code: 'ERR_ACCESS_DENIED', message: 'm' };
+    const full = {
+      t: 'denial',
+      source: 'uncaught',
+      thread: 'worker',
+      cwd: '/app',
+      site: '/app/w.js:1:2',
+      permission: 'FileSystemRead',
+      resource: 'x',
+      code: 'ERR_ACCESS_DENIED',
+      message: 'm',
+    };
     expect(parseRecorderReport(line(full), PLAIN).denials).toEqual([
-      { permission: 'FileSystemRead', resource: 'x', code: 'ERR_ACCESS_DENIED', source: 'uncaught', cwd: '/app', site: '/app/w.js:1:2', message: 'm', thread: 'worker' },
+      {
+        permission: 'FileSystemRead',
+        resource: 'x',
+        code: 'ERR_ACCESS_DENIED',
+        source: 'uncaught',
+        cwd: '/app',
+        site: '/app/w.js:1:2',
+        message: 'm',
+        thread: 'worker',
+      },
     ]);
     const bare = { t: 'denial', source: 'channel', permission: 'WorkerThreads', resource: '' };
     expect(parseRecorderReport(line(bare), PLAIN).denials).toEqual([
@@ -90,7 +112,11 @@ describe('parseRecorderReport on the real audit captures (24, 26)', () => {
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as { channel: string; permission: string; resource: string; cwd: string });
-    const text = events.map((e) => line({ t: 'denial', source: 'channel', thread: 'main', code: 'ERR_ACCESS_DENIED', permission: e.permission, resource: e.resource, cwd: e.cwd })).join('\n');
+    const text = events
+      .map((e) =>
+        line({ t: 'denial', source: 'channel', thread: 'main', code: 'ERR_ACCESS_DENIED', permission: e.permission, resource: e.resource, cwd: e.cwd }),
+      )
+      .join('\n');
     const report = parseRecorderReport(text, PLAIN);
     expect(report.junk).toBe(0);
     expect(report.denials.map((d) => [d.permission, d.resource, d.cwd, d.source])).toEqual(events.map((e) => [e.permission, e.resource, e.cwd, 'channel']));
@@ -117,8 +143,14 @@ describe('parseRecorderReport: what the app loaded', () => {
 
 describe('the protocol around the parser', () => {
   it("a child's hello is a process, not junk; a hello from an unknown thread is junk", () => {
-    const r = parseRecorderReport([line({ t: 'hello', thread: 'child', pid: 9, main: '/app/w.js' }), line({ t: 'hello', thread: 'other', pid: 10 })].join('\n'), PLAIN);
-    expect(r.processes).toEqual([{ pid: 9, thread: 'child', main: '/app/w.js' }, { pid: 10, thread: 'other' }]);
+    const r = parseRecorderReport(
+      [line({ t: 'hello', thread: 'child', pid: 9, main: '/app/w.js' }), line({ t: 'hello', thread: 'other', pid: 10 })].join('\n'),
+      PLAIN,
+    );
+    expect(r.processes).toEqual([
+      { pid: 9, thread: 'child', main: '/app/w.js' },
+      { pid: 10, thread: 'other' },
+    ]);
     expect(r.junk).toBe(1);
   });
 
@@ -143,7 +175,11 @@ describe('the protocol around the parser', () => {
   it("mergeReports adds a child's findings, each denial marked as a child's", () => {
     const into = emptyReport();
     const child = parseRecorderReport(
-      [line({ t: 'hello', thread: 'child', pid: 3 }), line({ t: 'denial', source: 'caught', thread: 'main', permission: 'FileSystemRead', resource: '/c' }), line({ t: 'load', thread: 'child', file: '/m.js' })].join('\n'),
+      [
+        line({ t: 'hello', thread: 'child', pid: 3 }),
+        line({ t: 'denial', source: 'caught', thread: 'main', permission: 'FileSystemRead', resource: '/c' }),
+        line({ t: 'load', thread: 'child', file: '/m.js' }),
+      ].join('\n'),
       PLAIN,
     );
     mergeReports(into, child);

@@ -153,7 +153,12 @@ function readMessage(state: ParseState, msg: Raw): boolean {
 function readHello({ report }: ParseState, msg: Raw): boolean {
   if (msg.thread !== 'worker' && typeof msg.pid === 'number') {
     const given = msg.thread === 'child' ? childFlagsOf(msg.given) : undefined;
-    report.processes.push({ pid: msg.pid, thread: String(msg.thread), ...(typeof msg.main === 'string' ? { main: msg.main } : {}), ...(given ? { given } : {}) });
+    report.processes.push({
+      pid: msg.pid,
+      thread: String(msg.thread),
+      ...(typeof msg.main === 'string' ? { main: msg.main } : {}),
+      ...(given ? { given } : {}),
+    });
   }
   if (msg.thread === 'main') report.loaded = true;
   else if (msg.thread === 'worker') {
@@ -212,7 +217,11 @@ function readHits(state: ParseState, msg: Raw): boolean {
 
 function readDropped({ report }: ParseState, msg: Raw): boolean {
   if (typeof msg.time !== 'number') return false;
-  report.dropped = { time: msg.time, applied: typeof msg.applied === 'number' ? msg.applied : 0, ...(typeof msg.error === 'string' ? { error: msg.error } : {}) };
+  report.dropped = {
+    time: msg.time,
+    applied: typeof msg.applied === 'number' ? msg.applied : 0,
+    ...(typeof msg.error === 'string' ? { error: msg.error } : {}),
+  };
   return true;
 }
 
@@ -285,7 +294,8 @@ function finishReport(report: RecorderReport): void {
 }
 
 /** The recorder's part of a run's result (RunResult), taken from its report in one place. */
-export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> & Partial<Pick<RecorderReport, 'dropped'>>;
+export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> &
+  Partial<Pick<RecorderReport, 'dropped'>>;
 
 export function runFieldsOf(report: RecorderReport): RunReportFields {
   const { denials, modules, probes, touched, uses, missing, dropped } = report;

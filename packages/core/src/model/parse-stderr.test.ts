@@ -86,9 +86,7 @@ describe('parseStderrDenials: special shapes', () => {
     ['node26/resource-non-ascii.stderr', '/APP/\u00fc\u20ac\u{1F600}.txt'],
     ['node22/resource-space.stderr', '/APP/with space.txt'],
   ])('%s decodes the resource to %j', (file, resource) => {
-    expect(parseStderrDenials(read(file))).toEqual([
-      expect.objectContaining({ code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource }),
-    ]);
+    expect(parseStderrDenials(read(file))).toEqual([expect.objectContaining({ code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource })]);
   });
 
   it('the quote styles really differ in the captures', () => {
@@ -116,13 +114,27 @@ describe('parseStderrDenials: special shapes', () => {
   });
 
   it('a synthetic connect with only an address and no nested block reports the address', () => {
-    const text = ['Error: connect ERR_ACCESS_DENIED x', '    at f (node:net:1:1) {', "  code: 'ERR_ACCESS_DENIED',", "  syscall: 'connect',", "  address: '10.0.0.1',", '  port: 80', '}'].join('\n');
+    const text = [
+      'Error: connect ERR_ACCESS_DENIED x',
+      '    at f (node:net:1:1) {',
+      "  code: 'ERR_ACCESS_DENIED',",
+      "  syscall: 'connect',",
+      "  address: '10.0.0.1',",
+      '  port: 80',
+      '}',
+    ].join('\n');
     expect(parseStderrDenials(text)).toEqual([expect.objectContaining({ permission: 'Net', resource: '10.0.0.1' })]);
   });
 
   it('ERR_DLOPEN_DISABLED becomes an Addon denial with no resource', () => {
     expect(parseStderrDenials(read('node20/addon.stderr'))).toEqual([
-      { code: 'ERR_DLOPEN_DISABLED', permission: 'Addon', resource: '', source: 'stderr', message: 'Cannot load native addon because loading addons is disabled.' },
+      {
+        code: 'ERR_DLOPEN_DISABLED',
+        permission: 'Addon',
+        resource: '',
+        source: 'stderr',
+        message: 'Cannot load native addon because loading addons is disabled.',
+      },
     ]);
   });
 
@@ -230,7 +242,7 @@ describe('decodeJsString', () => {
     // not literals
     ['abc', undefined],
     ["'abc", undefined],
-    ["'abc\"", undefined],
+    ['\'abc"', undefined],
     ["'", undefined],
     ['', undefined],
     ['3000', undefined],

@@ -22,13 +22,27 @@ export function decodeJsString(literal: string): string | undefined {
     }
     const next = body[++i];
     switch (next) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'v': out += '\v'; break;
-      case '0': out += '\0'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case '0':
+        out += '\0';
+        break;
       case 'x': {
         out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16));
         i += 2;
@@ -45,8 +59,10 @@ export function decodeJsString(literal: string): string | undefined {
         }
         break;
       }
-      case undefined: return undefined;
-      default: out += next;
+      case undefined:
+        return undefined;
+      default:
+        out += next;
     }
   }
   return out;

@@ -94,9 +94,20 @@ function buildSchemas(z: typeof import('zod').z) {
       path: absPath({ trailingSlash: true }).optional(),
       kind: z.enum(PATH_KINDS).optional(),
       denials: list(denialSchema).default([]),
-      notes: list(z.strictObject({ code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad', 'stable-form']), detail: text })).default([]),
+      notes: list(
+        z.strictObject({
+          code: z.enum(['widened-for-node-quirk', 'created-at-run-time', 'mkdtemp-prefix', 'generalised', 'accepted-broad', 'stable-form']),
+          detail: text,
+        }),
+      ).default([]),
       risk: text.optional(),
-      exposes: z.strictObject({ files: count, secrets: list(absPath()), links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional() }).optional(),
+      exposes: z
+        .strictObject({
+          files: count,
+          secrets: list(absPath()),
+          links: list(z.strictObject({ link: z.string().max(MAX_PATH_LENGTH), target: z.string().max(MAX_PATH_LENGTH) })).optional(),
+        })
+        .optional(),
       /** Merged profiles (permlearn merge): in how many of the runs something asked for it. */
       seen: z.strictObject({ runs: count, of: count, first: epochMs.optional(), last: epochMs.optional() }).optional(),
     })
@@ -108,11 +119,20 @@ function buildSchemas(z: typeof import('zod').z) {
         return void ctx.addIssue({ code: 'custom', path: [g.path !== undefined ? 'path' : 'kind'], message: `a ${g.scope} grant has no path or kind` });
       }
       if (g.path !== undefined && g.path.length > 1 && g.path.endsWith('/') && g.kind !== 'prefix' && g.kind !== 'created-dir') {
-        return void ctx.addIssue({ code: 'custom', path: ['path'], message: `${show(g.path)} is not a normalised path (a trailing "/" belongs only to a prefix)` });
+        return void ctx.addIssue({
+          code: 'custom',
+          path: ['path'],
+          message: `${show(g.path)} is not a normalised path (a trailing "/" belongs only to a prefix)`,
+        });
       }
       // What render would pass to Node is rebuilt from scope, path and kind; the stored flag must say the same.
       const rendered = g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
-      if (g.flag !== rendered) ctx.addIssue({ code: 'custom', path: ['flag'], message: `${show(g.flag)} is not what the grant's scope, path and kind render as (${show(rendered)}): edited by hand?` });
+      if (g.flag !== rendered)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['flag'],
+          message: `${show(g.flag)} is not what the grant's scope, path and kind render as (${show(rendered)}): edited by hand?`,
+        });
     });
 
   const findingSchema = z.strictObject({ code: text, message: text, flag: text.optional() });
@@ -126,7 +146,13 @@ function buildSchemas(z: typeof import('zod').z) {
         covers: list(z.strictObject({ resource: oneLine, by: oneLine.optional(), at: oneLine.optional() })),
       }),
     ),
-    keep: list(z.strictObject({ flag: oneLine, reason: z.enum(['used-while-serving', 'broke-when-dropped', 'prefix-cannot-drop']), resources: list(oneLine).optional() })),
+    keep: list(
+      z.strictObject({
+        flag: oneLine,
+        reason: z.enum(['used-while-serving', 'broke-when-dropped', 'prefix-cannot-drop']),
+        resources: list(oneLine).optional(),
+      }),
+    ),
     verified: z.boolean(),
     exercised: z.boolean(),
     notes: list(oneLine),
@@ -149,7 +175,15 @@ function buildSchemas(z: typeof import('zod').z) {
       exercise: z
         .strictObject({
           commands: list(text),
-          results: list(z.strictObject({ command: text, exitCode: z.number().int().nullable(), timedOut: z.boolean().optional(), durationMs: z.number().min(0), outputTail: text.optional() })),
+          results: list(
+            z.strictObject({
+              command: text,
+              exitCode: z.number().int().nullable(),
+              timedOut: z.boolean().optional(),
+              durationMs: z.number().min(0),
+              outputTail: text.optional(),
+            }),
+          ),
         })
         .optional(),
       minimized: z.strictObject({ removed: list(text), narrowed: list(z.strictObject({ from: text, to: list(text) })), untried: list(text) }).optional(),
@@ -168,14 +202,22 @@ function buildSchemas(z: typeof import('zod').z) {
       reason: text.optional(),
       observed: list(denialSchema).default([]),
       ungrantable: list(
-        z.strictObject({ denial: denialSchema, code: z.enum(['fd-sync-api', 'symlink-needs-full-fs', 'process-binding', 'scope-not-in-version', 'unknown-permission']), reason: text }),
+        z.strictObject({
+          denial: denialSchema,
+          code: z.enum(['fd-sync-api', 'symlink-needs-full-fs', 'process-binding', 'scope-not-in-version', 'unknown-permission']),
+          reason: text,
+        }),
       ).default([]),
       /** Needs refused under the breadth rule (informational: never rendered). */
       refused: list(
         z.strictObject({
           denial: denialSchema,
           grant: z.strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() }),
-          violation: z.strictObject({ code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']), value: z.string().max(MAX_PATH_LENGTH + 2), reason: text }),
+          violation: z.strictObject({
+            code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']),
+            value: z.string().max(MAX_PATH_LENGTH + 2),
+            reason: text,
+          }),
           because: text.optional(),
         }),
       ).optional(),
@@ -197,7 +239,20 @@ function buildSchemas(z: typeof import('zod').z) {
         .strictObject({ runs: count, created: list(text), changed: list(text), restored: z.boolean(), kept: list(text).optional(), unrestored: list(text) })
         .optional(),
       records: z
-        .strictObject({ files: count, first: epochMs.optional(), last: epochMs.optional(), modes: list(text), nodes: list(text), cutOff: count, unseen: list(text), dropped: count.optional(), rejected: count.optional(), forged: count.optional(), unchecked: count.optional(), duplicates: count.optional() })
+        .strictObject({
+          files: count,
+          first: epochMs.optional(),
+          last: epochMs.optional(),
+          modes: list(text),
+          nodes: list(text),
+          cutOff: count,
+          unseen: list(text),
+          dropped: count.optional(),
+          rejected: count.optional(),
+          forged: count.optional(),
+          unchecked: count.optional(),
+          duplicates: count.optional(),
+        })
         .optional(),
       /** Merged profiles: where from, and whether the union itself ran. */
       merged: z.strictObject({ from: list(text), verified: z.boolean() }).optional(),
@@ -208,9 +263,11 @@ function buildSchemas(z: typeof import('zod').z) {
     })
     .superRefine((p, ctx) => {
       const version = parseNodeVersion(p.node);
-      if (!version || !/^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(p.node)) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `${show(p.node)} is not a Node version` });
+      if (!version || !/^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(p.node))
+        return void ctx.addIssue({ code: 'custom', path: ['node'], message: `${show(p.node)} is not a Node version` });
       if (version.major < MIN_MAJOR) return void ctx.addIssue({ code: 'custom', path: ['node'], message: `Node ${version.raw} has no permission model` });
-      if (p.verified !== (p.status === 'verified')) ctx.addIssue({ code: 'custom', path: ['verified'], message: `${p.verified} does not agree with "status": ${show(p.status)}` });
+      if (p.verified !== (p.status === 'verified'))
+        ctx.addIssue({ code: 'custom', path: ['verified'], message: `${p.verified} does not agree with "status": ${show(p.status)}` });
       if (!p.command) {
         // Rendering for Node 20 grants the entry file itself: it must name one file.
         const problem = CONTROL.test(p.entry) ? 'holds a control character' : p.entry.endsWith('/') || p.entry.includes('*') ? 'is not a file name' : undefined;
@@ -226,7 +283,10 @@ function buildSchemas(z: typeof import('zod').z) {
           ctx.addIssue({
             code: 'custom',
             path: ['flags', at],
-            message: got === undefined ? `missing ${show(expected[at]!)}` : `${show(got)} is not ${at < expected.length ? show(expected[at]!) : 'one of the grants'}: "flags" must be the enable flag and then each grant's flag`,
+            message:
+              got === undefined
+                ? `missing ${show(expected[at]!)}`
+                : `${show(got)} is not ${at < expected.length ? show(expected[at]!) : 'one of the grants'}: "flags" must be the enable flag and then each grant's flag`,
           });
         }
       }
@@ -266,7 +326,8 @@ export function jsonLocation(at: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `${jsonLocation([...issue.path, issue.keys[0]!])}: unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${jsonLocation([...issue.path, issue.keys[0]!])}: unknown key${issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : ''}`;
   let why = issue.message.replace(/^(Invalid input|Invalid option|Too big|Too small): /, '');
   if (issue.code === 'invalid_type' && issue.expected === 'int') why = 'expected a whole number';
   if (issue.code === 'too_big' && issue.origin === 'int') why = why.replace('expected int', 'expected a whole number');
@@ -291,7 +352,9 @@ export function parseProfile(text: string, name: string): Profile {
     throw new ProfileError(`${name} is not a permlearn profile (expected "permlearn": 1 and "grants")`);
   }
   if ((data as { permlearn: unknown }).permlearn !== 1) {
-    throw new ProfileError(`${name} is not a permlearn profile this version reads ("permlearn": ${show((data as { permlearn: unknown }).permlearn)}, expected 1)`);
+    throw new ProfileError(
+      `${name} is not a permlearn profile this version reads ("permlearn": ${show((data as { permlearn: unknown }).permlearn)}, expected 1)`,
+    );
   }
   const result = schemas().profileSchema.safeParse(data, { reportInput: true });
   if (!result.success) {

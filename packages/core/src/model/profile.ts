@@ -145,7 +145,9 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     }
   }
   if (result.delivery === 'node-options') {
-    warnings.push('a Node child of the app is started with an execArgv its parent rebuilt, without the grants given on the command line: set these flags in NODE_OPTIONS (permlearn render --format node-options), not on the command line');
+    warnings.push(
+      'a Node child of the app is started with an execArgv its parent rebuilt, without the grants given on the command line: set these flags in NODE_OPTIONS (permlearn render --format node-options), not on the command line',
+    );
   }
   return {
     permlearn: PROFILE_SCHEMA,
@@ -161,16 +163,29 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       if (g.kind !== undefined) out.kind = g.kind;
       const risk = grantRisk(g, { cwd: meta.cwd, entry: meta.entry, grants, caps: meta.caps });
       const risks = risk ? [risk.message] : [];
-      if (g.scope === 'fs.read' && g.path !== undefined && meta.root !== undefined && (g.kind === 'dir' || g.kind === 'created-dir') && isSameOrUnder(meta.root, g.path)) {
+      if (
+        g.scope === 'fs.read' &&
+        g.path !== undefined &&
+        meta.root !== undefined &&
+        (g.kind === 'dir' || g.kind === 'created-dir') &&
+        isSameOrUnder(meta.root, g.path)
+      ) {
         risks.push(`the whole project (${meta.root}) is readable: the app lists ${g.path} itself, and Node has no grant for a listing alone`);
       }
       if (g.path !== undefined && meta.exposure) {
         out.exposes = meta.exposure(g.path, g.kind ?? 'file');
         const n = out.exposes.secrets.length;
-        if (n > 0) risks.push(`${g.scope === 'fs.write' ? 'write' : 'read'} access to ${n === 1 ? 'a secret-looking file' : `${n} secret-looking files`}: ${out.exposes.secrets.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}`);
+        if (n > 0)
+          risks.push(
+            `${g.scope === 'fs.write' ? 'write' : 'read'} access to ${n === 1 ? 'a secret-looking file' : `${n} secret-looking files`}: ${out.exposes.secrets.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}`,
+          );
         const links = out.exposes.links ?? [];
         if (links.length > 0) {
-          const shown = links.slice(0, 3).map((l) => `${l.link} → ${l.target}${meta.root !== undefined && isSameOrUnder(meta.root, l.target) ? ' (the project itself, by another name)' : ''}`);
+          const shown = links
+            .slice(0, 3)
+            .map(
+              (l) => `${l.link} → ${l.target}${meta.root !== undefined && isSameOrUnder(meta.root, l.target) ? ' (the project itself, by another name)' : ''}`,
+            );
           risks.push(`reaches through symbolic links, which Node follows without checking their targets: ${shown.join(', ')}${links.length > 3 ? ', …' : ''}`);
         }
       }

@@ -103,7 +103,8 @@ export interface ExitMessage {
   code: number;
 }
 
-export type RecorderMessage = HelloMessage | DenialMessage | TouchMessage | MissMessage | UseMessage | HitsMessage | LoadMessage | ProbeMessage | DroppedMessage | ExitMessage;
+export type RecorderMessage =
+  HelloMessage | DenialMessage | TouchMessage | MissMessage | UseMessage | HitsMessage | LoadMessage | ProbeMessage | DroppedMessage | ExitMessage;
 export type RecorderMessageKind = RecorderMessage['t'];
 
 /** Every kind, in one list (the contract test checks the recorder emits each). */

@@ -57,7 +57,16 @@ describe('renderProfile: the target Node', () => {
     ['v22.23.3', ['--permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
     ['v22.12.0', ['--experimental-permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
     // 20 does not grant the entry file itself
-    ['v20.20.2', ['--experimental-permission', '--allow-fs-read=/srv/app/config.json', '--allow-fs-read=/srv/app/index.js', '--allow-fs-write=/srv/app/logs/*', '--allow-child-process']],
+    [
+      'v20.20.2',
+      [
+        '--experimental-permission',
+        '--allow-fs-read=/srv/app/config.json',
+        '--allow-fs-read=/srv/app/index.js',
+        '--allow-fs-write=/srv/app/logs/*',
+        '--allow-child-process',
+      ],
+    ],
   ])('%s: flags from path and kind, never the stored strings', (v, expected) => {
     expect(render(profile(grants), v).flags).toEqual(expected);
   });
@@ -75,7 +84,10 @@ describe('renderProfile: the target Node', () => {
   it('the network before 26 is a note (unenforced, and --allow-net would be a bad option), not a warning', () => {
     const r = render(profile([flag('net')]), 'v24.21.0');
     expect(r.flags).toEqual(['--permission']);
-    expect(r.notes.find((n) => n.code === 'scope-unenforced')).toMatchObject({ flag: '--allow-net', message: expect.stringMatching(/does not restrict the network/) });
+    expect(r.notes.find((n) => n.code === 'scope-unenforced')).toMatchObject({
+      flag: '--allow-net',
+      message: expect.stringMatching(/does not restrict the network/),
+    });
     expect(codes(r.warnings)).not.toContain('scope-unenforced');
   });
 
@@ -155,10 +167,18 @@ describe('renderProfile: --relative and another cwd', () => {
   });
 
   it('--cwd moves the project: its paths follow, others stay', () => {
-    const p = profile([fs('fs.read', '/old/app/config.json'), fs('fs.read', '/old/node_modules/dep', 'dir'), fs('fs.read', '/usr/share/zoneinfo', 'dir'), fs('fs.write', '/old/app/tmp-', 'prefix')], {
-      cwd: '/old/app',
-      entry: '/old/app/index.js',
-    });
+    const p = profile(
+      [
+        fs('fs.read', '/old/app/config.json'),
+        fs('fs.read', '/old/node_modules/dep', 'dir'),
+        fs('fs.read', '/usr/share/zoneinfo', 'dir'),
+        fs('fs.write', '/old/app/tmp-', 'prefix'),
+      ],
+      {
+        cwd: '/old/app',
+        entry: '/old/app/index.js',
+      },
+    );
     const r = render(p, 'v26.10.0', { cwd: '/new/app', root: '/new' });
     expect(r.flags).toEqual([
       '--permission',
@@ -184,7 +204,9 @@ describe('renderProfile: --relative and another cwd', () => {
 });
 
 describe('renderProfile: formats', () => {
-  const p = profile([fs('fs.read', '/srv/app/my config.json'), fs('fs.write', '/srv/app/logs', 'created-dir'), flag('child')], { args: ['--port', '8080', 'a b'] });
+  const p = profile([fs('fs.read', '/srv/app/my config.json'), fs('fs.write', '/srv/app/logs', 'created-dir'), flag('child')], {
+    args: ['--port', '8080', 'a b'],
+  });
   const text = (format: RenderFormat, v = 'v26.10.0', opts: Partial<RenderOptions> = {}) => render(p, v, { format, ...opts }).text;
 
   it('flags: one shell-quoted line', () => {
@@ -197,7 +219,9 @@ describe('renderProfile: formats', () => {
   });
 
   it('node-options: space separated, a path with a space in double quotes', () => {
-    expect(text('node-options', 'v20.20.2')).toBe('--experimental-permission --allow-fs-read=/srv/app/index.js "--allow-fs-read=/srv/app/my config.json" --allow-fs-write=/srv/app/logs/* --allow-child-process\n');
+    expect(text('node-options', 'v20.20.2')).toBe(
+      '--experimental-permission --allow-fs-read=/srv/app/index.js "--allow-fs-read=/srv/app/my config.json" --allow-fs-write=/srv/app/logs/* --allow-child-process\n',
+    );
   });
 
   it('config: the permission namespace, lists for paths, true for the rest', () => {
@@ -222,7 +246,9 @@ describe('renderProfile: formats', () => {
 
   it('package-json: a start script with the entry relative to the cwd and the app args', () => {
     const out = JSON.parse(text('package-json', 'v26.10.0', { relative: true })) as { scripts: { start: string } };
-    expect(out.scripts.start).toBe("node --permission '--allow-fs-read=./my config.json' '--allow-fs-write=./logs/*' --allow-child-process index.js --port 8080 'a b'");
+    expect(out.scripts.start).toBe(
+      "node --permission '--allow-fs-read=./my config.json' '--allow-fs-write=./logs/*' --allow-child-process index.js --port 8080 'a b'",
+    );
     expect(codes(render(p, 'v26.10.0', { format: 'package-json' }).notes)).toContain('absolute-paths');
   });
 
@@ -290,8 +316,25 @@ describe('renderProfile: warnings about children and risks', () => {
 
 describe('renderProfile agrees with the learned flags on the same Node', () => {
   it('a profile re-rendered for its own Node and cwd gives its own flags', () => {
-    const gs = [fs('fs.read', '/srv/app', 'dir'), fs('fs.read', '/etc/hosts'), fs('fs.write', '/srv/app/logs', 'created-dir'), fs('fs.write', '/tmp/x-', 'prefix'), flag('child'), flag('worker'), flag('net')];
-    const learned = ['--permission', '--allow-fs-read=/etc/hosts', '--allow-fs-read=/srv/app', '--allow-fs-write=/srv/app/logs/*', '--allow-fs-write=/tmp/x-*', '--allow-child-process', '--allow-worker', '--allow-net'];
+    const gs = [
+      fs('fs.read', '/srv/app', 'dir'),
+      fs('fs.read', '/etc/hosts'),
+      fs('fs.write', '/srv/app/logs', 'created-dir'),
+      fs('fs.write', '/tmp/x-', 'prefix'),
+      flag('child'),
+      flag('worker'),
+      flag('net'),
+    ];
+    const learned = [
+      '--permission',
+      '--allow-fs-read=/etc/hosts',
+      '--allow-fs-read=/srv/app',
+      '--allow-fs-write=/srv/app/logs/*',
+      '--allow-fs-write=/tmp/x-*',
+      '--allow-child-process',
+      '--allow-worker',
+      '--allow-net',
+    ];
     expect(render(profile(gs, { flags: learned }), 'v26.10.0').flags).toEqual(learned);
   });
 });

@@ -177,7 +177,10 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
 
   assertFormatFor(format, target);
   if (profile.command && format === 'package-json') {
-    throw new PermlearnError('usage', `this profile was learned through a command (${profile.command.join(' ')}), which has no entry file for a start script; use --format node-options and set NODE_OPTIONS for that command`);
+    throw new PermlearnError(
+      'usage',
+      `this profile was learned through a command (${profile.command.join(' ')}), which has no entry file for a start script; use --format node-options and set NODE_OPTIONS for that command`,
+    );
   }
 
   if (!MEASURED_MAJORS.includes(v)) {
@@ -195,10 +198,18 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
       kept.push(grant);
     } else if (target.unrestricted.has(g.scope)) {
       const f = absoluteFlag(grant);
-      notes.push({ code: 'scope-unenforced', flag: f, message: `${f} left out: Node ${v} does not restrict ${describeScope(g.scope)} at all and rejects the flag as a bad option; the app has that access anyway` });
+      notes.push({
+        code: 'scope-unenforced',
+        flag: f,
+        message: `${f} left out: Node ${v} does not restrict ${describeScope(g.scope)} at all and rejects the flag as a bad option; the app has that access anyway`,
+      });
     } else {
       const f = absoluteFlag(grant);
-      warnings.push({ code: 'scope-not-grantable', flag: f, message: `${f} left out: Node ${v} has no such flag, so what the app needed it for will be denied` });
+      warnings.push({
+        code: 'scope-not-grantable',
+        flag: f,
+        message: `${f} left out: Node ${v} has no such flag, so what the app needed it for will be denied`,
+      });
     }
   }
   const learnedOn = parseNodeVersion(profile.node);
@@ -206,7 +217,10 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     const source = capabilitiesOf(learnedOn);
     for (const scope of source.unrestricted) {
       if (target.grantable.has(scope)) {
-        warnings.push({ code: 'scope-not-learned', message: `learned under Node ${learnedOn.major}, which does not restrict ${describeScope(scope)}; Node ${v} does, and whether the app needs ${FLAG_OF_SCOPE[scope]} was never tested: learn again under Node ${v}` });
+        warnings.push({
+          code: 'scope-not-learned',
+          message: `learned under Node ${learnedOn.major}, which does not restrict ${describeScope(scope)}; Node ${v} does, and whether the app needs ${FLAG_OF_SCOPE[scope]} was never tested: learn again under Node ${v}`,
+        });
       }
     }
   }
@@ -214,7 +228,11 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   const entryAbs = rebase(path.resolve(profile.cwd, profile.entry), layout);
   // A profile learned through a command (`permlearn run -- npm start`) has no entry file: its Node
   // processes' own entries were learned like any other read (Node 20 does not grant them).
-  if (!profile.command && !target.autoGrantsEntry && !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))) {
+  if (
+    !profile.command &&
+    !target.autoGrantsEntry &&
+    !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))
+  ) {
     kept.push({ scope: 'fs.read', path: entryAbs, kind: 'file', denials: [], notes: [] });
     notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
   }
@@ -234,7 +252,8 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
     let p = g.path;
     if (relative) {
       const rel = relativePath(g.path, layout, { dotSlash: true });
-      if (rel === undefined) notes.push({ code: 'outside-project', flag: absoluteFlag(g), message: `${g.path} stays absolute: it is outside the project (${root})` });
+      if (rel === undefined)
+        notes.push({ code: 'outside-project', flag: absoluteFlag(g), message: `${g.path} stays absolute: it is outside the project (${root})` });
       else {
         p = rel;
         anyRelative = true;
@@ -256,11 +275,18 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   if (children && target.propagatesToSpawned && format !== 'config') {
     for (const g of grants) {
       if (g.path?.includes(' ')) {
-        warnings.push({ code: 'space-in-child-options', flag: absoluteFlag(g), message: `${g.path} contains a space: Node ${v} copies grants unquoted into spawned children's NODE_OPTIONS, where the path is cut at the space` });
+        warnings.push({
+          code: 'space-in-child-options',
+          flag: absoluteFlag(g),
+          message: `${g.path} contains a space: Node ${v} copies grants unquoted into spawned children's NODE_OPTIONS, where the path is cut at the space`,
+        });
       }
     }
     if (anyRelative) {
-      warnings.push({ code: 'relative-in-children', message: `Node ${v} copies relative grants literally into spawned children's NODE_OPTIONS; a child resolves them against its own cwd` });
+      warnings.push({
+        code: 'relative-in-children',
+        message: `Node ${v} copies relative grants literally into spawned children's NODE_OPTIONS; a child resolves them against its own cwd`,
+      });
     }
   }
   for (const hole of modelHoles(target)) notes.push(hole);
@@ -293,16 +319,11 @@ function describeScope(scope: Scope): string {
   return scope === 'net' ? 'the network' : `'${scope}'`;
 }
 
-function renderText(
-  profile: Profile,
-  r: Omit<Rendered, 'text'>,
-  values: { scope: Scope; value?: string }[],
-  children: boolean,
-  entryFromCwd: string,
-): string {
+function renderText(profile: Profile, r: Omit<Rendered, 'text'>, values: { scope: Scope; value?: string }[], children: boolean, entryFromCwd: string): string {
   const v = Number(r.node.slice(1).split('.')[0]);
   const commit = (what: string) => {
-    if (!r.relative) r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
+    if (!r.relative)
+      r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
   };
   // A profile learned with its flags in NODE_OPTIONS (a child of the app rebuilds its execArgv and
   // loses command-line grants) works only that way: formats that can say so do, the others warn.
@@ -311,7 +332,8 @@ function renderText(
   if (viaEnv && (r.format === 'args' || r.format === 'config')) {
     r.warnings.push({
       code: 'children-need-node-options',
-      message: "this app's Node children lose grants given on the command line (a parent rebuilds their execArgv), and it was verified with the flags in NODE_OPTIONS: use --format flags or node-options",
+      message:
+        "this app's Node children lose grants given on the command line (a parent rebuilds their execArgv), and it was verified with the flags in NODE_OPTIONS: use --format flags or node-options",
     });
   }
   switch (r.format) {
@@ -332,7 +354,11 @@ function renderText(
       return `${JSON.stringify(out, null, 2)}\n`;
     }
     case 'node-options':
-      r.notes.push({ code: 'node-options-reach', message: 'NODE_OPTIONS reaches every Node process started with it (npm, npx, build tools too): set it for the app alone, as in NODE_OPTIONS="$(cat flags.txt)" node app.js' });
+      r.notes.push({
+        code: 'node-options-reach',
+        message:
+          'NODE_OPTIONS reaches every Node process started with it (npm, npx, build tools too): set it for the app alone, as in NODE_OPTIONS="$(cat flags.txt)" node app.js',
+      });
       return `${r.flags.map(nodeOptionsQuote).join(' ')}\n`;
     case 'config': {
       const permission: Record<string, boolean | string[]> = { permission: true };
@@ -342,23 +368,33 @@ function renderText(
         else permission[key] = [...((permission[key] as string[] | undefined) ?? []), value];
       }
       const config = { $schema: `https://nodejs.org/dist/${r.node}/docs/node-config-schema.json`, permission };
-      r.notes.push({ code: 'usage', message: `run it from ${r.cwd} as: node --experimental-config-file=node.config.json ${shellQuote(entryFromCwd)} (Node prints an ExperimentalWarning)` });
-      if (r.relative) r.notes.push({ code: 'config-relative', message: "relative paths in a config file resolve against the process's cwd, not the file's folder" });
+      r.notes.push({
+        code: 'usage',
+        message: `run it from ${r.cwd} as: node --experimental-config-file=node.config.json ${shellQuote(entryFromCwd)} (Node prints an ExperimentalWarning)`,
+      });
+      if (r.relative)
+        r.notes.push({ code: 'config-relative', message: "relative paths in a config file resolve against the process's cwd, not the file's folder" });
       if (children) {
-        r.warnings.push({ code: 'config-children', message: `config-file permissions do not follow children as flags do: on Node ${v} a spawned Node child runs unrestricted, and a forked one gets --experimental-config-file with the path as given (a relative path fails in another cwd)` });
+        r.warnings.push({
+          code: 'config-children',
+          message: `config-file permissions do not follow children as flags do: on Node ${v} a spawned Node child runs unrestricted, and a forked one gets --experimental-config-file with the path as given (a relative path fails in another cwd)`,
+        });
       }
       commit('config file');
       return `${JSON.stringify(config, null, 2)}\n`;
     }
     case 'drop-plan': {
-      if (!profile.dropPlan) throw new PermlearnError('usage', 'this profile has no drop plan: learn it with --format drop-plan (Node 24+, with a readiness option and --exercise)');
+      if (!profile.dropPlan)
+        throw new PermlearnError('usage', 'this profile has no drop plan: learn it with --format drop-plan (Node 24+, with a readiness option and --exercise)');
       for (const n of profile.dropPlan.notes) r.warnings.push({ code: 'usage', message: n });
       const snippet = renderDropSnippet(profile.dropPlan, { cwd: r.cwd, relative: r.relative, entry: entryFromCwd, node: profile.node });
       const run = viaEnv ? `${envPrefix()} node ${shellQuote(r.entry)}` : `node ${r.flags.map(shellQuote).join(' ')} ${shellQuote(r.entry)}`;
       return `// ${run}\n${snippet}`;
     }
     case 'package-json': {
-      const start = viaEnv ? `${envPrefix()} ${['node', r.entry, ...r.args].map(shellQuote).join(' ')}` : ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
+      const start = viaEnv
+        ? `${envPrefix()} ${['node', r.entry, ...r.args].map(shellQuote).join(' ')}`
+        : ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
       r.notes.push({ code: 'usage', message: `npm runs scripts from the folder that holds package.json: the script assumes that is ${r.cwd}` });
       commit('script');
       return `${JSON.stringify({ scripts: { start } }, null, 2)}\n`;

@@ -5,15 +5,7 @@ import type { Capabilities } from './node-versions.js';
 import type { PathKind, Scope } from './types.js';
 import { grantCovers, isSameOrUnder } from './paths/index.js';
 
-export type RiskCode =
-  | 'child-process'
-  | 'native-code'
-  | 'worker'
-  | 'inspector'
-  | 'write-app-dir'
-  | 'write-code'
-  | 'write-node-modules'
-  | 'wildcard';
+export type RiskCode = 'child-process' | 'native-code' | 'worker' | 'inspector' | 'write-app-dir' | 'write-code' | 'write-node-modules' | 'wildcard';
 
 export type HoleCode = 'net-unenforced' | 'sqlite-unchecked' | 'env-file-unchecked';
 
@@ -80,7 +72,9 @@ export function grantRisk(g: RiskGrant, ctx: RiskContext): Risk | undefined {
       const runs = codeRunBy(g.path, kind, ctx);
       return {
         code: 'write-code',
-        message: runs ? `write access to code the app runs (${code}): the app could rewrite itself` : `write access to a code file (${code}): whatever later runs it runs what the app wrote`,
+        message: runs
+          ? `write access to code the app runs (${code}): the app could rewrite itself`
+          : `write access to a code file (${code}): whatever later runs it runs what the app wrote`,
       };
     }
     if (g.path.split('/').includes('node_modules')) {
@@ -107,7 +101,12 @@ function codeReachedBy(grantPath: string, kind: PathKind, ctx: RiskContext): str
 
 /** Whether a write grant reaches the entry or a code file the profile grants for reading. */
 function codeRunBy(grantPath: string, kind: PathKind, ctx: RiskContext): boolean {
-  const loaded = [ctx.entry, ...(ctx.grants ?? []).filter((r) => r.scope === 'fs.read' && (r.kind ?? 'file') === 'file' && r.path !== undefined && CODE_FILE.test(r.path)).map((r) => r.path)];
+  const loaded = [
+    ctx.entry,
+    ...(ctx.grants ?? [])
+      .filter((r) => r.scope === 'fs.read' && (r.kind ?? 'file') === 'file' && r.path !== undefined && CODE_FILE.test(r.path))
+      .map((r) => r.path),
+  ];
   return loaded.some((file) => file !== undefined && grantCovers(grantPath, kind, file));
 }
 
@@ -116,7 +115,10 @@ export function modelHoles(caps: Capabilities): Risk<HoleCode>[] {
   const holes: Risk<HoleCode>[] = [];
   const v = caps.version.major;
   if (caps.unrestricted.has('net')) {
-    holes.push({ code: 'net-unenforced', message: `the network is not restricted on Node ${v}: the app can connect and listen anywhere (--allow-net exists from Node 26)` });
+    holes.push({
+      code: 'net-unenforced',
+      message: `the network is not restricted on Node ${v}: the app can connect and listen anywhere (--allow-net exists from Node 26)`,
+    });
   }
   if (v >= 22) {
     holes.push({ code: 'sqlite-unchecked', message: 'node:sqlite opens and writes database files with no permission check' });

@@ -82,7 +82,7 @@ describe('splitCandidates', () => {
   });
 });
 
-describe('splitCandidates: the app\'s own state', () => {
+describe("splitCandidates: the app's own state", () => {
   it('a soft read that `keeps` names stays in the base', () => {
     const soft = new SoftEvidence();
     const a = d('/app/logs/.state.json');
@@ -105,13 +105,27 @@ describe('has() checks and what a profile says of tightening', () => {
 
   it('why names each kind of soft evidence a left-out grant had', () => {
     expect(whyCandidate([has])).toBe('only process.permission.has() asking whether it may, and the app started without it');
-    expect(whyCandidate([missing, { ...d('/app/x'), source: 'caught' }])).toBe('only lookups of paths that did not exist and denials the app caught or got by without, and the app started without it');
+    expect(whyCandidate([missing, { ...d('/app/x'), source: 'caught' }])).toBe(
+      'only lookups of paths that did not exist and denials the app caught or got by without, and the app started without it',
+    );
     expect(whyCandidate([{ ...d('/app/y'), source: 'uncaught' }])).toBe('only the rest of a lookup, and the app started without it');
   });
 
   it('the profile form: flags, why, checks counted, the first five denials', () => {
     const many = Array.from({ length: 7 }, (_, i) => ({ ...missing, resource: `/app/m${i}`, hits: 2 }));
     const t = describeTightened({ removed: [g('m', many)], kept: [g('k', [d('/app/k')])], untried: [], trials: 2 });
-    expect(t).toEqual({ removed: [{ flag: '--allow-fs-read=/app/m', why: 'only lookups of paths that did not exist, and the app started without it', asks: 14, denials: many.slice(0, 5) }], kept: ['--allow-fs-read=/app/k'], untried: [], trials: 2 });
+    expect(t).toEqual({
+      removed: [
+        {
+          flag: '--allow-fs-read=/app/m',
+          why: 'only lookups of paths that did not exist, and the app started without it',
+          asks: 14,
+          denials: many.slice(0, 5),
+        },
+      ],
+      kept: ['--allow-fs-read=/app/k'],
+      untried: [],
+      trials: 2,
+    });
   });
 });

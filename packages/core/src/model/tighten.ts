@@ -47,7 +47,11 @@ export function isSurvived(d: Denial): boolean {
  * (a file it looks for at start-up and creates later, read back on the next start), which a trial
  * from the initial state would not show it needs.
  */
-export function splitCandidates(grants: readonly Grant[], soft: SoftEvidence, keeps: (g: Grant) => boolean = () => false): { base: Grant[]; candidates: Grant[] } {
+export function splitCandidates(
+  grants: readonly Grant[],
+  soft: SoftEvidence,
+  keeps: (g: Grant) => boolean = () => false,
+): { base: Grant[]; candidates: Grant[] } {
   const base: Grant[] = [];
   const candidates: Grant[] = [];
   for (const g of grants) (soft.isCandidate(g) && !keeps(g) ? candidates : base).push(g);
@@ -75,7 +79,12 @@ export interface Reduction {
  * none needed costs one. `baseFails` says the trial of `base` alone is already known to fail (it was
  * the verification run), which saves that trial.
  */
-export async function reduceCandidates(base: readonly Grant[], candidates: readonly Grant[], trial: Trial, opts: { maxTrials: number; baseFails?: boolean }): Promise<Reduction> {
+export async function reduceCandidates(
+  base: readonly Grant[],
+  candidates: readonly Grant[],
+  trial: Trial,
+  opts: { maxTrials: number; baseFails?: boolean },
+): Promise<Reduction> {
   let trials = 0;
   const untried: Grant[] = [];
   const attempt = async (grants: Grant[]): Promise<boolean | undefined> => {

@@ -2,18 +2,7 @@
 
 /** The `permission` strings Node puts on ERR_ACCESS_DENIED errors and audit events, plus `Addon`. */
 export type PermissionName =
-  | 'FileSystemRead'
-  | 'FileSystemWrite'
-  | 'FileSystem'
-  | 'ChildProcess'
-  | 'WorkerThreads'
-  | 'WASI'
-  | 'Inspector'
-  | 'OpenSSLStore'
-  | 'Net'
-  | 'FFI'
-  | 'Addon'
-  | '';
+  'FileSystemRead' | 'FileSystemWrite' | 'FileSystem' | 'ChildProcess' | 'WorkerThreads' | 'WASI' | 'Inspector' | 'OpenSSLStore' | 'Net' | 'FFI' | 'Addon' | '';
 
 /** How a profile was learned: `audit` (one --permission-audit run first), `observe` (one run with the
  *  app root readable, keeping the modules it loaded) or `rerun` (enforce runs only). `--strategy`
@@ -22,17 +11,7 @@ export const LEARN_STRATEGIES = ['audit', 'observe', 'rerun'] as const;
 export type Strategy = (typeof LEARN_STRATEGIES)[number];
 
 /** A grantable scope, named as `process.permission.has()` names it. */
-export type Scope =
-  | 'fs.read'
-  | 'fs.write'
-  | 'child'
-  | 'worker'
-  | 'addon'
-  | 'wasi'
-  | 'inspector'
-  | 'openssl.store'
-  | 'net'
-  | 'ffi';
+export type Scope = 'fs.read' | 'fs.write' | 'child' | 'worker' | 'addon' | 'wasi' | 'inspector' | 'openssl.store' | 'net' | 'ffi';
 
 export type FsScope = 'fs.read' | 'fs.write';
 

@@ -59,7 +59,11 @@ export function vetPath(abs: string, ctx: VolatileContext): Vetted {
   if (proc) {
     const [, who, rest = ''] = proc;
     if (who !== 'self' && who !== 'thread-self') {
-      return { action: 'set-aside', kind: 'per-process', reason: `${abs} names process ${who}, which will be another process (or none) on the next run; the stable spelling is /proc/self${rest}` };
+      return {
+        action: 'set-aside',
+        kind: 'per-process',
+        reason: `${abs} names process ${who}, which will be another process (or none) on the next run; the stable spelling is /proc/self${rest}`,
+      };
     }
     // `/proc/self/fd/17`, `/proc/self/task/4712/stat`: the numbered part changes; its folder does not.
     const parts = rest.split('/').filter(Boolean);
@@ -73,12 +77,20 @@ export function vetPath(abs: string, ctx: VolatileContext): Vetted {
   }
 
   if (isCompileCache(abs, ctx)) {
-    return { action: 'set-aside', kind: 'compile-cache', reason: `${abs} is Node's compile cache, whose folder name carries the Node version and a hash; Node runs without it (only slower to start) when it may not write there` };
+    return {
+      action: 'set-aside',
+      kind: 'compile-cache',
+      reason: `${abs} is Node's compile cache, whose folder name carries the Node version and a hash; Node runs without it (only slower to start) when it may not write there`,
+    };
   }
 
   const probed = caseProbeOf(abs, ctx.known ?? []);
   if (probed) {
-    return { action: 'set-aside', kind: 'case-probe', reason: `${abs} is ${probed} with its letters' case changed: a test of whether the file system ignores case, not a file the app uses` };
+    return {
+      action: 'set-aside',
+      kind: 'case-probe',
+      reason: `${abs} is ${probed} with its letters' case changed: a test of whether the file system ignores case, not a file the app uses`,
+    };
   }
   return { action: 'keep' };
 }
@@ -111,7 +123,11 @@ export function fsPathOf(d: Denial): { scope: FsScope; abs: string } | undefined
  * Split a run's denials into those to act on (some rewritten to their stable form) and those set
  * aside. `optional` says whether the run they came from got by without them.
  */
-export function vetDenials(denials: readonly Denial[], ctx: VolatileContext | undefined, optional: boolean): { keep: Denial[]; setAside: SetAside[]; restated: Map<Denial, string> } {
+export function vetDenials(
+  denials: readonly Denial[],
+  ctx: VolatileContext | undefined,
+  optional: boolean,
+): { keep: Denial[]; setAside: SetAside[]; restated: Map<Denial, string> } {
   const keep: Denial[] = [];
   const setAside: SetAside[] = [];
   const restated = new Map<Denial, string>();

@@ -6,9 +6,11 @@ import { appEnvironment, insideInstallation, permlearnInstallation, type Install
 const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 describe('permlearnInstallation', () => {
-  it("in a checkout: its packages, and its node_modules when the app is elsewhere", () => {
+  it('in a checkout: its packages, and its node_modules when the app is elsewhere', () => {
     const inst = permlearnInstallation('/srv/app', path.join(checkout, 'packages', 'cli', 'bin', 'permlearn.js'));
-    expect(inst.roots).toEqual(expect.arrayContaining([path.join(checkout, 'packages', 'core'), path.join(checkout, 'packages', 'cli'), path.join(checkout, 'node_modules')]));
+    expect(inst.roots).toEqual(
+      expect.arrayContaining([path.join(checkout, 'packages', 'core'), path.join(checkout, 'packages', 'cli'), path.join(checkout, 'node_modules')]),
+    );
     expect(inst.stores).toEqual([path.join(checkout, 'node_modules', '.pnpm')]);
     expect(insideInstallation(path.join(checkout, 'node_modules', '.pnpm', 'node_modules', 'yargs', 'index.js'), inst)).toMatch(/permlearn's own installation/);
     expect(insideInstallation('/srv/app/node_modules/yargs/index.js', inst)).toBeUndefined();
@@ -43,13 +45,26 @@ describe('appEnvironment', () => {
   });
 
   it('drops NODE_PATH when nothing of it was the user’s, and PATH entries of an installation that is permlearn’s alone', () => {
-    const { env } = appEnvironment({ NODE_PATH: '/home/u/.npm/_npx/abc/node_modules/permlearn/node_modules', PATH: '/home/u/.npm/_npx/abc/node_modules/.bin:/usr/bin' }, '/srv/app', npx);
+    const { env } = appEnvironment(
+      { NODE_PATH: '/home/u/.npm/_npx/abc/node_modules/permlearn/node_modules', PATH: '/home/u/.npm/_npx/abc/node_modules/.bin:/usr/bin' },
+      '/srv/app',
+      npx,
+    );
     expect(env.NODE_PATH).toBeUndefined();
     expect(env.PATH).toBe('/usr/bin');
   });
 
   it("removes npm's variables after npx or pnpm exec, whatever package they name", () => {
-    const launched = { npm_command: 'exec', npm_lifecycle_event: 'npx', npm_package_json: '/srv/app/package.json', INIT_CWD: '/srv/app', PNPM_PACKAGE_NAME: 'app', npm_config_cache: '/home/u/.npm', HOME: '/home/u', NODE_OPTIONS: '--max-old-space-size=512' };
+    const launched = {
+      npm_command: 'exec',
+      npm_lifecycle_event: 'npx',
+      npm_package_json: '/srv/app/package.json',
+      INIT_CWD: '/srv/app',
+      PNPM_PACKAGE_NAME: 'app',
+      npm_config_cache: '/home/u/.npm',
+      HOME: '/home/u',
+      NODE_OPTIONS: '--max-old-space-size=512',
+    };
     const { env } = appEnvironment(launched, '/srv/app', npx);
     expect(env).toEqual({ HOME: '/home/u', NODE_OPTIONS: '--max-old-space-size=512' });
   });

@@ -46,7 +46,10 @@ describe('CleanState', () => {
   it('puts back what a run under write grants created and changed, content and mode, before the next run', () => {
     const before = state(project);
     const clean = recorded();
-    const grants = [{ path: path.join(project, 'data'), kind: 'dir' as const }, { path: path.join(project, 'logs'), kind: 'missing' as const }];
+    const grants = [
+      { path: path.join(project, 'data'), kind: 'dir' as const },
+      { path: path.join(project, 'logs'), kind: 'missing' as const },
+    ];
     clean.beforeRun(grants);
     // The run: a new folder, a changed file (content and mode), a removed one.
     mkdirSync(path.join(project, 'logs'));
@@ -76,10 +79,13 @@ describe('CleanState', () => {
     unlinkSync(path.join(project, 'data', 'state.json'));
     mkdirSync(path.join(tmp, 'tool', 'sub'), { recursive: true });
     writeFileSync(path.join(tmp, 'tool', 'sub', '1.pipe'), '');
-    clean.afterRun([], [
-      { path: path.join(project, 'data', 'state.json'), existed: true },
-      { path: path.join(tmp, 'tool', 'sub', '1.pipe'), existed: false },
-    ]);
+    clean.afterRun(
+      [],
+      [
+        { path: path.join(project, 'data', 'state.json'), existed: true },
+        { path: path.join(tmp, 'tool', 'sub', '1.pipe'), existed: false },
+      ],
+    );
     expect(clean.initialKind(path.join(tmp, 'tool'))).toBe('missing');
     const summary = clean.finish(false);
     expect({ project: state(project), tmp: state(tmp) }).toEqual(before);
@@ -135,7 +141,9 @@ describe('initialAreas', () => {
 
 describe('writeGrantsOf', () => {
   it('reads the write grants back from rendered flags', () => {
-    expect(writeGrantsOf(['--permission', '--allow-fs-write=/a/logs/*', '--allow-fs-write=./tmp-', '--allow-fs-write=/tmp/x-*,/b', '--allow-fs-read=/c'], '/a')).toEqual([
+    expect(
+      writeGrantsOf(['--permission', '--allow-fs-write=/a/logs/*', '--allow-fs-write=./tmp-', '--allow-fs-write=/tmp/x-*,/b', '--allow-fs-read=/c'], '/a'),
+    ).toEqual([
       { path: '/a/logs', kind: 'created-dir' },
       { path: '/a/tmp-', kind: 'dir' },
       { path: '/tmp/x-', kind: 'prefix' },

@@ -131,7 +131,14 @@ export class CleanState {
 
   private entryOf(p: string, st: Stats, backup: boolean): Entry {
     const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
-    const entry: Entry = { type, follows: type === 'symlink' ? followKind(p) : type === 'dir' ? 'dir' : 'file', mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs };
+    const entry: Entry = {
+      type,
+      follows: type === 'symlink' ? followKind(p) : type === 'dir' ? 'dir' : 'file',
+      mode: st.mode & 0o7777,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      atimeMs: st.atimeMs,
+    };
     if (type === 'symlink') entry.target = readlinkSync(p);
     if (type === 'file' && backup) this.backup(p, entry, st.size);
     return entry;
@@ -162,7 +169,7 @@ export class CleanState {
     const known = this.manifest.get(abs);
     if (known) return known;
     // Up to the nearest recorded folder: if it was listed in full, this path was not in it.
-    for (let p = abs; ; ) {
+    for (let p = abs; ;) {
       if (this.absent.has(p)) return 'absent';
       const parent = path.dirname(p);
       if (parent === p) return undefined;
@@ -360,7 +367,9 @@ export class CleanState {
  */
 export function initialAreas(root: string, cwd: string, home: string): Area[] {
   const project = (dir: string): Area =>
-    breadthViolation({ scope: 'fs.read', path: dir, kind: 'dir' }, { homedir: home, tmpdir: os.tmpdir() }) ? { path: dir, depth: 1 } : { path: dir, depth: Infinity, skip: ['.git', 'node_modules'], backup: true };
+    breadthViolation({ scope: 'fs.read', path: dir, kind: 'dir' }, { homedir: home, tmpdir: os.tmpdir() })
+      ? { path: dir, depth: 1 }
+      : { path: dir, depth: Infinity, skip: ['.git', 'node_modules'], backup: true };
   const areas = [project(root)];
   if (!isSameOrUnder(cwd, root)) areas.push(project(cwd));
   areas.push({ path: os.tmpdir(), depth: 1 });

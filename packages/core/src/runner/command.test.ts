@@ -26,14 +26,17 @@ describe('packageScript', () => {
     expect(line(cmd)).toMatch(new RegExp(`; ${script.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     expect(line(cmd)).toContain(`${path.join(dir, 'node_modules', '.bin')}:`);
   });
-  it('`npx tool` runs the project\'s own bin', () => {
+  it("`npx tool` runs the project's own bin", () => {
     mkdirSync(path.join(dir, 'node_modules', '.bin'), { recursive: true });
     writeFileSync(path.join(dir, 'node_modules', '.bin', 'tool'), '#!/usr/bin/env node\n');
     expect(packageScript(['npx', 'tool', '--x', 'y'], dir)).toEqual([path.join(dir, 'node_modules', '.bin', 'tool'), '--x', 'y']);
   });
-  it.each([[['node', 'server.js']], [['npm', 'install']], [['npm']], [['npx', 'not-installed', 'a.ts']], [['npx', '--yes', 'x']]])('%j is run as it is', (cmd) => {
-    expect(packageScript(cmd, dir)).toBeUndefined();
-  });
+  it.each([[['node', 'server.js']], [['npm', 'install']], [['npm']], [['npx', 'not-installed', 'a.ts']], [['npx', '--yes', 'x']]])(
+    '%j is run as it is',
+    (cmd) => {
+      expect(packageScript(cmd, dir)).toBeUndefined();
+    },
+  );
   it('npm runs prestart and poststart around start; pnpm does not', () => {
     const other = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-command-')));
     try {
@@ -48,4 +51,3 @@ describe('packageScript', () => {
     expect(() => packageScript(['npm', 'run', 'nope'], dir)).toThrow(/has no "nope" script/);
   });
 });
-

@@ -7,7 +7,18 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeBinary } from '@permlearn/test-nodes';
 import { parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
-import { addChildReports, createKeys, evidenceNotes, keyPipeText, MAX_LINE_CHARS, RECORDER_KEY_ENV, SignedLines, tagOf, tokenVerifier, verifierFor } from './evidence.js';
+import {
+  addChildReports,
+  createKeys,
+  evidenceNotes,
+  keyPipeText,
+  MAX_LINE_CHARS,
+  RECORDER_KEY_ENV,
+  SignedLines,
+  tagOf,
+  tokenVerifier,
+  verifierFor,
+} from './evidence.js';
 import { recorderText } from './session.js';
 
 const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'pl-evidence-')));
@@ -20,7 +31,10 @@ mkdirSync(events);
 const recorder = path.join(dir, 'recorder.cjs');
 writeFileSync(recorder, recorderText({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
 const entry = path.join(dir, 'app.js');
-writeFileSync(entry, "const fs = require('fs');\ntry { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err.code); }\nfs.readFileSync('secret.txt');\n");
+writeFileSync(
+  entry,
+  "const fs = require('fs');\ntry { fs.readFileSync('/etc/hostname'); } catch (err) { console.error(err.code); }\nfs.readFileSync('secret.txt');\n",
+);
 
 const enable = (major: number) => (major === 20 ? '--experimental-permission' : '--permission');
 const grants = (major: number) => [`--allow-fs-read=${recorder}`, ...(major === 20 ? [`--allow-fs-read=${entry}`] : [])];
@@ -78,7 +92,9 @@ describe.each([20, 26])('lines the recorder signed (Node %i)', (major) => {
     expect(reader.dropped).toBeGreaterThan(0);
     expect(reader.text.length).toBeLessThanOrEqual(200);
     const notes = evidenceNotes({ forged: 0, forgedFiles: 0, forgedLines: 0, channelDropped: reader.dropped, cappedFiles: 0 });
-    expect(notes).toEqual([`the recorder wrote more than 64 MB in one run; the rest (${reader.dropped} bytes) was not kept, so that run's evidence is incomplete`]);
+    expect(notes).toEqual([
+      `the recorder wrote more than 64 MB in one run; the rest (${reader.dropped} bytes) was not kept, so that run's evidence is incomplete`,
+    ]);
   });
 });
 
@@ -112,8 +128,12 @@ describe('child report files', () => {
     const into = parseRecorderReport('', { verify: () => undefined });
     const out = addChildReports(events, keys.child, into);
     expect(out).toMatchObject({ forgedFiles: 2, forgedLines: 1, cappedFiles: 0 });
-    expect(into.denials.filter((d) => d.source === 'uncaught').map((d) => [d.permission, d.resource, d.thread])).toEqual([['FileSystemRead', '/etc/hostname', 'child']]);
+    expect(into.denials.filter((d) => d.source === 'uncaught').map((d) => [d.permission, d.resource, d.thread])).toEqual([
+      ['FileSystemRead', '/etc/hostname', 'child'],
+    ]);
     expect(readdirSync(events)).toEqual([]);
-    expect(evidenceNotes({ forged: 0, forgedFiles: 2, forgedLines: 0, channelDropped: 0, cappedFiles: 0 })).toEqual(['2 files in the events folder were not written by a recorder (ignored)']);
+    expect(evidenceNotes({ forged: 0, forgedFiles: 2, forgedLines: 0, channelDropped: 0, cappedFiles: 0 })).toEqual([
+      '2 files in the events folder were not written by a recorder (ignored)',
+    ]);
   });
 });

@@ -210,13 +210,21 @@ export function evidenceNotes(r: EvidenceCounts): string[] {
   const notes: string[] = [];
   const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
   if (r.forged > 0) notes.push(`${lines(r.forged)} on the recorder channel ${r.forged === 1 ? 'was' : 'were'} not written by the recorder (ignored)`);
-  if (r.forgedLines > 0) notes.push(`${lines(r.forgedLines)} in child report files ${r.forgedLines === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
-  if (r.forgedFiles > 0) notes.push(`${r.forgedFiles} file${r.forgedFiles === 1 ? '' : 's'} in the events folder ${r.forgedFiles === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
+  if (r.forgedLines > 0)
+    notes.push(`${lines(r.forgedLines)} in child report files ${r.forgedLines === 1 ? 'was' : 'were'} not written by a recorder (ignored)`);
+  if (r.forgedFiles > 0)
+    notes.push(
+      `${r.forgedFiles} file${r.forgedFiles === 1 ? '' : 's'} in the events folder ${r.forgedFiles === 1 ? 'was' : 'were'} not written by a recorder (ignored)`,
+    );
   if (r.channelDropped > 0) {
-    notes.push(`the recorder wrote more than ${MAX_CHANNEL_BYTES / 1024 / 1024} MB in one run; the rest (${r.channelDropped} bytes) was not kept, so that run's evidence is incomplete`);
+    notes.push(
+      `the recorder wrote more than ${MAX_CHANNEL_BYTES / 1024 / 1024} MB in one run; the rest (${r.channelDropped} bytes) was not kept, so that run's evidence is incomplete`,
+    );
   }
   if (r.cappedFiles > 0) {
-    notes.push(`${r.cappedFiles} child report file${r.cappedFiles === 1 ? '' : 's'} went over the size limits and ${r.cappedFiles === 1 ? 'was' : 'were'} read only in part, so that run's evidence is incomplete`);
+    notes.push(
+      `${r.cappedFiles} child report file${r.cappedFiles === 1 ? '' : 's'} went over the size limits and ${r.cappedFiles === 1 ? 'was' : 'were'} read only in part, so that run's evidence is incomplete`,
+    );
   }
   return notes;
 }

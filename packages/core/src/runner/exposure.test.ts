@@ -8,7 +8,19 @@ import { exposureOf, matchesSecret, secretsUnder } from './exposure.js';
 let dir: string;
 beforeAll(() => {
   dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'permlearn-exposure-')));
-  const files = ['app/index.js', 'app/lib/a.js', 'app/lib/b.js', 'app/.env', 'app/.env.example', 'app/config/prod.key', 'app/node_modules/x/test/key.pem', 'app/node_modules/x/index.js', 'cache-1/f', 'cache-2/g/h', 'cachet'];
+  const files = [
+    'app/index.js',
+    'app/lib/a.js',
+    'app/lib/b.js',
+    'app/.env',
+    'app/.env.example',
+    'app/config/prod.key',
+    'app/node_modules/x/test/key.pem',
+    'app/node_modules/x/index.js',
+    'cache-1/f',
+    'cache-2/g/h',
+    'cachet',
+  ];
   for (const f of files) {
     mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     writeFileSync(path.join(dir, f), 'x');

@@ -2,7 +2,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { autoStrategy, learn, learnStrategy, LEARN_STRATEGY_ENTRIES, type LearnEvent, type LearnResult, type RunRequest, type RunResult } from '../model/learn/index.js';
+import {
+  autoStrategy,
+  learn,
+  learnStrategy,
+  LEARN_STRATEGY_ENTRIES,
+  type LearnEvent,
+  type LearnResult,
+  type RunRequest,
+  type RunResult,
+} from '../model/learn/index.js';
 import { learnDropPlan } from '../model/drop-plan/index.js';
 import { normaliseGrants, type Grant } from '../model/grants.js';
 import type { Capabilities } from '../model/node-versions.js';
@@ -159,7 +168,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const rootTooBroad = breadthViolation({ scope: 'fs.read', path: appRoot, kind: 'dir' }, { homedir: realFs.homedir, tmpdir: os.tmpdir() })?.reason;
   const strategyEnv = { caps, root: appRoot, rootTooBroad };
   // From records the audit run is the recorded traffic: no audit mode needed.
-  const unavailable = requested === 'auto' || (requested === 'audit' && options.records) ? undefined : LEARN_STRATEGY_ENTRIES[requested].unavailable(strategyEnv);
+  const unavailable =
+    requested === 'auto' || (requested === 'audit' && options.records) ? undefined : LEARN_STRATEGY_ENTRIES[requested].unavailable(strategyEnv);
   if (unavailable) throw new PermlearnError('usage', `--strategy ${requested} ${unavailable}`);
   if (realFs.kind(root) !== 'dir') throw new PermlearnError('usage', `--root ${root} is not a directory`);
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
@@ -187,7 +197,12 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     phase('run starts');
     const r = await go();
     phase(`run ended (${r.outcome}, ${r.durationMs} ms)`);
-    clean.afterRun(writes, r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => ({ path: resourcePath(d), ...(d.existed !== undefined ? { existed: d.existed } : {}) })));
+    clean.afterRun(
+      writes,
+      r.denials
+        .filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '')
+        .map((d) => ({ path: resourcePath(d), ...(d.existed !== undefined ? { existed: d.existed } : {}) })),
+    );
     phase('clean state restored after the run');
     return r;
   };
@@ -226,7 +241,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         tmpdir,
         ...(appEnv.env.NODE_COMPILE_CACHE ? { compileCacheDirs: [path.resolve(cwd, appEnv.env.NODE_COMPILE_CACHE)] } : {}),
         known: [...new Set([root, appRoot, cwd, tmpdir, realFs.homedir, ...(entry ? [path.dirname(entry)] : [])])],
-        permlearnOwn: (p) => insideInstallation(p, installation) ?? (isSameOrUnder(p, session.dir) ? `in permlearn's session folder ${session.dir}` : undefined),
+        permlearnOwn: (p) =>
+          insideInstallation(p, installation) ?? (isSameOrUnder(p, session.dir) ? `in permlearn's session folder ${session.dir}` : undefined),
       },
       // Audit and observe runs cannot tell what the app got by without from what it needs: leaving
       // those out takes trying without each grant, which is what --minimize does.
@@ -246,23 +262,23 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       },
     });
     function runPhase({ phase, grants, extraGrants }: Parameters<Parameters<typeof learn>[0]['runApp']>[0]): Promise<RunResult> {
-        const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
-        // Never a file: a read grant only a child that lost the command line's flags goes without.
-        const canary = path.join(session.dir, 'child-canary');
-        const runApp = viaNodeOptions ? (s: AppSpec, r: Parameters<typeof runAppOnce>[1]) => runAppOnce(s, { ...r, viaNodeOptions: true }) : runAppOnce;
-        // From records: the audit run is the recorded traffic, not a run of the app.
-        if (phase === 'audit' && options.records) return Promise.resolve(recordedRun(options.records, implicit));
-        // Audit mode replaces the enable flag; grants given with it are simply not reported.
-        if (phase === 'audit') flags[0] = '--permission-audit';
-        if (phase === 'verify') return runApp(spec, { flags });
-        if (phase === 'observe') {
-          // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
-          const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
-          return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, canary, ...esm });
-        }
-        // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
-        const watched = phase === 'minimize' || phase === 'tighten' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
-        return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys, canary });
+      const flags = renderFlags([...grants, ...(extraGrants ?? [])], caps);
+      // Never a file: a read grant only a child that lost the command line's flags goes without.
+      const canary = path.join(session.dir, 'child-canary');
+      const runApp = viaNodeOptions ? (s: AppSpec, r: Parameters<typeof runAppOnce>[1]) => runAppOnce(s, { ...r, viaNodeOptions: true }) : runAppOnce;
+      // From records: the audit run is the recorded traffic, not a run of the app.
+      if (phase === 'audit' && options.records) return Promise.resolve(recordedRun(options.records, implicit));
+      // Audit mode replaces the enable flag; grants given with it are simply not reported.
+      if (phase === 'audit') flags[0] = '--permission-audit';
+      if (phase === 'verify') return runApp(spec, { flags });
+      if (phase === 'observe') {
+        // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
+        const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
+        return runApp(spec, { flags, recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys, canary, ...esm });
+      }
+      // A grant taken away may fail the app a moment after readiness: minimize trials watch longer.
+      const watched = phase === 'minimize' || phase === 'tighten' ? { ...spec, settleMs: Math.max(spec.settleMs, MINIMIZE_SETTLE_MS) } : spec;
+      return runApp(watched, { flags, recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys, canary });
     }
     phase('learn loop done');
     const timeProfile = () => phase('profile: grants attributed');
@@ -277,7 +293,16 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     for (const r of result.refused) attribute(r.denial);
     for (const g of result.tightened?.removed ?? []) g.denials.slice(0, TIGHTENED_DENIALS).forEach(attribute);
     timeProfile();
-    const profile = buildProfile(result, { caps, entry: target.given?.join(' ') ?? entry, args: spec.args, cwd, strategy, root, granularity, exposure: (p, k) => exposureOf(p, k, root) });
+    const profile = buildProfile(result, {
+      caps,
+      entry: target.given?.join(' ') ?? entry,
+      args: spec.args,
+      cwd,
+      strategy,
+      root,
+      granularity,
+      exposure: (p, k) => exposureOf(p, k, root),
+    });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
       // Drop-plan runs: from the initial state, without the child-flag delivery or the canary of the learn runs.
@@ -285,7 +310,14 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
         cleanly(request.grants, () =>
           request.phase === 'drop-timing'
             ? runAppOnce(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })
-            : runAppOnce(spec, { flags: renderFlags(request.grants, caps), recorderPath: session.dropperPath, eventsDir: session.eventsDir, keys: session.keys, drops: request.drops ?? [], dropFile: session.dropFile }),
+            : runAppOnce(spec, {
+                flags: renderFlags(request.grants, caps),
+                recorderPath: session.dropperPath,
+                eventsDir: session.eventsDir,
+                keys: session.keys,
+                drops: request.drops ?? [],
+                dropFile: session.dropFile,
+              }),
         );
       const { runs, ...plan } = await learnDropPlan({
         caps,

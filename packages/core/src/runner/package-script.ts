@@ -43,7 +43,8 @@ export function packageScript(command: string[], appRoot: string): string[] | un
   if (script === undefined && name === 'start' && existsSync(path.join(appRoot, 'server.js'))) script = 'node server.js';
   if (typeof script !== 'string') throw new PermlearnError('usage', `package.json in ${appRoot} has no "${name}" script`);
   // npm also runs pre<name> and post<name> around it (pnpm 10 and yarn 2+ do not by default).
-  const around = (when: 'pre' | 'post') => (path.basename(pm) === 'npm' && typeof scripts[`${when}${name}`] === 'string' ? [scripts[`${when}${name}`] as string] : []);
+  const around = (when: 'pre' | 'post') =>
+    path.basename(pm) === 'npm' && typeof scripts[`${when}${name}`] === 'string' ? [scripts[`${when}${name}`] as string] : [];
   const line = [...around('pre'), [script, ...extra.map(shellQuote)].join(' '), ...around('post')].join(' && ');
   // What the package manager would do first: its bin folders on PATH (nearest first).
   return ['/bin/sh', '-c', `PATH=${shellQuote(binFolders(appRoot).join(path.delimiter))}:"$PATH"; ${line}`];

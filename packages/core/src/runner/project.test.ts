@@ -11,7 +11,8 @@ import { packageFinder } from './packages.js';
 const top = mkdtempSync(path.join(os.tmpdir(), 'pl-project-'));
 afterAll(() => rmSync(top, { recursive: true, force: true }));
 const at = (...p: string[]) => path.join(top, ...p);
-for (const d of ['repo/.git', 'repo/svc/src', 'repo/svc/node_modules/tool/bin', 'repo/bad', 'loose/node_modules/tool', 'loose/src', 'home/.git', 'home/proj']) mkdirSync(at(d), { recursive: true });
+for (const d of ['repo/.git', 'repo/svc/src', 'repo/svc/node_modules/tool/bin', 'repo/bad', 'loose/node_modules/tool', 'loose/src', 'home/.git', 'home/proj'])
+  mkdirSync(at(d), { recursive: true });
 writeFileSync(at('repo/package.json'), '{"name":"repo"}');
 writeFileSync(at('repo/svc/package.json'), '{"name":"svc"}');
 writeFileSync(at('repo/svc/node_modules/tool/package.json'), '{"name":"tool"}');

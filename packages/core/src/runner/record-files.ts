@@ -65,7 +65,10 @@ export function findRecordFiles(given: readonly string[], cwd = process.cwd()): 
       throw new PermlearnError('usage', `--records ${g}: no such file or folder`);
     }
     if (st.isDirectory()) {
-      const found = readdirSync(p).filter((n) => /^record-.*\.ndjson$/.test(n)).sort().map((n) => path.join(p, n));
+      const found = readdirSync(p)
+        .filter((n) => /^record-.*\.ndjson$/.test(n))
+        .sort()
+        .map((n) => path.join(p, n));
       if (found.length === 0) throw new PermlearnError('usage', `--records ${g}: the folder holds no record files (record-*.ndjson)`);
       out.push(...found);
     } else out.push(p);

@@ -60,7 +60,12 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
   if (mode === 'enforce') {
     // The recorder writes its folder (a rename is also checked as a read of the old path, measured on
     // 22 and 26); the reads of the preload and the module it requires are granted too.
-    parts.unshift(...options.enforceFlags!.map(nodeOptionsQuote), nodeOptionsQuote(`--allow-fs-write=${out}/*`), nodeOptionsQuote(`--allow-fs-read=${out}/*`), ...RECORD_PRELOAD_FILES.map((f) => nodeOptionsQuote(`--allow-fs-read=${f}`)));
+    parts.unshift(
+      ...options.enforceFlags!.map(nodeOptionsQuote),
+      nodeOptionsQuote(`--allow-fs-write=${out}/*`),
+      nodeOptionsQuote(`--allow-fs-read=${out}/*`),
+      ...RECORD_PRELOAD_FILES.map((f) => nodeOptionsQuote(`--allow-fs-read=${f}`)),
+    );
   }
   // The records are signed: with the key given, or one kept beside the folder (out of the service's reach when enforced).
   const { key, file: keyFile } = ensureRecordKey(out, env);

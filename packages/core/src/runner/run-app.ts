@@ -193,16 +193,28 @@ function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string
     const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
     const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
     const key = run.recorderPath && run.keys ? { [RECORDER_KEY_ENV]: run.keys.child } : {};
-    return { file: spec.command[0]!, args: spec.command.slice(1), env: { ...withoutKey(base), ...key, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
+    return {
+      file: spec.command[0]!,
+      args: spec.command.slice(1),
+      env: { ...withoutKey(base), ...key, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` },
+    };
   }
   if (run.viaNodeOptions) {
     // The flags, preloads and grants all travel in NODE_OPTIONS, after whatever it already holds.
     const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
-    return { file: spec.node, args: [spec.entry, ...spec.args], env: { ...withoutKey(base), NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` } };
+    return {
+      file: spec.node,
+      args: [spec.entry, ...spec.args],
+      env: { ...withoutKey(base), NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` },
+    };
   }
   if (run.recorderPath && run.eventsDir) {
     // The recorder comes first, ahead of any preload the environment already names.
-    return { file: spec.node, args: appArgv(spec, run), env: { ...withoutKey(base), NODE_OPTIONS: `--require ${nodeOptionsQuote(run.recorderPath)} ${existing}`.trim() } };
+    return {
+      file: spec.node,
+      args: appArgv(spec, run),
+      env: { ...withoutKey(base), NODE_OPTIONS: `--require ${nodeOptionsQuote(run.recorderPath)} ${existing}`.trim() },
+    };
   }
   return { file: spec.node, args: appArgv(spec, run), env: spec.env };
 }
@@ -348,7 +360,13 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   events?.end();
   const report = events ? events.report() : emptyReport();
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
-  const counts = { forged: report.forged + report.oversized, forgedFiles: children.forgedFiles, forgedLines: children.forgedLines, channelDropped: events?.dropped ?? 0, cappedFiles: children.cappedFiles };
+  const counts = {
+    forged: report.forged + report.oversized,
+    forgedFiles: children.forgedFiles,
+    forgedLines: children.forgedLines,
+    channelDropped: events?.dropped ?? 0,
+    cappedFiles: children.cappedFiles,
+  };
   const base = {
     ...runFieldsOf(report),
     // A command's Node processes all report as children: any of them saying hello is enough.
@@ -362,7 +380,10 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (readyTime !== undefined) Object.assign(base, { readyTime });
   if (run.dropFile) rmSync(run.dropFile, { force: true });
   // Only the command line's flags can be lost by a child that rebuilds its execArgv.
-  const lost = run.recorderPath && !run.viaNodeOptions && !spec.command ? childLostFlags(report.processes, permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length))), ownWords(spec, run)) : undefined;
+  const lost =
+    run.recorderPath && !run.viaNodeOptions && !spec.command
+      ? childLostFlags(report.processes, permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length))), ownWords(spec, run))
+      : undefined;
   if (lost) Object.assign(base, { childLost: lost });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout', stdoutTail: stdout, ...(awaited(spec.readiness) ? { waitedFor: awaited(spec.readiness) } : {}) };

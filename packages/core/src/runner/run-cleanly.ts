@@ -27,7 +27,11 @@ export function writeGrantsOf(flags: readonly string[], cwd: string): { path: st
   return out;
 }
 
-export async function runAppCleanly(spec: AppSpec, run: RunOptions, opts: { root: string; keepOutputs?: boolean }): Promise<{ result: RunResult; machine: MachineChanges }> {
+export async function runAppCleanly(
+  spec: AppSpec,
+  run: RunOptions,
+  opts: { root: string; keepOutputs?: boolean },
+): Promise<{ result: RunResult; machine: MachineChanges }> {
   const session = mkdtempSync(path.join(os.tmpdir(), 'permlearn-'));
   const clean = new CleanState({ sessionDir: session });
   let machine: MachineChanges | undefined;

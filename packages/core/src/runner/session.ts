@@ -18,7 +18,23 @@ export const KEY_FD = 4;
 const RECORDER_DIR = fileURLToPath(new URL('../../recorder/', import.meta.url));
 const ESM_HOOKS_SOURCE = path.join(RECORDER_DIR, 'esm-hooks.mjs');
 /** The recorder's parts (recorder.cjs is its main; call-sites.cjs is shared with record.cjs). */
-export const RECORDER_PARTS = ['recorder.cjs', 'util.cjs', 'stacks.cjs', 'call-sites.cjs', 'denials.cjs', 'evidence.cjs', 'transport.cjs', 'module-hooks.cjs', 'native.cjs', 'console.cjs', 'channels.cjs', 'starts.cjs', 'fs.cjs', 'esm.cjs', 'dropper.cjs'];
+export const RECORDER_PARTS = [
+  'recorder.cjs',
+  'util.cjs',
+  'stacks.cjs',
+  'call-sites.cjs',
+  'denials.cjs',
+  'evidence.cjs',
+  'transport.cjs',
+  'module-hooks.cjs',
+  'native.cjs',
+  'console.cjs',
+  'channels.cjs',
+  'starts.cjs',
+  'fs.cjs',
+  'esm.cjs',
+  'dropper.cjs',
+];
 
 export interface Session {
   dir: string;
@@ -46,8 +62,19 @@ export interface Session {
  * Node's require). The copy in a session folder is this one file, the only one the learning flags let
  * the app's processes read, and the one Workers and Node children preload.
  */
-export function recorderText(config: { fd: number; ownerPid: number; keyFd?: number; eventsDir?: string; sessionDir?: string; observe?: boolean; dropFile?: string; esmRegister?: string }): string {
-  const parts = RECORDER_PARTS.map((name) => `  ${JSON.stringify(`./${name}`)}: function (module, exports, require) {\n${readFileSync(path.join(RECORDER_DIR, name), 'utf8')}\n  },\n`).join('');
+export function recorderText(config: {
+  fd: number;
+  ownerPid: number;
+  keyFd?: number;
+  eventsDir?: string;
+  sessionDir?: string;
+  observe?: boolean;
+  dropFile?: string;
+  esmRegister?: string;
+}): string {
+  const parts = RECORDER_PARTS.map(
+    (name) => `  ${JSON.stringify(`./${name}`)}: function (module, exports, require) {\n${readFileSync(path.join(RECORDER_DIR, name), 'utf8')}\n  },\n`,
+  ).join('');
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
 (function permlearnBundle(nodeRequire) {
   const parts = {
@@ -73,7 +100,14 @@ function makeSessionDir(): string {
     return mkdtempSync(path.join(tmp, SESSION_PREFIX));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'is not writable' : `cannot be used (${code ?? (err as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a folder'
+          : code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+            ? 'is not writable'
+            : `cannot be used (${code ?? (err as Error).message})`;
     throw new PermlearnError('environment', `the temporary folder ${tmp} ${why}; permlearn keeps its session files there: set TMPDIR to a writable folder`);
   }
 }

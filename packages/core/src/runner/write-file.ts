@@ -2,7 +2,21 @@
 // replaced; a file is replaced only when the caller says so (--force, or check --write on the profile
 // it read), and then keeps its mode and owner; without that, "does it exist" is decided by the same
 // system call that creates it (link(2) of a finished temporary file), so a file created meanwhile is kept.
-import { closeSync, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PermlearnError } from '../errors.js';
@@ -60,7 +74,8 @@ function openTemp(target: string, mode: number): { fd: number; tmp: string } {
   } catch (err) {
     if (code(err) === 'ENOENT') return fail(`cannot write ${target}: the folder ${dir} does not exist`);
     if (code(err) === 'ENOTDIR') return fail(`cannot write ${target}: ${dir} is not a folder`);
-    if (code(err) === 'EACCES' || code(err) === 'EPERM' || code(err) === 'EROFS') return fail(`cannot write ${target}: the folder ${dir} is not writable (${code(err)})`);
+    if (code(err) === 'EACCES' || code(err) === 'EPERM' || code(err) === 'EROFS')
+      return fail(`cannot write ${target}: the folder ${dir} is not writable (${code(err)})`);
     return fail(`cannot write ${target}: ${code(err)}`);
   }
 }
@@ -160,7 +175,11 @@ function writeExclusive(target: string, content: string): void {
   try {
     fd = openSync(target, 'wx', 0o644);
   } catch (err) {
-    return fail(code(err) === 'EEXIST' ? `${target} already exists (it appeared while permlearn was working); pass --force to overwrite it` : `cannot write ${target}: ${code(err)}`);
+    return fail(
+      code(err) === 'EEXIST'
+        ? `${target} already exists (it appeared while permlearn was working); pass --force to overwrite it`
+        : `cannot write ${target}: ${code(err)}`,
+    );
   }
   try {
     writeSync(fd, content);

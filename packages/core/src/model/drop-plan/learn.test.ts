@@ -11,13 +11,29 @@ const READY = 1_000;
 const DROP_FILE = '/tmp/session/drop';
 const NODE26 = capabilitiesOf(parseNodeVersion('v26.10.0')!);
 const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.3')!);
-const check = (permission: string, resource: string, time: number): Denial => ({ permission, resource, code: 'ERR_ACCESS_DENIED', source: 'channel', cwd: APP, time });
+const check = (permission: string, resource: string, time: number): Denial => ({
+  permission,
+  resource,
+  code: 'ERR_ACCESS_DENIED',
+  source: 'channel',
+  cwd: APP,
+  time,
+});
 const read = (p: string, kind: Grant['kind'] = 'file'): Grant => ({ scope: 'fs.read', path: p, kind, notes: [], denials: [check('FileSystemRead', p, 1)] });
 const config = read(`${APP}/config.json`);
 const page = read(`${APP}/index.html`);
 const child: Grant = { scope: 'child', denials: [check('ChildProcess', '', 5)], notes: [] };
 
-const ready = (extra: Partial<RunResult> = {}): RunResult => ({ outcome: 'ready', readyTime: READY, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 5, ...extra });
+const ready = (extra: Partial<RunResult> = {}): RunResult => ({
+  outcome: 'ready',
+  readyTime: READY,
+  denials: [],
+  recorderLoaded: true,
+  stderrDenials: [],
+  stderrTail: '',
+  durationMs: 5,
+  ...extra,
+});
 /** A drop run whose recorder applied the drops at `time`. */
 const dropped = (denials: Denial[] = [], extra: Partial<RunResult> = {}): RunResult => ready({ dropped: { time: 1_100, applied: 1 }, denials, ...extra });
 
@@ -30,11 +46,24 @@ async function go(steps: RunResult[], opts: Partial<DropPlanOptions> = {}) {
     if (!step) throw new Error(`run ${requests.length} was not scripted`);
     return step;
   };
-  const plan = await learnDropPlan({ caps: NODE26, runApp, hasReadiness: true, dropFile: DROP_FILE, firstRun: 3, grants: [config, page, child], verified: true, exercised: false, onEvent: (e) => events.push(e), ...opts });
+  const plan = await learnDropPlan({
+    caps: NODE26,
+    runApp,
+    hasReadiness: true,
+    dropFile: DROP_FILE,
+    firstRun: 3,
+    grants: [config, page, child],
+    verified: true,
+    exercised: false,
+    onEvent: (e) => events.push(e),
+    ...opts,
+  });
   return { plan, requests, events };
 }
 
-const timing = ready({ denials: [check('FileSystemRead', `${APP}/config.json`, 10), check('ChildProcess', '', 20), check('FileSystemRead', `${APP}/index.html`, 1_500)] });
+const timing = ready({
+  denials: [check('FileSystemRead', `${APP}/config.json`, 10), check('ChildProcess', '', 20), check('FileSystemRead', `${APP}/index.html`, 1_500)],
+});
 
 describe('learnDropPlan', () => {
   it('drops what only start-up used, verifies it with one drop run, and numbers its runs after the learn runs', async () => {
@@ -55,7 +84,11 @@ describe('learnDropPlan', () => {
   });
 
   it('a drop that caused a denial after the drops goes back to the kept grants, and the rest is verified again', async () => {
-    const { plan, requests } = await go([timing, dropped([check('FileSystemRead', `${APP}/config.json`, 1_200)], { outcome: 'exited', exitCode: 1 }), dropped()]);
+    const { plan, requests } = await go([
+      timing,
+      dropped([check('FileSystemRead', `${APP}/config.json`, 1_200)], { outcome: 'exited', exitCode: 1 }),
+      dropped(),
+    ]);
     expect(plan.verified).toBe(true);
     expect(plan.runs).toBe(3);
     expect(plan.drops.map((d) => d.flag)).toEqual(['--allow-child-process']);
@@ -72,7 +105,9 @@ describe('learnDropPlan', () => {
   it('a denial no single drop explains leaves the plan unverified, saying why', async () => {
     const { plan } = await go([timing, dropped([check('FileSystemRead', `${APP}/other.json`, 1_200)])]);
     expect(plan.verified).toBe(false);
-    expect(plan.notes).toEqual([`the app was denied FileSystemRead ${APP}/other.json after the drops, and no single drop explains it; the plan is not verified`]);
+    expect(plan.notes).toEqual([
+      `the app was denied FileSystemRead ${APP}/other.json after the drops, and no single drop explains it; the plan is not verified`,
+    ]);
   });
 
   it('drops the recorder never applied, or that failed to apply, leave the plan unverified', async () => {
@@ -95,13 +130,22 @@ describe('learnDropPlan', () => {
 
   it('a timing run that never became ready makes no plan', async () => {
     const { plan } = await go([ready({ outcome: 'timeout' })]);
-    expect(plan).toMatchObject({ drops: [], verified: false, runs: 1, notes: ['the timing run (audit mode) neither exited nor became ready in time, so no drop plan was made'] });
+    expect(plan).toMatchObject({
+      drops: [],
+      verified: false,
+      runs: 1,
+      notes: ['the timing run (audit mode) neither exited nor became ready in time, so no drop plan was made'],
+    });
   });
 
   it.each([
     ['Node without drop()', { caps: NODE22 }, 'Node v22.23.3 has no process.permission.drop() (it arrived in Node 24): no drop plan'],
     ['an unverified profile', { verified: false }, 'the profile did not verify, so no drop plan was made'],
-    ['no readiness signal', { hasReadiness: false }, 'a drop plan needs a moment when start-up is over: pass --ready-stdout, --ready-port, --ready-url or --timeout'],
+    [
+      'no readiness signal',
+      { hasReadiness: false },
+      'a drop plan needs a moment when start-up is over: pass --ready-stdout, --ready-port, --ready-url or --timeout',
+    ],
   ] as const)('runs nothing for %s', async (_name, opts, note) => {
     const { plan, requests } = await go([], opts);
     expect(requests).toEqual([]);

@@ -59,7 +59,9 @@ export async function learnDropPlan(o: DropPlanOptions): Promise<DropPlan & { ru
   };
   const timing = await timed('drop-timing');
   if (timing.outcome !== 'ready' || timing.readyTime === undefined || exerciseFailed(timing)) {
-    plan.notes.push(`the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`);
+    plan.notes.push(
+      `the timing run (audit mode) ${timing.outcome === 'ready' ? 'had a failing exercise command' : describeOutcome(timing)}, so no drop plan was made`,
+    );
     return plan;
   }
   const { drops, keep } = planDrops(o.grants, timing.denials, timing.readyTime);
@@ -88,7 +90,8 @@ export async function learnDropPlan(o: DropPlanOptions): Promise<DropPlan & { ru
     for (const b of broken) plan.keep.push({ flag: b.flag, reason: 'broke-when-dropped' });
     plan.drops = plan.drops.filter((d) => !broken.includes(d));
   }
-  if (plan.drops.length === 0) plan.verified = true; // nothing left to drop: trivially safe
+  if (plan.drops.length === 0)
+    plan.verified = true; // nothing left to drop: trivially safe
   else plan.notes.push(`still failing after ${DROP_PLAN_ATTEMPTS} verification runs; the plan is not verified`);
   return plan;
 }

@@ -6,10 +6,20 @@ import { dropCallOf, dropsBrokenBy, planDrops, renderDropSnippet, type DropPlan 
 const APP = '/srv/app';
 const READY = 1_000;
 const check = (permission: string, resource: string, time: number, lastTime?: number): Denial => ({
-  permission, resource, code: 'ERR_ACCESS_DENIED', source: 'channel', cwd: APP, time, ...(lastTime !== undefined ? { lastTime } : {}),
+  permission,
+  resource,
+  code: 'ERR_ACCESS_DENIED',
+  source: 'channel',
+  cwd: APP,
+  time,
+  ...(lastTime !== undefined ? { lastTime } : {}),
 });
 const fsGrant = (scope: 'fs.read' | 'fs.write', p: string, kind: Grant['kind'], resources: string[]): Grant => ({
-  scope, path: p, kind, notes: [], denials: resources.map((r) => ({ ...check(scope === 'fs.read' ? 'FileSystemRead' : 'FileSystemWrite', r, 1), by: 'app', at: 'server.js:3' })),
+  scope,
+  path: p,
+  kind,
+  notes: [],
+  denials: resources.map((r) => ({ ...check(scope === 'fs.read' ? 'FileSystemRead' : 'FileSystemWrite', r, 1), by: 'app', at: 'server.js:3' })),
 });
 const config = fsGrant('fs.read', `${APP}/config`, 'dir', [`${APP}/config/app.json`]);
 const secret = fsGrant('fs.read', `${APP}/secrets/token.txt`, 'file', [`${APP}/secrets/token.txt`]);
@@ -47,7 +57,11 @@ describe('planDrops', () => {
 
   it('drops what only start-up used: the config, the secret, child processes', () => {
     expect(drops.map((d) => d.flag)).toEqual([`--allow-fs-read=${APP}/config`, `--allow-fs-read=${APP}/secrets/token.txt`, '--allow-child-process']);
-    expect(drops[0]).toMatchObject({ scope: 'fs.read', reference: `${APP}/config`, covers: [{ resource: `${APP}/config/app.json`, by: 'app', at: 'server.js:3' }] });
+    expect(drops[0]).toMatchObject({
+      scope: 'fs.read',
+      reference: `${APP}/config`,
+      covers: [{ resource: `${APP}/config/app.json`, by: 'app', at: 'server.js:3' }],
+    });
   });
 
   it('keeps what serving uses, and a prefix grant drop() cannot remove alone', () => {
@@ -80,7 +94,7 @@ describe('renderDropSnippet', () => {
         '// Call once start-up is done (after the server listens): these grants are not used after that.',
         'process.permission.drop("fs.read", "./config"); // config/app.json, used by app',
         'process.permission.drop("child");               // child processes',
-        "// kept: --allow-fs-read=./public: still used while serving (1 resource)",
+        '// kept: --allow-fs-read=./public: still used while serving (1 resource)',
         '',
       ].join('\n'),
     );

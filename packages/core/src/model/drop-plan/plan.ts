@@ -45,7 +45,6 @@ export interface DropPlan {
   notes: string[];
 }
 
-
 /** The grant a timed check falls under, if any. */
 function grantOfCheck(d: Denial, grants: readonly Grant[]): Grant | undefined {
   const scope = scopeOfPermission(d.permission);
@@ -106,7 +105,8 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
 /** The planned drops that a denial seen after they were applied implicates. */
 export function dropsBrokenBy(drops: readonly PlannedDrop[], denials: readonly Denial[]): PlannedDrop[] {
   const asGrants = new Map<Grant, PlannedDrop>();
-  for (const p of drops) asGrants.set({ scope: p.scope, ...(p.reference !== undefined ? { path: p.reference, kind: 'dir' as const } : {}), denials: [], notes: [] }, p);
+  for (const p of drops)
+    asGrants.set({ scope: p.scope, ...(p.reference !== undefined ? { path: p.reference, kind: 'dir' as const } : {}), denials: [], notes: [] }, p);
   const broken = new Set<PlannedDrop>();
   for (const d of denials) {
     const scope = scopeOfPermission(d.permission);
@@ -132,11 +132,21 @@ export function renderDropSnippet(plan: DropPlan, opts: { cwd: string; relative:
   for (const d of plan.drops) {
     const askers = [...new Set(d.covers.map((c) => c.by).filter(Boolean))];
     const who = askers.length > 3 ? `${askers.slice(0, 3).join(', ')} and ${askers.length - 3} more` : askers.join(', ');
-    const what = d.reference === undefined ? SCOPE_WORDS[d.scope] ?? d.scope : d.covers.length === 1 ? shortResource(d.covers[0]!.resource, opts.cwd) : `${d.covers.length} files`;
+    const what =
+      d.reference === undefined
+        ? (SCOPE_WORDS[d.scope] ?? d.scope)
+        : d.covers.length === 1
+          ? shortResource(d.covers[0]!.resource, opts.cwd)
+          : `${d.covers.length} files`;
     lines.push(`${callText(d, opts).padEnd(width)} // ${what}${who ? `, used by ${who}` : ''}`);
   }
   for (const k of plan.keep) {
-    const why = k.reason === 'used-while-serving' ? `still used while serving (${k.resources?.length ?? 0} resource${k.resources?.length === 1 ? '' : 's'})` : k.reason === 'broke-when-dropped' ? 'dropping it broke the app' : "a prefix wildcard: drop() can only remove it together with every other grant of its scope";
+    const why =
+      k.reason === 'used-while-serving'
+        ? `still used while serving (${k.resources?.length ?? 0} resource${k.resources?.length === 1 ? '' : 's'})`
+        : k.reason === 'broke-when-dropped'
+          ? 'dropping it broke the app'
+          : 'a prefix wildcard: drop() can only remove it together with every other grant of its scope';
     lines.push(`// kept: ${keptFlag(k.flag, opts)}: ${why}`);
   }
   return `${lines.join('\n')}\n`;

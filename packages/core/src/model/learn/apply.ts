@@ -27,7 +27,13 @@ export interface Applied {
  * one an earlier grant covers is evidence for that grant, one inside a refused grant gets nothing, and
  * what cannot be granted is left for the enforce runs to confirm. `enforce`: every outcome counts.
  */
-export async function applyDenials(s: LearnState, denials: readonly Denial[], restated: Map<Denial, string>, result: RunResult, mode: 'prime' | 'enforce'): Promise<Applied> {
+export async function applyDenials(
+  s: LearnState,
+  denials: readonly Denial[],
+  restated: Map<Denial, string>,
+  result: RunResult,
+  mode: 'prime' | 'enforce',
+): Promise<Applied> {
   const { caps } = s.opts;
   const before = new Set(s.grants.map(grantKey));
   const next = new GrantSet(s.grants);

@@ -35,29 +35,21 @@ export function readsMissing(d: Denial, fs: FsProbe): boolean {
  * `/`): act on the others first. Only if nothing else is left are those granted.
  */
 export function preferPresent(denials: Denial[], fs: FsProbe): Denial[] {
-  const lookup = (d: Denial) =>
-    (d.source === 'caught' || d.source === 'channel') && readsMissing(d, fs);
+  const lookup = (d: Denial) => (d.source === 'caught' || d.source === 'channel') && readsMissing(d, fs);
   const rest = denials.filter((d) => !lookup(d));
   return rest.length > 0 ? rest : denials;
 }
-
 
 /**
  * A needed read of a path that does not exist: the other missing paths looked up from the same call
  * site in the first run (the rest of a config-file search, say), which the app will need next.
  */
 export function siblingLookups(needed: readonly Denial[], lookups: readonly Denial[], grants: readonly Grant[], fs: FsProbe): Denial[] {
-  const sites = new Set(
-    needed
-      .filter((d) => d.site !== undefined && readsMissing(d, fs))
-      .map((d) => siteFile(d.site!)),
-  );
+  const sites = new Set(needed.filter((d) => d.site !== undefined && readsMissing(d, fs)).map((d) => siteFile(d.site!)));
   if (sites.size === 0) return [];
   const taken = new Set(needed.map((d) => resourcePath(d)));
   const index = GrantSet.view(grants);
-  return dedupeDenials(
-    lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)),
-  );
+  return dedupeDenials(lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)));
 }
 
 /** A call site without its column: the same loop over candidate names can report different columns. */
@@ -111,4 +103,3 @@ export function isCoveredDenial(d: Denial, grants: GrantSet): boolean {
   }
   return grants.capabilities().some((g) => !isFsScope(g.scope) && g.denials.some((x) => x.permission === d.permission));
 }
-

@@ -68,7 +68,9 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
       ? opts.grantCaught === false
         ? []
         : s.tight
-          ? caughtRequests(result, s.grants, opts.fs).filter((d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), denials: [], notes: [] }))
+          ? caughtRequests(result, s.grants, opts.fs).filter(
+              (d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), denials: [], notes: [] }),
+            )
           : caughtRequests(result, s.grants, opts.fs)
       : preferPresent(selectDenials(result), opts.fs),
     succeeded,

@@ -63,4 +63,3 @@ export async function minimizeGrants(s: LearnState, start: Grant[]) {
   const changed = minimized.removed.length > 0 || minimized.narrowed.length > 0;
   return { grants, minimized, changed };
 }
-

@@ -11,12 +11,10 @@ export function exerciseFailed(r: RunResult): ExerciseResult | undefined {
   return r.exercise?.find((e) => e.exitCode !== 0);
 }
 
-
 /** Did a run start cleanly with nothing denied escaping anywhere (main thread, Worker or Node child)? */
 export function startedCleanly(r: RunResult): boolean {
   return runSucceeded(r) && !r.denials.some((d) => d.source === 'uncaught');
 }
-
 
 export function describeOutcome(r: RunResult): string {
   if (r.outcome === 'timeout') return 'neither exited nor became ready in time';

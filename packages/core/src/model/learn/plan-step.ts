@@ -60,7 +60,11 @@ export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, op
   if (!violation) return step;
   if (!isAccepted(violation, opts.acceptBroad)) {
     const because = step.type === 'replace' && step.event?.type === 'widened' ? `${step.event.from} → ${step.event.to}: ${step.event.because}` : undefined;
-    const grant = { scope: step.grant.scope, ...(step.grant.path !== undefined ? { path: step.grant.path } : {}), ...(step.grant.kind ? { kind: step.grant.kind } : {}) };
+    const grant = {
+      scope: step.grant.scope,
+      ...(step.grant.path !== undefined ? { path: step.grant.path } : {}),
+      ...(step.grant.kind ? { kind: step.grant.kind } : {}),
+    };
     return { type: 'refused', info: { denial, grant, violation, ...(because ? { because } : {}) } };
   }
   const accepted = { code: 'accepted-broad' as const, detail: `${violation.reason}: accepted with --accept-broad` };
@@ -92,12 +96,15 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
   }
 
   // A path below a grant of a path that did not exist: the app has since created it as a directory.
-  const created = grants.reaching(scope, target).find(
-    (g) => g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir',
-  );
+  const created = grants
+    .reaching(scope, target)
+    .find((g) => g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir');
   if (created) {
     const grant: Grant = { ...created, kind: 'created-dir', denials: [...created.denials, denial], notes: [...created.notes] };
-    grant.notes.push({ code: 'created-at-run-time', detail: `${created.path} does not exist before the app runs; granted as ${created.path}/* so files created in it are covered` });
+    grant.notes.push({
+      code: 'created-at-run-time',
+      detail: `${created.path} does not exist before the app runs; granted as ${created.path}/* so files created in it are covered`,
+    });
     return { type: 'replace', old: created, grant };
   }
   // Inside a temporary directory the other fs scope already reaches through an mkdtemp prefix.
@@ -151,7 +158,10 @@ function planQuirk(denial: Denial, target: string, covering: Grant, grants: Gran
   // The breadth rule (in planStep) decides whether the parent may be granted at all.
   const secrets = opts.fs.secretsUnder?.(parent) ?? [];
   if (secrets.length > 0) {
-    return { type: 'stuck', reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would expose ${secrets.slice(0, 3).join(', ')}` };
+    return {
+      type: 'stuck',
+      reason: `Node denies the directory ${target} itself because ${conflicts.join(', ')} shares its prefix; the fix, granting ${parent}, would expose ${secrets.slice(0, 3).join(', ')}`,
+    };
   }
   const because = `Node denies a directory's own path when another grant shares its prefix (${conflicts.join(', ')})`;
   const grant = fsGrant(covering.scope, parent, 'dir', denial);
@@ -164,7 +174,6 @@ function planQuirk(denial: Denial, target: string, covering: Grant, grants: Gran
   };
 }
 
-
 /**
  * A granted path that did not exist has since become a directory: the app created it. Node grants a
  * missing path exactly and an existing directory with its subtree, so the same flag would mean two
@@ -175,9 +184,11 @@ export function promoteCreatedDirs(grants: readonly Grant[], fs: FsProbe): Grant
   return normaliseGrants(
     grants.map((g) => {
       if (g.kind !== 'missing' || g.path === undefined || fs.kind(g.path) !== 'dir') return g;
-      const note = { code: 'created-at-run-time' as const, detail: `${g.path} did not exist before the app ran and the app created it; granted as ${g.path}/* so it is covered whether or not it exists at start-up` };
+      const note = {
+        code: 'created-at-run-time' as const,
+        detail: `${g.path} did not exist before the app ran and the app created it; granted as ${g.path}/* so it is covered whether or not it exists at start-up`,
+      };
       return { ...g, kind: 'created-dir' as const, notes: [...g.notes, note] };
     }),
   );
 }
-

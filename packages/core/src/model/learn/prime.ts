@@ -26,7 +26,8 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
     const sole = strategy.survivedIsSoft ? soleCause(runSucceeded(result), candidates) : undefined;
-    for (const d of candidates) if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)))) s.soft.mark(d);
+    for (const d of candidates)
+      if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)))) s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
     const seen = strategy.seen(result);
     s.observed.push(...seen.observed);

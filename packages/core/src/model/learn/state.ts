@@ -113,7 +113,11 @@ export class LearnState {
     const breach = this.grants.map((g) => ({ g, v: unacceptedBreadth(g, this.opts) })).find((x) => x.v !== undefined);
     if (!breach) return undefined;
     const d = breach.g.denials[0] ?? { permission: breach.g.scope, resource: breach.g.path ?? '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' as const };
-    this.refuse({ denial: d, grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) }, violation: breach.v! });
+    this.refuse({
+      denial: d,
+      grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) },
+      violation: breach.v!,
+    });
     this.grants = this.grants.filter((g) => g !== breach.g);
     return this.done('too-broad', `the grant ${breach.v!.value} breaks the breadth rule: ${breach.v!.reason}; ${acceptHint(breach.v!)}`);
   }
@@ -127,7 +131,11 @@ export class LearnState {
       ...(this.delivery ? { delivery: this.delivery } : {}),
       ...(this.tightened ? { tightened: this.tightened } : {}),
       // What was refused is reported as such, not as something the app got by without; so is what was set aside.
-      observed: notGranted(dedupeDenials(this.observed), grants).filter((d) => !refused.some((r) => denialKey(r.denial) === denialKey(d)) && !setAside.some((s) => s.denial.resource === d.resource && s.denial.permission === d.permission)),
+      observed: notGranted(dedupeDenials(this.observed), grants).filter(
+        (d) =>
+          !refused.some((r) => denialKey(r.denial) === denialKey(d)) &&
+          !setAside.some((s) => s.denial.resource === d.resource && s.denial.permission === d.permission),
+      ),
       ungrantable: this.ungrantable,
       refused,
       ...(reason ? { reason } : {}),

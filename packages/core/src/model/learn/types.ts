@@ -191,7 +191,6 @@ export interface LearnResult {
   delivery?: 'node-options';
 }
 
-
 export interface Tightened {
   removed: Grant[];
   kept: Grant[];
@@ -207,4 +206,3 @@ export interface Minimized {
   /** Grants left untried when the run budget ran out. */
   untried: Grant[];
 }
-

@@ -60,7 +60,12 @@ export async function verifyLearned(s: LearnState): Promise<LearnResult> {
     const reduction = await reduceCandidates(base, candidates, trial, { maxTrials: Math.max(0, s.opts.maxRuns - s.runs - 1), baseFails: true });
     s.grants = normaliseGrants([...base, ...reduction.kept]);
     s.leaveOut(reduction.removed);
-    s.tightened = { removed: reduction.removed, kept: reduction.kept.filter((g) => !reduction.untried.includes(g)), untried: reduction.untried, trials: reduction.trials };
+    s.tightened = {
+      removed: reduction.removed,
+      kept: reduction.kept.filter((g) => !reduction.untried.includes(g)),
+      untried: reduction.untried,
+      trials: reduction.trials,
+    };
   }
   // Verification: exactly the learned flags, no recorder.
   const check = await s.run('verify', s.grants);
@@ -78,6 +83,7 @@ async function afterVerified(s: LearnState): Promise<LearnResult> {
   if (!outcome.changed) return result;
   // The smaller set was seen to work with the recorder; confirm it once more exactly as printed.
   const again = await s.run('verify', s.grants);
-  if (!runSucceeded(again)) return { ...s.done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
+  if (!runSucceeded(again))
+    return { ...s.done('verify-failed', `the verification run with the minimized flags ${describeOutcome(again)}`), minimized: outcome.minimized };
   return { ...s.done('verified'), minimized: outcome.minimized };
 }

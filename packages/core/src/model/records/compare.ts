@@ -61,8 +61,23 @@ export function compareWithRecords(
     // A denial counts whenever the app asked; one of Node's own (no call site: the module resolver
     // reading the app's folder at start-up, which it gets by without) is noise like an audit-mode check.
     if ((!e.denied || e.sites.length === 0) && isNoise(e, kindOf)) continue;
-    newNeeds.push({ permission: e.permission, resource: e.resource, sites: e.sites, count: e.count, first: e.first, last: e.last, seenIn: e.seenIn.length, denied: e.denied });
+    newNeeds.push({
+      permission: e.permission,
+      resource: e.resource,
+      sites: e.sites,
+      count: e.count,
+      first: e.first,
+      last: e.last,
+      seenIn: e.seenIn.length,
+      denied: e.denied,
+    });
   }
   const unused = grants.filter((g) => !used.has(g)).map(flagOf);
-  return { newNeeds, unused, records: merged.files.length, ...(merged.first !== undefined ? { first: merged.first } : {}), ...(merged.last !== undefined ? { last: merged.last } : {}) };
+  return {
+    newNeeds,
+    unused,
+    records: merged.files.length,
+    ...(merged.first !== undefined ? { first: merged.first } : {}),
+    ...(merged.last !== undefined ? { last: merged.last } : {}),
+  };
 }

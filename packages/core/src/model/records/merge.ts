@@ -119,7 +119,10 @@ export function mergeRecords(given: readonly RecordFile[]): MergedRecords {
     unchecked: files.filter((f) => !f.verified).length,
     dropped,
     entries,
-    ...(first !== undefined ? { first } : {}), ...(last !== undefined ? { last } : {}), unseen };
+    ...(first !== undefined ? { first } : {}),
+    ...(last !== undefined ? { last } : {}),
+    unseen,
+  };
 }
 
 /**
@@ -142,7 +145,11 @@ export function recordDenials(merged: MergedRecords): Denial[] {
 }
 
 /** In how many of the records something a grant covers was seen, and when first and last. */
-export function seenInRecords(grant: Pick<Grant, 'scope' | 'path' | 'kind'>, merged: MergedRecords, caps: Capabilities): { runs: number; of: number; first?: number; last?: number } {
+export function seenInRecords(
+  grant: Pick<Grant, 'scope' | 'path' | 'kind'>,
+  merged: MergedRecords,
+  caps: Capabilities,
+): { runs: number; of: number; first?: number; last?: number } {
   const files = new Set<number>();
   let first: number | undefined;
   let last: number | undefined;
@@ -165,19 +172,31 @@ export function entryDenial(e: MergedEntry): Denial {
 
 /** `seen in 3 of 4 records, 2026-11-30T10:00:00.000Z to 2026-12-01T09:00:00.000Z`. */
 export function describeSeenIn(seen: { runs: number; of: number; first?: number; last?: number }): string {
-  const period = seen.first !== undefined && seen.last !== undefined ? `, first ${new Date(seen.first).toISOString()}, last ${new Date(seen.last).toISOString()}` : '';
+  const period =
+    seen.first !== undefined && seen.last !== undefined ? `, first ${new Date(seen.first).toISOString()}, last ${new Date(seen.last).toISOString()}` : '';
   return `seen in ${seen.runs} of ${seen.of} record${seen.of === 1 ? '' : 's'}${period}`;
 }
 
 /** What the records could not vouch for, one sentence each (for a profile's warnings and check --records). */
 export function recordsCaveats(merged: MergedRecords): string[] {
   const out: string[] = [];
-  if (merged.rejected.length) out.push(`${merged.rejected.length} record file${merged.rejected.length === 1 ? '' : 's'} failed the key check and ${merged.rejected.length === 1 ? 'was' : 'were'} ignored: ${merged.rejected.map((f) => `${f.name} (${f.rejected})`).join(', ')}`);
-  if (merged.forged) out.push(`${merged.forged} record line${merged.forged === 1 ? '' : 's'} failed the key check (not written by the recorder) and ${merged.forged === 1 ? 'was' : 'were'} ignored`);
-  if (merged.unchecked) out.push(`${merged.unchecked} of ${merged.files.length} records ${merged.unchecked === 1 ? 'was' : 'were'} not checked against a key (none given: PERMLEARN_RECORD_KEY or <folder>.key), so anything that could write there could have added to them`);
+  if (merged.rejected.length)
+    out.push(
+      `${merged.rejected.length} record file${merged.rejected.length === 1 ? '' : 's'} failed the key check and ${merged.rejected.length === 1 ? 'was' : 'were'} ignored: ${merged.rejected.map((f) => `${f.name} (${f.rejected})`).join(', ')}`,
+    );
+  if (merged.forged)
+    out.push(
+      `${merged.forged} record line${merged.forged === 1 ? '' : 's'} failed the key check (not written by the recorder) and ${merged.forged === 1 ? 'was' : 'were'} ignored`,
+    );
+  if (merged.unchecked)
+    out.push(
+      `${merged.unchecked} of ${merged.files.length} records ${merged.unchecked === 1 ? 'was' : 'were'} not checked against a key (none given: PERMLEARN_RECORD_KEY or <folder>.key), so anything that could write there could have added to them`,
+    );
   if (merged.duplicates) out.push(`${merged.duplicates} record file${merged.duplicates === 1 ? ' was a copy' : 's were copies'} of another and counted once`);
   for (const d of merged.dropped) {
-    out.push(`${d.count} check${d.count === 1 ? '' : 's'}${d.permission ? ` of ${d.permission}` : ''} came past a recorder's cap of distinct entries and ${d.count === 1 ? 'is' : 'are'} not in the records${d.under.length ? ` (under ${d.under.join(', ')})` : ''}: the profile may lack ${d.count === 1 ? 'that need' : 'those needs'} (raise PERMLEARN_RECORD_MAX)`);
+    out.push(
+      `${d.count} check${d.count === 1 ? '' : 's'}${d.permission ? ` of ${d.permission}` : ''} came past a recorder's cap of distinct entries and ${d.count === 1 ? 'is' : 'are'} not in the records${d.under.length ? ` (under ${d.under.join(', ')})` : ''}: the profile may lack ${d.count === 1 ? 'that need' : 'those needs'} (raise PERMLEARN_RECORD_MAX)`,
+    );
   }
   return out;
 }

@@ -92,9 +92,11 @@ export function parseRecordFile(text: string, name: string, check?: RecordLineCh
   } catch {
     header = undefined;
   }
-  if (!header || typeof header !== 'object' || header.t !== 'record' || header.v !== 1) throw new PermlearnError('usage', `${name} is not a permlearn record file (written by permlearn/record)`);
+  if (!header || typeof header !== 'object' || header.t !== 'record' || header.v !== 1)
+    throw new PermlearnError('usage', `${name} is not a permlearn record file (written by permlearn/record)`);
   const mode = typeof header.mode === 'string' && MODES.includes(header.mode) ? (header.mode as RecordMode) : undefined;
-  if (!mode || typeof header.node !== 'string' || !isCount(header.pid) || !isTime(header.started)) throw new PermlearnError('usage', `${name}: the record header is malformed`);
+  if (!mode || typeof header.node !== 'string' || !isCount(header.pid) || !isTime(header.started))
+    throw new PermlearnError('usage', `${name}: the record header is malformed`);
   const fileId = `${header.pid}-${header.started}`;
   const file: RecordFile = {
     name,
@@ -160,7 +162,8 @@ function droppedOf(d: unknown): DroppedNeeds[] {
 }
 
 function entryOf(m: Record<string, unknown>): RecordEntry | undefined {
-  if (m.t !== 'seen' || typeof m.permission !== 'string' || m.permission.length > 64 || typeof m.resource !== 'string' || m.resource.length > 4096) return undefined;
+  if (m.t !== 'seen' || typeof m.permission !== 'string' || m.permission.length > 64 || typeof m.resource !== 'string' || m.resource.length > 4096)
+    return undefined;
   if (!isCount(m.count) || m.count < 1 || !isTime(m.first) || !isTime(m.last) || !optString(m.site) || !optString(m.cwd)) return undefined;
   const fsCheck = m.permission === 'FileSystemRead' || m.permission === 'FileSystemWrite';
   if (fsCheck && m.resource !== '' && !path.isAbsolute(m.resource)) return undefined;

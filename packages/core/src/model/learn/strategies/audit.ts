@@ -54,4 +54,3 @@ export function isIdleProbe(d: Denial): boolean {
   // nested lookups, extension probing), which 22+ needs granted: those stay.
   return d.existed === false && !d.resource.includes('/node_modules/');
 }
-

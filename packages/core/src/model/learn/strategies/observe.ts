@@ -14,7 +14,8 @@ import type { PrimeStrategy, StrategyEntry } from './types.js';
 const MAX_OBSERVE_RUNS = 8;
 
 export const observe: StrategyEntry = {
-  unavailable: ({ root, rootTooBroad }) => (rootTooBroad ? `would let the app read ${root} (${rootTooBroad}); put the app in a folder with a package.json` : undefined),
+  unavailable: ({ root, rootTooBroad }) =>
+    rootTooBroad ? `would let the app read ${root} (${rootTooBroad}); put the app in a folder with a package.json` : undefined,
   prime: ({ root }) => observing(root),
 };
 
@@ -41,7 +42,15 @@ function observing(root: string): PrimeStrategy {
     },
     seen: (r) => ({
       observed: [],
-      lookups: (r.missing ?? []).map((m) => ({ permission: 'FileSystemRead', resource: m.file, code: 'ERR_ACCESS_DENIED', source: 'loaded', existed: false, ...(m.from ? { site: m.from } : {}), ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}) })),
+      lookups: (r.missing ?? []).map((m) => ({
+        permission: 'FileSystemRead',
+        resource: m.file,
+        code: 'ERR_ACCESS_DENIED',
+        source: 'loaded',
+        existed: false,
+        ...(m.from ? { site: m.from } : {}),
+        ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}),
+      })),
     }),
     doneEvent: (r, run, candidates) => ({ type: 'observe-done', run, modules: r.modules?.length ?? 0, candidates: candidates.length, root }),
     // Another observe run pays off when a read outside the root or a capability cut this one short;
@@ -103,5 +112,3 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
   out.push(...preferPresent(selectDenials(r), fs));
   return dedupeDenials(out);
 }
-
-
