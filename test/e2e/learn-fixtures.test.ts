@@ -110,6 +110,13 @@ const cases: Case[] = [
     flags: (m) => [...(m === 20 ? ['--allow-fs-read=D/index.mjs'] : []), '--allow-fs-read=D/input.txt'],
   },
   {
+    // Denied only a lookup of a missing file and Node's compile cache, the app failed: the lookup is what it needs.
+    fixture: 'caught/exists-crash',
+    entry: 'index.js',
+    majors: [26, 24, 22, 20],
+    flags: (m) => ['--allow-fs-read=D/.toolignore', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : [])],
+  },
+  {
     fixture: 'children/spawn-node',
     entry: 'index.js',
     majors: [26, 22, 20],

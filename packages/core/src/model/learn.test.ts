@@ -794,6 +794,18 @@ describe('learn: the initial state and volatile paths', () => {
     expect(res.setAside?.[0]?.optional).toBe(false);
   });
 
+  it('a failed run denied only a set-aside path and a lookup failed for the lookup (fs.existsSync throws): the lookup is granted', async () => {
+    // ESLint 9: module.enableCompileCache() is denied its cache folder (it gets by without), then
+    // existsSync(.eslintignore) throws and the CLI's own catch-all prints "Oops!" and exits 2.
+    const cache = denial('FileSystemWrite', '/tmp/node-compile-cache/v26.12.1-x64-310b2ce3-0', { source: 'channel', site: `${APP}/bin/cli.js:15:25` });
+    const ignore = denial('FileSystemRead', `${APP}/.eslintignore`, { source: 'channel', site: `${APP}/lib/cli.js:765:7` });
+    const { res, flags, requests } = await go([result({ exitCode: 2, denials: [cache, ignore] }), result({ exitCode: 0, denials: [cache] }), OK], { volatile });
+    expect(res.status).toBe('verified');
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/.eslintignore`]);
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'learn', 'verify']);
+    expect(res.setAside?.map((s) => s.kind)).toEqual(['compile-cache']);
+  });
+
   it('grants a numbered /proc/self path as its folder, with a note', async () => {
     const fs = fakeFs({ '/proc/self/fd': 'dir', '/proc/self/fd/3': 'file' });
     const { res, flags } = await go([denied(denial('FileSystemRead', '/proc/self/fd/3')), OK, OK], { fs, volatile });

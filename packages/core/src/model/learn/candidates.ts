@@ -32,12 +32,14 @@ export function readsMissing(d: Denial, fs: FsProbe): boolean {
 /**
  * When the denials to act on are ones the app caught (it failed, but nothing escaped), reads of paths
  * that do not exist are lookups it handled (a config search, `node_modules/@types` in every folder up to
- * `/`): act on the others first. Only if nothing else is left are those granted.
+ * `/`): act on the others first. Only if nothing else is left are those granted. `grantable` says which of
+ * the others could be granted at all: a run whose only other denials are set aside (Node's compile cache,
+ * a /proc path) failed for one of its lookups, since `fs.existsSync` throws when denied.
  */
-export function preferPresent(denials: Denial[], fs: FsProbe): Denial[] {
+export function preferPresent(denials: Denial[], fs: FsProbe, grantable: (d: Denial) => boolean = () => true): Denial[] {
   const lookup = (d: Denial) => (d.source === 'caught' || d.source === 'channel') && readsMissing(d, fs);
   const rest = denials.filter((d) => !lookup(d));
-  return rest.length > 0 ? rest : denials;
+  return rest.some(grantable) ? rest : denials;
 }
 
 /**

@@ -2,6 +2,7 @@
 // again) until the app starts cleanly, then verification. Running the app is injected, so this file
 // decides everything and does nothing.
 import { isSpurious } from '../denials.js';
+import { vetDenials } from '../volatile.js';
 import { normaliseGrants } from '../grants.js';
 import { resourcePath } from '../paths/index.js';
 import { isDuplicateGrantAbort } from '../parse-stderr.js';
@@ -72,7 +73,7 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
               (d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), denials: [], notes: [] }),
             )
           : caughtRequests(result, s.grants, opts.fs)
-      : preferPresent(selectDenials(result), opts.fs),
+      : preferPresent(selectDenials(result), opts.fs, (d) => vetDenials([d], opts.volatile, false).keep.length > 0),
     succeeded,
   );
   const denials = vetted.keep;
