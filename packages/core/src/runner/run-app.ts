@@ -15,6 +15,7 @@ import { KEY_FD, RECORDER_FD } from './session.js';
 import { RECORD_KEY_ENV } from './record-files.js';
 import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
+import { coveredByFlags } from './own-grants.js';
 
 export interface Readiness {
   /** Ready when a line of stdout matches. */
@@ -165,14 +166,19 @@ async function runExercise(command: string, spec: AppSpec, appExited: Promise<un
 
 /** The argv permlearn passes to node for one run. */
 export function appArgv(spec: AppSpec, run: RunOptions): string[] {
-  const preload = run.recorderPath ? [`--allow-fs-read=${run.recorderPath}`, '--require', run.recorderPath] : [];
+  // permlearn's own grants come after the app's and only where no app grant already reaches: Node denies
+  // a granted directory itself when a path below it is stored too (stored first on 22+, in any order
+  // on 20), and the session folder may lie inside what the app is granted (an accepted $TMPDIR).
+  const own = (scope: 'read' | 'write', p: string): string[] => (coveredByFlags(run.flags, scope, p) ? [] : [`--allow-fs-${scope}=${p}`]);
+  // The canary first among them, so that a child keeping only the first or only the last of its
+  // --allow-fs-read flags lacks it (child-flags.ts).
+  const grants = run.recorderPath ? [...(run.canary ? own('read', run.canary) : []), ...(run.eventsDir ? own('write', run.eventsDir) : [])] : [];
+  const preload = run.recorderPath ? [...own('read', run.recorderPath), '--require', run.recorderPath] : [];
   // Grants on the command line travel to spawned Node children (22+), so they may write their reports.
-  if (run.recorderPath && run.eventsDir) preload.unshift(`--allow-fs-write=${run.eventsDir}`);
-  for (const file of run.preloadReads ?? []) preload.push(`--allow-fs-read=${file}`);
-  if (run.dropFile) preload.push(`--allow-fs-read=${run.dropFile}`);
+  for (const file of run.preloadReads ?? []) preload.push(...own('read', file));
+  if (run.dropFile) preload.push(...own('read', run.dropFile));
   for (const file of run.imports ?? []) preload.push('--import', file);
-  const flags = run.canary && run.recorderPath ? [run.flags[0]!, `--allow-fs-read=${run.canary}`, ...run.flags.slice(1)] : run.flags;
-  return [...flags, ...preload, spec.entry, ...spec.args];
+  return [...run.flags, ...grants, ...preload, spec.entry, ...spec.args];
 }
 
 /** An environment without a recorder key in it (one from the caller's environment is never passed on),
