@@ -1,6 +1,6 @@
 // The observe run's recorder in real Node: what an app used under a wide read grant (modules of both
 // kinds, fs reads with their counts, child processes, Workers), and counted repeats in audit mode.
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,25 @@ describe('observe recorder', () => {
     const reads = r.denials.filter((d) => d.resource === path.join(dir, 'data.txt'));
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatchObject({ source: 'channel', permission: 'FileSystemRead', hits: 5, site: `${app}:2:32` });
+  });
+
+  it.each([24, 26])("Node %i audit: a folder the app's fs call reads carries no loader mark; the loader's package-scope reads do", async (major) => {
+    const app = path.join(dir, `loader-${major}.js`);
+    writeFileSync(app, "const fs = require('fs');\nfs.readdirSync(__dirname);\nrequire('./lib-' + process.argv[2] + '/m.js');\n");
+    const lib = path.join(dir, `lib-${major}`);
+    mkdirSync(lib, { recursive: true });
+    writeFileSync(path.join(lib, 'm.js'), 'module.exports = 1;\n');
+    const r = await runApp(
+      { ...spec(major), entry: app, args: [String(major)] },
+      { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys },
+    );
+    expect(r.exitCode).toBe(0);
+    // Node's loader checks the entry's folder first (its package scope); the app's listing is reported too.
+    const listing = r.denials.filter((d) => d.resource === dir && d.loader === undefined);
+    expect(listing).toMatchObject([{ source: 'channel', site: `${app}:2:4` }]);
+    // Loading lib-N/m.js: Node reads its package scope (lib-N/package.json, or lib-N itself) from the loader.
+    const scope = r.denials.filter((d) => d.resource.startsWith(lib) && d.resource !== path.join(lib, 'm.js'));
+    expect(scope.length).toBeGreaterThan(0);
+    for (const d of scope) expect(d.loader, d.resource).toBe(true);
   });
 });

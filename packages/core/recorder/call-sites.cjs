@@ -81,7 +81,20 @@ function callSiteTools(self, limit) {
     return undefined;
   }
 
-  return { fileOf, callSites, publishedByNode, appSite };
+  /**
+   * Was the check made by Node's module loader (a package scope, a resolution) rather than by an fs
+   * call of the app? Some frame between the publish and the first app frame is the loader's.
+   */
+  function byLoader(sites) {
+    for (let i = 1; i < sites.length; i++) {
+      const file = fileOf(sites[i]);
+      if (file.startsWith('node:internal/modules/')) return true;
+      if (file !== self && file !== __filename && (file.startsWith('/') || file.startsWith('file:///'))) return false;
+    }
+    return false;
+  }
+
+  return { fileOf, callSites, publishedByNode, appSite, byLoader };
 }
 
 module.exports = callSiteTools;

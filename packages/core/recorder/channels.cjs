@@ -9,12 +9,13 @@ const toStr = String;
 const apply = Reflect.apply;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
+const setDelete = Set.prototype.delete;
 
 const NAMES = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
 
 /** `ctx` (recorder.cjs): thread, cwd, send, hit, audit, childFlags, the call-site tools, evidence, asking, confirming. */
 function watchChannels(ctx) {
-  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, evidence } = ctx;
+  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, byLoader, evidence } = ctx;
   const dc = require('diagnostics_channel');
   // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
   // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
@@ -30,7 +31,27 @@ function watchChannels(ctx) {
       inside = false;
     }
   }
+  function report(name, msg, permission, resource, asking, sites, loader) {
+    send({
+      t: 'denial',
+      source: 'channel',
+      thread,
+      time: Date.now(),
+      cwd: cwd(),
+      site: appSite(sites),
+      permission,
+      resource,
+      code: 'ERR_ACCESS_DENIED',
+      existed: existedAtCheck(name, msg),
+      ...(loader ? { loader: true } : {}),
+      ...(childFlags ? { given: childFlags } : {}),
+      ...(asking ? { asked: 'has' } : {}),
+    });
+  }
   const checked = new Set();
+  // Keys first seen from Node's module loader: a later check of the same path by an fs call of the
+  // app (a listing of the entry's own folder) is reported again, once, with its call site.
+  const loaderFirst = new Set();
   for (const name of NAMES) {
     const subscriber = (msg) => {
       if (!isObject(msg) || inside || ctx.confirming) return; // our own stat and has() publish too
@@ -39,26 +60,21 @@ function watchChannels(ctx) {
       const resource = msg.resource === undefined || msg.resource === null ? '' : toStr(msg.resource);
       // The same key as checkKey() in model/recorder-protocol.ts.
       const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
-      if (apply(setHas, checked, [key])) return hit(key);
+      if (apply(setHas, checked, [key])) {
+        if (!apply(setHas, loaderFirst, [key])) return hit(key);
+        const again = callSites(subscriber);
+        if (!publishedByNode(again) || byLoader(again)) return hit(key);
+        apply(setDelete, loaderFirst, [key]);
+        return report(name, msg, permission, resource, asking, again, false);
+      }
       const sites = callSites(subscriber);
       if (!publishedByNode(sites)) return; // not Node's check: no evidence
       apply(setAdd, checked, [key]);
       apply(setAdd, evidence.publishedChecks, [permission + '\u0000' + resource]);
       if (!audit && evidence.granted(permission, resource)) return;
-      send({
-        t: 'denial',
-        source: 'channel',
-        thread,
-        time: Date.now(),
-        cwd: cwd(),
-        site: appSite(sites),
-        permission,
-        resource,
-        code: 'ERR_ACCESS_DENIED',
-        existed: existedAtCheck(name, msg),
-        ...(childFlags ? { given: childFlags } : {}),
-        ...(asking ? { asked: 'has' } : {}),
-      });
+      const loader = name === 'fs' && byLoader(sites);
+      if (loader) apply(setAdd, loaderFirst, [key]);
+      report(name, msg, permission, resource, asking, sites, loader);
     };
     dc.subscribe('node:permission-model:' + name, subscriber);
   }

@@ -405,7 +405,7 @@ describe('learn: audit first (Node 24+)', () => {
       exitCode: 0,
       denials: [
         ch('FileSystemRead', APP, { site: undefined }),
-        ch('FileSystemRead', `${APP}/node_modules/x`),
+        ch('FileSystemRead', `${APP}/node_modules/x`, { loader: true }),
         ch('FileSystemRead', 'a.js'),
         ch('FileSystemRead', `${APP}/node_modules/x/index.js`),
         ch('FileSystemRead', `${APP}/node_modules/x/index.js`),
@@ -434,11 +434,27 @@ describe('learn: audit first (Node 24+)', () => {
 
   it('whatever the audit missed, the enforce runs still learn', async () => {
     const fs = fakeFs({ [`${APP}/data`]: 'dir' });
-    const audit = result({ exitCode: 0, denials: [ch('FileSystemRead', `${APP}/data`)] });
+    // A directory read with no call site of the app's: not told apart from the loader's, so not granted.
+    const audit = result({ exitCode: 0, denials: [ch('FileSystemRead', `${APP}/data`, { site: undefined })] });
     const { res, flags } = await go([audit, denied(denial('FileSystemRead', `${APP}/data`)), OK, OK], { fs, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(res.runs).toBe(4);
     expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/data`]);
+  });
+
+  it("a directory the app's own fs call read (tsc listing its project, a logger checking its folder) is granted from the audit run", async () => {
+    const fs = fakeFs({ [`${APP}/logs`]: 'dir', [`${APP}/node_modules/x`]: 'dir' });
+    const audit = result({
+      exitCode: 0,
+      denials: [
+        ch('FileSystemRead', 'logs', { site: `${APP}/node_modules/logger/index.js:10:3` }),
+        ch('FileSystemRead', `${APP}/node_modules/x`, { site: `${APP}/index.js:1:1`, loader: true }),
+      ],
+    });
+    const { res, flags, requests } = await go([audit, OK, OK], { fs, strategy: learnStrategy('audit') });
+    expect(res.status).toBe('verified');
+    expect(requests.map((r) => r.phase)).toEqual(['audit', 'learn', 'verify']);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/logs`]);
   });
 });
 

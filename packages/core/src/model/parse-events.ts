@@ -263,6 +263,7 @@ function readDenial(state: ParseState, msg: Raw): boolean {
   if (typeof msg.existed === 'boolean') d.existed = msg.existed;
   if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
   if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
+  if (msg.loader === true && d.source === 'channel') d.loader = true;
   if (typeof msg.time === 'number') d.time = msg.time;
   const given = childFlagsOf(msg.given);
   if (given && msg.thread === 'child') d.given = given;

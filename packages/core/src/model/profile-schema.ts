@@ -81,6 +81,7 @@ function buildSchemas(z: typeof import('zod').z) {
     asked: z.literal('has').optional(),
     via: text.optional(),
     resourceFrom: z.enum(['argument']).optional(),
+    loader: z.literal(true).optional(),
     hits: count.min(1).optional(),
     time: epochMs.optional(),
     lastTime: epochMs.optional(),

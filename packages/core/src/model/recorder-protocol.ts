@@ -33,6 +33,8 @@ export interface DenialMessage {
   time?: number;
   existed?: boolean;
   via?: 'process.dlopen' | 'require' | 'WASI';
+  /** A channel fs check made by Node's module loader (package scopes, resolution), not by an fs call of the app. */
+  loader?: true;
   resourceFrom?: 'argument';
   given?: ChildFlags;
   asked?: 'has';

@@ -60,6 +60,8 @@ export interface Denial {
   /** `argument`: Node's error named no resource; `resource` is the path argument of the fs call it came
    *  out of, as the recorder's wrapper of that call saw it. */
   resourceFrom?: 'argument';
+  /** A check Node's module loader made (a package scope, a resolution), not an fs call of the app (24+ channels). */
+  loader?: true;
   /** `has`: the check was the app's own process.permission.has() asking whether it may. A has() that
    *  says no is an answer the app handles (it never throws), so the check shows no need by itself. */
   asked?: 'has';

@@ -29,8 +29,10 @@ export const audit: StrategyEntry = {
 
 /**
  * What an audit run suggests granting: every check the channels published, less the noise. A
- * directory read is left out: Node publishes one for the package scope of every module it loads,
- * and an app that really lists a directory is caught by the enforce runs that follow.
+ * directory read is left out unless an fs call of the app made it (it lists or stats the folder):
+ * Node's module loader reads one for the package scope of every module it loads, and a read with no
+ * call site of the app's cannot be told from those; an app that needs such a folder is caught by the
+ * enforce runs that follow.
  */
 export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
   // A lookup of a file the same run writes is the app's own state, read back on its next start.
@@ -39,7 +41,8 @@ export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
   return dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
     const abs = resourcePath(d);
-    return fs.kind(abs) !== 'dir' && (!isIdleProbe(d) || written.has(abs));
+    if (fs.kind(abs) === 'dir') return d.site !== undefined && d.loader !== true;
+    return !isIdleProbe(d) || written.has(abs);
   });
 }
 
