@@ -21,6 +21,7 @@ const FIXTURES = [
   { dir: 'apps/addon-loader', entry: 'index.js', granularity: 'file' },
   { dir: 'apps/logger-worker', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/wasi-loader', entry: 'index.js', granularity: 'file' },
+  { dir: 'apps/wasi-loader-esm', entry: 'index.js', granularity: 'file' },
   { dir: 'apps/test-runner-fork', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/rebuilt-execargv', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/spawn-own-env', entry: 'index.js', granularity: 'file' },

@@ -28,6 +28,7 @@ export const RECORDER_PARTS = [
   'transport.cjs',
   'module-hooks.cjs',
   'native.cjs',
+  'wasi-load.cjs',
   'console.cjs',
   'channels.cjs',
   'starts.cjs',
