@@ -136,3 +136,26 @@ describe.each(cases)('$fixture', (c) => {
     }
   });
 });
+
+// A drop plan is verified the way the profile will run: a profile whose Node child needs its flags in
+// NODE_OPTIONS gets its drop-plan runs with the flags there too (on the command line the worker would
+// be denied its folders, and the plan would never verify).
+describe('apps/rebuilt-execargv as a service, with a drop plan', () => {
+  const dropCalls = (plan: string) => plan.split('\n').flatMap((l) => /^process\.permission\.(drop\([^)]*\));/.exec(l)?.[1] ?? []);
+  it.each([26, 24])('Node %i: the drop plan is verified with the flags in NODE_OPTIONS', async (major) => {
+    const dir = copyFixture('apps/rebuilt-execargv');
+    const r = await runCli(
+      ['--node', nodeBinary(major), '--granularity', 'deps', '--ready-stdout', '^ok', '--format', 'drop-plan', 'index.js', '--', 'serve'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const plan = String(r.stdout);
+    const flags = ['--permission', `--allow-fs-read=${dir}/conf`, `--allow-fs-read=${dir}/data`, '--allow-child-process'];
+    expect(plan.split('\n')[0]).toBe(`// NODE_OPTIONS='${flags.join(' ')}' node ${dir}/index.js`);
+    expect(dropCalls(plan)).toEqual([`drop("fs.read", "${dir}/conf")`, `drop("fs.read", "${dir}/data")`, 'drop("child")']);
+    expect(plan).not.toMatch(/NOT VERIFIED/);
+    expect(String(r.stderr)).toMatch(/drop plan: 3 to drop after start-up, 0 kept, verified/);
+  });
+});
