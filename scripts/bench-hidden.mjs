@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark: runs to a verified profile for the fixtures whose denials Node 22 and 24 hide (issue 13:
 // an addon behind a loader with a WASM fallback, a logger transport in a Worker, a WASI loader in a
-// Worker and a child), on the pinned and the newest build of each Node line, side by side. Each is
+// Worker and a child, CommonJS and ES modules; Node children: forked test workers, a parent that
+// rebuilds its child's execArgv by hand and as @jsenv/core does, a child spawned with its own env), on the pinned and the newest build of each Node line, side by side. Each is
 // learned from a fresh copy with the default options and the fixture's granularity; a cell is the run
 // count (verification included), or the status when learning did not verify. Prints a Markdown table
 // and whether every line stays within 26's count plus two (the issue's bound). Asserts nothing.
@@ -24,6 +25,7 @@ const FIXTURES = [
   { dir: 'apps/wasi-loader-esm', entry: 'index.js', granularity: 'file' },
   { dir: 'apps/test-runner-fork', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/rebuilt-execargv', entry: 'index.js', granularity: 'deps' },
+  { dir: 'apps/jsenv-execute', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/spawn-own-env', entry: 'index.js', granularity: 'file' },
 ];
 const BUILDS = ['pinned', 'latest'];
