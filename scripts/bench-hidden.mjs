@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Benchmark: runs to a verified profile for the fixtures whose denials Node 22 and 24 hide (issue 13:
 // an addon behind a loader with a WASM fallback, a logger transport in a Worker, a WASI loader in a
-// Worker and a child, CommonJS and ES modules; Node children: forked test workers, a parent that
-// rebuilds its child's execArgv by hand and as @jsenv/core does, a child spawned with its own env), on the pinned and the newest build of each Node line, side by side. Each is
-// learned from a fresh copy with the default options and the fixture's granularity; a cell is the run
-// count (verification included), or the status when learning did not verify. Prints a Markdown table
-// and whether every line stays within 26's count plus two (the issue's bound). Asserts nothing.
+// Worker and a child, as CommonJS and as ES modules; Node children: forked test workers, a parent
+// that rebuilds its child's execArgv by hand and as @jsenv/core does, a child spawned with its own
+// env), on the pinned and the newest build of each Node line, side by side. Each is learned from a
+// fresh copy with the default options and the fixture's granularity; a cell is the run count
+// (verification included), or the status when learning did not verify. Prints a Markdown table and
+// whether every line stays within 26's count plus two (the issue's bound). Asserts nothing.
 // Usage: node scripts/bench-hidden.mjs [majors...]   (default 22 24 26)
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
