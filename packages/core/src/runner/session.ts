@@ -24,6 +24,7 @@ export const RECORDER_PARTS = [
   'stacks.cjs',
   'call-sites.cjs',
   'denials.cjs',
+  'node-options.cjs',
   'evidence.cjs',
   'transport.cjs',
   'module-hooks.cjs',
