@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Benchmark: runs to a verified profile for the fixtures whose denials Node 22 and 24 hide (issue 13:
 // an addon behind a loader with a WASM fallback, a logger transport in a Worker, a WASI loader in a
-// Worker and a child), on the pinned and the newest build of each Node line, side by side. Each is
-// learned from a fresh copy with the default options and the fixture's granularity; a cell is the run
-// count (verification included), or the status when learning did not verify. Prints a Markdown table
-// and whether every line stays within 26's count plus two (the issue's bound). Asserts nothing.
-// Usage: node scripts/bench-hidden.mjs [majors...]   (default 22 24 26)
+// Worker and a child, as CommonJS and as ES modules; Node children: forked test workers, a parent
+// that rebuilds its child's execArgv by hand and as @jsenv/core does, a child spawned with its own
+// env), on the pinned and the newest build of each Node line, side by side. Each is learned from a
+// fresh copy with the default options and the fixture's granularity; a cell is the run count
+// (verification included), or the status when learning did not verify. Prints a Markdown table and
+// whether every line stays within 26's count plus two (the issue's bound). Asserts nothing.
+// Usage: node scripts/bench-hidden.mjs [majors...] [fixture names...]   (default 22 24 26, every fixture)
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,17 +16,21 @@ import { root } from './setup.mjs';
 
 const { nodeBinary } = await import('@permlearn/test-nodes');
 const majors = process.argv.slice(2).map(Number).filter(Boolean);
+const names = process.argv.slice(2).filter((a) => !Number(a));
 const wanted = majors.length ? majors : [22, 24, 26];
 const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
 
-const FIXTURES = [
+const ALL = [
   { dir: 'apps/addon-loader', entry: 'index.js', granularity: 'file' },
   { dir: 'apps/logger-worker', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/wasi-loader', entry: 'index.js', granularity: 'file' },
+  { dir: 'apps/wasi-loader-esm', entry: 'index.js', granularity: 'file' },
   { dir: 'apps/test-runner-fork', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/rebuilt-execargv', entry: 'index.js', granularity: 'deps' },
+  { dir: 'apps/jsenv-execute', entry: 'index.js', granularity: 'deps' },
   { dir: 'apps/spawn-own-env', entry: 'index.js', granularity: 'file' },
 ];
+const FIXTURES = names.length ? ALL.filter((f) => names.includes(path.basename(f.dir))) : ALL;
 const BUILDS = ['pinned', 'latest'];
 
 function learn(major, which, fixture) {

@@ -214,4 +214,15 @@ describe('Node children', () => {
       nodeOptions: ['--allow-fs-write=/b c', '--allow-child-process'],
     });
   });
+
+  // The cases were checked against Node 26 (process.permission.has of each path under that NODE_OPTIONS).
+  it.each([
+    ['a quote that opens mid-word', '--permission --allow-fs-write="/b c" --allow-fs-read=/t', ['--permission', '--allow-fs-write=/b c', '--allow-fs-read=/t']],
+    ['a quoted stretch inside a word, with an escaped quote', '--allow-fs-read=/x"y\\"z"w', ['--allow-fs-read=/xy"zw']],
+    ['a tab, which does not separate words', '--allow-fs-read=/a\t--allow-fs-read=/b', ['--allow-fs-read=/a\t--allow-fs-read=/b']],
+    ['runs of spaces', '  --allow-worker   --allow-wasi ', ['--allow-worker', '--allow-wasi']],
+    ['a backslash outside quotes, kept', '--allow-fs-read=/a\\b', ['--allow-fs-read=/a\\b']],
+  ])('NODE_OPTIONS words as Node splits them: %s', (_, text, words) => {
+    expect(permissionWords([], text)).toEqual({ execArgv: [], nodeOptions: words });
+  });
 });

@@ -4,6 +4,7 @@
 // lookups with only a hostname; aggregate `errors`; ERR_DLOPEN_DISABLED for addons), and which fs calls
 // write. Pure: whether Node really made the error is for the caller to judge (`accept`, evidence.cjs).
 const { isObject, read } = require('./util.cjs');
+const { nodeOptionsWords } = require('./node-options.cjs');
 
 const toStr = String;
 
@@ -89,22 +90,12 @@ function argumentOf(name, args) {
   return file === undefined ? undefined : { permission: writesWith(name, args) ? 'FileSystemWrite' : 'FileSystemRead', resource: file };
 }
 
-/**
- * The permission flags in an execArgv and a NODE_OPTIONS text, in order: NODE_OPTIONS words are
- * whitespace-separated, and a double-quoted word may hold spaces (as Node reads it).
- */
+/** The permission flags in an execArgv and a NODE_OPTIONS text (split as Node splits it, node-options.cjs), in order. */
 function permissionWords(execArgv, nodeOptions) {
   const isPermission = (w) => /^--(permission|permission-audit|experimental-permission|allow-[a-z-]+)(=|$)/.test(w);
   const words = [];
   for (const w of execArgv) if (typeof w === 'string' && isPermission(w)) words.push(w);
-  const fromEnv = [];
-  const text = typeof nodeOptions === 'string' ? nodeOptions : '';
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  let m;
-  while ((m = re.exec(text)) !== null) {
-    const w = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2].replace(/"((?:[^"\\]|\\.)*)"/g, (_, q) => q.replace(/\\(.)/g, '$1'));
-    if (isPermission(w)) fromEnv.push(w);
-  }
+  const fromEnv = nodeOptionsWords(typeof nodeOptions === 'string' ? nodeOptions : '').filter(isPermission);
   return { execArgv: words, nodeOptions: fromEnv };
 }
 

@@ -36,6 +36,7 @@
   const { takeKeys, createTransport } = require('./transport.cjs');
   const { watchRequire } = require('./module-hooks.cjs');
   const { watchDlopen, wasiWatcher } = require('./native.cjs');
+  const { watchWasiLoad } = require('./wasi-load.cjs');
   const { watchConsole } = require('./console.cjs');
   const { watchChannels } = require('./channels.cjs');
   const { watchStarts } = require('./starts.cjs');
@@ -109,6 +110,7 @@
     used,
   });
   ctx.watchWasi = wasiWatcher(ctx);
+  watchWasiLoad(ctx);
   watchRequire(ctx);
 
   function reportError(err, source, siteHere, fill, via) {

@@ -305,12 +305,21 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
-      // Drop-plan runs: from the initial state, without the child-flag delivery or the canary of the learn runs.
+      // Drop-plan runs: from the initial state, without the canary of the learn runs, and with the flags
+      // delivered as the profile will be run (in NODE_OPTIONS when a Node child of the app needs them there).
+      const delivery = profile.delivery === 'node-options' ? { viaNodeOptions: true } : {};
       const runDrops = (request: RunRequest): Promise<RunResult> =>
         cleanly(request.grants, () =>
           request.phase === 'drop-timing'
-            ? runAppOnce(spec, { flags: ['--permission-audit'], recorderPath: session.recorderPath, eventsDir: session.eventsDir, keys: session.keys })
+            ? runAppOnce(spec, {
+                flags: ['--permission-audit'],
+                recorderPath: session.recorderPath,
+                eventsDir: session.eventsDir,
+                keys: session.keys,
+                ...delivery,
+              })
             : runAppOnce(spec, {
+                ...delivery,
                 flags: renderFlags(request.grants, caps),
                 recorderPath: session.dropperPath,
                 eventsDir: session.eventsDir,
