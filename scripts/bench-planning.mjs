@@ -6,6 +6,7 @@
 // to the size before: about 10× per decade is linear, 100× quadratic. Asserts nothing.
 // With `--against <dist>` (another build's packages/core/dist, e.g. an older commit's), each size is
 // also timed on that build, the two alternating in the same process, with the ratio between them.
+// Each time is wall-clock seconds, with the process's CPU seconds (user + system) in brackets.
 // Usage: node scripts/bench-planning.mjs [--against <dist>] [sizes...]   (after `npm run build`;
 // default sizes 1000 10000 100000)
 import path from 'node:path';
@@ -45,6 +46,9 @@ const read = (file, source) => ({
 });
 const result = (extra) => ({ outcome: 'exited', exitCode: 0, denials: [], recorderLoaded: true, stderrDenials: [], stderrTail: '', durationMs: 1, ...extra });
 
+/** The CPU seconds (user and system) of the last timing: on a shared machine they vary less than the wall time. */
+let lastCpu = 0;
+
 async function time(core, shape, n) {
   const { learn, learnStrategy, capabilitiesOf, parseNodeVersion } = core;
   const files = filesOf(n);
@@ -54,6 +58,7 @@ async function time(core, shape, n) {
     return result({});
   };
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   const res = await learn({
     runApp,
     caps: capabilitiesOf(parseNodeVersion('v26.10.0')),
@@ -63,12 +68,16 @@ async function time(core, shape, n) {
     generalise: { granularity: 'file', root: APP, tmpdir: '/tmp' },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  lastCpu = (cpu.user + cpu.system) / 1e6;
   if (res.status !== 'verified' || res.grants.length !== n) throw new Error(`${shape} ${n}: ${res.status} with ${res.grants.length} grants`);
   return seconds;
 }
 
 const head =
-  builds.length === 1 ? '| shape | paths | planning s | × previous size |' : '| shape | paths | this build s | × previous size | against s | against / this |';
+  builds.length === 1
+    ? '| shape | paths | planning s (CPU s) | × previous size |'
+    : '| shape | paths | this build s (CPU s) | × previous size | against s (CPU s) | against / this (wall) |';
 console.log(`${head}\n|${'---|'.repeat(head.split('|').length - 2)}`);
 for (const shape of ['audit', 'caught']) {
   const previous = {};
@@ -78,7 +87,7 @@ for (const shape of ['audit', 'caught']) {
     for (const b of builds) {
       const s = await time(b.core, shape, n);
       took[b.name] = s;
-      cells.push(s.toFixed(3), previous[b.name] === undefined ? '' : `${(s / previous[b.name]).toFixed(1)}×`);
+      cells.push(`${s.toFixed(3)} (${lastCpu.toFixed(3)})`, previous[b.name] === undefined ? '' : `${(s / previous[b.name]).toFixed(1)}×`);
       previous[b.name] = s;
     }
     if (against) cells.splice(3, 1); // the against column's per-decade ratio is left out to keep the table narrow
