@@ -4,8 +4,8 @@
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, type ProfileJson } from '../helpers/e2e.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, sharedCopy, type ProfileJson } from '../helpers/e2e.js';
 
 const temps: string[] = [];
 afterEach(async () => {
@@ -20,12 +20,24 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-/** A copy of services/checked with its profile learned and "committed" as permlearn.json. */
-async function committed(major: number): Promise<string> {
-  const dir = copyFixture('services/checked');
-  const r = await runCli(['--node', nodeBinary(major), '--format', 'json', '--out', 'permlearn.json', '-q'], { cwd: dir });
-  expect(r.exitCode, String(r.stderr)).toBe(0);
-  return dir;
+/** A copy of services/checked with its profile learned and "committed" as permlearn.json (learned once
+ *  per Node line for the file: each call gets that copy as it was right after the learn). */
+const learned = new Map<number, ReturnType<typeof sharedCopy>>();
+afterAll(() => {
+  for (const copy of learned.values()) copy.dispose();
+});
+function committed(major: number): Promise<string> {
+  let copy = learned.get(major);
+  if (!copy) {
+    copy = sharedCopy(async () => {
+      const dir = copyFixture('services/checked');
+      const r = await runCli(['--node', nodeBinary(major), '--format', 'json', '--out', 'permlearn.json', '-q'], { cwd: dir });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      return dir;
+    });
+    learned.set(major, copy);
+  }
+  return copy.get();
 }
 
 /** The pull request: the app now also reads a template. */

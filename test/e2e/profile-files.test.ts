@@ -5,8 +5,8 @@
 // that cannot be written is refused before anything is learned.
 import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli } from '../helpers/e2e.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, sharedCopy } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -17,14 +17,17 @@ afterEach(async () => {
  *  commands that learn are given --keep-outputs, since learning otherwise puts the project back). */
 const ran = (dir: string) => existsSync(path.join(dir, 'logs'));
 
-/** A copy of scopes/write-log with its profile learned as permlearn.json, and logs/ removed again. */
-async function learnedCopy(): Promise<string> {
+/** A copy of scopes/write-log with its profile learned as permlearn.json, and logs/ removed again
+ *  (learned once for the file: each call gets that copy as it was right after the learn). */
+const learned = sharedCopy(async () => {
   const dir = copyFixture('scopes/write-log');
   const r = await runCli(['--node', nodeBinary(26), '--format', 'json', '--out', 'permlearn.json', '-q', 'index.js'], { cwd: dir });
   expect(r.exitCode, String(r.stderr)).toBe(0);
   rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
   return dir;
-}
+});
+afterAll(() => learned.dispose());
+const learnedCopy = () => learned.get();
 
 /** What a file is now: bytes and mode, or what a link points at. */
 function snapshot(file: string): string {

@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: fixture copies, the built CLI, real Node binaries, and a check that
 // no process a test started is still running afterwards.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,42 @@ export function copyFixture(name: string): string {
   cpSync(path.join(root, 'fixtures', name), dest, { recursive: true, verbatimSymlinks: true });
   copies.push(dir);
   return dest;
+}
+
+/**
+ * Put a copy of the folder `from` at `dest`, a path copyFixture returned earlier (removeCopies may have
+ * removed it since), tracked like copyFixture's copies: for tests that share one learned copy, whose
+ * profile names the paths of the copy it was learned in.
+ */
+export function copyFolderTo(from: string, dest: string): string {
+  rmSync(path.dirname(dest), { recursive: true, force: true });
+  mkdirSync(path.dirname(dest), { recursive: true });
+  cpSync(from, dest, { recursive: true, verbatimSymlinks: true });
+  copies.push(path.dirname(dest));
+  return dest;
+}
+
+/**
+ * A copy made once per test file and handed out again as it was then, at the same path (a learned
+ * profile names the paths of the copy it was learned in): for tests that each need the same learned
+ * copy, so that it is learned once. `make` makes it in a copyFixture copy and returns that copy.
+ */
+export function sharedCopy(make: () => Promise<string>): { get(): Promise<string>; dispose(): void } {
+  let made: { dir: string; kept: string } | undefined;
+  return {
+    async get() {
+      if (made) return copyFolderTo(made.kept, made.dir);
+      const dir = await make();
+      const kept = path.join(mkdtempSync(path.join(os.tmpdir(), 'pl-e2e-kept-')), path.basename(dir));
+      cpSync(dir, kept, { recursive: true, verbatimSymlinks: true });
+      made = { dir, kept };
+      return dir;
+    },
+    dispose() {
+      if (made) rmSync(path.dirname(made.kept), { recursive: true, force: true });
+      made = undefined;
+    },
+  };
 }
 
 /**

@@ -2,7 +2,6 @@
 // The checking itself is model/config.ts; this file only reads and finds.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import fg from 'fast-glob';
 import { PermlearnError } from '../errors.js';
 import { CONFIG_FILE, parseConfigText, resolveConfig, type ResolvedConfig } from '../model/config.js';
 
@@ -47,6 +46,8 @@ export function findConfigIn(dir: string, name?: (file: string) => string): Foun
  * folder, in path order. A folder with both keeps permlearn.config.json.
  */
 export async function findWorkspaceConfigs(root: string, name?: (file: string) => string): Promise<FoundConfig[]> {
+  // Loaded here, not at start-up: it costs every other command a noticeable share of its start.
+  const { default: fg } = await import('fast-glob');
   const files = await fg([`**/${CONFIG_FILE}`, '**/package.json'], { cwd: root, absolute: true, ignore: ['**/node_modules/**', '**/.*/**'], onlyFiles: true });
   const dirs = [...new Set(files.map((f) => path.dirname(f)))].sort();
   const out: FoundConfig[] = [];

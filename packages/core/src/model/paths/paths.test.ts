@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PathKind } from '../types.js';
 import {
@@ -117,6 +118,26 @@ describe('resolveResource', () => {
     ['/x/d/', '/cwd', '/x/d'],
   ])('%s in %s → %s', (resource, cwd, abs) => {
     expect(resolveResource(resource, cwd)).toBe(abs);
+  });
+
+  it('gives what path.resolve gives on every path of up to four odd segments (its shortcut for normal paths included)', () => {
+    const parts = ['', '.', '..', 'a', '.a', 'a.', '..a', 'b.js'];
+    const seen: string[] = [];
+    const walk = (p: string, left: number): void => {
+      seen.push(p, `/${p}`);
+      if (left > 0) for (const s of parts) walk(p === '' ? s : `${p}/${s}`, left - 1);
+    };
+    walk('', 4);
+    for (const resource of seen) expect(resolveResource(resource, '/app/sub')).toBe(path.resolve('/app/sub', resource));
+  });
+
+  it('a denial changed after its path was worked out is worked out again', () => {
+    const d = { resource: 'a', cwd: '/x' };
+    expect(resourcePath(d)).toBe('/x/a');
+    d.resource = 'b';
+    expect(resourcePath(d)).toBe('/x/b');
+    d.cwd = '/y';
+    expect(resourcePath(d)).toBe('/y/b');
   });
 
   it.each<[resource: string, cwd: string | undefined, abs: string]>([

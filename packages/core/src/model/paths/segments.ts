@@ -4,7 +4,14 @@ import path from 'node:path';
 
 /** Resolve a resource the way Node's check does: against the cwd at the time of the call. */
 export function resolveResource(resource: string, cwd: string): string {
-  return path.resolve(cwd, resource);
+  return isNormalAbsolute(resource) ? resource : path.resolve(cwd, resource);
+}
+
+/** An absolute POSIX path that resolving leaves as it is: no empty, `.` or `..` segment, no trailing slash. */
+function isNormalAbsolute(p: string): boolean {
+  if (path.sep !== '/' || !p.startsWith('/')) return false;
+  if (p === '/') return true;
+  return !p.endsWith('/') && !p.includes('//') && !p.includes('/./') && !p.includes('/../') && !p.endsWith('/.') && !p.endsWith('/..');
 }
 
 /**
@@ -13,8 +20,16 @@ export function resolveResource(resource: string, cwd: string): string {
  * resource without one is then taken from `/`, never from permlearn's own cwd, which is not the app's.
  */
 export function resourcePath(d: { resource: string; cwd?: string | undefined }): string {
-  return resolveResource(d.resource, d.cwd ?? '/');
+  // Planning asks this of the same denial many times over (its key, its need, what covers it): the
+  // answer is kept with the denial, for as long as its resource and cwd are the ones it was worked out from.
+  const known = resolved.get(d);
+  if (known !== undefined && known.resource === d.resource && known.cwd === d.cwd) return known.path;
+  const abs = resolveResource(d.resource, d.cwd ?? '/');
+  resolved.set(d, { resource: d.resource, cwd: d.cwd, path: abs });
+  return abs;
 }
+
+const resolved = new WeakMap<object, { resource: string; cwd: string | undefined; path: string }>();
 
 /** True when `child` is `parent` or lies below it, on a path-segment boundary. */
 export function isSameOrUnder(child: string, parent: string): boolean {
