@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareProfiles } from './compare.js';
 import { relocateProfile, displayFlag } from './relocate.js';
 import type { Profile, ProfileGrant } from './profile.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PermissionName, PathKind, Scope } from './types.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string, by = 'app', at?: string): Denial => ({
@@ -14,7 +14,7 @@ const read = (resource: string, by = 'app', at?: string): Denial => ({
   ...(at ? { at } : {}),
 });
 const write = (resource: string): Denial => ({ permission: 'FileSystemWrite', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
-const use = (permission: string): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
+const use = (permission: PermissionName): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
 
 const FLAG: Record<string, string> = {
   'fs.read': '--allow-fs-read',

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PermissionName, PathKind, Scope } from './types.js';
 import { findCovering, grantKey, normaliseGrants, renderFlags, renderGrantFlag, type Grant, type GrantNote } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 
 const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
 
-function denial(resource: string, permission = 'FileSystemRead'): Denial {
+function denial(resource: string, permission: PermissionName = 'FileSystemRead'): Denial {
   return { permission, resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught' };
 }
 

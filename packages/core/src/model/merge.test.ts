@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { describeSeen, mergeProfiles } from './merge.js';
 import type { Profile, ProfileGrant } from './profile.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PermissionName, PathKind, Scope } from './types.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', by: 'app' });
-const use = (permission: string): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
+const use = (permission: PermissionName): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
 const FLAG: Record<string, string> = { 'fs.read': '--allow-fs-read', child: '--allow-child-process', net: '--allow-net' };
 
 function grant(scope: Scope, p?: [string, PathKind], denials: Denial[] = []): ProfileGrant {

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
 import { renderGrantPath } from './paths/index.js';
-import { LEARN_STRATEGIES, type Denial, type PathKind, type Scope } from './types.js';
+import { KNOWN_PERMISSIONS, LEARN_STRATEGIES, parsePermission, type Denial, type PathKind, type Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import { GRANULARITIES } from './generalise.js';
 import { TIGHTENED_DENIALS } from './tightened.js';
@@ -66,26 +66,36 @@ function buildSchemas(z: typeof import('zod').z) {
         if (problem) ctx.addIssue({ code: 'custom', message: `${show(p)} ${problem}` });
       });
 
-  const denialSchema = z.strictObject({
-    permission: text,
-    resource: z.string().max(MAX_PATH_LENGTH),
-    cwd: absPath().optional(),
-    code: text,
-    message: text.optional(),
-    source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
-    site: text.optional(),
-    thread: z.enum(['main', 'worker', 'child']).optional(),
-    by: text.optional(),
-    at: text.optional(),
-    existed: z.boolean().optional(),
-    asked: z.literal('has').optional(),
-    via: text.optional(),
-    resourceFrom: z.enum(['argument']).optional(),
-    hits: count.min(1).optional(),
-    time: epochMs.optional(),
-    lastTime: epochMs.optional(),
-    given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
-  });
+  // A permission name permlearn does not know is read into the union ('unknown', the name kept in
+  // rawPermission), whether the profile was written before that field existed or after.
+  const liftPermission = (v: unknown) =>
+    v !== null && typeof v === 'object' && 'permission' in v && typeof v.permission === 'string' && !('rawPermission' in v)
+      ? { ...v, ...parsePermission(v.permission) }
+      : v;
+  const denialSchema = z.preprocess(
+    liftPermission,
+    z.strictObject({
+      permission: z.enum([...KNOWN_PERMISSIONS, '', 'unknown']),
+      rawPermission: text.optional(),
+      resource: z.string().max(MAX_PATH_LENGTH),
+      cwd: absPath().optional(),
+      code: text,
+      message: text.optional(),
+      source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
+      site: text.optional(),
+      thread: z.enum(['main', 'worker', 'child']).optional(),
+      by: text.optional(),
+      at: text.optional(),
+      existed: z.boolean().optional(),
+      asked: z.literal('has').optional(),
+      via: text.optional(),
+      resourceFrom: z.enum(['argument']).optional(),
+      hits: count.min(1).optional(),
+      time: epochMs.optional(),
+      lastTime: epochMs.optional(),
+      given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
+    }),
+  );
 
   const grantSchema = z
     .strictObject({

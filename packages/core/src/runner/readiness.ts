@@ -1,6 +1,7 @@
 // When a run's app is ready: the signals a run can wait for (a stdout line, a port, a 2xx answer, being
 // alive after a while), watched with timers and polls, and the time limit. run-app.ts settles on the first.
 import net from 'node:net';
+import type { ReadyBy } from '../model/learn/index.js';
 import type { AppSpec, Readiness } from './run-app.js';
 
 const POLL_MS = 100;
@@ -41,9 +42,6 @@ async function urlReady(url: string): Promise<boolean> {
     return false;
   }
 }
-
-/** How a run became ready. */
-export type ReadyBy = 'stdout' | 'port' | 'url' | 'timeout';
 
 /**
  * Start the time limit and the timed readiness signals of `spec` (alive after a while, port, URL):

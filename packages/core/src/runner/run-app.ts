@@ -4,14 +4,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan/index.js';
 import { spawn } from 'node:child_process';
-import type { ExerciseResult, RunResult } from '../model/learn/index.js';
+import type { ExerciseResult, ReadyBy, RunResult } from '../model/learn/index.js';
 import { emptyReport, messageKind, runFieldsOf } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
 import { addChildReports, keyPipeText, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
-import { awaited, startReadinessTimers, type ReadyBy } from './readiness.js';
+import { awaited, startReadinessTimers } from './readiness.js';
 import { runExercise, tail, TAIL_BYTES } from './exercise.js';
 import { appArgv, ownWords, permissionWords, spawnPlan } from './spawn-plan.js';
 

@@ -1,6 +1,6 @@
 // Drop plans: which grants only start-up needs, so the app can give them up with
 // process.permission.drop() once it is ready (Node 24+). Pure: grants and timed evidence in, a plan out.
-import type { Denial, Scope } from '../types.js';
+import { permissionLabel, type Denial, type Scope } from '../types.js';
 import { findCovering, isFsScope, renderGrantFlag, type Grant } from '../grants.js';
 import { isSpurious, scopeOfPermission } from '../denials.js';
 import { relativePath, resourcePath } from '../paths/index.js';
@@ -75,7 +75,7 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
     const g = grantOfCheck(d, grants);
     if (!g) continue;
     const set = usedLater.get(g) ?? new Set<string>();
-    set.add(d.resource || d.permission);
+    set.add(d.resource || permissionLabel(d));
     usedLater.set(g, set);
   }
   const drops: PlannedDrop[] = [];
@@ -94,7 +94,7 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
     }
     const covers = new Map<string, PlannedDrop['covers'][number]>();
     for (const d of g.denials) {
-      const resource = d.resource || d.permission;
+      const resource = d.resource || permissionLabel(d);
       if (!covers.has(resource)) covers.set(resource, { resource, ...(d.by ? { by: d.by } : {}), ...(d.at ? { at: d.at } : {}) });
     }
     drops.push({ ...call, flag, covers: [...covers.values()] });

@@ -1,7 +1,7 @@
 // What one denial changes in the grants: add, replace (the prefix quirk, a created folder), refuse
 // (the breadth rule) or give up. Pure; the loop decides what to do with the step.
 import path from 'node:path';
-import type { Denial, FsProbe, Scope } from '../types.js';
+import { permissionLabel, type Denial, type FsProbe, type Scope } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import { needOf, type Need } from '../denials.js';
 import { GrantSet, findCovering, normaliseGrants, renderFlags, type Grant } from '../grants.js';
@@ -42,7 +42,7 @@ export function unacceptedBreadth(g: Grant, opts: Pick<LearnOptions, 'fs' | 'gen
 export function describeRefusal(r: Refusal): string {
   const who = r.denial.by ?? r.denial.site;
   const why = r.because ? ` (${r.because})` : '';
-  return `${r.denial.permission} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
+  return `${permissionLabel(r.denial)} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
 }
 
 function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): Grant {
@@ -152,7 +152,7 @@ function planQuirk(denial: Denial, target: string, covering: Grant, grants: Gran
   if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
   const conflicts = prefixConflicts(target, stored);
   if (opts.fs.kind(target) !== 'dir' || conflicts.length === 0) {
-    return { type: 'stuck', reason: `${denial.permission} on ${target} is denied again although ${covering.path} is granted` };
+    return { type: 'stuck', reason: `${permissionLabel(denial)} on ${target} is denied again although ${covering.path} is granted` };
   }
   const parent = path.dirname(target);
   // The breadth rule (in planStep) decides whether the parent may be granted at all.
