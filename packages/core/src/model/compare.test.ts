@@ -24,10 +24,9 @@ const FLAG: Record<string, string> = {
   worker: '--allow-worker',
 };
 function grant(scope: Scope, pathKind?: [string, PathKind], denials: Denial[] = []): ProfileGrant {
-  const g: ProfileGrant = { scope, flag: FLAG[scope]!, denials, notes: [] };
+  const g = { scope, flag: FLAG[scope]!, denials, notes: [] } as ProfileGrant;
   if (pathKind) {
-    g.path = pathKind[0];
-    g.kind = pathKind[1];
+    Object.assign(g, { path: pathKind[0], kind: pathKind[1] });
     g.flag = `${FLAG[scope]}=${pathKind[1] === 'created-dir' ? `${pathKind[0]}/*` : pathKind[1] === 'prefix' ? `${pathKind[0]}*` : pathKind[0]}`;
   }
   return g;

@@ -9,9 +9,8 @@ const use = (permission: PermissionName): Denial => ({ permission, resource: '',
 const FLAG: Record<string, string> = { 'fs.read': '--allow-fs-read', child: '--allow-child-process', net: '--allow-net' };
 
 function grant(scope: Scope, p?: [string, PathKind], denials: Denial[] = []): ProfileGrant {
-  const g: ProfileGrant = { scope, flag: p ? `${FLAG[scope]}=${p[0]}` : FLAG[scope]!, denials, notes: [] };
-  if (p) [g.path, g.kind] = p;
-  return g;
+  const g = { scope, flag: p ? `${FLAG[scope]}=${p[0]}` : FLAG[scope]!, denials, notes: [] } as ProfileGrant;
+  return p ? Object.assign(g, { path: p[0], kind: p[1] }) : g;
 }
 function profile(cwd: string, grants: ProfileGrant[], extra: Partial<Profile> = {}): Profile {
   return testProfile({ cwd, grants, node: 'v24.21.0', entry: `${cwd}/app.js`, flags: [], ...extra });

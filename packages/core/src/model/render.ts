@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities } from './node-versions.js';
 import { grantCovers, isSameOrUnder, movePath, projectRootOf, relativePath, renderGrantPath, type Layout } from './paths/index.js';
-import { normaliseGrants, type Grant } from './grants.js';
+import { normaliseGrants, withTarget, type Grant } from './grants.js';
 import { acceptHint, breadthViolation, isAccepted } from './breadth.js';
 import type { Profile } from './profile.js';
 import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
@@ -144,9 +144,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   // What the target can grant.
   const kept: Grant[] = [];
   for (const g of profile.grants) {
-    const grant: Grant = { scope: g.scope, denials: g.denials, notes: g.notes };
-    if (g.path !== undefined) grant.path = rebase(g.path, layout);
-    if (g.kind !== undefined) grant.kind = g.kind;
+    const grant: Grant = withTarget(g.path === undefined ? g : { ...g, path: rebase(g.path, layout) }, { denials: g.denials, notes: g.notes });
     if (target.grantable.has(g.scope)) {
       kept.push(grant);
     } else if (target.unrestricted.has(g.scope)) {

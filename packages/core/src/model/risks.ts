@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Capabilities } from './node-versions.js';
 import type { PathKind, Scope } from './types.js';
+import type { GrantTarget } from './grants.js';
 import { grantCovers, isSameOrUnder } from './paths/index.js';
 
 export type RiskCode = 'child-process' | 'native-code' | 'worker' | 'inspector' | 'write-app-dir' | 'write-code' | 'write-node-modules' | 'wildcard';
@@ -15,11 +16,7 @@ export interface Risk<C extends string = RiskCode> {
 }
 
 /** The parts of a grant the risk rules look at. */
-export interface RiskGrant {
-  scope: Scope;
-  path?: string;
-  kind?: PathKind;
-}
+export type RiskGrant = GrantTarget;
 
 export interface RiskContext {
   /** The app's working directory (absolute). */

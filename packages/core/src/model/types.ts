@@ -43,6 +43,9 @@ export type Scope = 'fs.read' | 'fs.write' | 'child' | 'worker' | 'addon' | 'was
 
 export type FsScope = 'fs.read' | 'fs.write';
 
+/** A scope granted whole, with no path. */
+export type CapabilityScope = Exclude<Scope, FsScope>;
+
 /** Where permlearn saw a denial. */
 export type DenialSource =
   /** the error escaped the app: an uncaught exception or unhandled rejection (main thread or Worker) */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial, PermissionName } from '../types.js';
+import type { Denial, PathKind, PermissionName } from '../types.js';
 import type { Grant } from '../grants.js';
 import { dropCallOf, dropsBrokenBy, planDrops, renderDropSnippet, type DropPlan } from './plan.js';
 
@@ -14,7 +14,7 @@ const check = (permission: PermissionName, resource: string, time: number, lastT
   time,
   ...(lastTime !== undefined ? { lastTime } : {}),
 });
-const fsGrant = (scope: 'fs.read' | 'fs.write', p: string, kind: Grant['kind'], resources: string[]): Grant => ({
+const fsGrant = (scope: 'fs.read' | 'fs.write', p: string, kind: PathKind, resources: string[]): Grant => ({
   scope,
   path: p,
   kind,

@@ -2,7 +2,7 @@
 // as the last result, and the one place the result is assembled. Pure: running the app is injected.
 import type { Denial } from '../types.js';
 import { dedupeDenials, denialKey, permissionOfScope } from '../denials.js';
-import { GrantSet, grantKey, normaliseGrants, type Grant } from '../grants.js';
+import { GrantSet, grantKey, normaliseGrants, targetOf, type Grant } from '../grants.js';
 import { acceptHint } from '../breadth.js';
 import { mergeSetAside, vetDenials, type SetAside } from '../volatile.js';
 import { SoftEvidence } from '../tighten.js';
@@ -120,7 +120,7 @@ export class LearnState {
     };
     this.refuse({
       denial: d,
-      grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) },
+      grant: targetOf(breach.g),
       violation: breach.v!,
     });
     this.grants = this.grants.filter((g) => g !== breach.g);

@@ -2,7 +2,7 @@
 import type { Denial, FsProbe, PathKind, Scope } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import type { UngrantableCode } from '../denials.js';
-import type { Grant } from '../grants.js';
+import type { Grant, GrantTarget } from '../grants.js';
 import type { BreadthViolation } from '../breadth.js';
 import type { RecorderReport } from '../parse-events.js';
 import type { GeneraliseContext } from '../generalise.js';
@@ -111,7 +111,7 @@ export interface Ungrantable {
 export interface Refusal {
   denial: Denial;
   /** The grant that would have answered it. */
-  grant: { scope: Scope; path?: string; kind?: PathKind };
+  grant: GrantTarget;
   violation: BreadthViolation;
   /** Why permlearn chose that grant, when it is not the resource itself (the prefix-quirk widening). */
   because?: string;
