@@ -43,7 +43,7 @@ export type BreadthGrant = GrantTarget;
  */
 export function breadthViolation(g: BreadthGrant, ctx: BreadthContext): BreadthViolation | undefined {
   if (g.path === undefined) return undefined;
-  const kind = g.kind ?? 'file';
+  const kind = g.kind;
   const value = renderGrantPath(g.path, kind);
   const violation = (code: BreadthCode, reason: string): BreadthViolation => ({ code, value, reason });
 

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
 import { needOf } from './denials.js';
-import { grantCovers, resolveResource, takesInGrant, type Layout } from './paths/index.js';
+import { grantCovers, resolveResource, takesInGrant, type Layout, type PathGrant } from './paths/index.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
 import { withTarget, type GrantTarget } from './grants.js';
@@ -58,8 +58,8 @@ function evidencePath(d: Denial, scope: Scope, caps: Capabilities, cwd: string):
   return need.prefix ? resolveResource(d.resource, d.cwd ?? cwd) : need.path;
 }
 
-function covers(g: Pick<ProfileGrant, 'path' | 'kind'>, target: string): boolean {
-  return g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', target);
+function covers(g: PathGrant, target: string): boolean {
+  return g.path !== undefined && grantCovers(g.path, g.kind, target);
 }
 
 /**
@@ -98,10 +98,10 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
   }
 
   // Everything the current run asked for, by scope.
-  const asked = new Map<Scope, Pick<ProfileGrant, 'path' | 'kind'>[]>();
+  const asked = new Map<Scope, PathGrant[]>();
   for (const g of current.grants) {
     const list = asked.get(g.scope) ?? [];
-    if (g.path !== undefined) list.push({ path: g.path, kind: g.kind ?? 'file' });
+    if (g.path !== undefined) list.push({ path: g.path, kind: g.kind });
     for (const d of g.denials) {
       const p = evidencePath(d, g.scope, caps, current.cwd);
       if (p !== undefined) list.push({ path: p, kind: 'file' });

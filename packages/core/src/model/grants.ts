@@ -56,8 +56,8 @@ export function isFsScope(scope: Scope): scope is FsScope {
 }
 
 /** A stable identity for a grant: scope plus rendered path. */
-export function grantKey(g: Pick<Grant, 'scope' | 'path' | 'kind'>): string {
-  return g.path === undefined ? g.scope : `${g.scope}\u0000${renderGrantPath(g.path, g.kind ?? 'file')}`;
+export function grantKey(g: GrantTarget): string {
+  return g.path === undefined ? g.scope : `${g.scope}\u0000${renderGrantPath(g.path, g.kind)}`;
 }
 
 /** Does any grant in `grants` allow `target` in `scope`? Returns the covering grant (the first one, in
@@ -72,7 +72,7 @@ export function findCovering(grants: readonly Grant[] | GrantSet, scope: Scope, 
 function covers(g: Grant, scope: Scope, target: string | undefined): boolean {
   if (g.scope !== scope) return false;
   if (g.path === undefined || target === undefined) return g.path === undefined && target === undefined;
-  return grantCovers(g.path, g.kind ?? 'file', target);
+  return grantCovers(g.path, g.kind, target);
 }
 
 function copyGrant(g: Grant): Grant {
@@ -260,7 +260,7 @@ export class GrantSet {
   /** The grants of the set that `g` (not in it) covers, in order. */
   private coveredBy(g: Grant): Grant[] {
     const p = g.path!;
-    const kind = g.kind ?? 'file';
+    const kind = g.kind;
     let pool: Grant[];
     if (kind === 'dir' || kind === 'created-dir') {
       pool = [...(this.byFolder.get(at(g.scope, p.endsWith('/') ? p : `${p}/`)) ?? []), ...(this.byPath.get(at(g.scope, p)) ?? [])];
@@ -356,5 +356,5 @@ export function renderFlags(grants: readonly Grant[], caps: Capabilities): strin
 /** One grant as a flag: `--allow-fs-read=/x/y` or `--allow-worker`. */
 export function renderGrantFlag(g: Grant): string {
   const flag = FLAG_OF_SCOPE[g.scope];
-  return g.path === undefined ? flag : `${flag}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+  return g.path === undefined ? flag : `${flag}=${renderGrantPath(g.path, g.kind)}`;
 }

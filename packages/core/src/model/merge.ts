@@ -83,10 +83,7 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
     }
     moved.forEach(({ profile }, i) => {
       if (keysOf[i]!.has(grantKey(g))) runs.add(i);
-      else if (
-        g.path !== undefined &&
-        profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind ?? 'file', o.path))
-      )
+      else if (g.path !== undefined && profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind, o.path)))
         runs.add(i);
     });
     seenOf.set(grantKey(g), runs.size);

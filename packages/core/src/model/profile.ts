@@ -167,7 +167,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
         risks.push(`the whole project (${meta.root}) is readable: the app lists ${g.path} itself, and Node has no grant for a listing alone`);
       }
       if (g.path !== undefined && meta.exposure) {
-        out.exposes = meta.exposure(g.path, g.kind ?? 'file');
+        out.exposes = meta.exposure(g.path, g.kind);
         const n = out.exposes.secrets.length;
         if (n > 0)
           risks.push(

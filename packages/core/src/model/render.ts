@@ -182,7 +182,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   if (
     !profile.command &&
     !target.autoGrantsEntry &&
-    !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))
+    !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind, entryAbs))
   ) {
     kept.push({ scope: 'fs.read', path: entryAbs, kind: 'file', denials: [], notes: [] });
     notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
@@ -210,7 +210,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
         anyRelative = true;
       }
     }
-    const value = renderGrantPath(p, g.kind ?? 'file');
+    const value = renderGrantPath(p, g.kind);
     flags.push(`${FLAG_OF_SCOPE[g.scope]}=${value}`);
     values.push({ scope: g.scope, value });
   }
@@ -263,7 +263,7 @@ function assertWithinBreadth(grants: readonly Grant[], profile: Profile, layout:
 
 /** A grant as a flag with its absolute path: how findings name it, whatever the output's paths look like. */
 function absoluteFlag(g: Grant): string {
-  return g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+  return g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind)}`;
 }
 
 function describeScope(scope: Scope): string {

@@ -3,7 +3,7 @@
 import { parsePermission, type Denial } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import { needOf } from '../denials.js';
-import { findCovering, type Grant } from '../grants.js';
+import { findCovering, type Grant, type GrantTarget } from '../grants.js';
 import type { RecordFile, DroppedNeeds } from './parse.js';
 
 export interface MergedEntry {
@@ -145,11 +145,7 @@ export function recordDenials(merged: MergedRecords): Denial[] {
 }
 
 /** In how many of the records something a grant covers was seen, and when first and last. */
-export function seenInRecords(
-  grant: Pick<Grant, 'scope' | 'path' | 'kind'>,
-  merged: MergedRecords,
-  caps: Capabilities,
-): { runs: number; of: number; first?: number; last?: number } {
+export function seenInRecords(grant: GrantTarget, merged: MergedRecords, caps: Capabilities): { runs: number; of: number; first?: number; last?: number } {
   const files = new Set<number>();
   let first: number | undefined;
   let last: number | undefined;
