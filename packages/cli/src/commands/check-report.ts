@@ -3,7 +3,16 @@
 // The findings themselves come from core's compareProfiles; this file only words them.
 import path from 'node:path';
 import { createColors } from 'picocolors';
-import { displayFlag, displayPath, resolveResource, type Denial, type Layout, type LearnStatus, type ProfileComparison } from '@permlearn/core';
+import {
+  displayFlag,
+  displayPath,
+  permissionLabel,
+  resolveResource,
+  type Denial,
+  type Layout,
+  type LearnStatus,
+  type ProfileComparison,
+} from '@permlearn/core';
 import { shortPath } from '../shared/paths.js';
 import { mdCell, mdCode, mdTable } from '../shared/table.js';
 
@@ -52,7 +61,7 @@ export interface Evidence {
 function evidenceOf(d: Denial, layout: Layout): Evidence {
   const isFs = (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') && d.resource !== '';
   const e: Evidence = {
-    permission: d.permission || d.code,
+    permission: permissionLabel(d) || d.code,
     resource: isFs ? displayPath(resolveResource(d.resource, d.cwd ?? layout.cwd), layout) : d.resource,
   };
   if (d.by) e.by = d.by;

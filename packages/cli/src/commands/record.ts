@@ -11,6 +11,7 @@ import {
   recordCommand,
   recordsCaveats,
   type MergedRecords,
+  targetOf,
   type Grant,
   type Profile,
 } from '@permlearn/core';
@@ -113,9 +114,7 @@ export function checkRecords(args: CheckArgs, profileFile: string): number {
   const merged = loadRecords(args.records ?? []);
   for (const caveat of recordsCaveats(merged)) process.stderr.write(`permlearn: warning: ${caveat}\n`);
   const grants: Grant[] = profile.grants.map((g) => ({
-    scope: g.scope,
-    ...(g.path !== undefined ? { path: g.path } : {}),
-    ...(g.kind ? { kind: g.kind } : {}),
+    ...targetOf(g),
     denials: [],
     notes: [],
   }));

@@ -11,6 +11,7 @@ import {
   NUMBER_RANGES,
   PermlearnError,
   describeRange,
+  FORMAT_HELP as CORE_FORMAT_HELP,
   inRange,
   type NumberRange,
   RENDER_FORMATS,
@@ -56,8 +57,8 @@ export interface OutputOverrides {
   out?: string;
 }
 
-export const FORMAT_HELP =
-  'flags: one shell-quoted line; args: one flag per line; json: the profile; node-options: a NODE_OPTIONS value; config: a node.config.json (Node 26); package-json: a "start" script; drop-plan: the flags and the process.permission.drop() calls for what only start-up uses (Node 24+)';
+/** Each format and what it prints (from core's format registry). */
+export const FORMAT_HELP = CORE_FORMAT_HELP;
 
 /** yargs' complaints, as one line. */
 export function failUsage(msg: string, err: Error | undefined): never {

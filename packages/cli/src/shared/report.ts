@@ -1,6 +1,7 @@
 // The human report on stderr: progress while learning, then the grants and why each is there.
 import { createColors } from 'picocolors';
 import {
+  permissionLabel,
   describeRefusal,
   renderGrantFlag,
   type Capabilities,
@@ -37,7 +38,7 @@ export function liveLinesEnabled(stream: { isTTY?: boolean }, env: NodeJS.Proces
 
 function describeDenial(d: Denial): string {
   if (d.code === 'ERR_DLOPEN_DISABLED') return 'native addon';
-  const what = d.permission || d.message || d.code;
+  const what = permissionLabel(d) || d.message || d.code;
   return d.resource ? `${what} ${d.resource}` : what;
 }
 
@@ -265,7 +266,7 @@ export class Reporter {
 
   /** The end of the app's stderr; and of its stdout when it never became ready (what a --ready-stdout
    *  pattern should have matched). */
-  failureTail(stderrTail: string, last?: { outcome: string; stdoutTail?: string }): void {
+  failureTail(stderrTail: string, last?: { outcome: RunResult['outcome']; stdoutTail?: string }): void {
     if (this.opts.quiet) return;
     const show = (what: string, text: string) => {
       const lines = text.trimEnd().split('\n').slice(-15);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PathKind, Scope } from './types.js';
+import type { CapabilityScope, FsScope, PathKind, Scope } from './types.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import type { ProfileGrant } from './profile.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
@@ -45,9 +45,9 @@ const PATHS = [
 const KINDS: PathKind[] = ['file', 'dir', 'missing', 'created-dir', 'prefix'];
 const grantArb: fc.Arbitrary<ProfileGrant> = fc.oneof(
   fc
-    .record({ scope: fc.constantFrom<Scope>('fs.read', 'fs.write'), path: fc.constantFrom(...PATHS), kind: fc.constantFrom(...KINDS) })
+    .record({ scope: fc.constantFrom<FsScope>('fs.read', 'fs.write'), path: fc.constantFrom(...PATHS), kind: fc.constantFrom(...KINDS) })
     .map((g) => ({ ...g, flag: '--allow-fs-read=/STALE', denials: [], notes: [] })),
-  fc.constantFrom<Scope>('child', 'worker', 'addon', 'net').map((scope) => ({ scope, flag: '', denials: [], notes: [] })),
+  fc.constantFrom<CapabilityScope>('child', 'worker', 'addon', 'net').map((scope) => ({ scope, flag: '', denials: [], notes: [] })),
 );
 
 /** Split a POSIX shell line as the shell would (only the quoting permlearn's shellQuote produces). */

@@ -12,6 +12,7 @@
 // Exact files and missing paths directly under `/` (`/.dockerenv`) are not folders and stay allowed.
 import path from 'node:path';
 import type { PathKind, Scope } from './types.js';
+import type { GrantTarget } from './grants.js';
 import { ancestors, depth, isSameOrUnder, isStrictlyUnder, renderGrantPath } from './paths/index.js';
 
 export type BreadthCode = 'root-dir' | 'top-level' | 'home' | 'project-ancestor' | 'tmpdir' | 'wildcard-name';
@@ -34,11 +35,7 @@ export interface BreadthViolation {
 }
 
 /** The parts of a grant the rule looks at. */
-export interface BreadthGrant {
-  scope: Scope;
-  path?: string;
-  kind?: PathKind;
-}
+export type BreadthGrant = GrantTarget;
 
 /**
  * Why a grant is broader than any learned profile may be, or undefined when it is within the rule.
@@ -46,7 +43,7 @@ export interface BreadthGrant {
  */
 export function breadthViolation(g: BreadthGrant, ctx: BreadthContext): BreadthViolation | undefined {
   if (g.path === undefined) return undefined;
-  const kind = g.kind ?? 'file';
+  const kind = g.kind;
   const value = renderGrantPath(g.path, kind);
   const violation = (code: BreadthCode, reason: string): BreadthViolation => ({ code, value, reason });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareProfiles } from './compare.js';
 import { relocateProfile, displayFlag } from './relocate.js';
 import type { Profile, ProfileGrant } from './profile.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PermissionName, PathKind, Scope } from './types.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string, by = 'app', at?: string): Denial => ({
@@ -14,7 +14,7 @@ const read = (resource: string, by = 'app', at?: string): Denial => ({
   ...(at ? { at } : {}),
 });
 const write = (resource: string): Denial => ({ permission: 'FileSystemWrite', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
-const use = (permission: string): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
+const use = (permission: PermissionName): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
 
 const FLAG: Record<string, string> = {
   'fs.read': '--allow-fs-read',
@@ -24,10 +24,9 @@ const FLAG: Record<string, string> = {
   worker: '--allow-worker',
 };
 function grant(scope: Scope, pathKind?: [string, PathKind], denials: Denial[] = []): ProfileGrant {
-  const g: ProfileGrant = { scope, flag: FLAG[scope]!, denials, notes: [] };
+  const g = { scope, flag: FLAG[scope]!, denials, notes: [] } as ProfileGrant;
   if (pathKind) {
-    g.path = pathKind[0];
-    g.kind = pathKind[1];
+    Object.assign(g, { path: pathKind[0], kind: pathKind[1] });
     g.flag = `${FLAG[scope]}=${pathKind[1] === 'created-dir' ? `${pathKind[0]}/*` : pathKind[1] === 'prefix' ? `${pathKind[0]}*` : pathKind[0]}`;
   }
   return g;

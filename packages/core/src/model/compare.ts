@@ -4,33 +4,28 @@
 import path from 'node:path';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
 import { needOf } from './denials.js';
-import { grantCovers, resolveResource, takesInGrant, type Layout } from './paths/index.js';
+import { grantCovers, resolveResource, takesInGrant, type Layout, type PathGrant } from './paths/index.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial, PathKind, Scope } from './types.js';
+import { withTarget, type GrantTarget } from './grants.js';
 import { relocateProfile } from './relocate.js';
 import { PermlearnError } from '../errors.js';
 
 /** A grant the fresh run needed that the committed profile lacks. */
-export interface NewNeed {
-  scope: Scope;
+export type NewNeed = GrantTarget & {
   /** The grant the fresh run made (absolute path, in the current checkout). */
   flag: string;
-  path?: string;
-  kind?: PathKind;
   /** The denials no committed grant answers: what was asked for, and who asked (`by`, `at`, `site`). */
   evidence: Denial[];
-}
+};
 
 /** A committed grant nothing in the fresh run asked for. */
-export interface UnusedGrant {
-  scope: Scope;
+export type UnusedGrant = GrantTarget & {
   /** The committed grant, moved to the current checkout. */
   flag: string;
-  path?: string;
-  kind?: PathKind;
   /** Why it was granted when the profile was learned. */
   evidence: Denial[];
-}
+};
 
 export interface ProfileComparison {
   /** Where the paths are (the current run's cwd and project root). */
@@ -63,8 +58,8 @@ function evidencePath(d: Denial, scope: Scope, caps: Capabilities, cwd: string):
   return need.prefix ? resolveResource(d.resource, d.cwd ?? cwd) : need.path;
 }
 
-function covers(g: Pick<ProfileGrant, 'path' | 'kind'>, target: string): boolean {
-  return g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', target);
+function covers(g: PathGrant, target: string): boolean {
+  return g.path !== undefined && grantCovers(g.path, g.kind, target);
 }
 
 /**
@@ -99,17 +94,14 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
         evidence = g.denials;
       }
     }
-    const need: NewNeed = { scope: g.scope, flag: g.flag, evidence };
-    if (g.path !== undefined) need.path = g.path;
-    if (g.kind !== undefined) need.kind = g.kind;
-    added.push(need);
+    added.push(withTarget(g, { flag: g.flag, evidence }));
   }
 
   // Everything the current run asked for, by scope.
-  const asked = new Map<Scope, Pick<ProfileGrant, 'path' | 'kind'>[]>();
+  const asked = new Map<Scope, PathGrant[]>();
   for (const g of current.grants) {
     const list = asked.get(g.scope) ?? [];
-    if (g.path !== undefined) list.push({ path: g.path, kind: g.kind ?? 'file' });
+    if (g.path !== undefined) list.push({ path: g.path, kind: g.kind });
     for (const d of g.denials) {
       const p = evidencePath(d, g.scope, caps, current.cwd);
       if (p !== undefined) list.push({ path: p, kind: 'file' });
@@ -126,10 +118,7 @@ export function compareProfiles(committed: Profile, current: Profile, options: C
       kept++;
       continue;
     }
-    const u: UnusedGrant = { scope: c.scope, flag: c.flag, evidence: c.denials };
-    if (c.path !== undefined) u.path = c.path;
-    if (c.kind !== undefined) u.kind = c.kind;
-    unused.push(u);
+    unused.push(withTarget(c, { flag: c.flag, evidence: c.denials }));
   }
   return {
     layout,

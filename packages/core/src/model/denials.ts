@@ -1,5 +1,5 @@
 // What a denial needs: the grant that lifts it, or the reason no flag can.
-import type { Denial, FsScope, PathKind, Scope } from './types.js';
+import { permissionLabel, type Denial, type FsScope, type KnownPermission, type PathKind, type PermissionName, type Scope } from './types.js';
 import type { Capabilities } from './node-versions.js';
 import { MKDTEMP_SUFFIX, mkdtempPrefix, resourcePath } from './paths/index.js';
 
@@ -11,7 +11,7 @@ export type Need =
 export type UngrantableCode = 'fd-sync-api' | 'symlink-needs-full-fs' | 'process-binding' | 'scope-not-in-version' | 'unknown-permission';
 
 /** The scope that lifts a denial of each permission (file-system ones aside). */
-export const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
+export const SCOPE_OF_PERMISSION: Partial<Record<PermissionName, Exclude<Scope, FsScope>>> = {
   ChildProcess: 'child',
   WorkerThreads: 'worker',
   WASI: 'wasi',
@@ -22,8 +22,15 @@ export const SCOPE_OF_PERMISSION: Record<string, Exclude<Scope, FsScope>> = {
   Addon: 'addon',
 };
 
+/** The permission Node names in a denial that a grant of `scope` would lift. */
+export function permissionOfScope(scope: Scope): KnownPermission {
+  if (scope === 'fs.read') return 'FileSystemRead';
+  if (scope === 'fs.write') return 'FileSystemWrite';
+  return (Object.keys(SCOPE_OF_PERMISSION) as KnownPermission[]).find((p) => SCOPE_OF_PERMISSION[p] === scope)!;
+}
+
 /** The file-system scope a denial of `permission` asks for; undefined for every other permission. */
-export function fsScopeOf(permission: string): FsScope | undefined {
+export function fsScopeOf(permission: PermissionName): FsScope | undefined {
   if (permission === 'FileSystemRead') return 'fs.read';
   if (permission === 'FileSystemWrite') return 'fs.write';
   return undefined;
@@ -69,7 +76,7 @@ export function needOf(d: Denial, caps: Capabilities): Need {
   return {
     type: 'ungrantable',
     code: 'unknown-permission',
-    reason: `unknown permission '${d.permission}'${message ? `: ${message}` : ''}`,
+    reason: `unknown permission '${permissionLabel(d)}'${message ? `: ${message}` : ''}`,
   };
 }
 
@@ -83,7 +90,7 @@ function checkVersion(need: { type: 'scope'; scope: Exclude<Scope, FsScope> }, c
 }
 
 /** The scope a permission name belongs to, file-system ones included. */
-export function scopeOfPermission(permission: string): Scope | undefined {
+export function scopeOfPermission(permission: PermissionName): Scope | undefined {
   return fsScopeOf(permission) ?? SCOPE_OF_PERMISSION[permission];
 }
 
@@ -96,7 +103,7 @@ export function isSpurious(d: Denial): boolean {
 export function denialKey(d: Denial): string {
   const where = fsScopeOf(d.permission) && d.resource ? resourcePath(d) : d.resource;
   // A has() asking and an access of the same path are two pieces of evidence: only the access shows a need.
-  return `${d.code}\u0000${d.permission}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}${d.asked === 'has' ? '\u0000has' : ''}`;
+  return `${d.code}\u0000${permissionLabel(d)}\u0000${where}\u0000${d.message && !d.permission ? d.message : ''}${d.asked === 'has' ? '\u0000has' : ''}`;
 }
 
 /** One denial per identity, the first one seen, with the hits of all of them added up. One pass,

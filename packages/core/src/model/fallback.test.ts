@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial, FsProbe } from './types.js';
+import type { Denial, PermissionName, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn/index.js';
@@ -10,7 +10,7 @@ const NM = `${APP}/node_modules`;
 const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.5')!);
 const fs: FsProbe = { homedir: '/home/u', kind: (p) => (p === `${NM}/pkg/binding.js` || p === `${APP}/config.json` ? 'file' : 'missing') };
 
-const caught = (permission: string, resource: string, extra: Partial<Denial> = {}): Denial => ({
+const caught = (permission: PermissionName, resource: string, extra: Partial<Denial> = {}): Denial => ({
   permission,
   resource,
   code: 'ERR_ACCESS_DENIED',

@@ -25,7 +25,7 @@ function rng(seed: number) {
 // radix-tree quirk's /x/a and /x/ab, cookie and cookie-signature), an mkdtemp prefix and the folder
 // made from it, a literal `*`.
 const SEGMENTS = ['x', 'a', 'ab', 'a-b', 'a.js', 'd', 'dq', 'tmp', 'app-', 'app-1', '*'];
-const KINDS: (PathKind | undefined)[] = ['file', 'dir', 'missing', 'created-dir', 'prefix', undefined];
+const KINDS: PathKind[] = ['file', 'dir', 'missing', 'created-dir', 'prefix'];
 const SCOPES: Scope[] = ['fs.read', 'fs.read', 'fs.write', 'child', 'worker'];
 
 let label = 0;
@@ -50,10 +50,7 @@ function randomGrant(r: ReturnType<typeof rng>): Grant {
   const notes = r.next() < 0.3 ? [r.pick(NOTES)] : [];
   const denials = Array.from({ length: 1 + Math.floor(r.next() * 2) }, ev);
   if (scope !== 'fs.read' && scope !== 'fs.write') return { scope, denials, notes };
-  const g: Grant = { scope, path: randomPath(r), denials, notes };
-  const kind = r.pick(KINDS);
-  if (kind !== undefined) g.kind = kind;
-  return g;
+  return { scope, path: randomPath(r), kind: r.pick(KINDS), denials, notes };
 }
 
 function mergeInto(into: Grant, from: Grant): void {

@@ -1,6 +1,6 @@
 // The grant model: what a profile grants, why, and how a set of grants is kept in the form Node needs
 // (no duplicates, nothing covered by another grant, parents before children).
-import type { Denial, FsScope, PathKind, Scope } from './types.js';
+import type { CapabilityScope, Denial, FsScope, PathKind, Scope } from './types.js';
 import { coversGrant, grantCovers, renderGrantPath } from './paths/index.js';
 import { FLAG_OF_SCOPE, type Capabilities } from './node-versions.js';
 
@@ -10,14 +10,42 @@ export interface GrantNote {
   detail: string;
 }
 
-export interface Grant {
-  scope: Scope;
-  /** Absolute path, for fs scopes only. */
-  path?: string;
-  kind?: PathKind;
+/** A grant's evidence and notes, whatever it grants. */
+interface GrantEvidence {
   /** The denials this grant answers (its evidence). */
   denials: Denial[];
   notes: GrantNote[];
+}
+
+/** A file-system grant: a path and what kind of path it is (how it is rendered and what it covers). */
+export interface FsGrant extends GrantEvidence {
+  scope: FsScope;
+  /** Absolute path. */
+  path: string;
+  kind: PathKind;
+}
+
+/** A grant of a whole capability (children, Workers, addons …): no path. */
+export interface CapabilityGrant extends GrantEvidence {
+  scope: CapabilityScope;
+  path?: undefined;
+  kind?: undefined;
+}
+
+export type Grant = FsGrant | CapabilityGrant;
+
+/** What a grant grants, without its evidence: a scope, and for the file system a path and kind. */
+export type GrantTarget = Pick<FsGrant, 'scope' | 'path' | 'kind'> | Pick<CapabilityGrant, 'scope' | 'path' | 'kind'>;
+
+/** `g`'s target, nothing else: its scope, and a file-system grant's path and kind. */
+export function targetOf(g: GrantTarget): GrantTarget {
+  return g.path === undefined ? { scope: g.scope } : { scope: g.scope, path: g.path, kind: g.kind };
+}
+
+/** An object with `g`'s target: its scope first, then `fields`, then a file-system grant's path and kind
+ *  (the order profiles are written in). */
+export function withTarget<F extends object>(g: GrantTarget, fields: F): (Pick<FsGrant, 'scope' | 'path' | 'kind'> & F) | (Pick<CapabilityGrant, 'scope'> & F) {
+  return g.path === undefined ? { scope: g.scope, ...fields } : { scope: g.scope, ...fields, path: g.path, kind: g.kind };
 }
 
 export const FS_SCOPES: readonly FsScope[] = ['fs.read', 'fs.write'];
@@ -28,12 +56,14 @@ export function isFsScope(scope: Scope): scope is FsScope {
 }
 
 /** A stable identity for a grant: scope plus rendered path. */
-export function grantKey(g: Pick<Grant, 'scope' | 'path' | 'kind'>): string {
-  return g.path === undefined ? g.scope : `${g.scope}\u0000${renderGrantPath(g.path, g.kind ?? 'file')}`;
+export function grantKey(g: GrantTarget): string {
+  return g.path === undefined ? g.scope : `${g.scope}\u0000${renderGrantPath(g.path, g.kind)}`;
 }
 
 /** Does any grant in `grants` allow `target` in `scope`? Returns the covering grant (the first one, in
  *  the order of the list, or of a GrantSet). */
+export function findCovering(grants: readonly Grant[] | GrantSet, scope: FsScope, target: string): FsGrant | undefined;
+export function findCovering(grants: readonly Grant[] | GrantSet, scope: Scope, target?: string): Grant | undefined;
 export function findCovering(grants: readonly Grant[] | GrantSet, scope: Scope, target?: string): Grant | undefined {
   if (grants instanceof GrantSet) return grants.covering(scope, target);
   return grants.find((g) => covers(g, scope, target));
@@ -42,7 +72,7 @@ export function findCovering(grants: readonly Grant[] | GrantSet, scope: Scope, 
 function covers(g: Grant, scope: Scope, target: string | undefined): boolean {
   if (g.scope !== scope) return false;
   if (g.path === undefined || target === undefined) return g.path === undefined && target === undefined;
-  return grantCovers(g.path, g.kind ?? 'file', target);
+  return grantCovers(g.path, g.kind, target);
 }
 
 function copyGrant(g: Grant): Grant {
@@ -363,7 +393,7 @@ export class GrantSet {
   /** The grants of the set that `g` (not in it) covers, in order. */
   private coveredBy(g: Grant): Grant[] {
     const p = g.path!;
-    const kind = g.kind ?? 'file';
+    const kind = g.kind;
     const root = this.trees.get(g.scope);
     let pool: Grant[];
     if (root === undefined) {
@@ -467,5 +497,5 @@ export function renderFlags(grants: readonly Grant[], caps: Capabilities): strin
 /** One grant as a flag: `--allow-fs-read=/x/y` or `--allow-worker`. */
 export function renderGrantFlag(g: Grant): string {
   const flag = FLAG_OF_SCOPE[g.scope];
-  return g.path === undefined ? flag : `${flag}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+  return g.path === undefined ? flag : `${flag}=${renderGrantPath(g.path, g.kind)}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial, FsProbe } from './types.js';
+import { parsePermission, type Denial, type FsProbe } from './types.js';
 import { renderFlags, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
 import {
@@ -26,8 +26,18 @@ function fakeFs(kinds: Record<string, 'file' | 'dir'> = {}): FsProbe & { set(p: 
 }
 
 /** A denial as the recorder sends it. */
+/** A denial as the parser reads one: a permission name permlearn does not know becomes 'unknown'. */
 function denial(permission: string, resource: string, extra: Partial<Denial> = {}): Denial {
-  return { permission, resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', cwd: APP, thread: 'main', site: `${APP}/index.js:1:1`, ...extra };
+  return {
+    ...parsePermission(permission),
+    resource,
+    code: 'ERR_ACCESS_DENIED',
+    source: 'uncaught',
+    cwd: APP,
+    thread: 'main',
+    site: `${APP}/index.js:1:1`,
+    ...extra,
+  };
 }
 
 function result(extra: Partial<RunResult> = {}): RunResult {

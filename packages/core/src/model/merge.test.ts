@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { describeSeen, mergeProfiles } from './merge.js';
 import type { Profile, ProfileGrant } from './profile.js';
-import type { Denial, PathKind, Scope } from './types.js';
+import type { Denial, PermissionName, PathKind, Scope } from './types.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
 
 const read = (resource: string): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'uncaught', by: 'app' });
-const use = (permission: string): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
+const use = (permission: PermissionName): Denial => ({ permission, resource: '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' });
 const FLAG: Record<string, string> = { 'fs.read': '--allow-fs-read', child: '--allow-child-process', net: '--allow-net' };
 
 function grant(scope: Scope, p?: [string, PathKind], denials: Denial[] = []): ProfileGrant {
-  const g: ProfileGrant = { scope, flag: p ? `${FLAG[scope]}=${p[0]}` : FLAG[scope]!, denials, notes: [] };
-  if (p) [g.path, g.kind] = p;
-  return g;
+  const g = { scope, flag: p ? `${FLAG[scope]}=${p[0]}` : FLAG[scope]!, denials, notes: [] } as ProfileGrant;
+  return p ? Object.assign(g, { path: p[0], kind: p[1] }) : g;
 }
 function profile(cwd: string, grants: ProfileGrant[], extra: Partial<Profile> = {}): Profile {
   return testProfile({ cwd, grants, node: 'v24.21.0', entry: `${cwd}/app.js`, flags: [], ...extra });

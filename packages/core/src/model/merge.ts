@@ -2,7 +2,7 @@
 // machines) as one. Pure: the union of their grants, normalised as Node needs them, with each grant
 // saying in how many of the runs something asked for it.
 import { capabilitiesOf, parseNodeVersion, type Capabilities } from './node-versions.js';
-import { grantKey, normaliseGrants, type Grant } from './grants.js';
+import { grantKey, normaliseGrants, withTarget, type Grant } from './grants.js';
 import { buildProfile, type Exposure, type Profile, type ProfileGrant } from './profile.js';
 import { dedupeDenials, denialKey } from './denials.js';
 import type { LearnResult, Ungrantable } from './learn/index.js';
@@ -17,10 +17,10 @@ export interface MergeInput {
   name: string;
 }
 
-export interface MergedGrant extends ProfileGrant {
+export type MergedGrant = ProfileGrant & {
   /** In how many of the merged profiles something asked for this grant (or a grant it covers). */
   seen: { runs: number; of: number };
-}
+};
 
 export interface MergedProfile extends Profile {
   grants: MergedGrant[];
@@ -70,10 +70,7 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
         sourceOf.set(copy, i);
         return copy;
       });
-      const grant: Grant = { scope: g.scope, denials, notes: g.notes };
-      if (g.path !== undefined) grant.path = g.path;
-      if (g.kind !== undefined) grant.kind = g.kind;
-      grants.push(grant);
+      grants.push(withTarget(g, { denials, notes: g.notes }));
     }
   });
   const union = normaliseGrants(grants);
@@ -86,10 +83,7 @@ export function mergeProfiles(inputs: readonly MergeInput[], options: MergeOptio
     }
     moved.forEach(({ profile }, i) => {
       if (keysOf[i]!.has(grantKey(g))) runs.add(i);
-      else if (
-        g.path !== undefined &&
-        profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind ?? 'file', o.path))
-      )
+      else if (g.path !== undefined && profile.grants.some((o) => o.scope === g.scope && o.path !== undefined && grantCovers(g.path!, g.kind, o.path)))
         runs.add(i);
     });
     seenOf.set(grantKey(g), runs.size);

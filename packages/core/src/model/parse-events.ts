@@ -1,7 +1,7 @@
 // Reads the recorder's report (the messages of model/recorder-protocol.ts): one JSON object per line, written to an extra file descriptor, each
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
-import type { ChildFlags, Denial, DenialSource } from './types.js';
+import { parsePermission, permissionLabel, type ChildFlags, type Denial, type DenialSource } from './types.js';
 import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, type RecorderMessageKind } from './recorder-protocol.js';
 
 export interface LoadedFile {
@@ -251,7 +251,7 @@ function readLoad({ report, seenFiles }: ParseState, msg: Raw): boolean {
 function readDenial(state: ParseState, msg: Raw): boolean {
   if (typeof msg.permission !== 'string' || typeof msg.resource !== 'string' || !SOURCES.has(String(msg.source))) return false;
   const d: Denial = {
-    permission: msg.permission,
+    ...parsePermission(msg.permission),
     resource: msg.resource,
     code: typeof msg.code === 'string' ? msg.code : 'ERR_ACCESS_DENIED',
     source: msg.source as DenialSource,
@@ -269,7 +269,7 @@ function readDenial(state: ParseState, msg: Raw): boolean {
   if (given && msg.thread === 'child') d.given = given;
   if (msg.asked === 'has' && d.source === 'channel') d.asked = 'has';
   state.report.denials.push(d);
-  if (d.source === 'channel') count(state, msg.thread, checkKey(d.asked, d.permission, d.resource, d.cwd), d);
+  if (d.source === 'channel') count(state, msg.thread, checkKey(d.asked, permissionLabel(d), d.resource, d.cwd), d);
   return true;
 }
 
@@ -281,7 +281,9 @@ function finishReport(report: RecorderReport): void {
   // An escaped error may lack a call site that the channel event for the same check (24+) has.
   for (const d of report.denials) {
     if (d.site !== undefined) continue;
-    const twin = report.denials.find((o) => o.site !== undefined && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
+    const twin = report.denials.find(
+      (o) => o.site !== undefined && o.permission === d.permission && o.rawPermission === d.rawPermission && o.resource === d.resource && o.cwd === d.cwd,
+    );
     if (twin) d.site = twin.site;
   }
   // A denial the recorder also saw leave process.dlopen or require(): the report that came first (the
@@ -289,7 +291,9 @@ function finishReport(report: RecorderReport): void {
   const vias = report.denials.filter((d) => d.via !== undefined);
   for (const d of report.denials) {
     if (d.via !== undefined) continue;
-    const twin = vias.find((o) => o.thread === d.thread && o.permission === d.permission && o.resource === d.resource && o.cwd === d.cwd);
+    const twin = vias.find(
+      (o) => o.thread === d.thread && o.permission === d.permission && o.rawPermission === d.rawPermission && o.resource === d.resource && o.cwd === d.cwd,
+    );
     if (twin) d.via = twin.via;
   }
 }

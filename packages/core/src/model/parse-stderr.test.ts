@@ -126,6 +126,27 @@ describe('parseStderrDenials: special shapes', () => {
     expect(parseStderrDenials(text)).toEqual([expect.objectContaining({ permission: 'Net', resource: '10.0.0.1' })]);
   });
 
+  it("a permission this permlearn does not know (a later Node's) is read as unknown, with the name Node gave", () => {
+    const text = [
+      'Error: Access to this API has been restricted',
+      '    at f (/app/x.js:1:1) {',
+      "  code: 'ERR_ACCESS_DENIED',",
+      "  permission: 'Teleport',",
+      "  resource: '/far'",
+      '}',
+    ].join('\n');
+    expect(parseStderrDenials(text)).toEqual([
+      {
+        code: 'ERR_ACCESS_DENIED',
+        source: 'stderr',
+        message: 'Access to this API has been restricted',
+        permission: 'unknown',
+        rawPermission: 'Teleport',
+        resource: '/far',
+      },
+    ]);
+  });
+
   it('ERR_DLOPEN_DISABLED becomes an Addon denial with no resource', () => {
     expect(parseStderrDenials(read('node20/addon.stderr'))).toEqual([
       {

@@ -1,6 +1,6 @@
 // Fallback: read denials out of the error blocks Node prints on stderr.
 // Only the `{ ... }` property block is trusted; the source excerpt and stack frames change between releases.
-import type { Denial } from './types.js';
+import { parsePermission, type Denial } from './types.js';
 
 const CODE_LINE = /^( +)code: '(ERR_ACCESS_DENIED|ERR_DLOPEN_DISABLED)',?$/;
 const PROP_LINE = /^( +)([A-Za-z_$][\w$]*): (.*?),?$/;
@@ -123,7 +123,7 @@ export function parseStderrDenials(stderr: string): Denial[] {
     if (code === 'ERR_DLOPEN_DISABLED') {
       out.push({ ...base, permission: 'Addon', resource: '' });
     } else if (permission !== undefined) {
-      out.push({ ...base, permission, resource: str('resource') ?? '' });
+      out.push({ ...base, ...parsePermission(permission), resource: str('resource') ?? '' });
     } else if (str('syscall') === 'getaddrinfo' || str('syscall')?.startsWith('query')) {
       out.push({ ...base, permission: 'Net', resource: str('hostname') ?? '' });
     } else if (blocks[index - 1]?.props.has('permission') && blocks[index - 1]!.indent > b.indent) {

@@ -7,7 +7,7 @@
 // If a change to planning is meant to change plans, say so in the commit and record the new hashes.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Denial, FsProbe } from './types.js';
+import type { Denial, FsProbe, PermissionName } from './types.js';
 import { GrantSet, normaliseGrants, type Grant } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import { learn, learnStrategy, type LearnEvent, type LearnOptions, type RunResult } from './learn/index.js';
@@ -43,7 +43,7 @@ function generateApp(seed: number): App {
   const files = new Set<string>();
   const dirs = new Set<string>([APP, `${APP}/node_modules`, `${APP}/src`, `${APP}/data`, `${APP}/lib`, `${APP}/lib/a`, HOME, '/tmp', '/etc']);
   const denials: Denial[] = [];
-  const deny = (permission: string, resource: string, extra: Partial<Denial> = {}): void => {
+  const deny = (permission: PermissionName, resource: string, extra: Partial<Denial> = {}): void => {
     denials.push({
       permission,
       resource,

@@ -119,6 +119,18 @@ describe('parseProfile: a profile permlearn wrote', () => {
     expect(messageOf(p)).toMatch(/^p\.json: setAside\[0\]\.kind: /);
   });
 
+  it('a permission name permlearn does not know is read as unknown, its name kept; the names it knows are as written', () => {
+    const p = good();
+    p.ungrantable[0] = { denial: { ...denial, permission: 'Teleport' }, code: 'unknown-permission', reason: "unknown permission 'Teleport'" };
+    const read = parse(p);
+    expect(read.ungrantable[0]!.denial).toEqual({ ...denial, permission: 'unknown', rawPermission: 'Teleport' });
+    // Written again and read back, it stays the same.
+    expect(parse(read)).toEqual(read);
+    expect(read.grants[0]!.denials[0]).toEqual(denial);
+    p.ungrantable[0].denial = { ...denial, permission: 'unknown' };
+    expect(parse(p).ungrantable[0]!.denial).toEqual({ ...denial, permission: 'unknown', rawPermission: 'unknown' });
+  });
+
   it('Node 20 profiles use the experimental enable flag', () => {
     const p = good();
     p.node = 'v20.20.2';

@@ -8,8 +8,9 @@ import type { z } from 'zod';
 import { PermlearnError } from '../errors.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion } from './node-versions.js';
 import { renderGrantPath } from './paths/index.js';
-import { LEARN_STRATEGIES, type Denial, type PathKind, type Scope } from './types.js';
+import { KNOWN_PERMISSIONS, LEARN_STRATEGIES, parsePermission, type Denial, type PathKind, type Scope } from './types.js';
 import type { Profile, ProfileGrant } from './profile.js';
+import type { GrantTarget } from './grants.js';
 import { GRANULARITIES } from './generalise.js';
 import { TIGHTENED_DENIALS } from './tightened.js';
 
@@ -66,27 +67,37 @@ function buildSchemas(z: typeof import('zod').z) {
         if (problem) ctx.addIssue({ code: 'custom', message: `${show(p)} ${problem}` });
       });
 
-  const denialSchema = z.strictObject({
-    permission: text,
-    resource: z.string().max(MAX_PATH_LENGTH),
-    cwd: absPath().optional(),
-    code: text,
-    message: text.optional(),
-    source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
-    site: text.optional(),
-    thread: z.enum(['main', 'worker', 'child']).optional(),
-    by: text.optional(),
-    at: text.optional(),
-    existed: z.boolean().optional(),
-    asked: z.literal('has').optional(),
-    via: text.optional(),
-    resourceFrom: z.enum(['argument']).optional(),
-    loader: z.literal(true).optional(),
-    hits: count.min(1).optional(),
-    time: epochMs.optional(),
-    lastTime: epochMs.optional(),
-    given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
-  });
+  // A permission name permlearn does not know is read into the union ('unknown', the name kept in
+  // rawPermission), whether the profile was written before that field existed or after.
+  const liftPermission = (v: unknown) =>
+    v !== null && typeof v === 'object' && 'permission' in v && typeof v.permission === 'string' && !('rawPermission' in v)
+      ? { ...v, ...parsePermission(v.permission) }
+      : v;
+  const denialSchema = z.preprocess(
+    liftPermission,
+    z.strictObject({
+      permission: z.enum([...KNOWN_PERMISSIONS, '', 'unknown']),
+      rawPermission: text.optional(),
+      resource: z.string().max(MAX_PATH_LENGTH),
+      cwd: absPath().optional(),
+      code: text,
+      message: text.optional(),
+      source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
+      site: text.optional(),
+      thread: z.enum(['main', 'worker', 'child']).optional(),
+      by: text.optional(),
+      at: text.optional(),
+      existed: z.boolean().optional(),
+      asked: z.literal('has').optional(),
+      via: text.optional(),
+      resourceFrom: z.enum(['argument']).optional(),
+      loader: z.literal(true).optional(),
+      hits: count.min(1).optional(),
+      time: epochMs.optional(),
+      lastTime: epochMs.optional(),
+      given: z.strictObject({ execArgv: z.array(text).max(1000), nodeOptions: z.array(text).max(1000) }).optional(),
+    }),
+  );
 
   const grantSchema = z
     .strictObject({
@@ -213,7 +224,10 @@ function buildSchemas(z: typeof import('zod').z) {
       refused: list(
         z.strictObject({
           denial: denialSchema,
-          grant: z.strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() }),
+          // Read as written before grants were a union too: a file-system path without a kind is a file.
+          grant: z
+            .strictObject({ scope: z.enum(SCOPES), path: z.string().max(MAX_PATH_LENGTH).optional(), kind: z.enum(PATH_KINDS).optional() })
+            .transform((g) => (g.path === undefined ? { scope: g.scope } : { scope: g.scope, path: g.path, kind: g.kind ?? 'file' }) as GrantTarget),
           violation: z.strictObject({
             code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']),
             value: z.string().max(MAX_PATH_LENGTH + 2),
@@ -301,10 +315,13 @@ const schemas = (): Schemas => (built ??= buildSchemas((createRequire(import.met
 
 /** Compile-time: the schema reads exactly the fields the types declare (a new field needs the schema too). */
 type Same<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
+/** A grant as the schema reads it: one object type, whose refinement checks what the union says (a path
+ *  and kind exactly for the file-system scopes). */
+type FlatGrant<G> = Omit<G, 'scope' | 'path' | 'kind'> & { scope: Scope; path?: string; kind?: PathKind };
 type Parsed = z.output<Schemas['profileSchema']>;
 const schemaMatchesTypes: [
   Same<z.output<Schemas['denialSchema']>, Denial>,
-  Same<Omit<z.output<Schemas['grantSchema']>, 'seen'>, ProfileGrant>,
+  Same<Omit<z.output<Schemas['grantSchema']>, 'seen'>, FlatGrant<ProfileGrant>>,
   Same<Omit<Parsed, 'permlearn' | 'grants' | 'flags' | 'merged' | 'rendered'>, Omit<Profile, 'permlearn' | 'grants' | 'flags'>>,
 ] = [true, true, true];
 void schemaMatchesTypes;

@@ -1,7 +1,7 @@
 // The learned profile as data, reading it back, and its simplest renderings (one shell line, JSON).
 import type { Capabilities } from './node-versions.js';
 import type { Denial, PathKind, Scope, Strategy } from './types.js';
-import { normaliseGrants, renderGrantFlag, renderFlags, type Grant, type GrantNote } from './grants.js';
+import { normaliseGrants, renderGrantFlag, renderFlags, withTarget, type Grant, type GrantNote } from './grants.js';
 import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn/index.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
@@ -13,20 +13,16 @@ import { describeTightened, type ProfileTightened } from './tightened.js';
 
 export const PROFILE_SCHEMA = 1;
 
-export interface ProfileGrant {
-  scope: Scope;
+/** A grant as a profile holds it (its denials: each resource that led to it, once, with `hits` when seen
+ *  more than once), with its flag and what is known about it. */
+export type ProfileGrant = Grant & {
   /** The flag exactly as passed to node. */
   flag: string;
-  path?: string;
-  kind?: PathKind;
-  /** What the grant answers: each resource that led to it (once, with `hits` when seen more than once). */
-  denials: Denial[];
-  notes: GrantNote[];
   /** Why this grant deserves a second look, if it does. */
   risk?: string;
   /** What the grant covers on disk today (file-system grants, when permlearn looked). */
   exposes?: Exposure;
-}
+};
 
 /** What a file-system grant covers on disk: how many files, and which of them look like secrets. */
 export interface Exposure {
@@ -158,9 +154,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     flags: renderFlags(grants, meta.caps),
     grants: grants.map((g) => {
       // The same resource may have been seen in several runs: once each, with its hits added up.
-      const out: ProfileGrant = { scope: g.scope, flag: renderGrantFlag(g), denials: dedupeDenials(g.denials), notes: g.notes };
-      if (g.path !== undefined) out.path = g.path;
-      if (g.kind !== undefined) out.kind = g.kind;
+      const out: ProfileGrant = withTarget(g, { flag: renderGrantFlag(g), denials: dedupeDenials(g.denials), notes: g.notes });
       const risk = grantRisk(g, { cwd: meta.cwd, entry: meta.entry, grants, caps: meta.caps });
       const risks = risk ? [risk.message] : [];
       if (
@@ -173,7 +167,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
         risks.push(`the whole project (${meta.root}) is readable: the app lists ${g.path} itself, and Node has no grant for a listing alone`);
       }
       if (g.path !== undefined && meta.exposure) {
-        out.exposes = meta.exposure(g.path, g.kind ?? 'file');
+        out.exposes = meta.exposure(g.path, g.kind);
         const n = out.exposes.secrets.length;
         if (n > 0)
           risks.push(

@@ -3,6 +3,7 @@
 // The project (a root folder, the cwd somewhere inside it) moves as a whole; paths outside it stay.
 import path from 'node:path';
 import { movePath, projectRootOf, relativePath, renderGrantPath, resolveResource, type Layout } from './paths/index.js';
+import type { GrantTarget } from './grants.js';
 import type { Profile, ProfileGrant } from './profile.js';
 import type { Denial } from './types.js';
 import { FLAG_OF_SCOPE } from './node-versions.js';
@@ -37,7 +38,7 @@ export function relocateProfile(profile: Profile, to: Layout): Profile {
     const out: ProfileGrant = { ...g, denials: g.denials.map(denial) };
     if (g.path !== undefined) {
       out.path = move(g.path);
-      out.flag = `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(out.path, g.kind ?? 'file')}`;
+      out.flag = `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(out.path, g.kind)}`;
     }
     if (g.exposes) out.exposes = { ...g.exposes, secrets: g.exposes.secrets.map(move) };
     return out;
@@ -62,7 +63,7 @@ export function displayPath(p: string, layout: Layout): string {
 }
 
 /** A grant as a flag for people, with `displayPath`. */
-export function displayFlag(g: Pick<ProfileGrant, 'scope' | 'path' | 'kind'>, layout: Layout): string {
+export function displayFlag(g: GrantTarget, layout: Layout): string {
   const flag = FLAG_OF_SCOPE[g.scope];
-  return g.path === undefined ? flag : `${flag}=${renderGrantPath(displayPath(g.path, layout), g.kind ?? 'file')}`;
+  return g.path === undefined ? flag : `${flag}=${renderGrantPath(displayPath(g.path, layout), g.kind)}`;
 }

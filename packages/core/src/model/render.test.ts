@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PathKind, Scope } from './types.js';
+import type { CapabilityScope, FsScope, PathKind, Scope } from './types.js';
 import { capabilitiesOf, FLAG_OF_SCOPE, parseNodeVersion } from './node-versions.js';
 import { parseProfile, type Profile, type ProfileGrant } from './profile.js';
 import { renderGrantFlag } from './grants.js';
@@ -9,10 +9,10 @@ import { nodeOptionsQuote, parseTargetVersion, renderProfile, type RenderFormat,
 const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
 
 /** A grant as a saved profile holds it; the stored flag is deliberately stale, to prove it is never used. */
-function fs(scope: Scope, p: string, kind: PathKind = 'file'): ProfileGrant {
+function fs(scope: FsScope, p: string, kind: PathKind = 'file'): ProfileGrant {
   return { scope, path: p, kind, flag: '--allow-fs-read=/STALE', denials: [], notes: [] };
 }
-function flag(scope: Scope): ProfileGrant {
+function flag(scope: CapabilityScope): ProfileGrant {
   return { scope, flag: FLAG_OF_SCOPE[scope], denials: [], notes: [] };
 }
 
@@ -91,7 +91,7 @@ describe('renderProfile: the target Node', () => {
     expect(codes(r.warnings)).not.toContain('scope-unenforced');
   });
 
-  it.each<[Scope, string, string]>([
+  it.each<[CapabilityScope, string, string]>([
     ['inspector', 'v22.23.3', '--allow-inspector'],
     ['openssl.store', 'v20.20.2', '--allow-openssl-store'],
     ['ffi', 'v24.21.0', '--allow-ffi'],

@@ -4,20 +4,27 @@
 // The rules come from shared/node-permission-model.md; docs/decisions.md says why each choice was made.
 import path from 'node:path';
 import { PermlearnError } from '../errors.js';
-import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities, type NodeVersion } from './node-versions.js';
+import { capabilitiesOf, FLAG_OF_SCOPE, MIN_MAJOR, parseNodeVersion, type Capabilities } from './node-versions.js';
 import { grantCovers, isSameOrUnder, movePath, projectRootOf, relativePath, renderGrantPath, type Layout } from './paths/index.js';
-import { normaliseGrants, type Grant } from './grants.js';
+import { normaliseGrants, withTarget, type Grant } from './grants.js';
 import { acceptHint, breadthViolation, isAccepted } from './breadth.js';
-import { shellQuote, type Profile } from './profile.js';
+import type { Profile } from './profile.js';
 import { grantRisk, modelHoles, type HoleCode, type RiskCode } from './risks.js';
-import { renderDropSnippet } from './drop-plan/index.js';
+import { OUTPUT_FORMATS, type RenderFormat } from './render-formats.js';
+import { assertFormatFor, MEASURED_MAJORS } from './render-target.js';
 import type { Scope } from './types.js';
 
-export const RENDER_FORMATS = ['flags', 'args', 'json', 'node-options', 'config', 'package-json', 'drop-plan'] as const;
-export type RenderFormat = (typeof RENDER_FORMATS)[number];
-
-/** The Node lines whose behaviour the facts file measured; others are rendered like the line below. */
-export const MEASURED_MAJORS: readonly number[] = [20, 22, 24, 26];
+export {
+  FORMAT_HELP,
+  honoursConfigPermission,
+  nodeOptionsQuote,
+  OUTPUT_FORMATS,
+  RENDER_FORMATS,
+  type FormatInput,
+  type OutputFormat,
+  type RenderFormat,
+} from './render-formats.js';
+export { assertFormatFor, MEASURED_MAJORS, parseTargetVersion } from './render-target.js';
 
 export type RenderCode =
   /** a grant the target Node has no flag for: left out, so the app will be denied */
@@ -99,52 +106,6 @@ export type RenderedProfile = Profile & {
   rendered: Pick<Rendered, 'node' | 'cwd' | 'relative' | 'flags' | 'warnings' | 'notes'>;
 };
 
-const VERSION_SPEC = /^v?(\d+)(?:\.(\d+)(?:\.(\d+))?)?$/;
-
-/**
- * A target Node from `--node-version`: `26`, `22.13` or `v22.23.3`. Missing parts are 0, which picks
- * the spelling every release of that line accepts (`22` → `--experimental-permission`, an alias of
- * `--permission` from 22.13). Throws a usage error for anything else or a Node without the model.
- */
-export function parseTargetVersion(spec: string): Capabilities {
-  const m = VERSION_SPEC.exec(spec.trim());
-  const version = m ? parseNodeVersion(`${m[1]}.${m[2] ?? 0}.${m[3] ?? 0}`) : undefined;
-  if (!version) throw new PermlearnError('usage', `--node-version must look like 26, 22.13 or v22.23.3, got '${spec}'`);
-  if (version.major < MIN_MAJOR) {
-    throw new PermlearnError('usage', `Node ${version.raw} has no permission model; permlearn renders for Node ${MIN_MAJOR} or later`);
-  }
-  return capabilitiesOf(version);
-}
-
-/** The config file's top-level `permission` namespace turns the model on by itself (26; facts §6.1). */
-export function honoursConfigPermission(caps: Capabilities): boolean {
-  return caps.version.major >= 26;
-}
-
-function configRefusal(v: NodeVersion): string {
-  if (v.major >= 24) {
-    return `Node ${v.major} reads a config file's "permission" namespace but does not turn the model on with it (--permission must stay on the command line, and spawned children then get no grants); use --format flags or node-options, or render for Node 26`;
-  }
-  if (v.major >= 22) {
-    return `Node ${v.major} silently ignores a config file's "permission" namespace (the app would run unrestricted); use --format flags or node-options, or render for Node 26`;
-  }
-  return `Node ${v.major} has no config file (--experimental-config-file is a bad option); use --format flags or node-options`;
-}
-
-/** Throw a usage error when `format` cannot be rendered for `target` at all (before learning, in the CLI). */
-export function assertFormatFor(format: RenderFormat, target: Capabilities): void {
-  if (format === 'config' && !honoursConfigPermission(target)) throw new PermlearnError('usage', `--format config: ${configRefusal(target.version)}`);
-  if (format === 'drop-plan' && !target.hasDrop) {
-    throw new PermlearnError('usage', `--format drop-plan: Node ${target.version.raw} has no process.permission.drop() (it arrived in Node 24)`);
-  }
-}
-
-/** Quote one argument for NODE_OPTIONS: Node splits it on spaces, and inside "…" a backslash escapes the next character. */
-export function nodeOptionsQuote(arg: string): string {
-  if (arg !== '' && !/[\s"\\]/.test(arg)) return arg;
-  return `"${arg.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
 /** Where the project is now, and where it was when the profile was learned. */
 interface Moved extends Layout {
   fromRoot: string;
@@ -153,10 +114,6 @@ interface Moved extends Layout {
 /** Move a path of the learned project to where the project is now. */
 function rebase(p: string, layout: Moved): string {
   return movePath(p, layout.fromRoot, layout.root);
-}
-
-function hasLineBreak(s: string): boolean {
-  return /[\n\r]/.test(s);
 }
 
 /**
@@ -176,12 +133,8 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   const notes: RenderFinding[] = [];
 
   assertFormatFor(format, target);
-  if (profile.command && format === 'package-json') {
-    throw new PermlearnError(
-      'usage',
-      `this profile was learned through a command (${profile.command.join(' ')}), which has no entry file for a start script; use --format node-options and set NODE_OPTIONS for that command`,
-    );
-  }
+  const refused = OUTPUT_FORMATS[format].refuseProfile?.(profile);
+  if (refused !== undefined) throw new PermlearnError('usage', refused);
 
   if (!MEASURED_MAJORS.includes(v)) {
     const like = [...MEASURED_MAJORS].reverse().find((m) => m < v) ?? MIN_MAJOR;
@@ -191,9 +144,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   // What the target can grant.
   const kept: Grant[] = [];
   for (const g of profile.grants) {
-    const grant: Grant = { scope: g.scope, denials: g.denials, notes: g.notes };
-    if (g.path !== undefined) grant.path = rebase(g.path, layout);
-    if (g.kind !== undefined) grant.kind = g.kind;
+    const grant: Grant = withTarget(g.path === undefined ? g : { ...g, path: rebase(g.path, layout) }, { denials: g.denials, notes: g.notes });
     if (target.grantable.has(g.scope)) {
       kept.push(grant);
     } else if (target.unrestricted.has(g.scope)) {
@@ -231,7 +182,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
   if (
     !profile.command &&
     !target.autoGrantsEntry &&
-    !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind ?? 'file', entryAbs))
+    !kept.some((g) => g.scope === 'fs.read' && g.path !== undefined && grantCovers(g.path, g.kind, entryAbs))
   ) {
     kept.push({ scope: 'fs.read', path: entryAbs, kind: 'file', denials: [], notes: [] });
     notes.push({ code: 'entry-granted', message: `Node ${v} does not grant the entry file by itself: --allow-fs-read for ${entryAbs} added` });
@@ -259,7 +210,7 @@ export function renderProfile(profile: Profile, options: RenderOptions): Rendere
         anyRelative = true;
       }
     }
-    const value = renderGrantPath(p, g.kind ?? 'file');
+    const value = renderGrantPath(p, g.kind);
     flags.push(`${FLAG_OF_SCOPE[g.scope]}=${value}`);
     values.push({ scope: g.scope, value });
   }
@@ -312,92 +263,25 @@ function assertWithinBreadth(grants: readonly Grant[], profile: Profile, layout:
 
 /** A grant as a flag with its absolute path: how findings name it, whatever the output's paths look like. */
 function absoluteFlag(g: Grant): string {
-  return g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind ?? 'file')}`;
+  return g.path === undefined ? FLAG_OF_SCOPE[g.scope] : `${FLAG_OF_SCOPE[g.scope]}=${renderGrantPath(g.path, g.kind)}`;
 }
 
 function describeScope(scope: Scope): string {
   return scope === 'net' ? 'the network' : `'${scope}'`;
 }
 
+/** The chosen format's text, after the warning every command-line-only format gets for a profile verified through NODE_OPTIONS. */
 function renderText(profile: Profile, r: Omit<Rendered, 'text'>, values: { scope: Scope; value?: string }[], children: boolean, entryFromCwd: string): string {
-  const v = Number(r.node.slice(1).split('.')[0]);
-  const commit = (what: string) => {
-    if (!r.relative)
-      r.notes.push({ code: 'absolute-paths', message: `the paths are absolute, so the ${what} works only in ${r.cwd}; --relative makes it portable` });
-  };
   // A profile learned with its flags in NODE_OPTIONS (a child of the app rebuilds its execArgv and
   // loses command-line grants) works only that way: formats that can say so do, the others warn.
   const viaEnv = profile.delivery === 'node-options';
-  const envPrefix = () => `NODE_OPTIONS=${shellQuote(r.flags.map(nodeOptionsQuote).join(' '))}`;
-  if (viaEnv && (r.format === 'args' || r.format === 'config')) {
+  const entry = OUTPUT_FORMATS[r.format];
+  if (viaEnv && entry.commandLineOnly) {
     r.warnings.push({
       code: 'children-need-node-options',
       message:
         "this app's Node children lose grants given on the command line (a parent rebuilds their execArgv), and it was verified with the flags in NODE_OPTIONS: use --format flags or node-options",
     });
   }
-  switch (r.format) {
-    case 'flags':
-      // A Node child of the app keeps only what NODE_OPTIONS gives it: the flags as a shell assignment.
-      if (viaEnv) return `${envPrefix()}\n`;
-      return `${r.flags.map(shellQuote).join(' ')}\n`;
-    case 'args': {
-      const broken = r.flags.find(hasLineBreak);
-      if (broken) throw new PermlearnError('usage', `--format args cannot express a line break in ${JSON.stringify(broken)}; use --format flags or json`);
-      return `${r.flags.join('\n')}\n`;
-    }
-    case 'json': {
-      const out: RenderedProfile = {
-        ...profile,
-        rendered: { node: r.node, cwd: r.cwd, relative: r.relative, flags: r.flags, warnings: r.warnings, notes: r.notes },
-      };
-      return `${JSON.stringify(out, null, 2)}\n`;
-    }
-    case 'node-options':
-      r.notes.push({
-        code: 'node-options-reach',
-        message:
-          'NODE_OPTIONS reaches every Node process started with it (npm, npx, build tools too): set it for the app alone, as in NODE_OPTIONS="$(cat flags.txt)" node app.js',
-      });
-      return `${r.flags.map(nodeOptionsQuote).join(' ')}\n`;
-    case 'config': {
-      const permission: Record<string, boolean | string[]> = { permission: true };
-      for (const { scope, value } of values) {
-        const key = FLAG_OF_SCOPE[scope].slice(2);
-        if (value === undefined) permission[key] = true;
-        else permission[key] = [...((permission[key] as string[] | undefined) ?? []), value];
-      }
-      const config = { $schema: `https://nodejs.org/dist/${r.node}/docs/node-config-schema.json`, permission };
-      r.notes.push({
-        code: 'usage',
-        message: `run it from ${r.cwd} as: node --experimental-config-file=node.config.json ${shellQuote(entryFromCwd)} (Node prints an ExperimentalWarning)`,
-      });
-      if (r.relative)
-        r.notes.push({ code: 'config-relative', message: "relative paths in a config file resolve against the process's cwd, not the file's folder" });
-      if (children) {
-        r.warnings.push({
-          code: 'config-children',
-          message: `config-file permissions do not follow children as flags do: on Node ${v} a spawned Node child runs unrestricted, and a forked one gets --experimental-config-file with the path as given (a relative path fails in another cwd)`,
-        });
-      }
-      commit('config file');
-      return `${JSON.stringify(config, null, 2)}\n`;
-    }
-    case 'drop-plan': {
-      if (!profile.dropPlan)
-        throw new PermlearnError('usage', 'this profile has no drop plan: learn it with --format drop-plan (Node 24+, with a readiness option and --exercise)');
-      for (const n of profile.dropPlan.notes) r.warnings.push({ code: 'usage', message: n });
-      const snippet = renderDropSnippet(profile.dropPlan, { cwd: r.cwd, relative: r.relative, entry: entryFromCwd, node: profile.node });
-      const run = viaEnv ? `${envPrefix()} node ${shellQuote(r.entry)}` : `node ${r.flags.map(shellQuote).join(' ')} ${shellQuote(r.entry)}`;
-      return `// ${run}\n${snippet}`;
-    }
-    case 'package-json': {
-      const start = viaEnv
-        ? `${envPrefix()} ${['node', r.entry, ...r.args].map(shellQuote).join(' ')}`
-        : ['node', ...r.flags, r.entry, ...r.args].map(shellQuote).join(' ');
-      r.notes.push({ code: 'usage', message: `npm runs scripts from the folder that holds package.json: the script assumes that is ${r.cwd}` });
-      commit('script');
-      return `${JSON.stringify({ scripts: { start } }, null, 2)}\n`;
-    }
-  }
+  return entry.text({ profile, r, values, children, entryFromCwd, viaEnv });
 }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Capabilities } from './node-versions.js';
 import type { PathKind, Scope } from './types.js';
+import type { GrantTarget } from './grants.js';
 import { grantCovers, isSameOrUnder } from './paths/index.js';
 
 export type RiskCode = 'child-process' | 'native-code' | 'worker' | 'inspector' | 'write-app-dir' | 'write-code' | 'write-node-modules' | 'wildcard';
@@ -15,11 +16,7 @@ export interface Risk<C extends string = RiskCode> {
 }
 
 /** The parts of a grant the risk rules look at. */
-export interface RiskGrant {
-  scope: Scope;
-  path?: string;
-  kind?: PathKind;
-}
+export type RiskGrant = GrantTarget;
 
 export interface RiskContext {
   /** The app's working directory (absolute). */
@@ -60,7 +57,7 @@ export function grantRisk(g: RiskGrant, ctx: RiskContext): Risk | undefined {
       break;
   }
   if (g.path === undefined) return undefined;
-  const kind = g.kind ?? 'file';
+  const kind = g.kind;
   if (g.scope === 'fs.write') {
     const subtree = kind === 'dir' || kind === 'created-dir';
     if (subtree && (g.path === ctx.cwd || isSameOrUnder(ctx.cwd, g.path))) {
@@ -90,7 +87,7 @@ function codeReachedBy(grantPath: string, kind: PathKind, ctx: RiskContext): str
   const candidates: string[] = [];
   if (ctx.entry) candidates.push(ctx.entry);
   for (const r of ctx.grants ?? []) {
-    if (r.scope === 'fs.read' && r.path !== undefined && (r.kind ?? 'file') === 'file' && CODE_FILE.test(r.path)) candidates.push(r.path);
+    if (r.scope === 'fs.read' && r.path !== undefined && r.kind === 'file' && CODE_FILE.test(r.path)) candidates.push(r.path);
   }
   const hit = candidates.find((file) => grantCovers(grantPath, kind, file));
   if (hit) return path.basename(hit);
@@ -103,9 +100,7 @@ function codeReachedBy(grantPath: string, kind: PathKind, ctx: RiskContext): str
 function codeRunBy(grantPath: string, kind: PathKind, ctx: RiskContext): boolean {
   const loaded = [
     ctx.entry,
-    ...(ctx.grants ?? [])
-      .filter((r) => r.scope === 'fs.read' && (r.kind ?? 'file') === 'file' && r.path !== undefined && CODE_FILE.test(r.path))
-      .map((r) => r.path),
+    ...(ctx.grants ?? []).filter((r) => r.scope === 'fs.read' && r.kind === 'file' && r.path !== undefined && CODE_FILE.test(r.path)).map((r) => r.path),
   ];
   return loaded.some((file) => file !== undefined && grantCovers(grantPath, kind, file));
 }

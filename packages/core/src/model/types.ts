@@ -1,8 +1,36 @@
 // Shared data shapes of the pure core. Findings are plain data; nothing here touches disk or processes.
 
 /** The `permission` strings Node puts on ERR_ACCESS_DENIED errors and audit events, plus `Addon`. */
-export type PermissionName =
-  'FileSystemRead' | 'FileSystemWrite' | 'FileSystem' | 'ChildProcess' | 'WorkerThreads' | 'WASI' | 'Inspector' | 'OpenSSLStore' | 'Net' | 'FFI' | 'Addon' | '';
+export const KNOWN_PERMISSIONS = [
+  'FileSystemRead',
+  'FileSystemWrite',
+  'FileSystem',
+  'ChildProcess',
+  'WorkerThreads',
+  'WASI',
+  'Inspector',
+  'OpenSSLStore',
+  'Net',
+  'FFI',
+  'Addon',
+] as const;
+export type KnownPermission = (typeof KNOWN_PERMISSIONS)[number];
+
+/** A denial's permission: one permlearn knows, `''` when Node's error named none, or `'unknown'` for a
+ *  name permlearn does not know (a later Node's), kept as given in the denial's `rawPermission`. */
+export type PermissionName = KnownPermission | '' | 'unknown';
+
+const KNOWN: ReadonlySet<string> = new Set(KNOWN_PERMISSIONS);
+
+/** A permission name from outside (the recorder, stderr, a record or profile file) read into the union. */
+export function parsePermission(raw: string): { permission: PermissionName; rawPermission?: string } {
+  return raw === '' || KNOWN.has(raw) ? { permission: raw as KnownPermission | '' } : { permission: 'unknown', rawPermission: raw };
+}
+
+/** How a permission is named to people: the name Node gave. */
+export function permissionLabel(d: { permission: PermissionName; rawPermission?: string }): string {
+  return d.rawPermission ?? d.permission;
+}
 
 /** How a profile was learned: `audit` (one --permission-audit run first), `observe` (one run with the
  *  app root readable, keeping the modules it loaded) or `rerun` (enforce runs only). `--strategy`
@@ -14,6 +42,9 @@ export type Strategy = (typeof LEARN_STRATEGIES)[number];
 export type Scope = 'fs.read' | 'fs.write' | 'child' | 'worker' | 'addon' | 'wasi' | 'inspector' | 'openssl.store' | 'net' | 'ffi';
 
 export type FsScope = 'fs.read' | 'fs.write';
+
+/** A scope granted whole, with no path. */
+export type CapabilityScope = Exclude<Scope, FsScope>;
 
 /** Where permlearn saw a denial. */
 export type DenialSource =
@@ -33,7 +64,9 @@ export type DenialSource =
 
 /** One observed denial, as reported by the recorder or the stderr parser. */
 export interface Denial {
-  permission: PermissionName | string;
+  permission: PermissionName;
+  /** The name Node gave, when permlearn does not know it (`permission` is then 'unknown'). */
+  rawPermission?: string;
   /** The resource exactly as Node reported it (a path may be relative). */
   resource: string;
   /** `process.cwd()` when the denial happened, to resolve relative paths as Node did. */

@@ -1,21 +1,22 @@
 // Runs the app once: spawn it under the given flags, wait for it to exit or become ready,
 // stop it and everything it started, and hand back what happened as data.
-import net from 'node:net';
-import path from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan/index.js';
-import { nodeOptionsQuote } from '../model/render.js';
 import { spawn } from 'node:child_process';
-import type { ExerciseResult, RunResult } from '../model/learn/index.js';
+import type { ExerciseResult, ReadyBy, RunResult } from '../model/learn/index.js';
 import { emptyReport, messageKind, runFieldsOf } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
-import { RECORD_KEY_ENV } from './record-files.js';
-import { addChildReports, keyPipeText, RECORDER_KEY_ENV, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
+import { addChildReports, keyPipeText, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
 import { stopGroup, trackGroup } from './processes.js';
-import { coveredByFlags } from './own-grants.js';
+import { awaited, startReadinessTimers } from './readiness.js';
+import { runExercise, tail, TAIL_BYTES } from './exercise.js';
+import { appArgv, ownWords, permissionWords, spawnPlan } from './spawn-plan.js';
+
+export { portAccepting } from './readiness.js';
+export { appArgv } from './spawn-plan.js';
 
 export interface Readiness {
   /** Ready when a line of stdout matches. */
@@ -74,157 +75,7 @@ export interface RunOptions {
   keys?: RunKeys;
 }
 
-const TAIL_BYTES = 16 * 1024;
-const POLL_MS = 100;
-
-/** The readiness signals a run waits for, in words, for the reason a run that timed out gives. */
-function awaited(r: Readiness): string | undefined {
-  const signals = [
-    r.stdout ? `stdout line matching ${String(r.stdout)}` : '',
-    r.port !== undefined ? `connection on port ${r.port}` : '',
-    r.url !== undefined ? `2xx answer from ${r.url}` : '',
-  ].filter(Boolean);
-  return signals.length ? signals.join(' or ') : undefined;
-}
-
-function tail(text: string): string {
-  return text.length > TAIL_BYTES ? text.slice(-TAIL_BYTES) : text;
-}
-
-function tryConnect(port: number, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
-export async function portAccepting(port: number): Promise<boolean> {
-  return (await tryConnect(port, '127.0.0.1')) || (await tryConnect(port, '::1'));
-}
-
-async function urlReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: 'manual' });
-    await res.arrayBuffer().catch(() => undefined);
-    return res.status >= 200 && res.status < 300;
-  } catch {
-    return false;
-  }
-}
-
-/** One exercise command: run through the shell in the app's folder, in a process group of its own,
- *  limited to the run's time limit. At the limit the whole group is stopped (SIGTERM, then SIGKILL
- *  after the grace time), with whatever it started that left the group: a grandchild holding the
- *  output pipe would otherwise keep the command from ever finishing. */
-async function runExercise(command: string, spec: AppSpec, appExited: Promise<unknown>): Promise<ExerciseResult> {
-  const started = Date.now();
-  // execa only here: exercise commands are rare, and loading it costs every learn about 150 ms.
-  const { execa } = await import('execa');
-  const child = execa(command, {
-    shell: true,
-    cwd: spec.cwd,
-    env: spec.env ?? process.env,
-    // Exactly this environment: what permlearn's launcher added is taken out of it (app-env.ts).
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false,
-    detached: true,
-    cleanup: false,
-    all: true,
-  });
-  const pid = child.pid;
-  if (pid !== undefined) trackGroup(pid);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    if (pid !== undefined) void stopGroup(pid, spec.graceMs);
-  }, spec.maxRunMs);
-  // The shell may exit while something it started still holds the pipe: stop the group then too.
-  let done = false;
-  child.once('exit', () => {
-    if (pid !== undefined && !timedOut) void stopGroup(pid, 0);
-  });
-  // Nothing to exercise once the app is gone.
-  void appExited.then(() => {
-    if (!done && pid !== undefined) void stopGroup(pid, spec.graceMs);
-  });
-  const r = await child;
-  done = true;
-  clearTimeout(timer);
-  if (pid !== undefined) await stopGroup(pid, 0);
-  const out: ExerciseResult = { command, exitCode: timedOut ? null : (r.exitCode ?? null), durationMs: Date.now() - started };
-  if (timedOut || r.exitCode !== 0) out.outputTail = tail(String(r.all ?? '')).slice(-2000);
-  if (timedOut) out.timedOut = true;
-  return out;
-}
-
-/** The argv permlearn passes to node for one run. */
-export function appArgv(spec: AppSpec, run: RunOptions): string[] {
-  // permlearn's own grants come after the app's and only where no app grant already reaches: Node denies
-  // a granted directory itself when a path below it is stored too (stored first on 22+, in any order
-  // on 20), and the session folder may lie inside what the app is granted (an accepted $TMPDIR).
-  const own = (scope: 'read' | 'write', p: string): string[] => (coveredByFlags(run.flags, scope, p) ? [] : [`--allow-fs-${scope}=${p}`]);
-  // The canary first among them, so that a child keeping only the first or only the last of its
-  // --allow-fs-read flags lacks it (child-flags.ts).
-  const grants = run.recorderPath ? [...(run.canary ? own('read', run.canary) : []), ...(run.eventsDir ? own('write', run.eventsDir) : [])] : [];
-  const preload = run.recorderPath ? [...own('read', run.recorderPath), '--require', run.recorderPath] : [];
-  // Grants on the command line travel to spawned Node children (22+), so they may write their reports.
-  for (const file of run.preloadReads ?? []) preload.push(...own('read', file));
-  if (run.dropFile) preload.push(...own('read', run.dropFile));
-  for (const file of run.imports ?? []) preload.push('--import', file);
-  return [...run.flags, ...grants, ...preload, spec.entry, ...spec.args];
-}
-
-/** An environment without a recorder key in it (one from the caller's environment is never passed on),
- *  nor the complain-mode record key permlearn may have been given to check records with. */
-function withoutKey(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!(RECORDER_KEY_ENV in env) && !(RECORD_KEY_ENV in env)) return env;
-  const { [RECORDER_KEY_ENV]: _dropped, [RECORD_KEY_ENV]: _record, ...rest } = env;
-  return rest;
-}
-
-/** What to spawn for one run: `node <flags> <entry> <args>`, or the command with everything in NODE_OPTIONS. */
-function spawnPlan(spec: AppSpec, run: RunOptions): { file: string; args: string[]; env: NodeJS.ProcessEnv | undefined } {
-  const base = spec.env ?? process.env;
-  const existing = base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ` : '';
-  if (spec.command) {
-    // Everything travels in NODE_OPTIONS, to every Node process the command starts; so does the child
-    // key, which each Node process's recorder takes out of its environment before the app runs.
-    const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
-    const PATH = [path.dirname(spec.node), base.PATH].filter(Boolean).join(path.delimiter);
-    const key = run.recorderPath && run.keys ? { [RECORDER_KEY_ENV]: run.keys.child } : {};
-    return {
-      file: spec.command[0]!,
-      args: spec.command.slice(1),
-      env: { ...withoutKey(base), ...key, PATH, NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` },
-    };
-  }
-  if (run.viaNodeOptions) {
-    // The flags, preloads and grants all travel in NODE_OPTIONS, after whatever it already holds.
-    const words = appArgv(spec, run).slice(0, -(1 + spec.args.length));
-    return {
-      file: spec.node,
-      args: [spec.entry, ...spec.args],
-      env: { ...withoutKey(base), NODE_OPTIONS: `${existing}${words.map(nodeOptionsQuote).join(' ')}` },
-    };
-  }
-  if (run.recorderPath && run.eventsDir) {
-    // The recorder comes first, ahead of any preload the environment already names.
-    return {
-      file: spec.node,
-      args: appArgv(spec, run),
-      env: { ...withoutKey(base), NODE_OPTIONS: `--require ${nodeOptionsQuote(run.recorderPath)} ${existing}`.trim() },
-    };
-  }
-  return { file: spec.node, args: appArgv(spec, run), env: spec.env };
-}
-
+/** One run of the app under `run`'s flags, from spawn to the last process stopped, as data. */
 export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const plan = spawnPlan(spec, run);
@@ -268,12 +119,12 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   // Only authenticated lines are evidence: the app's carry the token; a command's Node processes sign
   // theirs with the child key.
   const events = run.keys ? new SignedLines(spec.command ? verifierFor(run.keys.child) : tokenVerifier(run.keys.main)) : undefined;
-  let readyBy: string | undefined;
+  let readyBy: ReadyBy | undefined;
   let settle!: (how: 'ready' | 'exit' | 'timeout') => void;
   const settled = new Promise<'ready' | 'exit' | 'timeout'>((resolve) => (settle = resolve));
   let finished = false;
   let readyTime: number | undefined;
-  const markReady = (by: string) => {
+  const markReady = (by: ReadyBy) => {
     if (finished) return;
     readyBy = by;
     readyTime = Date.now();
@@ -309,25 +160,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     settle('exit');
   });
 
-  const timers: NodeJS.Timeout[] = [];
-  timers.push(setTimeout(() => settle('timeout'), spec.maxRunMs));
-  if (spec.readiness.aliveAfterMs !== undefined) timers.push(setTimeout(() => markReady('timeout'), spec.readiness.aliveAfterMs));
-  const { port, url } = spec.readiness;
-  if (port !== undefined || url !== undefined) {
-    let polling = false;
-    timers.push(
-      setInterval(async () => {
-        if (polling || finished) return;
-        polling = true;
-        try {
-          if (port !== undefined && (await portAccepting(port))) markReady('port');
-          else if (url !== undefined && (await urlReady(url))) markReady('url');
-        } finally {
-          polling = false;
-        }
-      }, POLL_MS),
-    );
-  }
+  const timers = startReadinessTimers(spec, { ready: markReady, timeout: () => settle('timeout'), finished: () => finished });
 
   let how = await settled;
   finished = true;
@@ -394,16 +227,4 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout', stdoutTail: stdout, ...(awaited(spec.readiness) ? { waitedFor: awaited(spec.readiness) } : {}) };
   return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
-}
-
-/** The permission words of an argv (up to the entry file). */
-function permissionWords(argv: readonly string[]): string[] {
-  return argv.filter((w) => /^--(permission|permission-audit|experimental-permission|allow-[a-z-]+)(=|$)/.test(w));
-}
-
-/** The permission words permlearn adds to a run for its own files (recorder, events, canary): not the app's. */
-function ownWords(spec: AppSpec, run: RunOptions): Set<string> {
-  const all = permissionWords(appArgv(spec, run).slice(0, -(1 + spec.args.length)));
-  const app = new Set(run.flags);
-  return new Set(all.filter((w) => !app.has(w)));
 }

@@ -1,6 +1,6 @@
 // Drop-plan learning with a scripted runner: each test reads as "the timing run saw X, the drop run saw Y".
 import { describe, expect, it } from 'vitest';
-import type { Denial } from '../types.js';
+import type { Denial, PermissionName } from '../types.js';
 import type { Grant } from '../grants.js';
 import { capabilitiesOf, parseNodeVersion } from '../node-versions.js';
 import type { LearnEvent, RunRequest, RunResult } from '../learn/index.js';
@@ -11,7 +11,7 @@ const READY = 1_000;
 const DROP_FILE = '/tmp/session/drop';
 const NODE26 = capabilitiesOf(parseNodeVersion('v26.10.0')!);
 const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.3')!);
-const check = (permission: string, resource: string, time: number): Denial => ({
+const check = (permission: PermissionName, resource: string, time: number): Denial => ({
   permission,
   resource,
   code: 'ERR_ACCESS_DENIED',

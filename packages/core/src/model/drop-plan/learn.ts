@@ -4,6 +4,7 @@ import type { Capabilities } from '../node-versions.js';
 import { isSpurious } from '../denials.js';
 import type { Grant } from '../grants.js';
 import type { LearnEvent, RunApp, RunResult } from '../learn/types.js';
+import { permissionLabel } from '../types.js';
 import { describeOutcome, exerciseFailed, runSucceeded } from '../learn/outcome.js';
 import { dropsBrokenBy, planDrops, type DropPlan } from './plan.js';
 
@@ -83,7 +84,7 @@ export async function learnDropPlan(o: DropPlanOptions): Promise<DropPlan & { ru
         ? `the recorder never applied the drops (the app ${describeOutcome(r)})`
         : r.dropped.error
           ? `applying the drops failed in the app: ${r.dropped.error}`
-          : `the app ${runSucceeded(r) ? `was denied ${first ? `${first.permission} ${first.resource}` : ''}` : describeOutcome(r)} after the drops, and no single drop explains it`;
+          : `the app ${runSucceeded(r) ? `was denied ${first ? `${permissionLabel(first)} ${first.resource}` : ''}` : describeOutcome(r)} after the drops, and no single drop explains it`;
       plan.notes.push(`${why}; the plan is not verified`);
       return plan;
     }

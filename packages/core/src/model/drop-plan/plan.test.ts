@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Denial } from '../types.js';
+import type { Denial, PathKind, PermissionName } from '../types.js';
 import type { Grant } from '../grants.js';
 import { dropCallOf, dropsBrokenBy, planDrops, renderDropSnippet, type DropPlan } from './plan.js';
 
 const APP = '/srv/app';
 const READY = 1_000;
-const check = (permission: string, resource: string, time: number, lastTime?: number): Denial => ({
+const check = (permission: PermissionName, resource: string, time: number, lastTime?: number): Denial => ({
   permission,
   resource,
   code: 'ERR_ACCESS_DENIED',
@@ -14,7 +14,7 @@ const check = (permission: string, resource: string, time: number, lastTime?: nu
   time,
   ...(lastTime !== undefined ? { lastTime } : {}),
 });
-const fsGrant = (scope: 'fs.read' | 'fs.write', p: string, kind: Grant['kind'], resources: string[]): Grant => ({
+const fsGrant = (scope: 'fs.read' | 'fs.write', p: string, kind: PathKind, resources: string[]): Grant => ({
   scope,
   path: p,
   kind,

@@ -1,6 +1,6 @@
 // Drop plans: which grants only start-up needs, so the app can give them up with
 // process.permission.drop() once it is ready (Node 24+). Pure: grants and timed evidence in, a plan out.
-import type { Denial, Scope } from '../types.js';
+import { permissionLabel, type CapabilityScope, type Denial, type Scope } from '../types.js';
 import { findCovering, isFsScope, renderGrantFlag, type Grant } from '../grants.js';
 import { isSpurious, scopeOfPermission } from '../denials.js';
 import { relativePath, resourcePath } from '../paths/index.js';
@@ -75,7 +75,7 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
     const g = grantOfCheck(d, grants);
     if (!g) continue;
     const set = usedLater.get(g) ?? new Set<string>();
-    set.add(d.resource || d.permission);
+    set.add(d.resource || permissionLabel(d));
     usedLater.set(g, set);
   }
   const drops: PlannedDrop[] = [];
@@ -94,7 +94,7 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
     }
     const covers = new Map<string, PlannedDrop['covers'][number]>();
     for (const d of g.denials) {
-      const resource = d.resource || d.permission;
+      const resource = d.resource || permissionLabel(d);
       if (!covers.has(resource)) covers.set(resource, { resource, ...(d.by ? { by: d.by } : {}), ...(d.at ? { at: d.at } : {}) });
     }
     drops.push({ ...call, flag, covers: [...covers.values()] });
@@ -106,7 +106,12 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
 export function dropsBrokenBy(drops: readonly PlannedDrop[], denials: readonly Denial[]): PlannedDrop[] {
   const asGrants = new Map<Grant, PlannedDrop>();
   for (const p of drops)
-    asGrants.set({ scope: p.scope, ...(p.reference !== undefined ? { path: p.reference, kind: 'dir' as const } : {}), denials: [], notes: [] }, p);
+    asGrants.set(
+      p.reference !== undefined && isFsScope(p.scope)
+        ? { scope: p.scope, path: p.reference, kind: 'dir', denials: [], notes: [] }
+        : { scope: p.scope as CapabilityScope, denials: [], notes: [] },
+      p,
+    );
   const broken = new Set<PlannedDrop>();
   for (const d of denials) {
     const scope = scopeOfPermission(d.permission);

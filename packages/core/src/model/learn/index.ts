@@ -1,6 +1,7 @@
 // The learn loop, from outside: the loop itself and the pieces the runner, the profile and the tests use.
 export type {
   RunResult,
+  ReadyBy,
   EvidenceCounts,
   ExerciseResult,
   Phase,

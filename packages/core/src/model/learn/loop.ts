@@ -70,7 +70,7 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
         ? []
         : s.tight
           ? caughtRequests(result, s.grants, opts.fs).filter(
-              (d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), denials: [], notes: [] }),
+              (d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), kind: 'file', denials: [], notes: [] }),
             )
           : caughtRequests(result, s.grants, opts.fs)
       : preferPresent(selectDenials(result), opts.fs, (d) => vetDenials([d], opts.volatile, false).keep.length > 0),

@@ -2,7 +2,7 @@
 import type { FsProbe } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import { needOf } from '../denials.js';
-import { grantKey, normaliseGrants, type Grant } from '../grants.js';
+import { grantKey, isFsScope, normaliseGrants, type Grant } from '../grants.js';
 import { initialKind } from '../initial-state.js';
 import type { Minimized } from './types.js';
 import { startedCleanly } from './outcome.js';
@@ -16,7 +16,7 @@ function narrowedGrants(g: Grant, fs: FsProbe, caps: Capabilities): Grant[] {
   const out: Grant[] = [];
   for (const d of g.denials) {
     const need = needOf(d, caps);
-    if (need.type !== 'fs' || need.prefix) continue;
+    if (need.type !== 'fs' || need.prefix || !isFsScope(g.scope)) continue;
     out.push({ scope: g.scope, path: need.path, kind: initialKind(fs, need.path), denials: [d], notes: [] });
   }
   return normaliseGrants(out);

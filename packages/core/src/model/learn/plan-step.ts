@@ -1,10 +1,10 @@
 // What one denial changes in the grants: add, replace (the prefix quirk, a created folder), refuse
 // (the breadth rule) or give up. Pure; the loop decides what to do with the step.
 import path from 'node:path';
-import type { Denial, FsProbe, Scope } from '../types.js';
+import { permissionLabel, type Denial, type FsProbe, type FsScope, type PathKind, type Scope } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import { needOf, type Need } from '../denials.js';
-import { GrantSet, findCovering, normaliseGrants, renderFlags, type Grant } from '../grants.js';
+import { GrantSet, findCovering, normaliseGrants, renderFlags, targetOf, type FsGrant, type Grant } from '../grants.js';
 import { isStrictlyUnder, prefixConflicts } from '../paths/index.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from '../breadth.js';
 import { generalisePath } from '../generalise.js';
@@ -42,10 +42,10 @@ export function unacceptedBreadth(g: Grant, opts: Pick<LearnOptions, 'fs' | 'gen
 export function describeRefusal(r: Refusal): string {
   const who = r.denial.by ?? r.denial.site;
   const why = r.because ? ` (${r.because})` : '';
-  return `${r.denial.permission} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
+  return `${permissionLabel(r.denial)} ${r.denial.resource || '(no resource)'}${who ? ` (asked by ${who})` : ''}: ${r.violation.reason}${why}; permlearn never grants that on its own; ${acceptHint(r.violation)}`;
 }
 
-function fsGrant(scope: Scope, p: string, kind: Grant['kind'], denial: Denial): Grant {
+function fsGrant(scope: FsScope, p: string, kind: PathKind, denial: Denial): FsGrant {
   return { scope, path: p, kind, denials: [denial], notes: [] };
 }
 
@@ -60,11 +60,7 @@ export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, op
   if (!violation) return step;
   if (!isAccepted(violation, opts.acceptBroad)) {
     const because = step.type === 'replace' && step.event?.type === 'widened' ? `${step.event.from} → ${step.event.to}: ${step.event.because}` : undefined;
-    const grant = {
-      scope: step.grant.scope,
-      ...(step.grant.path !== undefined ? { path: step.grant.path } : {}),
-      ...(step.grant.kind ? { kind: step.grant.kind } : {}),
-    };
+    const grant = targetOf(step.grant);
     return { type: 'refused', info: { denial, grant, violation, ...(because ? { because } : {}) } };
   }
   const accepted = { code: 'accepted-broad' as const, detail: `${violation.reason}: accepted with --accept-broad` };
@@ -98,7 +94,7 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
   // A path below a grant of a path that did not exist: the app has since created it as a directory.
   const created = grants
     .reaching(scope, target)
-    .find((g) => g.kind === 'missing' && g.path !== undefined && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir');
+    .find((g): g is FsGrant => g.kind === 'missing' && isStrictlyUnder(target, g.path) && opts.fs.kind(g.path) === 'dir');
   if (created) {
     const grant: Grant = { ...created, kind: 'created-dir', denials: [...created.denials, denial], notes: [...created.notes] };
     grant.notes.push({
@@ -146,13 +142,13 @@ export function absorb(denial: Denial, grants: GrantSet, caps: Capabilities): bo
  * A path is denied although a grant covers it. The known cause is Node's prefix quirk on an exact
  * directory path; the fix is to grant the parent instead, within the limits in paths.ts.
  */
-function planQuirk(denial: Denial, target: string, covering: Grant, grants: GrantSet, opts: PlanOptions, run: number): Step {
+function planQuirk(denial: Denial, target: string, covering: FsGrant, grants: GrantSet, opts: PlanOptions, run: number): Step {
   // Only a stored path that starts with the target's can conflict with it.
   const stored = grants.startingWith(covering.scope, target).map((g) => g.path!);
   if (covering.scope === 'fs.read') stored.push(...(opts.implicitReadGrants ?? []));
   const conflicts = prefixConflicts(target, stored);
   if (opts.fs.kind(target) !== 'dir' || conflicts.length === 0) {
-    return { type: 'stuck', reason: `${denial.permission} on ${target} is denied again although ${covering.path} is granted` };
+    return { type: 'stuck', reason: `${permissionLabel(denial)} on ${target} is denied again although ${covering.path} is granted` };
   }
   const parent = path.dirname(target);
   // The breadth rule (in planStep) decides whether the parent may be granted at all.

@@ -1,8 +1,8 @@
 // One learn's running state and its bookkeeping: the one place a run is counted, announced and kept
 // as the last result, and the one place the result is assembled. Pure: running the app is injected.
 import type { Denial } from '../types.js';
-import { dedupeDenials, denialKey } from '../denials.js';
-import { GrantSet, grantKey, normaliseGrants, type Grant } from '../grants.js';
+import { dedupeDenials, denialKey, permissionOfScope } from '../denials.js';
+import { GrantSet, grantKey, normaliseGrants, targetOf, type Grant } from '../grants.js';
 import { acceptHint } from '../breadth.js';
 import { mergeSetAside, vetDenials, type SetAside } from '../volatile.js';
 import { SoftEvidence } from '../tighten.js';
@@ -112,10 +112,15 @@ export class LearnState {
   breadthBreach(): LearnResult | undefined {
     const breach = this.grants.map((g) => ({ g, v: unacceptedBreadth(g, this.opts) })).find((x) => x.v !== undefined);
     if (!breach) return undefined;
-    const d = breach.g.denials[0] ?? { permission: breach.g.scope, resource: breach.g.path ?? '', code: 'ERR_ACCESS_DENIED', source: 'uncaught' as const };
+    const d = breach.g.denials[0] ?? {
+      permission: permissionOfScope(breach.g.scope),
+      resource: breach.g.path ?? '',
+      code: 'ERR_ACCESS_DENIED',
+      source: 'uncaught' as const,
+    };
     this.refuse({
       denial: d,
-      grant: { scope: breach.g.scope, ...(breach.g.path !== undefined ? { path: breach.g.path } : {}), ...(breach.g.kind ? { kind: breach.g.kind } : {}) },
+      grant: targetOf(breach.g),
       violation: breach.v!,
     });
     this.grants = this.grants.filter((g) => g !== breach.g);

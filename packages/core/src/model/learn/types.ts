@@ -2,7 +2,7 @@
 import type { Denial, FsProbe, PathKind, Scope } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import type { UngrantableCode } from '../denials.js';
-import type { Grant } from '../grants.js';
+import type { Grant, GrantTarget } from '../grants.js';
 import type { BreadthViolation } from '../breadth.js';
 import type { RecorderReport } from '../parse-events.js';
 import type { GeneraliseContext } from '../generalise.js';
@@ -11,6 +11,9 @@ import type { LostInChild } from '../child-flags.js';
 import type { PrimeStrategy } from './strategies/types.js';
 import type { DropCall } from '../drop-plan/plan.js';
 
+/** What signalled a run's readiness: a stdout line, the port, the URL, or being alive after a while (`timeout`). */
+export type ReadyBy = 'stdout' | 'port' | 'url' | 'timeout';
+
 /** How one run of the app ended, as the runner saw it. */
 export interface RunResult {
   /** `ready`: the readiness signal was reached; `exited`: the app ended by itself;
@@ -18,8 +21,8 @@ export interface RunResult {
   outcome: 'ready' | 'exited' | 'timeout' | 'spawn-error';
   exitCode?: number | null;
   signal?: string | null;
-  /** What signalled readiness (`stdout`, `port`, `url`, `timeout`). */
-  readyBy?: string;
+  /** What signalled readiness. */
+  readyBy?: ReadyBy;
   /** Denials the recorder reported (empty when it did not run). */
   denials: Denial[];
   /** The recorder loaded in the app's main thread. */
@@ -108,7 +111,7 @@ export interface Ungrantable {
 export interface Refusal {
   denial: Denial;
   /** The grant that would have answered it. */
-  grant: { scope: Scope; path?: string; kind?: PathKind };
+  grant: GrantTarget;
   violation: BreadthViolation;
   /** Why permlearn chose that grant, when it is not the resource itself (the prefix-quirk widening). */
   because?: string;

@@ -4,10 +4,7 @@ import type { PathKind } from '../types.js';
 import { isSameOrUnder, isStrictlyUnder } from './segments.js';
 
 /** The parts of a grant that matching looks at (a capability grant has no path). */
-export interface PathGrant {
-  path?: string | undefined;
-  kind?: PathKind | undefined;
-}
+export type PathGrant = { path: string; kind: PathKind } | { path?: undefined; kind?: undefined };
 
 /** Render a grant's path the way Node must be given it. */
 export function renderGrantPath(absPath: string, kind: PathKind): string {
@@ -41,8 +38,8 @@ export function grantCovers(grantPath: string, kind: PathKind, target: string): 
  */
 export function coversGrant(a: PathGrant, b: PathGrant): boolean {
   if (a.path === undefined || b.path === undefined) return false;
-  const aKind = a.kind ?? 'file';
-  const bKind = b.kind ?? 'file';
+  const aKind = a.kind;
+  const bKind = b.kind;
   const aSubtree = aKind === 'dir' || aKind === 'created-dir';
   if (bKind === 'prefix') {
     // `/x/a*` reaches `/x/ab`: only a directory strictly above it, or a shorter prefix, covers all of that.
@@ -62,8 +59,8 @@ export function coversGrant(a: PathGrant, b: PathGrant): boolean {
  * "is this grant new" must not turn on `D` against `D/*`, the same folder either way.
  */
 export function takesInGrant(a: PathGrant, b: PathGrant): boolean {
-  if (a.path === b.path && (a.kind ?? 'file') === (b.kind ?? 'file')) return true;
-  return a.path !== undefined && b.path !== undefined && grantCovers(a.path, a.kind ?? 'file', b.path);
+  if (a.path === b.path && a.kind === b.kind) return true;
+  return a.path !== undefined && b.path !== undefined && grantCovers(a.path, a.kind, b.path);
 }
 
 /**

@@ -1,9 +1,9 @@
 // Many record files merged (instances of a service, days of traffic), and what they saw as denials for
 // the learn loop's grant planning. Pure.
-import type { Denial } from '../types.js';
+import { parsePermission, type Denial } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import { needOf } from '../denials.js';
-import { findCovering, type Grant } from '../grants.js';
+import { findCovering, type Grant, type GrantTarget } from '../grants.js';
 import type { RecordFile, DroppedNeeds } from './parse.js';
 
 export interface MergedEntry {
@@ -131,7 +131,7 @@ export function mergeRecords(given: readonly RecordFile[]): MergedRecords {
  */
 export function recordDenials(merged: MergedRecords): Denial[] {
   return merged.entries.map((e) => ({
-    permission: e.permission,
+    ...parsePermission(e.permission),
     resource: e.resource,
     ...(e.cwd !== undefined ? { cwd: e.cwd } : {}),
     code: 'ERR_ACCESS_DENIED',
@@ -145,11 +145,7 @@ export function recordDenials(merged: MergedRecords): Denial[] {
 }
 
 /** In how many of the records something a grant covers was seen, and when first and last. */
-export function seenInRecords(
-  grant: Pick<Grant, 'scope' | 'path' | 'kind'>,
-  merged: MergedRecords,
-  caps: Capabilities,
-): { runs: number; of: number; first?: number; last?: number } {
+export function seenInRecords(grant: GrantTarget, merged: MergedRecords, caps: Capabilities): { runs: number; of: number; first?: number; last?: number } {
   const files = new Set<number>();
   let first: number | undefined;
   let last: number | undefined;
@@ -167,7 +163,13 @@ export function seenInRecords(
 
 /** One merged entry as the denial the learn loop plans from. */
 export function entryDenial(e: MergedEntry): Denial {
-  return { permission: e.permission, resource: e.resource, ...(e.cwd !== undefined ? { cwd: e.cwd } : {}), code: 'ERR_ACCESS_DENIED', source: 'channel' };
+  return {
+    ...parsePermission(e.permission),
+    resource: e.resource,
+    ...(e.cwd !== undefined ? { cwd: e.cwd } : {}),
+    code: 'ERR_ACCESS_DENIED',
+    source: 'channel',
+  };
 }
 
 /** `seen in 3 of 4 records, 2026-11-30T10:00:00.000Z to 2026-12-01T09:00:00.000Z`. */
