@@ -62,6 +62,10 @@ export interface Denial {
   resourceFrom?: 'argument';
   /** A check Node's module loader made (a package scope, a resolution), not an fs call of the app (24+ channels). */
   loader?: true;
+  /** The fs function the denied call went through (`mkdirSync`, `open` ...), when the recorder's fs
+   *  wrapper saw the denial leave it (20/22, and 24+ in observe runs): a denied `mkdir` is a folder
+   *  the app creates. */
+  call?: string;
   /** `has`: the check was the app's own process.permission.has() asking whether it may. A has() that
    *  says no is an answer the app handles (it never throws), so the check shows no need by itself. */
   asked?: 'has';
