@@ -135,7 +135,11 @@ describe('learn: directories the app creates', () => {
   it('a denied mkdir of a path absent before the first run is the folder the app creates: D/* at once, one run fewer', async () => {
     const out = `${APP}/out`;
     const { res, flags, requests } = await go([denied(denial('FileSystemWrite', out, { call: 'mkdirSync' })), OK, OK]);
-    expect(requests.map((r) => r.flags)).toEqual([['--permission'], ['--permission', `--allow-fs-write=${out}/*`], ['--permission', `--allow-fs-write=${out}/*`]]);
+    expect(requests.map((r) => r.flags)).toEqual([
+      ['--permission'],
+      ['--permission', `--allow-fs-write=${out}/*`],
+      ['--permission', `--allow-fs-write=${out}/*`],
+    ]);
     expect(res).toMatchObject({ status: 'verified', runs: 3 });
     expect(flags).toEqual(['--permission', `--allow-fs-write=${out}/*`]);
     expect(res.grants[0]).toMatchObject({ kind: 'created-dir', path: out });
