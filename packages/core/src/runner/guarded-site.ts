@@ -30,13 +30,12 @@ interface Call extends Span {
   probe: boolean;
 }
 
-/** What one file's tree says: the guarded spans (try blocks with a catch) and the function spans, plus line starts. */
+/** What one file's tree says: the guarded spans (try blocks with a catch), the function spans, the fs calls. */
 interface Parsed {
   guarded: Guarded[];
   functions: Span[];
   /** Calls of those fs functions, by the span of the called name. */
   reads: Call[];
-  lineStarts: number[];
 }
 
 /** The fs functions that read one file's content, and those that only look at it (the fs.promises forms have the same names). */
@@ -49,14 +48,22 @@ function lineStartsOf(text: string): number[] {
   return starts;
 }
 
-function parseFile(file: string): Parsed | undefined {
-  let text: string;
+function readSource(file: string): string | undefined {
   try {
     if (statSync(file).size > MAX_SOURCE) return undefined;
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** Does one of the fs functions' names start at `pos`? Checked on the text first: most sites (a require()) are not, and need no parse. */
+function namesRead(text: string, pos: number): boolean {
+  const word = /^[A-Za-z]+/.exec(text.slice(pos, pos + 20))?.[0];
+  return word !== undefined && (CONTENT_READS.has(word) || PROBES.has(word));
+}
+
+function parseFile(text: string): Parsed | undefined {
   let tree: Node;
   try {
     tree = parse(text, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true });
@@ -95,7 +102,7 @@ function parseFile(file: string): Parsed | undefined {
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
   visit(tree);
-  return { guarded, functions, reads, lineStarts: lineStartsOf(text) };
+  return { guarded, functions, reads };
 }
 
 /** `file:line:col` (1-based, as V8 names a call site; the file may be a file: URL) split, or undefined. */
@@ -115,14 +122,22 @@ function splitSite(site: string): { file: string; line: number; col: number } | 
 
 /** A probe that answers, per call site, whether it sits in a guarded block of its own function; files are parsed once. */
 export function createGuardProbe(): (site: string) => boolean {
+  const sources = new Map<string, { text: string; lineStarts: number[] } | undefined>();
   const files = new Map<string, Parsed | undefined>();
   return (site) => {
     const at = splitSite(site);
     if (!at) return false;
-    if (!files.has(at.file)) files.set(at.file, parseFile(at.file));
+    if (!sources.has(at.file)) {
+      const text = readSource(at.file);
+      sources.set(at.file, text === undefined ? undefined : { text, lineStarts: lineStartsOf(text) });
+    }
+    const source = sources.get(at.file);
+    if (!source || at.line < 1 || at.line > source.lineStarts.length) return false;
+    const pos = source.lineStarts[at.line - 1]! + at.col - 1;
+    if (!namesRead(source.text, pos)) return false;
+    if (!files.has(at.file)) files.set(at.file, parseFile(source.text));
     const parsed = files.get(at.file);
-    if (!parsed || at.line < 1 || at.line > parsed.lineStarts.length) return false;
-    const pos = parsed.lineStarts[at.line - 1]! + at.col - 1;
+    if (!parsed) return false;
     const inside = (s: Span) => s.start <= pos && pos < s.end;
     const call = parsed.reads.find(inside);
     if (!call) return false;
