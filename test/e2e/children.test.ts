@@ -56,12 +56,7 @@ const cases: Case[] = [
     fixture: 'apps/rebuilt-execargv',
     granularity: 'deps',
     // The worker file is the forked child's own entry: Node grants it to the child (22+), so it is not learned.
-    flags: () => [
-      '--permission',
-      '--allow-fs-read=D/conf',
-      '--allow-fs-read=D/data',
-      '--allow-child-process',
-    ],
+    flags: () => ['--permission', '--allow-fs-read=D/conf', '--allow-fs-read=D/data', '--allow-child-process'],
     runs: { 22: 3, 24: 2, 26: 2 },
     nodeOptions: true,
     // The newest builds behave as the pinned ones here (measured); 24.22.3 stands for them.

@@ -121,7 +121,18 @@
     const call = isObject(err) ? ctx.deniedCalls.get(err) : undefined;
     for (const d of denials) {
       const fsCall = call !== undefined && (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') ? { call } : {};
-      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d, ...fsCall, ...(via ? { via } : {}), ...(childFlags ? { given: childFlags } : {}) });
+      send({
+        t: 'denial',
+        source,
+        thread,
+        cwd: cwd(),
+        site,
+        time: Date.now(),
+        ...d,
+        ...fsCall,
+        ...(via ? { via } : {}),
+        ...(childFlags ? { given: childFlags } : {}),
+      });
     }
   }
 
