@@ -55,7 +55,9 @@ const cases: Case[] = [
             '--allow-fs-read=D/node_modules/@node-rs/bcrypt/binding.js',
             '--allow-fs-read=D/node_modules/@node-rs/bcrypt/index.js',
             '--allow-fs-read=D/node_modules/@node-rs/bcrypt/package.json',
-            '--allow-fs-read=/usr/bin/ldd',
+            // napi-rs reads /usr/bin/ldd in a try/catch (a musl probe with a fallback): a candidate, left
+            // out where the run that saw it ran to the end; 24's audit run is cut short by the addon.
+            ...(m === 24 ? ['--allow-fs-read=/usr/bin/ldd'] : []),
             '--allow-addons',
           ],
     // 26 verifies in 2 runs (audit, folded verification). 22: two observe runs (the second gets past
@@ -74,8 +76,8 @@ const cases: Case[] = [
     entry: 'index.js',
     granularity: 'deps',
     flags: () => ['--permission', '--allow-fs-read=D/node_modules', '--allow-fs-write=D/logs/*', '--allow-worker'],
-    // 22: the observe run is denied logs/ (mkdir), the next run logs/app.log, the third starts cleanly.
-    runs: { 22: 4, 24: 2, 26: 2 },
+    // 22: the observe run is denied logs/ (mkdir: granted as logs/* at once), the next run starts cleanly.
+    runs: { 22: 3, 24: 2, 26: 2 },
   },
   {
     // A WASM runtime loader (written for this repository: no npm package was found that catches WASI's

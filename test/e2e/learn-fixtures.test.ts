@@ -120,12 +120,13 @@ const cases: Case[] = [
     fixture: 'children/spawn-node',
     entry: 'index.js',
     majors: [26, 22, 20],
-    // On 22+ the child runs under the app's flags (NODE_OPTIONS), so its read joins the profile. Before
-    // 24 the observe run also keeps the child's entry file, and on 20 (where a spawned child is not
-    // restricted at all) the child's read too: real Node starts without those.
+    // On 22+ the child runs under the app's flags (NODE_OPTIONS), so its read joins the profile; its
+    // own entry file needs no grant there (Node grants a process its entry). On 20 (where a spawned
+    // child is not restricted at all) the observe run keeps the child's entry and its read: real Node
+    // starts without those.
     flags: (m) => [
       '--allow-fs-read=D/child-data.txt',
-      ...(m <= 22 ? ['--allow-fs-read=D/child.js'] : []),
+      ...(m === 20 ? ['--allow-fs-read=D/child.js'] : []),
       ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []),
       '--allow-child-process',
     ],

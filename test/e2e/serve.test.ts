@@ -100,13 +100,14 @@ describe('permlearn run -- npm start', () => {
     const profile = JSON.parse(String(r.stdout)) as Profile;
     expect(profile.verified).toBe(true);
     expect(profile.command).toEqual(['npm', 'start', '--', String(port)]);
-    // Before 24 the server's own entry file is granted too (Node started it with the flags in NODE_OPTIONS).
+    // On 20 the server's own entry file is granted too; 22+ grant a Node process its own entry, so the
+    // server started with the flags in NODE_OPTIONS reads it without one.
     expect(profile.flags).toEqual([
       major === 20 ? '--experimental-permission' : '--permission',
       `--allow-fs-read=${dir}/config`,
       `--allow-fs-read=${dir}/public`,
       `--allow-fs-read=${dir}/secrets`,
-      ...(major < 24 ? [`--allow-fs-read=${dir}/server.js`] : []),
+      ...(major === 20 ? [`--allow-fs-read=${dir}/server.js`] : []),
       `--allow-fs-write=${dir}/logs/access.log`,
       ...(major >= 26 ? ['--allow-net'] : []),
     ]);

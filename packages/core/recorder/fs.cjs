@@ -45,6 +45,9 @@ function watchFs(ctx, only) {
   const note = (name, args, err) => {
     if (isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
       ctx.witness(err);
+      // Which fs function was denied (a denied mkdir is a folder the app creates): every report of
+      // this error says so, the uncaught one too.
+      if (!ctx.deniedCalls.has(err)) ctx.deniedCalls.set(err, name);
       if (!ctx.caughtByChannel || !read(err, 'resource')) ctx.reportError(err, 'caught', undefined, argumentOf(name, args));
     } else if (config.observe) {
       // fs.exists hands its callback a boolean, not an error.

@@ -105,6 +105,8 @@
     // A module that fails to load has only Node's frames in its (10-frame) stack; which file was
     // requiring it, remembered without touching the error the app will see.
     requirers: new WeakMap(),
+    // The fs function each denied error came out of (fs.cjs), by error.
+    deniedCalls: new WeakMap(),
     reportError,
     reportAtSource,
     used,
@@ -118,8 +120,21 @@
     const denials = evidence.denialsIn(err, fill);
     if (denials.length === 0) return;
     const site = siteOf(read(err, 'stack'), self) || (isObject(err) ? ctx.requirers.get(err) : undefined) || (siteHere ? siteHere() : undefined);
+    const call = isObject(err) ? ctx.deniedCalls.get(err) : undefined;
     for (const d of denials) {
-      send({ t: 'denial', source, thread, cwd: cwd(), site, time: Date.now(), ...d, ...(via ? { via } : {}), ...(childFlags ? { given: childFlags } : {}) });
+      const fsCall = call !== undefined && (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') ? { call } : {};
+      send({
+        t: 'denial',
+        source,
+        thread,
+        cwd: cwd(),
+        site,
+        time: Date.now(),
+        ...d,
+        ...fsCall,
+        ...(via ? { via } : {}),
+        ...(childFlags ? { given: childFlags } : {}),
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
 import { LEARN_STRATEGIES } from './types.js';
 import { autoStrategy, LEARN_STRATEGY_ENTRIES, learnStrategy } from './learn/index.js';
+import type { RunResult } from './learn/index.js';
 
 const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
 const NODE24 = caps('v24.11.0');
@@ -47,5 +48,23 @@ describe('learn strategies', () => {
     // A capability already granted is not given again for the run.
     expect(observe.extraGrants([{ scope: 'child', denials: [], notes: [] }]).map((g) => g.scope)).toEqual(['fs.read', 'worker']);
     expect(learnStrategy('rerun')).toBeUndefined();
+  });
+
+  it("observe grants a Node child's own entry point on 22+ (Node lets a process read it), never on 20", () => {
+    const observe = learnStrategy('observe', { root: '/srv/app' })!;
+    const run: RunResult = {
+      outcome: 'exited',
+      exitCode: 0,
+      denials: [],
+      recorderLoaded: true,
+      stderrDenials: [],
+      stderrTail: '',
+      durationMs: 5,
+      modules: [{ file: '/srv/app/index.js' }, { file: '/srv/app/bin/tool.js', ownEntry: true }, { file: '/srv/app/lib/u.js', from: '/srv/app/bin/tool.js' }],
+    };
+    const fs = { homedir: '/home/u', kind: () => 'missing' as const };
+    const resources = (c: typeof NODE22) => observe.candidates(run, { caps: c, fs, implicitReadGrants: [] } as never).map((d) => d.resource);
+    expect(resources(NODE22)).toEqual(['/srv/app/index.js', '/srv/app/lib/u.js']);
+    expect(resources(caps('v20.20.2'))).toEqual(['/srv/app/index.js', '/srv/app/bin/tool.js', '/srv/app/lib/u.js']);
   });
 });

@@ -193,3 +193,45 @@ describe('learn, tight (enforce loop)', () => {
     expect(requests[4]!.flags).toEqual(['--permission', a]);
   });
 });
+
+describe('learn, tight: a read inside a try with a catch (the audit run allows it, so the catch never runs)', () => {
+  const kinds = { [`${APP}/config.json`]: 'file', [`${APP}/override.json`]: 'file' } as const;
+  const guarded = (site: string) => site === `${APP}/index.js:9:28`;
+  const fs: FsProbe = { ...fakeFs(kinds), guarded };
+  const audit = result({
+    denials: [check('config.json', { existed: true }), check(`${APP}/override.json`, { existed: true, site: `${APP}/index.js:9:28` })],
+  });
+
+  it('is a candidate: two runs, and the profile says why it went', async () => {
+    const { runApp, requests } = appNeeding([`--allow-fs-read=${APP}/config.json`], NODE26, (req) => (req.phase === 'audit' ? audit : undefined));
+    const res = await learn(base({ runApp, fs, strategy: learnStrategy('audit') }));
+    expect(res).toMatchObject({ status: 'verified', runs: 2 });
+    expect(requests[1]).toEqual({ phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`] });
+    expect(res.tightened?.removed.map((g) => g.path)).toEqual([`${APP}/override.json`]);
+    expect(res.tightened?.removed[0]!.denials[0]!.guarded).toBe(true);
+  });
+
+  it('a candidate the app does need after all comes back through the loop', async () => {
+    const needed = [`--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${APP}/override.json`];
+    const { runApp } = appNeeding(needed, NODE26, (req, flags) => {
+      if (req.phase === 'audit') return audit;
+      if (!flags.includes(`--allow-fs-read=${APP}/override.json`))
+        return result({ exitCode: 1, denials: [check(`${APP}/override.json`, { source: 'uncaught' })] });
+      return undefined;
+    });
+    const res = await learn(base({ runApp, fs, strategy: learnStrategy('audit') }));
+    expect(res.status).toBe('verified');
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', ...needed]);
+  });
+
+  it('never when the read escaped the app (uncaught), nor when the run that saw it did not run to the end', async () => {
+    const uncaught = check(`${APP}/override.json`, { source: 'uncaught', site: `${APP}/index.js:9:28` });
+    const { runApp } = appNeeding([`--allow-fs-read=${APP}/override.json`], NODE26, (req, flags) =>
+      flags.includes(`--allow-fs-read=${APP}/override.json`) ? undefined : result({ exitCode: 1, denials: [uncaught] }),
+    );
+    const res = await learn(base({ runApp, fs, strategy: undefined }));
+    expect(res.status).toBe('verified');
+    expect(res.tightened).toBeUndefined();
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/override.json`]);
+  });
+});

@@ -142,6 +142,31 @@ describe('learn: directories the app creates', () => {
     expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['created-at-run-time']);
   });
 
+  it('a denied mkdir of a path absent before the first run is the folder the app creates: D/* at once, one run fewer', async () => {
+    const out = `${APP}/out`;
+    const { res, flags, requests } = await go([denied(denial('FileSystemWrite', out, { call: 'mkdirSync' })), OK, OK]);
+    expect(requests.map((r) => r.flags)).toEqual([
+      ['--permission'],
+      ['--permission', `--allow-fs-write=${out}/*`],
+      ['--permission', `--allow-fs-write=${out}/*`],
+    ]);
+    expect(res).toMatchObject({ status: 'verified', runs: 3 });
+    expect(flags).toEqual(['--permission', `--allow-fs-write=${out}/*`]);
+    expect(res.grants[0]).toMatchObject({ kind: 'created-dir', path: out });
+    expect(res.grants[0]!.notes.map((n) => n.code)).toEqual(['created-at-run-time']);
+  });
+
+  it('a denied mkdir of a folder that existed before, or a denied write that is not an mkdir, keeps the exact path', async () => {
+    const fs = fakeFs({ [`${APP}/old`]: 'dir' });
+    const existing = await go([denied(denial('FileSystemWrite', `${APP}/old`, { call: 'mkdirSync' })), OK, OK], { fs });
+    expect(existing.flags).toEqual(['--permission', `--allow-fs-write=${APP}/old`]);
+    const written = await go([denied(denial('FileSystemWrite', `${APP}/out.log`, { call: 'appendFileSync' })), OK, OK]);
+    expect(written.flags).toEqual(['--permission', `--allow-fs-write=${APP}/out.log`]);
+    // A read denied in an mkdir call (none is, but the field is the recorder's word only for writes) grants no folder.
+    const read = await go([denied(denial('FileSystemRead', `${APP}/in`, { call: 'mkdirSync' })), OK, OK]);
+    expect(read.flags).toEqual(['--permission', `--allow-fs-read=${APP}/in`]);
+  });
+
   it('a path below a missing grant that is still not a directory gets its own exact grant', async () => {
     const { flags } = await go([denied(denial('FileSystemWrite', `${APP}/out`)), denied(denial('FileSystemWrite', `${APP}/out/x`)), OK, OK]);
     expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/out`, `--allow-fs-write=${APP}/out/x`]);

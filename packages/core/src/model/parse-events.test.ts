@@ -188,4 +188,33 @@ describe('the protocol around the parser', () => {
     expect(into.processes).toEqual([{ pid: 3, thread: 'child' }]);
     expect(runFieldsOf(into)).toEqual({ denials: into.denials, modules: into.modules, probes: [], touched: [], uses: [], missing: [] });
   });
+
+  it("mergeReports marks the module a child's hello names as its main as that child's own entry, and no other", () => {
+    const into = emptyReport();
+    into.modules.push({ file: '/app/bin/tool.js' }); // the main thread's own load of the same file stays unmarked
+    const child = parseRecorderReport(
+      [
+        line({ t: 'hello', thread: 'child', pid: 3, node: 'v22.23.3', main: '/app/bin/tool.js' }),
+        line({ t: 'load', thread: 'child', file: '/app/bin/tool.js' }),
+        line({ t: 'load', thread: 'child', file: '/app/lib/util.js', from: '/app/bin/tool.js' }),
+      ].join('\n'),
+      PLAIN,
+    );
+    mergeReports(into, child);
+    expect(into.modules).toEqual([
+      { file: '/app/bin/tool.js' },
+      { file: '/app/bin/tool.js', ownEntry: true },
+      { file: '/app/lib/util.js', from: '/app/bin/tool.js' },
+    ]);
+  });
+});
+
+describe('parseRecorderReport: the denied fs call', () => {
+  const denial = { t: 'denial', source: 'uncaught', thread: 'main', permission: 'FileSystemWrite', resource: '/app/logs' };
+  it('keeps the fs function the recorder saw a file-system denial leave, and only a plain function name', () => {
+    expect(parseRecorderReport(line({ ...denial, call: 'mkdirSync' }), PLAIN).denials[0]!.call).toBe('mkdirSync');
+    expect(parseRecorderReport(line({ ...denial, call: 'mkdir; rm -rf' }), PLAIN).denials[0]!.call).toBeUndefined();
+    expect(parseRecorderReport(line({ ...denial, call: 42 }), PLAIN).denials[0]!.call).toBeUndefined();
+    expect(parseRecorderReport(line({ ...denial, permission: 'ChildProcess', resource: '', call: 'mkdirSync' }), PLAIN).denials[0]!.call).toBeUndefined();
+  });
 });

@@ -12,6 +12,8 @@ export interface LoadedFile {
   hits?: number;
   /** The fs API that read it (`readFileSync` ...), for files read rather than loaded. */
   api?: string;
+  /** A Node child's own entry point (the main script its hello names), loaded by that child. */
+  ownEntry?: true;
 }
 
 /** A capability the app used during an observe run, where nothing denied it. */
@@ -264,6 +266,7 @@ function readDenial(state: ParseState, msg: Raw): boolean {
   if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
   if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
   if (msg.loader === true && d.source === 'channel') d.loader = true;
+  if (typeof msg.call === 'string' && /^[a-z][A-Za-z]{0,39}$/.test(msg.call) && /^FileSystem(Read|Write)$/.test(d.permission)) d.call = msg.call;
   if (typeof msg.time === 'number') d.time = msg.time;
   const given = childFlagsOf(msg.given);
   if (given && msg.thread === 'child') d.given = given;
@@ -313,7 +316,9 @@ export function runFieldsOf(report: RecorderReport): RunReportFields {
  */
 export function mergeReports(into: RecorderReport, child: RecorderReport): RecorderReport {
   into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
-  into.modules.push(...child.modules);
+  // The child's own entry point: Node 22+ lets a process read it without a grant (observe.ts).
+  const mains = new Set(child.processes.filter((p) => p.thread === 'child' && p.main !== undefined).map((p) => p.main));
+  into.modules.push(...child.modules.map((m) => (mains.has(m.file) ? { ...m, ownEntry: true as const } : m)));
   into.probes.push(...child.probes);
   into.touched.push(...child.touched);
   into.uses.push(...child.uses);

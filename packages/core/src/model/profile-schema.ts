@@ -92,6 +92,11 @@ function buildSchemas(z: typeof import('zod').z) {
       via: text.optional(),
       resourceFrom: z.enum(['argument']).optional(),
       loader: z.literal(true).optional(),
+      guarded: z.literal(true).optional(),
+      call: z
+        .string()
+        .regex(/^[a-z][A-Za-z]{0,39}$/)
+        .optional(),
       hits: count.min(1).optional(),
       time: epochMs.optional(),
       lastTime: epochMs.optional(),

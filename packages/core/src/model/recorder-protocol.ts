@@ -38,6 +38,8 @@ export interface DenialMessage {
   resourceFrom?: 'argument';
   given?: ChildFlags;
   asked?: 'has';
+  /** The fs function the denied call went through (`mkdirSync`, `promises.mkdir` is `mkdir`), as the recorder's wrapper saw it. */
+  call?: string;
 }
 
 /** A path the fs API read successfully (observe runs). */

@@ -2,8 +2,9 @@
 // denial it caught, a has() that said no, a lookup of a path that did not exist) is a candidate, and a
 // candidate stays only if the app fails without it. Candidates are tried in groups: most of them turn
 // out removable, so the first trial drops them all, and only a failing group is split further.
-import type { Denial } from './types.js';
+import type { Denial, FsProbe } from './types.js';
 import type { Grant } from './grants.js';
+import { resourcePath } from './paths/index.js';
 
 /**
  * Evidence that does not show a need: the learn loop marks each such denial when it takes it in
@@ -34,6 +35,19 @@ export function isMissingLookup(d: Denial): boolean {
 /** The app's own process.permission.has() asking whether it may: a no is an answer it handles. */
 export function isHasProbe(d: Denial): boolean {
   return d.asked === 'has';
+}
+
+/**
+ * A read made inside a `try` with a `catch` (an optional file, a config search that skips what it cannot
+ * read), seen by an audit or observe run where nothing failed, so the catch never ran. Marks the denial
+ * `guarded`. Never an uncaught denial: that one stopped the app.
+ */
+export function isGuardedRead(d: Denial, fs: Pick<FsProbe, 'guarded' | 'kind'>): boolean {
+  if (d.guarded) return true;
+  if (d.permission !== 'FileSystemRead' || d.source === 'uncaught' || d.site === undefined || d.resource === '') return false;
+  if (!fs.guarded?.(d.site) || fs.kind(resourcePath(d)) !== 'file') return false;
+  d.guarded = true;
+  return true;
 }
 
 /** A denial the app survived: it caught it (20/22 fs wrapper, a printed error) or a channel saw it without it escaping. */

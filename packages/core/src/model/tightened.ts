@@ -33,12 +33,14 @@ export interface ProfileTightened {
 export function whyCandidate(denials: readonly Denial[]): string {
   const missing = denials.filter(isMissingLookup).length;
   const asked = denials.filter((d) => !isMissingLookup(d) && isHasProbe(d)).length;
-  const survived = denials.filter((d) => !isMissingLookup(d) && !isHasProbe(d) && isSurvived(d)).length;
+  const survived = denials.filter((d) => !isMissingLookup(d) && !isHasProbe(d) && isSurvived(d) && !d.guarded).length;
+  const guarded = denials.filter((d) => !isMissingLookup(d) && !isHasProbe(d) && d.guarded).length;
   const kinds: string[] = [];
   if (missing) kinds.push('lookups of paths that did not exist');
   if (asked) kinds.push('process.permission.has() asking whether it may');
   if (survived) kinds.push('denials the app caught or got by without');
-  if (missing + asked + survived < denials.length) kinds.push('the rest of a lookup');
+  if (guarded) kinds.push('reads inside a try block with a catch');
+  if (missing + asked + survived + guarded < denials.length) kinds.push('the rest of a lookup');
   return `only ${kinds.join(' and ') || 'soft evidence'}, and the app started without it`;
 }
 

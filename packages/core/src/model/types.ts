@@ -95,6 +95,13 @@ export interface Denial {
   resourceFrom?: 'argument';
   /** A check Node's module loader made (a package scope, a resolution), not an fs call of the app (24+ channels). */
   loader?: true;
+  /** The fs function the denied call went through (`mkdirSync`, `open` ...), when the recorder's fs
+   *  wrapper saw the denial leave it (20/22, and 24+ in observe runs): a denied `mkdir` is a folder
+   *  the app creates. */
+  call?: string;
+  /** The read's call site sits in a `try` block with a `catch` of its own function (FsProbe.guarded):
+   *  a read whose failure the app meant to handle, which an audit or observe run cannot see it do. */
+  guarded?: true;
   /** `has`: the check was the app's own process.permission.has() asking whether it may. A has() that
    *  says no is an answer the app handles (it never throws), so the check shows no need by itself. */
   asked?: 'has';
@@ -136,6 +143,9 @@ export interface FsProbe {
   initialKind?(absPath: string): 'file' | 'dir' | 'missing';
   /** The user's home directory, which no grant may cover. */
   homedir: string;
+  /** Does this call site (`file:line:col`) sit inside a `try` block with a `catch`, in its own function?
+   *  The runner parses the source (runner/guarded-site.ts); absent: never. */
+  guarded?(site: string): boolean;
   /** Files under a directory that look like secrets (`.env`, keys, credentials), relative to it. */
   secretsUnder?(absDir: string): string[];
 }

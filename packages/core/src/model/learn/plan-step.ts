@@ -10,6 +10,7 @@ import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type Bre
 import { generalisePath } from '../generalise.js';
 import { initialKind } from '../initial-state.js';
 import { describeLost, lostInChild } from '../child-flags.js';
+import { createsFolder } from './created-folder.js';
 import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
 
 export type Step =
@@ -108,6 +109,15 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
   const tmp = grants.reaching(other, target).find((g) => g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
   if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
 
+  // A denied mkdir of a path absent before the first run: the folder the app creates, `dir/*` at once.
+  if (scope === 'fs.write' && createsFolder(denial) && initialKind(opts.fs, target) === 'missing') {
+    const grant = fsGrant(scope, target, 'created-dir', denial);
+    grant.notes.push({
+      code: 'created-at-run-time',
+      detail: `${target} does not exist before the app runs and the app creates it (fs.${denial.call}); granted as ${target}/* so files created in it are covered`,
+    });
+    return { type: 'add', grant };
+  }
   // A path that did not exist when checked is granted as missing even if the run has since created it,
   // so that a directory the app creates is recognised (below) and granted as `dir/*`.
   const kind = denial.existed === false ? 'missing' : initialKind(opts.fs, target);

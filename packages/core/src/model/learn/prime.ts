@@ -1,7 +1,7 @@
 // The priming runs of a strategy (strategies/): run, take the strategy's candidates, grant them through
 // the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
 import { grantKey } from '../grants.js';
-import { isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
 import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
 import type { LearnResult } from './types.js';
@@ -22,12 +22,18 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     if (result.childLost) s.switchDelivery(describeLost(result.childLost));
     const vetted = s.vet(result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts), true);
     const candidates = vetted.keep;
-    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived.
+    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived; nor,
+    // in a run that ran to the end, a read inside a try/catch (the run allowed it, so the catch never ran).
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
     const sole = strategy.survivedIsSoft ? soleCause(runSucceeded(result), candidates) : undefined;
+    const ranToEnd = runSucceeded(result);
     for (const d of candidates)
-      if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)))) s.soft.mark(d);
+      if (
+        d !== sole &&
+        (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || (ranToEnd && isGuardedRead(d, s.opts.fs)))
+      )
+        s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
     const seen = strategy.seen(result);
     s.observed.push(...seen.observed);

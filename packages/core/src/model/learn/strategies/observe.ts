@@ -91,6 +91,10 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
   const out: Denial[] = [];
   const packages = new Map<string, LoadedFile>();
   for (const loaded of r.modules ?? []) {
+    // A Node child's own entry point: on 22+ the child reads it under the grant Node gives every
+    // process for its entry (the path it was started with), so it needs none of the app's. 20 has no
+    // such grant (a forked child is denied its entry).
+    if (loaded.ownEntry && caps.autoGrantsEntry) continue;
     out.push(read(loaded));
     const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(loaded.file);
     if (m && caps.autoGrantsEntry && !packages.has(`${m[1]}/package.json`)) packages.set(`${m[1]}/package.json`, { ...loaded, file: `${m[1]}/package.json` });
