@@ -6,8 +6,8 @@
 // learning session's folder, so permlearn inlines this file there (runner/session.ts); record.cjs
 // requires it from beside itself.
 //
-// callSiteTools(self, limit): `self` is the preload's own file name (its frames are never the app's),
-// `limit` how many frames to capture.
+// callSiteTools(self, limit): `self` is the preload's own file name, or the list of its files (its
+// frames are never the app's), `limit` how many frames to capture.
 const captureStackTrace = Error.captureStackTrace;
 const toStr = String;
 
@@ -15,6 +15,8 @@ const toStr = String;
 const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
 
 function callSiteTools(self, limit) {
+  const own = typeof self === 'string' ? [self] : self;
+  const isOwn = (file) => own.includes(file);
   function fileOf(site) {
     try {
       return toStr(site.getFileName() ?? '');
@@ -60,7 +62,7 @@ function callSiteTools(self, limit) {
       if (publish.getFunctionName() !== 'publish' || SCHEDULERS.test(toStr(caller.getFunctionName() ?? ''))) return false;
       // process.dlopen is native: its check (26 audit mode) publishes with the preload's own dlopen
       // wrapper as the caller, which calls nothing but Node's saved dlopen.
-      if (fileOf(caller) === self) return caller.getFunctionName() === 'dlopen';
+      if (isOwn(fileOf(caller))) return caller.getFunctionName() === 'dlopen';
     } catch {
       return false;
     }
@@ -71,7 +73,7 @@ function callSiteTools(self, limit) {
   function appSite(sites) {
     for (const site of sites) {
       const file = fileOf(site);
-      if (file === self || file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
+      if (isOwn(file) || file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
       try {
         return file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
       } catch {

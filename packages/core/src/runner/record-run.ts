@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PermlearnError } from '../errors.js';
 import { nodeOptionsQuote } from '../model/render.js';
@@ -12,8 +13,10 @@ import { signalTree, stopGroup, trackGroup, untrackGroup } from './processes.js'
 
 /** The preload users add to their own start command (`--require permlearn/record`, or this path). */
 export const RECORD_PRELOAD = fileURLToPath(new URL('../../recorder/record.cjs', import.meta.url));
-/** The module it requires from beside itself (shared with the learning recorder). */
-export const RECORD_PRELOAD_FILES = [RECORD_PRELOAD, fileURLToPath(new URL('../../recorder/call-sites.cjs', import.meta.url))];
+/** The preload and the parts it requires from beside itself (listed once, in record-util.cjs). */
+export const RECORD_PRELOAD_FILES: string[] = (createRequire(import.meta.url)('../../recorder/record-util.cjs') as { RECORD_FILES: string[] }).RECORD_FILES.map(
+  (name) => path.join(path.dirname(RECORD_PRELOAD), name),
+);
 
 export interface RecordOptions {
   command: string[];
