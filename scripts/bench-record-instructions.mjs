@@ -7,8 +7,8 @@
 //               each check to JavaScript, the floor under any recorder
 //   on          the record preload (under --permission-audit on 24+; observe mode on 20/22)
 // Per check: a loop making the traffic fixture's route checks (the template and token reads of /report,
-// the mkdir and write of /upload) K times, minus the same program making them 0 times, divided by the
-// checks the recorder counted. Per request: the fixture server answering R and R/4 requests (a
+// the mkdir and write of /upload) K times, minus the same program making them K/4 times (so that start-up
+// and most of the JIT's warm-up cancel out), divided by the checks the recorder counted in 3K/4 turns. Per request: the fixture server answering R and R/4 requests (a
 // keep-alive client outside valgrind, one request at a time), the difference over the 3R/4 requests.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -124,11 +124,11 @@ export async function countInstructions({ node, major, app, records, preload, pa
   let checks = 0;
   for (const [name, arm] of Object.entries(arms)) {
     rmSync(records, { recursive: true, force: true });
-    const none = await callgrind({ node, ...arm, args: ['checks-loop.js', '0'], cwd: app });
+    const none = await callgrind({ node, ...arm, args: ['checks-loop.js', String(k / 4)], cwd: app });
     rmSync(records, { recursive: true, force: true });
     const some = await callgrind({ node, ...arm, args: ['checks-loop.js', String(k)], cwd: app });
     if (name === 'on') checks = countedChecks(records, app);
-    perCheck[name] = (some - none) / k; // a loop turn for now; divided by its checks below
+    perCheck[name] = (some - none) / (k - k / 4); // a loop turn for now; divided by its checks below
     const few = await callgrind({ node, ...arm, args: ['server.js', '0'], cwd: app, drive: serve(paths, r / 4) });
     const many = await callgrind({ node, ...arm, args: ['server.js', '0'], cwd: app, drive: serve(paths, r) });
     perRequest[name] = (many - few) / (r - r / 4);

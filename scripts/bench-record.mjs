@@ -11,7 +11,7 @@
 // callgrind, so the figures do not depend on what else the machine is doing): a loop making the fixture's
 // checks (its routes' reads and writes, no HTTP) gives the recorder's cost per check; the fixture server
 // answering a fixed number of requests gives the cost per request.
-//   node scripts/bench-record.mjs --instructions [--node 26] [--checks 2000] [--requests 1000] [--mix all|no-spawn]
+//   node scripts/bench-record.mjs --instructions [--node 26] [--checks 8000] [--requests 2000] [--mix all|no-spawn]
 // --preload <file>: measure another copy of record.cjs (before/after: `git archive <commit> packages/core/recorder | tar -x -C /tmp/x`).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -32,8 +32,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '4' },
     mix: { type: 'string', default: 'all' },
     instructions: { type: 'boolean', default: false },
-    checks: { type: 'string', default: '2000' },
-    requests: { type: 'string', default: '1000' },
+    checks: { type: 'string', default: '8000' },
+    requests: { type: 'string', default: '2000' },
     // another copy of the preload (e.g. an older commit's, from git archive), to compare before and after
     preload: { type: 'string' },
   },
