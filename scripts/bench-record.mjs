@@ -7,6 +7,12 @@
 // other work on a shared machine moves by tens of percent) it reports the server's own CPU time per
 // request (utime + stime from /proc), which waiting for a core does not inflate. Then the record's size.
 //   node scripts/bench-record.mjs [--node 26] [--rounds 9] [--seconds 3] [--warmup 1] [--connections 4] [--mix all|no-spawn]
+// --instructions: instead of wall-clock rounds, count the instructions each arm executes (valgrind's
+// callgrind, so the figures do not depend on what else the machine is doing): a loop making the fixture's
+// checks (its routes' reads and writes, no HTTP) gives the recorder's cost per check; the fixture server
+// answering a fixed number of requests gives the cost per request.
+//   node scripts/bench-record.mjs --instructions [--node 26] [--checks 8000] [--requests 2000] [--mix all|no-spawn]
+// --preload <file>: measure another copy of record.cjs (before/after: `git archive <commit> packages/core/recorder | tar -x -C /tmp/x`).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -25,12 +31,17 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     connections: { type: 'string', default: '4' },
     mix: { type: 'string', default: 'all' },
+    instructions: { type: 'boolean', default: false },
+    checks: { type: 'string', default: '8000' },
+    requests: { type: 'string', default: '2000' },
+    // another copy of the preload (e.g. an older commit's, from git archive), to compare before and after
+    preload: { type: 'string' },
   },
 });
 const major = Number(values.node);
 const rounds = Number(values.rounds);
 const node = nodeBinary(major);
-const preload = path.join(root, 'packages/core/recorder/record.cjs');
+const preload = values.preload ? path.resolve(values.preload) : path.join(root, 'packages/core/recorder/record.cjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'pl-bench-record-'));
 const app = path.join(work, 'traffic');
 cpSync(path.join(root, 'fixtures/services/traffic'), app, { recursive: true });
@@ -92,6 +103,13 @@ async function measure(server) {
     errors: r.errors + r.non2xx,
     cpuPerRequest: cpu / Math.max(r.requests.total, 1),
   };
+}
+
+if (values.instructions) {
+  const { countInstructions } = await import('./bench-record-instructions.mjs');
+  await countInstructions({ node, major, app, records, preload, paths, checks: Number(values.checks), requests: Number(values.requests) });
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
 }
 
 const rows = [];

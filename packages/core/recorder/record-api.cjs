@@ -17,7 +17,7 @@ const resolve = path.resolve;
  */
 function watchApi(rec) {
   const { store, folder, enforced, callSites, appSite } = rec;
-  const { state, repeat, note, noteLazy } = store;
+  const { state, hit, repeat, note, noteLazy } = store;
   const WRITES =
     /^(mkdir|mkdtemp|writeFile|appendFile|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|lutimes)(Sync)?$/;
   const TWO_PATHS = /^(rename|copyFile|cp|link|symlink)(Sync)?$/;
@@ -55,30 +55,51 @@ function watchApi(rec) {
     }
     let site;
     let found = false;
+    // The path as given, for the repeat path (quick) of the next call: one-path calls only.
+    const raw = needs.length === 1 && !TWO_PATHS.test(name) && typeof args[0] === 'string' ? args[0] : undefined;
     for (const [perm, resource] of needs) {
-      const seen = repeat(perm, resource);
+      const seen = repeat(perm, resource, raw);
       if (seen === true) continue; // counted; a repeat needs no stack
       if (!found) {
         site = appSite(callSites(fn));
         found = true;
       }
-      note(perm, resource, site, flag, seen === 'sample');
+      note(perm, resource, site, flag, seen === 'sample', raw);
     }
+  };
+  /**
+   * The repeat path of a one-path call (observe mode): the need found by its scope and the path exactly
+   * as given, no path resolved, no key built, no stack read (but for a sampled repeat). False when the
+   * need is not known under that spelling: record() then takes the full path.
+   */
+  const quick = (perm, raw, fn) => {
+    const seen = hit(perm, raw);
+    if (seen === true) return true;
+    if (seen !== 'sample') return false;
+    const p = pathOf(raw);
+    if (p !== undefined && p !== folder && !p.startsWith(folder + path.sep)) note(perm, p, appSite(callSites(fn)), undefined, true);
+    return true;
   };
   const wrap = (target, name, kind) => {
     const fn = target[name];
     if (typeof fn !== 'function' || /^[A-Z]/.test(name)) return;
+    // The scope of a one-path call, worked out once: fixed by the name, or by the flags (open, createWriteStream).
+    const byFlags = name === 'open' || name === 'openSync' || name === 'createWriteStream';
+    const scope = TWO_PATHS.test(name) || byFlags ? undefined : scopeOf(name, []);
     const wrapped = {
       [name](...args) {
         if (depth > 0 || state.inside) return apply(fn, this, args);
-        if (kind === 'callback' && typeof args[args.length - 1] === 'function') {
+        if (!enforced) {
+          const given = args[0];
+          const fast = typeof given === 'string' && given !== '' && (scope !== undefined || byFlags);
+          if (!fast || !quick(scope !== undefined ? scope : scopeOf(name, args), given, wrapped)) record(name, args, wrapped);
+        } else if (kind === 'callback' && typeof args[args.length - 1] === 'function') {
           const cb = args[args.length - 1];
           args[args.length - 1] = function (err, ...rest) {
             if (enforced && denied(err)) record(name, args, wrapped, err);
             return apply(cb, this, [err, ...rest]);
           };
         }
-        if (!enforced) record(name, args, wrapped);
         depth++;
         let result;
         try {

@@ -15,9 +15,19 @@ const now = Date.now;
 
 const MAX_RESOURCE = 4096;
 const MAX_SITES = 7;
-/** A repeat's stack is read once in SAMPLE hits, to find other call sites of the same need. */
-const SAMPLE = 64;
+/**
+ * A repeat's stack is read, to find other call sites of the same need, at the 64th, 128th, 256th ...
+ * hit, then once in 4096: often early, when a need's other sites show up, and at a cost per check that
+ * tends to nothing on a busy route.
+ */
+const sampleAt = (count) => count >= 64 && ((count & (count - 1)) === 0 || (count & 4095) === 0);
 const MAX_DROPPED_FOLDERS = 16;
+/**
+ * The clock of repeats: the time read once a second and once in CLOCK_HITS repeats (a loop that blocks
+ * the event loop keeps it moving), not on every check; a repeat's `last` is to the second or so.
+ */
+const CLOCK_MS = 1000;
+const CLOCK_HITS = 256;
 
 /**
  * The store: `state` (its entries, what was dropped, whether it changed since the last flush, and
@@ -33,6 +43,64 @@ function createStore(maxEntries) {
   /** What was dropped past the cap, by permission: how many, and the first folders (never silent). */
   const droppedBy = new Map();
   const state = { entries, droppedBy, dropped: 0, dirty: true, inside: false };
+
+  // The repeat path, which every check after a need's first one takes: the need's entry found by its
+  // permission and then by the resource exactly as Node or the app gave it (before resolving it, with
+  // no key to build), in a cache valid for one working folder. Cleared when the folder changes, and
+  // when it holds more spellings than the cap allows, so it stays bounded too.
+  let fastCwd = cwd();
+  let fast = new Map();
+  let fastGet = mapGet.bind(fast);
+  let fastSize = 0;
+  let clock = now();
+  let hits = 0;
+  const ticker = setInterval(() => (clock = now()), CLOCK_MS);
+  ticker.unref();
+
+  function clearFast(at) {
+    fastCwd = at;
+    fast = new Map();
+    fastGet = mapGet.bind(fast);
+    fastSize = 0;
+  }
+
+  /** Remember that `raw`, as given for `perm` in the current working folder, is the need of `entry`. */
+  function remember(perm, raw, entry) {
+    if (typeof raw !== 'string') return;
+    const at = cwd();
+    if (at !== fastCwd || fastSize >= 2 * maxEntries) clearFast(at);
+    let byResource = fastGet(perm);
+    if (byResource === undefined) {
+      const map = new Map();
+      byResource = { get: mapGet.bind(map), set: mapSet.bind(map) };
+      apply(mapSet, fast, [perm, byResource]);
+    }
+    if (byResource.get(raw) === undefined) {
+      byResource.set(raw, entry);
+      fastSize++;
+    }
+  }
+
+  /**
+   * A repeat counted by `perm` and the resource as given (`raw`, a string), when it is one: true, or
+   * 'sample' when the caller should read the stack for another call site; false for a need not seen
+   * (under these spellings and working folder): the caller then takes the full path (repeat or note).
+   */
+  function hit(perm, raw) {
+    if (cwd() !== fastCwd) return false;
+    const byResource = fastGet(perm);
+    if (byResource === undefined) return false;
+    const entry = byResource.get(raw);
+    if (entry === undefined) return false;
+    if (++hits === CLOCK_HITS) {
+      hits = 0;
+      clock = now();
+    }
+    const count = ++entry.count;
+    entry.last = clock;
+    state.dirty = true;
+    return sampleAt(count) && (entry.sites === undefined || entry.sites.length < MAX_SITES) ? 'sample' : true;
+  }
 
   function drop(perm, resource) {
     state.dropped++;
@@ -51,21 +119,23 @@ function createStore(maxEntries) {
 
   /**
    * The entry for one check, if it was seen before (its count and last time updated): a repeat needs no
-   * stack. Every SAMPLE-th repeat returns 'sample' so the caller reads the stack for another call site.
+   * stack. A sampled repeat (sampleAt) returns 'sample' so the caller reads the stack for another call
+   * site. `raw`, the resource as given before resolving, makes the next repeat take hit().
    */
-  function repeat(perm, resource) {
+  function repeat(perm, resource, raw) {
     if (state.inside) return true;
     const entry = entryOf(perm + '\u0000' + resource + '\u0000' + (cwd() || ''));
     if (entry === undefined) return false;
-    entry.count++;
-    entry.last = now();
+    const count = ++entry.count;
+    entry.last = clock;
     state.dirty = true;
-    if (entry.count % SAMPLE === 0 && (entry.sites === undefined || entry.sites.length < MAX_SITES)) return 'sample';
+    if (raw !== undefined) remember(perm, raw, entry);
+    if (sampleAt(count) && (entry.sites === undefined || entry.sites.length < MAX_SITES)) return 'sample';
     return true;
   }
 
   /** Count one check; a new entry is added only while under the cap (past it: counted, by permission and folder). */
-  function note(perm, resource, site, extra, sampled) {
+  function note(perm, resource, site, extra, sampled, raw) {
     if (state.inside) return;
     const at = cwd();
     const k = perm + '\u0000' + resource + '\u0000' + (at || '');
@@ -73,9 +143,10 @@ function createStore(maxEntries) {
     if (entry !== undefined) {
       if (!sampled) {
         entry.count++;
-        entry.last = now();
+        entry.last = clock;
         state.dirty = true;
       }
+      if (raw !== undefined) remember(perm, raw, entry);
       if (site !== undefined && site !== entry.site && (entry.sites === undefined || (entry.sites.length < MAX_SITES && !entry.sites.includes(site)))) {
         if (entry.sites === undefined) entry.sites = [];
         entry.sites.push(site);
@@ -85,6 +156,7 @@ function createStore(maxEntries) {
     }
     if (resource.length > MAX_RESOURCE || entries.size >= maxEntries) return drop(perm, resource);
     const t = now();
+    clock = t;
     state.dirty = true;
     const e = { permission: perm, resource, count: 1, first: t, last: t };
     if (at !== undefined) e.cwd = at;
@@ -92,6 +164,7 @@ function createStore(maxEntries) {
     if (extra) Object.assign(e, extra);
     if (e.existed === undefined && (perm === 'FileSystemRead' || perm === 'FileSystemWrite') && resource !== '') e.existed = exists(resource);
     addEntry(k, e);
+    if (raw !== undefined) remember(perm, raw, e);
   }
 
   /** note() for a need whose call site costs a stack: read only when the need is new (or sampled). */
@@ -111,7 +184,10 @@ function createStore(maxEntries) {
     }
   }
 
-  return { state, repeat, note, noteLazy };
+  /** Whether a need not in the record yet would be dropped (the cap is reached): its stack need not be read. */
+  const full = () => entries.size >= maxEntries;
+
+  return { state, hit, repeat, note, noteLazy, drop, full };
 }
 
 module.exports = { createStore };
