@@ -31,6 +31,10 @@ const ALL = [
   { dir: 'apps/spawn-own-env', entry: 'index.js', granularity: 'file' },
 ];
 const FIXTURES = names.length ? ALL.filter((f) => names.includes(path.basename(f.dir))) : ALL;
+if (FIXTURES.length === 0) {
+  console.error(`bench-hidden: no fixture named ${names.join(', ')} (known: ${ALL.map((f) => path.basename(f.dir)).join(', ')})`);
+  process.exit(2);
+}
 const BUILDS = ['pinned', 'latest'];
 
 function learn(major, which, fixture) {
