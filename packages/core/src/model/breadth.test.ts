@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breadthViolation, isAccepted, type BreadthCode } from './breadth.js';
+import { acceptHint, breadthViolation, isAccepted, type BreadthCode } from './breadth.js';
 import type { PathKind } from './types.js';
 
 const ctx = { homedir: '/home/u', root: '/home/u/work/app', tmpdir: '/tmp' };
@@ -57,10 +57,22 @@ describe('breadthViolation', () => {
       code: 'tmpdir',
       value: '/tmp/*',
       reason: '/tmp/* would grant the whole temporary directory /tmp',
+      instead:
+        'or learn and run the app with TMPDIR set to a folder inside the project, a temporary folder of its own that is granted like any other project folder',
     });
     expect(breadthViolation({ scope: 'fs.read', path: '/home/u/work/app/x*', kind: 'file' }, ctx)?.reason).toBe(
       "/home/u/work/app/x* has a '*' in it, which Node reads as a wildcard: the grant would cover every path starting with /home/u/work/app/x",
     );
+  });
+
+  it('offers an app that uses the temporary folder itself one of its own; other refusals only the acceptance', () => {
+    const tmp = breadthViolation({ scope: 'fs.read', path: '/tmp', kind: 'dir' }, ctx)!;
+    expect(acceptHint(tmp)).toBe(
+      `if the app really needs it, accept it explicitly with --accept-broad '/tmp' (or "acceptBroad" in the config file), or learn and run the app with TMPDIR set to a folder inside the project, a temporary folder of its own that is granted like any other project folder`,
+    );
+    const home = breadthViolation({ scope: 'fs.read', path: '/home/u', kind: 'dir' }, ctx)!;
+    expect(home.instead).toBeUndefined();
+    expect(acceptHint(home)).toBe(`if the app really needs it, accept it explicitly with --accept-broad '/home/u' (or "acceptBroad" in the config file)`);
   });
 
   it('leaves capabilities to the risk notes', () => {

@@ -32,6 +32,8 @@ export interface BreadthViolation {
   value: string;
   /** One sentence: what the grant would reach. */
   reason: string;
+  /** A narrower way out than accepting it, where there is one. */
+  instead?: string;
 }
 
 /** The parts of a grant the rule looks at. */
@@ -70,7 +72,14 @@ export function breadthViolation(g: BreadthGrant, ctx: BreadthContext): BreadthV
     return undefined;
   }
   const reach = folderReach(abs, kind, ctx);
-  return reach ? violation(reach.code, `${value} would grant ${reach.what}`) : undefined;
+  if (!reach) return undefined;
+  const v = violation(reach.code, `${value} would grant ${reach.what}`);
+  // An app that uses the temporary folder itself (resolves or lists os.tmpdir()) can be given one of its own.
+  if (reach.code === 'tmpdir' && abs === usableTmpdir(ctx)) {
+    v.instead =
+      'or learn and run the app with TMPDIR set to a folder inside the project, a temporary folder of its own that is granted like any other project folder';
+  }
+  return v;
 }
 
 /**
@@ -124,5 +133,6 @@ export function isAccepted(v: BreadthViolation, accepted: readonly string[] | un
 
 /** The one-line way to accept a grant that breaks the rule, for messages. */
 export function acceptHint(v: BreadthViolation): string {
-  return `if the app really needs it, accept it explicitly with --accept-broad '${v.value.replace(/'/g, `'\\''`)}' (or "acceptBroad" in the config file)`;
+  const accept = `if the app really needs it, accept it explicitly with --accept-broad '${v.value.replace(/'/g, `'\\''`)}' (or "acceptBroad" in the config file)`;
+  return v.instead ? `${accept}, ${v.instead}` : accept;
 }
