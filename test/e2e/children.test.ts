@@ -7,7 +7,18 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, copyFixture, leftoverProcesses, removeCopies, root, runCli, runNode, nodeBinary, type ProfileJson } from '../helpers/e2e.js';
+import {
+  baseEnv,
+  copyFixture,
+  leftoverProcesses,
+  removeCopies,
+  root,
+  runCli,
+  runNode,
+  nodeBinary,
+  type ProfileJson,
+  PINNED_AND_LATEST,
+} from '../helpers/e2e.js';
 
 type Build = 'pinned' | 'latest';
 
@@ -25,14 +36,7 @@ interface Case {
   timeoutMs?: number;
 }
 
-const all = [
-  [26, 'pinned'],
-  [24, 'pinned'],
-  [22, 'pinned'],
-  [26, 'latest'],
-  [24, 'latest'],
-  [22, 'latest'],
-] as const;
+const all = PINNED_AND_LATEST;
 
 const cases: Case[] = [
   {

@@ -4,7 +4,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson, PINNED_AND_LATEST } from '../helpers/e2e.js';
 
 interface Case {
   fixture: string;
@@ -20,14 +20,7 @@ interface Case {
 }
 
 // The pinned build of each line and its newest patch release (24.22.3 still has audit mode's addon gap).
-const builds = [
-  [26, 'pinned'],
-  [24, 'pinned'],
-  [22, 'pinned'],
-  [26, 'latest'],
-  [24, 'latest'],
-  [22, 'latest'],
-] as const;
+const builds = PINNED_AND_LATEST;
 
 const cases: Case[] = [
   {

@@ -14,6 +14,16 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const cliPath = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
 export { nodeBinary };
 
+/** The pinned builds of 26, 24 and 22, then the newest patch release of each (test-nodes). */
+export const PINNED_AND_LATEST = [
+  [26, 'pinned'],
+  [24, 'pinned'],
+  [22, 'pinned'],
+  [26, 'latest'],
+  [24, 'latest'],
+  [22, 'latest'],
+] as const;
+
 const copies: string[] = [];
 
 /** Copy `fixtures/<name>` to a fresh temp dir (symlinks kept as they are) and return its path. */
