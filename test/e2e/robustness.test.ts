@@ -32,10 +32,11 @@ async function interrupt(cli: ReturnType<typeof runCli>, sig: NodeJS.Signals) {
 
 function expectInterrupted({ r, ms }: Awaited<ReturnType<typeof interrupt>>, sig: string, pid: number | undefined): void {
   expect(r.exitCode).toBe(130);
-  // Answered at once, not when the phase ends (planning 20,000 reads, a hanging exercise, a run take far
-  // longer): the bound is loose because a shared 2-core machine under a parallel suite is slow; the
-  // figure on a quiet machine is in the README.
-  expect(ms, `answered after ${ms} ms`).toBeLessThan(5_000);
+  // Answered at once, not when the phase ends: a hanging app, exercise or verification run never ends by
+  // itself, and the planning test checks its output for the end of planning. The bound only says "not
+  // hung": it is loose because a shared 2-core machine under parallel suites is slow (5 s was exceeded
+  // at load 15-20); the figure on a quiet machine is in the README.
+  expect(ms, `answered after ${ms} ms`).toBeLessThan(10_000);
   const stderr = String(r.stderr).trim();
   expect(stderr.split('\n').pop()).toBe(`permlearn: interrupted (${sig}); every process of the app was stopped`);
   expect(stderr).not.toMatch(/\n\s+at /);
@@ -60,7 +61,12 @@ describe('signals are answered within a second, at any phase', () => {
     await until('the audit run', () => processesMentioning(path.join(dir, 'index.js')).length > 0);
     await until('the audit run to end', () => processesMentioning(path.join(dir, 'index.js')).length === 0);
     await sleep(100);
-    expectInterrupted(await interrupt(cli, 'SIGTERM'), 'SIGTERM', cli.pid);
+    const answer = await interrupt(cli, 'SIGTERM');
+    console.log('DEBUG', answer.ms, answer.r.signal, answer.r.exitCode, String(answer.r.stderr).slice(-600));
+    expectInterrupted(answer, 'SIGTERM', cli.pid);
+    // Answered during planning, not at its end: the audit run's line is printed once its 20,000 grants
+    // are planned (3.4 s after the run on a quiet machine, longer under load, as is the answer itself).
+    expect(String(answer.r.stderr)).not.toMatch(/to grant; confirming in enforce mode/);
   }, 90_000); // 18 s on a shared 2-core machine; the audit run of 20,000 reads alone took 26 s at its busiest (3× that)
 
   it('SIGINT while an exercise command runs', async () => {

@@ -177,7 +177,11 @@ export class Reporter {
       for (const n of m.narrowed) out.push(`  ${c.dim('narrowed')} ${n.from} → ${n.to.length} path${n.to.length === 1 ? '' : 's'}`);
     }
     const byScope = new Map<string, Profile['grants']>();
-    for (const g of profile.grants) byScope.set(g.scope, [...(byScope.get(g.scope) ?? []), g]);
+    for (const g of profile.grants) {
+      const list = byScope.get(g.scope);
+      if (list) list.push(g);
+      else byScope.set(g.scope, [g]);
+    }
     if (profile.grants.length === 0 && profile.verified) out.push('  no grants needed beyond the enable flag');
     for (const [scope, grants] of byScope) {
       out.push(c.bold(scope));

@@ -2,6 +2,7 @@
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
 import { parsePermission, permissionLabel, type ChildFlags, type Denial, type DenialSource } from './types.js';
+import { yieldToEventLoop } from './yield.js';
 import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, type RecorderMessageKind } from './recorder-protocol.js';
 
 export interface LoadedFile {
@@ -85,25 +86,44 @@ export function emptyReport(): RecorderReport {
 }
 
 export function parseRecorderReport(text: string, options: ParseOptions): RecorderReport {
-  const state: ParseState = { report: emptyReport(), seenFiles: new Set(), counted: new Map(), touchedAt: new Map() };
-  const { report } = state;
-  const maxLine = options.maxLine ?? Infinity;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    if (line.length > maxLine) {
-      report.oversized++;
-      continue;
-    }
-    const body = options.verify(line);
-    if (body === undefined) {
-      report.forged++;
-      continue;
-    }
-    const msg = parseLine(body);
-    if (msg === undefined || !readMessage(state, msg)) report.junk++;
+  const state = newState();
+  for (const line of text.split('\n')) readLine(state, line, options);
+  finishReport(state.report);
+  return state.report;
+}
+
+/** The same, pausing every `every` lines so that a signal is answered while a report of thousands of
+ *  checks is read (an audit run of a big app). */
+export async function parseRecorderReportYielding(text: string, options: ParseOptions, every = 2000): Promise<RecorderReport> {
+  const state = newState();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (i % every === every - 1) await yieldToEventLoop();
+    readLine(state, lines[i]!, options);
   }
-  finishReport(report);
-  return report;
+  await yieldToEventLoop();
+  finishReport(state.report);
+  return state.report;
+}
+
+function newState(): ParseState {
+  return { report: emptyReport(), seenFiles: new Set(), counted: new Map(), touchedAt: new Map() };
+}
+
+function readLine(state: ParseState, line: string, options: ParseOptions): void {
+  const { report } = state;
+  if (!line.trim()) return;
+  if (line.length > (options.maxLine ?? Infinity)) {
+    report.oversized++;
+    return;
+  }
+  const body = options.verify(line);
+  if (body === undefined) {
+    report.forged++;
+    return;
+  }
+  const msg = parseLine(body);
+  if (msg === undefined || !readMessage(state, msg)) report.junk++;
 }
 
 /** A line's JSON object, or undefined (not JSON, or valid JSON that is not an object: `null`, `42`). */

@@ -115,7 +115,8 @@ export const OUTPUT_FORMATS: Record<RenderFormat, OutputFormat> = {
       for (const { scope, value } of values) {
         const key = FLAG_OF_SCOPE[scope].slice(2);
         if (value === undefined) permission[key] = true;
-        else permission[key] = [...((permission[key] as string[] | undefined) ?? []), value];
+        else if (Array.isArray(permission[key])) permission[key].push(value);
+        else permission[key] = [value];
       }
       const config = { $schema: `https://nodejs.org/dist/${r.node}/docs/node-config-schema.json`, permission };
       r.notes.push({

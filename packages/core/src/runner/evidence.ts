@@ -3,7 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { mergeReports, parseRecorderReport, type RecorderReport } from '../model/parse-events.js';
+import { mergeReports, parseRecorderReport, parseRecorderReportYielding, type RecorderReport } from '../model/parse-events.js';
 import type { EvidenceCounts } from '../model/learn/index.js';
 
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
@@ -129,7 +129,13 @@ export class SignedLines {
   }
   /** What was kept, parsed (its lines are already authenticated). */
   report(): RecorderReport {
-    const report = parseRecorderReport(this.text, { verify: (body) => body });
+    return this.counted(parseRecorderReport(this.text, { verify: (body) => body }));
+  }
+  /** The same, letting signals in while a long report is read. */
+  async reportYielding(): Promise<RecorderReport> {
+    return this.counted(await parseRecorderReportYielding(this.text, { verify: (body) => body }));
+  }
+  private counted(report: RecorderReport): RecorderReport {
     report.forged += this.forged;
     report.oversized += this.oversized;
     return report;

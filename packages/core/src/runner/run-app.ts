@@ -197,7 +197,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (!spawnError) await closed;
 
   events?.end();
-  const report = events ? events.report() : emptyReport();
+  const report = events ? await events.reportYielding() : emptyReport();
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
   const counts = {
     forged: report.forged + report.oversized,

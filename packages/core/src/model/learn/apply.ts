@@ -4,14 +4,10 @@ import { GrantSet, grantKey } from '../grants.js';
 import type { Refusal, RunResult } from './types.js';
 import { absorb, insideRefused, planStep, promoteCreatedDirs } from './plan-step.js';
 import type { LearnState } from './state.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /** Planning many denials yields to the event loop this often, so that a signal is answered at once. */
 const YIELD_EVERY = 500;
-
-/** Let timers and signal handlers run: planning is pure, but it can be long. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export interface Applied {
   /** The grants changed (before created folders were promoted and fallback paths set aside). */

@@ -9,6 +9,7 @@ import { runSucceeded } from './outcome.js';
 import { applyDenials } from './apply.js';
 import type { LearnState } from './state.js';
 import type { PrimeStrategy } from './strategies/types.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /** A first run that sees more than one denial primes the grants; the enforce runs then confirm them
  *  and learn whatever it missed. Returns whether the last priming run's evidence is complete, or the
@@ -20,8 +21,12 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     const result = await s.run(strategy.phase, s.grants, strategy.extraGrants(s.grants));
     // What the run saw stands (the child was audited or observed all the same); later runs pass NODE_OPTIONS.
     if (result.childLost) s.switchDelivery(describeLost(result.childLost));
-    const vetted = s.vet(result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts), true);
+    // Each pass over a large run (thousands of checks) is long: a signal is let in between them.
+    const picked = result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts);
+    await yieldToEventLoop();
+    const vetted = s.vet(picked, true);
     const candidates = vetted.keep;
+    await yieldToEventLoop();
     // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived; nor,
     // in a run that ran to the end, a read inside a try/catch (the run allowed it, so the catch never ran).
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
