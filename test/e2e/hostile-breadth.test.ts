@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkS
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, runNode, baseEnv, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, copyFolderTo, leftoverProcesses, root, nodeBinary, removeCopies, runCli, runNode, baseEnv, type ProfileJson } from '../helpers/e2e.js';
 
 const scratch: string[] = [];
 afterEach(async () => {
@@ -87,6 +87,46 @@ describe('genuine accesses broader than any profile may hold are refused', () =>
     expect(verdict[0]).toContain(`--accept-broad '${value(dir, home)}'`);
     expect(stderr).not.toMatch(STACK);
     expect(treeHash(dir)).toBe(before);
+  });
+});
+
+describe('a symlink resolver that checks every folder from / down (webpack: resolve.symlinks)', () => {
+  it.each([20, 22, 24, 26])('fs.realpath with a callback under Node %i: exit 8 naming the resolver; without it, verified', async (major) => {
+    const dir = copyFixture('quirks/realpath-walk');
+    const before = treeHash(dir);
+    const env = { ...baseEnv, HOME: freshDir('pl-home-'), TMPDIR: freshDir('pl-tmp-') };
+    const r = await runCli(['--node', nodeBinary(major), 'index.js'], { cwd: dir, env });
+    const stderr = String(r.stderr);
+    expect(r.exitCode, stderr).toBe(8);
+    // The first folder the walk checks is the top-level one the project sits in (on 24/26 Node makes the
+    // check on a later tick, with no frame of the app's: the fs call it came out of is the evidence).
+    const top = `/${dir.split('/')[1]}`;
+    const verdict = stderr.split('\n').filter((l) => l.startsWith('✖ too-broad:'));
+    // (What /tmp holds is named first: the test's HOME here, the project for a user whose home is elsewhere.)
+    expect(verdict).toHaveLength(1);
+    expect(verdict[0]).toMatch(new RegExp(`^✖ too-broad: the app needs FileSystemRead ${top}: ${top} would grant ${top}, `));
+    expect(verdict[0]).toContain(
+      `; permlearn never grants that on its own; if the app really needs it, accept it explicitly with --accept-broad '${top}' (or "acceptBroad" in the config file), or, if this is a resolver following symbolic links (fs.realpath with a callback checks every folder from / down to the file), turn that off in the tool that does it (webpack: resolve.symlinks: false), or have it call fs.promises.realpath or fs.realpathSync, which check only the path`,
+    );
+    expect(stderr).not.toMatch(STACK);
+    expect(treeHash(dir)).toBe(before);
+
+    const ok = await runCli(['--node', nodeBinary(major), 'index.js', '--', '--no-symlinks'], { cwd: dir, env });
+    expect(ok.exitCode, String(ok.stderr)).toBe(0);
+    const flags = String(ok.stdout).trim().split(' ');
+    expect(flags).toEqual(
+      major === 20
+        ? ['--experimental-permission', `--allow-fs-read=${dir}/index.js`, `--allow-fs-read=${dir}/lib`]
+        : ['--permission', `--allow-fs-read=${dir}/lib`],
+    );
+    // A pristine copy at the path the profile names.
+    const pristine = copyFolderTo(path.join(root, 'fixtures/quirks/realpath-walk'), dir);
+    const run = await runNode(major, flags, 'index.js', ['--no-symlinks'], pristine, {
+      env: { ...baseEnv, HOME: freshDir('pl-home-'), TMPDIR: freshDir('pl-tmp-') },
+      extendEnv: false,
+    });
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toBe("ok: module.exports = 'a module';");
   });
 });
 

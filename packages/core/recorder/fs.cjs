@@ -48,7 +48,10 @@ function watchFs(ctx, only) {
       // Which fs function was denied (a denied mkdir is a folder the app creates): every report of
       // this error says so, the uncaught one too.
       if (!ctx.deniedCalls.has(err)) ctx.deniedCalls.set(err, name);
-      if (!ctx.caughtByChannel || !read(err, 'resource')) ctx.reportError(err, 'caught', undefined, argumentOf(name, args));
+      // On 24+ the channel published it already, but with no call site when Node made the check on a
+      // later tick (the callback form of realpath lstat-s each folder in a nextTick loop): reported here
+      // too, as the fs call the app made.
+      if (!ctx.caughtByChannel || !read(err, 'resource') || name === 'realpath') ctx.reportError(err, 'caught', undefined, argumentOf(name, args));
     } else if (config.observe) {
       // fs.exists hands its callback a boolean, not an error.
       touched(name, args, name === 'exists' ? err === true : err === null || err === undefined);

@@ -70,9 +70,20 @@ describe('breadthViolation', () => {
     expect(acceptHint(tmp)).toBe(
       `if the app really needs it, accept it explicitly with --accept-broad '/tmp' (or "acceptBroad" in the config file), or learn and run the app with TMPDIR set to a folder inside the project, a temporary folder of its own that is granted like any other project folder`,
     );
-    const home = breadthViolation({ scope: 'fs.read', path: '/home/u', kind: 'dir' }, ctx)!;
+    const home = breadthViolation({ scope: 'fs.write', path: '/home/u', kind: 'dir' }, ctx)!;
     expect(home.instead).toBeUndefined();
     expect(acceptHint(home)).toBe(`if the app really needs it, accept it explicitly with --accept-broad '/home/u' (or "acceptBroad" in the config file)`);
+    const opt = breadthViolation({ scope: 'fs.read', path: '/opt', kind: 'dir' }, ctx)!;
+    expect([opt.code, opt.instead]).toEqual(['top-level', undefined]);
+  });
+
+  it('names the symlink resolver for a read of a folder on the way down to the project', () => {
+    for (const up of ['/', '/home', '/home/u', '/home/u/work']) {
+      const v = breadthViolation({ scope: 'fs.read', path: up, kind: 'dir' }, ctx)!;
+      expect(v.instead, up).toMatch(/^or, if this is a resolver following symbolic links \(fs\.realpath with a callback checks every folder from \/ down/);
+    }
+    // Without a project root nothing is "on the way".
+    expect(breadthViolation({ scope: 'fs.read', path: '/home', kind: 'dir' }, { homedir: '/home/u' })!.instead).toBeUndefined();
   });
 
   it('leaves capabilities to the risk notes', () => {

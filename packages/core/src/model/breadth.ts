@@ -78,6 +78,10 @@ export function breadthViolation(g: BreadthGrant, ctx: BreadthContext): BreadthV
   if (reach.code === 'tmpdir' && abs === usableTmpdir(ctx)) {
     v.instead =
       'or learn and run the app with TMPDIR set to a folder inside the project, a temporary folder of its own that is granted like any other project folder';
+  } else if (g.scope === 'fs.read' && ctx.root !== undefined && isStrictlyUnder(ctx.root, abs)) {
+    // A folder on the way down to the project: most often a symlink resolver, since the callback form of
+    // fs.realpath lstat-s every folder from / down (docs/node-versions.md; realpathSync and fs.promises.realpath do not).
+    v.instead = `or, if this is a resolver following symbolic links (fs.realpath with a callback checks every folder from / down to the file), turn that off in the tool that does it (webpack: resolve.symlinks: false), or have it call fs.promises.realpath or fs.realpathSync, which check only the path`;
   }
   return v;
 }

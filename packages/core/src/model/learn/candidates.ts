@@ -9,7 +9,7 @@ import { runSucceeded } from './outcome.js';
 /**
  * The denials to act on after a run. Errors that escaped the app come first; then errors it
  * printed itself; if the run failed with neither, the checks the diagnostics channels saw that
- * app code (not Node's package-scope lookups) made. Without the recorder there is no evidence at all.
+ * app code (not Node's package-scope lookups) made, and the denials caught coming out of fs calls. Without the recorder there is no evidence at all.
  */
 export function selectDenials(r: RunResult): Denial[] {
   // Only what the recorder reported is evidence: without it (a command that ran no Node process), stderr
@@ -21,7 +21,11 @@ export function selectDenials(r: RunResult): Denial[] {
   if (runSucceeded(r)) return [];
   const logged = pick('logged');
   if (logged.length) return logged;
-  return dedupeDenials([...pick('channel'), ...pick('caught')]).filter((d) => !isSpurious(d) && d.site !== undefined);
+  // A channel check with no call site of the app's is Node's own package-scope lookup; a denial that came
+  // out of a wrapped fs function is the app's call even when Node made it on a later tick, where no app
+  // frame is left (the callback form of fs.realpath lstat-s each folder in a nextTick loop).
+  const channel = pick('channel').filter((d) => d.site !== undefined);
+  return dedupeDenials([...channel, ...pick('caught')]).filter((d) => !isSpurious(d));
 }
 
 /** A read denied on a path that does not exist (now): a lookup, not a file the app uses. */
