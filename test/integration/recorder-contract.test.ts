@@ -41,6 +41,7 @@ describe('every recorder message kind, written by the real recorder and parsed',
         "fs.readFileSync(__dirname + '/data.txt');", // hits
         "fs.existsSync(__dirname + '/absent.txt');", // miss
         "require('child_process').execFileSync(process.execPath, ['-e', '0']);", // use
+        "new (require('worker_threads').Worker)('0', { eval: true, execArgv: [] });", // unbound
         "try { fs.writeFileSync(__dirname + '/out.txt', 'x'); } catch {}", // denial
         'setTimeout(() => {}, 300);', // dropped (the recorder polls every 20 ms), then exit
         '',
@@ -50,7 +51,7 @@ describe('every recorder message kind, written by the real recorder and parsed',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([22, 26])('Node %i', (major) => {
-    const r = spawnSync(nodeBinary(major), ['--permission', '--allow-fs-read=*', '--allow-child-process', '--require', recorder, entry], {
+    const r = spawnSync(nodeBinary(major), ['--permission', '--allow-fs-read=*', '--allow-child-process', '--allow-worker', '--require', recorder, entry], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')],
       encoding: 'utf8',

@@ -75,6 +75,10 @@
   if (isMainThread && typeof config.esmRegister === 'string' && process.execArgv.includes(config.esmRegister)) {
     Object.defineProperty(globalThis, '__permlearnEsmKey', { value: keys.token, configurable: true, enumerable: false, writable: false });
   }
+  // A Worker given an execArgv of its own without --permission runs outside the permission model (the
+  // thread that started it reports that, starts.cjs): nothing it does needs a grant, so it reports nothing.
+  // (It still loads this file when the learning run's NODE_OPTIONS carries it.)
+  if (isApp && !isMainThread && process.permission === undefined) return;
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
   const { later, hit, send } = createTransport(fd, keys, thread);
   const evidence = createEvidence(ctx);

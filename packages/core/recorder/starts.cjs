@@ -103,6 +103,13 @@ function watchWorkers(Original, noteDenial, ctx) {
       let given = options;
       try {
         const opts = isObject(options) ? options : {};
+        // An execArgv of its own replaces the inherited flags, and without --permission among them Node
+        // starts the Worker outside the permission model (20-26, measured): no grant binds it.
+        const argv = read(opts, 'execArgv');
+        if (Array.isArray(argv) && !argv.some((a) => a === '--permission' || a === '--experimental-permission')) {
+          // The same key as UNBOUND_KEY in model/recorder-protocol.ts (the first start's call site, then counted).
+          ctx.used('unbound', { t: 'unbound', api: 'Worker' });
+        }
         given = { ...opts, workerData: { [DATA_KEY]: { token: keys.token, key: keys.key, child: keys.child }, data: opts.workerData } };
       } catch {
         // options we cannot read: the Worker reports nothing

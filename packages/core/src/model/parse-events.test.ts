@@ -21,6 +21,15 @@ describe('parseRecorderReport: message kinds', () => {
     expect(parseRecorderReport(line({ t: 'hello', thread: 'main', pid: 1, node: 'v26.10.0' }), PLAIN).loaded).toBe(true);
   });
 
+  it('a Worker started outside the permission model: the first call site, with its repeats counted', () => {
+    const text = [
+      line({ t: 'unbound', thread: 'main', api: 'Worker', site: '/app/node_modules/esbuild/lib/main.js:2400:20' }),
+      line({ t: 'hits', thread: 'main', counts: { unbound: 2 } }),
+    ].join('\n');
+    expect(parseRecorderReport(text, PLAIN).unbound).toEqual([{ api: 'Worker', site: '/app/node_modules/esbuild/lib/main.js:2400:20', hits: 3 }]);
+    expect(parseRecorderReport(line({ t: 'unbound', thread: 'main', api: 'spawn' }), PLAIN)).toMatchObject({ junk: 1, unbound: [] });
+  });
+
   it('exit code from the exit message, the last one wins', () => {
     expect(parseRecorderReport('', PLAIN).exitCode).toBeUndefined();
     expect(parseRecorderReport(line({ t: 'exit', code: 0 }), PLAIN).exitCode).toBe(0);

@@ -3,7 +3,7 @@
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
 import { parsePermission, permissionLabel, type ChildFlags, type Denial, type DenialSource } from './types.js';
 import { yieldToEventLoop } from './yield.js';
-import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, type RecorderMessageKind } from './recorder-protocol.js';
+import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, UNBOUND_KEY, type RecorderMessageKind } from './recorder-protocol.js';
 
 export interface LoadedFile {
   file: string;
@@ -15,6 +15,14 @@ export interface LoadedFile {
   api?: string;
   /** A Node child's own entry point (the main script its hello names), loaded by that child. */
   ownEntry?: true;
+}
+
+/** A Worker the app started outside the permission model (its own execArgv, without --permission). */
+export interface Unbound {
+  api: 'Worker';
+  /** Where the first one was started. */
+  site?: string;
+  hits: number;
 }
 
 /** A capability the app used during an observe run, where nothing denied it. */
@@ -47,6 +55,8 @@ export interface RecorderReport {
   touched: LoadedFile[];
   /** Child processes and Workers the app started (observe runs). */
   uses: Use[];
+  /** Workers started outside the permission model. */
+  unbound: Unbound[];
   /** Paths the app looked up that did not exist (observe runs), with the call site. */
   missing: LoadedFile[];
   /** When the recorder applied a drop plan (drop-plan verification runs). */
@@ -82,7 +92,20 @@ function count(state: ParseState, thread: unknown, key: string, target: { hits?:
 }
 
 export function emptyReport(): RecorderReport {
-  return { loaded: false, denials: [], junk: 0, forged: 0, oversized: 0, modules: [], probes: [], touched: [], uses: [], missing: [], processes: [] };
+  return {
+    loaded: false,
+    denials: [],
+    junk: 0,
+    forged: 0,
+    oversized: 0,
+    modules: [],
+    probes: [],
+    touched: [],
+    uses: [],
+    unbound: [],
+    missing: [],
+    processes: [],
+  };
 }
 
 export function parseRecorderReport(text: string, options: ParseOptions): RecorderReport {
@@ -157,6 +180,8 @@ function readMessage(state: ParseState, msg: Raw): boolean {
       return readMiss(state, msg);
     case 'use':
       return readUse(state, msg);
+    case 'unbound':
+      return readUnbound(state, msg);
     case 'hits':
       return readHits(state, msg);
     case 'load':
@@ -222,6 +247,15 @@ function readUse(state: ParseState, msg: Raw): boolean {
   if (typeof msg.api === 'string') use.api = msg.api;
   state.report.uses.push(use);
   count(state, msg.thread, CHILD_KEY, use);
+  return true;
+}
+
+function readUnbound(state: ParseState, msg: Raw): boolean {
+  if (msg.api !== 'Worker') return false;
+  const u: Unbound = { api: 'Worker', hits: 1 };
+  if (typeof msg.site === 'string') u.site = msg.site;
+  state.report.unbound.push(u);
+  count(state, msg.thread, UNBOUND_KEY, u);
   return true;
 }
 
@@ -323,11 +357,11 @@ function finishReport(report: RecorderReport): void {
 
 /** The recorder's part of a run's result (RunResult), taken from its report in one place. */
 export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> &
-  Partial<Pick<RecorderReport, 'dropped'>>;
+  Partial<Pick<RecorderReport, 'dropped' | 'unbound'>>;
 
 export function runFieldsOf(report: RecorderReport): RunReportFields {
-  const { denials, modules, probes, touched, uses, missing, dropped } = report;
-  return { denials, modules, probes, touched, uses, missing, ...(dropped ? { dropped } : {}) };
+  const { denials, modules, probes, touched, uses, missing, dropped, unbound } = report;
+  return { denials, modules, probes, touched, uses, missing, ...(dropped ? { dropped } : {}), ...(unbound.length ? { unbound } : {}) };
 }
 
 /**
@@ -342,6 +376,7 @@ export function mergeReports(into: RecorderReport, child: RecorderReport): Recor
   into.probes.push(...child.probes);
   into.touched.push(...child.touched);
   into.uses.push(...child.uses);
+  into.unbound.push(...child.unbound);
   into.missing.push(...child.missing);
   into.processes.push(...child.processes);
   return into;

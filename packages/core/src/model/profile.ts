@@ -140,6 +140,11 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
       warnings.push(`${g.path} contains a space: Node ${meta.caps.version.major}+ copies grants unquoted into child processes' NODE_OPTIONS, where it breaks`);
     }
   }
+  for (const u of result.unbound ?? []) {
+    warnings.push(
+      `the app starts a Worker with an execArgv of its own${u.site ? ` (at ${u.site})` : ''}, without --permission: Node runs that Worker outside the permission model, so none of these grants bind it and what it does is not in this profile${u.hits > 1 ? ` (${u.hits} Workers)` : ''}`,
+    );
+  }
   if (result.delivery === 'node-options') {
     warnings.push(
       'a Node child of the app is started with an execArgv its parent rebuilt, without the grants given on the command line: set these flags in NODE_OPTIONS (permlearn render --format node-options), not on the command line',

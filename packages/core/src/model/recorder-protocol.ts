@@ -69,6 +69,15 @@ export interface UseMessage {
   site?: string;
 }
 
+/** A Worker started with an execArgv of its own that lacks --permission: Node runs it without the
+ *  permission model (every run, enforce included). */
+export interface UnboundMessage {
+  t: 'unbound';
+  thread: RecorderThread;
+  api: 'Worker';
+  site?: string;
+}
+
 /** Repeats of what was already reported, by key (see the key builders below), with the last time seen. */
 export interface HitsMessage {
   t: 'hits';
@@ -108,11 +117,33 @@ export interface ExitMessage {
 }
 
 export type RecorderMessage =
-  HelloMessage | DenialMessage | TouchMessage | MissMessage | UseMessage | HitsMessage | LoadMessage | ProbeMessage | DroppedMessage | ExitMessage;
+  | HelloMessage
+  | DenialMessage
+  | TouchMessage
+  | MissMessage
+  | UseMessage
+  | UnboundMessage
+  | HitsMessage
+  | LoadMessage
+  | ProbeMessage
+  | DroppedMessage
+  | ExitMessage;
 export type RecorderMessageKind = RecorderMessage['t'];
 
 /** Every kind, in one list (the contract test checks the recorder emits each). */
-export const RECORDER_MESSAGE_KINDS: readonly RecorderMessageKind[] = ['hello', 'denial', 'touch', 'miss', 'use', 'hits', 'load', 'probe', 'dropped', 'exit'];
+export const RECORDER_MESSAGE_KINDS: readonly RecorderMessageKind[] = [
+  'hello',
+  'denial',
+  'touch',
+  'miss',
+  'use',
+  'unbound',
+  'hits',
+  'load',
+  'probe',
+  'dropped',
+  'exit',
+];
 
 // Record files (record.cjs): a header, one line per entry, a summary. Parsed in records.ts.
 export interface RecordHeaderLine {
@@ -163,3 +194,6 @@ export function missKey(file: string): string {
 
 /** Child processes started (one key for all). */
 export const CHILD_KEY = 'child';
+
+/** Workers started outside the permission model (one key for all). */
+export const UNBOUND_KEY = 'unbound';

@@ -50,7 +50,11 @@ export function grantRisk(g: RiskGrant, ctx: RiskContext): Risk | undefined {
     case 'ffi':
       return { code: 'native-code', message: 'FFI: native code is not bound by the permission model' };
     case 'worker':
-      return { code: 'worker', message: 'workers run with the same grants as the app' };
+      return {
+        code: 'worker',
+        message:
+          'workers: a Worker started with the inherited flags has the same grants as the app, but one given an execArgv of its own without --permission runs outside the permission model, so any code that can start a Worker can escape every other grant',
+      };
     case 'inspector':
       return { code: 'inspector', message: 'the inspector can run any code in the process' };
     default:

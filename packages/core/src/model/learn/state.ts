@@ -17,6 +17,8 @@ export class LearnState {
   grants: Grant[];
   runs = 0;
   last: RunResult | undefined;
+  /** Workers started outside the permission model, in any run (by call site). */
+  unbound: NonNullable<RunResult['unbound']> = [];
   readonly observed: Denial[] = [];
   readonly ungrantable: Ungrantable[] = [];
   readonly refused: Refusal[] = [];
@@ -47,6 +49,7 @@ export class LearnState {
     this.emit({ type: 'run-start', run, phase, grants: grants.length });
     const result = await this.opts.runApp({ run, phase, grants, ...(extraGrants.length ? { extraGrants } : {}) });
     this.last = result;
+    for (const u of result.unbound ?? []) if (!this.unbound.some((x) => x.site === u.site)) this.unbound.push(u);
     this.emit({ type: 'run-end', run, phase, result });
     return result;
   }
@@ -145,6 +148,7 @@ export class LearnState {
       refused,
       ...(reason ? { reason } : {}),
       ...(this.last ? { last: this.last } : {}),
+      ...(this.unbound.length ? { unbound: this.unbound } : {}),
       setAside: mergeSetAside(setAside),
     };
   }

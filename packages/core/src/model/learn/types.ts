@@ -37,6 +37,8 @@ export interface RunResult {
   uses?: RecorderReport['uses'];
   /** Paths looked up that did not exist (observe runs). */
   missing?: RecorderReport['missing'];
+  /** Workers the app started outside the permission model (its own execArgv, without --permission). */
+  unbound?: RecorderReport['unbound'];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -192,6 +194,8 @@ export interface LearnResult {
   tightened?: Tightened;
   /** How the flags must reach the app: `node-options` when a Node child of it gets them only from there. */
   delivery?: 'node-options';
+  /** Workers the app started outside the permission model (any run). */
+  unbound?: RunResult['unbound'];
 }
 
 export interface Tightened {
