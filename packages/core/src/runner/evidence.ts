@@ -3,7 +3,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { mergeReports, parseRecorderReport, parseRecorderReportYielding, type RecorderReport } from '../model/parse-events.js';
+import { mergeReports, ReportParser, type RecorderReport } from '../model/parse-events.js';
+import { yieldToEventLoop } from '../model/yield.js';
 import type { EvidenceCounts } from '../model/learn/index.js';
 
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
@@ -79,6 +80,8 @@ export class SignedLines {
   oversized = 0;
   private pending = '';
   private skipping = false;
+  private readonly parser = new ReportParser();
+  private settled: RecorderReport | undefined;
   constructor(
     private readonly verify: (line: string) => string | undefined,
     private readonly max = MAX_CHANNEL_BYTES,
@@ -126,19 +129,22 @@ export class SignedLines {
       return;
     }
     this.text += `${body}\n`;
+    // Read now, while the app runs, rather than all at once after it ended.
+    this.parser.add(body);
   }
-  /** What was kept, parsed (its lines are already authenticated). */
+  /** What was kept, parsed (its lines are already authenticated); the report is settled once. */
   report(): RecorderReport {
-    return this.counted(parseRecorderReport(this.text, { verify: (body) => body }));
+    if (!this.settled) {
+      this.settled = this.parser.finish();
+      this.settled.forged += this.forged;
+      this.settled.oversized += this.oversized;
+    }
+    return this.settled;
   }
-  /** The same, letting signals in while a long report is read. */
+  /** The same, after letting timers and signals in (the lines were read as they came). */
   async reportYielding(): Promise<RecorderReport> {
-    return this.counted(await parseRecorderReportYielding(this.text, { verify: (body) => body }));
-  }
-  private counted(report: RecorderReport): RecorderReport {
-    report.forged += this.forged;
-    report.oversized += this.oversized;
-    return report;
+    await yieldToEventLoop();
+    return this.report();
   }
 }
 

@@ -177,6 +177,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
   const session = createSession();
+  phase('session ready');
   // What learning does to the machine is undone: each run starts from the state recorded here.
   const clean = new CleanState({ sessionDir: session.dir });
   let machine: ReturnType<CleanState['finish']> | undefined;
@@ -359,6 +360,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     forget();
     finish();
     session.dispose();
+    phase('session removed');
   }
 }
 
