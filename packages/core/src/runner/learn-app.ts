@@ -195,6 +195,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p), guarded: createGuardProbe() };
   const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
     const writes = grants.filter((g) => g.scope === 'fs.write');
+    phase('run planned');
     clean.beforeRun(writes);
     phase('run starts');
     const r = await go();
