@@ -196,18 +196,25 @@ export function signalTree(pid: number, sig: NodeJS.Signals): void {
 
 /**
  * Stop a group: SIGTERM, then SIGKILL for whatever is left after `graceMs`.
- * Resolves when nothing of the group is left (or after the SIGKILL).
+ * Resolves when nothing of the group is left (or after the SIGKILL). `leaderGone`, when given, resolves
+ * as the leader's exit is seen: the group is looked at again then, not only every 25 ms.
  */
-export async function stopGroup(pid: number, graceMs: number): Promise<void> {
+export async function stopGroup(pid: number, graceMs: number, leaderGone?: Promise<unknown>): Promise<void> {
   if (!groupAlive(pid) && descendantsOf(pid).length === 0) {
     untrackGroup(pid);
     return;
   }
   signalTree(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
+  let wake: Promise<unknown> | undefined = leaderGone?.then(() => {
+    wake = undefined;
+  });
   while (Date.now() < deadline) {
     if (!groupAlive(pid)) break;
-    await new Promise((r) => setTimeout(r, 25));
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise((r) => (timer = setTimeout(r, 25)));
+    await (wake ? Promise.race([tick, wake]) : tick);
+    clearTimeout(timer);
   }
   if (groupAlive(pid) || descendantsOf(pid).length > 0) signalTree(pid, 'SIGKILL');
   untrackGroup(pid);

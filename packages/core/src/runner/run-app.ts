@@ -196,7 +196,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   }
   for (const t of timers) clearTimeout(t);
   phase('run: stopping');
-  await stopGroup(pid, spec.graceMs);
+  await stopGroup(pid, spec.graceMs, exited);
   phase('run: group gone');
   // Streams close once every process holding them is gone (an error after the start closes nothing).
   if (!spawnError) await closed;
