@@ -125,8 +125,12 @@ const median = (xs) => {
 };
 
 const rows = [];
+let turn = 0;
 for (const major of wanted) {
   for (const fixture of FIXTURES) {
+    // With a baseline, the two builds take turns going first, so that neither always meets the same load.
+    const first = baseline !== undefined && turn++ % 2 === 1 ? learn(major, fixture, cliOf(baseline)) : undefined;
+    if (first) rmSync(first.tmp, { recursive: true, force: true });
     const learned = learn(major, fixture);
     try {
       if (!learned.profile || learned.profile.status !== 'verified') {
@@ -134,8 +138,8 @@ for (const major of wanted) {
         continue;
       }
       const flags = learned.profile.flags;
-      // The baseline learns right after, under the same load; then the verification run, three times.
-      const before = baseline === undefined ? undefined : learn(major, fixture, cliOf(baseline));
+      // The baseline learns right before or after, under much the same load; then the verification run, three times.
+      const before = baseline === undefined ? undefined : (first ?? learn(major, fixture, cliOf(baseline)));
       if (before) rmSync(before.tmp, { recursive: true, force: true });
       const verifies = [];
       for (let i = 0; i < 3; i++) verifies.push(await runWith(major, fixture, flags, learned.dir));
