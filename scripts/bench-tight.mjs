@@ -24,7 +24,10 @@ const own = dash >= 0 ? argv.slice(0, dash) : argv;
 const at = own.indexOf('--baseline');
 const baseline = at >= 0 ? own.splice(at, 2)[1] : undefined;
 const timeOnly = own.includes('--time-only');
-const majors = own.filter((a) => a !== '--time-only').map(Number).filter(Boolean);
+const majors = own
+  .filter((a) => a !== '--time-only')
+  .map(Number)
+  .filter(Boolean);
 const wanted = majors.length ? majors : [22, 24, 26];
 const cliOf = (checkout) => path.join(checkout, 'packages', 'cli', 'bin', 'permlearn.js');
 const cli = cliOf(root);
@@ -206,5 +209,7 @@ for (const major of wanted) {
     ? ` (${(withBase.reduce((a, r) => a + r.baselineS, 0) / withBase.reduce((a, r) => a + r.verifyS, 0)).toFixed(2)} over ${withBase.length})`
     : '';
   const removed = timeOnly ? 'not tried' : sum('removable');
-  console.log(`| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${removed} | ${timeOnly ? 'not tried' : sum('leak')} | ${(learnS / verifyS).toFixed(2)}${base} |`);
+  console.log(
+    `| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${removed} | ${timeOnly ? 'not tried' : sum('leak')} | ${(learnS / verifyS).toFixed(2)}${base} |`,
+  );
 }
