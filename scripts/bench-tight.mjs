@@ -4,9 +4,14 @@
 // verification run with exactly the learned flags; then drop each learned grant in turn and run the
 // app from another fresh copy with the rest: a grant whose removal still passes is removable.
 // Prints a Markdown table and the medians; ratios, not seconds, are what to compare across machines.
-// Usage: node scripts/bench-tight.mjs [majors...] [-- extra permlearn options]   (default 22 24 26)
+// The verification run is timed three times (the median counts) and, like a learning run, until the app's
+// process is gone: for a server, readiness, the 300 ms permlearn watches it, then SIGKILL and its exit.
+// `--baseline DIR`: also learn each fixture with the permlearn of another checkout (built), alternately
+// with this one, and print its ratio beside; `--time-only`: skip the removable-grant trials.
+// Usage: node scripts/bench-tight.mjs [majors...] [--baseline DIR] [--time-only] [-- extra permlearn options]
+//        (default 22 24 26)
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './setup.mjs';
@@ -15,9 +20,21 @@ const { nodeBinary } = await import('@permlearn/test-nodes');
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
 const extra = dash >= 0 ? argv.slice(dash + 1) : [];
-const majors = (dash >= 0 ? argv.slice(0, dash) : argv).map(Number).filter(Boolean);
+const own = dash >= 0 ? argv.slice(0, dash) : argv;
+const at = own.indexOf('--baseline');
+const baseline = at >= 0 ? own.splice(at, 2)[1] : undefined;
+const timeOnly = own.includes('--time-only');
+const majors = own
+  .filter((a) => a !== '--time-only')
+  .map(Number)
+  .filter(Boolean);
 const wanted = majors.length ? majors : [22, 24, 26];
-const cli = path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
+const cliOf = (checkout) => path.join(checkout, 'packages', 'cli', 'bin', 'permlearn.js');
+const cli = cliOf(root);
+if (baseline !== undefined && !existsSync(cliOf(baseline))) {
+  console.error(`bench-tight: --baseline ${baseline} has no ${path.relative(baseline, cliOf(baseline))} (a built permlearn checkout)`);
+  process.exit(2);
+}
 
 /** The app fixtures: entry, arguments, and for a server the stdout line that says it is ready. */
 const FIXTURES = [
@@ -65,10 +82,15 @@ function runWith(major, fixture, flags, learnedDir, { elsewhere = false } = {}) 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const done = () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        rmSync(tmp, { recursive: true, force: true });
+        resolve({ pass, seconds });
+      };
+      // Timed until the process is gone, as permlearn's runs are.
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
       child.kill('SIGKILL');
-      rmSync(tmp, { recursive: true, force: true });
-      resolve({ pass, seconds });
     };
     // As permlearn does: a server counts as started when it says so and stays up a moment after.
     child.stdout.on('data', (b) => {
@@ -81,13 +103,13 @@ function runWith(major, fixture, flags, learnedDir, { elsewhere = false } = {}) 
   });
 }
 
-function learn(major, fixture) {
+function learn(major, fixture, bin = cli) {
   const { tmp, dir } = pristine(fixture);
   const ready = fixture.ready ? ['--ready-stdout', fixture.ready.source.replace(/^\^/, '^')] : [];
   const started = process.hrtime.bigint();
   const r = spawnSync(
     process.execPath,
-    [cli, '--node', nodeBinary(major), ...ready, '--format', 'json', '-q', ...extra, fixture.entry, '--', ...fixture.args],
+    [bin, '--node', nodeBinary(major), ...ready, '--format', 'json', '-q', ...extra, fixture.entry, '--', ...fixture.args],
     { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -106,8 +128,12 @@ const median = (xs) => {
 };
 
 const rows = [];
+let turn = 0;
 for (const major of wanted) {
   for (const fixture of FIXTURES) {
+    // With a baseline, the two builds take turns going first, so that neither always meets the same load.
+    const first = baseline !== undefined && turn++ % 2 === 1 ? learn(major, fixture, cliOf(baseline)) : undefined;
+    if (first) rmSync(first.tmp, { recursive: true, force: true });
     const learned = learn(major, fixture);
     try {
       if (!learned.profile || learned.profile.status !== 'verified') {
@@ -115,7 +141,12 @@ for (const major of wanted) {
         continue;
       }
       const flags = learned.profile.flags;
-      const verify = await runWith(major, fixture, flags, learned.dir);
+      // The baseline learns right before or after, under much the same load; then the verification run, three times.
+      const before = baseline === undefined ? undefined : (first ?? learn(major, fixture, cliOf(baseline)));
+      if (before) rmSync(before.tmp, { recursive: true, force: true });
+      const verifies = [];
+      for (let i = 0; i < 3; i++) verifies.push(await runWith(major, fixture, flags, learned.dir));
+      const verify = { pass: verifies.every((v) => v.pass), seconds: median(verifies.map((v) => v.seconds)) };
       // The enable flag is not a grant; every other flag (one grant, or a comma list for 20) is.
       const grants = flags.slice(1);
       const removable = [];
@@ -123,7 +154,7 @@ for (const major of wanted) {
       // thread and Node children cannot). Started from outside the copy, the app passes with the grant and
       // fails without it: the profile keeps it, as it must not lean on the leak (docs/decisions.md).
       const leak = [];
-      for (const g of grants) {
+      for (const g of timeOnly ? [] : grants) {
         const without = flags.filter((f) => f !== g);
         if (!(await runWith(major, fixture, without, learned.dir)).pass) continue;
         const name = g.split(learned.dir).join('.');
@@ -143,6 +174,7 @@ for (const major of wanted) {
         leak,
         learnS: learned.seconds,
         verifyS: verify.seconds,
+        ...(before?.profile ? { baselineS: before.seconds, baselineRuns: before.profile.runs } : {}),
       });
     } finally {
       rmSync(learned.tmp, { recursive: true, force: true });
@@ -151,16 +183,20 @@ for (const major of wanted) {
 }
 
 console.log(`\nApp fixtures learned with the default options${extra.length ? ` plus ${extra.join(' ')}` : ''}, each from a fresh copy:\n`);
+const vs = baseline === undefined ? '' : ' (baseline)';
 console.log(
-  '| Node | fixture | result | runs | grants | removable | needed only where a Worker cannot read the cwd (kept) | learning ÷ one verification run |\n|---|---|---|---|---|---|---|---|',
+  `| Node | fixture | result | runs | grants | removable | needed only where a Worker cannot read the cwd (kept) | verification run (s) | learning ÷ one verification run${vs} |\n|---|---|---|---|---|---|---|---|---|`,
 );
-const list = (xs) => (xs ? `${xs.length}${xs.length ? ` (${xs.join(' ')})` : ''}` : '');
+const list = (xs) => (timeOnly ? 'not tried' : xs ? `${xs.length}${xs.length ? ` (${xs.join(' ')})` : ''}` : '');
+const ratioOf = (r) => (r.learnS && r.verifyS ? (r.learnS / r.verifyS).toFixed(1) : '');
+const baselineOf = (r) => (r.baselineS && r.verifyS ? ` (${(r.baselineS / r.verifyS).toFixed(1)})` : '');
 for (const r of rows) {
-  const ratio = r.learnS && r.verifyS ? (r.learnS / r.verifyS).toFixed(1) : '';
-  console.log(`| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${list(r.removable)} | ${list(r.leak)} | ${ratio} |`);
+  console.log(
+    `| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${list(r.removable)} | ${list(r.leak)} | ${r.verifyS?.toFixed(2) ?? ''} | ${ratioOf(r)}${baselineOf(r)} |`,
+  );
 }
 console.log(
-  '\n| Node | median runs | most runs | removable grants (all fixtures) | kept for a Worker (the cwd leak) | learning ÷ verification (all fixtures) |\n|---|---|---|---|---|---|',
+  `\n| Node | median runs | most runs | removable grants (all fixtures) | kept for a Worker (the cwd leak) | learning ÷ verification (all fixtures)${vs} |\n|---|---|---|---|---|---|`,
 );
 for (const major of wanted) {
   const mine = rows.filter((r) => r.major === major && r.runs !== undefined);
@@ -168,5 +204,12 @@ for (const major of wanted) {
   const verifyS = mine.reduce((a, r) => a + r.verifyS, 0);
   const runs = mine.map((r) => r.runs);
   const sum = (k) => mine.reduce((a, r) => a + r[k].length, 0);
-  console.log(`| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${sum('removable')} | ${sum('leak')} | ${(learnS / verifyS).toFixed(2)} |`);
+  const withBase = mine.filter((r) => r.baselineS !== undefined);
+  const base = withBase.length
+    ? ` (${(withBase.reduce((a, r) => a + r.baselineS, 0) / withBase.reduce((a, r) => a + r.verifyS, 0)).toFixed(2)} over ${withBase.length})`
+    : '';
+  const removed = timeOnly ? 'not tried' : sum('removable');
+  console.log(
+    `| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${removed} | ${timeOnly ? 'not tried' : sum('leak')} | ${(learnS / verifyS).toFixed(2)}${base} |`,
+  );
 }

@@ -1,6 +1,6 @@
 // Which command argv names, and what it hands that command: the word may come after options.
 import { describe, expect, it } from 'vitest';
-import { commandOf } from './main.js';
+import { LAZY_COMMANDS, commandOf } from './main.js';
 
 describe('commandOf', () => {
   it.each<[string[], string, string[]]>([
@@ -21,5 +21,12 @@ describe('commandOf', () => {
 
   it.each([[['chek']], [['--node', '/x/node', 'chek']]])('%j is a typo of a command', (argv) => {
     expect(() => commandOf(argv)).toThrow("unknown command 'chek' (did you mean check?), and no file chek to learn");
+  });
+});
+
+describe('the commands loaded when picked', () => {
+  it.each(LAZY_COMMANDS.map((c) => [c.name, c] as const))('%s says of itself what its module says', async (_, lazy) => {
+    const real = await lazy.load();
+    expect({ name: lazy.name, describe: lazy.describe, starts: lazy.starts }).toEqual({ name: real.name, describe: real.describe, starts: real.starts });
   });
 });

@@ -9,14 +9,33 @@ import { unsupportedPlatform } from './shared/platform.js';
 import { firstPositional } from './shared/options.js';
 import { command as learn, learnParser } from './commands/learn.js';
 import { command as run } from './commands/run.js';
-import { command as check } from './commands/check.js';
-import { command as merge } from './commands/merge.js';
-import { command as render } from './commands/render.js';
-import { command as explain } from './commands/explain.js';
 import { command as record } from './commands/record.js';
 
+/**
+ * A command whose module is loaded only when it is picked: learning (the default, and what permlearn is
+ * timed on) does not wait for the code of check, merge, render and explain to load. Its name, line and
+ * what it starts are restated here; main.test.ts holds them equal to the module's.
+ */
+export function lazyCommand(
+  name: string,
+  describe: string,
+  starts: Command<unknown>['starts'],
+  load: () => Promise<{ command: Command<unknown> }>,
+): Command<unknown> & { load(): Promise<Command<unknown>> } {
+  let loaded: Promise<Command<unknown>> | undefined;
+  const get = () => (loaded ??= load().then((m) => m.command));
+  return { name, describe, starts, load: get, parse: async (argv) => (await get()).parse(argv), run: async (args, ctx) => (await get()).run(args, ctx) };
+}
+
+export const LAZY_COMMANDS = [
+  lazyCommand('check', 'learn the app again and compare with the committed profile', 'app', () => import('./commands/check.js')),
+  lazyCommand('merge', 'one profile from several runs of the same app', 'app', () => import('./commands/merge.js')),
+  lazyCommand('render', 'a saved profile for another Node, directory or format', 'nothing', () => import('./commands/render.js')),
+  lazyCommand('explain', 'why each grant of a saved profile is there, and who asked', 'nothing', () => import('./commands/explain.js')),
+];
+
 /** The commands named by a word after `permlearn`; without one, `learn` (the default) runs. */
-export const COMMANDS: readonly Command<unknown>[] = [run, check, merge, render, explain, record];
+export const COMMANDS: readonly Command<unknown>[] = [run as Command<unknown>, ...LAZY_COMMANDS, record as Command<unknown>];
 
 /**
  * The environment the commands see for colour: `--color` / `--no-color` (the last one before `--` wins)
@@ -75,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     const picked = commandOf(argv);
     const { command } = picked;
     const parsed = await command.parse(picked.argv);
+    timingPhase('parsed');
     if ('output' in parsed) {
       process.stdout.write(`${parsed.output}\n`);
       return EXIT.ok;

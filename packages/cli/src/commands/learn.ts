@@ -1,7 +1,7 @@
 // The default command, `permlearn [options] [<entry>]`: its parser, and the handler it shares with `permlearn run`:
 // learning one app, or several configured apps at once (`--workspace`, several configs): one profile each and a table.
 import { lstatSync } from 'node:fs';
-import { PermlearnError, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
+import { PermlearnError, timingPhase, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
 import {
   appOptions,
@@ -152,6 +152,7 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
   }
   const what = plan.entry ?? plan.command!.join(' ');
   const { profile, result } = await learnPlan(plan, { onStart: (caps) => report.start(what, caps), onEvent: (e) => report.event(e) });
+  timingPhase('learned');
   report.summary(profile);
   if (result.status === 'app-failed' || result.status === 'verify-failed' || result.status === 'no-progress') {
     report.failureTail(result.last?.stderrTail ?? '', result.last);
@@ -164,6 +165,7 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
     report.findings(rendered, { all: false });
     emitOutput(rendered.text, plan.out, args.force);
   }
+  timingPhase('reported');
   return exitCodeOf(result.status);
 }
 

@@ -145,8 +145,31 @@ function readLine(state: ParseState, line: string, options: ParseOptions): void 
     report.forged++;
     return;
   }
+  readBody(state, body);
+}
+
+/** One authenticated line's JSON text. */
+function readBody(state: ParseState, body: string): void {
   const msg = parseLine(body);
-  if (msg === undefined || !readMessage(state, msg)) report.junk++;
+  if (msg === undefined || !readMessage(state, msg)) state.report.junk++;
+}
+
+/**
+ * A report read one authenticated line at a time, as the lines arrive (the runner feeds it while the app
+ * runs, so little is left to read once the run ends); `finish` settles it once every line is in. The
+ * same lines give the same report as parseRecorderReport.
+ */
+export class ReportParser {
+  private readonly state = newState();
+  readonly report = this.state.report;
+  /** One line's JSON text, already authenticated (a blank one is passed over, as a blank line is). */
+  add(body: string): void {
+    if (body.trim()) readBody(this.state, body);
+  }
+  finish(): RecorderReport {
+    finishReport(this.report);
+    return this.report;
+  }
 }
 
 /** A line's JSON object, or undefined (not JSON, or valid JSON that is not an object: `null`, `42`). */

@@ -27,6 +27,11 @@ describe('vetPath', () => {
     ['/home/ann/Projects/apple', 'keep', undefined],
     ['/opt/permlearn/node_modules/yargs/index.js', 'set-aside', 'permlearn'],
     ['/tmp/u/v1.2.3-notes.txt', 'keep', undefined],
+    // The version-and-hash name counts only as a whole segment.
+    ['/srv/cache/v22.23.3-arm64-9ac5647c', 'set-aside', 'compile-cache'],
+    ['/srv/cache/xv22.23.3-arm64-9ac5647c-1/index', 'keep', undefined],
+    ['/srv/cache/v22.23.3-arm64-9ac5647c-1x/index', 'keep', undefined],
+    ['/srv/cache/v22.23.3-arm64-9ac5647c-/index', 'keep', undefined],
   ])('%s: %s %s', (p, action, kind) => {
     const v = vetPath(p, ctx);
     expect(v.action).toBe(action);

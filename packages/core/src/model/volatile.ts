@@ -95,10 +95,17 @@ export function vetPath(abs: string, ctx: VolatileContext): Vetted {
   return { action: 'keep' };
 }
 
+/** The same name as a whole segment anywhere in a path (its characters never include `/`). */
+const COMPILE_CACHE_SEGMENT = new RegExp(`(?:^|/)${COMPILE_CACHE_ENTRY.source.slice(1, -1)}(?:/|$)`);
+
+/** The compile cache folders of a context, worked out once (vetPath runs for every denial of a run). */
+const cacheRoots = new WeakMap<VolatileContext, string[]>();
+
 function isCompileCache(abs: string, ctx: VolatileContext): boolean {
-  const roots = [path.join(ctx.tmpdir, 'node-compile-cache'), ...(ctx.compileCacheDirs ?? [])];
+  let roots = cacheRoots.get(ctx);
+  if (!roots) cacheRoots.set(ctx, (roots = [path.join(ctx.tmpdir, 'node-compile-cache'), ...(ctx.compileCacheDirs ?? [])]));
   if (roots.some((r) => isSameOrUnder(abs, r))) return true;
-  return abs.split('/').some((segment) => COMPILE_CACHE_ENTRY.test(segment));
+  return COMPILE_CACHE_SEGMENT.test(abs);
 }
 
 /** The known path that `abs` is a case-changed copy of (at its start, on a segment boundary), if any. */

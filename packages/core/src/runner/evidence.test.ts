@@ -65,6 +65,15 @@ describe.each([20, 26])('lines the recorder signed (Node %i)', (major) => {
     expect(uncaught(r)).toEqual([['FileSystemRead', 'secret.txt']]);
   });
 
+  it('read as it arrives, in chunks that split lines anywhere, the report is the one read from the whole text', () => {
+    const whole = parseRecorderReport(text, { verify: tokenVerifier(keys.main) });
+    const reader = new SignedLines(tokenVerifier(keys.main));
+    for (let at = 0; at < text.length; at += 37) reader.add(text.slice(at, at + 37));
+    reader.end();
+    expect(reader.report()).toEqual(whole);
+    expect(reader.report()).toBe(reader.report());
+  });
+
   it('under another token nothing is read and every line is counted', () => {
     const r = parseRecorderReport(text, { verify: tokenVerifier(createKeys().main) });
     expect(r).toMatchObject({ loaded: false, denials: [], forged: lines.length });

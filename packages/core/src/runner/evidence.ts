@@ -1,9 +1,10 @@
 // The run's keys, and reading what the recorder wrote: only lines signed with the run's key count,
 // and no more than a bounded amount is read from the channel and from Node children's report files.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { mergeReports, parseRecorderReport, parseRecorderReportYielding, type RecorderReport } from '../model/parse-events.js';
+import { mergeReports, ReportParser, type RecorderReport } from '../model/parse-events.js';
+import { yieldToEventLoop } from '../model/yield.js';
 import type { EvidenceCounts } from '../model/learn/index.js';
 
 /** The environment variable that carries the child key to Node children (the recorder removes it). */
@@ -36,9 +37,22 @@ export function keyPipeText(keys: RunKeys): string {
   return `${keys.main} ${keys.child}`;
 }
 
+/** The keys as key objects, made once: an HMAC from a key object costs half what one from the string does,
+ *  and a Node child's report is checked line by line. */
+const keyObjects = new Map<string, KeyObject>();
+
+function keyObjectOf(key: string): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    if (keyObjects.size >= 16) keyObjects.clear();
+    keyObjects.set(key, (k = createSecretKey(Buffer.from(key, 'utf8'))));
+  }
+  return k;
+}
+
 /** The tag the recorder puts before a line's JSON text. */
 export function tagOf(key: string, body: string): string {
-  return createHmac('sha256', key).update(body).digest('base64url').slice(0, 22);
+  return createHmac('sha256', keyObjectOf(key)).update(body).digest('base64url').slice(0, 22);
 }
 
 /** A line checker for the app's channel: the JSON text of a line that starts with the token, else undefined. */
@@ -79,6 +93,8 @@ export class SignedLines {
   oversized = 0;
   private pending = '';
   private skipping = false;
+  private readonly parser = new ReportParser();
+  private settled: RecorderReport | undefined;
   constructor(
     private readonly verify: (line: string) => string | undefined,
     private readonly max = MAX_CHANNEL_BYTES,
@@ -126,19 +142,22 @@ export class SignedLines {
       return;
     }
     this.text += `${body}\n`;
+    // Read now, while the app runs, rather than all at once after it ended.
+    this.parser.add(body);
   }
-  /** What was kept, parsed (its lines are already authenticated). */
+  /** What was kept, parsed (its lines are already authenticated); the report is settled once. */
   report(): RecorderReport {
-    return this.counted(parseRecorderReport(this.text, { verify: (body) => body }));
+    if (!this.settled) {
+      this.settled = this.parser.finish();
+      this.settled.forged += this.forged;
+      this.settled.oversized += this.oversized;
+    }
+    return this.settled;
   }
-  /** The same, letting signals in while a long report is read. */
+  /** The same, after letting timers and signals in (the lines were read as they came). */
   async reportYielding(): Promise<RecorderReport> {
-    return this.counted(await parseRecorderReportYielding(this.text, { verify: (body) => body }));
-  }
-  private counted(report: RecorderReport): RecorderReport {
-    report.forged += this.forged;
-    report.oversized += this.oversized;
-    return report;
+    await yieldToEventLoop();
+    return this.report();
   }
 }
 

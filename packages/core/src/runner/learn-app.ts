@@ -177,6 +177,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
   const session = createSession();
+  phase('session ready');
   // What learning does to the machine is undone: each run starts from the state recorded here.
   const clean = new CleanState({ sessionDir: session.dir });
   let machine: ReturnType<CleanState['finish']> | undefined;
@@ -194,6 +195,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p), guarded: createGuardProbe() };
   const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
     const writes = grants.filter((g) => g.scope === 'fs.write');
+    phase('run planned');
     clean.beforeRun(writes);
     phase('run starts');
     const r = await go();
@@ -359,6 +361,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     forget();
     finish();
     session.dispose();
+    phase('session removed');
   }
 }
 

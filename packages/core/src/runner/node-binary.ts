@@ -38,8 +38,13 @@ function ask(binary: string, script: string, timeoutMs: number): Promise<Answer>
   });
 }
 
-/** Probes already answered in this process, by binary path and the file's identity (a replaced binary is asked again). */
+/** What a binary said to the probe, by its path and the file's identity (a replaced binary is asked
+ *  again): asked once per process, by whoever needs it first (prefetchNodeProbe or probeNode). */
+const asked = new Map<string, Promise<Answer>>();
 const answered = new Map<string, Capabilities>();
+
+const PROBE_SCRIPT = 'process.stdout.write(JSON.stringify({ v: process.version, r: process.release && process.release.name }))';
+const PROBE_TIMEOUT_MS = 15_000;
 
 function identity(binary: string): string | undefined {
   try {
@@ -50,6 +55,24 @@ function identity(binary: string): string | undefined {
   }
 }
 
+function answerOf(binary: string, key: string | undefined): Promise<Answer> {
+  if (key === undefined) return ask(binary, PROBE_SCRIPT, PROBE_TIMEOUT_MS);
+  let answer = asked.get(key);
+  if (!answer) asked.set(key, (answer = ask(binary, PROBE_SCRIPT, PROBE_TIMEOUT_MS)));
+  return answer;
+}
+
+/**
+ * Start asking `binary` for its version now, so that the answer is in when probeNode needs it: the
+ * executable does this for a `--node` on the command line while the CLI's own modules load. Nothing is
+ * decided here; probeNode judges the answer as if it had asked itself.
+ */
+export function prefetchNodeProbe(binary: string): void {
+  if (binary === process.execPath) return;
+  const key = identity(binary);
+  if (key !== undefined && !answered.has(key)) void answerOf(binary, key);
+}
+
 /** Ask a binary for its version; fail clearly when it is not Node, or too old for the permission model.
  *  The Node running permlearn is not asked: its version is at hand. */
 export async function probeNode(binary: string): Promise<Capabilities> {
@@ -57,8 +80,7 @@ export async function probeNode(binary: string): Promise<Capabilities> {
   const key = identity(binary);
   const known = key === undefined ? undefined : answered.get(key);
   if (known) return known;
-  const script = 'process.stdout.write(JSON.stringify({ v: process.version, r: process.release && process.release.name }))';
-  const r = await ask(binary, script, 15_000);
+  const r = await answerOf(binary, key);
   let info: { v?: string; r?: string } = {};
   try {
     info = JSON.parse(r.stdout) as typeof info;
@@ -66,6 +88,8 @@ export async function probeNode(binary: string): Promise<Capabilities> {
     // fall through: not a Node binary
   }
   if (r.failed || info.r !== 'node' || !info.v || !parseNodeVersion(info.v)) {
+    // A failure is not kept: the next probe asks again (a binary that timed out under load may answer).
+    if (key !== undefined) asked.delete(key);
     const why = r.missing ? 'no such file' : r.failed ? `failed: ${r.failed}` : 'it did not answer like Node.js';
     throw new PermlearnError('usage', `--node ${binary} is not a usable Node.js binary (${why})`);
   }

@@ -1,6 +1,6 @@
 // Keeping track of every process group permlearn starts, so none outlives it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const live = new Set<number>();
 const cleanups = new Set<() => void>();
@@ -105,6 +105,50 @@ export function groupAlive(pid: number): boolean {
 
 /** Pids below `pid` in the process tree (Linux /proc; empty elsewhere). */
 export function descendantsOf(pid: number): number[] {
+  return descendantsByChildren(pid) ?? descendantsByScan(pid);
+}
+
+/**
+ * The same from each thread's list of children (/proc/<pid>/task/<tid>/children): a few reads for a small
+ * tree instead of one per process on the machine. A process that is gone has no descendants (they were
+ * handed to init or a subreaper, which the scan cannot trace back either). Undefined where the kernel
+ * keeps no such list.
+ */
+function descendantsByChildren(pid: number): number[] | undefined {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue; // gone (or not Linux: then the scan finds nothing either)
+    }
+    for (const task of tasks) {
+      let list: string;
+      try {
+        list = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // The thread ended while we looked: nothing to list. A thread still there without a list: this kernel keeps none.
+        if ((code === 'ENOENT' || code === 'ESRCH') && !existsSync(`/proc/${parent}/task/${task}`)) continue;
+        return undefined;
+      }
+      for (const word of list.split(' ')) {
+        const child = Number(word);
+        if (word !== '' && Number.isInteger(child) && !out.includes(child)) {
+          out.push(child);
+          queue.push(child);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The same from every process's parent (/proc/<pid>/stat), for a kernel without children lists. */
+export function descendantsByScan(pid: number): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -152,18 +196,25 @@ export function signalTree(pid: number, sig: NodeJS.Signals): void {
 
 /**
  * Stop a group: SIGTERM, then SIGKILL for whatever is left after `graceMs`.
- * Resolves when nothing of the group is left (or after the SIGKILL).
+ * Resolves when nothing of the group is left (or after the SIGKILL). `leaderGone`, when given, resolves
+ * as the leader's exit is seen: the group is looked at again then, not only every 25 ms.
  */
-export async function stopGroup(pid: number, graceMs: number): Promise<void> {
+export async function stopGroup(pid: number, graceMs: number, leaderGone?: Promise<unknown>): Promise<void> {
   if (!groupAlive(pid) && descendantsOf(pid).length === 0) {
     untrackGroup(pid);
     return;
   }
   signalTree(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
+  let wake: Promise<unknown> | undefined = leaderGone?.then(() => {
+    wake = undefined;
+  });
   while (Date.now() < deadline) {
     if (!groupAlive(pid)) break;
-    await new Promise((r) => setTimeout(r, 25));
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise((r) => (timer = setTimeout(r, 25)));
+    await (wake ? Promise.race([tick, wake]) : tick);
+    clearTimeout(timer);
   }
   if (groupAlive(pid) || descendantsOf(pid).length > 0) signalTree(pid, 'SIGKILL');
   untrackGroup(pid);

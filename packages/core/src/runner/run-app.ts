@@ -14,6 +14,7 @@ import { stopGroup, trackGroup } from './processes.js';
 import { awaited, startReadinessTimers } from './readiness.js';
 import { runExercise, tail, TAIL_BYTES } from './exercise.js';
 import { appArgv, ownWords, permissionWords, spawnPlan } from './spawn-plan.js';
+import { phase } from './timing.js';
 
 export { portAccepting } from './readiness.js';
 export { appArgv } from './spawn-plan.js';
@@ -84,6 +85,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   const keyPipe = run.recorderPath !== undefined && run.keys !== undefined && !spec.command;
   // Node's own spawn: the app in a process group of its own (so all of it can be stopped), with the
   // recorder's channel (and the key pipe) as extra descriptors.
+  phase('run: spawning');
   const child = spawn(plan.file, plan.args, {
     cwd: spec.cwd,
     env: plan.env ?? process.env,
@@ -163,6 +165,7 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   const timers = startReadinessTimers(spec, { ready: markReady, timeout: () => settle('timeout'), finished: () => finished });
 
   let how = await settled;
+  phase(`run: ${how}`);
   finished = true;
   if (how === 'ready' && run.drops && run.dropFile) {
     writeFileSync(run.dropFile, JSON.stringify(run.drops));
@@ -192,10 +195,13 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     if (died && exitCode !== 0) how = 'exit';
   }
   for (const t of timers) clearTimeout(t);
-  await stopGroup(pid, spec.graceMs);
+  phase('run: stopping');
+  await stopGroup(pid, spec.graceMs, exited);
+  phase('run: group gone');
   // Streams close once every process holding them is gone (an error after the start closes nothing).
   if (!spawnError) await closed;
 
+  phase('run: streams closed');
   events?.end();
   const report = events ? await events.reportYielding() : emptyReport();
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };

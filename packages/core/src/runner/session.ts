@@ -58,6 +58,9 @@ export interface Session {
   dispose(): void;
 }
 
+/** The parts as the bundle's table, read once per process (a session writes three recorders). */
+let recorderParts: string | undefined;
+
 /**
  * The recorder as one file, with its configuration first: every part under recorder/ becomes a function
  * in a table, and `require('./part.cjs')` between them is answered from the table (anything else goes to
@@ -74,9 +77,9 @@ export function recorderText(config: {
   dropFile?: string;
   esmRegister?: string;
 }): string {
-  const parts = RECORDER_PARTS.map(
+  const parts = (recorderParts ??= RECORDER_PARTS.map(
     (name) => `  ${JSON.stringify(`./${name}`)}: function (module, exports, require) {\n${readFileSync(path.join(RECORDER_DIR, name), 'utf8')}\n  },\n`,
-  ).join('');
+  ).join(''));
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
 (function permlearnBundle(nodeRequire) {
   const parts = {
