@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../packages/cli/src/exit-codes.js';
+import { COMMANDS } from '../../packages/cli/src/main.js';
 import { baseEnv, cliPath, copyFixture, leftoverProcesses, nodeBinary, removeCopies, root, runCli } from '../helpers/e2e.js';
 
 afterEach(async () => {
@@ -23,14 +24,22 @@ describe('version and help', () => {
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, version, '']);
   });
 
-  it.each([
+  /** Every command with the option groups its --help shows (a new command gets a row: the next test asks). */
+  const HELP: [string[], string[]][] = [
     [[], ['Readiness', 'Learning:', 'Output:', 'Several apps:', 'General:']],
     [['run'], ['Readiness', 'Learning:', 'Output:']],
     [['check'], ['Checking:', 'Readiness', 'Learning:']],
     [['merge'], ['Learning:', 'Output:']],
     [['render'], ['Target:', 'Output:']],
     [['explain'], ['General:']],
-  ])('permlearn %j --help and -h: usage, option groups, examples, every exit code', async (command, groups) => {
+    [['record'], ['Options:', 'General:']],
+  ];
+
+  it('the help cases cover every command main.ts knows', () => {
+    expect(HELP.map(([command]) => command[0] ?? '').sort()).toEqual(['', ...COMMANDS.map((c) => c.name)].sort());
+  });
+
+  it.each(HELP)('permlearn %j --help and -h: usage, option groups, examples, every exit code', async (command, groups) => {
     for (const flag of ['--help', '-h']) {
       const r = await runCli([...command, flag]);
       expect(r.exitCode, String(r.stderr)).toBe(0);

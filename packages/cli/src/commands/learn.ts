@@ -1,7 +1,17 @@
 // The default command, `permlearn [options] [<entry>]`: its parser, and the handler it shares with `permlearn run`:
 // learning one app, or several configured apps at once (`--workspace`, several configs): one profile each and a table.
 import { lstatSync } from 'node:fs';
-import { PermlearnError, timingPhase, assertFormatFor, checkOutputPath, probeNode, writeFileAtomic, type FoundConfig, type LearnStatus } from '@permlearn/core';
+import {
+  PermlearnError,
+  timingPhase,
+  assertFormatFor,
+  checkOutputPath,
+  formatRefusesSomeNode,
+  probeNode,
+  writeFileAtomic,
+  type FoundConfig,
+  type LearnStatus,
+} from '@permlearn/core';
 import yargs, { type Argv } from 'yargs';
 import {
   appOptions,
@@ -51,6 +61,7 @@ $0 check [--profile permlearn.json] [--strict] [--suggest FILE] [--write] [--for
 $0 merge <a.json> <b.json> ... [--entry <file>] [--out FILE]
 $0 render <profile.json> [--format X] [--node-version V | --node <binary>] [--relative]
 $0 explain <profile.json>
+$0 record [--out DIR] [--profile permlearn.json] -- <command...>
 
 Learn the Node.js permission flags an app needs by running it under --permission. With a permlearn.config.json (or a "permlearn" field in package.json) in the current folder, no argument is needed. Each command has its own --help (permlearn check --help).`;
 
@@ -146,7 +157,7 @@ export async function runLearn(args: LearnArgs, env: NodeJS.ProcessEnv): Promise
   const report = new Reporter({ stream: process.stderr, color: colorEnabled(process.stderr, env), quiet: args.quiet });
   // Before learning, not after: a full learn is not wasted on an output that cannot be written.
   if (plan.out) checkOutputPath(plan.out, { force: args.force });
-  if (plan.format === 'config' || plan.format === 'drop-plan') {
+  if (formatRefusesSomeNode(plan.format)) {
     // Refuse before learning, not after: only some Node versions honour a config file's permissions or have drop().
     assertFormatFor(plan.format, await probeNode(plan.node ?? process.execPath));
   }

@@ -124,6 +124,9 @@ export class Reporter {
           `run ${e.run}  ${c.blue('observe')} (${e.root} readable): ${e.modules} modules loaded, ${e.candidates} to grant; confirming without the wide grant`,
         );
         break;
+      case 'prime-done':
+        this.line(`run ${e.run}  ${c.blue(e.strategy)}: ${e.candidates} to grant; confirming in enforce mode`);
+        break;
       case 'minimized': {
         if (e.outcome === 'kept') break;
         const what = e.outcome === 'removed' ? c.green('not needed') : `${c.green('narrowed')} to ${e.to?.length ?? 0} path${e.to?.length === 1 ? '' : 's'}`;

@@ -10,6 +10,7 @@ import {
   siblingLookups,
   type LearnEvent,
   type LearnOptions,
+  type PrimeStrategy,
   type RunRequest,
   type RunResult,
 } from './learn/index.js';
@@ -465,6 +466,25 @@ describe('learn: audit first (Node 24+)', () => {
     const { res, flags } = await go([audit, OK, OK], { fs, strategy: learnStrategy('audit') });
     expect(res.status).toBe('verified');
     expect(flags).toEqual(['--permission', `--allow-fs-write=${APP}/logs/*`]);
+  });
+
+  it('a strategy whose priming run is a plain enforce run, with no event of its own: the loop closes that run with prime-done', async () => {
+    const enforceFirst: PrimeStrategy = {
+      name: 'rerun',
+      phase: 'learn',
+      maxRounds: 1,
+      survivedIsSoft: false,
+      extraGrants: () => [],
+      candidates: (r) => selectDenials(r),
+      seen: () => ({ observed: [], lookups: [] }),
+      again: () => false,
+    };
+    const fs = fakeFs({ [`${APP}/config.json`]: 'file' });
+    const { res, requests, events, flags } = await go([denied(denial('FileSystemRead', 'config.json')), OK, OK], { fs, strategy: enforceFirst });
+    expect(res.status).toBe('verified');
+    expect(requests.map((r) => r.phase)).toEqual(['learn', 'learn', 'verify']);
+    expect(flags).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+    expect(events.filter((e) => e.type === 'prime-done')).toEqual([{ type: 'prime-done', strategy: 'rerun', run: 1, candidates: 1 }]);
   });
 
   it('whatever the audit missed, the enforce runs still learn', async () => {

@@ -44,8 +44,8 @@ export interface Profile {
   flags: string[];
   grants: ProfileGrant[];
   runs: number;
-  /** `audit` (one --permission-audit run first), `observe` (one run with the app root readable, keeping
-   *  the modules it loaded) or `rerun` (enforce runs only); enforce runs confirm in every case. */
+  /** How it was learned: one of LEARN_STRATEGIES (types.ts), each described in its file in model/learn/strategies/;
+   *  enforce runs confirm in every case. */
   strategy: Strategy;
   /** Which grants only start-up uses, to drop() once the app is ready (with --format drop-plan, Node 24+). */
   dropPlan?: DropPlan;

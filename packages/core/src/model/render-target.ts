@@ -25,6 +25,11 @@ export function parseTargetVersion(spec: string): Capabilities {
   return capabilitiesOf(version);
 }
 
+/** Some Node line cannot use `format` at all (it has a `refusal`): the CLI probes the Node and asks before learning. */
+export function formatRefusesSomeNode(format: RenderFormat): boolean {
+  return OUTPUT_FORMATS[format].refusal !== undefined;
+}
+
 /** Throw a usage error when `format` cannot be rendered for `target` at all (before learning, in the CLI). */
 export function assertFormatFor(format: RenderFormat, target: Capabilities): void {
   const refusal = OUTPUT_FORMATS[format].refusal?.(target);

@@ -4,7 +4,16 @@ import { capabilitiesOf, FLAG_OF_SCOPE, parseNodeVersion } from './node-versions
 import { parseProfile, type Profile, type ProfileGrant } from './profile.js';
 import { renderGrantFlag } from './grants.js';
 import { testProfile } from '../../../../test/helpers/profile.js';
-import { nodeOptionsQuote, parseTargetVersion, renderProfile, type RenderFormat, type RenderOptions, type RenderedProfile } from './render.js';
+import {
+  formatRefusesSomeNode,
+  nodeOptionsQuote,
+  parseTargetVersion,
+  RENDER_FORMATS,
+  renderProfile,
+  type RenderFormat,
+  type RenderOptions,
+  type RenderedProfile,
+} from './render.js';
 
 const caps = (v: string) => capabilitiesOf(parseNodeVersion(v)!);
 
@@ -242,6 +251,10 @@ describe('renderProfile: formats', () => {
     ['v20.20.2', /no config file/],
   ])('config for %s is refused: %s', (v, message) => {
     expect(() => text('config', v)).toThrow(message);
+  });
+
+  it('the formats some Node line refuses, which the CLI checks before learning: config and drop-plan', () => {
+    expect(RENDER_FORMATS.filter(formatRefusesSomeNode)).toEqual(['config', 'drop-plan']);
   });
 
   it('package-json: a start script with the entry relative to the cwd and the app args', () => {

@@ -24,7 +24,7 @@ export {
   type OutputFormat,
   type RenderFormat,
 } from './render-formats.js';
-export { assertFormatFor, MEASURED_MAJORS, parseTargetVersion } from './render-target.js';
+export { assertFormatFor, formatRefusesSomeNode, MEASURED_MAJORS, parseTargetVersion } from './render-target.js';
 
 export type RenderCode =
   /** a grant the target Node has no flag for: left out, so the app will be denied */

@@ -57,9 +57,8 @@ export interface LearnAppOptions {
   /** How long a ready app keeps running before it is stopped, so that an early crash counts. */
   settleMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** `audit`: one --permission-audit run first (24+); `observe`: one run that may read the whole app
-   *  root, keeping the modules it loaded; `rerun`: enforce runs only; `auto`: audit where Node has it,
-   *  else observe. */
+  /** A strategy of model/learn/strategies/ (each file says what it does), or `auto`: the first of its
+   *  AUTO_ORDER that can run here. */
   strategy?: Strategy | 'auto';
   /** Shell commands run one after another once the app is ready, in every run (curl calls, a test
    *  suite pointed at the server), so that what the app needs to serve them is learned too. A command

@@ -5,6 +5,7 @@ export type {
   EvidenceCounts,
   ExerciseResult,
   Phase,
+  PrimePhase,
   DropPhase,
   RunRequest,
   RunApp,

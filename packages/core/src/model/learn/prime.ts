@@ -46,7 +46,7 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     // The run's evidence is complete when it ran to the end (nothing it did was cut short).
     complete = runSucceeded(result);
     if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');
-    s.emit(strategy.doneEvent(result, s.runs, candidates));
+    s.emit(strategy.doneEvent?.(result, s.runs, candidates) ?? { type: 'prime-done', strategy: strategy.name, run: s.runs, candidates: candidates.length });
     const learnedMore = s.grants.length !== before.size || s.grants.some((g) => !before.has(grantKey(g)));
     if (!strategy.again(result, learnedMore)) break;
   }

@@ -1,5 +1,5 @@
 // The learn loop's vocabulary: what a run returns, what the loop is asked and what it answers. Types only.
-import type { Denial, FsProbe, PathKind, Scope } from '../types.js';
+import type { Denial, FsProbe, PathKind, Scope, Strategy } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
 import type { UngrantableCode } from '../denials.js';
 import type { Grant, GrantTarget } from '../grants.js';
@@ -83,6 +83,9 @@ export interface ExerciseResult {
 
 export type Phase = 'audit' | 'observe' | 'learn' | 'tighten' | 'minimize' | 'verify';
 
+/** The phases a strategy's priming runs may use (`learn`: a plain enforce run); a new one goes to Phase. */
+export type PrimePhase = Exclude<Phase, 'tighten' | 'minimize' | 'verify'>;
+
 /** The runs of drop-plan learning (drop-plan/learn.ts): audit mode alone, then enforce mode with drops at readiness. */
 export type DropPhase = 'drop-timing' | 'drop-verify';
 
@@ -125,6 +128,8 @@ export type LearnEvent =
   | { type: 'run-end'; run: number; phase: Phase; result: RunResult }
   | { type: 'audit-done'; run: number; events: number; candidates: number }
   | { type: 'observe-done'; run: number; modules: number; candidates: number; root: string }
+  /** The end of a priming run of a strategy with no event of its own. */
+  | { type: 'prime-done'; strategy: Strategy; run: number; candidates: number }
   | { type: 'granted'; run: number; grant: Grant; denial: Denial }
   | { type: 'widened'; run: number; from: string; to: string; scope: Scope; because: string }
   /** Grants learned only on a loader's fallback path (after `because` was denied), set aside now that it is granted. */

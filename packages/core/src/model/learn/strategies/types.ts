@@ -1,14 +1,14 @@
 // What a learn strategy is: how its priming runs are made and read, before the enforce loop confirms
 // their grants. A strategy with no priming runs (`rerun`) is no PrimeStrategy at all.
-import type { Denial } from '../../types.js';
+import type { Denial, Strategy } from '../../types.js';
 import type { Capabilities } from '../../node-versions.js';
 import type { Grant } from '../../grants.js';
-import type { LearnEvent, LearnOptions, RunResult } from '../types.js';
+import type { LearnEvent, LearnOptions, PrimePhase, RunResult } from '../types.js';
 
 export interface PrimeStrategy {
-  name: 'audit' | 'observe';
-  /** The phase of its runs (the runner runs an `audit` run under --permission-audit, an `observe` run with the observer). */
-  phase: 'audit' | 'observe';
+  name: Strategy;
+  /** The phase of its runs (the runner runs an `audit` run under --permission-audit, an `observe` run with the observer, a `learn` run as any enforce run). */
+  phase: PrimePhase;
   /** Priming runs at most (each within the run budget); after the first, `again` decides. */
   maxRounds: number;
   /** A denial its run survived shows no need by itself (tightening tries without it). */
@@ -19,8 +19,8 @@ export interface PrimeStrategy {
   candidates(r: RunResult, opts: Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants'>): Denial[];
   /** What the run saw that is not granted: reported as observed, and kept as lookups (siblingLookups). */
   seen(r: RunResult): { observed: Denial[]; lookups: Denial[] };
-  /** The event that closes a priming run. */
-  doneEvent(r: RunResult, run: number, candidates: readonly Denial[]): LearnEvent;
+  /** The event that closes a priming run, when it has its own variant of LearnEvent (else the loop emits `prime-done`). */
+  doneEvent?(r: RunResult, run: number, candidates: readonly Denial[]): LearnEvent;
   /** Another priming run after this one? `learnedMore`: this run changed the grants. */
   again(r: RunResult, learnedMore: boolean): boolean;
 }
