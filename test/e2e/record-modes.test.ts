@@ -121,6 +121,8 @@ describe('permlearn record --observe', () => {
     const dir = copyFixture('services/only-config');
     const r = await runCli(['record', '--observe', '--profile', 'p.json', '--', nodeBinary(26), 'app.js', 'greeting.txt'], { cwd: dir });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['permlearn: --observe records what the service uses, --profile what a profile denies: give one of them']);
+    expect(String(r.stderr).trim().split('\n')).toEqual([
+      'permlearn: --observe records what the service uses, --profile what a profile denies: give one of them',
+    ]);
   }, 30_000);
 });

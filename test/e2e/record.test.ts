@@ -387,7 +387,10 @@ describe.each([22, 24, 26])('record a node:cluster service on Node %i', (major) 
     const counts = workers.map((w) => seen(w).find((e) => e.resource === page)?.count ?? 0);
     expect(counts.reduce((n, c) => n + c, 0)).toBe(20);
     for (const [i, w] of workers.entries()) {
-      expect(seen(w)).toEqual([...startup, ...(counts[i]! > 0 ? [{ permission: 'FileSystemRead', resource: page, count: counts[i], site: `${dir}/server.js:32:21` }] : [])]);
+      expect(seen(w)).toEqual([
+        ...startup,
+        ...(counts[i]! > 0 ? [{ permission: 'FileSystemRead', resource: page, count: counts[i], site: `${dir}/server.js:32:21` }] : []),
+      ]);
     }
     // A line added to a worker's record by someone without the key: dropped, and said so.
     const worker = files[order[1]![1]]!;
