@@ -6,6 +6,8 @@
 //   subscriber  --permission-audit and a subscriber that does nothing (24+): Node's cost of publishing
 //               each check to JavaScript, the floor under any recorder
 //   on          the record preload (under --permission-audit on 24+; observe mode on 20/22)
+//   observe     (24+) the record preload without --permission-audit: it watches the JS API, as on 20/22
+//               (permlearn record --observe), and Node makes no checks at all
 // Per check: a loop making the traffic fixture's route checks (the template and token reads of /report,
 // the mkdir and write of /upload) K times, minus the same program making them K/4 times (so that start-up
 // and most of the JIT's warm-up cancel out), divided by the checks the recorder counted in 3K/4 turns. Per request: the fixture server answering R and R/4 requests (a
@@ -118,6 +120,7 @@ export async function countInstructions({ node, major, app, records, preload, pa
       ? { audit: { flags: ['--permission-audit'], env: base }, subscriber: { flags: ['--permission-audit', '--require', subscriber], env: base } }
       : {}),
     on: { flags: [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload], env: recordEnv },
+    ...(major >= 24 ? { observe: { flags: ['--require', preload], env: recordEnv } } : {}),
   };
   const perCheck = {};
   const perRequest = {};
@@ -128,6 +131,8 @@ export async function countInstructions({ node, major, app, records, preload, pa
     rmSync(records, { recursive: true, force: true });
     const some = await callgrind({ node, ...arm, args: ['checks-loop.js', String(k)], cwd: app });
     if (name === 'on') checks = countedChecks(records, app);
+    if (name === 'observe' && countedChecks(records, app) !== checks)
+      console.error(`  observe mode counted ${countedChecks(records, app)} checks, audit mode ${checks}`);
     perCheck[name] = (some - none) / (k - k / 4); // a loop turn for now; divided by its checks below
     const few = await callgrind({ node, ...arm, args: ['server.js', '0'], cwd: app, drive: serve(paths, r / 4) });
     const many = await callgrind({ node, ...arm, args: ['server.js', '0'], cwd: app, drive: serve(paths, r) });
@@ -146,6 +151,10 @@ export async function countInstructions({ node, major, app, records, preload, pa
   console.log(
     `the recorder over ${ref}: ${fmt((perCheck.on - perCheck[ref]) / perTurn).trim()} instructions a check, ${fmt(perRequest.on - perRequest[ref]).trim()} a request (${pct(perRequest.on / perRequest[ref] - 1)} of ${ref}'s, ${pct(perRequest.on / perRequest.off - 1)} over plain node)`,
   );
+  if (major >= 24)
+    console.log(
+      `observe mode instead (the preload without --permission-audit, the JS API): ${fmt((perCheck.observe - perCheck.off) / perTurn).trim()} instructions a check, ${fmt(perRequest.observe - perRequest.off).trim()} a request (${pct(perRequest.observe / perRequest.off - 1)} over plain node); audit mode alone: ${fmt((perCheck.audit - perCheck.off) / perTurn).trim()} a check (${pct(perRequest.audit / perRequest.off - 1)} a request)`,
+    );
   if (major >= 24)
     console.log(
       `of which Node's publishing to a subscriber (the empty subscriber over audit): ${fmt((perCheck.subscriber - perCheck.audit) / perTurn).trim()} a check; the recorder's own code: ${fmt((perCheck.on - perCheck.subscriber) / perTurn).trim()} a check`,

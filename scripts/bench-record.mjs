@@ -46,6 +46,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'pl-bench-record-'));
 const app = path.join(work, 'traffic');
 cpSync(path.join(root, 'fixtures/services/traffic'), app, { recursive: true });
 const records = path.join(work, 'records');
+const observed = path.join(work, 'records-observe');
 // all: every route, a template read, an upload write, and a child spawned (the costliest) one time in
 // eight; no-spawn: the same without the child, so the server is faster and the recorder's share larger.
 const paths =
@@ -55,13 +56,23 @@ const paths =
 const requests = paths.map((p) => ({ method: 'GET', path: p }));
 
 // 'on': the preload (under --permission-audit on 24+); 'audit' (24+): --permission-audit alone, so that
-// Node's own cost of audit mode is told apart from the recorder's.
+// Node's own cost of audit mode is told apart from the recorder's; 'observe' (24+): the preload without
+// --permission-audit (permlearn record --observe), which watches the JS API as on 20/22.
 function start(recording) {
-  const flags = recording === 'audit' ? ['--permission-audit'] : recording ? [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload] : [];
+  const flags =
+    recording === 'audit'
+      ? ['--permission-audit']
+      : recording === 'observe'
+        ? ['--require', preload]
+        : recording
+          ? [...(major >= 24 ? ['--permission-audit'] : []), '--require', preload]
+          : [];
   const env = {
     PATH: process.env.PATH,
     TRAFFIC_API_SECRET: 'bench',
-    ...(recording ? { PERMLEARN_RECORD: records, PERMLEARN_RECORD_KEY: 'bench-record-key-0123456789' } : {}),
+    ...(recording && recording !== 'audit'
+      ? { PERMLEARN_RECORD: recording === 'observe' ? observed : records, PERMLEARN_RECORD_KEY: 'bench-record-key-0123456789' }
+      : {}),
   };
   const child = spawn(node, [...flags, 'server.js', '0'], { cwd: app, env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -114,7 +125,7 @@ if (values.instructions) {
 
 const rows = [];
 for (let i = 0; i < rounds; i++) {
-  const servers = { off: await start(false), on: await start(true), ...(major >= 24 ? { audit: await start('audit') } : {}) };
+  const servers = { off: await start(false), on: await start(true), ...(major >= 24 ? { audit: await start('audit'), observe: await start('observe') } : {}) };
   try {
     for (const s of Object.values(servers)) await load(s.port, Number(values.warmup));
     const names = Object.keys(servers);
@@ -163,6 +174,18 @@ console.log(
 if (major >= 24) {
   const auditCpu = rows.map((r) => r.audit.cpuPerRequest / r.off.cpuPerRequest - 1);
   const recorderCpu = rows.map((r) => r.on.cpuPerRequest / r.audit.cpuPerRequest - 1);
+  const row = (label, side) =>
+    console.log(
+      `${label.padEnd(17)}${median(rows.map((r) => r[side].rps))
+        .toFixed(0)
+        .padStart(14)}   ${String(median(rows.map((r) => r[side].p99))).padStart(15)}   ${String(sum(side, 'total')).padStart(8)}   ${sum(side, 'errors')}`,
+    );
+  row('audit alone', 'audit');
+  row('observe instead', 'observe');
+  const observedFiles = readdirSync(observed).filter((n) => n.endsWith('.ndjson'));
+  console.log(
+    `observe mode instead of audit (the preload without --permission-audit): req/s ${pct(-median(rows.map((r) => r.observe.rps / r.off.rps - 1)))}, p99 ${pct(median(rows.map((r) => r.observe.p99 / Math.max(r.off.p99, 1) - 1)))}, CPU per request ${pct(median(rows.map((r) => r.observe.cpuPerRequest / r.off.cpuPerRequest - 1)))}; record files ${Math.max(...observedFiles.map((n) => statSync(path.join(observed, n)).size))} bytes the largest`,
+  );
   console.log(
     `of which --permission-audit alone (no recorder): req/s ${pct(-median(rows.map((r) => r.audit.rps / r.off.rps - 1)))}, CPU per request ${pct(median(auditCpu))}; the recorder over audit alone: req/s ${pct(-median(rows.map((r) => r.on.rps / r.audit.rps - 1)))}, CPU per request ${pct(median(recorderCpu))}`,
   );

@@ -346,7 +346,7 @@ describe('record cap on Node 26', () => {
   }, 120_000);
 });
 
-describe.each([22, 26])('record a node:cluster service on Node %i', (major) => {
+describe.each([22, 24, 26])('record a node:cluster service on Node %i', (major) => {
   it('each worker records its own signed file; a forged line in one is dropped; the profile verifies', async () => {
     const dir = copyFixture('services/cluster');
     const recs = path.join(dir, '..', 'recs');
@@ -360,17 +360,40 @@ describe.each([22, 26])('record a node:cluster service on Node %i', (major) => {
     expect(files).toHaveLength(3);
     const linesOf = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean);
     for (const f of files) for (const l of linesOf(f)) expect(l).toMatch(/^[A-Za-z0-9_-]{22} \{/);
+    const records = files.map((f) => linesOf(f).map((l) => JSON.parse(l.slice(23))));
+    const seen = (rec: { t: string; permission: string; resource: string; count: number; site?: string }[]) =>
+      rec.filter((e) => e.t === 'seen').map(({ permission, resource, count, site }) => ({ permission, resource, count, ...(site ? { site } : {}) }));
+    // The primary started first: its preload ran before it forked the workers.
+    const order = records.map((r, i) => [r[0].started as number, i] as const).sort((a, b) => a[0] - b[0]);
+    const primary = records[order[0]![1]]!;
+    const workers = order.slice(1).map(([, i]) => records[i]!);
+    // Start-up reads as each line reports them: the entry through the observe mode's loader (22: the
+    // CommonJS loader's reads of server.js), the folder's package scope (24 once, 26 twice).
+    const startup =
+      major === 22
+        ? [{ permission: 'FileSystemRead', resource: `${dir}/server.js`, count: 5 }]
+        : [{ permission: 'FileSystemRead', resource: dir, count: major === 24 ? 1 : 2 }];
+    // The primary: its config, and cluster.fork() twice, the child process check Node makes for each
+    // worker (the node binary, asked by the fork line of server.js); on 26 the shared listening socket,
+    // which the primary opens for its workers (Net, '' for a TCP listen).
+    expect(seen(primary)).toEqual([
+      ...startup,
+      { permission: 'FileSystemRead', resource: `${dir}/config.json`, count: 1, site: `${dir}/server.js:12:32` },
+      { permission: 'ChildProcess', resource: nodeBinary(major), count: 2, site: `${dir}/server.js:17:45` },
+      ...(major >= 26 ? [{ permission: 'Net', resource: '', count: 2 }] : []),
+    ]);
+    // Each worker: the same start-up, then the template of every request it answered (20 in all).
     const page = `${dir}/templates/page.html`;
-    const reads = files.map((f) =>
-      linesOf(f)
-        .map((l) => JSON.parse(l.slice(23)))
-        .find((e) => e.t === 'seen' && e.resource === page),
-    );
-    const workers = reads.filter((e) => e !== undefined);
-    expect(workers.map((e) => e.site)).toEqual([expect.stringMatching(new RegExp(`^${dir}/server.js:\\d+:\\d+$`)), expect.stringMatching(/server\.js/)]);
-    expect(workers.reduce((n, e) => n + e.count, 0)).toBe(20);
+    const counts = workers.map((w) => seen(w).find((e) => e.resource === page)?.count ?? 0);
+    expect(counts.reduce((n, c) => n + c, 0)).toBe(20);
+    for (const [i, w] of workers.entries()) {
+      expect(seen(w)).toEqual([
+        ...startup,
+        ...(counts[i]! > 0 ? [{ permission: 'FileSystemRead', resource: page, count: counts[i], site: `${dir}/server.js:32:21` }] : []),
+      ]);
+    }
     // A line added to a worker's record by someone without the key: dropped, and said so.
-    const worker = files[reads.findIndex((e) => e !== undefined)]!;
+    const worker = files[order[1]![1]]!;
     const forged = JSON.stringify({ t: 'seen', permission: 'FileSystemRead', resource: '/etc', count: 1, first: 1, last: 1, site: `${dir}/server.js:1:1` });
     writeFileSync(worker, `${readFileSync(worker, 'utf8')}AAAAAAAAAAAAAAAAAAAAAA ${forged}\n`);
 

@@ -72,6 +72,20 @@
   const flush = createFlush(store, { folder, file, line, mode, header: { started, unseen, signed, max: maxEntries } });
   keepFlushed(flush, interval);
 
+  // The working folder changes only through process.chdir (Node's own cache of process.cwd() relies on
+  // that too): the store is told, so that a repeat need not ask for the folder.
+  const chdirOriginal = process.chdir;
+  if (typeof chdirOriginal === 'function') {
+    const apply = Reflect.apply;
+    process.chdir = function chdir(directory) {
+      try {
+        return apply(chdirOriginal, process, [directory]);
+      } finally {
+        store.moved();
+      }
+    };
+  }
+
   const rec = { store, folder, enforced, callSites, publishedByNode, appSite };
   if (channel) watchChannels(rec);
   else watchApi(rec);

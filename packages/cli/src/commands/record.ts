@@ -32,6 +32,8 @@ export interface RecordArgs {
   /** `--profile`: enforce this profile and record what it denies. */
   profile?: string;
   intervalMs?: number;
+  /** `--observe`: the JS API even on Node 24+ (cheaper than audit mode, blind to Node's own checks). */
+  observe?: boolean;
 }
 
 /** `permlearn record [--out DIR] [--profile p.json] -- <command...>` (argv without the word `record`). */
@@ -43,13 +45,19 @@ export async function parseRecordArgs(argv: string[]): Promise<Parsed<'record', 
     [
       ['$0 --out records -- node server.js', 'record a service in complain mode until it stops'],
       ['$0 --profile permlearn.json --out records -- npm start', 'enforce a profile and record what it denies'],
+      ['$0 --observe --out records -- node server.js', "on Node 24+, the JS API instead of audit mode (cheaper, blind to Node's own checks)"],
     ],
   )
     .option('out', { type: 'string', default: 'permlearn-records', describe: 'the folder the records go to (created 0700)' })
     .option('profile', { type: 'string', describe: 'enforce this profile and record what it denies, with who asked' })
     .option('node', { type: 'string', describe: 'the Node binary the command runs (default: the command when it is node, else node on PATH)' })
     .option('cwd', { type: 'string', describe: 'run the command in this folder' })
-    .option('interval', { type: 'string', describe: 'seconds between writes of each record (default 10)' });
+    .option('interval', { type: 'string', describe: 'seconds between writes of each record (default 10)' })
+    .option('observe', {
+      type: 'boolean',
+      describe:
+        "on Node 24+, watch the JS API instead of audit mode: a fraction of the cost a check, but Node's own checks (module resolution, addons, network) unseen",
+    });
   const { a, help } = await parseWith(parser as Argv<unknown>, argv);
   if (help !== undefined) return { kind: 'done', output: help };
   const command = [...a._.map(String), ...(a['--'] ?? []).map(String)];
@@ -58,6 +66,11 @@ export async function parseRecordArgs(argv: string[]): Promise<Parsed<'record', 
   if (a.profile !== undefined) args.profile = String(a.profile);
   if (a.node !== undefined) args.node = String(a.node);
   if (a.cwd !== undefined) args.cwd = String(a.cwd);
+  if (a.observe === true) {
+    if (args.profile !== undefined)
+      throw new PermlearnError('usage', '--observe records what the service uses, --profile what a profile denies: give one of them');
+    args.observe = true;
+  }
   if (a.interval !== undefined) args.intervalMs = msOf(numberOption('interval', a.interval, { min: 0.05, max: 3600, integer: false, unit: 'seconds' }));
   return { kind: 'record', args };
 }
@@ -75,6 +88,7 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
     ...(args.cwd ? { cwd: args.cwd } : {}),
     ...(args.node ? { node: args.node } : {}),
     ...(enforceFlags ? { enforceFlags } : {}),
+    ...(args.observe ? { observe: true } : {}),
     ...(args.intervalMs !== undefined ? { intervalMs: args.intervalMs } : {}),
   });
   const how =
@@ -82,7 +96,9 @@ export async function runRecord(args: RecordArgs, report: Reporter): Promise<num
       ? 'audit mode (every check Node made)'
       : run.mode === 'enforce'
         ? 'enforce mode (what the profile denied)'
-        : 'observe mode (the JS API; Node before 24 has no audit mode, see the records for what it cannot see)';
+        : args.observe
+          ? 'observe mode (the JS API, as asked; see the records for what it cannot see)'
+          : 'observe mode (the JS API; Node before 24 has no audit mode, see the records for what it cannot see)';
   report.note(`recorded under Node ${run.node} in ${how}; build a profile with: permlearn --records ${shortPath(out)}`);
   if (run.keyFile) report.note(`the records are signed with the key in ${shortPath(run.keyFile)} (keep it with them, or give PERMLEARN_RECORD_KEY)`);
   if (run.signal) return run.signal === 'SIGINT' || run.signal === 'SIGTERM' || run.signal === 'SIGHUP' ? EXIT.ok : EXIT.appFailed;

@@ -29,6 +29,9 @@ export interface RecordOptions {
   node?: string;
   /** Enforce these flags (a committed profile's) and record what they deny, instead of audit mode. */
   enforceFlags?: string[];
+  /** Watch the JS API (observe mode) even where Node has audit mode (24+): a fraction of audit mode's
+   *  cost a check, but Node's own checks are not seen (each record lists what it could not see). */
+  observe?: boolean;
   /** Milliseconds between flushes of each record. */
   intervalMs?: number;
   graceMs?: number;
@@ -56,7 +59,9 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
   const first = options.command[0]!;
   const node = options.node ?? (/^node(\d+)?$|\/node$/.test(path.basename(first)) || first.endsWith('/node') ? first : 'node');
   const caps = await probeNode(node);
-  const mode = options.enforceFlags ? 'enforce' : caps.audit ? 'audit' : 'observe';
+  if (options.observe && options.enforceFlags)
+    throw new PermlearnError('usage', '--observe records what the service uses, --profile what a profile denies: give one of them');
+  const mode = options.enforceFlags ? 'enforce' : caps.audit && !options.observe ? 'audit' : 'observe';
   const env = { ...(options.env ?? process.env) };
   const parts = [`--require ${nodeOptionsQuote(RECORD_PRELOAD)}`];
   if (mode === 'audit') parts.unshift('--permission-audit');
