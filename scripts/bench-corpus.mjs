@@ -25,7 +25,9 @@ import { root } from './setup.mjs';
 const { nodeBinary } = await import('@permlearn/test-nodes');
 const corpusDir = path.join(root, 'scripts', 'corpus');
 const cli = process.env.PERMLEARN_CLI ? path.resolve(process.env.PERMLEARN_CLI) : path.join(root, 'packages', 'cli', 'bin', 'permlearn.js');
+/** One run of a tool, and one whole learn (tens of runs on a loaded machine). */
 const RUN_TIMEOUT_MS = 120_000;
+const LEARN_TIMEOUT_MS = 30 * 60_000;
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -51,7 +53,10 @@ const lines = majors.length ? majors : [22, 24, 26];
 /** The installed app: `npm ci` once per lockfile, in the OS temp folder, finished installs renamed into place. */
 function installed(app) {
   const src = path.join(corpusDir, app);
-  const hash = createHash('sha256').update(readFileSync(path.join(src, 'package-lock.json'))).update(readFileSync(path.join(src, 'package.json'))).digest('hex');
+  const hash = createHash('sha256')
+    .update(readFileSync(path.join(src, 'package-lock.json')))
+    .update(readFileSync(path.join(src, 'package.json')))
+    .digest('hex');
   const cacheRoot = path.join(os.tmpdir(), 'permlearn-corpus');
   const dir = path.join(cacheRoot, `${app}-${hash.slice(0, 16)}`);
   if (existsSync(dir)) return dir;
@@ -65,7 +70,13 @@ function installed(app) {
     console.error(`bench-corpus: npm ci failed for ${app} (exit ${r.status}); the corpus needs the npm registry`);
     process.exit(1);
   }
-  renameSync(staging, dir);
+  try {
+    renameSync(staging, dir);
+  } catch (e) {
+    // Another run of this script finished the same install first: use that one.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(dir)) throw e;
+  }
   return dir;
 }
 
@@ -84,7 +95,7 @@ function pristine(installDir, p) {
 }
 
 /** Run to the end (or the timeout); resolves the exit code (null when killed), stdout and seconds. */
-function run(file, args, opts) {
+function run(file, args, opts, timeoutMs = RUN_TIMEOUT_MS) {
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
     const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -96,7 +107,7 @@ function run(file, args, opts) {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {}
-    }, RUN_TIMEOUT_MS);
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out, err, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
@@ -123,10 +134,15 @@ try {
       const p = places(work, t.tool, major);
       pristine(installDir, p);
       const learnArgs = t.learn.map((a) => a.replaceAll('$TMPDIR', p.tmp).replaceAll('$HOME', p.home));
-      const learned = await run(process.execPath, [cli, '--node', node, '--format', 'json', ...extra, ...learnArgs], {
-        cwd: p.app,
-        env: { ...appEnv(p) },
-      });
+      const learned = await run(
+        process.execPath,
+        [cli, '--node', node, '--format', 'json', ...extra, ...learnArgs],
+        {
+          cwd: p.app,
+          env: { ...appEnv(p) },
+        },
+        LEARN_TIMEOUT_MS,
+      );
       let profile;
       try {
         profile = JSON.parse(learned.out);
@@ -146,7 +162,11 @@ try {
       row.verified = verify.code === 0;
       row.verifyS = verify.seconds;
       if (!row.verified) {
-        row.note = (verify.err + verify.out).trim().split('\n').filter((l) => !/SecurityWarning|trace-warnings/.test(l)).slice(-1)[0];
+        row.note = (verify.err + verify.out)
+          .trim()
+          .split('\n')
+          .filter((l) => !/SecurityWarning|trace-warnings/.test(l))
+          .slice(-1)[0];
         continue;
       }
       // The enable flag is not a grant; each other flag is one.
@@ -168,5 +188,7 @@ console.log('| tool | Node | runs | seconds | verified | grants | removable |\n|
 for (const r of rows) {
   const verified = r.verified === undefined ? r.status : r.verified ? 'yes' : `no: ${r.note ?? ''}`;
   const removable = r.removable ? `${r.removable.length}${r.removable.length ? ` (${r.removable.join(' ')})` : ''}` : '';
-  console.log(`| ${r.tool} | ${r.version} | ${r.runs ?? ''} | ${r.seconds.toFixed(1)} | ${verified}${r.note && r.verified === undefined ? `: ${r.note}` : ''} | ${r.grants ?? ''} | ${removable} |`);
+  console.log(
+    `| ${r.tool} | ${r.version} | ${r.runs ?? ''} | ${r.seconds.toFixed(1)} | ${verified}${r.note && r.verified === undefined ? `: ${r.note}` : ''} | ${r.grants ?? ''} | ${removable} |`,
+  );
 }
