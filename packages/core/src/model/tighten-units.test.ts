@@ -134,7 +134,7 @@ describe('reduceUnits', () => {
       const paths = grants.map((g) => g.path!);
       trials.push(paths);
       if (!walk.every((p) => paths.includes(p)))
-        return result({ exitCode: 1, denials: named ? [walkGrants.find((g) => !paths.includes(g.path))!.denials[0]!] : [] });
+        return result({ exitCode: 1, denials: named ? [walkGrants.find((g) => !paths.includes(g.path!))!.denials[0]!] : [] });
       if (!paths.includes(`${APP}/.eslintignore`)) return result({ exitCode: 2, denials: named ? [ignoreGrant.denials[0]!] : [] });
       return result();
     };
