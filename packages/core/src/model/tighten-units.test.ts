@@ -220,3 +220,49 @@ describe('learn: the workspace walk of a build tool (Vite 7), scripted', () => {
     expect(res.tightened).toBeUndefined();
   });
 });
+
+describe('learn on 24: an audit run that a refused addon cut short', () => {
+  const NODE24 = capabilitiesOf(parseNodeVersion('v24.22.3')!);
+  // Node 24's audit mode refuses process.dlopen; rollup catches the refusal and throws its own error.
+  const refused = (source: 'caught' | 'uncaught'): Denial => ({
+    permission: 'Addon',
+    resource: '',
+    code: 'ERR_DLOPEN_DISABLED',
+    source,
+    cwd: APP,
+    site: `${APP}/node_modules/rollup/dist/native.js:${source === 'caught' ? 104 : 126}:9`,
+  });
+  const config = { ...configRead.denials[0]!, existed: true };
+
+  it('audits again with the addon granted, sees the rest, and verifies at once: three runs', async () => {
+    const requests: { phase: string; flags: string[] }[] = [];
+    const runApp = async (req: RunRequest): Promise<RunResult> => {
+      const flags = renderFlags(req.grants, NODE24);
+      requests.push({ phase: req.phase, flags });
+      const addons = flags.includes('--allow-addons');
+      if (req.phase === 'audit') return addons ? result({ denials: [config] }) : result({ exitCode: 1, denials: [refused('caught'), refused('uncaught')] });
+      return addons && flags.includes(`--allow-fs-read=${APP}/config.json`) ? result() : result({ exitCode: 1 });
+    };
+    const res = await learn({ runApp, caps: NODE24, fs, maxRuns: 40, tighten: true, fold: true, strategy: learnStrategy('audit') });
+    expect(res.status).toBe('verified');
+    expect(requests).toEqual([
+      { phase: 'audit', flags: ['--permission'] },
+      { phase: 'audit', flags: ['--permission', '--allow-addons'] },
+      { phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`, '--allow-addons'] },
+    ]);
+    expect(res.runs).toBe(3);
+  });
+
+  it('an audit run that failed for another reason is not repeated', async () => {
+    const phases: string[] = [];
+    const runApp = async (req: RunRequest): Promise<RunResult> => {
+      phases.push(req.phase);
+      const flags = renderFlags(req.grants, NODE24);
+      if (req.phase === 'audit') return result({ exitCode: 1, denials: [config] });
+      return flags.includes(`--allow-fs-read=${APP}/config.json`) ? result() : result({ exitCode: 1 });
+    };
+    const res = await learn({ runApp, caps: NODE24, fs, maxRuns: 40, tighten: true, fold: true, strategy: learnStrategy('audit') });
+    expect(res.status).toBe('verified');
+    expect(phases).toEqual(['audit', 'learn', 'verify']);
+  });
+});
