@@ -94,11 +94,15 @@ function pristine(installDir, p) {
   mkdirSync(p.tmp, { recursive: true });
 }
 
+/** The process groups of the runs under way, stopped with this script. */
+const running = new Set();
+
 /** Run to the end (or the timeout); resolves the exit code (null when killed), stdout and seconds. */
 function run(file, args, opts, timeoutMs = RUN_TIMEOUT_MS) {
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
     const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child.pid);
     let out = '';
     let err = '';
     child.stdout.on('data', (b) => (out += b));
@@ -109,6 +113,7 @@ function run(file, args, opts, timeoutMs = RUN_TIMEOUT_MS) {
       } catch {}
     }, timeoutMs);
     child.on('close', (code) => {
+      running.delete(child.pid);
       clearTimeout(timer);
       resolve({ code, out, err, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
     });
@@ -125,6 +130,16 @@ function appEnv(p) {
 
 const rows = [];
 const work = mkdtempSync(path.join(os.tmpdir(), 'permlearn-corpus-run-'));
+// Stopped (Ctrl-C): the copies go too.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    for (const pid of running)
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
 try {
   for (const major of lines) {
     const node = nodeBinary(major, 'latest');
