@@ -59,7 +59,7 @@ export function siblingLookups(needed: readonly Denial[], lookups: readonly Deni
 }
 
 /** A call site without its column: the same loop over candidate names can report different columns. */
-function siteFile(site: string): string {
+export function siteFile(site: string): string {
   return site.replace(/:\d+$/, '');
 }
 

@@ -16,6 +16,7 @@ import { describeRefusal } from './plan-step.js';
 import { applyDenials } from './apply.js';
 import { prime } from './prime.js';
 import { verifyFolded, verifyLearned } from './verify.js';
+import { failedSearch } from './tighten-units.js';
 import { LearnState } from './state.js';
 
 /** Run the loop until the app starts cleanly, then verify with exactly the learned grants. */
@@ -94,8 +95,10 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   // Except what a failed run's failure hid (fallback.ts) and the one denial a failed run had: the app failed without it, wherever it was caught.
   const cause = succeeded ? () => false : hiddenCauses(result);
   const sole = soleCause(succeeded, denials);
-  for (const d of denials) if (d !== sole && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
-  for (const d of siblings) s.soft.mark(d);
+  // A failed run that acted only on one search's lookups failed on that search (tighten-units.ts).
+  const searched = failedSearch(succeeded, denials, siblings, opts.fs);
+  for (const d of denials) if (d !== sole && !searched(d) && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
+  for (const d of siblings) if (!searched(d)) s.soft.mark(d);
   const applied = await applyDenials(s, [...denials, ...siblings], vetted.restated, result, 'enforce');
   if (succeeded && !applied.changed) return 'clean';
   if (applied.childLost.length > 0) {

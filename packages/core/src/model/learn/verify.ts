@@ -1,12 +1,13 @@
 // The end of a learn: verification with exactly the learned flags, tightening folded into it (tighten.ts),
 // and --minimize after it. Every run goes through the state's one run helper.
 import { normaliseGrants, type Grant } from '../grants.js';
-import { reduceCandidates, splitCandidates } from '../tighten.js';
+import { splitCandidates } from '../tighten.js';
 import type { LearnResult } from './types.js';
-import { describeOutcome, runSucceeded, startedCleanly } from './outcome.js';
+import { describeOutcome, runSucceeded } from './outcome.js';
 import { ownState } from './candidates.js';
 import { promoteCreatedDirs } from './plan-step.js';
 import { minimizeGrants } from './minimize.js';
+import { candidateUnits, reduceUnits } from './tighten-units.js';
 import type { LearnState } from './state.js';
 
 /** Tight: the grants less the candidates (grants whose only evidence is soft); otherwise all of them. */
@@ -55,9 +56,13 @@ export async function verifyLearned(s: LearnState): Promise<LearnResult> {
   if (candidates.length > 0) {
     const first = await s.run('verify', base);
     if (runSucceeded(first)) return verifiedWithout(s, base, candidates);
-    const trial = async (with_: Grant[]): Promise<boolean> => startedCleanly(await s.run('tighten', with_));
+    // Tried by call site, each failed trial read for which unit it failed without (tighten-units.ts).
     // One run stays for the verification of the result.
-    const reduction = await reduceCandidates(base, candidates, trial, { maxTrials: Math.max(0, s.opts.maxRuns - s.runs - 1), baseFails: true });
+    const trial = (with_: Grant[]) => s.run('tighten', with_);
+    const reduction = await reduceUnits(base, candidateUnits(candidates, s.opts.fs), trial, {
+      maxTrials: Math.max(0, s.opts.maxRuns - s.runs - 1),
+      fs: s.opts.fs,
+    });
     s.grants = normaliseGrants([...base, ...reduction.kept]);
     s.leaveOut(reduction.removed);
     s.tightened = {

@@ -1,0 +1,2 @@
+import js from '@eslint/js';
+export default [js.configs.recommended, { files: ['src/**/*.js'] }];

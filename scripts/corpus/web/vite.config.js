@@ -1,0 +1,1 @@
+export default { root: 'web', build: { outDir: '../dist', emptyOutDir: true } };

@@ -1,0 +1,2 @@
+import { greet } from './greet.js';
+document.getElementById('app').textContent = greet('vite');
