@@ -2,7 +2,7 @@
 // Observe runs: ES modules loaded, through the in-thread module hooks (22+; Node 20 has none, and the
 // observe run registers esm-hooks.mjs instead, which writes the same `load` line).
 
-/** `ctx` (recorder.cjs): thread, later. */
+/** `ctx` (recorder.cjs): thread, later, loadedFiles. */
 function watchEsm(ctx) {
   const Module = require('module');
   if (typeof Module.registerHooks !== 'function') return;
@@ -19,13 +19,12 @@ function watchEsm(ctx) {
     load(url, context, next) {
       if (typeof url === 'string' && url.startsWith('file:')) {
         try {
-          const parent = parents.get(url);
-          ctx.later({
-            t: 'load',
-            thread: ctx.thread,
-            file: fileURLToPath(url),
-            from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined,
-          });
+          const file = fileURLToPath(url);
+          // The hooks see every CommonJS load too: those were reported (first) by the CommonJS loader's watcher.
+          if (!ctx.loadedFiles.has(file)) {
+            const parent = parents.get(url);
+            ctx.later({ t: 'load', thread: ctx.thread, file, from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
+          }
         } catch {
           // not a file path
         }

@@ -36,6 +36,8 @@ function watchRequire(ctx) {
         return resolved;
       };
     }
+    // The same specifier resolved to the same file from the same folder probes the same files again.
+    const asked = new Set();
     const reportProbes = (parent, id, known) => {
       if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
       if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
@@ -47,14 +49,18 @@ function watchRequire(ctx) {
           return;
         }
       }
+      const dirname = path.dirname(parent.filename);
+      const key = dirname + '\u0000' + id + '\u0000' + resolved;
+      if (asked.has(key)) return;
+      asked.add(key);
       const files = [];
       if (id.startsWith('.') || path.isAbsolute(id)) {
-        const target = path.resolve(path.dirname(parent.filename), id);
+        const target = path.resolve(dirname, id);
         if (path.dirname(resolved) === target) files.push(path.join(target, 'package.json'));
       } else {
         const parts = id.split('/');
         const name = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-        for (const dir of Module._nodeModulePaths(path.dirname(parent.filename))) {
+        for (const dir of Module._nodeModulePaths(dirname)) {
           const pkg = path.join(dir, name);
           files.push(path.join(pkg, 'package.json'));
           if (resolved.startsWith(pkg + path.sep)) break;
