@@ -22,6 +22,8 @@ function watchEsm(ctx) {
           const file = fileURLToPath(url);
           // The hooks see every CommonJS load too: those were reported (first) by the CommonJS loader's watcher.
           if (!ctx.loadedFiles.has(file)) {
+            // The loader then reads it through the public fs API, which is not the app's doing (fs.cjs).
+            ctx.loadedFiles.add(file);
             const parent = parents.get(url);
             ctx.later({ t: 'load', thread: ctx.thread, file, from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
           }

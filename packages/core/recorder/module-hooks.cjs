@@ -9,14 +9,17 @@ function watchRequire(ctx) {
   const { config, thread, later, loadedFiles, requiring, requirers } = ctx;
   try {
     const Module = require('module');
-    // Every CommonJS file that loads, so a run with a wide read grant can say what it really read.
+    // Every CommonJS file that loads, so a run with a wide read grant (observe) can say what it really
+    // read; the other runs learn from denials alone and report none.
     const load = Module.prototype.load;
     // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
       if (typeof filename === 'string') {
         loadedFiles.add(filename);
-        const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
-        later({ t: 'load', thread, file: filename, from: parent });
+        if (config.observe) {
+          const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
+          later({ t: 'load', thread, file: filename, from: parent });
+        }
       }
       return load.call(this, filename);
     };
