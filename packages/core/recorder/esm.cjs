@@ -11,7 +11,8 @@ function watchEsm(ctx) {
   Module.registerHooks({
     resolve(specifier, context, next) {
       const result = next(specifier, context);
-      if (result && typeof result.url === 'string' && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
+      // Only files are reported: a built-in (every require('fs') passes here too) is passed on untouched.
+      if (result && typeof result.url === 'string' && result.url.startsWith('file:') && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
         parents.set(result.url, context.parentURL);
       }
       return result;
