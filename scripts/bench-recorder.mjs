@@ -62,7 +62,18 @@ function instructions(major, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'valgrind',
-      ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--trace-children=yes', nodeBinary(major), '--single-threaded', '--hash-seed=1', '--random-seed=1', ...args, 'server.js', '0'],
+      [
+        '--tool=callgrind',
+        '--callgrind-out-file=/dev/null',
+        '--trace-children=yes',
+        nodeBinary(major),
+        '--single-threaded',
+        '--hash-seed=1',
+        '--random-seed=1',
+        ...args,
+        'server.js',
+        '0',
+      ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe', 'pipe', openSync(keyFile, 'r')] },
     );
     child.stdio[3].resume();
@@ -106,7 +117,11 @@ try {
     const learning = [];
     const observing = [];
     if (counting) {
-      const [a, b, c] = [await instructions(major, grants), await instructions(major, [...grants, '--require', recorder]), await instructions(major, [...grants, '--require', observer])].map((n) => n / 1e6);
+      const [a, b, c] = [
+        await instructions(major, grants),
+        await instructions(major, [...grants, '--require', recorder]),
+        await instructions(major, [...grants, '--require', observer]),
+      ].map((n) => n / 1e6);
       console.log(`| ${major} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${pct(b, a)} | ${c.toFixed(1)} | ${pct(c, a)} |`);
       continue;
     }

@@ -29,7 +29,8 @@ describe('a config lookup inside try/catch, seen by the observe run', () => {
     expect(tight.flags).toEqual([enable, ...entry(tmp), `--allow-fs-write=${tmp}/out/*`]);
     expect(tight.verified).toBe(true);
     expect(tight.runs).toBe(3);
-    const removed = (tight as { tightened?: { removed: { flag: string; why: string; denials: { source: string; guarded?: true; at?: string }[] }[] } }).tightened?.removed;
+    const removed = (tight as { tightened?: { removed: { flag: string; why: string; denials: { source: string; guarded?: true; at?: string }[] }[] } })
+      .tightened?.removed;
     expect(removed?.map((r) => r.flag)).toEqual([`--allow-fs-read=${tmp}/package.json`]);
     expect(removed?.[0]?.why).toBe('only reads inside a try block with a catch, and the app started without it');
     expect(removed?.[0]?.denials.map((d) => [d.source, d.guarded, d.at])).toEqual([['loaded', true, 'index.js:13']]);

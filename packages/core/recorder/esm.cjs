@@ -12,7 +12,14 @@ function watchEsm(ctx) {
     resolve(specifier, context, next) {
       const result = next(specifier, context);
       // Only files are reported: a built-in (every require('fs') passes here too) is passed on untouched.
-      if (result && typeof result.url === 'string' && result.url.startsWith('file:') && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
+      if (
+        result &&
+        typeof result.url === 'string' &&
+        result.url.startsWith('file:') &&
+        context &&
+        typeof context.parentURL === 'string' &&
+        !parents.has(result.url)
+      ) {
         parents.set(result.url, context.parentURL);
       }
       return result;
