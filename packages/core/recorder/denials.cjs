@@ -5,6 +5,10 @@
 // write. Pure: whether Node really made the error is for the caller to judge (`accept`, evidence.cjs).
 const { isObject, read } = require('./util.cjs');
 const { nodeOptionsWords } = require('./node-options.cjs');
+// Taken once, during preload: a require() from inside a wrapped fs call would go through the module
+// loader (and the observe run's module hooks) on every call.
+const { resolve: resolvePath } = require('path');
+const { fileURLToPath } = require('url');
 
 const toStr = String;
 
@@ -64,9 +68,9 @@ function withArgument(found, fill) {
 /** The path an fs call names first, resolved as Node would, or undefined (an fd, nothing). */
 function pathArg(value) {
   try {
-    if (typeof value === 'string') return value === '' ? undefined : require('path').resolve(value);
-    if (Buffer.isBuffer(value)) return require('path').resolve(value.toString());
-    if (value instanceof URL && value.protocol === 'file:') return require('url').fileURLToPath(value);
+    if (typeof value === 'string') return value === '' ? undefined : resolvePath(value);
+    if (Buffer.isBuffer(value)) return resolvePath(value.toString());
+    if (value instanceof URL && value.protocol === 'file:') return fileURLToPath(value);
   } catch {
     // not a path we can name
   }

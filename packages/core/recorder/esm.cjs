@@ -2,7 +2,7 @@
 // Observe runs: ES modules loaded, through the in-thread module hooks (22+; Node 20 has none, and the
 // observe run registers esm-hooks.mjs instead, which writes the same `load` line).
 
-/** `ctx` (recorder.cjs): thread, later. */
+/** `ctx` (recorder.cjs): thread, later, loadedFiles. */
 function watchEsm(ctx) {
   const Module = require('module');
   if (typeof Module.registerHooks !== 'function') return;
@@ -11,7 +11,15 @@ function watchEsm(ctx) {
   Module.registerHooks({
     resolve(specifier, context, next) {
       const result = next(specifier, context);
-      if (result && typeof result.url === 'string' && context && typeof context.parentURL === 'string' && !parents.has(result.url)) {
+      // Only files are reported: a built-in (every require('fs') passes here too) is passed on untouched.
+      if (
+        result &&
+        typeof result.url === 'string' &&
+        result.url.startsWith('file:') &&
+        context &&
+        typeof context.parentURL === 'string' &&
+        !parents.has(result.url)
+      ) {
         parents.set(result.url, context.parentURL);
       }
       return result;
@@ -19,13 +27,14 @@ function watchEsm(ctx) {
     load(url, context, next) {
       if (typeof url === 'string' && url.startsWith('file:')) {
         try {
-          const parent = parents.get(url);
-          ctx.later({
-            t: 'load',
-            thread: ctx.thread,
-            file: fileURLToPath(url),
-            from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined,
-          });
+          const file = fileURLToPath(url);
+          // The hooks see every CommonJS load too: those were reported (first) by the CommonJS loader's watcher.
+          if (!ctx.loadedFiles.has(file)) {
+            // The loader then reads it through the public fs API, which is not the app's doing (fs.cjs).
+            ctx.loadedFiles.add(file);
+            const parent = parents.get(url);
+            ctx.later({ t: 'load', thread: ctx.thread, file, from: parent && parent.startsWith('file:') ? fileURLToPath(parent) : undefined });
+          }
         } catch {
           // not a file path
         }

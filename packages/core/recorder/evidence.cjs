@@ -8,6 +8,7 @@ const { denialsOf } = require('./denials.cjs');
 
 // Saved before any app code can replace them.
 const { isNativeError } = require('util').types;
+const { resolve: resolvePath } = require('path');
 const apply = Reflect.apply;
 const setHas = Set.prototype.has;
 const weakHas = WeakSet.prototype.has;
@@ -94,7 +95,7 @@ function createEvidence(ctx) {
     if (scope === 'net') return false; // has('net', host) is not what the check compares
     ctx.confirming = true; // has() itself publishes a check when it answers no
     try {
-      const ref = scope === 'fs.read' || scope === 'fs.write' ? require('path').resolve(resource) : undefined;
+      const ref = scope === 'fs.read' || scope === 'fs.write' ? resolvePath(resource) : undefined;
       return (ref === undefined ? apply(ctx.permissionHas, ctx.permissionApi, [scope]) : apply(ctx.permissionHas, ctx.permissionApi, [scope, ref])) === true;
     } catch {
       return false;

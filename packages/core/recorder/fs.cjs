@@ -10,7 +10,7 @@ const { pathArg, writesWith, argumentOf } = require('./denials.cjs');
 
 /**
  * `only(name)`: which fs functions to wrap. `ctx` (recorder.cjs): config, caughtByChannel, used,
- * witness, reportError, loadedFiles, requiring.
+ * usedByResolver, witness, reportError, loadedFiles, requiring.
  */
 function watchFs(ctx, only) {
   const { config } = ctx;
@@ -34,12 +34,12 @@ function watchFs(ctx, only) {
     if (!ok || writesWith(name, args)) return;
     const file = appPath(args);
     if (file === undefined || ctx.loadedFiles.has(file)) return;
+    // The same key as touchKey() in model/recorder-protocol.ts.
+    const key = 'touch\u0000' + file;
     // The resolver realpaths every module before loading it: no stack for those (it is costly), the
     // file whose require() asked is the call site.
-    const resolving = name === 'realpathSync' || name === 'realpath';
-    const from = ctx.requiring[ctx.requiring.length - 1];
-    // The same key as touchKey() in model/recorder-protocol.ts.
-    ctx.used('touch\u0000' + file, { t: 'touch', file, api: name }, resolving ? () => from : undefined);
+    if (name === 'realpathSync' || name === 'realpath') ctx.usedByResolver(key, { t: 'touch', file, api: name }, ctx.requiring[ctx.requiring.length - 1]);
+    else ctx.used(key, { t: 'touch', file, api: name });
   }
 
   const note = (name, args, err) => {

@@ -9,14 +9,17 @@ function watchRequire(ctx) {
   const { config, thread, later, loadedFiles, requiring, requirers } = ctx;
   try {
     const Module = require('module');
-    // Every CommonJS file that loads, so a run with a wide read grant can say what it really read.
+    // Every CommonJS file that loads, so a run with a wide read grant (observe) can say what it really
+    // read; the other runs learn from denials alone and report none.
     const load = Module.prototype.load;
     // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
       if (typeof filename === 'string') {
         loadedFiles.add(filename);
-        const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
-        later({ t: 'load', thread, file: filename, from: parent });
+        if (config.observe) {
+          const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
+          later({ t: 'load', thread, file: filename, from: parent });
+        }
       }
       return load.call(this, filename);
     };
@@ -36,6 +39,8 @@ function watchRequire(ctx) {
         return resolved;
       };
     }
+    // The same specifier resolved to the same file from the same folder probes the same files again.
+    const asked = new Set();
     const reportProbes = (parent, id, known) => {
       if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
       if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
@@ -47,14 +52,18 @@ function watchRequire(ctx) {
           return;
         }
       }
+      const dirname = path.dirname(parent.filename);
+      const key = dirname + '\u0000' + id + '\u0000' + resolved;
+      if (asked.has(key)) return;
+      asked.add(key);
       const files = [];
       if (id.startsWith('.') || path.isAbsolute(id)) {
-        const target = path.resolve(path.dirname(parent.filename), id);
+        const target = path.resolve(dirname, id);
         if (path.dirname(resolved) === target) files.push(path.join(target, 'package.json'));
       } else {
         const parts = id.split('/');
         const name = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-        for (const dir of Module._nodeModulePaths(path.dirname(parent.filename))) {
+        for (const dir of Module._nodeModulePaths(dirname)) {
           const pkg = path.join(dir, name);
           files.push(path.join(pkg, 'package.json'));
           if (resolved.startsWith(pkg + path.sep)) break;

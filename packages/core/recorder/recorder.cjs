@@ -80,7 +80,7 @@
   // (It still loads this file when the learning run's NODE_OPTIONS carries it.)
   if (isApp && !isMainThread && process.permission === undefined) return;
   const thread = !isApp ? 'child' : isMainThread ? 'main' : 'worker';
-  const { later, hit, send } = createTransport(fd, keys, thread);
+  const { later, hit, send, hold } = createTransport(fd, keys, thread);
   const evidence = createEvidence(ctx);
   // In audit mode nothing is denied (see channels.cjs), and Node children are audited like the app.
   const audit = process.execArgv.includes('--permission-audit') || /--permission-audit/.test(process.env.NODE_OPTIONS || '');
@@ -114,6 +114,7 @@
     reportError,
     reportAtSource,
     used,
+    usedByResolver,
   });
   ctx.watchWasi = wasiWatcher(ctx);
   watchWasiLoad(ctx);
@@ -157,9 +158,32 @@
   const reported = new Set();
   /** Report something used once, with the call site of its first use (from the stack unless given), and count its repeats. */
   function used(key, message, siteOfUse = () => siteOf(stackHere(), self)) {
+    releaseResolved();
     if (reported.has(key)) return hit(key);
     reported.add(key);
     later({ ...message, thread, site: siteOfUse() });
+  }
+  // The resolver realpaths every module just before it loads it. Those uses are held back until the
+  // next write (or the next other use, which keeps the order of first uses), and dropped for a file
+  // that has loaded by then: its load is the evidence, and permlearn drops a use of a module file.
+  let resolved = [];
+  function usedByResolver(key, message, site) {
+    if (reported.has(key)) return hit(key);
+    if (resolved.length === 0) hold(releaseResolved);
+    resolved.push({ key, message, site });
+  }
+  function releaseResolved() {
+    if (resolved.length === 0) return;
+    const held = resolved;
+    resolved = [];
+    for (const { key, message, site } of held) {
+      if (ctx.loadedFiles.has(message.file)) continue;
+      if (reported.has(key)) hit(key);
+      else {
+        reported.add(key);
+        later({ ...message, thread, site });
+      }
+    }
   }
 
   send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1], ...(childFlags ? { given: childFlags } : {}) });

@@ -91,6 +91,8 @@ function createTransport(fd, keys, thread) {
   let flushPending = false;
   let hits = null;
   let lastHit = null;
+  // Called at each flush before anything is written: a part may still queue what it held back.
+  let beforeFlush = null;
   function later(message) {
     if (!open) return;
     queue += signed(message);
@@ -113,6 +115,7 @@ function createTransport(fd, keys, thread) {
     }
   }
   function flush() {
+    if (beforeFlush !== null) beforeFlush();
     flushPending = false;
     if (hits !== null) {
       queue += signed({ t: 'hits', thread, counts: hits, last: lastHit });
@@ -147,7 +150,15 @@ function createTransport(fd, keys, thread) {
       }
     }
   }
-  return { later, hit, send };
+  /** Make sure a flush comes (for what `beforeFlush` holds), and set what it calls first. */
+  function hold(fn) {
+    beforeFlush = fn;
+    if (open && !flushPending) {
+      flushPending = true;
+      process.nextTick(flush);
+    }
+  }
+  return { later, hit, send, hold };
 }
 
 module.exports = { ENV_KEY, DATA_KEY, takeKeys, readKeys, createTransport };

@@ -4,6 +4,7 @@ import { grantKey } from '../grants.js';
 import { isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
 import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
+import type { Denial } from '../types.js';
 import type { LearnResult } from './types.js';
 import { runSucceeded } from './outcome.js';
 import { applyDenials } from './apply.js';
@@ -27,18 +28,17 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     const vetted = s.vet(picked, true);
     const candidates = vetted.keep;
     await yieldToEventLoop();
-    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived; nor,
-    // in a run that ran to the end, a read inside a try/catch (the run allowed it, so the catch never ran).
+    // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived; nor
+    // a read inside a try/catch that the run allowed, so the catch never ran: in a run that ran to the
+    // end, or a read the observe run let through under its wide grant ('loaded'), which cannot have
+    // caused whatever stopped the run later.
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
     const sole = strategy.survivedIsSoft ? soleCause(runSucceeded(result), candidates) : undefined;
     const ranToEnd = runSucceeded(result);
+    const guarded = (d: Denial): boolean => (ranToEnd || d.source === 'loaded') && isGuardedRead(d, s.opts.fs);
     for (const d of candidates)
-      if (
-        d !== sole &&
-        (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || (ranToEnd && isGuardedRead(d, s.opts.fs)))
-      )
-        s.soft.mark(d);
+      if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || guarded(d))) s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
     const seen = strategy.seen(result);
     s.observed.push(...seen.observed);
