@@ -1,0 +1,107 @@
+// What a recorder report holds once its lines are read (parse-events.ts reads them): the report's shape,
+// an empty one, a Node child's report merged into the app's, and the part of it a run's result keeps.
+import type { ChildFlags, Denial } from './types.js';
+
+export interface LoadedFile {
+  file: string;
+  /** The module whose require() led here, or for a file read through the fs API the call site. */
+  from?: string;
+  /** How many times it was used (reads of the same file, loads of the same module). */
+  hits?: number;
+  /** The fs API that read it (`readFileSync` ...), for files read rather than loaded. */
+  api?: string;
+  /** A Node child's own entry point (the main script its hello names), loaded by that child. */
+  ownEntry?: true;
+}
+
+/** A Worker the app started outside the permission model (its own execArgv, without --permission). */
+export interface Unbound {
+  api: 'Worker';
+  /** Where the first one was started. */
+  site?: string;
+  hits: number;
+}
+
+/** A capability the app used during an observe run, where nothing denied it. */
+export interface Use {
+  scope: 'child' | 'worker';
+  /** The call site, when known. */
+  site?: string;
+  /** The API (`execFileSync` ...), when known. */
+  api?: string;
+  hits: number;
+}
+
+export interface RecorderReport {
+  /** The recorder loaded in the app's main thread. */
+  loaded: boolean;
+  denials: Denial[];
+  /** Exit code the app announced in its 'exit' event, if it got that far. */
+  exitCode?: number;
+  /** Signed lines that were not recorder messages (kept for debugging). */
+  junk: number;
+  /** Lines that did not authenticate: not written by the recorder (forged, garbled or cut short). */
+  forged: number;
+  /** Lines longer than the recorder ever writes (dropped unread). */
+  oversized: number;
+  /** CommonJS files the app loaded, in order, without repeats, with the file that loaded each. */
+  modules: LoadedFile[];
+  /** package.json paths the CommonJS resolver checked (whether or not they exist). */
+  probes: LoadedFile[];
+  /** Paths the app read successfully through the fs API (observe runs). */
+  touched: LoadedFile[];
+  /** Child processes and Workers the app started (observe runs). */
+  uses: Use[];
+  /** Workers started outside the permission model. */
+  unbound: Unbound[];
+  /** Paths the app looked up that did not exist (observe runs), with the call site. */
+  missing: LoadedFile[];
+  /** When the recorder applied a drop plan (drop-plan verification runs). */
+  dropped?: { time: number; applied: number; error?: string };
+  /** Every Node process the recorder ran in (its hello), with its main script. */
+  processes: { pid: number; main?: string; thread: string; given?: ChildFlags }[];
+}
+
+export function emptyReport(): RecorderReport {
+  return {
+    loaded: false,
+    denials: [],
+    junk: 0,
+    forged: 0,
+    oversized: 0,
+    modules: [],
+    probes: [],
+    touched: [],
+    uses: [],
+    unbound: [],
+    missing: [],
+    processes: [],
+  };
+}
+
+/** The recorder's part of a run's result (RunResult), taken from its report in one place. */
+export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> &
+  Partial<Pick<RecorderReport, 'dropped' | 'unbound'>>;
+
+export function runFieldsOf(report: RecorderReport): RunReportFields {
+  const { denials, modules, probes, touched, uses, missing, dropped, unbound } = report;
+  return { denials, modules, probes, touched, uses, missing, ...(dropped ? { dropped } : {}), ...(unbound.length ? { unbound } : {}) };
+}
+
+/**
+ * A child's report merged into the app's: its lines, all marked as a child's. Each report was finished
+ * on its own (a child's twins are its own), as before.
+ */
+export function mergeReports(into: RecorderReport, child: RecorderReport): RecorderReport {
+  into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
+  // The child's own entry point: Node 22+ lets a process read it without a grant (observe.ts).
+  const mains = new Set(child.processes.filter((p) => p.thread === 'child' && p.main !== undefined).map((p) => p.main));
+  into.modules.push(...child.modules.map((m) => (mains.has(m.file) ? { ...m, ownEntry: true as const } : m)));
+  into.probes.push(...child.probes);
+  into.touched.push(...child.touched);
+  into.uses.push(...child.uses);
+  into.unbound.push(...child.unbound);
+  into.missing.push(...child.missing);
+  into.processes.push(...child.processes);
+  return into;
+}
