@@ -4,14 +4,12 @@ import type { Denial, FsProbe } from '../../types.js';
 import { dedupeDenials, isSpurious } from '../../denials.js';
 import { resourcePath } from '../../paths/index.js';
 import type { RunResult } from '../types.js';
-import { runSucceeded } from '../outcome.js';
 import type { PrimeStrategy, StrategyEntry } from './types.js';
 
 const AUDIT: PrimeStrategy = {
   name: 'audit',
   phase: 'audit',
-  // A second audit run only after one that an addon cut short (below).
-  maxRounds: 2,
+  maxRounds: 1,
   survivedIsSoft: false,
   extraGrants: () => [],
   candidates: (r, opts) => auditCandidates(r, opts.fs),
@@ -21,10 +19,7 @@ const AUDIT: PrimeStrategy = {
     return { observed: idle, lookups: idle };
   },
   doneEvent: (r, run, candidates) => ({ type: 'audit-done', run, events: r.denials.length, candidates: candidates.length }),
-  // Node 24's audit mode still refuses process.dlopen (ERR_DLOPEN_DISABLED, reported at the source): a
-  // build tool whose native addon is refused (rollup) stops there, and the audit sees nothing after it.
-  // With the addon granted from that report, audit mode loads it and a second audit run sees the rest.
-  again: (r, learnedMore) => learnedMore && !runSucceeded(r) && r.denials.some((d) => d.code === 'ERR_DLOPEN_DISABLED'),
+  again: () => false,
 };
 
 export const audit: StrategyEntry = {
