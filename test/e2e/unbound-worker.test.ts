@@ -38,6 +38,8 @@ describe('a Worker started outside the permission model (esbuild’s service wor
       `warning: the app starts a Worker with an execArgv of its own (at ${dir}/index.js:10:16), without --permission: Node runs that Worker outside the permission model, so none of these grants bind it and what it does is not in this profile`,
     ]);
     expect(stderr).toContain('one given an execArgv of its own without --permission runs outside the permission model');
+    // Two runs on every line: on 20/22 the observe run grants the Worker's start from the main thread's report.
+    expect(stderr).toMatch(/✔ verified in 2 runs /);
     // A pristine copy at the same path, a fresh HOME and TMPDIR, exactly the printed flags: the Worker
     // reads /etc/hostname, which no flag grants.
     copyFolderTo(path.join(root, 'fixtures/children/unbound-worker'), dir);

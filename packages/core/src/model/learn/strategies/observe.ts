@@ -112,6 +112,8 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
   // Files the app read itself, and the child processes and Workers it started.
   for (const t of r.touched ?? []) out.push(read(t));
   for (const u of r.uses ?? []) out.push(use(u));
+  // A Worker started outside the permission model is still a start the main thread needs --allow-worker for.
+  for (const u of r.unbound ?? []) out.push(use({ scope: 'worker', api: 'new Worker', hits: u.hits, ...(u.site ? { site: u.site } : {}) }));
   // Denials outside the wide grant are real needs too.
   out.push(...preferPresent(selectDenials(r), fs));
   return dedupeDenials(out);
