@@ -1,6 +1,7 @@
 // The learn loop, tight and folded: candidates left out by the verification run, tried in groups
 // only when it fails; two runs when the observing run's evidence is complete.
 import { describe, expect, it } from 'vitest';
+import { runResult } from '../../../../test/helpers/run-result.js';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
@@ -23,16 +24,7 @@ const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({
   site: `${APP}/index.js:1:1`,
   ...extra,
 });
-const result = (extra: Partial<RunResult> = {}): RunResult => ({
-  outcome: 'exited',
-  exitCode: 0,
-  denials: [],
-  recorderLoaded: true,
-  stderrDenials: [],
-  stderrTail: '',
-  durationMs: 5,
-  ...extra,
-});
+const result = runResult;
 const FAIL = result({ exitCode: 1 });
 
 /** The app as a function of its flags: it passes when every needed flag is there. */

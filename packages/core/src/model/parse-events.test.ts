@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { emptyReport, mergeReports, messageKind, parseRecorderReport, parseRecorderReportYielding, runFieldsOf } from './parse-events.js';
+import { emptyReport, mergeReports, messageKind, parseRecorderReport, runFieldsOf } from './parse-events.js';
 import { checkKey, touchKey } from './recorder-protocol.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -129,46 +129,6 @@ describe('parseRecorderReport on the real audit captures (24, 26)', () => {
     const report = parseRecorderReport(text, PLAIN);
     expect(report.junk).toBe(0);
     expect(report.denials.map((d) => [d.permission, d.resource, d.cwd, d.source])).toEqual(events.map((e) => [e.permission, e.resource, e.cwd, 'channel']));
-  });
-});
-
-describe('parseRecorderReportYielding', () => {
-  const events = ['audit-read-hostname', 'audit-require', 'audit-spawn', 'audit-worker'].flatMap((c) =>
-    readFileSync(path.join(CAPTURES, `node26/${c}.ndjson`), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as { permission: string; resource: string; cwd: string }),
-  );
-  const text = [
-    line({ t: 'hello', thread: 'main', pid: 1 }),
-    ...events.map((e) => line({ t: 'denial', source: 'channel', thread: 'main', code: 'ERR_ACCESS_DENIED', ...e })),
-    'not json',
-    line({ t: 'load', thread: 'main', file: '/app/a.js' }),
-    line({ t: 'exit', thread: 'main', code: 3 }),
-  ].join('\n');
-
-  it('reads the same report as the one-pass parser', async () => {
-    expect(events.length).toBeGreaterThan(8);
-    expect(await parseRecorderReportYielding(text, PLAIN, 3)).toEqual(parseRecorderReport(text, PLAIN));
-  });
-
-  it('lets the event loop run while it reads', async () => {
-    // A callback that queues itself again counts the pauses: one every 3 lines, not only one at the end.
-    let ticks = 0;
-    let parsing = true;
-    const tick = (): void => {
-      ticks++;
-      if (parsing) setImmediate(tick);
-    };
-    setImmediate(tick);
-    await parseRecorderReportYielding(text, PLAIN, 3);
-    parsing = false;
-    expect(ticks).toBeGreaterThanOrEqual(Math.floor(events.length / 3));
-    // The one-pass parser does not: nothing runs until it returns.
-    let ranSync = false;
-    setImmediate(() => (ranSync = true));
-    parseRecorderReport(text, PLAIN);
-    expect(ranSync).toBe(false);
   });
 });
 

@@ -2,7 +2,6 @@
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
 import { parsePermission, permissionLabel, type ChildFlags, type Denial, type DenialSource } from './types.js';
-import { yieldToEventLoop } from './yield.js';
 import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, UNBOUND_KEY, type RecorderMessageKind } from './recorder-protocol.js';
 import { emptyReport, type LoadedFile, type RecorderReport, type Unbound, type Use } from './recorder-report.js';
 
@@ -38,20 +37,6 @@ function count(state: ParseState, thread: unknown, key: string, target: { hits?:
 export function parseRecorderReport(text: string, options: ParseOptions): RecorderReport {
   const state = newState();
   for (const line of text.split('\n')) readLine(state, line, options);
-  finishReport(state.report);
-  return state.report;
-}
-
-/** The same, pausing every `every` lines so that a signal is answered while a report of thousands of
- *  checks is read (an audit run of a big app). */
-export async function parseRecorderReportYielding(text: string, options: ParseOptions, every = 2000): Promise<RecorderReport> {
-  const state = newState();
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (i % every === every - 1) await yieldToEventLoop();
-    readLine(state, lines[i]!, options);
-  }
-  await yieldToEventLoop();
   finishReport(state.report);
   return state.report;
 }

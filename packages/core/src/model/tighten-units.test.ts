@@ -1,6 +1,7 @@
 // Tightening by call site: which candidates form one unit, what a failed trial proves, how many trials
 // the reduction takes, and which lookups of a failed enforce run are its cause.
 import { describe, expect, it } from 'vitest';
+import { runResult } from '../../../../test/helpers/run-result.js';
 import type { Denial, FsProbe } from './types.js';
 import type { Grant } from './grants.js';
 import { renderFlags } from './grants.js';
@@ -23,16 +24,7 @@ const lookup = (resource: string, site: string, extra: Partial<Denial> = {}): De
   ...extra,
 });
 const grantOf = (d: Denial, kind: 'missing' | 'file' = 'missing'): Grant => ({ scope: 'fs.read', path: d.resource, kind, denials: [d], notes: [] });
-const result = (extra: Partial<RunResult> = {}): RunResult => ({
-  outcome: 'exited',
-  exitCode: 0,
-  denials: [],
-  recorderLoaded: true,
-  stderrDenials: [],
-  stderrTail: '',
-  durationMs: 5,
-  ...extra,
-});
+const result = runResult;
 
 // The workspace-root walk (one call site, two names, every folder up to `/`) and a config search elsewhere.
 const WALK = `${APP}/node_modules/vite/config.js:25538:38`;
