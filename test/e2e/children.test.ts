@@ -188,7 +188,7 @@ describe('apps/rebuilt-execargv as a service, with a drop plan', () => {
     const flags = ['--permission', `--allow-fs-read=${dir}/conf`, `--allow-fs-read=${dir}/data`, '--allow-child-process'];
     expect(plan.split('\n')[0]).toBe(`// NODE_OPTIONS='${flags.join(' ')}' node ${dir}/index.js`);
     expect(dropCalls(plan)).toEqual([`drop("fs.read", "${dir}/conf")`, `drop("fs.read", "${dir}/data")`, 'drop("child")']);
-    expect(plan).not.toMatch(/NOT VERIFIED/);
+    expect(plan, String(r.stderr)).not.toMatch(/NOT VERIFIED/);
     expect(String(r.stderr)).toMatch(/drop plan: 3 to drop after start-up, 0 kept, verified/);
   });
 });

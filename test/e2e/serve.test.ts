@@ -149,7 +149,7 @@ describe('--format drop-plan', () => {
       `// kept: --allow-fs-read=${dir}/public: still used while serving (1 resource)`,
       `// kept: --allow-fs-write=${dir}/logs/access.log: still used while serving (1 resource)`,
     ]);
-    expect(plan).not.toMatch(/NOT VERIFIED/);
+    expect(plan, String(r.stderr)).not.toMatch(/NOT VERIFIED/);
 
     // Independently: paste the drops after start-up in a wrapper, run it under real node with the flags,
     // and the server still serves its files and logs, while the config is no longer readable.
@@ -204,7 +204,7 @@ describe('--format drop-plan', () => {
       'drop("net")',
     ]);
     expect(plan.split('\n').filter((l) => l.startsWith('// kept: '))).toEqual([]);
-    expect(plan).not.toMatch(/NOT VERIFIED/);
+    expect(plan, String(r.stderr)).not.toMatch(/NOT VERIFIED/);
     expect(String(r.stderr)).toMatch(/drop plan: \d+ to drop after start-up, \d+ kept, verified/);
   });
 
