@@ -1,6 +1,6 @@
 // Runs the app once: spawn it under the given flags, wait for it to exit or become ready,
 // stop it and everything it started, and hand back what happened as data.
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan/index.js';
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ import { awaited, startReadinessTimers } from './readiness.js';
 import { runExercise, tail, TAIL_BYTES } from './exercise.js';
 import { appArgv, ownWords, permissionWords, spawnPlan } from './spawn-plan.js';
 import { phase } from './timing.js';
+import { writeFileAtomic } from './write-file.js';
 
 export { portAccepting } from './readiness.js';
 export { appArgv } from './spawn-plan.js';
@@ -168,7 +169,10 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   phase(`run: ${how}`);
   finished = true;
   if (how === 'ready' && run.drops && run.dropFile) {
-    writeFileSync(run.dropFile, JSON.stringify(run.drops));
+    // Written whole under its name in one step: the recorder polls for the file, and one it found
+    // created but not yet written (a loaded machine can pause permlearn between the two) failed to
+    // parse, which left a good plan unverified.
+    writeFileAtomic(run.dropFile, JSON.stringify(run.drops), { force: true });
     // The recorder polls for the file; wait until it says the drops are in place (or the app dies).
     // Only the lines that came since the last look are read again.
     let seen = 0;
