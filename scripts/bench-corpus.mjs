@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark on real third-party tools (TypeScript, ESLint, Jest, sharp, Vite, Mocha), not the repository's
+// Benchmark on real third-party tools (TypeScript, ESLint, Jest, sharp, Vite, Mocha, esbuild, webpack), not the repository's
 // fixtures. Needs the network (npm ci from the registry), so it is NOT part of `npm test`.
 //
 // Each app under scripts/corpus/<app>/ is a package.json with exact versions, its package-lock.json, the few
