@@ -42,6 +42,14 @@ for (const name of ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'open
   dc.subscribe('node:permission-model:' + name, () => {});
 `;
 
+/** The arm under way: stopped with this script (a Ctrl-C or a kill of the script left valgrind running). */
+let current;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => {
+    current?.kill('SIGKILL');
+    process.exit(130);
+  });
+
 /** Run one arm under callgrind; `drive(child)` (optional) talks to it and ends it. Resolves to the instructions executed. */
 function callgrind({ node, flags, args, cwd, env, drive }) {
   const child = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', node, ...V8_DETERMINISTIC, ...flags, ...args], {
@@ -49,6 +57,7 @@ function callgrind({ node, flags, args, cwd, env, drive }) {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  current = child;
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const done = new Promise((resolve, reject) => {
