@@ -22,6 +22,9 @@ const out = path.join(here, 'dist', 'bundle');
 
 /** Modules whose only export used is a default function: loaded (and their top level run) at its first call. */
 const LOAD_ON_FIRST_CALL = ['string-width', 'wrap-ansi', 'strip-ansi', 'cliui'];
+/** Packages left out of the bundle whose named functions are loaded at the first call of one: acorn is
+ *  used only to read the source of a caught denial's call site (runner/guarded-site.ts). */
+const REQUIRE_ON_FIRST_CALL = { acorn: ['parse'] };
 
 const loadOnFirstCall = {
   name: 'load-on-first-call',
@@ -37,6 +40,22 @@ const loadOnFirstCall = {
     b.onLoad({ filter: /.*/, namespace: 'on-first-call' }, (args) => ({
       contents: `let m;\nexport default function onFirstCall(...a) {\n  m ??= require(${JSON.stringify(args.path)});\n  return m.default(...a);\n}\n`,
       resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+const requireOnFirstCall = {
+  name: 'require-on-first-call',
+  setup(b) {
+    const names = new RegExp(`^(${Object.keys(REQUIRE_ON_FIRST_CALL).join('|')})$`);
+    b.onResolve({ filter: names }, (args) =>
+      args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'require-on-first-call' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'require-on-first-call' }, (args) => ({
+      contents: `let m;\n${REQUIRE_ON_FIRST_CALL[args.path]
+        .map((f) => `export function ${f}(...a) {\n  m ??= require(${JSON.stringify(args.path)});\n  return m.${f}(...a);\n}\n`)
+        .join('')}`,
       loader: 'js',
     }));
   },
@@ -65,10 +84,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: ['acorn', 'execa', 'fast-glob', 'zod'],
+  external: ['execa', 'fast-glob', 'zod'],
   // A require() in a bundled ES module (the modules loaded on first call) needs one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
-  plugins: [loadOnFirstCall, yargsOwnPlace],
+  plugins: [loadOnFirstCall, requireOnFirstCall, yargsOwnPlace],
   logLevel: 'warning',
   legalComments: 'inline',
 });
