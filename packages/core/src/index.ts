@@ -55,5 +55,5 @@ export {
   RECORD_KEY_ENV,
   MAX_RECORD_BYTES,
 } from './runner/record-files.js';
-export { recordCommand, RECORD_PRELOAD, RECORD_PRELOAD_FILES, type RecordOptions } from './runner/record-run.js';
+export { recordCommand, RECORD_PRELOAD, recordPreloadFiles, type RecordOptions } from './runner/record-run.js';
 export { phase as timingPhase } from './runner/timing.js';

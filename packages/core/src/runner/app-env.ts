@@ -11,6 +11,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSameOrUnder } from '../model/paths/index.js';
+import { CORE_DIR } from './own-files.js';
 
 export interface Installation {
   /** Folders that are permlearn's alone: its packages, and the node_modules it was installed into when
@@ -52,7 +53,7 @@ const NM = `${path.sep}node_modules${path.sep}`;
 /** Where permlearn is installed, as seen from the app's project root. */
 export function permlearnInstallation(appRoot: string, argv1: string | undefined = process.argv[1]): Installation {
   const own = new Set<string>();
-  const core = packageAt(path.dirname(fileURLToPath(import.meta.url)));
+  const core = packageAt(CORE_DIR);
   if (core) own.add(core.dir);
   // The CLI, when it is what runs (`permlearn`, `node packages/cli/bin/permlearn.js`, a shim's target).
   if (argv1) {

@@ -4,19 +4,21 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { PermlearnError } from '../errors.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { probeNode } from './node-binary.js';
 import { ensureRecordKey, RECORD_KEY_ENV } from './record-files.js';
 import { signalTree, stopGroup, trackGroup, untrackGroup } from './processes.js';
+import { RECORDER_DIR } from './own-files.js';
 
 /** The preload users add to their own start command (`--require permlearn/record`, or this path). */
-export const RECORD_PRELOAD = fileURLToPath(new URL('../../recorder/record.cjs', import.meta.url));
-/** The preload and the parts it requires from beside itself (listed once, in record-util.cjs). */
-export const RECORD_PRELOAD_FILES: string[] = (createRequire(import.meta.url)('../../recorder/record-util.cjs') as { RECORD_FILES: string[] }).RECORD_FILES.map(
-  (name) => path.join(path.dirname(RECORD_PRELOAD), name),
-);
+export const RECORD_PRELOAD = path.join(RECORDER_DIR, 'record.cjs');
+/** The preload and the parts it requires from beside itself (listed once, in record-util.cjs); read
+ *  when a service is recorded under a profile, not at every start. */
+export function recordPreloadFiles(): string[] {
+  const { RECORD_FILES } = createRequire(import.meta.url)(path.join(RECORDER_DIR, 'record-util.cjs')) as { RECORD_FILES: string[] };
+  return RECORD_FILES.map((name) => path.join(RECORDER_DIR, name));
+}
 
 export interface RecordOptions {
   command: string[];
@@ -72,7 +74,7 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
       ...options.enforceFlags!.map(nodeOptionsQuote),
       nodeOptionsQuote(`--allow-fs-write=${out}/*`),
       nodeOptionsQuote(`--allow-fs-read=${out}/*`),
-      ...RECORD_PRELOAD_FILES.map((f) => nodeOptionsQuote(`--allow-fs-read=${f}`)),
+      ...recordPreloadFiles().map((f) => nodeOptionsQuote(`--allow-fs-read=${f}`)),
     );
   }
   // The records are signed: with the key given, or one kept beside the folder (out of the service's reach when enforced).

@@ -2,12 +2,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { PermlearnError } from '../errors.js';
 import { guardFolder } from './processes.js';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { FsProbe } from '../model/types.js';
 import { secretsUnder } from './exposure.js';
 import { createKeys, type RunKeys } from './evidence.js';
+import { RECORDER_DIR } from './own-files.js';
 
 /** The fd the recorder writes to; permlearn opens it as a pipe in every learning run. */
 export const RECORDER_FD = 3;
@@ -15,7 +16,6 @@ export const RECORDER_FD = 3;
  *  before any app code runs. */
 export const KEY_FD = 4;
 
-const RECORDER_DIR = fileURLToPath(new URL('../../recorder/', import.meta.url));
 const ESM_HOOKS_SOURCE = path.join(RECORDER_DIR, 'esm-hooks.mjs');
 /** The recorder's parts (recorder.cjs is its main; call-sites.cjs is shared with record.cjs). */
 export const RECORDER_PARTS = [
