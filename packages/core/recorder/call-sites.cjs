@@ -12,6 +12,10 @@ const captureStackTrace = Error.captureStackTrace;
 const toStr = String;
 
 // Node code that calls whatever it is handed: a publish called from there was scheduled by the app.
+// Frames taken first (callSites), and for the module loader's repeated checks (nearByLoader).
+const NEAR = 20;
+const LOADER_NEAR = 8;
+
 const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
 
 function callSiteTools(self, limit) {
@@ -25,13 +29,14 @@ function callSiteTools(self, limit) {
     }
   }
 
-  /** The structured stack (V8 CallSites) below `fromFn`, without formatting it or asking the app's prepareStackTrace. */
-  function callSites(fromFn) {
+  /** The structured stack (V8 CallSites) below `fromFn`, at most `max` frames, without formatting it or
+   *  asking the app's prepareStackTrace. */
+  function capture(fromFn, max) {
     const holder = {};
     const prepare = Error.prepareStackTrace;
     const before = Error.stackTraceLimit;
     try {
-      Error.stackTraceLimit = limit;
+      Error.stackTraceLimit = max;
       Error.prepareStackTrace = (_, sites) => sites;
       captureStackTrace(holder, fromFn);
       const sites = holder.stack;
@@ -46,6 +51,33 @@ function callSiteTools(self, limit) {
         // a frozen Error: nothing was changed either
       }
     }
+  }
+
+  /** Whether a frame is the app's: in a file, neither Node's nor the preload's. */
+  function isApp(file) {
+    return !isOwn(file) && file !== __filename && (file.startsWith('/') || file.startsWith('file:///'));
+  }
+
+  /**
+   * The stack below `fromFn`, up to `limit` frames. A capture costs about in proportion to its frames,
+   * and what is read from a stack ends at its first frame of the app, which is within the nearest NEAR
+   * frames nearly always (a module load's check: 13 to 17 frames down): those are taken first, and the
+   * whole stack only when they hold no app frame. Every reading below gives the same answer from
+   * either capture, since each stops at the first app frame.
+   */
+  function callSites(fromFn) {
+    const near = capture(fromFn, Math.min(NEAR, limit));
+    if (near.length < NEAR || limit <= NEAR) return near;
+    for (let i = 0; i < near.length; i++) if (isApp(fileOf(near[i]))) return near;
+    return capture(fromFn, limit);
+  }
+
+  /** True when the nearest frames alone show that Node published the check from its module loader
+   *  (publishedByNode and byLoader of the whole stack would both be true: the loader's frames come
+   *  within a few of the publish); false when they do not show it, either way. */
+  function nearByLoader(fromFn) {
+    const sites = capture(fromFn, LOADER_NEAR);
+    return publishedByNode(sites) && byLoader(sites);
   }
 
   /**
@@ -73,7 +105,7 @@ function callSiteTools(self, limit) {
   function appSite(sites) {
     for (const site of sites) {
       const file = fileOf(site);
-      if (isOwn(file) || file === __filename || !(file.startsWith('/') || file.startsWith('file:///'))) continue;
+      if (!isApp(file)) continue;
       try {
         return file + ':' + site.getLineNumber() + ':' + site.getColumnNumber();
       } catch {
@@ -91,12 +123,12 @@ function callSiteTools(self, limit) {
     for (let i = 1; i < sites.length; i++) {
       const file = fileOf(sites[i]);
       if (file.startsWith('node:internal/modules/')) return true;
-      if (!isOwn(file) && file !== __filename && (file.startsWith('/') || file.startsWith('file:///'))) return false;
+      if (isApp(file)) return false;
     }
     return false;
   }
 
-  return { fileOf, callSites, publishedByNode, appSite, byLoader };
+  return { fileOf, callSites, publishedByNode, appSite, byLoader, nearByLoader };
 }
 
 module.exports = callSiteTools;

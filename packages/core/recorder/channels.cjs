@@ -15,7 +15,7 @@ const NAMES = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-s
 
 /** `ctx` (recorder.cjs): thread, cwd, send, hit, audit, childFlags, the call-site tools, evidence, asking, confirming. */
 function watchChannels(ctx) {
-  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, byLoader, evidence } = ctx;
+  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, byLoader, nearByLoader, evidence } = ctx;
   const dc = require('diagnostics_channel');
   // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
   // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
@@ -62,6 +62,8 @@ function watchChannels(ctx) {
       const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
       if (apply(setHas, checked, [key])) {
         if (!apply(setHas, loaderFirst, [key])) return hit(key);
+        // Most such repeats are the loader's again (a stat, then the read): a few frames say so.
+        if (nearByLoader(subscriber)) return hit(key);
         const again = callSites(subscriber);
         if (!publishedByNode(again) || byLoader(again)) return hit(key);
         apply(setDelete, loaderFirst, [key]);

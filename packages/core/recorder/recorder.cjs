@@ -48,11 +48,25 @@
   const weakAdd = WeakSet.prototype.add;
   const self = __filename;
   // Reading V8's call sites, shared with record.cjs.
-  const { fileOf, callSites, publishedByNode, appSite, byLoader } = require('./call-sites.cjs')(self, 40);
+  const { fileOf, callSites, publishedByNode, appSite, byLoader, nearByLoader } = require('./call-sites.cjs')(self, 40);
   const permissionApi = process.permission;
   const permissionHas = permissionApi && typeof permissionApi.has === 'function' ? permissionApi.has : undefined;
   // What the parts share: set up here, in order, before any app code runs.
-  const ctx = { config, self, wt, fileOf, callSites, publishedByNode, appSite, byLoader, permissionApi, permissionHas, asking: false, confirming: false };
+  const ctx = {
+    config,
+    self,
+    wt,
+    fileOf,
+    callSites,
+    publishedByNode,
+    appSite,
+    byLoader,
+    nearByLoader,
+    permissionApi,
+    permissionHas,
+    asking: false,
+    confirming: false,
+  };
   watchHas(ctx);
 
   const isApp = process.ppid === config.ownerPid;
