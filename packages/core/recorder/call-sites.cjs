@@ -84,6 +84,27 @@ function callSiteTools(self, limit) {
   }
 
   /**
+   * The frames above appSite()'s, while they stay in files of the app (as stacks.cjs's callersOf
+   * reads stack text), at most `max`: a caller whose try may catch what the call throws.
+   */
+  function appCallers(sites, max) {
+    const isApp = (file) => !isOwn(file) && file !== __filename && (file.startsWith('/') || file.startsWith('file:///'));
+    const out = [];
+    let i = 0;
+    while (i < sites.length && !isApp(fileOf(sites[i]))) i++;
+    for (i++; i < sites.length && out.length < max; i++) {
+      const file = fileOf(sites[i]);
+      if (!isApp(file)) break;
+      try {
+        out.push(file + ':' + sites[i].getLineNumber() + ':' + sites[i].getColumnNumber());
+      } catch {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
    * Was the check made by Node's module loader (a package scope, a resolution) rather than by an fs
    * call of the app? Some frame between the publish and the first app frame is the loader's.
    */
@@ -96,7 +117,7 @@ function callSiteTools(self, limit) {
     return false;
   }
 
-  return { fileOf, callSites, publishedByNode, appSite, byLoader };
+  return { fileOf, callSites, publishedByNode, appSite, appCallers, byLoader };
 }
 
 module.exports = callSiteTools;
