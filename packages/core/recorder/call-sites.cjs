@@ -6,19 +6,20 @@
 // learning session's folder, so permlearn inlines this file there (runner/session.ts); record.cjs
 // requires it from beside itself.
 //
-// callSiteTools(self, limit): `self` is the preload's own file name, or the list of its files (its
-// frames are never the app's), `limit` how many frames to capture.
+// callSiteTools(self, limit, callers): `self` is the preload's own file name, or the list of its files (its
+// frames are never the app's), `limit` how many frames to capture, `callers` how many frames after the
+// first app frame are read (appCallers).
 const captureStackTrace = Error.captureStackTrace;
 const toStr = String;
 
 // Node code that calls whatever it is handed: a publish called from there was scheduled by the app.
 // Frames taken first (callSites), and for the module loader's repeated checks (nearByLoader).
-const NEAR = 20;
+const NEAR = 24;
 const LOADER_NEAR = 8;
 
 const SCHEDULERS = /^(processTicksAndRejections|processImmediate|listOnTimeout|processTimers|runMicrotasks|emit|apply|call)$/;
 
-function callSiteTools(self, limit) {
+function callSiteTools(self, limit, callers = 0) {
   const own = typeof self === 'string' ? [self] : self;
   const isOwn = (file) => own.includes(file);
   function fileOf(site) {
@@ -68,7 +69,8 @@ function callSiteTools(self, limit) {
   function callSites(fromFn) {
     const near = capture(fromFn, Math.min(NEAR, limit));
     if (near.length < NEAR || limit <= NEAR) return near;
-    for (let i = 0; i < near.length; i++) if (isApp(fileOf(near[i]))) return near;
+    // The first app frame, and room after it for the callers that appCallers reads.
+    for (let i = 0; i < near.length; i++) if (isApp(fileOf(near[i]))) return i + callers < near.length ? near : capture(fromFn, limit);
     return capture(fromFn, limit);
   }
 
@@ -116,6 +118,26 @@ function callSiteTools(self, limit) {
   }
 
   /**
+   * The frames above appSite()'s, while they stay in files of the app (as stacks.cjs's callersOf
+   * reads stack text), at most `max`: a caller whose try may catch what the call throws.
+   */
+  function appCallers(sites, max) {
+    const out = [];
+    let i = 0;
+    while (i < sites.length && !isApp(fileOf(sites[i]))) i++;
+    for (i++; i < sites.length && out.length < max; i++) {
+      const file = fileOf(sites[i]);
+      if (!isApp(file)) break;
+      try {
+        out.push(file + ':' + sites[i].getLineNumber() + ':' + sites[i].getColumnNumber());
+      } catch {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /**
    * Was the check made by Node's module loader (a package scope, a resolution) rather than by an fs
    * call of the app? Some frame between the publish and the first app frame is the loader's.
    */
@@ -128,7 +150,7 @@ function callSiteTools(self, limit) {
     return false;
   }
 
-  return { fileOf, callSites, publishedByNode, appSite, byLoader, nearByLoader };
+  return { fileOf, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader };
 }
 
 module.exports = callSiteTools;

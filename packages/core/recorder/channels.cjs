@@ -15,7 +15,7 @@ const NAMES = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-s
 
 /** `ctx` (recorder.cjs): thread, cwd, send, hit, audit, childFlags, the call-site tools, evidence, asking, confirming. */
 function watchChannels(ctx) {
-  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, byLoader, nearByLoader, evidence } = ctx;
+  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader, evidence } = ctx;
   const dc = require('diagnostics_channel');
   // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
   // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
@@ -31,6 +31,10 @@ function watchChannels(ctx) {
       inside = false;
     }
   }
+  function callersIn(sites) {
+    const callers = appCallers(sites, ctx.callers);
+    return callers.length ? { callers } : {};
+  }
   function report(name, msg, permission, resource, asking, sites, loader) {
     send({
       t: 'denial',
@@ -39,6 +43,7 @@ function watchChannels(ctx) {
       time: Date.now(),
       cwd: cwd(),
       site: appSite(sites),
+      ...(permission === 'FileSystemRead' && !loader ? callersIn(sites) : {}),
       permission,
       resource,
       code: 'ERR_ACCESS_DENIED',

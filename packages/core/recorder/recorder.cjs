@@ -30,7 +30,7 @@
   const wt = require('worker_threads');
   const { isMainThread } = wt;
   const { isObject, read, cwd } = require('./util.cjs');
-  const { siteOf, stackHere } = require('./stacks.cjs');
+  const { siteOf, callersOf, stackHere, CALLERS } = require('./stacks.cjs');
   const { permissionWords } = require('./denials.cjs');
   const { createEvidence, watchHas } = require('./evidence.cjs');
   const { takeKeys, createTransport } = require('./transport.cjs');
@@ -48,7 +48,7 @@
   const weakAdd = WeakSet.prototype.add;
   const self = __filename;
   // Reading V8's call sites, shared with record.cjs.
-  const { fileOf, callSites, publishedByNode, appSite, byLoader, nearByLoader } = require('./call-sites.cjs')(self, 40);
+  const { fileOf, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader } = require('./call-sites.cjs')(self, 40, CALLERS);
   const permissionApi = process.permission;
   const permissionHas = permissionApi && typeof permissionApi.has === 'function' ? permissionApi.has : undefined;
   // What the parts share: set up here, in order, before any app code runs.
@@ -60,6 +60,8 @@
     callSites,
     publishedByNode,
     appSite,
+    appCallers,
+    callers: CALLERS,
     byLoader,
     nearByLoader,
     permissionApi,
@@ -134,11 +136,26 @@
   watchWasiLoad(ctx);
   watchRequire(ctx);
 
-  function reportError(err, source, siteHere, fill, via) {
+  /** The call site a stack text names, and the app's frames above it when there are any. */
+  function siteAndCallers(stack) {
+    const site = siteOf(stack, self);
+    if (!site) return {};
+    const callers = callersOf(stack, self);
+    return callers.length ? { site, callers } : { site };
+  }
+
+  /** `stackOfCall`: the stack of the reporting call, whose site stands in when the error's own stack names none. */
+  function reportError(err, source, stackOfCall, fill, via) {
     // Judged before anything reads the stack (see madeInNode).
     const denials = evidence.denialsIn(err, fill);
     if (denials.length === 0) return;
-    const site = siteOf(read(err, 'stack'), self) || (isObject(err) ? ctx.requirers.get(err) : undefined) || (siteHere ? siteHere() : undefined);
+    const stack = read(err, 'stack');
+    let where = siteAndCallers(stack);
+    if (!where.site) {
+      const requirer = isObject(err) ? ctx.requirers.get(err) : undefined;
+      where = requirer ? { site: requirer } : stackOfCall ? siteAndCallers(stackOfCall()) : {};
+    }
+    const { site } = where;
     const call = isObject(err) ? ctx.deniedCalls.get(err) : undefined;
     for (const d of denials) {
       const fsCall = call !== undefined && (d.permission === 'FileSystemRead' || d.permission === 'FileSystemWrite') ? { call } : {};
@@ -148,6 +165,7 @@
         thread,
         cwd: cwd(),
         site,
+        ...(where.callers && d.permission === 'FileSystemRead' ? { callers: where.callers } : {}),
         time: Date.now(),
         ...d,
         ...fsCall,
@@ -166,16 +184,18 @@
   function reportAtSource(err, via) {
     if (apply(weakHas, atSource, [err])) return; // nested require()s pass the same error on
     apply(weakAdd, atSource, [err]);
-    reportError(err, 'caught', () => siteOf(stackHere(), self), undefined, via);
+    reportError(err, 'caught', stackHere, undefined, via);
   }
 
   const reported = new Set();
-  /** Report something used once, with the call site of its first use (from the stack unless given), and count its repeats. */
-  function used(key, message, siteOfUse = () => siteOf(stackHere(), self)) {
+  /** Report something used once, with the call site of its first use (and the app's frames above it), and count its repeats. */
+  function used(key, message) {
     releaseResolved();
     if (reported.has(key)) return hit(key);
     reported.add(key);
-    later({ ...message, thread, site: siteOfUse() });
+    // A read's frames above its call site tell whether a caller catches it; a start needs only its site.
+    if (message.t === 'touch' || message.t === 'miss') later({ ...message, thread, ...siteAndCallers(stackHere()) });
+    else later({ ...message, thread, site: siteOf(stackHere(), self) });
   }
   // The resolver realpaths every module just before it loads it. Those uses are held back until the
   // next write (or the next other use, which keeps the order of first uses), and dropped for a file

@@ -8,6 +8,9 @@ import { emptyReport, type LoadedFile, type RecorderReport, type Unbound, type U
 // What a parsed report holds is in recorder-report.ts; its names are exported from here too.
 export * from './recorder-report.js';
 
+/** The recorder sends at most 4 frames above a call site; a frame is a path and a position. */
+const MAX_CALLERS = 8;
+const MAX_FRAME = 4200;
 const SOURCES: ReadonlySet<string> = new Set<DenialSource>(['uncaught', 'logged', 'channel', 'caught']);
 
 export interface ParseOptions {
@@ -152,6 +155,13 @@ function readHello({ report }: ParseState, msg: Raw): boolean {
   return true;
 }
 
+/** The frames above a message's call site: a short list of `file:line:col` strings, else none. */
+function callersOf(msg: Raw): string[] | undefined {
+  const c = msg.callers;
+  if (typeof msg.site !== 'string' || !Array.isArray(c) || c.length === 0 || c.length > MAX_CALLERS) return undefined;
+  return c.every((f): f is string => typeof f === 'string' && f.length <= MAX_FRAME) ? [...c] : undefined;
+}
+
 function readTouch(state: ParseState, msg: Raw): boolean {
   if (typeof msg.file !== 'string') return false;
   let entry = state.touchedAt.get(msg.file);
@@ -159,6 +169,8 @@ function readTouch(state: ParseState, msg: Raw): boolean {
   else {
     entry = { file: msg.file, hits: 1 };
     if (typeof msg.site === 'string') entry.from = msg.site;
+    const callers = callersOf(msg);
+    if (callers) entry.callers = callers;
     if (typeof msg.api === 'string') entry.api = msg.api;
     state.touchedAt.set(msg.file, entry);
     state.report.touched.push(entry);
@@ -171,6 +183,8 @@ function readMiss({ report }: ParseState, msg: Raw): boolean {
   if (typeof msg.file !== 'string') return false;
   const entry: LoadedFile = { file: msg.file };
   if (typeof msg.site === 'string') entry.from = msg.site;
+  const callers = callersOf(msg);
+  if (callers) entry.callers = callers;
   if (typeof msg.api === 'string') entry.api = msg.api;
   report.missing.push(entry);
   return true;
@@ -251,6 +265,8 @@ function readDenial(state: ParseState, msg: Raw): boolean {
   if (typeof msg.cwd === 'string') d.cwd = msg.cwd;
   if (typeof msg.message === 'string') d.message = msg.message;
   if (typeof msg.site === 'string') d.site = msg.site;
+  const callers = callersOf(msg);
+  if (callers && d.site !== undefined) d.callers = callers;
   if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
   if (typeof msg.existed === 'boolean') d.existed = msg.existed;
   if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;

@@ -22,6 +22,8 @@ export const MAX_PATH_LENGTH = 4096;
 export const MAX_TEXT_LENGTH = 64 * 1024;
 /** Any list (grants, evidence, warnings). */
 export const MAX_LIST_LENGTH = 1_000_000;
+/** The frames above a call site a denial may carry (the recorder sends 4 at most). */
+const MAX_CALLERS = 16;
 
 /** A profile that cannot be used as it is: malformed, inconsistent, or a saved profile of another kind. */
 export class ProfileError extends PermlearnError {
@@ -84,6 +86,7 @@ function buildSchemas(z: typeof import('zod').z) {
       message: text.optional(),
       source: z.enum(['uncaught', 'logged', 'channel', 'caught', 'loaded', 'stderr']),
       site: text.optional(),
+      callers: z.array(text).max(MAX_CALLERS).optional(),
       thread: z.enum(['main', 'worker', 'child']).optional(),
       by: text.optional(),
       at: text.optional(),

@@ -30,6 +30,8 @@ export interface DenialMessage {
   message?: string;
   cwd?: string;
   site?: string;
+  /** The app's frames above `site`, innermost first (at most a few; the recorder stops at a frame of Node's). */
+  callers?: string[];
   time?: number;
   existed?: boolean;
   via?: 'process.dlopen' | 'require' | 'WASI';
@@ -49,6 +51,8 @@ export interface TouchMessage {
   file: string;
   api?: string;
   site?: string;
+  /** The app's frames above `site`, innermost first (at most a few; the recorder stops at a frame of Node's). */
+  callers?: string[];
 }
 
 /** A path the app looked up that did not exist (observe runs). */
@@ -58,6 +62,8 @@ export interface MissMessage {
   file: string;
   api?: string;
   site?: string;
+  /** The app's frames above `site`, innermost first (at most a few; the recorder stops at a frame of Node's). */
+  callers?: string[];
 }
 
 /** A child process started (observe runs). */

@@ -6,6 +6,8 @@ export interface LoadedFile {
   file: string;
   /** The module whose require() led here, or for a file read through the fs API the call site. */
   from?: string;
+  /** For a file read through the fs API: the app's frames above `from`, innermost first. */
+  callers?: string[];
   /** How many times it was used (reads of the same file, loads of the same module). */
   hits?: number;
   /** The fs API that read it (`readFileSync` ...), for files read rather than loaded. */

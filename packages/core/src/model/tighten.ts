@@ -45,9 +45,22 @@ export function isHasProbe(d: Denial): boolean {
 export function isGuardedRead(d: Denial, fs: Pick<FsProbe, 'guarded' | 'kind'>): boolean {
   if (d.guarded) return true;
   if (d.permission !== 'FileSystemRead' || d.source === 'uncaught' || d.site === undefined || d.resource === '') return false;
-  if (!fs.guarded?.(d.site) || fs.kind(resourcePath(d)) !== 'file') return false;
+  if (!fs.guarded?.(d.site, d.callers) || fs.kind(resourcePath(d)) !== 'file') return false;
   d.guarded = true;
   return true;
+}
+
+/**
+ * A lookup of a path that does not exist, made where the try that catches its failure throws or exits
+ * on anything it does not expect (`if (e.code !== 'ENOENT') throw e`): a run that let it through saw
+ * "not found", which the app handles, but denied it fails the app. A need, then, not a candidate, and
+ * granted from the first run that saw it (the exact path) instead of one crash at a time. Never an
+ * uncaught denial (that one is granted anyway).
+ */
+export function isFatalLookup(d: Denial, fs: Pick<FsProbe, 'catchStops' | 'kind'>): boolean {
+  if (d.permission !== 'FileSystemRead' || d.source === 'uncaught' || d.site === undefined || d.resource === '') return false;
+  if (d.existed === true || fs.kind(resourcePath(d)) !== 'missing') return false;
+  return fs.catchStops?.(d.site, d.callers) === true;
 }
 
 /** A denial the app survived: it caught it (20/22 fs wrapper, a printed error) or a channel saw it without it escaping. */

@@ -78,6 +78,9 @@ export interface Denial {
   source: DenialSource;
   /** Where in the app (or its dependencies) the call came from: `file:line:col`, if known. */
   site?: string;
+  /** The app's frames above `site`, innermost first (a few at most), as the recorder saw the stack: a
+   *  caller whose `try` catches what the call throws (FsProbe.guarded). Never a reason to grant. */
+  callers?: string[];
   /** `main`, `worker`, or `child` (a Node process the app started). */
   thread?: 'main' | 'worker' | 'child';
   /** Who made the call: `name@version` of a dependency, or `app`. */
@@ -145,7 +148,11 @@ export interface FsProbe {
   homedir: string;
   /** Does this call site (`file:line:col`) sit inside a `try` block with a `catch`, in its own function?
    *  The runner parses the source (runner/guarded-site.ts); absent: never. */
-  guarded?(site: string): boolean;
+  guarded?(site: string, callers?: readonly string[]): boolean;
+  /** Does the try that first catches a read's failure at this call site (or in the frames above it)
+   *  throw or exit in its catch? A lookup of a missing path there fails the app once it is denied
+   *  (runner/guarded-site.ts); absent: never. */
+  catchStops?(site: string, callers?: readonly string[]): boolean;
   /** Files under a directory that look like secrets (`.env`, keys, credentials), relative to it. */
   secretsUnder?(absDir: string): string[];
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createGuardProbe } from './guarded-site.js';
+import { createCatchProbe, createGuardProbe } from './guarded-site.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-guarded-'));
 function source(name: string, text: string): string {
@@ -58,5 +58,81 @@ describe('createGuardProbe', () => {
     expect(probe('index.js:3:10')).toBe(false);
     expect(probe('not a site')).toBe(false);
     expect(probe(`${file}:999:1`)).toBe(false);
+  });
+});
+
+describe('createCatchProbe: the frames above the call site', () => {
+  const helper = [
+    "const fs = require('node:fs');",
+    'function head(p) {',
+    "  const fd = fs.openSync(p, 'r');",
+    '  return fd;',
+    '}',
+    'function statOf(p) {',
+    '  return fs.statSync(p);',
+    '}',
+    'module.exports = { head, statOf };',
+  ].join('\n');
+  const callerText = [
+    "const { head, statOf } = require('./helper.cjs');",
+    'function optional() {',
+    "  try { return head('/proc/self/exe'); } catch (e) {}",
+    '}',
+    'function needed() {',
+    "  try { return head('data.bin'); } catch (e) { throw new Error('no data'); }",
+    '}',
+    'function exits() {',
+    "  try { return head('x'); } catch (e) { process.exitCode = 2; }",
+    '}',
+    'function logs() {',
+    "  try { return statOf('y'); } catch (e) { console.log(e); }",
+    '}',
+    'function ignores() {',
+    "  try { return statOf('z'); } catch {}",
+    '}',
+    'function later() {',
+    "  try { setTimeout(() => head('t'), 1); } catch {}",
+    '}',
+    'async function awaited(p) {',
+    '  try {',
+    "    return await fs.promises.readFile(p, 'utf8');",
+    '  } catch (error) {',
+    "    if (error.code === 'ENOENT') return undefined;",
+    '    throw error;',
+    '  }',
+    '}',
+  ].join('\n');
+  const helperFile = source('helper.cjs', helper);
+  const callerFile = source('caller.cjs', callerText);
+  const probe = createCatchProbe();
+  const read = siteOf(helperFile, helper, 'openSync');
+  const stat = siteOf(helperFile, helper, 'statSync');
+  const at = (callee: string) => siteOf(callerFile, callerText, callee);
+
+  it('a read in a helper with no try is guarded by its caller’s try whose catch does not stop the app', () => {
+    expect(probe.guarded(read, [at("head('/proc")])).toBe(true);
+    expect(probe.stops(read, [at("head('/proc")])).toBe(false);
+    // Without the frames, or with a frame that is not a call in its own function, no.
+    expect(probe.guarded(read)).toBe(false);
+    expect(probe.guarded(read, [at('function optional')])).toBe(false);
+    expect(probe.guarded(read, [at("head('t')")])).toBe(false);
+  });
+
+  it('a caller’s catch that throws or sets process.exitCode stops: not guarded, and a lookup there is fatal', () => {
+    expect(probe.guarded(read, [at("head('data")])).toBe(false);
+    expect(probe.stops(read, [at("head('data")])).toBe(true);
+    expect(probe.guarded(read, [at("head('x')")])).toBe(false);
+    expect(probe.stops(read, [at("head('x')")])).toBe(true);
+  });
+
+  it('a stat counts only under an empty catch, in a caller as in its own function', () => {
+    expect(probe.guarded(stat, [at("statOf('y')")])).toBe(false);
+    expect(probe.guarded(stat, [at("statOf('z')")])).toBe(true);
+  });
+
+  it('a frame named by its await (a rejection resumed it) is the read it awaits', () => {
+    const site = siteOf(callerFile, callerText, 'await fs.promises');
+    expect(probe.stops(site)).toBe(true);
+    expect(probe.guarded(site)).toBe(false);
   });
 });

@@ -6,8 +6,20 @@
 // app does without it. A stat, access or exists counts only in a try whose catch is empty (a search
 // that ignores what it cannot see): a test runner stats each test file in a try that returns, and goes
 // on to need them. Not readdir (a folder listed is what the app goes on to use); the model asks only
-// about paths that are files. A wrong candidate costs runs, never a grant. Parsed with acorn, once per file; a file acorn cannot read (TypeScript, a
-// syntax it does not know) answers no: the grant stays.
+// about paths that are files. Nor a read whose catch throws, exits or sets process.exitCode: the app
+// reports that failure. A wrong candidate costs runs, never a grant. Parsed with acorn, once per file;
+// a file acorn cannot read (TypeScript, a syntax it does not know) answers no: the grant stays.
+//
+// The read may sit in a helper with no try of its own (detect-libc's `readFileSync(path)` opens and
+// reads a few bytes; its caller holds the try). The recorder sends the app's frames above the call
+// site (Denial.callers, innermost first); the error passes up them until a frame's call sits in a try
+// of its own function, and that try decides, by the same rules. A frame that is not a call (or an
+// await) in a source acorn reads ends the walk: no. A frame resumed after an await (the fs.promises
+// forms, seen when their promise settles) is named by the `await` of the read.
+//
+// The same walk answers the opposite question (`stops`): the try that catches first throws or exits,
+// so it lets through only the failures it expects (`ENOENT`). A lookup of a missing path there fails
+// the app once denied, whatever the run that let it through saw.
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, type Node } from 'acorn';
@@ -23,6 +35,8 @@ interface Span {
 interface Guarded extends Span {
   /** The catch clause has no statement: the failure is ignored. */
   ignores: boolean;
+  /** The catch clause throws, calls process.exit() or sets process.exitCode, outside any function it defines. */
+  stops: boolean;
 }
 
 interface Call extends Span {
@@ -36,6 +50,8 @@ interface Parsed {
   functions: Span[];
   /** Calls of those fs functions, by the span of the called name. */
   reads: Call[];
+  /** Every call, `new` and `await`: where V8 can name a caller's frame. */
+  calls: Span[];
 }
 
 /** The fs functions that read one file's content, and those that only look at it (the fs.promises forms have the same names). */
@@ -60,7 +76,17 @@ function readSource(file: string): string | undefined {
 /** Does one of the fs functions' names start at `pos`? Checked on the text first: most sites (a require()) are not, and need no parse. */
 function namesRead(text: string, pos: number): boolean {
   const word = /^[A-Za-z]+/.exec(text.slice(pos, pos + 20))?.[0];
-  return word !== undefined && (CONTENT_READS.has(word) || PROBES.has(word));
+  return word !== undefined && (CONTENT_READS.has(word) || PROBES.has(word) || word === 'await');
+}
+
+type Callee = Node & { name?: string; property?: Node & { name?: string }; computed?: boolean };
+
+/** The fs function a call's callee names (`readFile` in `fs.promises.readFile`), if it is one of those above. */
+function readName(callee: Callee | undefined): string | undefined {
+  if (!callee) return undefined;
+  const named = callee.type === 'Identifier' ? callee : callee.type === 'MemberExpression' && !callee.computed ? callee.property : undefined;
+  const name = named?.type === 'Identifier' ? named.name : undefined;
+  return name !== undefined && (CONTENT_READS.has(name) || PROBES.has(name)) ? name : undefined;
 }
 
 function parseFile(text: string): Parsed | undefined {
@@ -77,6 +103,7 @@ function parseFile(text: string): Parsed | undefined {
   const guarded: Guarded[] = [];
   const functions: Span[] = [];
   const reads: Call[] = [];
+  const calls: Span[] = [];
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
@@ -88,21 +115,60 @@ function parseFile(text: string): Parsed | undefined {
     if (n.type === 'TryStatement' && n.handler) {
       const block = n.block as Node;
       const handler = n.handler as Node & { body: { body: unknown[] } };
-      guarded.push({ start: block.start, end: block.end, ignores: handler.body.body.length === 0 });
+      guarded.push({ start: block.start, end: block.end, ignores: handler.body.body.length === 0, stops: stopsIn(handler.body) });
+    }
+    if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'AwaitExpression') calls.push({ start: n.start, end: n.end });
+    if (n.type === 'AwaitExpression') {
+      // A frame resumed after an await (a promise's rejection) is named by the `await`: the read it awaits.
+      const name = readName(
+        (n.argument as Node & { type: string }).type === 'CallExpression' ? ((n.argument as Node & { callee: Node }).callee as Callee) : undefined,
+      );
+      if (name !== undefined) reads.push({ start: n.start, end: n.start + 'await'.length, probe: PROBES.has(name) });
     }
     if (n.type === 'CallExpression') {
       // V8 names a call by the position of the called name: `readFileSync` in `fs.readFileSync(p)`.
-      const callee = n.callee as Node & { name?: string; property?: Node & { name?: string }; computed?: boolean };
-      const named = callee.type === 'Identifier' ? callee : callee.type === 'MemberExpression' && !callee.computed ? callee.property : undefined;
-      const name = named?.type === 'Identifier' ? named.name : undefined;
-      if (name !== undefined && (CONTENT_READS.has(name) || PROBES.has(name))) reads.push({ start: named!.start, end: named!.end, probe: PROBES.has(name) });
+      const callee = n.callee as Callee;
+      const name = readName(callee);
+      const named = callee.type === 'Identifier' ? callee : callee.property!;
+      if (name !== undefined) reads.push({ start: named.start, end: named.end, probe: PROBES.has(name) });
     }
     if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression')
       functions.push({ start: n.start, end: n.end });
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
   visit(tree);
-  return { guarded, functions, reads };
+  return { guarded, functions, reads, calls };
+}
+
+/** Does this catch body throw, call process.exit() or set process.exitCode, outside the functions it defines? */
+function stopsIn(body: unknown): boolean {
+  let stops = false;
+  const visit = (node: unknown): void => {
+    if (stops || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    const n = node as Node & Record<string, unknown>;
+    if (typeof n.type !== 'string') return;
+    if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression' || n.type === 'ClassBody') return;
+    if (n.type === 'ThrowStatement') {
+      stops = true;
+      return;
+    }
+    // process.exit(…), or process.exitCode = … (the app ends with that code once it is done).
+    const member = (m: unknown, name: string): boolean => {
+      const e = m as (Node & { object?: Node & { name?: string }; property?: Node & { name?: string }; computed?: boolean }) | undefined;
+      return e?.type === 'MemberExpression' && !e.computed && e.property?.name === name && e.object?.type === 'Identifier' && e.object.name === 'process';
+    };
+    if ((n.type === 'CallExpression' && member(n.callee, 'exit')) || (n.type === 'AssignmentExpression' && member(n.left, 'exitCode'))) {
+      stops = true;
+      return;
+    }
+    for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
+  };
+  visit(body);
+  return stops;
 }
 
 /** `file:line:col` (1-based, as V8 names a call site; the file may be a file: URL) split, or undefined. */
@@ -120,30 +186,120 @@ function splitSite(site: string): { file: string; line: number; col: number } | 
   return file.startsWith('/') ? { file, line: Number(m[2]), col: Number(m[3]) } : undefined;
 }
 
-/** A probe that answers, per call site, whether it sits in a guarded block of its own function; files are parsed once. */
-export function createGuardProbe(): (site: string) => boolean {
-  const sources = new Map<string, { text: string; lineStarts: number[] } | undefined>();
+/** How many frames above the call site are followed (the recorder sends 4). */
+const MAX_CALLERS = 4;
+
+interface Source {
+  text: string;
+  lineStarts: number[];
+}
+
+/** Where a read's failure is caught: the try that catches it first, in the read's own frame (0) or a caller's. */
+interface Catcher {
+  frame: number;
+  ignores: boolean;
+  stops: boolean;
+  /** The read is a stat-like call. */
+  probe: boolean;
+}
+
+export interface CatchProbe {
+  /** Is the read at `site` one whose failure the app meant to handle (see the top of this file)? */
+  guarded(site: string, callers?: readonly string[]): boolean;
+  /**
+   * Does the try that first catches the read's failure throw or exit in its catch? Such a catch lets
+   * through only the failures it knows (`ENOENT`, so a missing file is fine) and stops on the rest,
+   * which a denial is: a lookup made there, of a path that does not exist, is one the app fails
+   * without under the permission model.
+   */
+  stops(site: string, callers?: readonly string[]): boolean;
+}
+
+/** Both questions about a read's call site, sharing the sources read and the trees parsed. */
+export function createCatchProbe(): CatchProbe {
+  const sources = new Map<string, Source | undefined>();
   const files = new Map<string, Parsed | undefined>();
-  return (site) => {
-    const at = splitSite(site);
-    if (!at) return false;
-    if (!sources.has(at.file)) {
-      const text = readSource(at.file);
-      sources.set(at.file, text === undefined ? undefined : { text, lineStarts: lineStartsOf(text) });
+  const sourceOf = (file: string): Source | undefined => {
+    if (!sources.has(file)) {
+      const text = readSource(file);
+      sources.set(file, text === undefined ? undefined : { text, lineStarts: lineStartsOf(text) });
     }
-    const source = sources.get(at.file);
-    if (!source || at.line < 1 || at.line > source.lineStarts.length) return false;
-    const pos = source.lineStarts[at.line - 1]! + at.col - 1;
-    if (!namesRead(source.text, pos)) return false;
-    if (!files.has(at.file)) files.set(at.file, parseFile(source.text));
-    const parsed = files.get(at.file);
-    if (!parsed) return false;
-    const inside = (s: Span) => s.start <= pos && pos < s.end;
-    const call = parsed.reads.find(inside);
-    if (!call) return false;
-    // The innermost function around the call: a try outside it guards the function's creation, not this call.
-    let fnStart = -1;
-    for (const f of parsed.functions) if (inside(f) && f.start > fnStart) fnStart = f.start;
-    return parsed.guarded.some((g) => inside(g) && g.start > fnStart && (g.ignores || !call.probe));
+    return sources.get(file);
   };
+  const parsedOf = (file: string, source: Source): Parsed | undefined => {
+    if (!files.has(file)) files.set(file, parseFile(source.text));
+    return files.get(file);
+  };
+  /** The source offset of a site, or undefined. */
+  const offsetOf = (at: { line: number; col: number }, source: Source): number | undefined =>
+    at.line < 1 || at.line > source.lineStarts.length ? undefined : source.lineStarts[at.line - 1]! + at.col - 1;
+
+  /** The try that catches the read's failure first, or undefined when none is seen (or the site is no read). */
+  const catcherOf = (site: string, callers: readonly string[]): Catcher | undefined => {
+    const at = splitSite(site);
+    if (!at) return undefined;
+    const source = sourceOf(at.file);
+    if (!source) return undefined;
+    const pos = offsetOf(at, source);
+    if (pos === undefined || !namesRead(source.text, pos)) return undefined;
+    const parsed = parsedOf(at.file, source);
+    if (!parsed) return undefined;
+    const call = parsed.reads.find((s) => within(s, pos));
+    if (!call) return undefined;
+    const fnStart = innermostFunction(parsed, pos);
+    const own = parsed.guarded.filter((g) => within(g, pos) && g.start > fnStart);
+    if (own.length > 0) {
+      // Any try of its own function with a catch: an ignoring one among them makes it ignored.
+      const first = innermost(own);
+      return { frame: 0, ignores: own.some((g) => g.ignores), stops: first.stops, probe: call.probe };
+    }
+    // No try in the read's own function: the error leaves it, to the frame that called it.
+    for (const [i, frame] of callers.slice(0, MAX_CALLERS).entries()) {
+      const up = splitSite(frame);
+      const upSource = up && sourceOf(up.file);
+      const upPos = up && upSource ? offsetOf(up, upSource) : undefined;
+      const upParsed = up && upSource && upPos !== undefined ? parsedOf(up.file, upSource) : undefined;
+      if (!upParsed || upPos === undefined) return undefined;
+      // The frame must name a call in its own function, or the stack is not this source's.
+      const upFn = innermostFunction(upParsed, upPos);
+      if (!upParsed.calls.some((c) => within(c, upPos) && c.start >= upFn)) return undefined;
+      const tries = upParsed.guarded.filter((g) => within(g, upPos) && g.start > upFn);
+      if (tries.length > 0) {
+        const first = innermost(tries);
+        return { frame: i + 1, ignores: first.ignores, stops: first.stops, probe: call.probe };
+      }
+    }
+    return undefined;
+  };
+
+  return {
+    guarded: (site, callers = []) => {
+      const c = catcherOf(site, callers);
+      if (!c) return false;
+      // The read's own try: any catch for a content read (as before callers were known), an empty one for a stat.
+      if (c.frame === 0) return c.ignores || (!c.probe && !c.stops);
+      return !c.stops && (c.ignores || !c.probe);
+    },
+    stops: (site, callers = []) => catcherOf(site, callers)?.stops === true,
+  };
+}
+
+/** The guard question alone (see createCatchProbe). */
+export function createGuardProbe(): (site: string, callers?: readonly string[]) => boolean {
+  return createCatchProbe().guarded;
+}
+
+function innermost(tries: readonly Guarded[]): Guarded {
+  return tries.reduce((a, b) => (b.start > a.start ? b : a));
+}
+
+function within(s: Span, pos: number): boolean {
+  return s.start <= pos && pos < s.end;
+}
+
+/** The start of the innermost function around `pos` (-1 at the top level). */
+function innermostFunction(parsed: Parsed, pos: number): number {
+  let fnStart = -1;
+  for (const f of parsed.functions) if (within(f, pos) && f.start > fnStart) fnStart = f.start;
+  return fnStart;
 }

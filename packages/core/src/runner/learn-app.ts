@@ -20,7 +20,7 @@ import { renderFlags } from '../model/grants.js';
 import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs } from './session.js';
-import { createGuardProbe } from './guarded-site.js';
+import { createCatchProbe } from './guarded-site.js';
 import { onAbort } from './processes.js';
 import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
@@ -191,7 +191,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const installation = permlearnInstallation(appRoot);
   const appEnv = appEnvironment(options.env ?? process.env, appRoot, installation);
   const tmpdir = os.tmpdir();
-  const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p), guarded: createGuardProbe() };
+  const catches = createCatchProbe();
+  const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p), guarded: catches.guarded, catchStops: catches.stops };
   const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
     const writes = grants.filter((g) => g.scope === 'fs.write');
     phase('run planned');

@@ -83,6 +83,26 @@ export function caughtRequests(r: RunResult, grants: readonly Grant[], fs: FsPro
   );
 }
 
+/**
+ * After a folded verification failed without the candidates it left out: the ones a failed run shows
+ * the app needs. Every denial the run acted on must be answered by a left-out grant, and either by one
+ * and the same grant or each of them escaped or printed by the app (each one stopped it); otherwise
+ * the failure names nothing for certain, and none is returned.
+ */
+export function provenLeftOut(acted: readonly Denial[], leftOut: readonly Grant[]): Grant[] {
+  if (acted.length === 0 || leftOut.length === 0) return [];
+  const views = leftOut.map((g) => GrantSet.view([g]));
+  const covering: Grant[] = [];
+  for (const d of acted) {
+    const i = views.findIndex((v) => isCoveredDenial(d, v));
+    if (i < 0) return [];
+    covering.push(leftOut[i]!);
+  }
+  const distinct = [...new Set(covering)];
+  const stopped = acted.every((d) => d.source === 'uncaught' || d.source === 'logged');
+  return distinct.length === 1 || stopped ? distinct : [];
+}
+
 /** A read grant of a path the app may also write (its own state, read back on a later start). */
 export function ownState(grants: readonly Grant[]): (g: Grant) => boolean {
   const index = GrantSet.view(grants);

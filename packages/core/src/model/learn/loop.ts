@@ -3,7 +3,7 @@
 // decides everything and does nothing.
 import { isSpurious } from '../denials.js';
 import { vetDenials } from '../volatile.js';
-import { normaliseGrants } from '../grants.js';
+import { GrantSet, normaliseGrants } from '../grants.js';
 import { resourcePath } from '../paths/index.js';
 import { isDuplicateGrantAbort } from '../parse-stderr.js';
 import { isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
@@ -11,7 +11,8 @@ import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
 import type { LearnOptions, LearnResult, RunResult } from './types.js';
 import { failureReason, runSucceeded } from './outcome.js';
-import { caughtRequests, ownState, preferPresent, selectDenials, siblingLookups } from './candidates.js';
+import { caughtRequests, isCoveredDenial, ownState, preferPresent, provenLeftOut, selectDenials, siblingLookups } from './candidates.js';
+import type { Denial } from '../types.js';
 import { describeRefusal } from './plan-step.js';
 import { applyDenials } from './apply.js';
 import { prime } from './prime.js';
@@ -39,7 +40,14 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     // A child lost flags the command line gave: a failed run is run again with them in NODE_OPTIONS.
     if (result.childLost && s.switchDelivery(describeLost(result.childLost)) && !runSucceeded(result)) continue;
     const step = await enforceStep(s, result);
-    if (step === 'again') continue;
+    if (step === 'refold' && s.runs < opts.maxRuns) {
+      // The priming run's evidence was complete and this run only named what the folded verification
+      // left out: with that back, the next run can be the verification itself.
+      const folded = await verifyFolded(s);
+      if (folded) return folded;
+      continue;
+    }
+    if (step === 'again' || step === 'refold') continue;
     if (step === 'clean') break;
     return step;
   }
@@ -47,8 +55,9 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 }
 
 /** One enforce run read: `clean` when the app started cleanly with nothing left to learn, `again`
- *  to run once more, or the result when learning stops here. */
-async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 'again' | LearnResult> {
+ *  to run once more, `refold` when it failed only for candidates a folded verification left out (now
+ *  granted back), or the result when learning stops here. */
+async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 'again' | 'refold' | LearnResult> {
   const { opts } = s;
   for (const d of result.denials) if (d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined) s.observed.push(d);
   if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');
@@ -90,6 +99,9 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   }
   if (denials.length === 0) return s.done('app-failed', failureReason(result));
 
+  // Failed without what the folded verification left out, and for nothing else: those are needed.
+  const proven = succeeded ? [] : provenLeftOut(denials, s.pending);
+  const isProven = (d: Denial) => proven.some((g) => isCoveredDenial(d, GrantSet.view([g])));
   const siblings = siblingLookups(denials, s.lookups, s.grants, opts.fs);
   // What the app survived, and the rest of a lookup, show no need by themselves: tightening tries without them.
   // Except what a failed run's failure hid (fallback.ts) and the one denial a failed run had: the app failed without it, wherever it was caught.
@@ -97,15 +109,18 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   const sole = soleCause(succeeded, denials);
   // A failed run that acted only on one search's lookups failed on that search (tighten-units.ts).
   const searched = failedSearch(succeeded, denials, siblings, opts.fs);
-  for (const d of denials) if (d !== sole && !searched(d) && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
+  for (const d of denials)
+    if (d !== sole && !searched(d) && !isProven(d) && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
   for (const d of siblings) if (!searched(d)) s.soft.mark(d);
   const applied = await applyDenials(s, [...denials, ...siblings], vetted.restated, result, 'enforce');
+  if (proven.length > 0) s.pending = s.pending.filter((g) => !proven.includes(g));
   if (succeeded && !applied.changed) return 'clean';
   if (applied.childLost.length > 0) {
     // The child needs the flags where it still reads them; with nowhere left to put them, say why.
     if (s.switchDelivery(applied.childLost[0]!)) return 'again';
     if (!applied.changed) return s.done('child-lost-grants', applied.childLost[0]!);
   }
+  if (proven.length > 0 && applied.changed && applied.childLost.length === 0) return 'refold';
   if (!applied.changed) {
     if (s.ungrantable.length) return s.done('ungrantable', s.ungrantable.map((u) => u.reason).join('; '));
     if (applied.refused.length) return s.done('too-broad', `the app needs ${describeRefusal(applied.refused[0]!)}`);

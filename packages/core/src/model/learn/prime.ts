@@ -1,7 +1,8 @@
 // The priming runs of a strategy (strategies/): run, take the strategy's candidates, grant them through
 // the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
 import { grantKey } from '../grants.js';
-import { isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { isFatalLookup, isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { denialKey } from '../denials.js';
 import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
 import type { Denial } from '../types.js';
@@ -22,27 +23,40 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     const result = await s.run(strategy.phase, s.grants, strategy.extraGrants(s.grants));
     // What the run saw stands (the child was audited or observed all the same); later runs pass NODE_OPTIONS.
     if (result.childLost) s.switchDelivery(describeLost(result.childLost));
+    const seen = strategy.seen(result);
     // Each pass over a large run (thousands of checks) is long: a signal is let in between them.
-    const picked = result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts);
+    const chosen = result.outcome === 'spawn-error' ? [] : strategy.candidates(result, s.opts);
     await yieldToEventLoop();
+    // A lookup of a missing path whose catch stops the app on a denial is a need (tighten.ts), granted
+    // now: the strategy's own lookups, and those it leaves out (a config search), which would only
+    // cost a run that crashes on each.
+    const fatal = new Set(result.outcome === 'spawn-error' ? [] : [...chosen, ...seen.lookups].filter((d) => isFatalLookup(d, s.opts.fs)).map(denialKey));
+    const chosenKeys = new Set(chosen.map(denialKey));
+    const picked = [...chosen, ...seen.lookups.filter((d) => fatal.has(denialKey(d)) && !chosenKeys.has(denialKey(d)))];
     const vetted = s.vet(picked, true);
     const candidates = vetted.keep;
     await yieldToEventLoop();
     // A lookup of a missing path shows no need; nor, in an observe run, a denial the app survived; nor
     // a read inside a try/catch that the run allowed, so the catch never ran: in a run that ran to the
-    // end, or a read the observe run let through under its wide grant ('loaded'), which cannot have
-    // caused whatever stopped the run later.
+    // end, or a read the run let through (under the observe run's wide grant, 'loaded'; any check an
+    // audit run's channels published, which audit mode allows), which cannot have caused whatever
+    // stopped the run later (24's audit mode refusing an addon).
     // (Unless the run's failure hid it: a loader's or a Worker's denial is its cause, fallback.ts; nor the one denial of a failed run.)
     const cause = hiddenCauses(result);
     const sole = strategy.survivedIsSoft ? soleCause(runSucceeded(result), candidates) : undefined;
     const ranToEnd = runSucceeded(result);
-    const guarded = (d: Denial): boolean => (ranToEnd || d.source === 'loaded') && isGuardedRead(d, s.opts.fs);
+    const letThrough = (d: Denial): boolean => d.source === 'loaded' || (strategy.phase === 'audit' && d.source === 'channel');
+    const guarded = (d: Denial): boolean => (ranToEnd || letThrough(d)) && isGuardedRead(d, s.opts.fs);
     for (const d of candidates)
-      if (d !== sole && (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || guarded(d))) s.soft.mark(d);
+      if (
+        d !== sole &&
+        !fatal.has(denialKey(d)) &&
+        (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || guarded(d))
+      )
+        s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
-    const seen = strategy.seen(result);
-    s.observed.push(...seen.observed);
-    s.lookups.push(...seen.lookups);
+    s.observed.push(...seen.observed.filter((d) => !fatal.has(denialKey(d))));
+    s.lookups.push(...seen.lookups.filter((d) => !fatal.has(denialKey(d))));
     // The run's evidence is complete when it ran to the end (nothing it did was cut short).
     complete = runSucceeded(result);
     if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');

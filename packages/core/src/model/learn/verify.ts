@@ -33,14 +33,16 @@ export async function verifyFolded(s: LearnState): Promise<LearnResult | undefin
   const breach = s.breadthBreach();
   if (breach) return breach;
   const { base, candidates } = split(s);
+  // Again after a failed one (loop.ts, `refold`): what that one left out and is still not known needed stays out.
+  const left = [...s.pending, ...candidates];
   const check = await s.run('verify', base);
   if (runSucceeded(check)) {
-    if (s.tight) return verifiedWithout(s, base, candidates);
+    if (s.tight) return verifiedWithout(s, base, left);
     s.grants = base;
     return afterVerified(s);
   }
   s.grants = base;
-  s.pending = candidates;
+  s.pending = left;
   return undefined;
 }
 

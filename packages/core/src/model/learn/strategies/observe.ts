@@ -49,6 +49,7 @@ function observing(root: string): PrimeStrategy {
         source: 'loaded',
         existed: false,
         ...(m.from ? { site: m.from } : {}),
+        ...(m.from && m.callers ? { callers: m.callers } : {}),
         ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}),
       })),
     }),
@@ -67,7 +68,7 @@ function observing(root: string): PrimeStrategy {
  */
 export function observeCandidates(r: RunResult, root: string, caps: Capabilities, fs: FsProbe): Denial[] {
   const cwd = root;
-  const read = ({ file, from, hits, api }: LoadedFile): Denial => ({
+  const read = ({ file, from, callers, hits, api }: LoadedFile): Denial => ({
     permission: 'FileSystemRead',
     resource: file,
     code: 'ERR_ACCESS_DENIED',
@@ -75,6 +76,7 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
     cwd,
     // The requiring file (or the fs call) is the call site, as for a denial of the same read.
     ...(from ? { site: from } : {}),
+    ...(from && callers ? { callers } : {}),
     ...(hits !== undefined ? { hits } : {}),
     ...(api ? { message: `read with fs.${api}()` } : {}),
   });
