@@ -118,6 +118,16 @@ describe('createCatchProbe: the frames above the call site', () => {
     expect(probe.guarded(read, [at("head('t')")])).toBe(false);
   });
 
+  it('with no `try` in the read’s file nor in its callers’ files there is no catcher (nothing is parsed)', () => {
+    const plainText = ["const { head } = require('./helper.cjs');", "module.exports = () => head('/etc/x');"].join('\n');
+    const plain = source('plain.cjs', plainText);
+    const fresh = createCatchProbe();
+    expect(fresh.guarded(read, [siteOf(plain, plainText, "head('/etc")])).toBe(false);
+    expect(fresh.stops(read, [siteOf(plain, plainText, "head('/etc")])).toBe(false);
+    // The same read called from a frame inside a try is still found (the callers' files are looked at).
+    expect(fresh.guarded(read, [at("head('/proc")])).toBe(true);
+  });
+
   it('a caller’s catch that throws or sets process.exitCode stops: not guarded, and a lookup there is fatal', () => {
     expect(probe.guarded(read, [at("head('data")])).toBe(false);
     expect(probe.stops(read, [at("head('data")])).toBe(true);

@@ -230,6 +230,7 @@ export function createCatchProbe(): CatchProbe {
     if (!files.has(file)) files.set(file, parseFile(source.text));
     return files.get(file);
   };
+  const hasTry = (source: Source | undefined): boolean => source !== undefined && source.text.includes('try');
   /** The source offset of a site, or undefined. */
   const offsetOf = (at: { line: number; col: number }, source: Source): number | undefined =>
     at.line < 1 || at.line > source.lineStarts.length ? undefined : source.lineStarts[at.line - 1]! + at.col - 1;
@@ -242,6 +243,9 @@ export function createCatchProbe(): CatchProbe {
     if (!source) return undefined;
     const pos = offsetOf(at, source);
     if (pos === undefined || !namesRead(source.text, pos)) return undefined;
+    // A try is spelled `try` in its source (a keyword cannot be written with escapes): with none in the
+    // read's file or its callers' files there is no catcher, and nothing needs parsing.
+    if (!hasTry(source) && !callers.slice(0, MAX_CALLERS).some((frame) => hasTry(sourceOf(splitSite(frame)?.file ?? '')))) return undefined;
     const parsed = parsedOf(at.file, source);
     if (!parsed) return undefined;
     const call = parsed.reads.find((s) => within(s, pos));
