@@ -4,6 +4,7 @@
 // verification itself.
 import { describe, expect, it } from 'vitest';
 import { runResult } from '../../../../test/helpers/run-result.js';
+import { channelRead } from '../../../../test/helpers/denial.js';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
@@ -16,16 +17,7 @@ const HELPER = `${APP}/node_modules/probe/lib/head.js:7:17`;
 const CALLER = `${APP}/node_modules/probe/index.js:10:19`;
 const READER = `${APP}/lib/read.js:3:12`;
 
-const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({
-  permission: 'FileSystemRead',
-  resource,
-  code: 'ERR_ACCESS_DENIED',
-  source: 'channel',
-  cwd: APP,
-  thread: 'main',
-  site: `${APP}/index.js:1:1`,
-  ...extra,
-});
+const check = channelRead(APP);
 
 /** The probe's answers, by call site: guarded only with CALLER above HELPER; READER's catch stops. */
 function fsWith(kinds: Record<string, 'file' | 'dir'>, asked: string[] = []): FsProbe {

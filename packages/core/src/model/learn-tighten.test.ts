@@ -2,6 +2,7 @@
 // only when it fails; two runs when the observing run's evidence is complete.
 import { describe, expect, it } from 'vitest';
 import { runResult } from '../../../../test/helpers/run-result.js';
+import { channelRead } from '../../../../test/helpers/denial.js';
 import type { Denial, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
@@ -14,16 +15,7 @@ const NODE22 = capabilitiesOf(parseNodeVersion('v22.23.3')!);
 function fakeFs(kinds: Record<string, 'file' | 'dir'>): FsProbe {
   return { homedir: '/home/u', kind: (p) => kinds[p] ?? 'missing' };
 }
-const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({
-  permission: 'FileSystemRead',
-  resource,
-  code: 'ERR_ACCESS_DENIED',
-  source: 'channel',
-  cwd: APP,
-  thread: 'main',
-  site: `${APP}/index.js:1:1`,
-  ...extra,
-});
+const check = channelRead(APP);
 const result = runResult;
 const FAIL = result({ exitCode: 1 });
 
