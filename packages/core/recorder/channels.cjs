@@ -11,11 +11,15 @@ const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const setDelete = Set.prototype.delete;
 
+// Where Node's public fs functions live, and the shape of a name model/parse-events.ts accepts.
+const FS_FILES = new Set(['node:fs', 'node:internal/fs/promises']);
+const FS_NAME = /^[a-z][A-Za-z]{0,39}$/;
+
 const NAMES = ['fs', 'child', 'worker', 'wasi', 'inspector', 'addon', 'openssl-store', 'net', 'ffi'];
 
 /** `ctx` (recorder.cjs): thread, cwd, send, hit, audit, childFlags, the call-site tools, evidence, asking, confirming. */
 function watchChannels(ctx) {
-  const { thread, cwd, send, hit, audit, childFlags, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader, evidence } = ctx;
+  const { thread, cwd, send, hit, audit, childFlags, fileOf, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader, evidence } = ctx;
   const dc = require('diagnostics_channel');
   // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
   // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
@@ -35,6 +39,18 @@ function watchChannels(ctx) {
     const callers = appCallers(sites, ctx.callers);
     return callers.length ? { callers } : {};
   }
+  /** The fs function whose check this is (`readlinkSync`, `mkdir` of fs.promises): the frame under the
+   *  publish. A denied mkdir is a folder the app creates; a stat or readlink of a folder is not a listing. */
+  function fsCall(sites) {
+    const caller = sites[1];
+    if (!caller || !FS_FILES.has(fileOf(caller))) return {};
+    try {
+      const fn = caller.getFunctionName();
+      return typeof fn === 'string' && FS_NAME.test(fn) ? { call: fn } : {};
+    } catch {
+      return {};
+    }
+  }
   function report(name, msg, permission, resource, asking, sites, loader) {
     send({
       t: 'denial',
@@ -49,6 +65,7 @@ function watchChannels(ctx) {
       code: 'ERR_ACCESS_DENIED',
       existed: existedAtCheck(name, msg),
       ...(loader ? { loader: true } : {}),
+      ...(name === 'fs' && !loader ? fsCall(sites) : {}),
       ...(childFlags ? { given: childFlags } : {}),
       ...(asking ? { asked: 'has' } : {}),
     });

@@ -287,13 +287,15 @@ function finishReport(report: RecorderReport): void {
   // Module files are read by Node's loader through the same fs API: their load is the evidence.
   const moduleFiles = new Set(report.modules.map((m) => m.file));
   report.touched = report.touched.filter((t) => !moduleFiles.has(t.file));
-  // An escaped error may lack a call site that the channel event for the same check (24+) has.
+  // An escaped error may lack a call site, or the fs function it came out of, that the channel event for
+  // the same check (24+) has.
   for (const d of report.denials) {
-    if (d.site !== undefined) continue;
-    const twin = report.denials.find(
-      (o) => o.site !== undefined && o.permission === d.permission && o.rawPermission === d.rawPermission && o.resource === d.resource && o.cwd === d.cwd,
-    );
+    if (d.site !== undefined && (d.call !== undefined || d.source === 'channel')) continue;
+    const same = (o: Denial) => o !== d && o.permission === d.permission && o.rawPermission === d.rawPermission && o.resource === d.resource && o.cwd === d.cwd;
+    const twin = d.site === undefined ? report.denials.find((o) => o.site !== undefined && same(o)) : undefined;
     if (twin) d.site = twin.site;
+    const named = d.call === undefined ? report.denials.find((o) => o.call !== undefined && same(o)) : undefined;
+    if (named) d.call = named.call;
   }
   // A denial the recorder also saw leave process.dlopen or require(): the report that came first (the
   // channel's on 24+, the fs watcher's on 20/22), which is the one kept, says so too.
