@@ -8,6 +8,7 @@ import type { Denial } from './types.js';
 import type { RunResult } from './learn/index.js';
 import { denialKey } from './denials.js';
 import { isFsScope, type Grant } from './grants.js';
+import { packageDirOf } from './paths/widen.js';
 
 /** A capability denial that makes a loader look elsewhere: an addon, or a WASI instance. */
 export function isLoaderDenial(d: Denial): boolean {
@@ -18,11 +19,20 @@ function threadOf(d: Denial): string {
   return d.thread ?? 'main';
 }
 
+/** The package a denial's call site is in ('' for the app's own code), or undefined without a call site. */
+function sitePackage(d: Denial): string | undefined {
+  if (d.site === undefined) return undefined;
+  return packageDirOf(d.site.replace(/(:\d+){1,2}$/, '')) ?? '';
+}
+
 /**
  * The file-system grants of `added` whose every piece of evidence was reported, in the same thread,
  * after a loader denial of the run (`reported`, in the order the recorder reported it) and never before
- * it: the paths the app went to because the addon was refused. Grants with evidence from before the
- * denial, from another thread, or with no evidence at all are never picked.
+ * it, and was asked for by the loader's own package or by a package the thread had not touched before
+ * the denial (a WASM build it fell back to): the paths the app went to because the addon was refused.
+ * What a package already at work before the refusal does next (a build tool writing its output after
+ * its CSS minifier's addon was refused) is its main line, not the fallback. Grants with evidence from
+ * before the denial, from another thread, or with no evidence at all are never picked.
  */
 export function fallbackGrants(added: readonly Grant[], reported: readonly Denial[]): { grants: Grant[]; trigger?: Denial } {
   const first = new Map<string, number>();
@@ -32,19 +42,36 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
   if (first.size === 0) return { grants: [] };
   const before = new Set<string>();
   const after = new Set<string>();
+  // Per thread: the packages at work before the loader denial (by call site or by path read).
+  const busy = new Set<string>();
   reported.forEach((d, i) => {
     const at = first.get(threadOf(d));
     const key = `${threadOf(d)}\u0000${denialKey(d)}`;
     if (at !== undefined && i > at) after.add(key);
-    else before.add(key);
+    else {
+      before.add(key);
+      if (at !== undefined && i < at) {
+        const site = sitePackage(d);
+        if (site !== undefined) busy.add(`${threadOf(d)}\u0000${site}`);
+        const read = d.resource ? packageDirOf(d.resource) : undefined;
+        if (read !== undefined) busy.add(`${threadOf(d)}\u0000${read}`);
+      }
+    }
   });
+  const loaderOf = new Map([...first].map(([thread, i]) => [thread, sitePackage(reported[i]!)]));
+  const fallback = (d: Denial): boolean => {
+    const loader = loaderOf.get(threadOf(d));
+    const own = sitePackage(d);
+    if (loader === undefined || own === undefined || own === loader) return true;
+    return !busy.has(`${threadOf(d)}\u0000${own}`);
+  };
   const grants = added.filter(
     (g) =>
       isFsScope(g.scope) &&
       g.denials.length > 0 &&
       g.denials.every((d) => {
         const key = `${threadOf(d)}\u0000${denialKey(d)}`;
-        return after.has(key) && !before.has(key);
+        return after.has(key) && !before.has(key) && fallback(d);
       }),
   );
   const trigger = reported[Math.min(...first.values())];

@@ -144,3 +144,16 @@ export async function reduceCandidates(
   const keptSet = new Set(kept);
   return { kept, removed: candidates.filter((g) => !keptSet.has(g)), trials, untried };
 }
+
+/** fs functions that read a path's metadata or link target, never a folder's entries. */
+const METADATA_CALL = /^(l?stat|readlink|realpath|access|exists)(Sync)?$/;
+
+/** A check of a folder's own path by a call that does not list it, which the app did not die of. */
+export function isFolderMetadataCheck(d: Denial, folder: string): boolean {
+  return d.permission === 'FileSystemRead' && d.source !== 'uncaught' && d.call !== undefined && METADATA_CALL.test(d.call) && resourcePath(d) === folder;
+}
+
+/** A grant whose whole evidence is metadata checks of its own folder: what narrowing leaves out. */
+export function isFolderMetadataGrant(g: Grant): boolean {
+  return g.scope === 'fs.read' && g.path !== undefined && g.denials.length > 0 && g.denials.every((d) => isFolderMetadataCheck(d, g.path!));
+}

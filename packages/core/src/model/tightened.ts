@@ -3,7 +3,7 @@
 import type { Denial } from './types.js';
 import type { Grant } from './grants.js';
 import { renderGrantFlag } from './grants.js';
-import { isHasProbe, isMissingLookup, isSurvived } from './tighten.js';
+import { isFolderMetadataGrant, isHasProbe, isMissingLookup, isSurvived } from './tighten.js';
 
 /** A profile lists at most this many of a left-out grant's denials (the rest are counted in `asks`). */
 export const TIGHTENED_DENIALS = 5;
@@ -48,7 +48,9 @@ export function describeTightened(t: { removed: readonly Grant[]; kept: readonly
   return {
     removed: t.removed.map((g) => ({
       flag: renderGrantFlag(g),
-      why: whyCandidate(g.denials),
+      why: isFolderMetadataGrant(g)
+        ? `only ${[...new Set(g.denials.map((d) => d.call))].join('/')} of the folder itself, which is not a listing, and the app started with what it read inside the folder granted on its own`
+        : whyCandidate(g.denials),
       asks: g.denials.reduce((n, d) => n + (d.hits ?? 1), 0),
       denials: g.denials.slice(0, TIGHTENED_DENIALS),
     })),

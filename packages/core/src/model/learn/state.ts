@@ -32,6 +32,8 @@ export class LearnState {
   tightened: Tightened | undefined;
   /** Candidates a folded verification left out: put back if the app then fails with nothing to learn. */
   pending: Grant[] = [];
+  /** Folders tried narrowed once (narrow.ts): never narrowed again in this learn. */
+  readonly narrowTried = new Set<string>();
   /** Grants set aside as a loader's fallback path (fallback.ts), until a run shows one is needed. */
   fallbackAside: Grant[] = [];
   delivery: 'node-options' | undefined;

@@ -8,11 +8,17 @@ import { ownState } from './candidates.js';
 import { promoteCreatedDirs } from './plan-step.js';
 import { minimizeGrants } from './minimize.js';
 import { candidateUnits, reduceUnits } from './tighten-units.js';
+import { narrowFolders } from './narrow.js';
 import type { LearnState } from './state.js';
 
-/** Tight: the grants less the candidates (grants whose only evidence is soft); otherwise all of them. */
+/** Tight: the grants less the candidates (grants whose only evidence is soft, and folders there only for
+ *  metadata checks of their own path, narrowed: narrow.ts); otherwise all of them. */
 function split(s: LearnState): { base: Grant[]; candidates: Grant[] } {
-  return s.tight ? splitCandidates(s.grants, s.soft, ownState(s.grants)) : { base: s.grants, candidates: [] };
+  if (!s.tight) return { base: s.grants, candidates: [] };
+  const narrowed = narrowFolders(s.grants, s.opts, s.narrowTried);
+  for (const w of narrowed.wide) s.narrowTried.add(w.path!);
+  const { base, candidates } = splitCandidates(narrowed.grants, s.soft, ownState(narrowed.grants));
+  return { base, candidates: [...candidates, ...narrowed.wide] };
 }
 
 /** Verified without the candidates: they are what the app got by without. */

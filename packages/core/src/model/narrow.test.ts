@@ -1,0 +1,113 @@
+// Scripted learns (no Node process: the runs' results are given) of a folder granted for checks of its
+// own path: narrowed when every such check is a metadata call, kept when the app turns out to need it
+// (and then never narrowed again), and left alone when the check is a listing. The real-Node side is
+// test/e2e/folder-self-checks.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { Denial, FsProbe } from './types.js';
+import { renderFlags } from './grants.js';
+import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
+import { learn, learnStrategy, type RunRequest, type RunResult } from './learn/index.js';
+import { fallbackGrants } from './fallback.js';
+
+const APP = '/srv/app';
+const NODE26 = capabilitiesOf(parseNodeVersion('v26.12.1')!);
+const fs: FsProbe = {
+  homedir: '/home/u',
+  kind: (p) => (p === APP || p === `${APP}/src` ? 'dir' : p === `${APP}/src/a.txt` ? 'file' : 'missing'),
+};
+
+const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({
+  permission: 'FileSystemRead',
+  resource,
+  code: 'ERR_ACCESS_DENIED',
+  source: 'channel',
+  cwd: APP,
+  thread: 'main',
+  site: `${APP}/bin/build.js:6:15`,
+  existed: true,
+  ...extra,
+});
+const result = (denials: Denial[], exitCode = 0): RunResult => ({
+  outcome: 'exited',
+  exitCode,
+  denials,
+  recorderLoaded: true,
+  stderrDenials: [],
+  stderrTail: '',
+  durationMs: 1,
+});
+
+async function run(steps: RunResult[]) {
+  const seen: string[][] = [];
+  const runApp = async (req: RunRequest) => {
+    seen.push(renderFlags(req.grants, NODE26));
+    const r = steps[req.run - 1];
+    if (!r) throw new Error(`run ${req.run} not scripted`);
+    return r;
+  };
+  const res = await learn({ runApp, caps: NODE26, fs, maxRuns: 10, tighten: true, fold: true, strategy: learnStrategy('audit', { root: APP }) });
+  return { res, seen };
+}
+
+const audit = (call: string) => result([check(APP, { call }), check(`${APP}/src/a.txt`, { call: 'readFileSync', site: `${APP}/bin/build.js:30:1` })]);
+
+describe('a folder granted for a check of its own path', () => {
+  it('is verified narrowed when that check is a readlink: two runs, the folder left out with why', async () => {
+    const { res, seen } = await run([audit('readlinkSync'), result([])]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(2);
+    expect(seen).toEqual([['--permission'], ['--permission', `--allow-fs-read=${APP}/src/a.txt`]]);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}/src/a.txt`]);
+    expect(res.tightened?.removed.map((g) => g.path)).toEqual([APP]);
+  });
+
+  it('comes back whole when the app fails without it, and is not narrowed a second time', async () => {
+    // The folded verification fails (it has no recorder, so says nothing), the enforce run names the
+    // folder, and the verification after it has the folder back: two runs more than a narrowing that holds.
+    const denied = result([check(APP, { source: 'uncaught', call: 'readlinkSync' })], 1);
+    const { res, seen } = await run([audit('readlinkSync'), result([], 1), denied, result([])]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(4);
+    expect(seen.slice(1)).toEqual([
+      ['--permission', `--allow-fs-read=${APP}/src/a.txt`],
+      ['--permission', `--allow-fs-read=${APP}/src/a.txt`],
+      ['--permission', `--allow-fs-read=${APP}`],
+    ]);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}`]);
+  });
+
+  it('stays whole when the check lists the folder (readdir), or names no fs function', async () => {
+    for (const call of ['readdirSync', undefined]) {
+      const first = result([check(APP, call ? { call } : {}), check(`${APP}/src/a.txt`, { site: `${APP}/bin/build.js:30:1` })]);
+      const { res, seen } = await run([first, result([])]);
+      expect(res.runs).toBe(2);
+      expect(seen[1]).toEqual(['--permission', `--allow-fs-read=${APP}`]);
+      expect(res.tightened?.removed ?? []).toEqual([]);
+    }
+  });
+});
+
+describe('what a refused addon’s loader does next, and what the rest of the app does', () => {
+  const NM = `${APP}/node_modules`;
+  const at = (pkg: string) => `${NM}/${pkg}/index.js:3:1`;
+  const c = (permission: Denial['permission'], resource: string, site: string): Denial => ({ ...check(resource), permission, source: 'caught', site });
+  const grant = (d: Denial) => ({
+    scope: d.permission === 'FileSystemWrite' ? ('fs.write' as const) : ('fs.read' as const),
+    path: d.resource,
+    kind: 'file' as const,
+    denials: [d],
+    notes: [],
+  });
+
+  it('sets aside the loader’s own next steps and a package first touched after the refusal, not the main line', () => {
+    const cliRead = c('FileSystemRead', `${APP}/css/in.css`, at('@tw/cli'));
+    const refused: Denial = { ...c('Addon', '', at('minifier')), code: 'ERR_DLOPEN_DISABLED' };
+    const wasm = c('FileSystemRead', `${NM}/minifier-wasm/m.wasm`, at('minifier-wasm'));
+    const cache = c('FileSystemWrite', `${APP}/.cache/minifier`, at('minifier'));
+    const output = c('FileSystemWrite', `${APP}/out/tw.css`, at('@tw/cli'));
+    const reported = [cliRead, refused, wasm, cache, output];
+    const found = fallbackGrants([wasm, cache, output].map(grant), reported);
+    expect(found.grants.map((g) => g.path)).toEqual([wasm.resource, cache.resource]);
+    expect(found.trigger).toBe(refused);
+  });
+});
