@@ -111,3 +111,27 @@ describe('what a refused addon’s loader does next, and what the rest of the ap
     expect(found.trigger).toBe(refused);
   });
 });
+
+describe('a clean start granted only its own state', () => {
+  it('is followed by the verification itself: three runs, not four', async () => {
+    const out = `${APP}/out`;
+    const probe: FsProbe = { homedir: '/home/u', kind: (p) => (p === out ? 'dir' : p === `${out}/x.txt` ? 'file' : 'missing') };
+    const mkdir: Denial = { ...check(out, { existed: false, call: 'mkdir' }), permission: 'FileSystemWrite', source: 'uncaught' };
+    const readBack = check(`${out}/x.txt`, { existed: false, source: 'caught' });
+    const steps = [result([mkdir], 1), result([readBack]), result([])];
+    const seen: string[][] = [];
+    const runApp = async (req: RunRequest) => {
+      seen.push([req.phase, ...renderFlags(req.grants, NODE26)]);
+      const r = steps[req.run - 1];
+      if (!r) throw new Error(`run ${req.run} not scripted`);
+      return r;
+    };
+    const res = await learn({ runApp, caps: NODE26, fs: probe, maxRuns: 10, tighten: true, fold: true });
+    expect(res.status).toBe('verified');
+    expect(seen).toEqual([
+      ['learn', '--permission'],
+      ['learn', '--permission', `--allow-fs-write=${out}/*`],
+      ['verify', '--permission', `--allow-fs-read=${out}/x.txt`, `--allow-fs-write=${out}/*`],
+    ]);
+  });
+});

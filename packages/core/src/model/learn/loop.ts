@@ -56,7 +56,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
 
 /** One enforce run read: `clean` when the app started cleanly with nothing left to learn, `again`
  *  to run once more, `refold` when it failed only for candidates a folded verification left out (now
- *  granted back), or the result when learning stops here. */
+ *  granted back) or started cleanly and was granted only its own state, or the result when learning stops here. */
 async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 'again' | 'refold' | LearnResult> {
   const { opts } = s;
   for (const d of result.denials) if (d.source !== 'uncaught' && !isSpurious(d) && d.site !== undefined) s.observed.push(d);
@@ -115,6 +115,10 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   const applied = await applyDenials(s, [...denials, ...siblings], vetted.restated, result, 'enforce');
   if (proven.length > 0) s.pending = s.pending.filter((g) => !proven.includes(g));
   if (succeeded && !applied.changed) return 'clean';
+  // Tight, a clean start is granted only reads of what the app itself writes (its own state, which it
+  // looked for before creating it): the read fails "not found" now instead of denied, inside the same
+  // catch, so another learning run would see what this one saw. The next run is the verification.
+  if (succeeded && s.tight && opts.fold && applied.childLost.length === 0) return 'refold';
   if (applied.childLost.length > 0) {
     // The child needs the flags where it still reads them; with nowhere left to put them, say why.
     if (s.switchDelivery(applied.childLost[0]!)) return 'again';
