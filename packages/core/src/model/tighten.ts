@@ -57,10 +57,13 @@ export function isGuardedRead(d: Denial, fs: Pick<FsProbe, 'guarded' | 'kind'>):
  * granted from the first run that saw it (the exact path) instead of one crash at a time. Never an
  * uncaught denial (that one is granted anyway).
  */
-export function isFatalLookup(d: Denial, fs: Pick<FsProbe, 'catchStops' | 'kind'>): boolean {
+export function isFatalLookup(d: Denial, fs: Pick<FsProbe, 'catchStops' | 'uncaught' | 'kind'>): boolean {
   if (d.permission !== 'FileSystemRead' || d.source === 'uncaught' || d.site === undefined || d.resource === '') return false;
   if (d.existed === true || fs.kind(resourcePath(d)) !== 'missing') return false;
-  return fs.catchStops?.(d.site, d.callers) === true;
+  if (fs.catchStops?.(d.site, d.callers) === true) return true;
+  // fs.existsSync answers false for a missing path but throws a denial (20-26): with no try around it,
+  // the lookup that was a harmless "no" stops the app (Babel's config search).
+  return d.call === 'existsSync' && fs.uncaught?.(d.site, d.callers) === true;
 }
 
 /** A denial the app survived: it caught it (20/22 fs wrapper, a printed error) or a channel saw it without it escaping. */

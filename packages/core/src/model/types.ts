@@ -153,6 +153,9 @@ export interface FsProbe {
    *  throw or exit in its catch? A lookup of a missing path there fails the app once it is denied
    *  (runner/guarded-site.ts); absent: never. */
   catchStops?(site: string, callers?: readonly string[]): boolean;
+  /** Is the read at this call site one no try catches, as far as its source and known callers show
+   *  (runner/guarded-site.ts)? Absent, or not sure: no. */
+  uncaught?(site: string, callers?: readonly string[]): boolean;
   /** Files under a directory that look like secrets (`.env`, keys, credentials), relative to it. */
   secretsUnder?(absDir: string): string[];
 }

@@ -135,6 +135,57 @@ describe('createCatchProbe: the frames above the call site', () => {
     expect(probe.stops(read, [at("head('x')")])).toBe(true);
   });
 
+  it('a catch that rethrows all but the codes it names, ERR_ACCESS_DENIED among them, does not stop on a denial', () => {
+    const text = [
+      "const fs = require('fs');",
+      'function pathType(p) {',
+      '  try {',
+      '    return fs.existsSync(p) && fs.statSync(p);',
+      '  } catch (err) {',
+      "    if (err.code !== 'ENOENT' && err.code !== 'ERR_ACCESS_DENIED') {",
+      '      throw err;',
+      '    }',
+      '  }',
+      '}',
+      'function strict(p) {',
+      '  try {',
+      '    return fs.readFileSync(p);',
+      '  } catch (err) {',
+      "    if (err.code !== 'ENOENT') throw err;",
+      "    if (err.code === 'ERR_ACCESS_DENIED') throw err;",
+      '  }',
+      '}',
+      'module.exports = { pathType, strict };',
+    ].join('\n');
+    const file = source('tolerant.cjs', text);
+    const p = createCatchProbe();
+    expect(p.stops(siteOf(file, text, 'existsSync'))).toBe(false);
+    expect(p.stops(siteOf(file, text, 'readFileSync'))).toBe(true);
+  });
+
+  it('an existsSync no try catches is uncaught (its denial stops the app); one inside a try, or at a site it cannot read, is not', () => {
+    const text = [
+      "const fs = require('fs');",
+      'function find(dir) {',
+      "  return fs.existsSync(dir + '/a.config.js');",
+      '}',
+      'function tolerant(dir) {',
+      '  try {',
+      "    return fs.existsSync(dir + '/b.config.js');",
+      '  } catch {',
+      '    return false;',
+      '  }',
+      '}',
+      'module.exports = { find, tolerant };',
+    ].join('\n');
+    const file = source('lookups.cjs', text);
+    const p = createCatchProbe();
+    expect(p.uncaught(siteOf(file, text, "existsSync(dir + '/a"))).toBe(true);
+    expect(p.uncaught(siteOf(file, text, "existsSync(dir + '/b"))).toBe(false);
+    expect(p.uncaught(`${file}:99:1`)).toBe(false);
+    expect(p.uncaught(`${dir}/absent.cjs:3:13`)).toBe(false);
+  });
+
   it('a stat counts only under an empty catch, in a caller as in its own function', () => {
     expect(probe.guarded(stat, [at("statOf('y')")])).toBe(false);
     expect(probe.guarded(stat, [at("statOf('z')")])).toBe(true);

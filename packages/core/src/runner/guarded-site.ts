@@ -156,6 +156,12 @@ function stopsIn(body: unknown): boolean {
       stops = true;
       return;
     }
+    // `if (e.code !== 'ENOENT' && e.code !== 'ERR_ACCESS_DENIED') throw e`: what this branch does, a
+    // permission-model denial never reaches (browserslist's config search lets denials through).
+    if (n.type === 'IfStatement' && excludesDenial(n.test)) {
+      visit(n.alternate);
+      return;
+    }
     // process.exit(…), or process.exitCode = … (the app ends with that code once it is done).
     const member = (m: unknown, name: string): boolean => {
       const e = m as (Node & { object?: Node & { name?: string }; property?: Node & { name?: string }; computed?: boolean }) | undefined;
@@ -169,6 +175,16 @@ function stopsIn(body: unknown): boolean {
   };
   visit(body);
   return stops;
+}
+
+/** A test that is false whenever the error's code is ERR_ACCESS_DENIED: `x !== 'ERR_ACCESS_DENIED'`, alone or in a chain of `&&`. */
+function excludesDenial(test: unknown): boolean {
+  const t = test as (Node & { operator?: string; left?: Node & { value?: unknown }; right?: Node & { value?: unknown } }) | null;
+  if (!t) return false;
+  if (t.type === 'LogicalExpression' && t.operator === '&&') return excludesDenial(t.left) || excludesDenial(t.right);
+  if (t.type !== 'BinaryExpression' || (t.operator !== '!==' && t.operator !== '!=')) return false;
+  const denied = (side: (Node & { value?: unknown }) | undefined) => side?.type === 'Literal' && side.value === 'ERR_ACCESS_DENIED';
+  return denied(t.left) || denied(t.right);
 }
 
 /** `file:line:col` (1-based, as V8 names a call site; the file may be a file: URL) split, or undefined. */
@@ -213,6 +229,12 @@ export interface CatchProbe {
    * without under the permission model.
    */
   stops(site: string, callers?: readonly string[]): boolean;
+  /**
+   * Is the read at `site` a call no try catches, in its own function or the frames above it that are
+   * known? Only a site whose source is read and whose frames all name calls can answer yes: an `fs.existsSync`
+   * there is a lookup whose denial (which it throws, where "not found" is `false`) stops the app.
+   */
+  uncaught(site: string, callers?: readonly string[]): boolean;
 }
 
 /** Both questions about a read's call site, sharing the sources read and the trees parsed. */
@@ -285,6 +307,27 @@ export function createCatchProbe(): CatchProbe {
       return !c.stops && (c.ignores || !c.probe);
     },
     stops: (site, callers = []) => catcherOf(site, callers)?.stops === true,
+    uncaught: (site, callers = []) => {
+      if (catcherOf(site, callers)) return false;
+      const at = splitSite(site);
+      const source = at && sourceOf(at.file);
+      const pos = at && source ? offsetOf(at, source) : undefined;
+      if (!at || !source || pos === undefined || !namesRead(source.text, pos)) return false;
+      const frames = callers.slice(0, MAX_CALLERS);
+      if (!hasTry(source) && !frames.some((frame) => hasTry(sourceOf(splitSite(frame)?.file ?? '')))) return true;
+      const parsed = parsedOf(at.file, source);
+      if (!parsed || !parsed.reads.some((r) => within(r, pos))) return false;
+      // Every frame must be one this walk read (catcherOf returns nothing as well when one is not).
+      return frames.every((frame) => {
+        const up = splitSite(frame);
+        const upSource = up && sourceOf(up.file);
+        const upPos = up && upSource ? offsetOf(up, upSource) : undefined;
+        const upParsed = up && upSource && upPos !== undefined ? parsedOf(up.file, upSource) : undefined;
+        if (!upParsed || upPos === undefined) return false;
+        const upFn = innermostFunction(upParsed, upPos);
+        return upParsed.calls.some((c) => within(c, upPos) && c.start >= upFn);
+      });
+    },
   };
 }
 

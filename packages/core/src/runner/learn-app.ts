@@ -192,7 +192,13 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const appEnv = appEnvironment(options.env ?? process.env, appRoot, installation);
   const tmpdir = os.tmpdir();
   const catches = createCatchProbe();
-  const fsProbe = { ...realFs, initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p), guarded: catches.guarded, catchStops: catches.stops };
+  const fsProbe = {
+    ...realFs,
+    initialKind: (p: string) => clean.initialKind(p) ?? realFs.kind(p),
+    guarded: catches.guarded,
+    catchStops: catches.stops,
+    uncaught: catches.uncaught,
+  };
   const cleanly = async (grants: readonly Grant[], go: () => Promise<Run>): Promise<Run> => {
     const writes = grants.filter((g) => g.scope === 'fs.write');
     phase('run planned');

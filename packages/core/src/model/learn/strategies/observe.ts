@@ -50,7 +50,7 @@ function observing(root: string): PrimeStrategy {
         existed: false,
         ...(m.from ? { site: m.from } : {}),
         ...(m.from && m.callers ? { callers: m.callers } : {}),
-        ...(m.api ? { message: `looked up with fs.${m.api}()` } : {}),
+        ...(m.api ? { message: `looked up with fs.${m.api}()`, call: m.api } : {}),
       })),
     }),
     doneEvent: (r, run, candidates) => ({ type: 'observe-done', run, modules: r.modules?.length ?? 0, candidates: candidates.length, root }),
