@@ -21,7 +21,7 @@ import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs } from './session.js';
 import { createCatchProbe } from './guarded-site.js';
-import { onAbort } from './processes.js';
+import { onAbort, useWatchdogNode } from './processes.js';
 import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { entryProjectRoot, packageRoot } from './project.js';
@@ -175,6 +175,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
+  // The app's Node (probed above) starts faster than 20 when it is 22+: the watchdog, started with the session, runs on it.
+  if (caps.version.major >= 22 && process.release?.name === 'node' && Number(process.versions.node.split('.')[0]) < 22) useWatchdogNode(node);
   const session = createSession();
   phase('session ready');
   // What learning does to the machine is undone: each run starts from the state recorded here.
