@@ -6,8 +6,8 @@ import { EXIT, describeError } from './exit-codes.js';
 import type { Command } from './shared/command.js';
 import { Reporter, colorEnabled } from './shared/report.js';
 import { unsupportedPlatform } from './shared/platform.js';
-import { firstPositional } from './shared/options.js';
-import { command as learn, learnParser } from './commands/learn.js';
+import { firstPositional, type Parsed } from './shared/options.js';
+import { command as learn, learnParser, parseLearnArgs } from './commands/learn.js';
 import { command as run } from './commands/run.js';
 import { command as record } from './commands/record.js';
 
@@ -57,8 +57,10 @@ export function colorEnv(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJ
  * The command argv names and the argv it parses (without the command's word). The word is the first one that
  * is not an option or an option's value, so `permlearn --node X run -- …` is the run command too.
  */
-export function commandOf(argv: readonly string[]): { command: Command<unknown>; argv: string[] } {
-  const at = firstPositional(learnParser([]), argv);
+export function commandOf(argv: readonly string[]): { command: Command<unknown>; argv: string[]; parse?: () => Promise<Parsed<string, unknown>> } {
+  // The learn command's parser says which options take a value; when learn is the command, it parses too.
+  const parser = learnParser([...argv]);
+  const at = firstPositional(parser, argv);
   const word = at === undefined ? undefined : argv[at]!;
   const named = COMMANDS.find((c) => c.name === word);
   if (named) return { command: named, argv: [...argv.slice(0, at), ...argv.slice(at! + 1)] };
@@ -71,7 +73,7 @@ export function commandOf(argv: readonly string[]): { command: Command<unknown>;
         )
       : undefined;
   if (hit) throw new PermlearnError('usage', `unknown command '${word}' (did you mean ${hit}?), and no file ${word} to learn`);
-  return { command: learn as Command<unknown>, argv: [...argv] };
+  return { command: learn as Command<unknown>, argv: [...argv], parse: () => parseLearnArgs([...argv], undefined, parser) };
 }
 
 /** Whatever happens, no app process outlives permlearn; a signal stops them all and ends permlearn with 130. */
@@ -93,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const picked = commandOf(argv);
     const { command } = picked;
-    const parsed = await command.parse(picked.argv);
+    const parsed = await (picked.parse ? picked.parse() : command.parse(picked.argv));
     timingPhase('parsed');
     if ('output' in parsed) {
       process.stdout.write(`${parsed.output}\n`);

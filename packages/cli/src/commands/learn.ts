@@ -89,12 +89,16 @@ export function learnParser(argv: string[], run?: { usage: string; examples: rea
   }) as Argv<unknown>;
 }
 
-/** `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is given. */
+/**
+ * `permlearn [options] <entry>`, or `permlearn run [options] -- <command...>` when `run` is given. `parser`: the
+ * one main.ts already built from the same argv to find the command's word (yargs takes a while to build one).
+ */
 export async function parseLearnArgs(
   argv: string[],
   run?: { usage: string; examples: readonly (readonly [string, string])[] },
+  parser: Argv<unknown> = learnParser(argv, run),
 ): Promise<Parsed<'learn', LearnArgs>> {
-  const { a, help } = await parseWith(learnParser(argv, run), argv);
+  const { a, help } = await parseWith(parser, argv);
   if (help !== undefined) return { kind: 'done', output: help };
   const positional = a._.map(String);
   const dashdash = (a['--'] ?? []).map(String);

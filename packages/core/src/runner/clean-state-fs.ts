@@ -15,7 +15,17 @@ export interface Entry {
   backup?: { offset: number; length: number };
   /** For a directory: its entries were all recorded (below the depth limit, not skipped). */
   listed?: boolean;
+  /**
+   * A folder known from its parent's listing alone (the last level of an area without copies: $TMPDIR's
+   * entries, the home folder's second level): it was there and a folder, but its mode and times were not
+   * read (`mode`, `mtimeMs`, `atimeMs` mean nothing). Reading them took an lstat per entry of a crowded
+   * $TMPDIR before every learn.
+   */
+  named?: boolean;
 }
+
+/** A folder recorded by name from its parent's listing (see Entry.named). */
+export const NAMED_DIR: Readonly<Entry> = Object.freeze({ type: 'dir', follows: 'dir', mode: 0, size: 0, mtimeMs: 0, atimeMs: 0, named: true });
 
 export function followKind(p: string): 'file' | 'dir' | 'missing' {
   try {
@@ -38,6 +48,7 @@ export function typeOf(st: Stats): Entry['type'] {
 }
 
 export function differs(was: Entry, now: Stats, p: string): boolean {
+  if (was.named) return was.type !== typeOf(now);
   if (was.type !== typeOf(now) || was.mode !== (now.mode & 0o7777)) return true;
   if (was.type === 'symlink') return readlinkSync(p) !== was.target;
   if (was.type === 'file') return was.size !== now.size || was.mtimeMs !== now.mtimeMs;
@@ -45,6 +56,7 @@ export function differs(was: Entry, now: Stats, p: string): boolean {
 }
 
 export function restoreTimes(p: string, was: Entry): void {
+  if (was.named) return;
   try {
     utimesSync(p, was.atimeMs / 1000, was.mtimeMs / 1000);
   } catch {

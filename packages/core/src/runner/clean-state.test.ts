@@ -103,6 +103,39 @@ describe('CleanState', () => {
     expect(statSync(path.join(project, 'editor.swp')).isFile()).toBe(true);
   });
 
+  it('knows the folders in $TMPDIR by name: what an audit run writes in one is moved aside, one it removes is made again and named', () => {
+    mkdirSync(path.join(tmp, 'kept'));
+    mkdirSync(path.join(tmp, 'gone'));
+    writeFileSync(path.join(tmp, 'note.txt'), 'n');
+    const clean = recorded();
+    expect([clean.initialKind(path.join(tmp, 'kept')), clean.initialKind(path.join(tmp, 'note.txt')), clean.initialKind(path.join(tmp, 'new'))]).toEqual([
+      'dir',
+      'file',
+      'missing',
+    ]);
+    clean.beforeRun([]);
+    writeFileSync(path.join(tmp, 'kept', 'out.log'), 'x');
+    rmSync(path.join(tmp, 'gone'), { recursive: true });
+    appendFileSync(path.join(tmp, 'note.txt'), ' more');
+    clean.afterRun(
+      [],
+      [
+        { path: path.join(tmp, 'kept', 'out.log'), existed: false },
+        { path: path.join(tmp, 'gone'), existed: true },
+        { path: path.join(tmp, 'note.txt'), existed: true },
+      ],
+    );
+    const summary = clean.finish(false);
+    expect(readdirSync(path.join(tmp, 'kept'))).toEqual([]);
+    expect(statSync(path.join(tmp, 'gone')).isDirectory()).toBe(true);
+    expect(summary.created).toEqual([path.join(tmp, 'kept', 'out.log')]);
+    expect(summary.changed).toEqual([path.join(tmp, 'gone'), path.join(tmp, 'note.txt')]);
+    expect(summary.unrestored).toEqual([
+      `${path.join(tmp, 'gone')}: removed by the app and made again, without its mode and times: only its name was recorded before learning`,
+      `${path.join(tmp, 'note.txt')}: changed by the app; it was too large to copy before learning, so it was not put back`,
+    ]);
+  });
+
   it('keeps the last run’s outputs when asked, and says so', () => {
     const clean = recorded();
     const grants = [{ path: path.join(project, 'logs'), kind: 'created-dir' as const }];

@@ -26,6 +26,7 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
+  type Dirent,
   type Stats,
 } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,7 @@ import { isSameOrUnder, isStrictlyUnder } from '../model/paths/index.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { PathKind } from '../model/types.js';
 import type { MachineChanges } from '../model/profile.js';
-import { differs, followKind, lstatOrUndefined, restoreTimes, safeList, typeOf, type Entry } from './clean-state-fs.js';
+import { differs, followKind, lstatOrUndefined, NAMED_DIR, restoreTimes, safeList, typeOf, type Entry } from './clean-state-fs.js';
 
 /** A folder whose state is recorded: to `depth` levels below it (Infinity for all), skipping some names. */
 export interface Area {
@@ -98,22 +99,29 @@ export class CleanState {
     }
     let count = 0;
     const walk = (p: string, st: Stats, level: number) => {
-      if (this.manifest.has(p) && (this.manifest.get(p)!.listed || !st.isDirectory())) return;
+      const known = this.manifest.get(p);
+      if (known && !known.named && (known.listed || !st.isDirectory())) return;
       const entry = this.entryOf(p, st, area.backup === true);
       this.manifest.set(p, entry);
       if (!st.isDirectory() || level >= area.depth || (level > 0 && area.skip?.includes(path.basename(p)))) return;
-      let names: string[];
+      let names: Dirent[];
       try {
-        names = readdirSync(p);
+        names = readdirSync(p, { withFileTypes: true });
       } catch {
         return;
       }
       if (count + names.length > this.maxEntries) return;
       count += names.length;
       entry.listed = true;
-      for (const name of names) {
-        const child = path.join(p, name);
+      // The folders at the last level of an area without copies are recorded by name (Entry.named).
+      const byName = level + 1 >= area.depth && area.backup !== true;
+      for (const dirent of names) {
+        const child = path.join(p, dirent.name);
         if (child === this.opts.sessionDir) continue;
+        if (byName && dirent.isDirectory()) {
+          if (!this.manifest.has(child)) this.manifest.set(child, { ...NAMED_DIR });
+          continue;
+        }
         const cst = lstatOrUndefined(child);
         if (cst) walk(child, cst, level + 1);
       }
@@ -321,6 +329,7 @@ export class CleanState {
     if (now && (was.type !== typeOf(now) || was.type === 'symlink')) rmSync(p, { recursive: true, force: true });
     if (was.type === 'dir') {
       if (!lstatOrUndefined(p)) mkdirSync(p);
+      if (was.named) throw new Error('removed by the app and made again, without its mode and times: only its name was recorded before learning');
       chmodSync(p, was.mode);
       restoreTimes(p, was);
       return;

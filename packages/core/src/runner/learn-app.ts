@@ -21,11 +21,11 @@ import { PermlearnError } from '../errors.js';
 import { probeNode } from './node-binary.js';
 import { createSession, realFs } from './session.js';
 import { createCatchProbe } from './guarded-site.js';
-import { onAbort } from './processes.js';
+import { onAbort, useWatchdogNode } from './processes.js';
 import { portAccepting, runApp as runAppOnce, type AppSpec, type Readiness } from './run-app.js';
 import { packageFinder } from './packages.js';
 import { entryProjectRoot, packageRoot } from './project.js';
-import { attributeDenial } from '../model/attribute.js';
+import { attributeDenial, type Attribution } from '../model/attribute.js';
 import { packageScript } from './package-script.js';
 import { breadthViolation } from '../model/breadth.js';
 import type { Denial, Strategy } from '../model/types.js';
@@ -175,6 +175,8 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   const granularity = options.granularity ?? DEFAULT_GRANULARITY;
   const strategy: Strategy = options.records ? 'audit' : requested === 'auto' ? autoStrategy(strategyEnv) : requested;
   options.onStart?.(caps);
+  // The app's Node (probed above) starts faster than 20 when it is 22+: the watchdog, started with the session, runs on it.
+  if (caps.version.major >= 22 && process.release?.name === 'node' && Number(process.versions.node.split('.')[0]) < 22) useWatchdogNode(node);
   const session = createSession();
   phase('session ready');
   // What learning does to the machine is undone: each run starts from the state recorded here.
@@ -217,9 +219,30 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
   };
   // What was wrong with the runs' evidence (forged lines, a channel over its limit), summed over runs.
   let evidence = NO_EVIDENCE_PROBLEMS;
+  // Who asked for each grant depends on the denial's call site alone (attributeDenial reads only the
+  // package.json files above it): the sites the runs showed are attributed while the verification run runs
+  // (the app uses one core), and the profile takes them from here.
+  const sites = new Set<string>();
+  const attributions = new Map<string, Attribution | undefined>();
+  const attributionAt = (site: string) => {
+    if (!attributions.has(site)) attributions.set(site, attributeDenial({ site } as Denial, appRoot, findPackage));
+    return attributions.get(site);
+  };
   const noteEvidence = (r: RunResult): RunResult => {
     evidence = addCounts(evidence, r.evidence);
+    for (const d of r.denials) if (d.site) sites.add(d.site);
     return r;
+  };
+  /** Attribute the sites seen so far a few at a time, between the event loop's turns, until `run` settles. */
+  const attributeDuring = (run: Promise<unknown>): void => {
+    let over = false;
+    void run.finally(() => (over = true));
+    const pending = [...sites].filter((s) => !attributions.has(s));
+    const step = () => {
+      for (let n = 0; n < 50 && pending.length && !over; n++) attributionAt(pending.pop()!);
+      if (pending.length && !over) setImmediate(step);
+    };
+    setImmediate(step);
   };
   try {
     const spec = {
@@ -279,7 +302,11 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       if (phase === 'audit' && options.records) return Promise.resolve(recordedRun(options.records, implicit));
       // Audit mode replaces the enable flag; grants given with it are simply not reported.
       if (phase === 'audit') flags[0] = '--permission-audit';
-      if (phase === 'verify') return runApp(spec, { flags });
+      if (phase === 'verify') {
+        const run = runApp(spec, { flags });
+        attributeDuring(run);
+        return run;
+      }
       if (phase === 'observe') {
         // Without in-thread module hooks, ES module loads are watched from a hooks thread (--import).
         const esm = caps.inThreadModuleHooks ? {} : { imports: [session.esmRegisterPath], preloadReads: session.esmReadPaths };
@@ -293,7 +320,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
     const timeProfile = () => phase('profile: grants attributed');
     // Say who asked for each grant: a dependency (name@version) or the app's own file.
     const attribute = (d: Denial) => {
-      const a = attributeDenial(d, appRoot, findPackage);
+      const a = d.site ? attributionAt(d.site) : undefined;
       if (a) Object.assign(d, a);
     };
     for (const g of result.grants) g.denials.forEach(attribute);

@@ -32,7 +32,7 @@ describe('probeNode', () => {
   });
 
   it('a prefetched probe is the one probeNode uses: the binary runs once', async () => {
-    const fake = counted('node-26', `printf '{"v":"v26.1.0","r":"node"}'`);
+    const fake = counted('node-26', `echo v26.1.0`);
     prefetchNodeProbe(fake.binary);
     prefetchNodeProbe(fake.binary);
     expect((await probeNode(fake.binary)).version.raw).toBe('v26.1.0');
@@ -50,9 +50,16 @@ describe('probeNode', () => {
   });
 
   it('a binary too old for the permission model is refused, prefetched or not', async () => {
-    const fake = counted('node-18', `printf '{"v":"v18.20.0","r":"node"}'`);
+    const fake = counted('node-18', `echo v18.20.0`);
     prefetchNodeProbe(fake.binary);
     await expect(probeNode(fake.binary)).rejects.toThrow('Node v18.20.0 has no permission model');
+  });
+
+  it('a binary that answers --version otherwise than Node (Deno, Bun) is not taken for Node', async () => {
+    for (const [name, answer] of [['deno', 'deno 2.1.4 (stable, release, x86_64-unknown-linux-gnu)'], ['bun', '1.1.38']] as const) {
+      const fake = counted(name, `echo '${answer}'`);
+      await expect(probeNode(fake.binary)).rejects.toThrow(`--node ${fake.binary} is not a usable Node.js binary (it did not answer like Node.js)`);
+    }
   });
 
   it.each([

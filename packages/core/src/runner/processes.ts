@@ -78,13 +78,23 @@ process.stdin.on('end', () => {
 `;
 
 let watchdog: ChildProcess | undefined;
+let watchdogNode = process.execPath;
+
+/**
+ * Run the watchdog, when it starts, on this Node binary instead of the one running permlearn (a no-op once
+ * it runs). For a learn whose app runs on Node 22+ while permlearn runs on 20: a Node 20 process takes about
+ * three times the CPU to start, and the watchdog starts beside the first run of the app.
+ */
+export function useWatchdogNode(binary: string): void {
+  if (!watchdog) watchdogNode = binary;
+}
 
 function tellWatchdog(line: string): void {
   if (process.platform !== 'linux' && process.platform !== 'darwin') return;
   if (!watchdog) {
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    watchdog = spawn(process.execPath, ['-e', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+    watchdog = spawn(watchdogNode, ['-e', WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
     watchdog.on('error', () => undefined);
     watchdog.stdin!.on('error', () => undefined);
     watchdog.unref();
