@@ -56,7 +56,10 @@ describe('probeNode', () => {
   });
 
   it('a binary that answers --version otherwise than Node (Deno, Bun) is not taken for Node', async () => {
-    for (const [name, answer] of [['deno', 'deno 2.1.4 (stable, release, x86_64-unknown-linux-gnu)'], ['bun', '1.1.38']] as const) {
+    for (const [name, answer] of [
+      ['deno', 'deno 2.1.4 (stable, release, x86_64-unknown-linux-gnu)'],
+      ['bun', '1.1.38'],
+    ] as const) {
       const fake = counted(name, `echo '${answer}'`);
       await expect(probeNode(fake.binary)).rejects.toThrow(`--node ${fake.binary} is not a usable Node.js binary (it did not answer like Node.js)`);
     }
