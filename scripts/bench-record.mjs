@@ -12,8 +12,12 @@
 // checks (its routes' reads and writes, no HTTP) gives the recorder's cost per check; the fixture server
 // answering a fixed number of requests gives the cost per request.
 //   node scripts/bench-record.mjs --instructions [--node 26] [--checks 8000] [--requests 2000] [--mix all|no-spawn]
+// --instructions --steady: one run per arm, its count read in blocks of requests (callgrind_control dumps at
+// each of --marks), so that one-time costs (early blocks) are told apart from what recurs (the last block).
+//   node scripts/bench-record.mjs --instructions --steady [--marks 1000,5000,10000,20000] [--arms off,audit,subscriber,on,observe] [--connections 4] [--keep-dumps <dir>]
+// --build latest: the newest patch release of the major (packages/test-nodes) instead of the pinned build.
 // --preload <file>: measure another copy of record.cjs (before/after: `git archive <commit> packages/core/recorder | tar -x -C /tmp/x`).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,13 +38,18 @@ const { values } = parseArgs({
     instructions: { type: 'boolean', default: false },
     checks: { type: 'string', default: '8000' },
     requests: { type: 'string', default: '2000' },
+    steady: { type: 'boolean', default: false },
+    marks: { type: 'string', default: '1000,5000,10000,20000' },
+    arms: { type: 'string' },
+    'keep-dumps': { type: 'string' },
+    build: { type: 'string', default: 'pinned' },
     // another copy of the preload (e.g. an older commit's, from git archive), to compare before and after
     preload: { type: 'string' },
   },
 });
 const major = Number(values.node);
 const rounds = Number(values.rounds);
-const node = nodeBinary(major);
+const node = nodeBinary(major, values.build);
 const preload = values.preload ? path.resolve(values.preload) : path.join(root, 'packages/core/recorder/record.cjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'pl-bench-record-'));
 const app = path.join(work, 'traffic');
@@ -117,7 +126,30 @@ async function measure(server) {
 }
 
 if (values.instructions) {
-  const { countInstructions } = await import('./bench-record-instructions.mjs');
+  const { countInstructions, countSteady } = await import('./bench-record-instructions.mjs');
+  if (values.steady) {
+    const marks = values.marks.split(',').map(Number);
+    if (marks.some((m, i) => !Number.isInteger(m) || m <= (marks[i - 1] ?? 0))) {
+      console.error('bench-record: --marks takes request counts in increasing order, e.g. 1000,5000,20000');
+      process.exit(2);
+    }
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    console.error(`Node ${version}: ${node}`);
+    await countSteady({
+      node,
+      major,
+      app,
+      records,
+      preload,
+      paths,
+      marks,
+      arms: values.arms?.split(','),
+      connections: Number(values.connections),
+      keep: values['keep-dumps'] && path.resolve(values['keep-dumps']),
+    });
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   await countInstructions({ node, major, app, records, preload, paths, checks: Number(values.checks), requests: Number(values.requests) });
   rmSync(work, { recursive: true, force: true });
   process.exit(0);
