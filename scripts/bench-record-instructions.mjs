@@ -205,11 +205,11 @@ export async function countSteady({ node, major, app, records, preload, paths, m
     const out = path.join(dumps, `callgrind.${major}.${name}`);
     for (const f of readdirSync(dumps)) if (f.startsWith(`callgrind.${major}.${name}`)) rmSync(path.join(dumps, f));
     const started = Date.now();
-    const child = spawn(
-      'valgrind',
-      ['--tool=callgrind', `--callgrind-out-file=${out}`, node, ...V8_DETERMINISTIC, ...arm.flags, 'server.js', '0'],
-      { cwd: app, env: arm.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, node, ...V8_DETERMINISTIC, ...arm.flags, 'server.js', '0'], {
+      cwd: app,
+      env: arm.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     current = child;
     let err = '';
     child.stderr.on('data', (d) => (err += d));
@@ -248,7 +248,9 @@ export async function countSteady({ node, major, app, records, preload, paths, m
     let checks;
     if (name === 'on' || name === 'observe') checks = countedChecks(records, app);
     blocks[name] = { totals, compiling, checks };
-    console.error(`  ${name}: ${totals.join(' / ')} instructions in the blocks${checks === undefined ? '' : `, ${checks} checks recorded`} (${Math.round((Date.now() - started) / 1000)} s; blocks ${times.join(' / ')} s)`);
+    console.error(
+      `  ${name}: ${totals.join(' / ')} instructions in the blocks${checks === undefined ? '' : `, ${checks} checks recorded`} (${Math.round((Date.now() - started) / 1000)} s; blocks ${times.join(' / ')} s)`,
+    );
   }
   const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
@@ -273,10 +275,13 @@ export async function countSteady({ node, major, app, records, preload, paths, m
   const lastRun = (name) => blocks[name] && (blocks[name].totals.at(-1) - blocks[name].compiling.at(-1)) / (sizes.at(-1)[1] - sizes.at(-1)[0]);
   const runs = [];
   if (lastRun('on') !== undefined && lastRun('off') !== undefined) runs.push(`recording ${pct(lastRun('on') / lastRun('off') - 1)} over plain node`);
-  if (major >= 24 && lastRun('on') !== undefined && lastRun('audit') !== undefined) runs.push(`the recorder ${pct(lastRun('on') / lastRun('audit') - 1)} over audit alone`);
+  if (major >= 24 && lastRun('on') !== undefined && lastRun('audit') !== undefined)
+    runs.push(`the recorder ${pct(lastRun('on') / lastRun('audit') - 1)} over audit alone`);
   if (major >= 24 && lastRun('audit') !== undefined && lastRun('off') !== undefined) runs.push(`audit alone ${pct(lastRun('audit') / lastRun('off') - 1)}`);
-  if (major >= 24 && lastRun('subscriber') !== undefined && lastRun('audit') !== undefined) runs.push(`an empty subscriber ${pct(lastRun('subscriber') / lastRun('audit') - 1)} over audit`);
-  if (major >= 24 && lastRun('observe') !== undefined && lastRun('off') !== undefined) runs.push(`observe mode ${pct(lastRun('observe') / lastRun('off') - 1)} over plain node`);
+  if (major >= 24 && lastRun('subscriber') !== undefined && lastRun('audit') !== undefined)
+    runs.push(`an empty subscriber ${pct(lastRun('subscriber') / lastRun('audit') - 1)} over audit`);
+  if (major >= 24 && lastRun('observe') !== undefined && lastRun('off') !== undefined)
+    runs.push(`observe mode ${pct(lastRun('observe') / lastRun('off') - 1)} over plain node`);
   console.log(`last block without the compilers: ${runs.join('; ')}`);
   const last = (name) => blocks[name] && blocks[name].totals.at(-1) / (sizes.at(-1)[1] - sizes.at(-1)[0]);
   const ref = major >= 24 ? 'audit' : 'off';
@@ -284,8 +289,10 @@ export async function countSteady({ node, major, app, records, preload, paths, m
   if (last('on') !== undefined && last('off') !== undefined) parts.push(`recording ${pct(last('on') / last('off') - 1)} over plain node`);
   if (major >= 24 && last('on') !== undefined && last(ref) !== undefined) parts.push(`the recorder ${pct(last('on') / last(ref) - 1)} over audit alone`);
   if (major >= 24 && last('audit') !== undefined && last('off') !== undefined) parts.push(`audit alone ${pct(last('audit') / last('off') - 1)}`);
-  if (major >= 24 && last('subscriber') !== undefined && last('audit') !== undefined) parts.push(`an empty subscriber ${pct(last('subscriber') / last('audit') - 1)} over audit`);
-  if (major >= 24 && last('observe') !== undefined && last('off') !== undefined) parts.push(`observe mode ${pct(last('observe') / last('off') - 1)} over plain node`);
+  if (major >= 24 && last('subscriber') !== undefined && last('audit') !== undefined)
+    parts.push(`an empty subscriber ${pct(last('subscriber') / last('audit') - 1)} over audit`);
+  if (major >= 24 && last('observe') !== undefined && last('off') !== undefined)
+    parts.push(`observe mode ${pct(last('observe') / last('off') - 1)} over plain node`);
   console.log(`last block (steady state): ${parts.join('; ')}`);
   console.log(`callgrind dumps: ${dumps}`);
 }
@@ -320,7 +327,8 @@ async function requestsFrom(port, paths, c, count) {
   }
 }
 
-const COMPILERS = /v8::internal::(compiler|maglev|turboshaft|baseline)::|v8::internal::(Compiler|OptimizingCompileTaskExecutor|BytecodeAnalysis)|v8::internal::Zone::/;
+const COMPILERS =
+  /v8::internal::(compiler|maglev|turboshaft|baseline)::|v8::internal::(Compiler|OptimizingCompileTaskExecutor|BytecodeAnalysis)|v8::internal::Zone::/;
 const COMPILERS_TEXT = 'functions of v8::internal::compiler, maglev, turboshaft, baseline, Zone and Compiler';
 
 /** The instructions (exclusive) of one callgrind dump in V8's optimizing compilers, from callgrind_annotate. */
