@@ -84,12 +84,7 @@ describe('learn on 24: an audit run that a refused addon cut short', () => {
       { phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${ADDON}`, '--allow-addons'] },
     ]);
     expect(res.runs).toBe(3);
-    expect(renderFlags(res.grants, NODE24_NEWEST)).toEqual([
-      '--permission',
-      `--allow-fs-read=${APP}/config.json`,
-      `--allow-fs-read=${ADDON}`,
-      '--allow-addons',
-    ]);
+    expect(renderFlags(res.grants, NODE24_NEWEST)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${ADDON}`, '--allow-addons']);
   });
 
   it("pinned 24 (its resolver does not check the addon's read): the same three runs, and no read of the addon file", async () => {
@@ -149,8 +144,7 @@ describe('addonFileReads', () => {
   });
 
   it('the recorder names the file only on an addon refused at process.dlopen, as an absolute path', () => {
-    const line = (o: object) =>
-      JSON.stringify({ t: 'denial', source: 'caught', thread: 'main', permission: 'Addon', resource: '', code: 'ERR_DLOPEN_DISABLED', ...o });
+    const line = (o: object) => JSON.stringify({ t: 'denial', source: 'caught', thread: 'main', permission: 'Addon', resource: '', code: 'ERR_DLOPEN_DISABLED', ...o });
     const parse = (o: object) => parseRecorderReport(line(o), { verify: (l) => l }).denials[0];
     expect(parse({ via: 'process.dlopen', file: '/srv/app/x/../y.node' })?.addonFile).toBe('/srv/app/y.node');
     expect(parse({ via: 'process.dlopen', file: 'y.node' })).not.toHaveProperty('addonFile');
@@ -162,41 +156,9 @@ describe('addonFileReads', () => {
 
 describe('observe: a native addon loaded as a module', () => {
   it("its file's read is a candidate only where the resolver checks it (22.23.5, not 22.23.3)", () => {
-    const run = result({
-      modules: [
-        { file: ADDON, from: LOADER },
-        { file: LOADER, from: `${APP}/index.js` },
-      ],
-    });
+    const run = result({ modules: [{ file: ADDON, from: LOADER }, { file: LOADER, from: `${APP}/index.js` }] });
     const reads = (v: string) => observeCandidates(run, APP, caps(v), fs).map((d) => d.resource);
     expect(reads('v22.23.3')).toEqual([LOADER]);
     expect(reads('v22.23.5')).toEqual([ADDON, LOADER]);
-  });
-});
-
-describe('a candidate the folded verification left out, then needed', () => {
-  // Vite's lookupFile: a stat in a try with an empty catch (a guarded read), which walks up the folders
-  // for a package.json when the project's cannot be read, then fails without one.
-  const STAT = `${APP}/node_modules/vite/dist/node/chunks/config.js:2034:13`;
-  const PKG = `${APP}/package.json`;
-  const above = ['/srv/package.json', '/package.json'];
-  const probe: FsProbe = { homedir: '/home/u', kind: (p) => (p === PKG ? 'file' : p === APP ? 'dir' : 'missing'), guarded: (site) => site === STAT };
-  const NODE26 = caps('v26.12.1');
-
-  it('comes back with the others before anything the run was denied is granted: the search above the project is never granted', async () => {
-    const requests: { phase: string; flags: string[] }[] = [];
-    const runApp = async (req: RunRequest): Promise<RunResult> => {
-      const flags = renderFlags(req.grants, NODE26);
-      requests.push({ phase: req.phase, flags });
-      if (req.phase === 'audit') return result({ denials: [read(PKG, STAT)] });
-      if (flags.includes(`--allow-fs-read=${PKG}`)) return result();
-      return result({ exitCode: 1, denials: [PKG, ...above].map((p) => ({ ...read(p, STAT), existed: undefined })) });
-    };
-    const res = await learn({ runApp, caps: NODE26, fs: probe, maxRuns: 40, tighten: true, fold: true, strategy: learnStrategy('audit') });
-    expect(res.status).toBe('verified');
-    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${PKG}`]);
-    expect(requests.flatMap((r) => r.flags).filter((f) => above.some((p) => f === `--allow-fs-read=${p}`))).toEqual([]);
-    // The second verification is the trial without the candidate (tightening), which fails; the last one verifies.
-    expect(requests.map((r) => r.phase)).toEqual(['audit', 'verify', 'learn', 'learn', 'verify', 'verify']);
   });
 });

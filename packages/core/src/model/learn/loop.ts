@@ -70,8 +70,6 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   }
   // A path set aside as the fallback path was needed: give the set-aside grants back and run again.
   if (!succeeded && s.restoreIfNeeded(result)) return 'again';
-  // Likewise a candidate the folded verification left out.
-  if (!succeeded && s.restorePendingIfNeeded(result)) return 'again';
 
   // A clean start may still have been denied things the app asked for and got by without
   // (caught, or has() said no): those are granted too unless the caller says not to.

@@ -99,25 +99,6 @@ export class LearnState {
     return true;
   }
 
-  /**
-   * A run was denied something a candidate the folded verification left out covers: the app needs one
-   * of them after all, so all of them come back (still candidates, for the trials), as set-aside grants
-   * do. Granting what the run was denied instead would grant what the app went on to look for without
-   * them (Vite's search up the folders for a package.json, once the project's was denied). A run that
-   * stopped on a denial that escaped has shown its need: it is learned from as any other.
-   */
-  restorePendingIfNeeded(result: RunResult): boolean {
-    if (this.pending.length === 0) return false;
-    const index = GrantSet.view(this.pending);
-    if (result.denials.some((d) => d.source === 'uncaught' || d.source === 'logged')) return false;
-    if (!result.denials.some((d) => isCoveredDenial(d, index))) return false;
-    const back = this.pending;
-    this.pending = [];
-    this.grants = normaliseGrants([...this.grants, ...back]);
-    this.emit({ type: 'restored', run: this.runs, grants: back });
-    return true;
-  }
-
   /** A run showed a Node child without some of the command line's flags: from now on they go in NODE_OPTIONS. */
   switchDelivery(because: string): boolean {
     if (this.delivery !== undefined || this.opts.deliverViaNodeOptions?.() !== true) return false;
