@@ -130,7 +130,15 @@ describe.each(cases)('$fixture', (c) => {
         if (i === 0) continue;
         rmSync(dir, { recursive: true, force: true });
         cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
-        const without = await runNode(major, profile.flags.filter((_, j) => j !== i), c.entry, [], dir, {}, which);
+        const without = await runNode(
+          major,
+          profile.flags.filter((_, j) => j !== i),
+          c.entry,
+          [],
+          dir,
+          {},
+          which,
+        );
         if (without.exitCode === 0) removable.push(flag);
       }
       expect(removable).toEqual([]);

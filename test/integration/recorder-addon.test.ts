@@ -46,7 +46,12 @@ describe('the recorder names the file of a refused addon', () => {
     const refusals = (app: string) => {
       const grants = mode === '--permission' ? [`--allow-fs-read=${dir}`] : [];
       const entry = path.join(dir, app);
-      const r = spawnSync(nodeBinary(major, which), [mode, ...grants, '--require', recorder, entry], { cwd: dir, stdio: stdio(), encoding: 'utf8', timeout: 10_000 });
+      const r = spawnSync(nodeBinary(major, which), [mode, ...grants, '--require', recorder, entry], {
+        cwd: dir,
+        stdio: stdio(),
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       const addons = parseRecorderReport((r.output[3] as string | null) ?? '', SIGNED).denials.filter((d) => d.permission === 'Addon');
       return addons.map((d) => [d.source, d.via, d.addonFile, d.site]);

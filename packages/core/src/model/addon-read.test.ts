@@ -84,7 +84,12 @@ describe('learn on 24: an audit run that a refused addon cut short', () => {
       { phase: 'verify', flags: ['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${ADDON}`, '--allow-addons'] },
     ]);
     expect(res.runs).toBe(3);
-    expect(renderFlags(res.grants, NODE24_NEWEST)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`, `--allow-fs-read=${ADDON}`, '--allow-addons']);
+    expect(renderFlags(res.grants, NODE24_NEWEST)).toEqual([
+      '--permission',
+      `--allow-fs-read=${APP}/config.json`,
+      `--allow-fs-read=${ADDON}`,
+      '--allow-addons',
+    ]);
   });
 
   it("pinned 24 (its resolver does not check the addon's read): the same three runs, and no read of the addon file", async () => {
@@ -144,7 +149,8 @@ describe('addonFileReads', () => {
   });
 
   it('the recorder names the file only on an addon refused at process.dlopen, as an absolute path', () => {
-    const line = (o: object) => JSON.stringify({ t: 'denial', source: 'caught', thread: 'main', permission: 'Addon', resource: '', code: 'ERR_DLOPEN_DISABLED', ...o });
+    const line = (o: object) =>
+      JSON.stringify({ t: 'denial', source: 'caught', thread: 'main', permission: 'Addon', resource: '', code: 'ERR_DLOPEN_DISABLED', ...o });
     const parse = (o: object) => parseRecorderReport(line(o), { verify: (l) => l }).denials[0];
     expect(parse({ via: 'process.dlopen', file: '/srv/app/x/../y.node' })?.addonFile).toBe('/srv/app/y.node');
     expect(parse({ via: 'process.dlopen', file: 'y.node' })).not.toHaveProperty('addonFile');
@@ -156,7 +162,12 @@ describe('addonFileReads', () => {
 
 describe('observe: a native addon loaded as a module', () => {
   it("its file's read is a candidate only where the resolver checks it (22.23.5, not 22.23.3)", () => {
-    const run = result({ modules: [{ file: ADDON, from: LOADER }, { file: LOADER, from: `${APP}/index.js` }] });
+    const run = result({
+      modules: [
+        { file: ADDON, from: LOADER },
+        { file: LOADER, from: `${APP}/index.js` },
+      ],
+    });
     const reads = (v: string) => observeCandidates(run, APP, caps(v), fs).map((d) => d.resource);
     expect(reads('v22.23.3')).toEqual([LOADER]);
     expect(reads('v22.23.5')).toEqual([ADDON, LOADER]);

@@ -81,10 +81,7 @@ export function capabilitiesOf(version: NodeVersion): Capabilities {
     hasDrop: major >= 24,
     inThreadModuleHooks: major > 22 || (major === 22 && minor >= 15),
     resolverChecksAddonRead:
-      major > 26 ||
-      (major === 26 && minor >= 11) ||
-      (major === 24 && minor >= 22) ||
-      (major === 22 && (minor > 23 || (minor === 23 && patch >= 4))),
+      major > 26 || (major === 26 && minor >= 11) || (major === 24 && minor >= 22) || (major === 22 && (minor > 23 || (minor === 23 && patch >= 4))),
   };
 }
 
