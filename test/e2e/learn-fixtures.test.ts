@@ -48,10 +48,12 @@ const cases: Case[] = [
     fixture: 'scopes/addon',
     entry: 'index.js',
     majors: [26, 22, 24],
-    // On 22 the observe run keeps the folder the addon was loaded from; real Node 22 loads it without that grant.
-    flags: (m) => [...(m === 22 ? ['--allow-fs-read=D/build'] : []), '--allow-addons'],
+    // The pinned builds load the addon with --allow-addons alone: 22's observe run sees the addon file
+    // loaded, and no longer grants its read (nor its folder) where Node does not check it.
+    flags: () => ['--allow-addons'],
     risky: ['addon'],
-    // The newest builds check the read of the addon file (the resolver's realpath); 24's audit mode does not publish it.
+    // The newest builds check the read of the addon file (the resolver's realpath); 24's audit mode does not
+    // publish it, and it is granted with the addon from the refusal (model/addon-read.ts).
     latest: [26, 24, 22],
     latestFlags: () => ['--allow-fs-read=D/build', '--allow-addons'],
   },

@@ -21,8 +21,10 @@ function watchDlopen(ctx) {
       return apply(original, this, args);
     } catch (err) {
       ctx.witness(err);
-      // Reported as leaving process.dlopen, so that the learn loop knows a loader saw it first.
-      if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') ctx.reportAtSource(err, 'process.dlopen');
+      // Reported as leaving process.dlopen, so that the learn loop knows a loader saw it first; with the
+      // file when require() was loading it (Module.prototype.load saw that file first), whose read the
+      // newest builds' resolver checks in enforce mode and Node 24's audit mode does not report.
+      if (isObject(err) && read(err, 'code') === 'ERR_DLOPEN_DISABLED') ctx.reportAtSource(err, 'process.dlopen', requiredFile(ctx, args[1]));
       throw err;
     }
   }, original);
@@ -31,6 +33,11 @@ function watchDlopen(ctx) {
   } catch {
     // read-only: addon denials are then judged by their stack
   }
+}
+
+/** The addon file process.dlopen was given, when require() is loading that very file; else undefined. */
+function requiredFile(ctx, file) {
+  return typeof file === 'string' && ctx.loadedFiles && ctx.loadedFiles.has(file) ? file : undefined;
 }
 
 /**

@@ -145,7 +145,7 @@
   }
 
   /** `stackOfCall`: the stack of the reporting call, whose site stands in when the error's own stack names none. */
-  function reportError(err, source, stackOfCall, fill, via) {
+  function reportError(err, source, stackOfCall, fill, via, file) {
     // Judged before anything reads the stack (see madeInNode).
     const denials = evidence.denialsIn(err, fill);
     if (denials.length === 0) return;
@@ -170,6 +170,7 @@
         ...d,
         ...fsCall,
         ...(via ? { via } : {}),
+        ...(file ? { file } : {}),
         ...(childFlags ? { given: childFlags } : {}),
       });
     }
@@ -181,10 +182,10 @@
    * recorder's wrappers, so the call site falls back to the stack of this call.
    */
   const atSource = new WeakSet();
-  function reportAtSource(err, via) {
+  function reportAtSource(err, via, file) {
     if (apply(weakHas, atSource, [err])) return; // nested require()s pass the same error on
     apply(weakAdd, atSource, [err]);
-    reportError(err, 'caught', stackHere, undefined, via);
+    reportError(err, 'caught', stackHere, undefined, via, file);
   }
 
   const reported = new Set();

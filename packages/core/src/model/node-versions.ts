@@ -32,6 +32,12 @@ export interface Capabilities {
   /** `module.registerHooks()` (in-thread module hooks, 22.15+): the recorder can see ES module loads
    *  itself; before that a hooks thread is needed, which the permission model counts as a Worker. */
   inThreadModuleHooks: boolean;
+  /** The CommonJS resolver checks the read of the file it resolves (its realpath) in enforce mode, so a
+   *  required `.node` file needs a read grant besides --allow-addons. Measured: yes on 22.23.5, 24.22.1,
+   *  24.22.3 and 26.12.1; no on 20.20.2, 22.23.3, 24.21.0 and 26.10.0. 24's audit mode does not report
+   *  that check (26.12.1's does). The releases in between (22.23.4, 24.22.0, 26.11.x) are not on npm and
+   *  are taken to be the later kind; the odd lines are not measured and taken not to check. */
+  resolverChecksAddonRead: boolean;
 }
 
 const VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)/;
@@ -47,7 +53,7 @@ export function parseNodeVersion(text: string): NodeVersion | undefined {
 export const MIN_MAJOR = 20;
 
 export function capabilitiesOf(version: NodeVersion): Capabilities {
-  const { major, minor } = version;
+  const { major, minor, patch } = version;
   // `--permission` arrived in 22.13 and 23.5; before that only the experimental spelling exists.
   const experimental = major < 22 || (major === 22 && minor < 13) || (major === 23 && minor < 5);
   const grantable = new Set<Scope>(['fs.read', 'fs.write', 'child', 'worker', 'addon', 'wasi']);
@@ -74,6 +80,8 @@ export function capabilitiesOf(version: NodeVersion): Capabilities {
     publishesDenials: major >= 24,
     hasDrop: major >= 24,
     inThreadModuleHooks: major > 22 || (major === 22 && minor >= 15),
+    resolverChecksAddonRead:
+      major > 26 || (major === 26 && minor >= 11) || (major === 24 && minor >= 22) || (major === 22 && (minor > 23 || (minor === 23 && patch >= 4))),
   };
 }
 

@@ -1,6 +1,7 @@
 // Reads the recorder's report (the messages of model/recorder-protocol.ts): one JSON object per line, written to an extra file descriptor, each
 // line signed by the recorder. Checking a line's signature takes a key and a hash, which the runner
 // holds: it is handed in as `verify`, and a line it rejects is counted, never read.
+import path from 'node:path';
 import { parsePermission, permissionLabel, type ChildFlags, type Denial, type DenialSource } from './types.js';
 import { checkKey, CHILD_KEY, RECORDER_MESSAGE_KINDS, touchKey, UNBOUND_KEY, type RecorderMessageKind } from './recorder-protocol.js';
 import { emptyReport, type LoadedFile, type RecorderReport, type Unbound, type Use } from './recorder-report.js';
@@ -254,6 +255,9 @@ function readLoad({ report, seenFiles }: ParseState, msg: Raw): boolean {
   return true;
 }
 
+/** The longest addon path taken from a report (Node's own limit on Linux). */
+const MAX_ADDON_PATH = 4096;
+
 function readDenial(state: ParseState, msg: Raw): boolean {
   if (typeof msg.permission !== 'string' || typeof msg.resource !== 'string' || !SOURCES.has(String(msg.source))) return false;
   const d: Denial = {
@@ -270,6 +274,8 @@ function readDenial(state: ParseState, msg: Raw): boolean {
   if (msg.thread === 'worker' || msg.thread === 'main' || msg.thread === 'child') d.thread = msg.thread;
   if (typeof msg.existed === 'boolean') d.existed = msg.existed;
   if (msg.via === 'process.dlopen' || msg.via === 'require' || msg.via === 'WASI') d.via = msg.via;
+  if (d.via === 'process.dlopen' && d.permission === 'Addon' && typeof msg.file === 'string' && path.isAbsolute(msg.file) && msg.file.length <= MAX_ADDON_PATH)
+    d.addonFile = path.normalize(msg.file);
   if (msg.resourceFrom === 'argument') d.resourceFrom = 'argument';
   if (msg.loader === true && d.source === 'channel') d.loader = true;
   if (typeof msg.call === 'string' && /^[a-z][A-Za-z]{0,39}$/.test(msg.call) && /^FileSystem(Read|Write)$/.test(d.permission)) d.call = msg.call;

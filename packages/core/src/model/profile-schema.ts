@@ -93,6 +93,7 @@ function buildSchemas(z: typeof import('zod').z) {
       existed: z.boolean().optional(),
       asked: z.literal('has').optional(),
       via: text.optional(),
+      addonFile: absPath().optional(),
       resourceFrom: z.enum(['argument']).optional(),
       loader: z.literal(true).optional(),
       guarded: z.literal(true).optional(),

@@ -35,6 +35,8 @@ export interface DenialMessage {
   time?: number;
   existed?: boolean;
   via?: 'process.dlopen' | 'require' | 'WASI';
+  /** With `via` process.dlopen: the addon file require() was loading. */
+  file?: string;
   /** A channel fs check made by Node's module loader (package scopes, resolution), not by an fs call of the app. */
   loader?: true;
   resourceFrom?: 'argument';

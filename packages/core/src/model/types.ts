@@ -93,6 +93,9 @@ export interface Denial {
    *  `WASI` (the constructor refused) or `require` (a denial inside a require() call): whoever catches
    *  it there is a loader, not the app's own code. */
   via?: string;
+  /** An addon refused (`via` process.dlopen): the absolute path of its file, when require() was loading
+   *  it. The newest builds' resolver checks that file's read in enforce mode (addon-read.ts). */
+  addonFile?: string;
   /** `argument`: Node's error named no resource; `resource` is the path argument of the fs call it came
    *  out of, as the recorder's wrapper of that call saw it. */
   resourceFrom?: 'argument';

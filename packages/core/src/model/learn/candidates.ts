@@ -48,14 +48,32 @@ export function preferPresent(denials: Denial[], fs: FsProbe, grantable: (d: Den
 
 /**
  * A needed read of a path that does not exist: the other missing paths looked up from the same call
- * site in the first run (the rest of a config-file search, say), which the app will need next.
+ * site in the first run (the rest of a config-file search, say), which the app will need next. The
+ * same site reached from another caller is another search (`sameAsker`).
  */
 export function siblingLookups(needed: readonly Denial[], lookups: readonly Denial[], grants: readonly Grant[], fs: FsProbe): Denial[] {
-  const sites = new Set(needed.filter((d) => d.site !== undefined && readsMissing(d, fs)).map((d) => siteFile(d.site!)));
-  if (sites.size === 0) return [];
+  const askers = needed.filter((d) => d.site !== undefined && readsMissing(d, fs));
+  if (askers.length === 0) return [];
   const taken = new Set(needed.map((d) => resourcePath(d)));
   const index = GrantSet.view(grants);
-  return dedupeDenials(lookups.filter((l) => l.site !== undefined && sites.has(siteFile(l.site)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)));
+  return dedupeDenials(
+    lookups.filter((l) => l.site !== undefined && askers.some((d) => sameAsker(d, l)) && !taken.has(resourcePath(l)) && !isCoveredDenial(l, index)),
+  );
+}
+
+/**
+ * Two checks asked for by the same code: one call site (without its column) and, when the recorder saw
+ * the frames above both, the same caller of it (file:line). A helper that stats a path in a try
+ * (`tryStatSync`) is one call site for every search that goes through it: an env-file lookup, a walk
+ * up the folders for the nearest package.json and a workspace-root search are told apart by who
+ * called the helper. Only the nearest caller counts, so a search that recurses (a deeper frame each
+ * folder up) stays one.
+ */
+export function sameAsker(a: Denial, b: Denial): boolean {
+  if (a.site === undefined || b.site === undefined || siteFile(a.site) !== siteFile(b.site)) return false;
+  const ca = a.callers?.[0];
+  const cb = b.callers?.[0];
+  return ca === undefined || cb === undefined || siteFile(ca) === siteFile(cb);
 }
 
 /** A call site without its column: the same loop over candidate names can report different columns. */

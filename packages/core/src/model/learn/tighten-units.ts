@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Denial, FsProbe } from '../types.js';
 import { GrantSet, type Grant } from '../grants.js';
 import { resourcePath } from '../paths/index.js';
-import { isCoveredDenial, readsMissing, selectDenials, siteFile } from './candidates.js';
+import { isCoveredDenial, readsMissing, sameAsker, selectDenials, siteFile } from './candidates.js';
 import { startedCleanly } from './outcome.js';
 import type { RunResult } from './types.js';
 
@@ -73,8 +73,9 @@ export function candidateUnits(candidates: readonly Grant[], fs: FsProbe): Unit[
 }
 
 /**
- * A failed enforce run acted only on lookups of missing paths that one call site made as one search
- * (with `sole`, the one denial such a run had, among them): the app failed on that search. Its
+ * A failed enforce run acted only on lookups of missing paths that one call site made as one search,
+ * asked for by one caller of it (`sameAsker`; with `sole`, the one denial such a run had, among them):
+ * the app failed on that search. Its
  * lookups, and those the first runs saw of the same search (`siblings`), are what it failed without,
  * not candidates: dropping them would only repeat the failure. Returns which of them that is.
  */
@@ -83,13 +84,13 @@ export function failedSearch(succeeded: boolean, acted: readonly Denial[], sibli
   if (succeeded || acted.length === 0) return no;
   const lookup = (d: Denial) => d.permission === 'FileSystemRead' && d.site !== undefined && (d.existed === false || readsMissing(d, fs));
   if (!acted.every(lookup)) return no;
-  const site = siteFile(acted[0]!.site!);
+  const first = acted[0]!;
   const paths = acted.map(resourcePath);
-  if (!acted.every((d) => siteFile(d.site!) === site) || !paths.every((p) => sameSearch(p, paths[0]!))) return no;
+  if (!acted.every((d) => sameAsker(d, first)) || !paths.every((p) => sameSearch(p, paths[0]!))) return no;
   // The search, joined transitively: `pnpm-workspace.yaml` and `lerna.json` in one folder, each name up to `/`.
   const inSearch = new Set<Denial>(acted);
   const found = [...paths];
-  const rest = siblings.filter((d) => lookup(d) && siteFile(d.site!) === site);
+  const rest = siblings.filter((d) => lookup(d) && acted.some((a) => sameAsker(a, d)));
   for (let grew = true; grew;) {
     grew = false;
     for (const d of rest) {

@@ -1,25 +1,34 @@
 // `audit`: one run under --permission-audit (Node 24+), where nothing is denied and every check is
 // reported; what it saw primes the grants, and the enforce runs confirm them.
 import type { Denial, FsProbe } from '../../types.js';
+import type { Capabilities } from '../../node-versions.js';
+import { addonFileReads } from '../../addon-read.js';
 import { dedupeDenials, isSpurious } from '../../denials.js';
 import { resourcePath } from '../../paths/index.js';
 import type { RunResult } from '../types.js';
+import { runSucceeded } from '../outcome.js';
 import type { PrimeStrategy, StrategyEntry } from './types.js';
 
 const AUDIT: PrimeStrategy = {
   name: 'audit',
   phase: 'audit',
-  maxRounds: 1,
+  // A second audit run only after one that an addon cut short (below).
+  maxRounds: 2,
   survivedIsSoft: false,
   extraGrants: () => [],
-  candidates: (r, opts) => auditCandidates(r, opts.fs),
+  candidates: (r, opts) => auditCandidates(r, opts.fs, opts.caps),
   // The lookups of missing paths left out of the candidates are still worth showing.
   seen: (r) => {
     const idle = r.denials.filter((d) => d.source === 'channel' && d.permission === 'FileSystemRead' && isIdleProbe(d));
     return { observed: idle, lookups: idle };
   },
   doneEvent: (r, run, candidates) => ({ type: 'audit-done', run, events: r.denials.length, candidates: candidates.length }),
-  again: () => false,
+  // Node 24's audit mode still refuses process.dlopen (ERR_DLOPEN_DISABLED, reported at the source): a
+  // build tool whose native addon is refused (rollup) stops there, and the audit sees nothing after it.
+  // With the addon granted from that report, audit mode loads it and a second audit run sees the rest;
+  // the read of the addon's file, which the newest 24 checks in enforce mode but does not report in
+  // audit mode, is granted with it (addon-read.ts), so the folded verification needs nothing more.
+  again: (r, learnedMore) => learnedMore && !runSucceeded(r) && r.denials.some((d) => d.code === 'ERR_DLOPEN_DISABLED'),
 };
 
 export const audit: StrategyEntry = {
@@ -32,18 +41,20 @@ export const audit: StrategyEntry = {
  * directory read is left out unless an fs call of the app made it (it lists or stats the folder):
  * Node's module loader reads one for the package scope of every module it loads, and a read with no
  * call site of the app's cannot be told from those; an app that needs such a folder is caught by the
- * enforce runs that follow.
+ * enforce runs that follow. An addon refused (24) comes with the read of its file where this Node's
+ * resolver checks it (addon-read.ts).
  */
-export function auditCandidates(r: RunResult, fs: FsProbe): Denial[] {
+export function auditCandidates(r: RunResult, fs: FsProbe, caps: Capabilities): Denial[] {
   // A lookup of a file the same run writes is the app's own state, read back on its next start.
   const written = new Set(r.denials.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map((d) => resourcePath(d)));
   // 'caught' in an audit run: what Node blocks even in audit mode (an addon on 24), reported at the source.
-  return dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
+  const seen = dedupeDenials(r.denials.filter((d) => (d.source === 'channel' || d.source === 'caught') && !isSpurious(d))).filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return true;
     const abs = resourcePath(d);
     if (fs.kind(abs) === 'dir') return d.site !== undefined && d.loader !== true;
     return !isIdleProbe(d) || written.has(abs);
   });
+  return [...seen, ...addonFileReads(seen, caps)];
 }
 
 /**

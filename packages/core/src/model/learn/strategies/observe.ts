@@ -97,7 +97,9 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
     // process for its entry (the path it was started with), so it needs none of the app's. 20 has no
     // such grant (a forked child is denied its entry).
     if (loaded.ownEntry && caps.autoGrantsEntry) continue;
-    out.push(read(loaded));
+    // A native addon's file: Node reads it for the resolver's realpath alone, a check only the newest
+    // builds make (addon-read.ts); --allow-addons is the grant it needs everywhere else.
+    if (!loaded.file.endsWith('.node') || caps.resolverChecksAddonRead) out.push(read(loaded));
     const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(loaded.file);
     if (m && caps.autoGrantsEntry && !packages.has(`${m[1]}/package.json`)) packages.set(`${m[1]}/package.json`, { ...loaded, file: `${m[1]}/package.json` });
   }
