@@ -14,7 +14,7 @@
 // base-observe picks the arms (all by default; the base ones only with BASELINE). PER_PROCESS=1 prints
 // each process's count (the app with its Worker, then its Node child) to stderr.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './setup.mjs';
@@ -33,7 +33,10 @@ const dir = path.join(tmp, 'express-service');
 cpSync(path.join(root, 'fixtures', 'apps', 'express-service'), dir, { recursive: true });
 const recorder = path.join(tmp, 'recorder.cjs');
 const observer = path.join(tmp, 'observer.cjs');
+// The folder the app's Node children write their reports to, as in a learning session: without it a
+// child's recorder finds no channel and stops at once (before it loads crypto to sign its lines).
 const events = path.join(tmp, 'events');
+mkdirSync(events);
 const text = (config) =>
   process.env.RECORDER_SOURCE
     ? `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(process.env.RECORDER_SOURCE, 'utf8')}`
