@@ -46,13 +46,15 @@ writeFileSync(observer, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir
 /** The recorder bundled from an older copy of its folder, the way runner/session.ts bundles it (a built
  *  bundle in that folder, when the copy has one, else its parts as a table of functions). */
 function baselineText(config) {
-  const dir = ['packages/core/recorder', 'recorder', '.'].map((d) => path.join(baseline, d)).find((d) => {
-    try {
-      return readdirSync(d).includes('recorder.cjs');
-    } catch {
-      return false;
-    }
-  });
+  const dir = ['packages/core/recorder', 'recorder', '.']
+    .map((d) => path.join(baseline, d))
+    .find((d) => {
+      try {
+        return readdirSync(d).includes('recorder.cjs');
+      } catch {
+        return false;
+      }
+    });
   if (!dir) throw new Error(`BASELINE: no recorder.cjs under ${baseline}`);
   const names = readdirSync(dir).filter((n) => n.endsWith('.cjs') && !n.startsWith('record'));
   const parts = ['recorder.cjs', ...names]
