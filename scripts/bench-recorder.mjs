@@ -8,8 +8,13 @@
 // --instructions: count instead of time (valgrind's callgrind, V8 made deterministic, the app's Node
 // child included; one run per arm, ROUNDS ignored), so that other work on a shared machine does not
 // move the figures. A start's instructions, not its milliseconds: the ratio is what compares.
+// BASELINE=<folder> adds two arms, the learning and observe recorders bundled from an older copy of
+// packages/core/recorder in that folder (`git archive <commit> packages/core/recorder | tar -x -C dir`),
+// so that before and after are counted in the same run. ARMS=without,learning,observe,base-learning,
+// base-observe picks the arms (all by default; the base ones only with BASELINE). PER_PROCESS=1 prints
+// each process's count (the app with its Worker, then its Node child) to stderr.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { root } from './setup.mjs';
@@ -19,6 +24,8 @@ const { recorderText } = await import('../packages/core/dist/runner/session.js')
 const { createKeys, keyPipeText } = await import('../packages/core/dist/runner/evidence.js');
 const rounds = Number(process.env.ROUNDS ?? 25);
 const counting = process.argv.includes('--instructions');
+const baseline = process.env.BASELINE ? path.resolve(process.env.BASELINE) : undefined;
+const arms = (process.env.ARMS ?? `without,learning,observe${baseline ? ',base-learning,base-observe' : ''}`).split(',');
 const majors = process.argv.slice(2).map(Number).filter(Boolean);
 const wanted = majors.length ? majors : [20, 22, 24, 26];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'permlearn-bench-'));
@@ -26,13 +33,56 @@ const dir = path.join(tmp, 'express-service');
 cpSync(path.join(root, 'fixtures', 'apps', 'express-service'), dir, { recursive: true });
 const recorder = path.join(tmp, 'recorder.cjs');
 const observer = path.join(tmp, 'observer.cjs');
+// The folder the app's Node children write their reports to, as in a learning session: without it a
+// child's recorder finds no channel and stops at once (before it loads crypto to sign its lines).
 const events = path.join(tmp, 'events');
+mkdirSync(events);
 const text = (config) =>
   process.env.RECORDER_SOURCE
     ? `const PERMLEARN_CONFIG = ${JSON.stringify(config)};\n${readFileSync(process.env.RECORDER_SOURCE, 'utf8')}`
     : recorderText(config);
 writeFileSync(recorder, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
 writeFileSync(observer, text({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events, observe: true }));
+/** The recorder bundled from an older copy of its folder, the way runner/session.ts bundles it (a built
+ *  bundle in that folder, when the copy has one, else its parts as a table of functions). */
+function baselineText(config) {
+  const dir = ['packages/core/recorder', 'recorder', '.']
+    .map((d) => path.join(baseline, d))
+    .find((d) => {
+      try {
+        return readdirSync(d).includes('recorder.cjs');
+      } catch {
+        return false;
+      }
+    });
+  if (!dir) throw new Error(`BASELINE: no recorder.cjs under ${baseline}`);
+  const names = readdirSync(dir).filter((n) => n.endsWith('.cjs') && !n.startsWith('record'));
+  const parts = ['recorder.cjs', ...names]
+    .map((n) => `  ${JSON.stringify('./' + n)}: function (module, exports, require) {\n${readFileSync(path.join(dir, n), 'utf8')}\n  },\n`)
+    .join('');
+  return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
+(function permlearnBundle(nodeRequire) {
+  const parts = {
+${parts}  };
+  const loaded = Object.create(null);
+  function load(name) {
+    if (!Object.prototype.hasOwnProperty.call(parts, name)) return nodeRequire(name);
+    if (loaded[name]) return loaded[name].exports;
+    const module = { exports: {} };
+    loaded[name] = module;
+    parts[name](module, module.exports, load);
+    return module.exports;
+  }
+  load('./recorder.cjs');
+})(require);
+`;
+}
+const baseRecorder = path.join(tmp, 'base-recorder.cjs');
+const baseObserver = path.join(tmp, 'base-observer.cjs');
+if (baseline) {
+  writeFileSync(baseRecorder, baselineText({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events }));
+  writeFileSync(baseObserver, baselineText({ fd: 3, keyFd: 4, ownerPid: process.pid, eventsDir: events, observe: true }));
+}
 // The recorder reads the run's key from fd 4 (here a file holding it), as permlearn's pipe gives it.
 const keyFile = path.join(tmp, 'key');
 writeFileSync(keyFile, keyPipeText(createKeys()));
@@ -88,7 +138,10 @@ function instructions(major, args) {
     child.once('exit', (code) => {
       const counts = [...err.matchAll(/Collected : (\d+)/g)].map((m) => Number(m[1]));
       if (!listening || counts.length === 0) reject(new Error(`node ${major} under callgrind (exit ${code}): ${err.slice(-400)}`));
-      else resolve(counts.reduce((a, b) => a + b, 0));
+      else {
+        if (process.env.PER_PROCESS) console.error(`  ${major} ${path.basename(args.at(-1))}: ${counts.map((n) => (n / 1e6).toFixed(1)).join(' + ')}`);
+        resolve(counts.reduce((a, b) => a + b, 0));
+      }
     });
   });
 }
@@ -117,12 +170,17 @@ try {
     const learning = [];
     const observing = [];
     if (counting) {
-      const [a, b, c] = [
-        await instructions(major, grants),
-        await instructions(major, [...grants, '--require', recorder]),
-        await instructions(major, [...grants, '--require', observer]),
-      ].map((n) => n / 1e6);
+      // An arm left out of ARMS prints as NaN.
+      const count = async (arm, args) => (arms.includes(arm) ? (await instructions(major, args)) / 1e6 : NaN);
+      const a = await count('without', grants);
+      const b = await count('learning', [...grants, '--require', recorder]);
+      const c = await count('observe', [...grants, '--require', observer]);
       console.log(`| ${major} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${pct(b, a)} | ${c.toFixed(1)} | ${pct(c, a)} |`);
+      if (baseline) {
+        const d = await count('base-learning', [...grants, '--require', baseRecorder]);
+        const e = await count('base-observe', [...grants, '--require', baseObserver]);
+        console.log(`| ${major} (baseline) | | ${d.toFixed(1)} | ${pct(d, a)} | ${e.toFixed(1)} | ${pct(e, a)} |`);
+      }
       continue;
     }
     for (let i = 0; i < rounds; i++) {

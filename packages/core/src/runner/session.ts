@@ -65,7 +65,10 @@ let recorderParts: string | undefined;
  * The recorder as one file, with its configuration first: every part under recorder/ becomes a function
  * in a table, and `require('./part.cjs')` between them is answered from the table (anything else goes to
  * Node's require). The copy in a session folder is this one file, the only one the learning flags let
- * the app's processes read, and the one Workers and Node children preload.
+ * the app's processes read, and the one Workers and Node children preload. `require('module')` in a
+ * part is answered with this file's own module's constructor, the CommonJS loader's Module, which is the
+ * object require('module') returns: requiring it loads lib/module.js and with it the ES module loader and
+ * source maps into every thread (about 7 M instructions a thread on 22), which most threads never use.
  */
 export function recorderText(config: {
   fd: number;
@@ -81,11 +84,12 @@ export function recorderText(config: {
     (name) => `  ${JSON.stringify(`./${name}`)}: function (module, exports, require) {\n${readFileSync(path.join(RECORDER_DIR, name), 'utf8')}\n  },\n`,
   ).join(''));
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
-(function permlearnBundle(nodeRequire) {
+(function permlearnBundle(nodeRequire, Module) {
   const parts = {
 ${parts}  };
   const loaded = Object.create(null);
   function load(name) {
+    if (name === 'module') return Module;
     if (!Object.prototype.hasOwnProperty.call(parts, name)) return nodeRequire(name);
     if (loaded[name]) return loaded[name].exports;
     const module = { exports: {} };
@@ -94,7 +98,7 @@ ${parts}  };
     return module.exports;
   }
   load('./recorder.cjs');
-})(require);
+})(require, module.constructor);
 `;
 }
 
