@@ -257,6 +257,18 @@ export function createCatchProbe(): CatchProbe {
   const offsetOf = (at: { line: number; col: number }, source: Source): number | undefined =>
     at.line < 1 || at.line > source.lineStarts.length ? undefined : source.lineStarts[at.line - 1]! + at.col - 1;
 
+  /** A caller's frame as its parsed source, its offset and its function's start, when the frame names a
+   *  call in its own function (otherwise the stack is not this source's). */
+  const frameAt = (frame: string): { parsed: Parsed; pos: number; fn: number } | undefined => {
+    const up = splitSite(frame);
+    const upSource = up && sourceOf(up.file);
+    const pos = up && upSource ? offsetOf(up, upSource) : undefined;
+    const parsed = up && upSource && pos !== undefined ? parsedOf(up.file, upSource) : undefined;
+    if (!parsed || pos === undefined) return undefined;
+    const fn = innermostFunction(parsed, pos);
+    return parsed.calls.some((c) => within(c, pos) && c.start >= fn) ? { parsed, pos, fn } : undefined;
+  };
+
   /** The try that catches the read's failure first, or undefined when none is seen (or the site is no read). */
   const catcherOf = (site: string, callers: readonly string[]): Catcher | undefined => {
     const at = splitSite(site);
@@ -281,15 +293,9 @@ export function createCatchProbe(): CatchProbe {
     }
     // No try in the read's own function: the error leaves it, to the frame that called it.
     for (const [i, frame] of callers.slice(0, MAX_CALLERS).entries()) {
-      const up = splitSite(frame);
-      const upSource = up && sourceOf(up.file);
-      const upPos = up && upSource ? offsetOf(up, upSource) : undefined;
-      const upParsed = up && upSource && upPos !== undefined ? parsedOf(up.file, upSource) : undefined;
-      if (!upParsed || upPos === undefined) return undefined;
-      // The frame must name a call in its own function, or the stack is not this source's.
-      const upFn = innermostFunction(upParsed, upPos);
-      if (!upParsed.calls.some((c) => within(c, upPos) && c.start >= upFn)) return undefined;
-      const tries = upParsed.guarded.filter((g) => within(g, upPos) && g.start > upFn);
+      const up = frameAt(frame);
+      if (!up) return undefined;
+      const tries = up.parsed.guarded.filter((g) => within(g, up.pos) && g.start > up.fn);
       if (tries.length > 0) {
         const first = innermost(tries);
         return { frame: i + 1, ignores: first.ignores, stops: first.stops, probe: call.probe };
@@ -317,16 +323,8 @@ export function createCatchProbe(): CatchProbe {
       if (!hasTry(source) && !frames.some((frame) => hasTry(sourceOf(splitSite(frame)?.file ?? '')))) return true;
       const parsed = parsedOf(at.file, source);
       if (!parsed || !parsed.reads.some((r) => within(r, pos))) return false;
-      // Every frame must be one this walk read (catcherOf returns nothing as well when one is not).
-      return frames.every((frame) => {
-        const up = splitSite(frame);
-        const upSource = up && sourceOf(up.file);
-        const upPos = up && upSource ? offsetOf(up, upSource) : undefined;
-        const upParsed = up && upSource && upPos !== undefined ? parsedOf(up.file, upSource) : undefined;
-        if (!upParsed || upPos === undefined) return false;
-        const upFn = innermostFunction(upParsed, upPos);
-        return upParsed.calls.some((c) => within(c, upPos) && c.start >= upFn);
-      });
+      // Every frame must be one the walk can read (catcherOf returns nothing as well when one is not).
+      return frames.every((frame) => frameAt(frame) !== undefined);
     },
   };
 }

@@ -9,8 +9,7 @@
 // narrowing failed once is never narrowed again in the same learn.
 import type { Denial } from '../types.js';
 import { GrantSet, findCovering, normaliseGrants, type Grant } from '../grants.js';
-import { resourcePath } from '../paths/index.js';
-import { isStrictlyUnder } from '../paths/index.js';
+import { isStrictlyUnder, resourcePath } from '../paths/index.js';
 import { isFolderMetadataCheck } from '../tighten.js';
 import { planStep, type PlanOptions } from './plan-step.js';
 
