@@ -40,6 +40,7 @@ describe('every recorder message kind, written by the real recorder and parsed',
         "fs.readFileSync(__dirname + '/data.txt');", // touch
         "fs.readFileSync(__dirname + '/data.txt');", // hits
         "fs.existsSync(__dirname + '/absent.txt');", // miss
+        "fs.statSync(__dirname + '/node_modules'); fs.readdirSync(__dirname + '/node_modules');", // list (after a stat of the same folder)
         "require('child_process').execFileSync(process.execPath, ['-e', '0']);", // use
         "new (require('worker_threads').Worker)('0', { eval: true, execArgv: [] });", // unbound
         "try { fs.writeFileSync(__dirname + '/out.txt', 'x'); } catch {}", // denial
@@ -78,6 +79,7 @@ describe('every recorder message kind, written by the real recorder and parsed',
     expect(report.probes.map((p) => p.file)).toContain(path.join(dir, 'node_modules', 'dep', 'package.json'));
     expect(report.touched.find((t) => t.file === path.join(dir, 'data.txt'))?.hits).toBe(2);
     expect(report.missing.map((m) => m.file)).toEqual([path.join(dir, 'absent.txt')]);
+    expect(report.listed).toEqual([path.join(dir, 'node_modules')]);
     expect(report.uses).toEqual([expect.objectContaining({ scope: 'child', api: 'execFileSync', hits: 1 })]);
   });
 });

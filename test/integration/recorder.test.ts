@@ -115,4 +115,26 @@ try { fs.realpathSync('/srv/other', { get encoding() { process.binding('fs'); re
     // fsync's refusal (an fd, and no flag lifts it) and process.binding's own message keep their empty resource.
     expect(r.report.denials.some((d) => d.resource === '/srv/other')).toBe(false);
   });
+
+  it.each([22, 24, 26])('reports a folder the app lists after a stat of it, which the channel names by the stat (Node %i)', (major) => {
+    const listedDir = path.join(dir, `listed-${major}`);
+    const entry = path.join(dir, `list-${major}.js`);
+    writeFileSync(
+      entry,
+      `const fs = require('fs');
+fs.mkdirSync(${JSON.stringify(listedDir)}, { recursive: true });
+fs.statSync(${JSON.stringify(listedDir)});
+fs.readdirSync(${JSON.stringify(listedDir)});
+fs.promises.readdir(${JSON.stringify(listedDir)}).then(() => fs.opendirSync(${JSON.stringify(dir)}).closeSync());
+`,
+    );
+    const r = run(major, entry, major >= 24 ? ['--permission-audit'] : ['--permission', '--allow-fs-read=*', '--allow-fs-write=*'], true);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.report.listed).toEqual([listedDir, dir]);
+    if (major >= 24) {
+      // The channel's one report of the folder is the stat's: the listing would go unseen without its own line.
+      const own = r.report.denials.filter((d) => d.resource === listedDir && d.permission === 'FileSystemRead');
+      expect(own.map((d) => d.call)).toEqual(['statSync']);
+    }
+  });
 });

@@ -8,6 +8,9 @@ const fs = require('fs');
 const { isObject, read, keepShape } = require('./util.cjs');
 const { pathArg, writesWith, argumentOf } = require('./denials.cjs');
 
+// The fs functions that list a folder (sync, callback and fs.promises forms).
+const LISTS = /^(readdir|opendir)(Sync)?$/;
+
 /**
  * `only(name)`: which fs functions to wrap. `ctx` (recorder.cjs): config, caughtByChannel, used,
  * usedByResolver, witness, reportError, loadedFiles, requiring.
@@ -28,6 +31,15 @@ function watchFs(ctx, only) {
     const file = appPath(args);
     // The same key as missKey() in model/recorder-protocol.ts.
     if (file !== undefined) ctx.used('miss\u0000' + file, { t: 'miss', file, api: name });
+  }
+
+  /** A folder listed (readdir, opendir), reported once whatever checked it first: a stat and then a
+   *  listing of one folder is a single check to the channel and to `touch`, named by the stat. */
+  function listed(name, args) {
+    if (!LISTS.test(name)) return;
+    const file = appPath(args);
+    // The same key as listKey() in model/recorder-protocol.ts.
+    if (file !== undefined) ctx.used('list\u0000' + file, { t: 'list', file, api: name });
   }
 
   function touched(name, args, ok) {
@@ -71,6 +83,7 @@ function watchFs(ctx, only) {
   const wrapSync = (fn, name) =>
     keepShape(function (...args) {
       const outer = depth === 0;
+      if (outer) listed(name, args);
       let result;
       try {
         result = nested(fn, this, args);
@@ -93,6 +106,7 @@ function watchFs(ctx, only) {
       const last = args.length - 1;
       const outer = depth === 0;
       const given = typeof args[last] === 'function' ? args.slice(0, last) : args.slice();
+      if (outer) listed(name, given);
       if (outer && typeof args[last] === 'function') {
         const cb = args[last];
         args[last] = function (err, ...rest) {
@@ -110,6 +124,7 @@ function watchFs(ctx, only) {
   const wrapPromise = (fn, name) =>
     keepShape(function (...args) {
       if (depth > 0) return fn.apply(this, args);
+      listed(name, args);
       const result = nested(fn, this, args);
       if (result && typeof result.then === 'function') {
         return result.then(
@@ -148,4 +163,4 @@ function watchFs(ctx, only) {
   if (isObject(fs.promises)) patch(fs.promises, wrapPromise, (name) => name !== 'constants');
 }
 
-module.exports = { watchFs };
+module.exports = { watchFs, LISTS };

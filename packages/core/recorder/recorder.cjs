@@ -40,7 +40,7 @@
   const { watchConsole } = require('./console.cjs');
   const { watchChannels } = require('./channels.cjs');
   const { watchStarts } = require('./starts.cjs');
-  const { watchFs } = require('./fs.cjs');
+  const { watchFs, LISTS } = require('./fs.cjs');
   const { watchEsm } = require('./esm.cjs');
   const { installDropper } = require('./dropper.cjs');
   const apply = Reflect.apply;
@@ -227,9 +227,10 @@
   watchConsole(reportError);
   watchChannels(ctx);
   // On 24+ the channel sees the rest; a denial without a resource publishes nothing to name it, so
-  // the realpath family (where one has been seen) is still watched, for that case only.
+  // the realpath family (where one has been seen) is still watched, for that case only; and the
+  // listings, which the channel reports only when one is a folder's first check.
   if (!ctx.caughtByChannel || config.observe) watchFs(ctx, () => true);
-  else watchFs(ctx, (name) => /^realpath(Sync)?$/.test(name));
+  else watchFs(ctx, (name) => /^realpath(Sync)?$/.test(name) || LISTS.test(name));
   if (config.observe) watchEsm(ctx);
   watchStarts(ctx);
   watchDlopen(ctx);

@@ -719,7 +719,7 @@ describe('learn: lookups from the same call site', () => {
 });
 
 describe('learn: observe again while a denial outside the wide grant cuts the run short', () => {
-  it('observes until the run gets through (or only a write stops it), then confirms', async () => {
+  it('observes until the run gets through, a denied write included, then verifies what it saw', async () => {
     const OBSERVE_FAIL_READ = result({ denials: [denial('FileSystemRead', '/etc/app.conf')], modules: [{ file: `${APP}/index.js` }] });
     const OBSERVE_FAIL_WRITE = result({ denials: [denial('FileSystemWrite', `${APP}/out.txt`)], modules: [{ file: `${APP}/index.js` }] });
     const fs = fakeFs({ '/etc/app.conf': 'file', [`${APP}/index.js`]: 'file' });
@@ -727,8 +727,11 @@ describe('learn: observe again while a denial outside the wide grant cuts the ru
       fs,
       strategy: learnStrategy('observe', { root: APP }),
       caps: caps('v22.23.3'),
+      fold: true,
     });
-    expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'learn', 'verify']);
+    // The write stopped the second observe run: a third sees the rest (a lookup it would not survive
+    // denied, a config search), runs to the end, and the verification confirms it.
+    expect(requests.map((r) => r.phase)).toEqual(['observe', 'observe', 'observe', 'verify']);
     expect(flags).toEqual(['--permission', '--allow-fs-read=/etc/app.conf', `--allow-fs-read=${APP}/index.js`, `--allow-fs-write=${APP}/out.txt`]);
   });
 });

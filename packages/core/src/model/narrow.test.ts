@@ -85,6 +85,16 @@ describe('a folder granted for a check of its own path', () => {
       expect(res.tightened?.removed ?? []).toEqual([]);
     }
   });
+
+  it('stays whole when a run saw the app list it, though its one reported check is a stat', async () => {
+    // The recorder reports a folder's check once, named by its first call: a stat, then a readdir of the
+    // same folder is one 'statSync' check, and the listing comes as a line of its own (`listed`).
+    const first: RunResult = { ...audit('statSync'), listed: [APP] };
+    const { res, seen } = await run([first, result([])]);
+    expect(res.runs).toBe(2);
+    expect(seen[1]).toEqual(['--permission', `--allow-fs-read=${APP}`]);
+    expect(res.tightened?.removed ?? []).toEqual([]);
+  });
 });
 
 describe('what a refused addon’s loader does next, and what the rest of the app does', () => {

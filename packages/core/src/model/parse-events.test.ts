@@ -195,7 +195,7 @@ describe('the protocol around the parser', () => {
     expect(into.denials.map((d) => [d.resource, d.thread])).toEqual([['/c', 'child']]);
     expect(into.modules).toEqual([{ file: '/m.js' }]);
     expect(into.processes).toEqual([{ pid: 3, thread: 'child' }]);
-    expect(runFieldsOf(into)).toEqual({ denials: into.denials, modules: into.modules, probes: [], touched: [], uses: [], missing: [] });
+    expect(runFieldsOf(into)).toEqual({ denials: into.denials, modules: into.modules, probes: [], touched: [], uses: [], missing: [], listed: [] });
   });
 
   it("mergeReports marks the module a child's hello names as its main as that child's own entry, and no other", () => {

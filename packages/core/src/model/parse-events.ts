@@ -117,6 +117,8 @@ function readMessage(state: ParseState, msg: Raw): boolean {
       return readTouch(state, msg);
     case 'miss':
       return readMiss(state, msg);
+    case 'list':
+      return readList(state, msg);
     case 'use':
       return readUse(state, msg);
     case 'unbound':
@@ -188,6 +190,12 @@ function readMiss({ report }: ParseState, msg: Raw): boolean {
   if (callers) entry.callers = callers;
   if (typeof msg.api === 'string') entry.api = msg.api;
   report.missing.push(entry);
+  return true;
+}
+
+function readList({ report }: ParseState, msg: Raw): boolean {
+  if (typeof msg.file !== 'string') return false;
+  if (!report.listed.includes(msg.file)) report.listed.push(msg.file);
   return true;
 }
 

@@ -68,6 +68,16 @@ export interface MissMessage {
   callers?: string[];
 }
 
+/** A folder the app listed through the fs API (readdir, opendir): a check of the folder's own path that
+ *  reads more than its entry, sent once per folder whatever call checked it first (narrow.ts). */
+export interface ListMessage {
+  t: 'list';
+  thread: RecorderThread;
+  file: string;
+  api?: string;
+  site?: string;
+}
+
 /** A child process started (observe runs). */
 export interface UseMessage {
   t: 'use';
@@ -129,6 +139,7 @@ export type RecorderMessage =
   | DenialMessage
   | TouchMessage
   | MissMessage
+  | ListMessage
   | UseMessage
   | UnboundMessage
   | HitsMessage
@@ -144,6 +155,7 @@ const KINDS: { readonly [K in RecorderMessageKind]: true } = {
   denial: true,
   touch: true,
   miss: true,
+  list: true,
   use: true,
   unbound: true,
   hits: true,
@@ -201,6 +213,11 @@ export function touchKey(file: string): string {
 /** A path looked up that did not exist. */
 export function missKey(file: string): string {
   return `miss${SEP}${file}`;
+}
+
+/** A folder listed through the fs API. */
+export function listKey(file: string): string {
+  return `list${SEP}${file}`;
 }
 
 /** Child processes started (one key for all). */

@@ -58,6 +58,8 @@ export interface RecorderReport {
   unbound: Unbound[];
   /** Paths the app looked up that did not exist (observe runs), with the call site. */
   missing: LoadedFile[];
+  /** Folders the app listed through the fs API (readdir, opendir), each once. */
+  listed: string[];
   /** When the recorder applied a drop plan (drop-plan verification runs). */
   dropped?: { time: number; applied: number; error?: string };
   /** Every Node process the recorder ran in (its hello), with its main script. */
@@ -77,17 +79,18 @@ export function emptyReport(): RecorderReport {
     uses: [],
     unbound: [],
     missing: [],
+    listed: [],
     processes: [],
   };
 }
 
 /** The recorder's part of a run's result (RunResult), taken from its report in one place. */
-export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing'> &
+export type RunReportFields = Pick<RecorderReport, 'denials' | 'modules' | 'probes' | 'touched' | 'uses' | 'missing' | 'listed'> &
   Partial<Pick<RecorderReport, 'dropped' | 'unbound'>>;
 
 export function runFieldsOf(report: RecorderReport): RunReportFields {
-  const { denials, modules, probes, touched, uses, missing, dropped, unbound } = report;
-  return { denials, modules, probes, touched, uses, missing, ...(dropped ? { dropped } : {}), ...(unbound.length ? { unbound } : {}) };
+  const { denials, modules, probes, touched, uses, missing, listed, dropped, unbound } = report;
+  return { denials, modules, probes, touched, uses, missing, listed, ...(dropped ? { dropped } : {}), ...(unbound.length ? { unbound } : {}) };
 }
 
 /**
@@ -104,6 +107,7 @@ export function mergeReports(into: RecorderReport, child: RecorderReport): Recor
   into.uses.push(...child.uses);
   into.unbound.push(...child.unbound);
   into.missing.push(...child.missing);
+  for (const f of child.listed) if (!into.listed.includes(f)) into.listed.push(f);
   into.processes.push(...child.processes);
   return into;
 }

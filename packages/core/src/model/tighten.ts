@@ -158,5 +158,5 @@ export function isFolderMetadataCheck(d: Denial, folder: string): boolean {
 
 /** A grant whose whole evidence is metadata checks of its own folder: what narrowing leaves out. */
 export function isFolderMetadataGrant(g: Grant): boolean {
-  return g.scope === 'fs.read' && g.path !== undefined && g.denials.length > 0 && g.denials.every((d) => isFolderMetadataCheck(d, g.path!));
+  return g.scope === 'fs.read' && g.kind === 'dir' && g.path !== undefined && g.denials.length > 0 && g.denials.every((d) => isFolderMetadataCheck(d, g.path!));
 }

@@ -23,13 +23,15 @@ export interface Narrowed {
 /**
  * Narrow every read grant of an existing folder that is there for metadata checks of the folder's own
  * path, unless `tried` already holds it. A folder stays as it is when anything read inside it could
- * not be granted on its own below it (refused, a created folder, a grant that would reach the folder).
+ * not be granted on its own below it (refused, a created folder, a grant that would reach the folder), and
+ * when a run saw the app list it (`listed`): the recorder reports each check once, with the call that made
+ * it first, so a stat followed by a readdir shows only the stat; the listing is reported on its own.
  */
-export function narrowFolders(grants: readonly Grant[], opts: PlanOptions, tried: ReadonlySet<string>): Narrowed {
+export function narrowFolders(grants: readonly Grant[], opts: PlanOptions, tried: ReadonlySet<string>, listed: ReadonlySet<string> = new Set()): Narrowed {
   let current = [...grants];
   const wide: Grant[] = [];
   for (const g of grants) {
-    if (g.scope !== 'fs.read' || g.kind !== 'dir' || g.path === undefined || tried.has(g.path)) continue;
+    if (g.scope !== 'fs.read' || g.kind !== 'dir' || g.path === undefined || tried.has(g.path) || listed.has(g.path)) continue;
     if (g.notes.some((n) => n.code === 'widened-for-node-quirk' || n.code === 'accepted-broad')) continue;
     const folder = g.path;
     const own = g.denials.filter((d) => resourcePath(d) === folder);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { permissionLabel, type Denial, type FsProbe, type FsScope, type PathKind, type Scope } from '../types.js';
 import type { Capabilities } from '../node-versions.js';
-import { needOf, type Need } from '../denials.js';
+import { denialKey, needOf, type Need } from '../denials.js';
 import { GrantSet, findCovering, normaliseGrants, renderFlags, targetOf, type FsGrant, type Grant } from '../grants.js';
 import { isStrictlyUnder, prefixConflicts } from '../paths/index.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from '../breadth.js';
@@ -144,7 +144,9 @@ export function absorb(denial: Denial, grants: GrantSet, caps: Capabilities): bo
   if (need.type !== 'fs' || need.prefix) return false;
   const covering = findCovering(grants, need.scope, need.path);
   if (!covering) return false;
-  covering.denials.push(denial);
+  // A later priming run (a second observe run) sees again what the first one saw: one piece of evidence.
+  const key = denialKey(denial);
+  if (!covering.denials.some((d) => d.site === denial.site && denialKey(d) === key)) covering.denials.push(denial);
   return true;
 }
 

@@ -1,6 +1,7 @@
 // The priming runs of a strategy (strategies/): run, take the strategy's candidates, grant them through
 // the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
-import { grantKey } from '../grants.js';
+import { findCovering, GrantSet, grantKey } from '../grants.js';
+import { isSameOrUnder, resourcePath } from '../paths/index.js';
 import { isFatalLookup, isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
 import { denialKey } from '../denials.js';
 import { hiddenCauses } from '../fallback.js';
@@ -31,8 +32,15 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     // now: the strategy's own lookups, and those it leaves out (a config search), which would only
     // cost a run that crashes on each.
     const fatal = new Set(result.outcome === 'spawn-error' ? [] : [...chosen, ...seen.lookups].filter((d) => isFatalLookup(d, s.opts.fs)).map(denialKey));
+    // And a lookup of a path where the app writes (its own state: a file it looks for at start-up and
+    // writes later, read back on its next start): granted as a candidate, which the verification keeps
+    // as the app's own state, as an audit run's check of it is. An observe run lets the read through
+    // ("not found"), so without this it would be no evidence at all, and the profile would lack a read
+    // the app needs on every start after its first.
+    const own = ownStateLookups(s, chosen, seen.lookups);
     const chosenKeys = new Set(chosen.map(denialKey));
-    const picked = [...chosen, ...seen.lookups.filter((d) => fatal.has(denialKey(d)) && !chosenKeys.has(denialKey(d)))];
+    const ownKeys = new Set(own.map(denialKey));
+    const picked = [...chosen, ...seen.lookups.filter((d) => (fatal.has(denialKey(d)) || ownKeys.has(denialKey(d))) && !chosenKeys.has(denialKey(d)))];
     const vetted = s.vet(picked, true);
     const candidates = vetted.keep;
     await yieldToEventLoop();
@@ -56,7 +64,7 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
         s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
     s.observed.push(...seen.observed.filter((d) => !fatal.has(denialKey(d))));
-    s.lookups.push(...seen.lookups.filter((d) => !fatal.has(denialKey(d))));
+    s.lookups.push(...seen.lookups.filter((d) => !fatal.has(denialKey(d)) && !ownKeys.has(denialKey(d))));
     // The run's evidence is complete when it ran to the end (nothing it did was cut short).
     complete = runSucceeded(result);
     if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');
@@ -65,4 +73,15 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     if (!strategy.again(result, learnedMore)) break;
   }
   return { complete };
+}
+
+/** The lookups of missing paths under a folder the app writes: granted already, or denied a write in this run. */
+function ownStateLookups(s: LearnState, chosen: readonly Denial[], lookups: readonly Denial[]): Denial[] {
+  const writes = GrantSet.view(s.grants.filter((g) => g.scope === 'fs.write'));
+  const written = chosen.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map(resourcePath);
+  return lookups.filter((d) => {
+    if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
+    const p = resourcePath(d);
+    return findCovering(writes, 'fs.write', p) !== undefined || written.some((w) => isSameOrUnder(p, w));
+  });
 }

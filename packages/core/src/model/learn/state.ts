@@ -34,6 +34,8 @@ export class LearnState {
   pending: Grant[] = [];
   /** Folders tried narrowed once (narrow.ts): never narrowed again in this learn. */
   readonly narrowTried = new Set<string>();
+  /** Folders any run saw the app list (readdir, opendir): their own checks are not metadata alone. */
+  readonly listed = new Set<string>();
   /** Grants set aside as a loader's fallback path (fallback.ts), until a run shows one is needed. */
   fallbackAside: Grant[] = [];
   delivery: 'node-options' | undefined;
@@ -51,6 +53,7 @@ export class LearnState {
     this.emit({ type: 'run-start', run, phase, grants: grants.length });
     const result = await this.opts.runApp({ run, phase, grants, ...(extraGrants.length ? { extraGrants } : {}) });
     this.last = result;
+    for (const f of result.listed ?? []) this.listed.add(f);
     for (const u of result.unbound ?? []) if (!this.unbound.some((x) => x.site === u.site)) this.unbound.push(u);
     this.emit({ type: 'run-end', run, phase, result });
     return result;

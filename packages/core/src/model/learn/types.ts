@@ -37,6 +37,8 @@ export interface RunResult {
   uses?: RecorderReport['uses'];
   /** Paths looked up that did not exist (observe runs). */
   missing?: RecorderReport['missing'];
+  /** Folders the app listed through the fs API (readdir, opendir). */
+  listed?: RecorderReport['listed'];
   /** Workers the app started outside the permission model (its own execArgv, without --permission). */
   unbound?: RecorderReport['unbound'];
   /** Denial blocks found in stderr (used only when the recorder did not run). */

@@ -15,7 +15,7 @@ import type { LearnState } from './state.js';
  *  metadata checks of their own path, narrowed: narrow.ts); otherwise all of them. */
 function split(s: LearnState): { base: Grant[]; candidates: Grant[] } {
   if (!s.tight) return { base: s.grants, candidates: [] };
-  const narrowed = narrowFolders(s.grants, s.opts, s.narrowTried);
+  const narrowed = narrowFolders(s.grants, s.opts, s.narrowTried, s.listed);
   for (const w of narrowed.wide) s.narrowTried.add(w.path!);
   const { base, candidates } = splitCandidates(narrowed.grants, s.soft, ownState(narrowed.grants));
   return { base, candidates: [...candidates, ...narrowed.wide] };

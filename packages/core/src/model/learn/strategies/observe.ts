@@ -54,10 +54,13 @@ function observing(root: string): PrimeStrategy {
       })),
     }),
     doneEvent: (r, run, candidates) => ({ type: 'observe-done', run, modules: r.modules?.length ?? 0, candidates: candidates.length, root }),
-    // Another observe run pays off when a read outside the root or a capability cut this one short;
-    // after a denied write (which the wide grant does not cover either) an enforce run sees as much,
-    // and it confirms the narrow grants at once.
-    again: (r, learnedMore) => !runSucceeded(r) && learnedMore && !selectDenials(r).every((d) => d.permission === 'FileSystemWrite'),
+    // Another observe run pays off whenever a denial it learned from cut this one short: a read outside
+    // the root, a capability, or a write (the wide grant covers none of them). An enforce run after a
+    // denied write costs the same one run but sees less: a lookup of a missing path that the app does
+    // not survive denied (Babel's config search, an existsSync per name, run before it writes) would
+    // cost one enforce run each, while the next observe run sees the whole search, and when it runs to
+    // the end its evidence is complete, so the verification run confirms it.
+    again: (r, learnedMore) => !runSucceeded(r) && learnedMore,
   };
 }
 
@@ -78,7 +81,9 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
     ...(from ? { site: from } : {}),
     ...(from && callers ? { callers } : {}),
     ...(hits !== undefined ? { hits } : {}),
-    ...(api ? { message: `read with fs.${api}()` } : {}),
+    // The fs function, as an audit run's channel names it: a folder checked by a metadata call alone is
+    // tried narrowed (narrow.ts).
+    ...(api ? { message: `read with fs.${api}()`, call: api } : {}),
   });
   const PERMISSION_OF_USE = { child: 'ChildProcess', worker: 'WorkerThreads' } as const;
   const use = (u: Use): Denial => ({
