@@ -8,7 +8,7 @@ import type { Granularity } from './generalise.js';
 import type { DropPlan } from './drop-plan/index.js';
 import type { SetAside } from './volatile.js';
 import { grantRisk } from './risks.js';
-import { isSameOrUnder } from './paths/index.js';
+import { isSameOrUnder, resourcePath } from './paths/index.js';
 import { describeTightened, type ProfileTightened } from './tightened.js';
 
 export const PROFILE_SCHEMA = 1;
@@ -130,6 +130,13 @@ export interface ProfileMeta {
   exposure?: (path: string, kind: PathKind) => Exposure;
 }
 
+/** Why the whole project is readable: what the app asked of the folder itself (the fs calls, when known). */
+function projectReadRisk(root: string, g: Grant & { path: string }): string {
+  const calls = [...new Set(g.denials.filter((d) => resourcePath(d) === g.path && d.call !== undefined).map((d) => `fs.${d.call}`))];
+  const asked = calls.length > 0 ? `asks for ${g.path} itself (${calls.join(', ')})` : `reads ${g.path} itself`;
+  return `the whole project (${root}) is readable: the app ${asked}, and a folder's grant reaches every file below it`;
+}
+
 export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
   const grants = normaliseGrants(result.grants);
   const warnings: string[] = [];
@@ -169,7 +176,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
         (g.kind === 'dir' || g.kind === 'created-dir') &&
         isSameOrUnder(meta.root, g.path)
       ) {
-        risks.push(`the whole project (${meta.root}) is readable: the app lists ${g.path} itself, and Node has no grant for a listing alone`);
+        risks.push(projectReadRisk(meta.root, g));
       }
       if (g.path !== undefined && meta.exposure) {
         out.exposes = meta.exposure(g.path, g.kind);
