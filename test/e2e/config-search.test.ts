@@ -6,11 +6,8 @@
 // no longer grants the whole project on any line: the observe run names the fs call as the audit run
 // does, and the folder is tried narrowed. Exact flags and runs on the pinned and newest builds, a
 // pristine copy run with exactly the printed flags under a fresh HOME and TMPDIR, each grant dropped in turn.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseEnv, copyFixture, leftoverProcesses, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, freshHomeAndTmp, leftoverProcesses, nodeBinary, removeCopies, runCli, runPristine, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -20,12 +17,6 @@ afterEach(async () => {
 const FIXTURE = 'caught/config-search';
 const ENTRY = 'bin/compile.js';
 type Build = 'pinned' | 'latest';
-
-function freshEnv() {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'cs-home-'));
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cs-tmp-'));
-  return { env: { ...baseEnv, HOME: home, TMPDIR: tmp }, done: () => [home, tmp].forEach((d) => rmSync(d, { recursive: true, force: true })) };
-}
 
 describe('a config search by existsSync after the output folder is made (caught/config-search)', () => {
   const cases: [number, Build, number][] = [
@@ -40,7 +31,7 @@ describe('a config search by existsSync after the output folder is made (caught/
   for (const [major, build, runs] of cases) {
     it(`Node ${major} (${build}): every name searched, not the project folder; ${runs} runs; each grant needed`, async () => {
       const dir = copyFixture(FIXTURE);
-      const learnEnv = freshEnv();
+      const learnEnv = freshHomeAndTmp('cs');
       const r = await runCli(['--node', nodeBinary(major, build), '--format', 'json', ENTRY], { cwd: dir, env: learnEnv.env });
       learnEnv.done();
       expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -62,21 +53,10 @@ describe('a config search by existsSync after the output folder is made (caught/
       expect(removed.map((g) => g.flag)).toEqual([`--allow-fs-read=${dir}`]);
       expect(removed[0]!.why).toMatch(/^only existsSync of the folder itself, which is not a listing/);
 
-      const run = async (flags: string[]) => {
-        rmSync(dir, { recursive: true, force: true });
-        cpSync(path.join(root, 'fixtures', FIXTURE), dir, { recursive: true });
-        const e = freshEnv();
-        const out = await runNode(major, flags, ENTRY, [], dir, { env: e.env }, build);
-        e.done();
-        return out;
-      };
-      const ok = await run(profile.flags);
+      const { full: ok, removable } = await runPristine(FIXTURE, dir, major, build, profile.flags, ENTRY);
       expect(ok.exitCode, String(ok.stderr)).toBe(0);
       expect(String(ok.stdout)).toBe('compiled 1 file(s)');
-      for (const flag of profile.flags.slice(1)) {
-        const short = await run(profile.flags.filter((f) => f !== flag));
-        expect(short.exitCode, `without ${flag}`).not.toBe(0);
-      }
+      expect(removable).toEqual([]);
     });
   }
 });

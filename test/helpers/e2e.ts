@@ -123,6 +123,33 @@ export function runNode(
   });
 }
 
+/** A fresh HOME and TMPDIR for one run, as a clean machine has them; `done` removes both. */
+export function freshHomeAndTmp(prefix: string) {
+  const home = mkdtempSync(path.join(os.tmpdir(), `${prefix}-home-`));
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `${prefix}-tmp-`));
+  return { env: { ...baseEnv, HOME: home, TMPDIR: tmp }, done: () => [home, tmp].forEach((d) => rmSync(d, { recursive: true, force: true })) };
+}
+
+/**
+ * A profile checked the way a user would: the app run from a pristine copy of the fixture at `dir` (the
+ * path the profile names) with exactly `flags` under a fresh HOME and TMPDIR; then each grant dropped in
+ * turn the same way. Returns the full run and the grants whose removal still let the app exit 0.
+ */
+export async function runPristine(fixture: string, dir: string, major: number, build: 'pinned' | 'latest', flags: string[], entry: string) {
+  const run = async (f: string[]) => {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', fixture), dir, { recursive: true });
+    const e = freshHomeAndTmp('pristine');
+    const out = await runNode(major, f, entry, [], dir, { env: e.env }, build);
+    e.done();
+    return out;
+  };
+  const full = await run(flags);
+  const removable: string[] = [];
+  for (const flag of flags.slice(1)) if ((await run(flags.filter((f) => f !== flag))).exitCode === 0) removable.push(flag);
+  return { full, removable };
+}
+
 /** Processes whose command line or cwd mentions `needle` (Linux /proc). */
 export function processesMentioning(needle: string): string[] {
   const found: string[] = [];
