@@ -80,6 +80,6 @@ describe('every recorder message kind, written by the real recorder and parsed',
     expect(report.touched.find((t) => t.file === path.join(dir, 'data.txt'))?.hits).toBe(2);
     expect(report.missing.map((m) => m.file)).toEqual([path.join(dir, 'absent.txt')]);
     expect(report.listed).toEqual([path.join(dir, 'node_modules')]);
-    expect(report.uses).toEqual([expect.objectContaining({ scope: 'child', api: 'execFileSync', hits: 1 })]);
+    expect(report.uses).toEqual([expect.objectContaining({ scope: 'child', api: 'execFileSync', hits: 1, time: expect.any(Number) })]);
   });
 });

@@ -22,7 +22,7 @@ function watchStarts(ctx) {
     const wrapped = {
       [name](...args) {
         // The same key as CHILD_KEY in model/recorder-protocol.ts.
-        if (config.observe) ctx.used('child', { t: 'use', scope: 'child', api: name });
+        if (config.observe) ctx.used('child', { t: 'use', scope: 'child', api: name, time: Date.now() });
         try {
           return fn.apply(this, withChildKey(args, name, ctx));
         } catch (err) {

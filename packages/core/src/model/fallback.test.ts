@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, PermissionName, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, type LearnEvent, type RunRequest, type RunResult } from './learn/index.js';
+import { learn, learnStrategy, type LearnEvent, type RunRequest, type RunResult } from './learn/index.js';
 import { failureHidesItsCause } from './fallback.js';
 
 const APP = '/srv/app';
@@ -118,5 +118,46 @@ describe('a failure whose error carries no denial (a loader or a Worker rewrote 
     );
     expect(shown.seen[2]).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
     expect(renderFlags(shown.res.grants, NODE22)).toEqual(['--permission', `--allow-fs-read=${APP}/config.json`]);
+  });
+});
+
+describe('a child process the loader starts after its addon was refused (an observe run)', () => {
+  // unrs-resolver under Jest: denied its binding, it runs napi-postinstall to fetch one, a child process.
+  const refused = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED', time: 100 });
+  const installer = { scope: 'child' as const, site: `${NM}/installer/fallback.js:40:5`, api: 'spawnSync', hits: 1 };
+  async function observeRuns(startedAt: number) {
+    const steps: RunResult[] = [{ ...result([refused]), uses: [{ ...installer, time: startedAt }] }, result([], 0), result([], 0)];
+    const seen: string[][] = [];
+    const events: LearnEvent[] = [];
+    const runApp = async (req: RunRequest) => {
+      seen.push(renderFlags(req.grants, NODE22));
+      const r = steps[req.run - 1];
+      if (!r) throw new Error(`run ${req.run} not scripted`);
+      return r;
+    };
+    const res = await learn({
+      runApp,
+      caps: NODE22,
+      fs,
+      maxRuns: 10,
+      fold: true,
+      strategy: learnStrategy('observe', { root: APP }),
+      onEvent: (e) => events.push(e),
+    });
+    return { res, seen, events };
+  }
+
+  it('is set aside with the fallback: the next run takes the addon, and the profile has no child process grant', async () => {
+    const { res, seen, events } = await observeRuns(150);
+    expect(res.status).toBe('verified');
+    expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', '--allow-addons']);
+    expect(seen[2]).toEqual(['--permission', '--allow-addons']);
+    const aside = events.find((e) => e.type === 'set-aside');
+    expect(aside && 'grants' in aside ? aside.grants.map((g) => g.scope) : []).toEqual(['child']);
+  });
+
+  it('stays when it started before the refusal: the app’s main line, not the loader’s fallback', async () => {
+    const { res } = await observeRuns(50);
+    expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', '--allow-child-process', '--allow-addons']);
   });
 });

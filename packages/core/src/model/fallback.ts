@@ -29,7 +29,9 @@ function sitePackage(d: Denial): string | undefined {
  * The file-system grants of `added` whose every piece of evidence was reported, in the same thread,
  * after a loader denial of the run (`reported`, in the order the recorder reported it) and never before
  * it, and was asked for by the loader's own package or by a package the thread had not touched before
- * the denial (a WASM build it fell back to): the paths the app went to because the addon was refused.
+ * the denial (a WASM build it fell back to): the paths the app went to because the addon was refused;
+ * and a child process an observe run saw started after the refusal by such a package (an installer
+ * the loader runs to fetch the binding it could not load: napi-postinstall under unrs-resolver).
  * What a package already at work before the refusal does next (a build tool writing its output after
  * its CSS minifier's addon was refused) is its main line, not the fallback. Grants with evidence from
  * before the denial, from another thread, or with no evidence at all are never picked.
@@ -65,13 +67,18 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
     if (loader === undefined || own === undefined || own === loader) return true;
     return !busy.has(`${threadOf(d)}\u0000${own}`);
   };
+  // A child process an observe run saw started (not a denial, so not in `reported`): after the refusal
+  // by the time both were reported (an installer the loader runs to fetch the binding it lacks).
+  const refusedAt = reported[Math.min(...first.values())]?.time;
+  const startedAfter = (d: Denial): boolean =>
+    d.permission === 'ChildProcess' && d.source === 'loaded' && d.time !== undefined && refusedAt !== undefined && d.time >= refusedAt;
   const grants = added.filter(
     (g) =>
-      isFsScope(g.scope) &&
+      (isFsScope(g.scope) || g.scope === 'child') &&
       g.denials.length > 0 &&
       g.denials.every((d) => {
         const key = `${threadOf(d)}\u0000${denialKey(d)}`;
-        return after.has(key) && !before.has(key) && fallback(d);
+        return (isFsScope(g.scope) ? after.has(key) && !before.has(key) : startedAfter(d)) && fallback(d);
       }),
   );
   const trigger = reported[Math.min(...first.values())];

@@ -204,6 +204,7 @@ function readUse(state: ParseState, msg: Raw): boolean {
   const use: Use = { scope: 'child', hits: 1 };
   if (typeof msg.site === 'string') use.site = msg.site;
   if (typeof msg.api === 'string') use.api = msg.api;
+  if (typeof msg.time === 'number') use.time = msg.time;
   state.report.uses.push(use);
   count(state, msg.thread, CHILD_KEY, use);
   return true;

@@ -32,6 +32,8 @@ export interface Use {
   /** The API (`execFileSync` ...), when known. */
   api?: string;
   hits: number;
+  /** When the first one started (epoch ms): before or after a refused addon (fallback.ts). */
+  time?: number;
 }
 
 export interface RecorderReport {

@@ -94,6 +94,7 @@ export function observeCandidates(r: RunResult, root: string, caps: Capabilities
     hits: u.hits,
     ...(u.site ? { site: u.site } : {}),
     ...(u.api ? { message: `started with ${u.api}()` } : {}),
+    ...(u.time !== undefined ? { time: u.time } : {}),
   });
   const out: Denial[] = [];
   const packages = new Map<string, LoadedFile>();
