@@ -67,8 +67,9 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
     if (loader === undefined || own === undefined || own === loader) return true;
     return !busy.has(`${threadOf(d)}\u0000${own}`);
   };
-  // A child process an observe run saw started (not a denial, so not in `reported`): after the refusal
-  // by the time both were reported (an installer the loader runs to fetch the binding it lacks).
+  // A child process: denied or published after the refusal like a file (24's audit run), or one an
+  // observe run saw started (not a denial, so not in `reported`) at or after the refusal by the time
+  // both were reported (an installer the loader runs to fetch the binding it lacks).
   const refusedAt = reported[Math.min(...first.values())]?.time;
   const startedAfter = (d: Denial): boolean =>
     d.permission === 'ChildProcess' && d.source === 'loaded' && d.time !== undefined && refusedAt !== undefined && d.time >= refusedAt;
@@ -78,7 +79,7 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
       g.denials.length > 0 &&
       g.denials.every((d) => {
         const key = `${threadOf(d)}\u0000${denialKey(d)}`;
-        return (isFsScope(g.scope) ? after.has(key) && !before.has(key) : startedAfter(d)) && fallback(d);
+        return ((after.has(key) && !before.has(key)) || (g.scope === 'child' && startedAfter(d))) && fallback(d);
       }),
   );
   const trigger = reported[Math.min(...first.values())];
