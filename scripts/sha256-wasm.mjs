@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Builds the WebAssembly module of packages/core/recorder/hmac-sha256.cjs: SHA-256's compression
-// function (FIPS 180-4, 6.2.2) and nothing else, written out byte by byte here so that no assembler is
-// needed and the module can be checked against its source. Prints the module as base64; the recorder
-// file holds that text (test/recorder/hmac-sha256.test.ts checks the two are the same).
+// function (FIPS 180-4, 6.2.2) and HMAC's padding around it (RFC 2104), written out byte by byte here so
+// that no assembler is needed and the module can be checked against its source. Prints the module as
+// base64; the recorder file holds that text (test/recorder/hmac-sha256.test.ts checks the two are the same).
 // Usage: node scripts/sha256-wasm.mjs
 //
-// The module exports `memory` (4 pages to start) and `compress(ptr, blocks)`, which folds `blocks`
-// 64-byte blocks from `ptr` into the state at bytes 512-543 (8 words in the machine's order).
-// Bytes 0-255 hold the round constants, 256-511 the message schedule; the caller's data starts at 1024.
+// The module exports `memory` (4 pages to start), `compress(ptr, blocks)`, which folds `blocks` 64-byte
+// blocks from `ptr` into the state at bytes 512-543 (8 words in the machine's order), and `mac(n)`: from
+// the key's inner state (544-575) and outer state (576-607), which the caller sets once, the HMAC of the
+// n bytes at 1024 (room for the padding after them) into 608-639, big-endian. Bytes 0-255 hold the round
+// constants, 256-511 the message schedule.
 import { fileURLToPath } from 'node:url';
 
 export const K = [
@@ -20,6 +22,10 @@ export const K = [
 
 const W = 256; // the message schedule
 const H = 512; // the state
+const INNER = 544; // the key's inner state (after its block xor 0x36), set by the caller
+const OUTER = 576; // and its outer one (0x5c)
+const MAC = 608; // mac()'s result
+const DATA = 1024; // the caller's bytes
 
 /** Unsigned LEB128 (sizes, indices, offsets). */
 function u(n) {
@@ -52,24 +58,33 @@ const vec = (items) => [...u(items.length), ...items.flat()];
 const section = (id, body) => [id, ...u(body.length), ...body];
 const name = (text) => vec([...Buffer.from(text)]);
 
-// Instructions. Locals: 0 ptr, 1 blocks, 2 i, 3-10 a-h, 11 t1, 12 x.
-const [PTR, BLOCKS, I, A, B, C, D, E, F, G, HH, T1, X] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+// Instructions.
 const get = (l) => [0x20, ...u(l)];
 const set = (l) => [0x21, ...u(l)];
 const tee = (l) => [0x22, ...u(l)];
 const cnst = (n) => [0x41, ...s(n)];
 const load = (offset) => [0x28, 2, ...u(offset)]; // i32.load align=4
 const store = (offset) => [0x36, 2, ...u(offset)];
-const [add, sub, and, or, xor, shrU, rotl, rotr, ltU, eqz] = [[0x6a], [0x6b], [0x71], [0x72], [0x73], [0x76], [0x77], [0x78], [0x49], [0x45]];
+const store8 = (offset) => [0x3a, 0, ...u(offset)];
+const [add, sub, and, or, xor, shl, shrU, rotl, rotr, eqz] = [[0x6a], [0x6b], [0x71], [0x72], [0x73], [0x74], [0x76], [0x77], [0x78], [0x45]];
+const fill = [0xfc, 0x0b, 0x00]; // memory.fill (dest, value, size)
 const loop = (...body) => [0x03, 0x40, ...body.flat(), 0x0b];
 const block = (...body) => [0x02, 0x40, ...body.flat(), 0x0b];
 const brIf = (depth) => [0x0d, ...u(depth)];
 const br = (depth) => [0x0c, ...u(depth)];
+const call = (f) => [0x10, ...u(f)];
 
 /** rotr(v, r1) ^ rotr(v, r2) ^ (rotr or shr_u)(v, r3), v a local. */
 const sigma = (v, r1, r2, r3, last) => [...get(v), ...cnst(r1), ...rotr, ...get(v), ...cnst(r2), ...rotr, ...xor, ...get(v), ...cnst(r3), ...last, ...xor];
+/** The word on the stack, its bytes reversed (wasm loads little-endian, SHA-256 reads big-endian); `x` a spare local. */
+const bswap = (x) => [...tee(x), ...cnst(8), ...rotl, ...cnst(0x00ff00ff), ...and, ...get(x), ...cnst(8), ...rotr, ...cnst(0xff00ff00 | 0), ...and, ...or];
 
-const body = [
+// compress(ptr, blocks). Locals: 0 ptr, 1 blocks, 2 i, 3-10 a-h, 11 t1, 12 x. V8 runs the module as its baseline
+// compiler (Liftoff) made it, about 22 000 instructions a block on 22: written out round by round, or
+// eight rounds a turn with the words renamed instead of moved, it was slower there (43 000, 26 000).
+const [PTR, BLOCKS, I, A, B, C, D, E, F, G, HH, T1, X] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const ltU = [0x49];
+const compress = [
   ...block(
     loop(
       get(BLOCKS),
@@ -207,31 +222,108 @@ const body = [
   ),
 ];
 
+// mac(n): the HMAC of the n bytes at DATA, from the key's inner and outer states, into MAC (32 bytes,
+// big-endian). Locals: 0 n, 1 end (the padded length), 2 x.
+const [N, END] = [0, 1];
+const X2 = 2;
+/** The state into bytes at `to` (big-endian). */
+const stateOut = (to) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => [...cnst(0), ...cnst(0), ...load(H + 4 * k), ...bswap(X2), ...store(to + 4 * k)]).flat();
+const stateFrom = (from) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => [...cnst(0), ...cnst(0), ...load(from + 4 * k), ...store(H + 4 * k)]).flat();
+const mac = [
+  stateFrom(INNER),
+  // 0x80 after the text, zeros, and the length in bits of the key block and the text (big-endian, 64 bits)
+  get(N),
+  cnst(0x80),
+  store8(DATA),
+  get(N),
+  cnst(8),
+  add,
+  cnst(6),
+  shrU,
+  cnst(1),
+  add,
+  cnst(6),
+  shl,
+  set(END),
+  get(N),
+  cnst(DATA + 1),
+  add,
+  cnst(0),
+  get(END),
+  get(N),
+  sub,
+  cnst(9),
+  sub,
+  fill,
+  get(END),
+  get(N),
+  cnst(64),
+  add,
+  cnst(29),
+  shrU,
+  bswap(X2),
+  store(DATA - 8),
+  get(END),
+  get(N),
+  cnst(64),
+  add,
+  cnst(3),
+  shl,
+  bswap(X2),
+  store(DATA - 4),
+  cnst(DATA),
+  get(END),
+  cnst(6),
+  shrU,
+  call(0),
+  // the outer hash: the key's outer state, then the inner hash (32 bytes) padded to one block (768 bits)
+  stateOut(DATA),
+  cnst(0),
+  cnst(0x80),
+  store8(DATA + 32),
+  cnst(DATA + 33),
+  cnst(0),
+  cnst(27),
+  fill,
+  cnst(0),
+  cnst(0x00030000), // bytes 00 00 03 00: 768 big-endian
+  store(DATA + 60),
+  stateFrom(OUTER),
+  cnst(DATA),
+  cnst(1),
+  call(0),
+  stateOut(MAC),
+].flat();
+
 /** The module's bytes. */
 export function sha256Module() {
-  const func = [...vec([[...u(11), 0x7f]]), ...body, 0x0b]; // 11 i32 locals after the 2 parameters
+  const code = (locals, body) => {
+    const f = [...vec([[...u(locals), 0x7f]]), ...body, 0x0b];
+    return [...u(f.length), ...f];
+  };
   const constants = Buffer.alloc(256);
   K.forEach((k, i) => constants.writeUInt32LE(k, 4 * i));
   return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec([[0x60, ...vec([[0x7f], [0x7f]]), ...vec([])]])), // (i32, i32) -> ()
-    ...section(3, vec([u(0)])),
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    // types: (i32, i32) -> () and (i32) -> ()
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[0x7f], [0x7f]]), ...vec([])],
+        [0x60, ...vec([[0x7f]]), ...vec([])],
+      ]),
+    ),
+    ...section(3, vec([u(0), u(1)])),
     ...section(5, vec([[0x00, ...u(4)]])),
     ...section(
       7,
       vec([
         [...name('memory'), 0x02, ...u(0)],
         [...name('compress'), 0x00, ...u(0)],
+        [...name('mac'), 0x00, ...u(1)],
       ]),
     ),
-    ...section(10, vec([[...u(func.length), ...func]])),
+    ...section(10, vec([code(11, compress), code(2, mac)])),
     ...section(11, vec([[0x00, ...cnst(0), 0x0b, ...vec([...constants])]])),
   ]);
 }

@@ -32,6 +32,7 @@ const keys = [
   'A'.repeat(43), // the shape of permlearn's keys: 32 random bytes in base64url
   'x'.repeat(64), // a whole block
   'y'.repeat(65), // longer than a block: hashed first
+  'w'.repeat(128), // two whole blocks
   'z'.repeat(131),
   'é-キー-😀'.repeat(12), // UTF-8 of more than 64 bytes
 ];

@@ -24,10 +24,10 @@ const WasmInstance = Wasm && Wasm.Instance;
 const memoryGrow = Wasm && Wasm.Memory.prototype.grow;
 const memoryBuffer = Wasm && Object.getOwnPropertyDescriptor(Wasm.Memory.prototype, 'buffer').get;
 
-// scripts/sha256-wasm.mjs: exports memory and compress(ptr, blocks); constants at 0, schedule at 256,
-// state at 512, data from 1024.
+// scripts/sha256-wasm.mjs: exports memory, compress(ptr, blocks) and mac(n); constants at 0, schedule at
+// 256, state at 512, the key's inner and outer states at 544 and 576, mac()'s result at 608, data from 1024.
 const SHA256_WASM =
-  'AGFzbQEAAAABBgFgAn9/AAMCAQAFAwEABAcVAgZtZW1vcnkCAAhjb21wcmVzcwAACvIDAe8DAQt/AkADQCABRQ0BQQAhAgNAIAIgACACaigCACIMQQh3Qf+B/AdxIAxBCHhBgP6DeHFyNgKAAiACQQRqIgJBwABJDQALA0AgAiACKALAASACKALkAWogAigCxAEhDCAMQQd4IAxBEnhzIAxBA3ZzaiACKAL4ASEMIAxBEXggDEETeHMgDEEKdnNqNgKAAiACQQRqIgJBgAJJDQALQQAoAoAEIQNBACgChAQhBEEAKAKIBCEFQQAoAowEIQZBACgCkAQhB0EAKAKUBCEIQQAoApgEIQlBACgCnAQhCkEAIQIDQCAKIAdBBnggB0ELeHMgB0EZeHNqIAkgByAIIAlzcXNqIAIoAgBqIAIoAoACaiELIAkhCiAIIQkgByEIIAYgC2ohByAFIQYgBCEFIAMhBCALIARBAnggBEENeHMgBEEWeHNqIAQgBXEgBiAEIAVycXJqIQMgAkEEaiICQYACSQ0AC0EAQQAoAoAEIANqNgKABEEAQQAoAoQEIARqNgKEBEEAQQAoAogEIAVqNgKIBEEAQQAoAowEIAZqNgKMBEEAQQAoApAEIAdqNgKQBEEAQQAoApQEIAhqNgKUBEEAQQAoApgEIAlqNgKYBEEAQQAoApwEIApqNgKcBCAAQcAAaiEAIAFBAWshAQwACwsLC4cCAQBBAAuAApgvikKRRDdxz/vAtaXbtelbwlY58RHxWaSCP5LVXhyrmKoH2AFbgxK+hTEkw30MVXRdvnL+sd6Apwbcm3Txm8HBaZvkhke+78adwQ/MoQwkbyzpLaqEdErcqbBc2oj5dlJRPphtxjGoyCcDsMd/Wb/zC+DGR5Gn1VFjygZnKSkUhQq3JzghGy78bSxNEw04U1RzCmW7Cmp2LsnCgYUscpKh6L+iS2YaqHCLS8KjUWzHGeiS0SQGmdaFNQ70cKBqEBbBpBkIbDceTHdIJ7W8sDSzDBw5SqrYTk/KnFvzby5o7oKPdG9jpXgUeMiECALHjPr/vpDrbFCk96P5vvJ4ccY=';
+  'AGFzbQEAAAABCgJgAn9/AGABfwADAwIAAQUDAQAEBxsDBm1lbW9yeQIACGNvbXByZXNzAAADbWFjAAEKjgsC7wMBC38CQANAIAFFDQFBACECA0AgAiAAIAJqKAIAIgxBCHdB/4H8B3EgDEEIeEGA/oN4cXI2AoACIAJBBGoiAkHAAEkNAAsDQCACIAIoAsABIAIoAuQBaiACKALEASEMIAxBB3ggDEESeHMgDEEDdnNqIAIoAvgBIQwgDEEReCAMQRN4cyAMQQp2c2o2AoACIAJBBGoiAkGAAkkNAAtBACgCgAQhA0EAKAKEBCEEQQAoAogEIQVBACgCjAQhBkEAKAKQBCEHQQAoApQEIQhBACgCmAQhCUEAKAKcBCEKQQAhAgNAIAogB0EGeCAHQQt4cyAHQRl4c2ogCSAHIAggCXNxc2ogAigCAGogAigCgAJqIQsgCSEKIAghCSAHIQggBiALaiEHIAUhBiAEIQUgAyEEIAsgBEECeCAEQQ14cyAEQRZ4c2ogBCAFcSAGIAQgBXJxcmohAyACQQRqIgJBgAJJDQALQQBBACgCgAQgA2o2AoAEQQBBACgChAQgBGo2AoQEQQBBACgCiAQgBWo2AogEQQBBACgCjAQgBmo2AowEQQBBACgCkAQgB2o2ApAEQQBBACgClAQgCGo2ApQEQQBBACgCmAQgCWo2ApgEQQBBACgCnAQgCmo2ApwEIABBwABqIQAgAUEBayEBDAALCwuaBwECf0EAQQAoAqAENgKABEEAQQAoAqQENgKEBEEAQQAoAqgENgKIBEEAQQAoAqwENgKMBEEAQQAoArAENgKQBEEAQQAoArQENgKUBEEAQQAoArgENgKYBEEAQQAoArwENgKcBCAAQYABOgCACCAAQQhqQQZ2QQFqQQZ0IQEgAEGBCGpBACABIABrQQlr/AsAIAEgAEHAAGpBHXYiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYC+AcgASAAQcAAakEDdCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgL8B0GACCABQQZ2EABBAEEAKAKABCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgKACEEAQQAoAoQEIgJBCHdB/4H8B3EgAkEIeEGA/oN4cXI2AoQIQQBBACgCiAQiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYCiAhBAEEAKAKMBCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgKMCEEAQQAoApAEIgJBCHdB/4H8B3EgAkEIeEGA/oN4cXI2ApAIQQBBACgClAQiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYClAhBAEEAKAKYBCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgKYCEEAQQAoApwEIgJBCHdB/4H8B3EgAkEIeEGA/oN4cXI2ApwIQQBBgAE6AKAIQaEIQQBBG/wLAEEAQYCADDYCvAhBAEEAKALABDYCgARBAEEAKALEBDYChARBAEEAKALIBDYCiARBAEEAKALMBDYCjARBAEEAKALQBDYCkARBAEEAKALUBDYClARBAEEAKALYBDYCmARBAEEAKALcBDYCnARBgAhBARAAQQBBACgCgAQiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYC4ARBAEEAKAKEBCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgLkBEEAQQAoAogEIgJBCHdB/4H8B3EgAkEIeEGA/oN4cXI2AugEQQBBACgCjAQiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYC7ARBAEEAKAKQBCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgLwBEEAQQAoApQEIgJBCHdB/4H8B3EgAkEIeEGA/oN4cXI2AvQEQQBBACgCmAQiAkEId0H/gfwHcSACQQh4QYD+g3hxcjYC+ARBAEEAKAKcBCICQQh3Qf+B/AdxIAJBCHhBgP6DeHFyNgL8BAsLhwIBAEEAC4ACmC+KQpFEN3HP+8C1pdu16VvCVjnxEfFZpII/ktVeHKuYqgfYAVuDEr6FMSTDfQxVdF2+cv6x3oCnBtybdPGbwcFpm+SGR77vxp3BD8yhDCRvLOktqoR0StypsFzaiPl2UlE+mG3GMajIJwOwx39Zv/ML4MZHkafVUWPKBmcpKRSFCrcnOCEbLvxtLE0TDThTVHMKZbsKanYuycKBhSxykqHov6JLZhqocItLwqNRbMcZ6JLRJAaZ1oU1DvRwoGoQFsGkGQhsNx5Md0gntbywNLMMHDlKqthOT8qcW/NvLmjugo90b2OleBR4yIQIAseM+v++kOtsUKT3o/m+8nhxxg==';
 
 // The round constants: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
 const K = new Int32Array([
@@ -98,20 +98,22 @@ function putWords(out, off, H) {
 }
 
 /**
- * Where blocks are hashed: `bytes` (room for a message and its padding), `H` (the state, 8 words) and
- * `compress(off, blocks)` over `bytes` from `off`; `room(n)` makes room for n bytes (new `bytes` then).
+ * Where blocks are hashed: `bytes` (room for a text and its padding), `room(n)` (makes room for n bytes:
+ * new `bytes` then), `H` (the state, 8 words), `compress(blocks)` over `bytes`, the key's states
+ * `inner` and `outer` (8 words each, set by the caller), and `mac(n)`: the HMAC of the first n bytes of
+ * `bytes` into `out` (32 bytes).
  */
 function wasmBackend() {
   const instance = new WasmInstance(new WasmModule(apply(bufferFrom, Buffer, [SHA256_WASM, 'base64'])), {});
   const memory = instance.exports.memory;
   const compressBlocks = instance.exports.compress;
+  const macOf = instance.exports.mac;
   const backend = {
-    bytes: null,
-    H: null,
-    compress: (off, blocks) => compressBlocks(1024 + off, blocks),
+    compress: (blocks) => compressBlocks(1024, blocks),
+    mac: (n) => macOf(n),
     room(n) {
-      if (n <= backend.bytes.length) return;
-      apply(memoryGrow, memory, [((n + 1024 - apply(memoryBuffer, memory, []).byteLength) >>> 16) + 1]);
+      if (n + 72 <= backend.bytes.length) return;
+      apply(memoryGrow, memory, [((n + 72 + 1024 - apply(memoryBuffer, memory, []).byteLength) >>> 16) + 1]);
       views();
     },
   };
@@ -119,6 +121,9 @@ function wasmBackend() {
     const buffer = apply(memoryBuffer, memory, []);
     backend.bytes = new Uint8Array(buffer, 1024);
     backend.H = new Int32Array(buffer, 512, 8);
+    backend.inner = new Int32Array(buffer, 544, 8);
+    backend.outer = new Int32Array(buffer, 576, 8);
+    backend.out = new Uint8Array(buffer, 608, 32);
   }
   views();
   return backend;
@@ -129,11 +134,22 @@ function jsBackend() {
   const backend = {
     bytes: new Uint8Array(4096),
     H: new Int32Array(8),
-    compress(off, blocks) {
-      for (; blocks > 0; blocks--, off += 64) compress(backend.H, W, backend.bytes, off);
+    inner: new Int32Array(8),
+    outer: new Int32Array(8),
+    out: new Uint8Array(32),
+    compress(blocks) {
+      for (let off = 0; blocks > 0; blocks--, off += 64) compress(backend.H, W, backend.bytes, off);
+    },
+    mac(n) {
+      copy8(backend.H, backend.inner);
+      finish(backend, n, 64);
+      putWords(backend.bytes, 0, backend.H);
+      copy8(backend.H, backend.outer);
+      finish(backend, 32, 64);
+      putWords(backend.out, 0, backend.H);
     },
     room(n) {
-      if (n > backend.bytes.length) backend.bytes = new Uint8Array(n);
+      if (n + 72 > backend.bytes.length) backend.bytes = new Uint8Array(n + 72);
     },
   };
   return backend;
@@ -172,13 +188,13 @@ function finish(backend, n, before) {
   bytes[end - 3] = (low >>> 16) & 0xff;
   bytes[end - 2] = (low >>> 8) & 0xff;
   bytes[end - 1] = low & 0xff;
-  backend.compress(0, blocks);
+  backend.compress(blocks);
 }
 
 /** The UTF-8 bytes of `text` at the start of the backend's bytes (a lone surrogate as U+FFFD, as
  *  createHmac's update() reads a string); their number. */
 function encode(backend, text) {
-  backend.room(text.length * 3 + 72);
+  backend.room(text.length * 3);
   return apply(encodeInto, encoder, [text, backend.bytes]).written;
 }
 
@@ -189,46 +205,37 @@ function encode(backend, text) {
  */
 function hmacSha256(key, js = false) {
   const backend = backendFor(js);
-  const inner = new Int32Array(8);
-  const outer = new Int32Array(8);
   const k = new Uint8Array(64);
-  let n = encode(backend, key);
+  const n = encode(backend, key);
   if (n > 64) {
-    // A longer key is its SHA-256: the plain hash, i.e. from the initial state with no block before.
+    // A longer key is its SHA-256: from the initial state, with no block before it.
     copy8(backend.H, IV);
-    const bytes = backend.bytes;
     const whole = n >>> 6;
-    backend.compress(0, whole);
+    backend.compress(whole);
+    const bytes = backend.bytes;
     const rest = n - whole * 64;
     for (let i = 0; i < rest; i++) bytes[i] = bytes[whole * 64 + i];
     finish(backend, rest, whole * 64);
     putWords(k, 0, backend.H);
-    n = 32;
   } else {
     for (let i = 0; i < n; i++) k[i] = backend.bytes[i];
   }
   const bytes = backend.bytes;
   for (let i = 0; i < 64; i++) bytes[i] = k[i] ^ 0x36;
   copy8(backend.H, IV);
-  backend.compress(0, 1);
-  copy8(inner, backend.H);
+  backend.compress(1);
+  copy8(backend.inner, backend.H);
   for (let i = 0; i < 64; i++) bytes[i] = k[i] ^ 0x5c;
   copy8(backend.H, IV);
-  backend.compress(0, 1);
-  copy8(outer, backend.H);
-  const mac = new Uint8Array(32);
-  /** The HMAC of `text` into `mac`. */
+  backend.compress(1);
+  copy8(backend.outer, backend.H);
+  /** The HMAC of `text`, in backend.out. */
   function run(text) {
-    const n = encode(backend, text);
-    copy8(backend.H, inner);
-    finish(backend, n, 64);
-    putWords(backend.bytes, 0, backend.H);
-    copy8(backend.H, outer);
-    finish(backend, 32, 64);
-    putWords(mac, 0, backend.H);
+    backend.mac(encode(backend, text));
+    return backend.out;
   }
   function tag(text) {
-    run(text);
+    const mac = run(text);
     // 22 base64url characters: 132 bits, the first 16 bytes and the top 4 bits of the 17th.
     let out = '';
     for (let i = 0; i < 15; i += 3) {
@@ -238,8 +245,10 @@ function hmacSha256(key, js = false) {
     return out + BASE64URL[mac[15] >>> 2] + BASE64URL[((mac[15] & 3) << 4) | (mac[16] >>> 4)];
   }
   function digest(text) {
-    run(text);
-    return mac.slice();
+    const mac = run(text);
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) out[i] = mac[i];
+    return out;
   }
   return { tag, digest };
 }
