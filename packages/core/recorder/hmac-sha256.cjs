@@ -1,15 +1,16 @@
 'use strict';
 // HMAC-SHA256 (FIPS 180-4, RFC 2104) without node:crypto, for the lines a Node child's recorder and the
-// record preload sign. node:crypto would compute the same, but loading it is most of what a Node child's
-// recorder costs (about 54 M instructions in a bare process on Node 22). The tags are bit for bit those of
-// `createHmac('sha256', key).update(text).digest('base64url').slice(0, 22)`, which is how permlearn checks
-// them (runner/evidence.ts, runner/record-files.ts): the two sides share no code and cannot disagree.
+// record preload sign: loading crypto costs a process 54 M instructions when nothing else has loaded
+// what it needs (a bare process on 22), 5-16 M in a Node child beside the recorder (22, 26). The tags are
+// bit for bit those of `createHmac('sha256', key).update(text).digest('base64url').slice(0, 22)`, which
+// is how permlearn checks them (runner/evidence.ts, runner/record-files.ts).
 //
-// The compression function runs as WebAssembly (its bytes below, built by scripts/sha256-wasm.mjs):
-// V8's interpreter takes about 250 000 instructions for one 64-byte block in JavaScript, so a child's
-// first lines, which never reach the optimising compilers, would cost more than loading crypto; the
-// module compiles in about 0.3 M and a block then costs a few thousand. Where there is no WebAssembly
-// (--jitless) the same function in JavaScript does it.
+// The compression function and HMAC's padding run as WebAssembly (its bytes below, built by
+// scripts/sha256-wasm.mjs): V8's interpreter takes about 250 000 instructions for one 64-byte block in
+// JavaScript, and a child's few dozen lines never reach the optimising compilers; the module compiles in
+// well under 1 M and then, as V8's baseline Wasm compiler made it, costs about 22 000 a block (128 000
+// for a 180-byte line on 22). Where there is no WebAssembly (--jitless) the same function in JavaScript
+// does it.
 //
 // Only what app code cannot reach is used once a tagger exists: typed arrays read and written by index,
 // arithmetic, string concatenation, and functions saved when this file loads, before any app code.

@@ -85,7 +85,7 @@ function readKeys(keyFd) {
  * recorder-protocol.ts) and the counts sent with the next batch.
  */
 function createTransport(fd, keys, thread) {
-  // Signing without node:crypto, whose loading would cost a Node child more than all the rest (hmac-sha256.cjs).
+  // Signing without node:crypto, so that a Node child does not load it (hmac-sha256.cjs: the same tags).
   const tagger = typeof keys.key === 'string' ? require('./hmac-sha256.cjs').hmacSha256(keys.key) : undefined;
   let open = true;
   let queue = '';
