@@ -61,11 +61,12 @@ function baselineText(config) {
     .map((n) => `  ${JSON.stringify('./' + n)}: function (module, exports, require) {\n${readFileSync(path.join(dir, n), 'utf8')}\n  },\n`)
     .join('');
   return `const PERMLEARN_CONFIG = ${JSON.stringify(config)};
-(function permlearnBundle(nodeRequire) {
+(function permlearnBundle(nodeRequire, Module) {
   const parts = {
 ${parts}  };
   const loaded = Object.create(null);
   function load(name) {
+    if (name === 'module') return Module;
     if (!Object.prototype.hasOwnProperty.call(parts, name)) return nodeRequire(name);
     if (loaded[name]) return loaded[name].exports;
     const module = { exports: {} };
@@ -74,7 +75,7 @@ ${parts}  };
     return module.exports;
   }
   load('./recorder.cjs');
-})(require);
+})(require, module.constructor);
 `;
 }
 const baseRecorder = path.join(tmp, 'base-recorder.cjs');

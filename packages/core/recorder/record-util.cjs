@@ -12,6 +12,7 @@ const RECORD_FILES = [
   'record-channels.cjs',
   'record-api.cjs',
   'call-sites.cjs',
+  'hmac-sha256.cjs',
 ];
 
 function clampNumber(text, fallback, min, max) {

@@ -85,7 +85,8 @@ function readKeys(keyFd) {
  * recorder-protocol.ts) and the counts sent with the next batch.
  */
 function createTransport(fd, keys, thread) {
-  const createHmac = typeof keys.key === 'string' ? require('crypto').createHmac : undefined;
+  // Signing without node:crypto, so that a Node child does not load it (hmac-sha256.cjs: the same tags).
+  const tagger = typeof keys.key === 'string' ? require('./hmac-sha256.cjs').hmacSha256(keys.key) : undefined;
   let open = true;
   let queue = '';
   let flushPending = false;
@@ -127,10 +128,10 @@ function createTransport(fd, keys, thread) {
     queue = '';
     write(text);
   }
-  /** One line: the token (or the HMAC of the JSON text, 22 characters of base64url), a space, the JSON text. */
+  /** One line: the token (or the HMAC-SHA256 of the JSON text, 22 characters of base64url), a space, the JSON text. */
   function signed(message) {
     const body = stringify(message);
-    const tag = createHmac === undefined ? keys.token : createHmac('sha256', keys.key).update(body).digest('base64url').slice(0, 22);
+    const tag = tagger === undefined ? keys.token : tagger.tag(body);
     return tag + ' ' + body + '\n';
   }
   function send(message) {

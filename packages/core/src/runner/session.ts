@@ -17,7 +17,7 @@ export const RECORDER_FD = 3;
 export const KEY_FD = 4;
 
 const ESM_HOOKS_SOURCE = path.join(RECORDER_DIR, 'esm-hooks.mjs');
-/** The recorder's parts (recorder.cjs is its main; call-sites.cjs is shared with record.cjs). */
+/** The recorder's parts (recorder.cjs is its main; call-sites.cjs and hmac-sha256.cjs are shared with record.cjs). */
 export const RECORDER_PARTS = [
   'recorder.cjs',
   'util.cjs',
@@ -27,6 +27,7 @@ export const RECORDER_PARTS = [
   'node-options.cjs',
   'evidence.cjs',
   'transport.cjs',
+  'hmac-sha256.cjs',
   'module-hooks.cjs',
   'native.cjs',
   'wasi-load.cjs',
