@@ -30,8 +30,8 @@ function sitePackage(d: Denial): string | undefined {
  * after a loader denial of the run (`reported`, in the order the recorder reported it) and never before
  * it, and was asked for by the loader's own package or by a package the thread had not touched before
  * the denial (a WASM build it fell back to): the paths the app went to because the addon was refused;
- * and a child process an observe run saw started after the refusal by such a package (an installer
- * the loader runs to fetch the binding it could not load: napi-postinstall under unrs-resolver).
+ * and a child process started after the refusal by such a package, never by the app's own code (an
+ * installer the loader runs to fetch the binding it could not load: napi-postinstall under unrs-resolver).
  * What a package already at work before the refusal does next (a build tool writing its output after
  * its CSS minifier's addon was refused) is its main line, not the fallback. Grants with evidence from
  * before the denial, from another thread, or with no evidence at all are never picked.
@@ -67,7 +67,8 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
     if (loader === undefined || own === undefined || own === loader) return true;
     return !busy.has(`${threadOf(d)}\u0000${own}`);
   };
-  // A child process: denied or published after the refusal like a file (24's audit run), or one an
+  // A child process started by a dependency (never the app's own code, whose next step after a refused
+  // loader is as likely its main line): denied or published after the refusal like a file (24's audit run), or one an
   // observe run saw started (not a denial, so not in `reported`) at or after the refusal by the time
   // both were reported (an installer the loader runs to fetch the binding it lacks).
   const refusedAt = reported[Math.min(...first.values())]?.time;
@@ -79,7 +80,8 @@ export function fallbackGrants(added: readonly Grant[], reported: readonly Denia
       g.denials.length > 0 &&
       g.denials.every((d) => {
         const key = `${threadOf(d)}\u0000${denialKey(d)}`;
-        return ((after.has(key) && !before.has(key)) || (g.scope === 'child' && startedAfter(d))) && fallback(d);
+        if (g.scope === 'child') return sitePackage(d) !== '' && ((after.has(key) && !before.has(key)) || startedAfter(d)) && fallback(d);
+        return after.has(key) && !before.has(key) && fallback(d);
       }),
   );
   const trigger = reported[Math.min(...first.values())];
