@@ -89,6 +89,15 @@ function watchFs(ctx, only) {
         result = nested(fn, this, args);
       } catch (err) {
         if (outer) note(name, args, err);
+        // An observe run (20/22) only looks: a denied existsSync there (a path outside the app root) is
+        // reported (and noted as a lookup), then answered as an audit run's would be, "no", so that a search walking up to `/`
+        // goes on in the same run instead of stopping at the first folder above the root. Whether the
+        // app survives that denial when enforced is decided from its call site (tighten.ts), and the
+        // verification run, which has no such answer, checks it.
+        if (outer && config.observe && name === 'existsSync' && isObject(err) && read(err, 'code') === 'ERR_ACCESS_DENIED') {
+          missed(name, args);
+          return false;
+        }
         throw err;
       }
       if (outer && config.observe) {

@@ -30,6 +30,8 @@ export class LearnState {
   readonly tight: boolean;
   readonly soft = new SoftEvidence();
   tightened: Tightened | undefined;
+  /** Grants a folded verification left out once (grantKey): a later fold keeps them. */
+  readonly foldedOut = new Set<string>();
   /** Candidates a folded verification left out: put back if the app then fails with nothing to learn. */
   pending: Grant[] = [];
   /** Folders tried narrowed once (narrow.ts): never narrowed again in this learn. */

@@ -1,6 +1,6 @@
 // The end of a learn: verification with exactly the learned flags, tightening folded into it (tighten.ts),
 // and --minimize after it. Every run goes through the state's one run helper.
-import { normaliseGrants, type Grant } from '../grants.js';
+import { grantKey, normaliseGrants, type Grant } from '../grants.js';
 import { splitCandidates } from '../tighten.js';
 import type { LearnResult } from './types.js';
 import { describeOutcome, runSucceeded } from './outcome.js';
@@ -39,6 +39,11 @@ export async function verifyFolded(s: LearnState): Promise<LearnResult | undefin
   const breach = s.breadthBreach();
   if (breach) return breach;
   const { base, candidates } = split(s);
+  // A candidate a failed fold left out and a later run was denied again: leaving it out once more would
+  // only repeat the failed fold and the runs after it (Vite on 22: three folds failing on the same two
+  // reads). No fold then: the loop runs with every grant, and the tightening after it tries the candidates
+  // in groups (verifyLearned), which tells which of them the app needs.
+  if (candidates.some((g) => s.foldedOut.has(grantKey(g)))) return undefined;
   // Again after a failed one (loop.ts, `refold`): what that one left out and is still not known needed stays out.
   const left = [...s.pending, ...candidates];
   const check = await s.run('verify', base);
@@ -49,6 +54,7 @@ export async function verifyFolded(s: LearnState): Promise<LearnResult | undefin
   }
   s.grants = base;
   s.pending = left;
+  for (const g of left) s.foldedOut.add(grantKey(g));
   return undefined;
 }
 
