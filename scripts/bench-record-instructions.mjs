@@ -17,7 +17,12 @@ import http from 'node:http';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-const V8_DETERMINISTIC = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
+const V8_DETERMINISTIC = [
+  '--single-threaded',
+  '--hash-seed=1',
+  '--random-seed=1',
+  ...(process.env.BENCH_V8_FLAGS ? process.env.BENCH_V8_FLAGS.split(' ') : []),
+];
 
 const LOOP = `'use strict';
 // bench-record --instructions: the traffic fixture's route checks, K times, without HTTP.

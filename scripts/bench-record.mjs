@@ -15,6 +15,8 @@
 // --instructions --steady: one run per arm, its count read in blocks of requests (callgrind_control dumps at
 // each of --marks), so that one-time costs (early blocks) are told apart from what recurs (the last block).
 //   node scripts/bench-record.mjs --instructions --steady [--marks 1000,5000,10000,20000] [--arms off,audit,subscriber,on,observe] [--connections 4] [--keep-dumps <dir>]
+// BENCH_V8_FLAGS='--perf-basic-prof' (environment, --instructions): more V8 flags for every arm; that one writes
+// /tmp/perf-<pid>.map, which names the JIT code callgrind lists by address (the dump's pid: line picks the map).
 // --build latest: the newest patch release of the major (packages/test-nodes) instead of the pinned build.
 // --preload <file>: measure another copy of record.cjs (before/after: `git archive <commit> packages/core/recorder | tar -x -C /tmp/x`).
 import { execFileSync, spawn } from 'node:child_process';

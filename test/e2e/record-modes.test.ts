@@ -100,6 +100,52 @@ describe.each([
   }, 60_000);
 });
 
+// Observe mode's fs wrapper hands the app's arguments on as they were given (options, flags, callbacks,
+// arity), and still counts each call under the scope its name or flags give: a hot loop of each form.
+const FORMS = `'use strict';
+const fs = require('fs');
+fs.writeFileSync('a.txt', 'text');
+const out = [];
+out.push(fs.statSync('missing.txt', { throwIfNoEntry: false }) === undefined);
+for (let i = 0; i < 3; i++) out.push(fs.readFileSync('a.txt', 'utf8'));
+for (let i = 0; i < 2; i++) fs.closeSync(fs.openSync('b.txt', 'w'));
+fs.closeSync(fs.openSync('a.txt', 'r'));
+fs.readFile('a.txt', 'utf8', (err, text) => {
+  out.push(err === null && text);
+  fs.readFile('a.txt', (err2, buf) => {
+    out.push(err2 === null && Buffer.isBuffer(buf));
+    fs.promises.readFile('a.txt', { encoding: 'utf8' }).then((t) => {
+      out.push(t);
+      console.log(JSON.stringify(out));
+    });
+  });
+});
+`;
+
+describe.each([22, 26] as const)('observe mode on Node %i: the fs calls as the app made them', (major) => {
+  it('returns what plain node returns, and counts each call under its scope', async () => {
+    const dir = copyFixture('services/only-config');
+    writeFileSync(path.join(dir, 'forms.js'), FORMS);
+    const recs = path.join(dir, '..', 'recs');
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', PERMLEARN_RECORD: recs };
+    const r = await runNode(major, ['--require', PRELOAD], 'forms.js', [], dir, { env });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(String(r.stdout))).toEqual([true, 'text', 'text', 'text', 'text', true, 'text']);
+    const counts = Object.fromEntries(
+      recordOf(recs)
+        .filter((e) => e.t === 'seen' && /\/(a|b|missing)\.txt$/.test(String(e.resource)))
+        .map((e) => [`${e.permission} ${path.relative(dir, String(e.resource))}`, e.count]),
+    );
+    expect(counts).toEqual({
+      'FileSystemWrite a.txt': 1,
+      'FileSystemRead missing.txt': 1,
+      'FileSystemRead a.txt': 7,
+      'FileSystemWrite b.txt': 2,
+    });
+  }, 60_000);
+});
+
 describe('permlearn record --observe', () => {
   it('records the JS API on Node 26 (no --permission-audit), and says what it could not see', async () => {
     const dir = copyFixture('services/only-config');

@@ -21,12 +21,13 @@ function watchApi(rec) {
   const WRITES =
     /^(mkdir|mkdtemp|writeFile|appendFile|rm|rmdir|unlink|rename|copyFile|cp|symlink|link|chmod|lchmod|chown|lchown|utimes|lutimes|truncate|lutimes)(Sync)?$/;
   const TWO_PATHS = /^(rename|copyFile|cp|link|symlink)(Sync)?$/;
-  const scopeOf = (name, args) => {
+  /** The scope of a call by its name and, for open and createWriteStream, its second argument (flags or options). */
+  const scopeOf = (name, second) => {
     if (WRITES.test(name)) return 'FileSystemWrite';
     if (name === 'open' || name === 'openSync' || name === 'createWriteStream') {
-      const flags = name === 'createWriteStream' ? 'w' : args[1];
-      if (name === 'createWriteStream' && args[1] && typeof args[1] === 'object' && typeof args[1].flags === 'string')
-        return /[wa+]/.test(args[1].flags) ? 'FileSystemWrite' : 'FileSystemRead';
+      const flags = name === 'createWriteStream' ? 'w' : second;
+      if (name === 'createWriteStream' && second && typeof second === 'object' && typeof second.flags === 'string')
+        return /[wa+]/.test(second.flags) ? 'FileSystemWrite' : 'FileSystemRead';
       if (typeof flags === 'string' ? /[wa+]/.test(flags) : typeof flags === 'number' && (flags & 3) !== 0) return 'FileSystemWrite';
     }
     return 'FileSystemRead';
@@ -43,20 +44,21 @@ function watchApi(rec) {
   };
   const denied = (err) => isNativeError(err) && err.code === 'ERR_ACCESS_DENIED';
   let depth = 0;
-  const record = (name, args, fn, err) => {
+  /** A call's needs, the full way: its path (and a second one) resolved, looked up by key, its stack read when new. */
+  const record = (name, first, second, fn, err) => {
     if (enforced && !denied(err)) return;
-    const p = pathOf(args[0]);
+    const p = pathOf(first);
     if (p === undefined || p === folder || p.startsWith(folder + path.sep)) return;
     const flag = enforced ? { denied: true } : undefined;
-    const needs = [[TWO_PATHS.test(name) ? (/^copyFile|^cp/.test(name) ? 'FileSystemRead' : 'FileSystemWrite') : scopeOf(name, args), p]];
+    const needs = [[TWO_PATHS.test(name) ? (/^copyFile|^cp/.test(name) ? 'FileSystemRead' : 'FileSystemWrite') : scopeOf(name, second), p]];
     if (TWO_PATHS.test(name)) {
-      const q = pathOf(args[1]);
+      const q = pathOf(second);
       if (q !== undefined) needs.push(['FileSystemWrite', q]);
     }
     let site;
     let found = false;
     // The path as given, for the repeat path (quick) of the next call: one-path calls only.
-    const raw = needs.length === 1 && !TWO_PATHS.test(name) && typeof args[0] === 'string' ? args[0] : undefined;
+    const raw = needs.length === 1 && !TWO_PATHS.test(name) && typeof first === 'string' ? first : undefined;
     for (const [perm, resource] of needs) {
       const seen = repeat(perm, resource, raw);
       if (seen === true) continue; // counted; a repeat needs no stack
@@ -80,23 +82,46 @@ function watchApi(rec) {
     if (p !== undefined && p !== folder && !p.startsWith(folder + path.sep)) note(perm, p, appSite(callSites(fn)), undefined, true);
     return true;
   };
-  const wrap = (target, name, kind) => {
-    const fn = target[name];
-    if (typeof fn !== 'function' || /^[A-Z]/.test(name)) return;
-    // The scope of a one-path call, worked out once: fixed by the name, or by the flags (open, createWriteStream).
-    const byFlags = name === 'open' || name === 'openSync' || name === 'createWriteStream';
-    const scope = TWO_PATHS.test(name) || byFlags ? undefined : scopeOf(name, []);
+  /**
+   * Observe mode's wrapper, on every fs call the app makes: its cost over the bare call is the recorder's
+   * on the app's hot path (docs/complain-mode.md, "What it costs"). Written so that V8's optimizing
+   * compiler can forward the caller's arguments to `fn` as they are: `args` is only indexed and handed to
+   * the one Reflect.apply below, never to another function, so no array of them is made. (Passing `args`
+   * on, or a second call of `fn` in another branch, made V8 build the array and call through it: about
+   * 250 instructions a call, measured with callgrind on Node 26.) What record() needs is passed by value.
+   */
+  const observing = (fn, name, scope, byFlags) => {
+    const wrapped = {
+      [name](...args) {
+        if (depth === 0 && !state.inside) {
+          const given = args[0];
+          if (
+            typeof given !== 'string' ||
+            given === '' ||
+            (scope === undefined && !byFlags) ||
+            !quick(scope !== undefined ? scope : scopeOf(name, args[1]), given, wrapped)
+          )
+            record(name, given, args[1], wrapped);
+        }
+        depth++;
+        try {
+          return apply(fn, this, args);
+        } finally {
+          depth--;
+        }
+      },
+    }[name];
+    return wrapped;
+  };
+  /** Under an enforced profile: the call made, and what Node denied it recorded (its error, thrown, passed or rejected). */
+  const enforcing = (fn, name, kind) => {
     const wrapped = {
       [name](...args) {
         if (depth > 0 || state.inside) return apply(fn, this, args);
-        if (!enforced) {
-          const given = args[0];
-          const fast = typeof given === 'string' && given !== '' && (scope !== undefined || byFlags);
-          if (!fast || !quick(scope !== undefined ? scope : scopeOf(name, args), given, wrapped)) record(name, args, wrapped);
-        } else if (kind === 'callback' && typeof args[args.length - 1] === 'function') {
+        if (kind === 'callback' && typeof args[args.length - 1] === 'function') {
           const cb = args[args.length - 1];
           args[args.length - 1] = function (err, ...rest) {
-            if (enforced && denied(err)) record(name, args, wrapped, err);
+            if (denied(err)) record(name, args[0], args[1], wrapped, err);
             return apply(cb, this, [err, ...rest]);
           };
         }
@@ -105,17 +130,26 @@ function watchApi(rec) {
         try {
           result = apply(fn, this, args);
         } catch (err) {
-          if (enforced) record(name, args, wrapped, err);
+          record(name, args[0], args[1], wrapped, err);
           throw err;
         } finally {
           depth--;
         }
-        if (kind === 'promise' && enforced && result && typeof result.then === 'function') {
-          result.then(undefined, (err) => record(name, args, wrapped, err));
+        if (kind === 'promise' && result && typeof result.then === 'function') {
+          result.then(undefined, (err) => record(name, args[0], args[1], wrapped, err));
         }
         return result;
       },
     }[name];
+    return wrapped;
+  };
+  const wrap = (target, name, kind) => {
+    const fn = target[name];
+    if (typeof fn !== 'function' || /^[A-Z]/.test(name)) return;
+    // The scope of a one-path call, worked out once: fixed by the name, or by the flags (open, createWriteStream).
+    const byFlags = name === 'open' || name === 'openSync' || name === 'createWriteStream';
+    const scope = TWO_PATHS.test(name) || byFlags ? undefined : scopeOf(name, undefined);
+    const wrapped = enforced ? enforcing(fn, name, kind) : observing(fn, name, scope, byFlags);
     for (const key of Reflect.ownKeys(fn)) {
       if (key === 'length' || key === 'name' || key === 'prototype') continue;
       try {
