@@ -10,6 +10,8 @@ const apply = Reflect.apply;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const setDelete = Set.prototype.delete;
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
 
 // Where Node's public fs functions live, and the shape of a name model/parse-events.ts accepts.
 const FS_FILES = new Set(['node:fs', 'node:internal/fs/promises']);
@@ -51,7 +53,16 @@ function watchChannels(ctx) {
       return {};
     }
   }
-  function report(name, msg, permission, resource, asking, sites, loader) {
+  // A path that was missing at its first check, asked for again from another call site: reported again
+  // (a few times at most), since whether the app survives a denial of it is a matter of the call site
+  // (ESLint stats its cache file inside a try, then asks existsSync outside one).
+  const RELOOKS = 8;
+  const relooks = new Map();
+  function report(name, msg, permission, resource, asking, sites, loader, key) {
+    const existed = existedAtCheck(name, msg);
+    if (key !== undefined && existed === false && permission === 'FileSystemRead' && !loader) {
+      apply(mapSet, relooks, [key, { left: RELOOKS, sites: new Set([appSite(sites)]) }]);
+    }
     send({
       t: 'denial',
       source: 'channel',
@@ -63,7 +74,7 @@ function watchChannels(ctx) {
       permission,
       resource,
       code: 'ERR_ACCESS_DENIED',
-      existed: existedAtCheck(name, msg),
+      existed,
       ...(loader ? { loader: true } : {}),
       ...(name === 'fs' && !loader ? fsCall(sites) : {}),
       ...(childFlags ? { given: childFlags } : {}),
@@ -83,7 +94,16 @@ function watchChannels(ctx) {
       // The same key as checkKey() in model/recorder-protocol.ts.
       const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
       if (apply(setHas, checked, [key])) {
-        if (!apply(setHas, loaderFirst, [key])) return hit(key);
+        if (!apply(setHas, loaderFirst, [key])) {
+          const r = apply(mapGet, relooks, [key]);
+          if (r === undefined || r.left === 0) return hit(key);
+          r.left--;
+          const again = callSites(subscriber);
+          const site = publishedByNode(again) && !byLoader(again) ? appSite(again) : undefined;
+          if (site === undefined || apply(setHas, r.sites, [site])) return hit(key);
+          apply(setAdd, r.sites, [site]);
+          return report(name, msg, permission, resource, asking, again, false);
+        }
         // Most such repeats are the loader's again (a stat, then the read): a few frames say so.
         if (nearByLoader(subscriber)) return hit(key);
         const again = callSites(subscriber);
@@ -98,7 +118,7 @@ function watchChannels(ctx) {
       if (!audit && evidence.granted(permission, resource)) return;
       const loader = name === 'fs' && byLoader(sites);
       if (loader) apply(setAdd, loaderFirst, [key]);
-      report(name, msg, permission, resource, asking, sites, loader);
+      report(name, msg, permission, resource, asking, sites, loader, key);
     };
     dc.subscribe('node:permission-model:' + name, subscriber);
   }

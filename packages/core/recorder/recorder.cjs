@@ -189,11 +189,27 @@
   }
 
   const reported = new Set();
+  // A missing path looked up again from another call site is reported again, a few times at most, as the
+  // channel does on 24+ (channels.cjs): whether the app survives its denial depends on the call site.
+  const missSites = new Map();
   /** Report something used once, with the call site of its first use (and the app's frames above it), and count its repeats. */
   function used(key, message) {
     releaseResolved();
-    if (reported.has(key)) return hit(key);
+    if (reported.has(key)) {
+      const r = message.t === 'miss' ? missSites.get(key) : undefined;
+      if (r === undefined || r.left === 0) return hit(key);
+      r.left--;
+      const where = siteAndCallers(stackHere());
+      if (where.site === undefined || r.sites.has(where.site)) return hit(key);
+      r.sites.add(where.site);
+      return later({ ...message, thread, ...where });
+    }
     reported.add(key);
+    if (message.t === 'miss') {
+      const where = siteAndCallers(stackHere());
+      missSites.set(key, { left: 8, sites: new Set([where.site]) });
+      return later({ ...message, thread, ...where });
+    }
     // A read's frames above its call site tell whether a caller catches it; a start needs only its site.
     if (message.t === 'touch' || message.t === 'miss') later({ ...message, thread, ...siteAndCallers(stackHere()) });
     else later({ ...message, thread, site: siteOf(stackHere(), self) });

@@ -31,7 +31,11 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     // A lookup of a missing path whose catch stops the app on a denial is a need (tighten.ts), granted
     // now: the strategy's own lookups, and those it leaves out (a config search), which would only
     // cost a run that crashes on each.
-    const fatal = new Set(result.outcome === 'spawn-error' ? [] : [...chosen, ...seen.lookups].filter((d) => isFatalLookup(d, s.opts.fs)).map(denialKey));
+    // Every report of a path counts, not only the first: the same lookup asked again from another call
+    // site (the recorder reports a missing path again from a new site) may be the one no try catches.
+    const fatal = new Set(
+      result.outcome === 'spawn-error' ? [] : [...chosen, ...seen.lookups, ...result.denials].filter((d) => isFatalLookup(d, s.opts.fs)).map(denialKey),
+    );
     // And a lookup of a path where the app writes (its own state: a file it looks for at start-up and
     // writes later, read back on its next start): granted as a candidate, which the verification keeps
     // as the app's own state, as an audit run's check of it is. An observe run lets the read through
