@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, PermissionName, FsProbe } from './types.js';
 import { renderFlags } from './grants.js';
 import { capabilitiesOf, parseNodeVersion } from './node-versions.js';
-import { learn, learnStrategy, type LearnEvent, type RunRequest, type RunResult } from './learn/index.js';
+import { learn, learnStrategy, type LearnEvent, type LearnOptions, type RunRequest, type RunResult } from './learn/index.js';
 import { failureHidesItsCause } from './fallback.js';
 
 const APP = '/srv/app';
@@ -31,7 +31,7 @@ const result = (denials: Denial[], exitCode = 1): RunResult => ({
   durationMs: 1,
 });
 
-async function run(steps: RunResult[], tighten = false) {
+async function run(steps: RunResult[], tighten = false, more: Partial<LearnOptions> = {}) {
   const seen: string[][] = [];
   const events: LearnEvent[] = [];
   const runApp = async (req: RunRequest) => {
@@ -40,7 +40,7 @@ async function run(steps: RunResult[], tighten = false) {
     if (!r) throw new Error(`run ${req.run} not scripted`);
     return r;
   };
-  const res = await learn({ runApp, caps: NODE22, fs, maxRuns: 10, tighten, onEvent: (e) => events.push(e) });
+  const res = await learn({ runApp, caps: NODE22, fs, maxRuns: 10, tighten, onEvent: (e) => events.push(e), ...more });
   return { res, seen, events };
 }
 
@@ -125,27 +125,11 @@ describe('a child process the loader starts after its addon was refused (an obse
   // unrs-resolver under Jest: denied its binding, it runs napi-postinstall to fetch one, a child process.
   const refused = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED', time: 100 });
   const installer = { scope: 'child' as const, site: `${NM}/installer/fallback.js:40:5`, api: 'spawnSync', hits: 1 };
-  async function observeRuns(startedAt: number) {
-    const steps: RunResult[] = [{ ...result([refused]), uses: [{ ...installer, time: startedAt }] }, result([], 0), result([], 0)];
-    const seen: string[][] = [];
-    const events: LearnEvent[] = [];
-    const runApp = async (req: RunRequest) => {
-      seen.push(renderFlags(req.grants, NODE22));
-      const r = steps[req.run - 1];
-      if (!r) throw new Error(`run ${req.run} not scripted`);
-      return r;
-    };
-    const res = await learn({
-      runApp,
-      caps: NODE22,
-      fs,
-      maxRuns: 10,
+  const observeRuns = (startedAt: number) =>
+    run([{ ...result([refused]), uses: [{ ...installer, time: startedAt }] }, result([], 0), result([], 0)], false, {
       fold: true,
       strategy: learnStrategy('observe', { root: APP }),
-      onEvent: (e) => events.push(e),
     });
-    return { res, seen, events };
-  }
 
   it('is set aside with the fallback: the next run takes the addon, and the profile has no child process grant', async () => {
     const { res, seen, events } = await observeRuns(150);
