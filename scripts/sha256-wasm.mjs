@@ -84,6 +84,8 @@ const bswap = (x) => [...tee(x), ...cnst(8), ...rotl, ...cnst(0x00ff00ff), ...an
 // eight rounds a turn with the words renamed instead of moved, it was slower there (43 000, 26 000).
 const [PTR, BLOCKS, I, A, B, C, D, E, F, G, HH, T1, X] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 const ltU = [0x49];
+/** The end of a loop over words: i += 4, and again while i < `end` (a byte offset). */
+const nextWord = (end) => [...get(I), ...cnst(4), ...add, ...tee(I), ...cnst(end), ...ltU, ...brIf(0)];
 const compress = [
   ...block(
     loop(
@@ -111,13 +113,7 @@ const compress = [
         and,
         or,
         store(W),
-        get(I),
-        cnst(4),
-        add,
-        tee(I),
-        cnst(64),
-        ltU,
-        brIf(0),
+        nextWord(64),
       ),
       // W[16..63] = W[t-16] + s0(W[t-15]) + W[t-7] + s1(W[t-2]); i is the byte offset of W[t].
       loop(
@@ -138,13 +134,7 @@ const compress = [
         sigma(X, 17, 19, 10, shrU),
         add,
         store(W),
-        get(I),
-        cnst(4),
-        add,
-        tee(I),
-        cnst(256),
-        ltU,
-        brIf(0),
+        nextWord(256),
       ),
       [A, B, C, D, E, F, G, HH].map((l, k) => [...cnst(0), ...load(H + 4 * k), ...set(l)]).flat(),
       cnst(0),
@@ -200,13 +190,7 @@ const compress = [
         or,
         add,
         set(A),
-        get(I),
-        cnst(4),
-        add,
-        tee(I),
-        cnst(256),
-        ltU,
-        brIf(0),
+        nextWord(256),
       ),
       [A, B, C, D, E, F, G, HH].map((l, k) => [...cnst(0), ...cnst(0), ...load(H + 4 * k), ...get(l), ...add, ...store(H + 4 * k)]).flat(),
       get(PTR),

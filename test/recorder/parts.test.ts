@@ -12,7 +12,7 @@ const { denialShape, denialsOf, withArgument, pathArg, writesWith, argumentOf, p
   'denialShape' | 'denialsOf' | 'withArgument' | 'pathArg' | 'writesWith' | 'argumentOf' | 'permissionWords'
 >('denials.cjs');
 const { siteOf } = parts<'siteOf'>('stacks.cjs');
-const { keepShape, read } = parts<'keepShape' | 'read'>('util.cjs');
+const { keepShape, read, relooks } = parts<'keepShape' | 'read' | 'relooks'>('util.cjs');
 const { childOptionsAt, withPreload } = parts<'childOptionsAt' | 'withPreload'>('starts.cjs');
 
 const every = { genuine: () => true, granted: () => false };
@@ -224,5 +224,18 @@ describe('Node children', () => {
     ['a backslash outside quotes, kept', '--allow-fs-read=/a\\b', ['--allow-fs-read=/a\\b']],
   ])('NODE_OPTIONS words as Node splits them: %s', (_, text, words) => {
     expect(permissionWords([], text)).toEqual({ execArgv: [], nodeOptions: words });
+  });
+});
+
+describe('relooks: a missing path asked for again from another call site', () => {
+  it('looks at most `limit` more times a path, and takes each new site once', () => {
+    const r = relooks(2) as { start(k: string, s: string): void; look(k: string): boolean; isNew(k: string, s?: string): boolean };
+    expect(r.look('a')).toBe(false); // never started: a path not missing at its first report
+    r.start('a', 'x.js:1:1');
+    expect([r.look('a'), r.isNew('a', 'x.js:1:1')]).toEqual([true, false]); // the first site again
+    expect([r.look('a'), r.isNew('a', 'y.js:2:2')]).toEqual([true, true]);
+    expect(r.isNew('a', 'y.js:2:2')).toBe(false);
+    expect(r.isNew('a', undefined)).toBe(false);
+    expect(r.look('a')).toBe(false); // the looks are spent
   });
 });

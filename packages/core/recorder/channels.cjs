@@ -3,15 +3,13 @@
 // channels. Each distinct check is reported once ('channel'), with the call site of its first caller;
 // repeats are counted under the key model/recorder-protocol.ts checkKey() builds.
 const fs = require('fs');
-const { isObject } = require('./util.cjs');
+const { isObject, relooks } = require('./util.cjs');
 
 const toStr = String;
 const apply = Reflect.apply;
 const setHas = Set.prototype.has;
 const setAdd = Set.prototype.add;
 const setDelete = Set.prototype.delete;
-const mapGet = Map.prototype.get;
-const mapSet = Map.prototype.set;
 
 // Where Node's public fs functions live, and the shape of a name model/parse-events.ts accepts.
 const FS_FILES = new Set(['node:fs', 'node:internal/fs/promises']);
@@ -53,15 +51,12 @@ function watchChannels(ctx) {
       return {};
     }
   }
-  // A path that was missing at its first check, asked for again from another call site: reported again
-  // (a few times at most), since whether the app survives a denial of it is a matter of the call site
-  // (ESLint stats its cache file inside a try, then asks existsSync outside one).
-  const RELOOKS = 8;
-  const relooks = new Map();
+  // A path missing at its first check, asked for again from another call site, is reported again (util.cjs).
+  const relooked = relooks();
   function report(name, msg, permission, resource, asking, sites, loader, key) {
     const existed = existedAtCheck(name, msg);
     if (key !== undefined && existed === false && permission === 'FileSystemRead' && !loader) {
-      apply(mapSet, relooks, [key, { left: RELOOKS, sites: new Set([appSite(sites)]) }]);
+      relooked.start(key, appSite(sites));
     }
     send({
       t: 'denial',
@@ -95,13 +90,10 @@ function watchChannels(ctx) {
       const key = (asking ? 'has\u0000' : 'check\u0000') + permission + '\u0000' + resource + '\u0000' + (cwd() || '');
       if (apply(setHas, checked, [key])) {
         if (!apply(setHas, loaderFirst, [key])) {
-          const r = apply(mapGet, relooks, [key]);
-          if (r === undefined || r.left === 0) return hit(key);
-          r.left--;
+          if (!relooked.look(key)) return hit(key);
           const again = callSites(subscriber);
           const site = publishedByNode(again) && !byLoader(again) ? appSite(again) : undefined;
-          if (site === undefined || apply(setHas, r.sites, [site])) return hit(key);
-          apply(setAdd, r.sites, [site]);
+          if (!relooked.isNew(key, site)) return hit(key);
           return report(name, msg, permission, resource, asking, again, false);
         }
         // Most such repeats are the loader's again (a stat, then the read): a few frames say so.

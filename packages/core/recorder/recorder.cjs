@@ -29,7 +29,7 @@
   const fs = require('fs');
   const wt = require('worker_threads');
   const { isMainThread } = wt;
-  const { isObject, read, cwd } = require('./util.cjs');
+  const { isObject, read, cwd, relooks } = require('./util.cjs');
   const { siteOf, callersOf, stackHere, CALLERS } = require('./stacks.cjs');
   const { permissionWords } = require('./denials.cjs');
   const { createEvidence, watchHas } = require('./evidence.cjs');
@@ -189,25 +189,21 @@
   }
 
   const reported = new Set();
-  // A missing path looked up again from another call site is reported again, a few times at most, as the
-  // channel does on 24+ (channels.cjs): whether the app survives its denial depends on the call site.
-  const missSites = new Map();
+  // A missing path looked up again from another call site is reported again, as on the channel (util.cjs).
+  const missed = relooks();
   /** Report something used once, with the call site of its first use (and the app's frames above it), and count its repeats. */
   function used(key, message) {
     releaseResolved();
     if (reported.has(key)) {
-      const r = message.t === 'miss' ? missSites.get(key) : undefined;
-      if (r === undefined || r.left === 0) return hit(key);
-      r.left--;
+      if (message.t !== 'miss' || !missed.look(key)) return hit(key);
       const where = siteAndCallers(stackHere());
-      if (where.site === undefined || r.sites.has(where.site)) return hit(key);
-      r.sites.add(where.site);
+      if (!missed.isNew(key, where.site)) return hit(key);
       return later({ ...message, thread, ...where });
     }
     reported.add(key);
     if (message.t === 'miss') {
       const where = siteAndCallers(stackHere());
-      missSites.set(key, { left: 8, sites: new Set([where.site]) });
+      missed.start(key, where.site);
       return later({ ...message, thread, ...where });
     }
     // A read's frames above its call site tell whether a caller catches it; a start needs only its site.

@@ -38,4 +38,38 @@ function cwd() {
   }
 }
 
-module.exports = { isObject, read, keepShape, cwd };
+const apply = Reflect.apply;
+const mapGet = Map.prototype.get;
+const mapSet = Map.prototype.set;
+const setHas = Set.prototype.has;
+const setAdd = Set.prototype.add;
+
+/**
+ * A path missing at its first report, asked for again from another call site: whether the app survives a
+ * denial of it depends on the call site (ESLint stats its cache file inside a try, then asks existsSync
+ * outside one), so such a repeat is reported again, at most `limit` more looks a path (a stack read each).
+ * `start(key, site)` at the first report; `look(key)` says whether a repeat is worth reading the stack of;
+ * `isNew(key, site)` whether that repeat's site is one not reported yet (then it is remembered).
+ */
+function relooks(limit = 8) {
+  const byKey = new Map();
+  return {
+    start(key, site) {
+      apply(mapSet, byKey, [key, { left: limit, sites: new Set([site]) }]);
+    },
+    look(key) {
+      const r = apply(mapGet, byKey, [key]);
+      if (r === undefined || r.left === 0) return false;
+      r.left--;
+      return true;
+    },
+    isNew(key, site) {
+      const r = apply(mapGet, byKey, [key]);
+      if (r === undefined || site === undefined || apply(setHas, r.sites, [site])) return false;
+      apply(setAdd, r.sites, [site]);
+      return true;
+    },
+  };
+}
+
+module.exports = { isObject, read, keepShape, cwd, relooks };

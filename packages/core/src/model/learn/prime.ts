@@ -1,6 +1,6 @@
 // The priming runs of a strategy (strategies/): run, take the strategy's candidates, grant them through
 // the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
-import { findCovering, GrantSet, grantKey } from '../grants.js';
+import { grantKey } from '../grants.js';
 import { isSameOrUnder, resourcePath } from '../paths/index.js';
 import { isFatalLookup, isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
 import { denialKey } from '../denials.js';
@@ -9,6 +9,7 @@ import { describeLost, soleCause } from '../child-flags.js';
 import type { Denial } from '../types.js';
 import type { LearnResult } from './types.js';
 import { runSucceeded } from './outcome.js';
+import { ownState } from './candidates.js';
 import { applyDenials } from './apply.js';
 import type { LearnState } from './state.js';
 import type { PrimeStrategy } from './strategies/types.js';
@@ -81,11 +82,11 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
 
 /** The lookups of missing paths under a folder the app writes: granted already, or denied a write in this run. */
 function ownStateLookups(s: LearnState, chosen: readonly Denial[], lookups: readonly Denial[]): Denial[] {
-  const writes = GrantSet.view(s.grants.filter((g) => g.scope === 'fs.write'));
+  const own = ownState(s.grants);
   const written = chosen.filter((d) => d.permission === 'FileSystemWrite' && d.resource !== '').map(resourcePath);
   return lookups.filter((d) => {
     if (d.permission !== 'FileSystemRead' || d.resource === '') return false;
     const p = resourcePath(d);
-    return findCovering(writes, 'fs.write', p) !== undefined || written.some((w) => isSameOrUnder(p, w));
+    return own({ scope: 'fs.read', path: p, kind: 'file', denials: [], notes: [] }) || written.some((w) => isSameOrUnder(p, w));
   });
 }
