@@ -193,7 +193,7 @@ describe('--format drop-plan', () => {
     );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const plan = String(r.stdout);
-    expect(dropCalls(plan)).toEqual([
+    expect(dropCalls(plan), String(r.stderr)).toEqual([
       `drop("fs.read", "${dir}/config")`,
       `drop("fs.read", "${dir}/lib")`,
       `drop("fs.read", "${dir}/node_modules")`,

@@ -61,7 +61,7 @@ export function permlearnInstallation(appRoot: string, argv1: string | undefined
     if (cli?.name === 'permlearn') own.add(cli.dir);
   }
   // Where permlearn's dependencies come from: they are installed next to it, or in its checkout.
-  for (const dep of ['execa']) {
+  for (const dep of ['fast-glob']) {
     try {
       own.add(path.dirname(real(fileURLToPath(import.meta.resolve(dep)))));
     } catch {

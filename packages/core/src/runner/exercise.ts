@@ -2,7 +2,7 @@
 // stopped with everything it started at the run's time limit.
 import type { ExerciseResult } from '../model/learn/index.js';
 import type { AppSpec } from './run-app.js';
-import { stopGroup, trackGroup } from './processes.js';
+import { spawnGroup, stopGroup } from './processes.js';
 
 export const TAIL_BYTES = 16 * 1024;
 
@@ -17,22 +17,21 @@ export function tail(text: string): string {
  *  output pipe would otherwise keep the command from ever finishing. */
 export async function runExercise(command: string, spec: AppSpec, appExited: Promise<unknown>): Promise<ExerciseResult> {
   const started = Date.now();
-  // execa only here: exercise commands are rare, and loading it costs every learn about 150 ms.
-  const { execa } = await import('execa');
-  const child = execa(command, {
-    shell: true,
-    cwd: spec.cwd,
-    env: spec.env ?? process.env,
-    // Exactly this environment: what permlearn's launcher added is taken out of it (app-env.ts).
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false,
-    detached: true,
-    cleanup: false,
-    all: true,
-  });
+  // Exactly this environment: what permlearn's launcher added is taken out of it (app-env.ts).
+  const child = spawnGroup('/bin/sh', ['-c', command], { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
-  if (pid !== undefined) trackGroup(pid);
+  // stdout and stderr as one text, in the order they came: the tail shown when the command fails.
+  let all = '';
+  const add = (chunk: string) => (all = tail(all + chunk));
+  child.stdout?.setEncoding('utf8').on('data', add);
+  child.stderr?.setEncoding('utf8').on('data', add);
+  const finished = new Promise<number | null>((resolve) => {
+    child.once('error', (err) => {
+      add(`${err.message}\n`);
+      resolve(null);
+    });
+    child.once('close', (code) => resolve(code));
+  });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -47,12 +46,12 @@ export async function runExercise(command: string, spec: AppSpec, appExited: Pro
   void appExited.then(() => {
     if (!done && pid !== undefined) void stopGroup(pid, spec.graceMs);
   });
-  const r = await child;
+  const exitCode = await finished;
   done = true;
   clearTimeout(timer);
   if (pid !== undefined) await stopGroup(pid, 0);
-  const out: ExerciseResult = { command, exitCode: timedOut ? null : (r.exitCode ?? null), durationMs: Date.now() - started };
-  if (timedOut || r.exitCode !== 0) out.outputTail = tail(String(r.all ?? '')).slice(-2000);
+  const out: ExerciseResult = { command, exitCode: timedOut ? null : exitCode, durationMs: Date.now() - started };
+  if (timedOut || exitCode !== 0) out.outputTail = all.slice(-2000);
   if (timedOut) out.timedOut = true;
   return out;
 }

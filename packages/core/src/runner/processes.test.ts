@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { descendantsByScan, descendantsOf, stopGroup } from './processes.js';
+import { descendantsByScan, descendantsOf, spawnGroup, spawnHeld, stopGroup } from './processes.js';
 
 // Every process of the app must be found to be stopped: the children lists find what the scan finds.
 describe.runIf(process.platform === 'linux')('descendantsOf', () => {
@@ -56,5 +58,46 @@ describe.runIf(process.platform === 'linux')('stopGroup', () => {
     // SIGKILL is sent; the kernel takes a moment to end it.
     for (let i = 0; i < 50 && !over(member[0]!); i++) await sleep(20);
     expect(over(member[0]!)).toBe(true);
+  });
+});
+
+/** What a process wrote to stdout, and how it ended. */
+function outcome(child: ReturnType<typeof spawnGroup>) {
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  return new Promise<{ out: string; code: number | null }>((resolve) => child.once('close', (code) => resolve({ out, code })));
+}
+
+describe.runIf(process.platform === 'linux')('spawnGroup', () => {
+  it('runs the command itself once released: same pid, the arguments as given, the holding descriptor closed', async () => {
+    const script = 'echo "$$"; printf "%s|" "$@"; echo; test -e /proc/self/fd/3 && echo fd3 open || echo fd3 closed';
+    const child = spawnGroup('/bin/sh', ['-c', script, 'sh', 'a b', '$HOME', ''], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const { out, code } = await outcome(child);
+    expect(code).toBe(0);
+    expect(out.split('\n')).toEqual([String(child.pid), 'a b|$HOME||', 'fd3 closed', '']);
+  });
+
+  it('runs nothing when permlearn goes before releasing it: the shell reads the end of the pipe and exits', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-held-'));
+    try {
+      const marker = path.join(dir, 'ran');
+      const { child, release } = spawnHeld(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      await sleep(200); // time enough for node to have started, were it not held
+      expect(existsSync(marker)).toBe(false);
+      release(false);
+      expect((await outcome(child)).code).toBe(125);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command that cannot be found fails to spawn as Node reports it, with nothing started', async () => {
+    const child = spawnGroup('permlearn-no-such-command', [], { stdio: 'ignore', env: { PATH: '/nonexistent' } });
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+    expect(err.code).toBe('ENOENT');
+    expect(child.pid).toBeUndefined();
   });
 });

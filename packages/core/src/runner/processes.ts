@@ -1,6 +1,7 @@
 // Keeping track of every process group permlearn starts, so none outlives it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 const live = new Set<number>();
 const cleanups = new Set<() => void>();
@@ -18,6 +19,60 @@ export function trackGroup(pid: number): void {
 
 export function untrackGroup(pid: number): void {
   if (live.delete(pid)) tellWatchdog(`-${pid}`);
+}
+
+/**
+ * Start a command in a process group of its own that the watchdog knows of before the command runs.
+ * A group is told to the watchdog once its pid is known, after the exec: a permlearn killed in between
+ * (a few milliseconds, far more on a loaded machine) left the command running with nobody to stop it.
+ * So on Linux and macOS a shell holds the place first: it waits for one line on an extra descriptor
+ * (the one after `stdio`), which permlearn writes once the group is tracked, closes it and execs the
+ * command, same pid, arguments and environment. If permlearn dies first, the shell reads the end of the
+ * pipe and exits without running anything. A command that cannot be found is spawned as it is, so
+ * Node reports it (ENOENT, EACCES) as before: nothing starts that would need stopping.
+ */
+export function spawnGroup(file: string, args: readonly string[], options: SpawnOptions & { stdio: StdioOptions }): ChildProcess {
+  const { child, release } = spawnHeld(file, args, options);
+  if (child.pid !== undefined) trackGroup(child.pid);
+  release(true);
+  return child;
+}
+
+/** The held start of spawnGroup(): `release(true)` lets the command run, `release(false)` (or permlearn's
+ *  end) makes the shell exit without running it. Not held where it cannot be (see spawnGroup). */
+export function spawnHeld(
+  file: string,
+  args: readonly string[],
+  options: SpawnOptions & { stdio: StdioOptions },
+): { child: ChildProcess; release: (run: boolean) => void } {
+  const stdio = typeof options.stdio === 'string' ? [options.stdio, options.stdio, options.stdio] : [...options.stdio];
+  if (!((process.platform === 'linux' || process.platform === 'darwin') && runnable(file, options)))
+    return { child: spawn(file, args, { ...options, detached: true }), release: () => undefined };
+  const gate = stdio.length;
+  const child = spawn('/bin/sh', ['-c', `IFS= read -r _ <&${gate} || exit 125; exec ${gate}<&-; exec "$0" "$@"`, file, ...args], {
+    ...options,
+    stdio: [...stdio, 'pipe'],
+    detached: true,
+  });
+  const held = child.stdio[gate] as NodeJS.WritableStream | null;
+  held?.on('error', () => undefined);
+  return { child, release: (run) => held?.end(run ? '\n' : '') };
+}
+
+/** Would exec find `file` (a path from the cwd, or a name on the environment's PATH) and may it run it? */
+function runnable(file: string, options: SpawnOptions): boolean {
+  const cwd = typeof options.cwd === 'string' ? options.cwd : options.cwd ? options.cwd.pathname : process.cwd();
+  const isExecutable = (candidate: string) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (file.includes('/')) return isExecutable(path.resolve(cwd, file));
+  const PATH = (options.env ?? process.env).PATH ?? '';
+  return PATH.split(path.delimiter).some((dir) => isExecutable(path.resolve(cwd, dir, file)));
 }
 
 /** A folder to remove if permlearn dies without cleaning up (SIGKILL); forget it once removed. */

@@ -1,6 +1,5 @@
 // `permlearn record -- <command>`: run a service unchanged with the record preload in NODE_OPTIONS, so
 // that every Node process it starts records what it uses (complain mode). Stops with the command.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -8,7 +7,7 @@ import { PermlearnError } from '../errors.js';
 import { nodeOptionsQuote } from '../model/render.js';
 import { probeNode } from './node-binary.js';
 import { ensureRecordKey, RECORD_KEY_ENV } from './record-files.js';
-import { signalTree, stopGroup, trackGroup, untrackGroup } from './processes.js';
+import { signalTree, spawnGroup, stopGroup, untrackGroup } from './processes.js';
 import { RECORDER_DIR } from './own-files.js';
 
 /** The preload users add to their own start command (`--require permlearn/record`, or this path). */
@@ -83,12 +82,11 @@ export async function recordCommand(options: RecordOptions): Promise<RecordRun> 
   env.NODE_OPTIONS = [env.NODE_OPTIONS, ...parts].filter(Boolean).join(' ');
   env.PERMLEARN_RECORD = out;
   if (options.intervalMs !== undefined) env.PERMLEARN_RECORD_INTERVAL = String(options.intervalMs);
-  const child = spawn(first, options.command.slice(1), { cwd, env, stdio: 'inherit', detached: true });
+  const child = spawnGroup(first, options.command.slice(1), { cwd, env, stdio: 'inherit' });
   const started = await new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid!));
     child.once('error', (err) => reject(new PermlearnError('usage', `cannot start ${first}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
   });
-  trackGroup(started);
   // A signal to permlearn goes on to the service, which flushes its records and ends.
   const forward = (sig: NodeJS.Signals) => () => signalTree(started, sig);
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);

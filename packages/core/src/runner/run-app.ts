@@ -3,14 +3,13 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan/index.js';
-import { spawn } from 'node:child_process';
 import type { ExerciseResult, ReadyBy, RunResult } from '../model/learn/index.js';
 import { emptyReport, messageKind, runFieldsOf } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
 import { addChildReports, keyPipeText, SignedLines, tokenVerifier, verifierFor, type RunKeys } from './evidence.js';
-import { stopGroup, trackGroup } from './processes.js';
+import { spawnGroup, stopGroup } from './processes.js';
 import { awaited, startReadinessTimers } from './readiness.js';
 import { runExercise, tail, TAIL_BYTES } from './exercise.js';
 import { appArgv, ownWords, permissionWords, spawnPlan } from './spawn-plan.js';
@@ -84,14 +83,13 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   // `node entry` with the recorder: the key goes through one more pipe, read and closed by the
   // recorder before the app's code runs. A command gets it in its Node processes' environment.
   const keyPipe = run.recorderPath !== undefined && run.keys !== undefined && !spec.command;
-  // Node's own spawn: the app in a process group of its own (so all of it can be stopped), with the
-  // recorder's channel (and the key pipe) as extra descriptors.
+  // The app in a process group of its own (so all of it can be stopped), known to the watchdog before
+  // it runs (processes.ts), with the recorder's channel (and the key pipe) as extra descriptors.
   phase('run: spawning');
-  const child = spawn(plan.file, plan.args, {
+  const child = spawnGroup(plan.file, plan.args, {
     cwd: spec.cwd,
     env: plan.env ?? process.env,
     stdio: keyPipe ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
-    detached: true,
   });
   let spawnError: Error | undefined;
   const failedToStart = new Promise<Error>((resolve) => child.once('error', (err) => resolve((spawnError = err))));
@@ -110,7 +108,6 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
       error: `could not run ${plan.file}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
     };
   }
-  trackGroup(pid);
   if (keyPipe) {
     const keyStream = child.stdio[KEY_FD] as NodeJS.WritableStream | undefined;
     keyStream?.on('error', () => undefined); // the app died before the recorder read it
