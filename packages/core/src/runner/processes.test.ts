@@ -77,6 +77,16 @@ describe.runIf(process.platform === 'linux')('spawnGroup', () => {
     expect(out.split('\n')).toEqual([String(child.pid), 'a b|$HOME||', 'fd3 closed', '']);
   });
 
+  it('gives the command exactly its environment: the variables a shell sets for itself are put back or unset', async () => {
+    for (const env of [{ A: '1' }, { A: 'x y', PWD: '/elsewhere', SHLVL: '4', _: '/usr/bin/permlearn', PERMLEARN_HELD: 'kept?' }]) {
+      const child = spawnGroup('/usr/bin/env', [], { cwd: os.tmpdir(), env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const { out, code } = await outcome(child);
+      expect(code).toBe(0);
+      const expected = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+      expect(out.trim().split('\n').sort()).toEqual(expected.sort());
+    }
+  });
+
   it('runs nothing when permlearn goes before releasing it: the shell reads the end of the pipe and exits', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'permlearn-held-'));
     try {

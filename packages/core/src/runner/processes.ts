@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { shellQuote } from '../model/profile.js';
 
 const live = new Set<number>();
 const cleanups = new Set<() => void>();
@@ -49,7 +50,7 @@ export function spawnHeld(
   if (!((process.platform === 'linux' || process.platform === 'darwin') && runnable(file, options)))
     return { child: spawn(file, args, { ...options, detached: true }), release: () => undefined };
   const gate = stdio.length;
-  const child = spawn('/bin/sh', ['-c', `IFS= read -r _ <&${gate} || exit 125; exec ${gate}<&-; exec "$0" "$@"`, file, ...args], {
+  const child = spawn(holdingShell(), ['-c', heldScript(gate, options.env ?? process.env), file, ...args], {
     ...options,
     stdio: [...stdio, 'pipe'],
     detached: true,
@@ -57,6 +58,25 @@ export function spawnHeld(
   const held = child.stdio[gate] as NodeJS.WritableStream | null;
   held?.on('error', () => undefined);
   return { child, release: (run) => held?.end(run ? '\n' : '') };
+}
+
+let shell: string | undefined;
+
+/** dash where there is one (it gives the environment back exactly), else the system's sh: bash as sh
+ *  still counts SHLVL down at the exec and sets `_` to the command's path. */
+function holdingShell(): string {
+  return (shell ??= existsSync('/bin/dash') ? '/bin/dash' : '/bin/sh');
+}
+
+/** The variables a shell sets for itself, and the one it reads the line into: given back as they were
+ *  (or unset) before the exec. */
+const SHELL_OWN = ['PWD', 'SHLVL', '_', 'PERMLEARN_HELD'];
+
+/** The holding shell's script: wait for the line on `fd` (exit 125 at the pipe's end), close it, put
+ *  back what the shell changed in the environment, exec the command. */
+export function heldScript(fd: number, env: NodeJS.ProcessEnv): string {
+  const restore = SHELL_OWN.map((name) => (env[name] === undefined ? `unset ${name}` : `export ${name}=${shellQuote(env[name])}`));
+  return [`IFS= read -r PERMLEARN_HELD <&${fd} || exit 125`, `exec ${fd}<&-`, ...restore, 'exec "$0" "$@"'].join('; ');
 }
 
 /** Would exec find `file` (a path from the cwd, or a name on the environment's PATH) and may it run it? */
