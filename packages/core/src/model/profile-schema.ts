@@ -172,6 +172,7 @@ function buildSchemas(z: typeof import('zod').z) {
         flag: oneLine,
         reason: z.enum(['used-while-serving', 'broke-when-dropped', 'prefix-cannot-drop']),
         resources: list(oneLine).optional(),
+        lastAfterMs: z.number().int().nonnegative().optional(),
       }),
     ),
     verified: z.boolean(),

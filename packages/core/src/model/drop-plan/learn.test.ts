@@ -71,7 +71,9 @@ describe('learnDropPlan', () => {
     expect(plan.verified).toBe(true);
     expect(plan.runs).toBe(2);
     expect(plan.drops.map((d) => d.flag)).toEqual([`--allow-fs-read=${APP}/config.json`, '--allow-child-process']);
-    expect(plan.keep).toEqual([{ flag: `--allow-fs-read=${APP}/index.html`, reason: 'used-while-serving', resources: [`${APP}/index.html`] }]);
+    expect(plan.keep).toEqual([
+      { flag: `--allow-fs-read=${APP}/index.html`, reason: 'used-while-serving', resources: [`${APP}/index.html`], lastAfterMs: 500 },
+    ]);
     expect(requests.map((r) => [r.run, r.phase, r.drops])).toEqual([
       [4, 'drop-timing', undefined],
       [5, 'drop-verify', [{ scope: 'fs.read', reference: `${APP}/config.json` }, { scope: 'child' }]],

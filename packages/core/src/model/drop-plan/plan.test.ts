@@ -66,10 +66,11 @@ describe('planDrops', () => {
 
   it('keeps what serving uses, and a prefix grant drop() cannot remove alone', () => {
     expect(keep).toEqual([
-      { flag: `--allow-fs-read=${APP}/public`, reason: 'used-while-serving', resources: [`${APP}/public/index.html`] },
-      { flag: `--allow-fs-write=${APP}/logs/*`, reason: 'used-while-serving', resources: [`${APP}/logs/access.log`] },
+      // (last used: the repeat's last time, 500 ms after readiness; the log's one check, 200 ms)
+      { flag: `--allow-fs-read=${APP}/public`, reason: 'used-while-serving', resources: [`${APP}/public/index.html`], lastAfterMs: 500 },
+      { flag: `--allow-fs-write=${APP}/logs/*`, reason: 'used-while-serving', resources: [`${APP}/logs/access.log`], lastAfterMs: 200 },
       { flag: '--allow-fs-write=/tmp/app-*', reason: 'prefix-cannot-drop' },
-      { flag: '--allow-worker', reason: 'used-while-serving', resources: ['WorkerThreads'] },
+      { flag: '--allow-worker', reason: 'used-while-serving', resources: ['WorkerThreads'], lastAfterMs: 300 },
     ]);
   });
 });
@@ -94,7 +95,7 @@ describe('renderDropSnippet', () => {
         '// Call once start-up is done (after the server listens): these grants are not used after that.',
         'process.permission.drop("fs.read", "./config"); // config/app.json, used by app',
         'process.permission.drop("child");               // child processes',
-        '// kept: --allow-fs-read=./public: still used while serving (1 resource)',
+        '// kept: --allow-fs-read=./public: still used while serving (1 resource, last 1000 ms after start-up)',
         '',
       ].join('\n'),
     );

@@ -31,6 +31,8 @@ export interface KeptGrant {
   reason: KeepReason;
   /** For 'used-while-serving': what was used after readiness. */
   resources?: string[];
+  /** For 'used-while-serving': how long after readiness it was last used (ms), as the timing run saw it. */
+  lastAfterMs?: number;
 }
 
 export interface DropPlan {
@@ -67,16 +69,17 @@ export function dropCallOf(g: Grant): DropCall | undefined {
  * mode, so each one is reported with when it was first and last made) and the moment it was ready.
  */
 export function planDrops(grants: readonly Grant[], checks: readonly Denial[], readyTime: number): { drops: PlannedDrop[]; keep: KeptGrant[] } {
-  const usedLater = new Map<Grant, Set<string>>();
+  const usedLater = new Map<Grant, { resources: Set<string>; last: number }>();
   for (const d of checks) {
     if (d.source !== 'channel' || isSpurious(d)) continue;
     const last = d.lastTime ?? d.time;
     if (last === undefined || last < readyTime) continue;
     const g = grantOfCheck(d, grants);
     if (!g) continue;
-    const set = usedLater.get(g) ?? new Set<string>();
-    set.add(d.resource || permissionLabel(d));
-    usedLater.set(g, set);
+    const used = usedLater.get(g) ?? { resources: new Set<string>(), last };
+    used.resources.add(d.resource || permissionLabel(d));
+    used.last = Math.max(used.last, last);
+    usedLater.set(g, used);
   }
   const drops: PlannedDrop[] = [];
   const keep: KeptGrant[] = [];
@@ -84,7 +87,7 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
     const flag = renderGrantFlag(g);
     const later = usedLater.get(g);
     if (later) {
-      keep.push({ flag, reason: 'used-while-serving', resources: [...later].sort() });
+      keep.push({ flag, reason: 'used-while-serving', resources: [...later.resources].sort(), lastAfterMs: later.last - readyTime });
       continue;
     }
     const call = dropCallOf(g);
@@ -148,7 +151,7 @@ export function renderDropSnippet(plan: DropPlan, opts: { cwd: string; relative:
   for (const k of plan.keep) {
     const why =
       k.reason === 'used-while-serving'
-        ? `still used while serving (${k.resources?.length ?? 0} resource${k.resources?.length === 1 ? '' : 's'})`
+        ? `still used while serving (${k.resources?.length ?? 0} resource${k.resources?.length === 1 ? '' : 's'}${k.lastAfterMs === undefined ? '' : `, last ${k.lastAfterMs} ms after start-up`})`
         : k.reason === 'broke-when-dropped'
           ? 'dropping it broke the app'
           : 'a prefix wildcard: drop() can only remove it together with every other grant of its scope';
