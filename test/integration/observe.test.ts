@@ -111,4 +111,31 @@ describe('observe recorder', () => {
     expect(scope.length).toBeGreaterThan(0);
     for (const d of scope) expect(d.loader, d.resource).toBe(true);
   });
+
+  // The in-thread hooks (22+) are registered at the first ES module, not at start-up (recorder/esm.cjs):
+  // a CommonJS app that require()s one still has that module's static imports reported, with their importer.
+  it.each([22, 26])('Node %i: the static imports of an ES module that CommonJS require()s are modules too', async (major) => {
+    const app = path.join(dir, `req-esm-${major}`);
+    mkdirSync(path.join(app, 'lib'), { recursive: true });
+    mkdirSync(path.join(app, 'shared'), { recursive: true });
+    writeFileSync(
+      path.join(app, 'index.js'),
+      "const { n } = require('./lib/detect.js');\nconst { greet } = require('./lib/greet.mjs');\nconsole.log(greet(n));\n",
+    );
+    writeFileSync(path.join(app, 'lib', 'greet.mjs'), "import { name } from '../shared/name.mjs';\nexport const greet = (n) => name + n;\n");
+    writeFileSync(path.join(app, 'shared', 'name.mjs'), "export const name = 'x';\n");
+    // No "type" and ES syntax: Node detects its format as it compiles it.
+    writeFileSync(path.join(app, 'lib', 'detect.js'), "import { one } from '../shared/one.mjs';\nexport const n = one;\n");
+    writeFileSync(path.join(app, 'shared', 'one.mjs'), 'export const one = 1;\n');
+    const caps = capabilitiesOf(parseNodeVersion(major === 22 ? 'v22.23.3' : 'v26.10.0')!);
+    const r = await runApp(
+      { ...spec(major), entry: path.join(app, 'index.js'), cwd: app },
+      { flags: [caps.enableFlag, `--allow-fs-read=${dir}`], recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys },
+    );
+    expect(r.exitCode).toBe(0);
+    const from = (file: string) => r.modules?.find((m) => m.file === path.join(app, file))?.from;
+    expect(from('shared/name.mjs')).toBe(path.join(app, 'lib', 'greet.mjs'));
+    // A `.js` ES module is not seen ahead (esm.cjs says why): what it imports is still read, so still granted.
+    expect([...(r.modules ?? []), ...(r.touched ?? [])].map((f) => f.file)).toContain(path.join(app, 'shared', 'one.mjs'));
+  });
 });

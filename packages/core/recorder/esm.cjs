@@ -1,11 +1,40 @@
 'use strict';
 // Observe runs: ES modules loaded, through the in-thread module hooks (22+; Node 20 has none, and the
 // observe run registers esm-hooks.mjs instead, which writes the same `load` line).
+//
+// Once hooks are registered, every CommonJS require() passes through them too, which cost a CommonJS
+// app's start about 46 M instructions on 22 for nothing. So they are registered at the first sign of
+// an ES module in this thread, before it loads: an import() or an ES entry (the `module.import` tracing
+// channel publishes both before resolving), or require() of an `.mjs`/`.mts` file (the CommonJS
+// loader's watcher, module-hooks.cjs, asks first). Its static imports then pass the hooks.
+// Not seen ahead: require() of a `.js` ES module (a "type": "module" package, or a format Node detects)
+// before any of those. Its static imports are still read through the fs wrappers, as reads; wrapping
+// Module.prototype._compile to see its format cost each CommonJS module more than the hooks did.
 
-/** `ctx` (recorder.cjs): thread, later, loadedFiles. */
+/** `ctx` (recorder.cjs): thread, later, loadedFiles; sets loadingFile, which module-hooks.cjs calls. */
 function watchEsm(ctx) {
   const Module = require('module');
   if (typeof Module.registerHooks !== 'function') return;
+  const dc = require('diagnostics_channel');
+  let on = false;
+  const onImport = () => start();
+  function start() {
+    if (on) return;
+    on = true;
+    try {
+      dc.unsubscribe('tracing:module.import:start', onImport);
+    } catch {
+      // never subscribed
+    }
+    register(ctx, Module);
+  }
+  dc.subscribe('tracing:module.import:start', onImport);
+  ctx.loadingFile = (filename) => {
+    if (filename.endsWith('.mjs') || filename.endsWith('.mts')) start();
+  };
+}
+
+function register(ctx, Module) {
   const { fileURLToPath } = require('url');
   const parents = new Map();
   Module.registerHooks({

@@ -15,6 +15,7 @@ function watchRequire(ctx) {
     // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
       if (typeof filename === 'string') {
+        if (ctx.loadingFile !== undefined) ctx.loadingFile(filename);
         loadedFiles.add(filename);
         if (config.observe) {
           const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;

@@ -67,6 +67,7 @@
     permissionApi,
     permissionHas,
     asking: false,
+    loadingFile: undefined,
     confirming: false,
   };
   watchHas(ctx);
