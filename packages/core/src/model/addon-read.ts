@@ -36,3 +36,9 @@ export function addonFileReads(denials: readonly Denial[], caps: Capabilities): 
   }
   return out;
 }
+
+/** A priming run saw an addon refused without its file named, on a build that checks that file's read:
+ *  a read the run's grants cannot hold, so a folded verification that fails may fail for it. */
+export function addonReadUnplanned(denials: readonly Denial[], caps: Capabilities): boolean {
+  return caps.resolverChecksAddonRead && denials.some((d) => d.permission === 'Addon' && d.addonFile === undefined);
+}

@@ -62,18 +62,34 @@ describe('a folder granted for a check of its own path', () => {
   });
 
   it('comes back whole when the app fails without it, and is not narrowed a second time', async () => {
-    // The folded verification fails (it has no recorder, so says nothing), the enforce run names the
-    // folder, and the verification after it has the folder back: two runs more than a narrowing that holds.
-    const denied = result([check(APP, { source: 'uncaught', call: 'readlinkSync' })], 1);
-    const { res, seen } = await run([audit('readlinkSync'), result([], 1), denied, result([])]);
+    // The folded verification fails (it has no recorder, so says nothing). The narrowed folder was the one
+    // candidate left out and the audit run saw everything, so the next run verifies with the folder back.
+    const { res, seen } = await run([audit('readlinkSync'), result([], 1), result([])]);
     expect(res.status).toBe('verified');
-    expect(res.runs).toBe(4);
+    expect(res.runs).toBe(3);
     expect(seen.slice(1)).toEqual([
-      ['--permission', `--allow-fs-read=${APP}/src/a.txt`],
       ['--permission', `--allow-fs-read=${APP}/src/a.txt`],
       ['--permission', `--allow-fs-read=${APP}`],
     ]);
     expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}`]);
+    expect(res.tightened).toMatchObject({ removed: [], kept: [{ path: APP }], trials: 1 });
+  });
+
+  it('when the folder back does not settle it either, the enforce runs learn what is missing, the folder whole', async () => {
+    // (a read of a file outside the folder, which the audit run did not report: a Node that hid it)
+    const denied = result([check('/srv/data/seed.txt', { source: 'uncaught', call: 'readFileSync' })], 1);
+    // The run this costs against the fold's loop alone: the enforce run that sees it clean, and the verification.
+    const { res, seen } = await run([audit('readlinkSync'), result([], 1), result([], 1), denied, result([]), result([])]);
+    expect(res.status).toBe('verified');
+    expect(res.runs).toBe(6);
+    expect(seen.slice(1)).toEqual([
+      ['--permission', `--allow-fs-read=${APP}/src/a.txt`],
+      ['--permission', `--allow-fs-read=${APP}`],
+      ['--permission', `--allow-fs-read=${APP}`],
+      ['--permission', `--allow-fs-read=${APP}`, '--allow-fs-read=/srv/data/seed.txt'],
+      ['--permission', `--allow-fs-read=${APP}`, '--allow-fs-read=/srv/data/seed.txt'],
+    ]);
+    expect(renderFlags(res.grants, NODE26)).toEqual(['--permission', `--allow-fs-read=${APP}`, '--allow-fs-read=/srv/data/seed.txt']);
   });
 
   it('stays whole when the check lists the folder (readdir), or names no fs function', async () => {

@@ -11,6 +11,7 @@ import type { LearnResult } from './types.js';
 import { runSucceeded } from './outcome.js';
 import { ownState } from './candidates.js';
 import { applyDenials } from './apply.js';
+import { addonReadUnplanned } from '../addon-read.js';
 import type { LearnState } from './state.js';
 import type { PrimeStrategy } from './strategies/types.js';
 import { yieldToEventLoop } from '../yield.js';
@@ -72,6 +73,7 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     s.lookups.push(...seen.lookups.filter((d) => !fatal.has(denialKey(d)) && !ownKeys.has(denialKey(d))));
     // The run's evidence is complete when it ran to the end (nothing it did was cut short).
     complete = runSucceeded(result);
+    if (addonReadUnplanned(result.denials, s.opts.caps)) s.primingGap = true;
     if (result.outcome === 'spawn-error') return s.done('app-failed', result.error ?? 'the app could not be started');
     s.emit(strategy.doneEvent?.(result, s.runs, candidates) ?? { type: 'prime-done', strategy: strategy.name, run: s.runs, candidates: candidates.length });
     const learnedMore = s.grants.length !== before.size || s.grants.some((g) => !before.has(grantKey(g)));

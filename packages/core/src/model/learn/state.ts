@@ -34,6 +34,9 @@ export class LearnState {
   readonly foldedOut = new Set<string>();
   /** Candidates a folded verification left out: put back if the app then fails with nothing to learn. */
   pending: Grant[] = [];
+  /** A priming run saw something its grants cannot hold (addon-read.ts addonReadUnplanned): a failed
+   *  folded verification is then not known to be the candidates' doing. */
+  primingGap = false;
   /** Folders tried narrowed once (narrow.ts): never narrowed again in this learn. */
   readonly narrowTried = new Set<string>();
   /** Folders any run saw the app list (readdir, opendir): their own checks are not metadata alone. */
