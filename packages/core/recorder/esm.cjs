@@ -17,18 +17,13 @@ function watchEsm(ctx) {
   if (typeof Module.registerHooks !== 'function') return;
   const dc = require('diagnostics_channel');
   let on = false;
-  const onImport = () => start();
   function start() {
     if (on) return;
     on = true;
-    try {
-      dc.unsubscribe('tracing:module.import:start', onImport);
-    } catch {
-      // never subscribed
-    }
+    dc.unsubscribe('tracing:module.import:start', start);
     register(ctx, Module);
   }
-  dc.subscribe('tracing:module.import:start', onImport);
+  dc.subscribe('tracing:module.import:start', start);
   ctx.loadingFile = (filename) => {
     if (filename.endsWith('.mjs') || filename.endsWith('.mts')) start();
   };

@@ -57,7 +57,7 @@ export async function verifyFolded(s: LearnState): Promise<LearnResult | undefin
   // lookups): the failure is that unit's. It goes back in and the next run verifies, rather than an
   // enforce run to see the denial and a verification after it (Prettier's search for its package.json:
   // 4 runs, now 3). Should that fail too, the loop learns with every grant what the priming run missed.
-  if (s.tight && !s.primingGap && s.pending.length === 0 && candidates.length > 0 && candidateUnits(candidates, s.opts.fs).length === 1) {
+  if (s.tight && !s.primingGap && s.pending.length === 0 && candidateUnits(candidates, s.opts.fs).length === 1) {
     s.grants = normaliseGrants([...base, ...candidates]);
     const again = await s.run('verify', s.grants);
     if (!runSucceeded(again)) return undefined;
