@@ -205,3 +205,22 @@ describe.each(cases)('$fixture', (c) => {
     },
   );
 });
+
+// `permlearn run -- node <entry>` starts the same process as `permlearn <entry>`: its first Node
+// process reads its own entry under Node's grant (22+), so the two learn the same flags.
+describe.each(cases.filter((c) => ['scopes/read-config', 'deps/cjs-app', 'children/spawn-node'].includes(c.fixture)))('$fixture as a command', (c) => {
+  it.each(c.majors.filter((m) => m !== 26))('learns the same flags on Node %i under permlearn run', async (major) => {
+    const dir = copyFixture(c.fixture);
+    const node = nodeBinary(major);
+    const r = await runCli(['--node', node, '--format', 'json', 'run', '--', node, c.entry], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    const expected = [major === 20 ? '--experimental-permission' : '--permission', ...c.flags(major).map((f) => f.replace(/=D(?=\/|$)/, `=${dir}`))];
+    expect(profile.flags).toEqual(expected);
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', c.fixture), dir, { recursive: true, verbatimSymlinks: true });
+    const run = await runNode(major, profile.flags, c.entry, [], dir, {}, 'pinned');
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+  });
+});

@@ -12,7 +12,7 @@ export interface LoadedFile {
   hits?: number;
   /** The fs API that read it (`readFileSync` ...), for files read rather than loaded. */
   api?: string;
-  /** A Node child's own entry point (the main script its hello names), loaded by that child. */
+  /** A process's own entry point (the main script its hello names), loaded by that process. */
   ownEntry?: true;
 }
 
@@ -96,14 +96,23 @@ export function runFieldsOf(report: RecorderReport): RunReportFields {
 }
 
 /**
+ * The modules of `report` that are the entry point of a process of `thread` in it (the main script its
+ * hello names), marked `ownEntry`: Node 22+ lets a process read its own entry without a grant
+ * (observe.ts). `main` for a command's first Node process (`permlearn run -- node app.js`), which
+ * reports on the app's channel; `child` for the Node children it starts.
+ */
+export function markOwnEntries(report: RecorderReport, thread: 'main' | 'child'): LoadedFile[] {
+  const mains = new Set(report.processes.filter((p) => p.thread === thread && p.main !== undefined).map((p) => p.main));
+  return mains.size === 0 ? report.modules : report.modules.map((m) => (mains.has(m.file) ? { ...m, ownEntry: true as const } : m));
+}
+
+/**
  * A child's report merged into the app's: its lines, all marked as a child's. Each report was finished
  * on its own (a child's twins are its own), as before.
  */
 export function mergeReports(into: RecorderReport, child: RecorderReport): RecorderReport {
   into.denials.push(...child.denials.map((d) => ({ ...d, thread: 'child' as const })));
-  // The child's own entry point: Node 22+ lets a process read it without a grant (observe.ts).
-  const mains = new Set(child.processes.filter((p) => p.thread === 'child' && p.main !== undefined).map((p) => p.main));
-  into.modules.push(...child.modules.map((m) => (mains.has(m.file) ? { ...m, ownEntry: true as const } : m)));
+  into.modules.push(...markOwnEntries(child, 'child'));
   into.probes.push(...child.probes);
   into.touched.push(...child.touched);
   into.uses.push(...child.uses);

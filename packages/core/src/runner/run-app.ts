@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DropCall } from '../model/drop-plan/index.js';
 import type { ExerciseResult, ReadyBy, RunResult } from '../model/learn/index.js';
-import { emptyReport, messageKind, runFieldsOf } from '../model/parse-events.js';
+import { emptyReport, markOwnEntries, messageKind, runFieldsOf } from '../model/parse-events.js';
 import { parseStderrDenials } from '../model/parse-stderr.js';
 import { childLostFlags } from '../model/child-flags.js';
 import { KEY_FD, RECORDER_FD } from './session.js';
@@ -205,6 +205,8 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   phase('run: streams closed');
   events?.end();
   const report = events ? await events.reportYielding() : emptyReport();
+  // The process started first reads its own entry under Node's grant too (a command's `node app.js`).
+  report.modules = markOwnEntries(report, 'main');
   const children = run.eventsDir && run.keys ? addChildReports(run.eventsDir, run.keys.child, report) : { forgedFiles: 0, forgedLines: 0, cappedFiles: 0 };
   const counts = {
     forged: report.forged + report.oversized,
