@@ -138,4 +138,45 @@ describe('observe recorder', () => {
     // A `.js` ES module is not seen ahead (esm.cjs says why): what it imports is still read, so still granted.
     expect([...(r.modules ?? []), ...(r.touched ?? [])].map((f) => f.file)).toContain(path.join(app, 'shared', 'one.mjs'));
   });
+
+  // The hooks go again once that require() returns (a CommonJS require() through them costs), and come
+  // back for the next ES module: one more require()d, then an import(), which keeps them.
+  it.each([22, 26])('Node %i: ES modules required or imported after the hooks went are still reported with their importer', async (major) => {
+    const app = path.join(dir, `req-esm-again-${major}`);
+    mkdirSync(path.join(app, 'lib'), { recursive: true });
+    mkdirSync(path.join(app, 'shared'), { recursive: true });
+    writeFileSync(
+      path.join(app, 'index.js'),
+      [
+        "const a = require('./lib/a.mjs');",
+        "const c = require('./lib/c.js');",
+        "const b = require('./lib/b.mjs');",
+        "import('./lib/d.mjs').then((d) => { require('./lib/e.js'); console.log(a.x + b.x + c + d.x); });",
+        '',
+      ].join('\n'),
+    );
+    for (const [name, dep] of [
+      ['a', 'one'],
+      ['b', 'two'],
+      ['d', 'three'],
+    ]) {
+      writeFileSync(path.join(app, 'lib', `${name}.mjs`), `import { v } from '../shared/${dep}.mjs';\nexport const x = v;\n`);
+      writeFileSync(path.join(app, 'shared', `${dep}.mjs`), 'export const v = 1;\n');
+    }
+    writeFileSync(path.join(app, 'lib', 'c.js'), "module.exports = require('../shared/four.js');\n");
+    writeFileSync(path.join(app, 'lib', 'e.js'), "module.exports = require('../shared/four.js');\n");
+    writeFileSync(path.join(app, 'shared', 'four.js'), 'module.exports = 1;\n');
+    const caps = capabilitiesOf(parseNodeVersion(major === 22 ? 'v22.23.3' : 'v26.10.0')!);
+    const r = await runApp(
+      { ...spec(major), entry: path.join(app, 'index.js'), cwd: app },
+      { flags: [caps.enableFlag, `--allow-fs-read=${dir}`], recorderPath: session.observerPath, eventsDir: session.eventsDir, keys: session.keys },
+    );
+    expect(r.exitCode, r.stderrTail).toBe(0);
+    const from = (file: string) => r.modules?.find((m) => m.file === path.join(app, file))?.from;
+    expect(from('shared/one.mjs')).toBe(path.join(app, 'lib', 'a.mjs'));
+    expect(from('shared/two.mjs')).toBe(path.join(app, 'lib', 'b.mjs'));
+    expect(from('shared/three.mjs')).toBe(path.join(app, 'lib', 'd.mjs'));
+    expect(from('shared/four.js')).toBe(path.join(app, 'lib', 'c.js'));
+    expect(from('lib/e.js')).toBe(path.join(app, 'index.js'));
+  });
 });

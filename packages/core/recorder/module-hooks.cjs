@@ -14,15 +14,21 @@ function watchRequire(ctx) {
     const load = Module.prototype.load;
     // Reported before the module runs: a module whose own code fails (the entry, often) was still read.
     Module.prototype.load = function (filename) {
+      let done;
       if (typeof filename === 'string') {
-        if (ctx.loadingFile !== undefined) ctx.loadingFile(filename);
+        if (ctx.loadingFile !== undefined) done = ctx.loadingFile(filename);
         loadedFiles.add(filename);
         if (config.observe) {
           const parent = this.parent && typeof this.parent.filename === 'string' ? this.parent.filename : undefined;
           later({ t: 'load', thread, file: filename, from: parent });
         }
       }
-      return load.call(this, filename);
+      if (done === undefined) return load.call(this, filename);
+      try {
+        return load.call(this, filename);
+      } finally {
+        done();
+      }
     };
     const original = Module.prototype.require;
     // The package.json files Node's CommonJS resolver checks for a specifier (22+ checks each one,
