@@ -46,39 +46,55 @@ function watchRequire(ctx) {
         return resolved;
       };
     }
-    // The same specifier resolved to the same file from the same folder probes the same files again.
+    // The same specifier from the same folder probes the same files again (built-ins none).
     const asked = new Set();
+    // The node_modules folders the resolver walks up from a folder, asked of Node once per folder.
+    const walks = new Map();
     const reportProbes = (parent, id, known) => {
       if (typeof id !== 'string' || !parent || typeof parent.filename !== 'string') return;
+      // Node resolves the same specifier from the same folder to the same file (its own cache for
+      // relative ones, which is why `known` is then missing): asked once, not resolved again.
+      const dirname = path.dirname(parent.filename);
+      const key = dirname + '\u0000' + id;
+      if (asked.has(key)) return;
+      asked.add(key);
       if (id.startsWith('node:') || (Module.isBuiltin && Module.isBuiltin(id))) return;
       let resolved = known;
       if (typeof resolved !== 'string') {
         try {
           resolved = Module._resolveFilename(id, parent);
         } catch {
+          asked.delete(key);
           return;
         }
       }
-      const dirname = path.dirname(parent.filename);
-      const key = dirname + '\u0000' + id + '\u0000' + resolved;
-      if (asked.has(key)) return;
-      asked.add(key);
       const files = [];
       if (id.startsWith('.') || path.isAbsolute(id)) {
         const target = path.resolve(dirname, id);
         if (path.dirname(resolved) === target) files.push(path.join(target, 'package.json'));
       } else {
-        const parts = id.split('/');
-        const name = id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-        for (const dir of Module._nodeModulePaths(dirname)) {
-          const pkg = path.join(dir, name);
-          files.push(path.join(pkg, 'package.json'));
+        const slash = id.indexOf('/');
+        const second = slash === -1 || !id.startsWith('@') ? -1 : id.indexOf('/', slash + 1);
+        const name = slash === -1 ? id : id.startsWith('@') ? (second === -1 ? id : id.slice(0, second)) : id.slice(0, slash);
+        let dirs = walks.get(dirname);
+        if (dirs === undefined) {
+          dirs = Module._nodeModulePaths(dirname);
+          walks.set(dirname, dirs);
+        }
+        for (const dir of dirs) {
+          // Node's own folders are normalised, and a package name has no `.` or `..` segment to join away.
+          const pkg = dir + path.sep + name;
+          files.push(pkg + path.sep + 'package.json');
           if (resolved.startsWith(pkg + path.sep)) break;
         }
       }
-      const fresh = files.filter((f) => !probed.has(f));
-      for (const f of fresh) probed.add(f);
-      if (fresh.length) later({ t: 'probe', thread, files: fresh, from: parent.filename });
+      let fresh;
+      for (const f of files) {
+        if (probed.has(f)) continue;
+        probed.add(f);
+        (fresh ??= []).push(f);
+      }
+      if (fresh !== undefined) later({ t: 'probe', thread, files: fresh, from: parent.filename });
     };
     Module.prototype.require = function require(id) {
       requiring.push(typeof this.filename === 'string' ? this.filename : undefined);
