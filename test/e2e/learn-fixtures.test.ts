@@ -224,3 +224,31 @@ describe.each(cases.filter((c) => ['scopes/read-config', 'deps/cjs-app', 'childr
     expect(run.exitCode, String(run.stderr)).toBe(0);
   });
 });
+
+// Node grants a process started without an entry file its whole cwd (`node --test` naming no test
+// files): the profile needs nothing for what the tests read, and says why, so nobody reads it as least
+// privilege. Naming the file instead (`node test/data.test.js`) learns the read and no warning.
+describe('quirks/entryless-test', () => {
+  it.each([26, 24])('Node %i: node --test with no files names the working folder Node opens, and a file named does not', async (major) => {
+    const dir = copyFixture('quirks/entryless-test');
+    const node = nodeBinary(major);
+    const r = await runCli(['--node', node, '--format', 'json', 'run', '--', node, '--test', '--test-isolation=none'], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    expect(profile.flags).toEqual(['--permission']);
+    expect(profile.warnings.filter((w) => w.includes(`read everything under ${dir}, its working folder`))).toHaveLength(1);
+    expect(String(r.stderr)).toContain(`warning: Node lets a process of this app read everything under ${dir}`);
+    // The warning is true: with those flags the runner's process reads a file nobody granted.
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', 'quirks/entryless-test'), dir, { recursive: true });
+    const run = await runNode(major, profile.flags, '--test', ['--test-isolation=none'], dir);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toMatch(/ok: read 2 users/);
+    const named = await runCli(['--node', node, '--format', 'json', 'run', '--', node, 'test/data.test.js'], { cwd: dir });
+    expect(named.exitCode, String(named.stderr)).toBe(0);
+    const own = JSON.parse(String(named.stdout)) as ProfileJson;
+    expect(own.flags).toEqual(['--permission', `--allow-fs-read=${dir}/data.json`]);
+    expect(own.warnings.some((w) => w.includes('its working folder'))).toBe(false);
+  });
+});

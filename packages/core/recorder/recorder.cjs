@@ -234,7 +234,29 @@
     }
   }
 
-  send({ t: 'hello', thread, pid: process.pid, node: process.version, main: process.argv[1], ...(childFlags ? { given: childFlags } : {}) });
+  // Node grants a process started without an entry file (`node --test` naming none, a program piped to
+  // stdin) the whole folder it runs in. Asked before any app code runs; it only ever adds a warning.
+  let openCwd;
+  if (thread !== 'worker' && permissionHas !== undefined) {
+    const here = cwd();
+    ctx.confirming = true;
+    try {
+      if (here !== undefined && apply(permissionHas, permissionApi, ['fs.read', here]) === true) openCwd = here;
+    } catch {
+      // no answer: nothing said
+    } finally {
+      ctx.confirming = false;
+    }
+  }
+  send({
+    t: 'hello',
+    thread,
+    pid: process.pid,
+    node: process.version,
+    main: process.argv[1],
+    ...(childFlags ? { given: childFlags } : {}),
+    ...(openCwd !== undefined ? { openCwd } : {}),
+  });
   // Errors that escape the app: uncaught exceptions and unhandled rejections.
   process.on('uncaughtExceptionMonitor', (err) => reportError(err, 'uncaught'));
   watchConsole(reportError);

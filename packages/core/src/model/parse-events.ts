@@ -147,6 +147,7 @@ function readHello({ report }: ParseState, msg: Raw): boolean {
       thread: String(msg.thread),
       ...(typeof msg.main === 'string' ? { main: msg.main } : {}),
       ...(given ? { given } : {}),
+      ...(typeof msg.openCwd === 'string' && msg.openCwd.startsWith('/') ? { openCwd: msg.openCwd } : {}),
     });
   }
   if (msg.thread === 'main') report.loaded = true;

@@ -1,7 +1,7 @@
 // The learned profile as data, reading it back, and its simplest renderings (one shell line, JSON).
 import type { Capabilities } from './node-versions.js';
 import type { Denial, PathKind, Scope, Strategy } from './types.js';
-import { normaliseGrants, renderGrantFlag, renderFlags, withTarget, type Grant, type GrantNote } from './grants.js';
+import { findCovering, normaliseGrants, renderGrantFlag, renderFlags, withTarget, type Grant, type GrantNote } from './grants.js';
 import type { ExerciseResult, LearnResult, LearnStatus, Refusal, Ungrantable } from './learn/index.js';
 import { dedupeDenials } from './denials.js';
 import type { Granularity } from './generalise.js';
@@ -150,6 +150,14 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
   for (const u of result.unbound ?? []) {
     warnings.push(
       `the app starts a Worker with an execArgv of its own${u.site ? ` (at ${u.site})` : ''}, without --permission: Node runs that Worker outside the permission model, so none of these grants bind it and what it does is not in this profile${u.hits > 1 ? ` (${u.hits} Workers)` : ''}`,
+    );
+  }
+  // Readable to a process of some run without a grant of that run's: Node's own, for a process started
+  // without an entry file (an empty entry resolves to the folder it runs in; docs/node-versions.md).
+  for (const dir of result.nodeOpened ?? []) {
+    if (findCovering(grants, 'fs.read', dir)) continue;
+    warnings.push(
+      `Node lets a process of this app read everything under ${dir}, its working folder, whatever these flags say: it was started without an entry file (\`node --test\` naming no test files, or a program piped to stdin), and Node then grants the folder it runs in. To keep the rest of ${dir} out of reach, start a file itself (\`node test/a.test.js\` runs that file's tests)`,
     );
   }
   if (result.delivery === 'node-options') {

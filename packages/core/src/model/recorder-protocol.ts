@@ -17,6 +17,9 @@ export interface HelloMessage {
   main?: string;
   /** A Node child's permission flags, as it was really started. */
   given?: ChildFlags;
+  /** The working folder, when process.permission.has() said before any app code ran that the process may
+   *  read it: Node grants it to a process started without an entry file (`node --test` naming none). */
+  openCwd?: string;
 }
 
 /** A permission denial Node produced. `source`: how the recorder saw it. */

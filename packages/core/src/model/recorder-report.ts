@@ -65,7 +65,7 @@ export interface RecorderReport {
   /** When the recorder applied a drop plan (drop-plan verification runs). */
   dropped?: { time: number; applied: number; error?: string };
   /** Every Node process the recorder ran in (its hello), with its main script. */
-  processes: { pid: number; main?: string; thread: string; given?: ChildFlags }[];
+  processes: { pid: number; main?: string; thread: string; given?: ChildFlags; openCwd?: string }[];
 }
 
 export function emptyReport(): RecorderReport {

@@ -215,8 +215,10 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
     channelDropped: events?.dropped ?? 0,
     cappedFiles: children.cappedFiles,
   };
+  const openCwd = [...new Set(report.processes.flatMap((p) => (p.openCwd !== undefined ? [p.openCwd] : [])))];
   const base = {
     ...runFieldsOf(report),
+    ...(openCwd.length ? { openCwd } : {}),
     // A command's Node processes all report as children: any of them saying hello is enough.
     recorderLoaded: report.loaded || (spec.command !== undefined && report.processes.length > 0),
     stderrDenials: parseStderrDenials(stderr),

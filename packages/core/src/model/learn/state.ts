@@ -2,7 +2,7 @@
 // as the last result, and the one place the result is assembled. Pure: running the app is injected.
 import type { Denial } from '../types.js';
 import { dedupeDenials, denialKey, permissionOfScope } from '../denials.js';
-import { GrantSet, grantKey, normaliseGrants, targetOf, type Grant } from '../grants.js';
+import { findCovering, GrantSet, grantKey, normaliseGrants, targetOf, type Grant } from '../grants.js';
 import { acceptHint } from '../breadth.js';
 import { mergeSetAside, vetDenials, type SetAside } from '../volatile.js';
 import { SoftEvidence } from '../tighten.js';
@@ -19,6 +19,8 @@ export class LearnState {
   last: RunResult | undefined;
   /** Workers started outside the permission model, in any run (by call site). */
   unbound: NonNullable<RunResult['unbound']> = [];
+  /** Working folders a run's process could read that none of its grants cover: Node's own grant. */
+  readonly nodeOpened = new Set<string>();
   readonly observed: Denial[] = [];
   readonly ungrantable: Ungrantable[] = [];
   readonly refused: Refusal[] = [];
@@ -60,6 +62,7 @@ export class LearnState {
     this.last = result;
     for (const f of result.listed ?? []) this.listed.add(f);
     for (const u of result.unbound ?? []) if (!this.unbound.some((x) => x.site === u.site)) this.unbound.push(u);
+    for (const dir of result.openCwd ?? []) if (!findCovering([...grants, ...extraGrants], 'fs.read', dir)) this.nodeOpened.add(dir);
     this.emit({ type: 'run-end', run, phase, result });
     return result;
   }
@@ -159,6 +162,7 @@ export class LearnState {
       ...(reason ? { reason } : {}),
       ...(this.last ? { last: this.last } : {}),
       ...(this.unbound.length ? { unbound: this.unbound } : {}),
+      ...(this.nodeOpened.size ? { nodeOpened: [...this.nodeOpened] } : {}),
       setAside: mergeSetAside(setAside),
     };
   }

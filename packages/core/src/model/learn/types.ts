@@ -41,6 +41,9 @@ export interface RunResult {
   listed?: RecorderReport['listed'];
   /** Workers the app started outside the permission model (its own execArgv, without --permission). */
   unbound?: RecorderReport['unbound'];
+  /** Working folders a process of the run could read before its code ran (hello `openCwd`): granted by
+   *  these flags, or by Node to a process started without an entry file. */
+  openCwd?: string[];
   /** Denial blocks found in stderr (used only when the recorder did not run). */
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
@@ -203,6 +206,8 @@ export interface LearnResult {
   delivery?: 'node-options';
   /** Workers the app started outside the permission model (any run). */
   unbound?: RunResult['unbound'];
+  /** Working folders Node let a process read without any grant of its run covering them (see RunResult.openCwd). */
+  nodeOpened?: string[];
 }
 
 export interface Tightened {
