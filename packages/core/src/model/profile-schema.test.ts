@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile, pathProblem, jsonLocation, ProfileError, MAX_PROFILE_BYTES } from './profile-schema.js';
 import { PermlearnError } from '../errors.js';
+import { breadthViolation } from './breadth.js';
 
 const denial = {
   permission: 'FileSystemRead',
@@ -117,6 +118,22 @@ describe('parseProfile: a profile permlearn wrote', () => {
     expect(parse(p)).toEqual(p);
     p.setAside[0].kind = 'other';
     expect(messageOf(p)).toMatch(/^p\.json: setAside\[0\]\.kind: /);
+  });
+
+  it('a refusal as the breadth rule words it reads back, with its way out (a folder above the project, the temporary folder)', () => {
+    const ctx = { homedir: '/home/u', root: '/work/app', tmpdir: '/tmp' };
+    for (const [scope, dir] of [
+      ['fs.read', '/work'],
+      ['fs.write', '/tmp'],
+      ['fs.read', '/'],
+    ] as const) {
+      const violation = breadthViolation({ scope, path: dir, kind: 'dir' }, ctx)!;
+      expect(violation).toBeDefined();
+      const p = good();
+      p.refused = [{ denial: { ...denial, resource: dir }, grant: { scope, path: dir, kind: 'dir' }, violation: { ...violation } }];
+      expect(parse(p)).toEqual(p);
+    }
+    expect(breadthViolation({ scope: 'fs.read', path: '/work', kind: 'dir' }, ctx)!.instead).toBeDefined();
   });
 
   it('a permission name permlearn does not know is read as unknown, its name kept; the names it knows are as written', () => {

@@ -242,6 +242,7 @@ function buildSchemas(z: typeof import('zod').z) {
             code: z.enum(['root-dir', 'top-level', 'home', 'project-ancestor', 'tmpdir', 'wildcard-name']),
             value: z.string().max(MAX_PATH_LENGTH + 2),
             reason: text,
+            instead: text.optional(),
           }),
           because: text.optional(),
         }),
