@@ -1,10 +1,10 @@
 // permlearn learns each fixture under real Node binaries; the learned flags are then fed back to
 // real node, on a pristine copy of the fixture, which must start cleanly.
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
+import { baseEnv, leftoverProcesses, copyFixture, nodeBinary, removeCopies, root, runCli, runNode, type ProfileJson } from '../helpers/e2e.js';
 
 interface Case {
   fixture: string;
@@ -250,5 +250,40 @@ describe('quirks/entryless-test', () => {
     const own = JSON.parse(String(named.stdout)) as ProfileJson;
     expect(own.flags).toEqual(['--permission', `--allow-fs-read=${dir}/data.json`]);
     expect(own.warnings.some((w) => w.includes('its working folder'))).toBe(false);
+  });
+});
+
+// A folder named with a new id each run (vitest's shape): two runs show it, and only the folder that
+// holds the ids covers the next one. The temporary directory itself is refused (exit 8) with that reason;
+// a TMPDIR inside the project is granted as a project folder and verifies.
+describe('quirks/named-each-run', () => {
+  it.each([26, 22])('Node %i: refused in the shared temporary directory after two runs, verified with a TMPDIR of its own', async (major) => {
+    const dir = copyFixture('quirks/named-each-run');
+    const node = nodeBinary(major);
+    const shared = mkdtempSync(path.join(tmp, 'pl-named-'));
+    try {
+      const r = await runCli(['--node', node, '--format', 'json', 'index.js'], { cwd: dir, env: { ...baseEnv, TMPDIR: shared } });
+      expect(r.exitCode, String(r.stderr)).toBe(8);
+      expect(String(r.stderr)).toMatch(new RegExp(`names a folder in ${shared} anew each run`));
+      // The first run, its confirmation, and the one that met the second name.
+      expect(String(r.stderr)).toMatch(/the app ran for real 3 times/);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+    const own = path.join(dir, '.tmp');
+    mkdirSync(own);
+    const env = { ...baseEnv, TMPDIR: own };
+    const r = await runCli(['--node', node, '--format', 'json', 'index.js'], { cwd: dir, env });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.verified).toBe(true);
+    // 22's rmSync is JavaScript that lists the folder first; 24+ remove it in C++, checked as a write.
+    expect(profile.flags).toEqual(['--permission', ...(major === 22 ? [`--allow-fs-read=${own}`] : []), `--allow-fs-write=${own}`]);
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(path.join(root, 'fixtures', 'quirks/named-each-run'), dir, { recursive: true });
+    mkdirSync(own);
+    const run = await runNode(major, profile.flags, 'index.js', [], dir, { env });
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toMatch(/^ok: used /m);
   });
 });

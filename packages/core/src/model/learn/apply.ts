@@ -3,6 +3,7 @@ import type { Denial } from '../types.js';
 import { GrantSet, grantKey } from '../grants.js';
 import type { Refusal, RunResult } from './types.js';
 import { absorb, insideRefused, planStep, promoteCreatedDirs } from './plan-step.js';
+import { NamedEachRunIndex } from './named-each-run.js';
 import type { LearnState } from './state.js';
 import { yieldToEventLoop } from '../yield.js';
 
@@ -33,11 +34,13 @@ export async function applyDenials(
   const { caps } = s.opts;
   const before = new Set(s.grants.map(grantKey));
   const next = new GrantSet(s.grants);
+  // Only an earlier run's grant shows a name that changes from run to run.
+  const named = new NamedEachRunIndex(s.grants);
   const out: Applied = { changed: false, stuck: [], childLost: [], refused: [] };
   for (const [i, denial] of denials.entries()) {
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     if (mode === 'prime' && (absorb(denial, next, caps) || insideRefused(denial, s.refused, caps))) continue;
-    const step = planStep(denial, next, s.opts, s.runs);
+    const step = planStep(denial, next, s.opts, s.runs, named);
     switch (step.type) {
       case 'ungrantable':
         if (mode === 'enforce' && !s.ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) s.ungrantable.push(step.info);

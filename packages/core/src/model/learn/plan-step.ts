@@ -8,7 +8,8 @@ import { GrantSet, findCovering, normaliseGrants, renderFlags, targetOf, type Fs
 import { isStrictlyUnder, prefixConflicts } from '../paths/index.js';
 import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type BreadthViolation } from '../breadth.js';
 import { generalisePath } from '../generalise.js';
-import { initialKind } from '../initial-state.js';
+import { folderKind, initialKind } from '../initial-state.js';
+import type { NamedEachRunIndex } from './named-each-run.js';
 import { describeLost, lostInChild } from '../child-flags.js';
 import { createsFolder } from './created-folder.js';
 import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
@@ -54,8 +55,8 @@ function fsGrant(scope: FsScope, p: string, kind: PathKind, denial: Denial): FsG
  * Decide what one denial changes in the current grants. A grant that would break the breadth rule is
  * refused here, whichever path produced it (exact, generalised, quirk widening, mkdtemp prefix).
  */
-export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
-  const step = planUnguarded(denial, grants, opts, run);
+export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, named?: NamedEachRunIndex): Step {
+  const step = planUnguarded(denial, grants, opts, run, named);
   if (step.type !== 'add' && step.type !== 'replace') return step;
   const violation = breadthViolation(step.grant, breadthContext(opts));
   if (!violation) return step;
@@ -69,7 +70,7 @@ export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, op
 }
 
 /** `current` is a GrantSet when many denials are planned in a row. */
-function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number): Step {
+function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, named: NamedEachRunIndex | undefined): Step {
   const grants = current instanceof GrantSet ? current : GrantSet.view(current);
   const need: Need = needOf(denial, opts.caps);
   if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
@@ -109,6 +110,22 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
   const tmp = grants.reaching(other, target).find((g) => g.kind === 'prefix' && g.path !== undefined && target.startsWith(g.path));
   if (tmp) return { type: 'add', grant: { ...fsGrant(scope, tmp.path!, 'prefix', denial), notes: [...tmp.notes] } };
 
+  // A folder named anew each run (a generated id; earlier runs' grants, `named`): the common folder,
+  // or nothing exact will ever do.
+  const renamed = named?.find(denial, scope, target, opts.fs);
+  if (renamed) {
+    const kind = folderKind(opts.fs, renamed.folder) ?? 'created-dir';
+    const grant: Grant = {
+      scope,
+      path: renamed.folder,
+      kind,
+      denials: [...renamed.old.denials, denial],
+      notes: renamed.old.notes.filter((n) => n.code !== 'created-at-run-time'),
+    };
+    const because = `the app names a folder in ${renamed.folder} anew each run (${renamed.names.join(', then ')}, at ${denial.site}): no grant narrower than ${renamed.folder} covers the next one`;
+    grant.notes.push({ code: 'generalised', detail: because });
+    return { type: 'replace', old: renamed.old, grant, event: { type: 'widened', run, from: target, to: renamed.folder, scope, because } };
+  }
   // A denied mkdir of a path absent before the first run: the folder the app creates, `dir/*` at once.
   if (scope === 'fs.write' && createsFolder(denial) && initialKind(opts.fs, target) === 'missing') {
     const grant = fsGrant(scope, target, 'created-dir', denial);
