@@ -119,6 +119,14 @@ const cases: Case[] = [
     flags: (m) => ['--allow-fs-read=D/.toolignore', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : [])],
   },
   {
+    // A connect to a Unix socket that is not there, whose error the app handles (tsx's client): on 26 a
+    // network check, tried without and left out, so no --allow-net.
+    fixture: 'caught/missing-socket',
+    entry: 'index.js',
+    majors: [26, 24, 22],
+    flags: () => ['--allow-fs-read=D/config.json'],
+  },
+  {
     fixture: 'children/spawn-node',
     entry: 'index.js',
     majors: [26, 22, 20],
@@ -285,5 +293,23 @@ describe('quirks/named-each-run', () => {
     const run = await runNode(major, profile.flags, 'index.js', [], dir, { env });
     expect(run.exitCode, String(run.stderr)).toBe(0);
     expect(String(run.stdout)).toMatch(/^ok: used /m);
+  });
+});
+
+// A grant below os.tmpdir() holds only where the app runs with the same TMPDIR: the profile says so.
+describe('scopes/write-tmp', () => {
+  it.each([26, 22])('Node %i: a grant below the temporary directory comes with a warning naming it', async (major) => {
+    const dir = copyFixture('scopes/write-tmp');
+    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js'], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as ProfileJson;
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-write=${tmp}/permlearn-fixture-*`]);
+    expect(profile.warnings.filter((w) => w.includes('the temporary directory as it was while learning'))).toEqual([
+      `a grant names the temporary directory as it was while learning (--allow-fs-write=${tmp}/permlearn-fixture-*): the app must run with TMPDIR=${tmp} for it to hold (learn again under the TMPDIR it runs with)`,
+    ]);
+    // A fixture that uses no temporary folder has none.
+    const other = copyFixture('scopes/read-config');
+    const plain = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js'], { cwd: other });
+    expect((JSON.parse(String(plain.stdout)) as ProfileJson).warnings.some((w) => w.includes('temporary directory'))).toBe(false);
   });
 });

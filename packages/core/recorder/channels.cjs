@@ -22,10 +22,12 @@ function watchChannels(ctx) {
   const { thread, cwd, send, hit, audit, childFlags, fileOf, callSites, publishedByNode, appSite, appCallers, byLoader, nearByLoader, evidence } = ctx;
   const dc = require('diagnostics_channel');
   // In audit mode nothing is denied, so the app may create a path the moment after it is checked.
-  // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`.
+  // Whether the path existed at the check tells permlearn to grant a created directory as `dir/*`, and
+  // that a connect to a Unix socket that is not there could not have worked anyway (tighten.ts).
   let inside = false;
   function existedAtCheck(name, msg) {
-    if (!audit || name !== 'fs' || typeof msg.resource !== 'string' || msg.resource === '') return undefined;
+    if (!audit || (name !== 'fs' && name !== 'net') || typeof msg.resource !== 'string' || msg.resource === '') return undefined;
+    if (name === 'net' && !msg.resource.startsWith('/')) return undefined;
     inside = true;
     try {
       return fs.statSync(msg.resource, { throwIfNoEntry: false }) !== undefined;

@@ -128,6 +128,8 @@ export interface ProfileMeta {
   granularity?: Granularity;
   /** What each file-system grant covers on disk (the runner looks; the model only reports). */
   exposure?: (path: string, kind: PathKind) => Exposure;
+  /** `os.tmpdir()` while learning. */
+  tmpdir?: string;
 }
 
 /** Why the whole project is readable: what the app asked of the folder itself (the fs calls, when known). */
@@ -158,6 +160,18 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
     if (findCovering(grants, 'fs.read', dir)) continue;
     warnings.push(
       `Node lets a process of this app read everything under ${dir}, its working folder, whatever these flags say: it was started without an entry file (\`node --test\` naming no test files, or a program piped to stdin), and Node then grants the folder it runs in. To keep the rest of ${dir} out of reach, start a file itself (\`node test/a.test.js\` runs that file's tests)`,
+    );
+  }
+  // os.tmpdir() is the environment's: a grant below it (not in the project, which may sit there too)
+  // holds only where the app runs with the same one.
+  const tmp = meta.tmpdir?.replace(/\/+$/, '');
+  const underTmp =
+    tmp && !(meta.root !== undefined && isSameOrUnder(tmp, meta.root))
+      ? grants.filter((g) => g.path !== undefined && isSameOrUnder(g.path, tmp) && !isSameOrUnder(g.path, meta.root ?? meta.cwd))
+      : [];
+  if (underTmp.length > 0) {
+    warnings.push(
+      `${underTmp.length === 1 ? 'a grant names' : `${underTmp.length} grants name`} the temporary directory as it was while learning (${underTmp.map((g) => renderGrantFlag(g)).join(', ')}): the app must run with TMPDIR=${tmp} for ${underTmp.length === 1 ? 'it' : 'them'} to hold (learn again under the TMPDIR it runs with)`,
     );
   }
   if (result.delivery === 'node-options') {

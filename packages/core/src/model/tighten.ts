@@ -27,9 +27,13 @@ export class SoftEvidence {
   }
 }
 
-/** A read of a path that did not exist when it was checked: a lookup (config search, `@types` folders, extension probing). */
+/**
+ * A read of a path that did not exist when it was checked: a lookup (config search, `@types` folders,
+ * extension probing). So is a connect to a Unix socket that was not there (tsx's client looks for the
+ * socket of a watcher that may have started it, and goes on without): Node 26 checks it as network access.
+ */
 export function isMissingLookup(d: Denial): boolean {
-  return d.permission === 'FileSystemRead' && d.existed === false;
+  return (d.permission === 'FileSystemRead' || (d.permission === 'Net' && d.resource.startsWith('/'))) && d.existed === false;
 }
 
 /** The app's own process.permission.has() asking whether it may: a no is an answer it handles. */

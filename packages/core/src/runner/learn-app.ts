@@ -338,6 +338,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       root,
       granularity,
       exposure: (p, k) => exposureOf(p, k, root),
+      tmpdir,
     });
     if (target.given) profile.command = target.given;
     if (options.dropPlan) {
