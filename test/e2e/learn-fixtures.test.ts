@@ -127,6 +127,15 @@ const cases: Case[] = [
     flags: () => ['--allow-fs-read=D/config.json'],
   },
   {
+    // A stat in a helper whose catch rethrows (isexe), inside its caller's empty catch (which), and a
+    // forced rmSync of a cache file never written (flat-cache): neither is needed, only the config.
+    fixture: 'caught/rethrow-helper',
+    entry: 'index.js',
+    majors: [26, 24, 22, 20],
+    flags: (m) => ['--allow-fs-read=D/config.json', ...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-fs-read=D/lib'],
+    exactFlags: ['--allow-fs-read=D/config.json', '--allow-fs-read=D/lib/isexe.js'],
+  },
+  {
     fixture: 'children/spawn-node',
     entry: 'index.js',
     majors: [26, 22, 20],

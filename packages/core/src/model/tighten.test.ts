@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from './grants.js';
-import { isHasProbe, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { isHasProbe, isMissingLookup, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 import { describeTightened, whyCandidate } from './tightened.js';
 import { dedupeDenials } from './denials.js';
 import type { Denial } from './types.js';
@@ -127,5 +127,25 @@ describe('has() checks and what a profile says of tightening', () => {
       untried: [],
       trials: 2,
     });
+  });
+});
+
+describe('isMissingLookup', () => {
+  const missing = (x: Partial<Denial>): Denial => ({ ...d('/app/x'), existed: false, ...x });
+  it('a read, a removal or a Unix socket connect of what was not there; nothing else', () => {
+    expect(isMissingLookup(missing({}))).toBe(true);
+    // flat-cache's rmSync of a cache file it never wrote (stylelint), as audit mode publishes it.
+    expect(isMissingLookup(missing({ permission: 'FileSystemWrite', resource: '/app/.stylelintcache', call: 'rmSync' }))).toBe(true);
+    expect(isMissingLookup(missing({ permission: 'FileSystemWrite', call: 'unlink' }))).toBe(true);
+    // A write that creates the path is a need, as is a write whose call is not known.
+    expect(isMissingLookup(missing({ permission: 'FileSystemWrite', call: 'writeFileSync' }))).toBe(false);
+    expect(isMissingLookup(missing({ permission: 'FileSystemWrite' }))).toBe(false);
+    // tsx's client looking for a watcher's socket (26 checks it as Net); a host is no path.
+    expect(isMissingLookup(missing({ permission: 'Net', resource: '/tmp/tsx-0/4711.pipe' }))).toBe(true);
+    expect(isMissingLookup(missing({ permission: 'Net', resource: '127.0.0.1' }))).toBe(false);
+    // Present when checked, or not known: no.
+    expect(isMissingLookup(missing({ existed: true }))).toBe(false);
+    expect(isMissingLookup(d('/app/x'))).toBe(false);
+    expect(isMissingLookup(missing({ permission: 'FileSystemWrite', call: 'rmSync', existed: true }))).toBe(false);
   });
 });

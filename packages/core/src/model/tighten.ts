@@ -29,12 +29,24 @@ export class SoftEvidence {
 
 /**
  * A read of a path that did not exist when it was checked: a lookup (config search, `@types` folders,
- * extension probing). So is a connect to a Unix socket that was not there (tsx's client looks for the
- * socket of a watcher that may have started it, and goes on without): Node 26 checks it as network access.
+ * extension probing). So is a removal of a path that was not there, and a connect to a Unix socket that
+ * was not there (tsx's client looks for the socket of a watcher that may have started it, and goes on
+ * without): Node 26 checks it as network access.
  */
 export function isMissingLookup(d: Denial): boolean {
-  return (d.permission === 'FileSystemRead' || (d.permission === 'Net' && d.resource.startsWith('/'))) && d.existed === false;
+  if (d.existed !== false) return false;
+  if (d.permission === 'FileSystemRead') return true;
+  // Removing what is not there (flat-cache's `rmSync(file, { force: true })` of a cache never written).
+  if (d.permission === 'FileSystemWrite') return isMissingRemoval(d);
+  return d.permission === 'Net' && d.resource.startsWith('/');
 }
+
+/** A removal (rm, unlink, rmdir) of a path that did not exist when it was checked: it changed nothing. */
+export function isMissingRemoval(d: Denial): boolean {
+  return d.permission === 'FileSystemWrite' && d.existed === false && d.call !== undefined && REMOVALS.has(d.call);
+}
+
+const REMOVALS = new Set(['rm', 'rmSync', 'unlink', 'unlinkSync', 'rmdir', 'rmdirSync']);
 
 /** The app's own process.permission.has() asking whether it may: a no is an answer it handles. */
 export function isHasProbe(d: Denial): boolean {

@@ -197,3 +197,65 @@ describe('createCatchProbe: the frames above the call site', () => {
     expect(probe.guarded(site)).toBe(false);
   });
 });
+
+describe('createCatchProbe: a catch that throws what it does not expect hands it on', () => {
+  // isexe's sync() rethrows anything but EACCES; which's loop calls it inside an empty catch.
+  const mode = ["const fs = require('node:fs');", 'function sync(p) {', '  return checkStat(fs.statSync(p));', '}', 'module.exports = { sync };'].join('\n');
+  const isexe = [
+    "const core = require('./mode.cjs');",
+    'function sync(p, options) {',
+    '  try {',
+    '    return core.sync(p);',
+    '  } catch (er) {',
+    "    if ((options && options.ignoreErrors) || er.code === 'EACCES') return false;",
+    '    else throw er;',
+    '  }',
+    '}',
+    'function exiting(p) {',
+    "  try { return core.sync(p); } catch (er) { if (er.code !== 'ENOENT') process.exit(1); throw er; }",
+    '}',
+    'module.exports = { sync, exiting };',
+  ].join('\n');
+  const which = [
+    "const isexe = require('./isexe.cjs');",
+    'function find(cur) {',
+    '  try {',
+    '    if (isexe.sync(cur)) return cur;',
+    '  } catch (ex) {}',
+    '}',
+    'function onward(cur) {',
+    '  return isexe.sync(cur);',
+    '}',
+    'function inner(cur) {',
+    '  try {',
+    '    try { return isexe.sync(cur); } catch (e) { throw e; }',
+    '  } catch {}',
+    '}',
+  ].join('\n');
+  const modeFile = source('mode.cjs', mode);
+  const isexeFile = source('isexe.cjs', isexe);
+  const whichFile = source('which.cjs', which);
+  const probe = createCatchProbe();
+  const stat = siteOf(modeFile, mode, 'statSync');
+  /** The site of `callee` on line `line` (1-based) of a source. */
+  const on = (file: string, text: string, line: number, callee: string) => `${file}:${line}:${text.split('\n')[line - 1]!.indexOf(callee) + 1}`;
+  const rethrowSite = on(isexeFile, isexe, 4, 'sync');
+  const exitSite = on(isexeFile, isexe, 11, 'sync');
+  const found = on(whichFile, which, 4, 'sync');
+  const onward = on(whichFile, which, 8, 'sync');
+  const inner = on(whichFile, which, 12, 'sync');
+
+  it("the caller's empty catch decides: the stat is guarded, and nothing stops", () => {
+    expect(probe.guarded(stat, [rethrowSite, found])).toBe(true);
+    expect(probe.stops(stat, [rethrowSite, found])).toBe(false);
+    // A try whose catch rethrows, inside a try of the same function that ignores: guarded as well.
+    expect(probe.guarded(stat, [rethrowSite, inner])).toBe(true);
+  });
+
+  it('thrown past every frame known, or from a catch that also exits: it stops', () => {
+    expect(probe.stops(stat, [rethrowSite, onward])).toBe(true);
+    expect(probe.guarded(stat, [rethrowSite, onward])).toBe(false);
+    expect(probe.stops(stat, [rethrowSite])).toBe(true);
+    expect(probe.stops(stat, [exitSite, found])).toBe(true);
+  });
+});

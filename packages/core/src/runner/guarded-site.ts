@@ -37,6 +37,8 @@ interface Guarded extends Span {
   ignores: boolean;
   /** The catch clause throws, calls process.exit() or sets process.exitCode, outside any function it defines. */
   stops: boolean;
+  /** It stops by throwing only (a rethrow of what it does not expect): a try further out may still catch it. */
+  throwsOnly: boolean;
 }
 
 interface Call extends Span {
@@ -115,7 +117,8 @@ function parseFile(text: string): Parsed | undefined {
     if (n.type === 'TryStatement' && n.handler) {
       const block = n.block as Node;
       const handler = n.handler as Node & { body: { body: unknown[] } };
-      guarded.push({ start: block.start, end: block.end, ignores: handler.body.body.length === 0, stops: stopsIn(handler.body) });
+      const how = stopsIn(handler.body);
+      guarded.push({ start: block.start, end: block.end, ignores: handler.body.body.length === 0, stops: how !== false, throwsOnly: how === 'throw' });
     }
     if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'AwaitExpression') calls.push({ start: n.start, end: n.end });
     if (n.type === 'AwaitExpression') {
@@ -140,11 +143,13 @@ function parseFile(text: string): Parsed | undefined {
   return { guarded, functions, reads, calls };
 }
 
-/** Does this catch body throw, call process.exit() or set process.exitCode, outside the functions it defines? */
-function stopsIn(body: unknown): boolean {
+/** Does this catch body throw, call process.exit() or set process.exitCode, outside the functions it defines?
+ *  'exit' when it ends the process (whatever else it does), 'throw' when it only throws, false when neither. */
+function stopsIn(body: unknown): 'exit' | 'throw' | false {
   let stops = false;
+  let exits = false;
   const visit = (node: unknown): void => {
-    if (stops || node === null || typeof node !== 'object') return;
+    if (exits || node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
       for (const n of node) visit(n);
       return;
@@ -154,6 +159,7 @@ function stopsIn(body: unknown): boolean {
     if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression' || n.type === 'ClassBody') return;
     if (n.type === 'ThrowStatement') {
       stops = true;
+      visit(n.argument);
       return;
     }
     // `if (e.code !== 'ENOENT' && e.code !== 'ERR_ACCESS_DENIED') throw e`: what this branch does, a
@@ -168,13 +174,13 @@ function stopsIn(body: unknown): boolean {
       return e?.type === 'MemberExpression' && !e.computed && e.property?.name === name && e.object?.type === 'Identifier' && e.object.name === 'process';
     };
     if ((n.type === 'CallExpression' && member(n.callee, 'exit')) || (n.type === 'AssignmentExpression' && member(n.left, 'exitCode'))) {
-      stops = true;
+      exits = true;
       return;
     }
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
   visit(body);
-  return stops;
+  return exits ? 'exit' : stops ? 'throw' : false;
 }
 
 /** A test that is false whenever the error's code is ERR_ACCESS_DENIED: `x !== 'ERR_ACCESS_DENIED'`, alone or in a chain of `&&`. */
@@ -285,23 +291,33 @@ export function createCatchProbe(): CatchProbe {
     const call = parsed.reads.find((s) => within(s, pos));
     if (!call) return undefined;
     const fnStart = innermostFunction(parsed, pos);
-    const own = parsed.guarded.filter((g) => within(g, pos) && g.start > fnStart);
-    if (own.length > 0) {
-      // Any try of its own function with a catch: an ignoring one among them makes it ignored.
+    // A catch that only throws (`if (er.code === 'EACCES') return false; throw er`) hands the failure on
+    // to the try around it, or to the calling frame's (isexe's, inside which's empty catch): that one decides.
+    let own = parsed.guarded.filter((g) => within(g, pos) && g.start > fnStart);
+    let rethrown: Catcher | undefined;
+    while (own.length > 0) {
       const first = innermost(own);
-      return { frame: 0, ignores: own.some((g) => g.ignores), stops: first.stops, probe: call.probe };
+      // Any try of its own function with a catch: an ignoring one among them makes it ignored.
+      const c = { frame: 0, ignores: own.some((g) => g.ignores), stops: first.stops, probe: call.probe };
+      if (!first.throwsOnly || c.ignores) return c;
+      rethrown ??= c;
+      own = own.filter((g) => g !== first);
     }
-    // No try in the read's own function: the error leaves it, to the frame that called it.
+    // No try in the read's own function (or one that throws it on): the error leaves it, to the frame that called it.
     for (const [i, frame] of callers.slice(0, MAX_CALLERS).entries()) {
       const up = frameAt(frame);
-      if (!up) return undefined;
-      const tries = up.parsed.guarded.filter((g) => within(g, up.pos) && g.start > up.fn);
-      if (tries.length > 0) {
+      if (!up) return rethrown;
+      let tries = up.parsed.guarded.filter((g) => within(g, up.pos) && g.start > up.fn);
+      while (tries.length > 0) {
         const first = innermost(tries);
-        return { frame: i + 1, ignores: first.ignores, stops: first.stops, probe: call.probe };
+        const c = { frame: i + 1, ignores: first.ignores, stops: first.stops, probe: call.probe };
+        if (!first.throwsOnly) return c;
+        rethrown ??= c;
+        tries = tries.filter((g) => g !== first);
       }
     }
-    return undefined;
+    // Thrown on past every frame known: it stops the app, as far as anyone can tell.
+    return rethrown;
   };
 
   return {

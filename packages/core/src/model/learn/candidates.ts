@@ -5,6 +5,7 @@ import { GrantSet, findCovering, isFsScope, type Grant } from '../grants.js';
 import { resourcePath } from '../paths/index.js';
 import type { RunResult } from './types.js';
 import { runSucceeded } from './outcome.js';
+import { isMissingRemoval } from '../tighten.js';
 
 /**
  * The denials to act on after a run. Errors that escaped the app come first; then errors it
@@ -123,8 +124,10 @@ export function provenLeftOut(acted: readonly Denial[], leftOut: readonly Grant[
 
 /** A read grant of a path the app may also write (its own state, read back on a later start). */
 export function ownState(grants: readonly Grant[]): (g: Grant) => boolean {
-  const index = GrantSet.view(grants);
-  const written = new Set(grants.filter((w) => w.scope === 'fs.write' && w.path !== undefined).map((w) => w.path));
+  // A write whose only evidence is removing what was not there made no state to read back.
+  const writes = grants.filter((w) => w.scope === 'fs.write' && w.path !== undefined && !(w.denials.length > 0 && w.denials.every(isMissingRemoval)));
+  const index = GrantSet.view(writes);
+  const written = new Set(writes.map((w) => w.path));
   return (g) => g.scope === 'fs.read' && g.path !== undefined && (written.has(g.path) || findCovering(index, 'fs.write', g.path) !== undefined);
 }
 
