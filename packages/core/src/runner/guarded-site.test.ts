@@ -226,6 +226,11 @@ describe('createCatchProbe: a catch that throws what it does not expect hands it
     'function onward(cur) {',
     '  return isexe.sync(cur);',
     '}',
+    'function handled(cur) {',
+    '  try {',
+    '    try { return isexe.sync(cur); } catch (e) { failed = true; if (e.pending) throw e; report(e); }',
+    '  } catch {}',
+    '}',
     'function inner(cur) {',
     '  try {',
     '    try { return isexe.sync(cur); } catch (e) { throw e; }',
@@ -243,7 +248,8 @@ describe('createCatchProbe: a catch that throws what it does not expect hands it
   const exitSite = on(isexeFile, isexe, 11, 'sync');
   const found = on(whichFile, which, 4, 'sync');
   const onward = on(whichFile, which, 8, 'sync');
-  const inner = on(whichFile, which, 12, 'sync');
+  const handledSite = on(whichFile, which, 12, 'sync');
+  const inner = on(whichFile, which, 17, 'sync');
 
   it("the caller's empty catch decides: the stat is guarded, and nothing stops", () => {
     expect(probe.guarded(stat, [rethrowSite, found])).toBe(true);
@@ -257,5 +263,8 @@ describe('createCatchProbe: a catch that throws what it does not expect hands it
     expect(probe.guarded(stat, [rethrowSite, onward])).toBe(false);
     expect(probe.stops(stat, [rethrowSite])).toBe(true);
     expect(probe.stops(stat, [exitSite, found])).toBe(true);
+    // A catch that does work of its own before it may rethrow (mocha's done(err) fails the test) decides.
+    expect(probe.stops(stat, [rethrowSite, handledSite])).toBe(true);
+    expect(probe.guarded(stat, [rethrowSite, handledSite])).toBe(false);
   });
 });
