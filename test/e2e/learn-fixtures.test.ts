@@ -136,6 +136,15 @@ const cases: Case[] = [
     exactFlags: ['--allow-fs-read=D/config.json', '--allow-fs-read=D/lib/isexe.js'],
   },
   {
+    // The input read sits in a try whose catch calls fatal(), which exits (terser): a need, so the
+    // first verification is the last run (runs asserted below).
+    fixture: 'caught/fatal-helper',
+    entry: 'index.js',
+    majors: [26, 24, 22, 20],
+    flags: (m) => [...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-fs-read=D/src'],
+    exactFlags: ['--allow-fs-read=D/src/input.txt'],
+  },
+  {
     fixture: 'children/spawn-node',
     entry: 'index.js',
     majors: [26, 22, 20],
@@ -320,5 +329,15 @@ describe('scopes/write-tmp', () => {
     const other = copyFixture('scopes/read-config');
     const plain = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js'], { cwd: other });
     expect((JSON.parse(String(plain.stdout)) as ProfileJson).warnings.some((w) => w.includes('temporary directory'))).toBe(false);
+  });
+});
+
+// A need behind a catch that exits through a helper costs no failed verification: two runs.
+describe('caught/fatal-helper', () => {
+  it.each([26, 24, 22])('Node %i: verified in two runs', async (major) => {
+    const dir = copyFixture('caught/fatal-helper');
+    const r = await runCli(['--node', nodeBinary(major), '--format', 'json', 'index.js'], { cwd: dir });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect((JSON.parse(String(r.stdout)) as ProfileJson).runs).toBe(2);
   });
 });

@@ -145,3 +145,16 @@ describe('a child process the loader starts after its addon was refused (an obse
     expect(renderFlags(res.grants, NODE22)).toEqual(['--permission', '--allow-child-process', '--allow-addons']);
   });
 });
+
+describe('an addon check audit mode only published', () => {
+  it('refused nothing (26 lets the addon load): what the loader does next is its main line, kept', async () => {
+    const { fallbackGrants } = await import('./fallback.js');
+    const write = caught('FileSystemWrite', `${APP}/dist`, { source: 'channel', site: `${NM}/pkg/index.js:40:3` });
+    const grant = { scope: 'fs.write' as const, path: `${APP}/dist`, kind: 'created-dir' as const, denials: [write], notes: [] };
+    const published = caught('Addon', '', { source: 'channel', site: `${NM}/pkg/native.js:10:3` });
+    expect(fallbackGrants([grant], [published, write]).grants).toEqual([]);
+    // Refused (24's audit mode throws ERR_DLOPEN_DISABLED, as every enforce run does): set aside.
+    const refused = caught('Addon', '', { code: 'ERR_DLOPEN_DISABLED', site: `${NM}/pkg/native.js:10:3` });
+    expect(fallbackGrants([grant], [refused, write]).grants).toEqual([grant]);
+  });
+});

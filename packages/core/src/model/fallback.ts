@@ -15,6 +15,15 @@ export function isLoaderDenial(d: Denial): boolean {
   return d.code === 'ERR_DLOPEN_DISABLED' || d.permission === 'Addon' || d.permission === 'WASI';
 }
 
+/**
+ * A loader denial that refused the load. An addon check an audit run only published (26's audit mode lets
+ * the addon load: what follows is the app's main line, rollup writing its bundle) refused nothing; a
+ * refusal is thrown, as ERR_DLOPEN_DISABLED (24's audit mode, and every enforce run).
+ */
+function isRefusal(d: Denial): boolean {
+  return isLoaderDenial(d) && !(d.permission === 'Addon' && d.source === 'channel' && d.code !== 'ERR_DLOPEN_DISABLED');
+}
+
 function threadOf(d: Denial): string {
   return d.thread ?? 'main';
 }
@@ -39,7 +48,7 @@ function sitePackage(d: Denial): string | undefined {
 export function fallbackGrants(added: readonly Grant[], reported: readonly Denial[]): { grants: Grant[]; trigger?: Denial } {
   const first = new Map<string, number>();
   reported.forEach((d, i) => {
-    if (isLoaderDenial(d) && !first.has(threadOf(d))) first.set(threadOf(d), i);
+    if (isRefusal(d) && !first.has(threadOf(d))) first.set(threadOf(d), i);
   });
   if (first.size === 0) return { grants: [] };
   const before = new Set<string>();

@@ -268,3 +268,36 @@ describe('createCatchProbe: a catch that throws what it does not expect hands it
     expect(probe.guarded(stat, [rethrowSite, handledSite])).toBe(false);
   });
 });
+
+describe('createCatchProbe: a catch that calls a function of its own file', () => {
+  // terser's read_file: a catch that calls fatal(), which prints and exits.
+  const text = [
+    "const fs = require('node:fs');",
+    'function fatal(message) {',
+    '  console.error(message);',
+    '  process.exit(1);',
+    '}',
+    'function note(message) {',
+    '  console.error(message);',
+    '}',
+    'function run() {',
+    '  function readFile(p, fallback) {',
+    "    try { return fs.readFileSync(p, 'utf8'); } catch (ex) { if (ex.code == 'ENOENT' && fallback != null) return fallback; fatal(ex); }",
+    '  }',
+    '  function readNote(p) {',
+    "    try { return fs.readFileSync(p, 'utf8'); } catch (ex) { note(ex); }",
+    '  }',
+    '  return [readFile, readNote];',
+    '}',
+  ].join('\n');
+  const file = source('cli.cjs', text);
+  const probe = createCatchProbe();
+  const line = (n: number) => `${file}:${n}:${text.split('\n')[n - 1]!.indexOf('readFileSync') + 1}`;
+
+  it('exits when the function it calls exits; a function that only logs does not', () => {
+    expect(probe.stops(line(11))).toBe(true);
+    expect(probe.guarded(line(11))).toBe(false);
+    expect(probe.stops(line(14))).toBe(false);
+    expect(probe.guarded(line(14))).toBe(true);
+  });
+});

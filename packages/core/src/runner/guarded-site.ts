@@ -103,6 +103,10 @@ function parseFile(text: string): Parsed | undefined {
     }
   }
   const guarded: Guarded[] = [];
+  const handlers: { start: number; end: number; body: { body: unknown[] } }[] = [];
+  // Functions declared by name in the file: a catch that calls one that exits (terser's `fatal(ex)`)
+  // exits too. By name alone, so a name declared twice counts only if every declaration exits.
+  const declared = new Map<string, unknown[]>();
   const functions: Span[] = [];
   const reads: Call[] = [];
   const calls: Span[] = [];
@@ -117,14 +121,7 @@ function parseFile(text: string): Parsed | undefined {
     if (n.type === 'TryStatement' && n.handler) {
       const block = n.block as Node;
       const handler = n.handler as Node & { body: { body: unknown[] } };
-      const how = stopsIn(handler.body);
-      guarded.push({
-        start: block.start,
-        end: block.end,
-        ignores: handler.body.body.length === 0,
-        stops: how !== false,
-        throwsOnly: how === 'throw' && onlyRethrows(handler.body),
-      });
+      handlers.push({ start: block.start, end: block.end, body: handler.body });
     }
     if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'AwaitExpression') calls.push({ start: n.start, end: n.end });
     if (n.type === 'AwaitExpression') {
@@ -143,15 +140,34 @@ function parseFile(text: string): Parsed | undefined {
     }
     if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression')
       functions.push({ start: n.start, end: n.end });
+    if (n.type === 'FunctionDeclaration') {
+      const id = n.id as (Node & { name?: string }) | null;
+      if (id?.name) declared.set(id.name, [...(declared.get(id.name) ?? []), n.body]);
+    }
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
   visit(tree);
+  const verdicts = new Map<string, ReturnType<typeof stopsIn>>();
+  const called = (name: string): ReturnType<typeof stopsIn> => {
+    const bodies = declared.get(name);
+    if (bodies === undefined) return false;
+    if (!verdicts.has(name)) {
+      verdicts.set(name, false); // while it is worked out: a function that calls itself adds nothing
+      const each = bodies.map((b) => stopsIn(b, called));
+      verdicts.set(name, each.every((v) => v === 'exit') ? 'exit' : each.every((v) => v !== false) ? 'throw' : false);
+    }
+    return verdicts.get(name)!;
+  };
+  for (const h of handlers) {
+    const how = stopsIn(h.body, called);
+    guarded.push({ start: h.start, end: h.end, ignores: h.body.body.length === 0, stops: how !== false, throwsOnly: how === 'throw' && onlyRethrows(h.body) });
+  }
   return { guarded, functions, reads, calls };
 }
 
 /** Does this catch body throw, call process.exit() or set process.exitCode, outside the functions it defines?
  *  'exit' when it ends the process (whatever else it does), 'throw' when it only throws, false when neither. */
-function stopsIn(body: unknown): 'exit' | 'throw' | false {
+function stopsIn(body: unknown, calls: (name: string) => 'exit' | 'throw' | false = () => false): 'exit' | 'throw' | false {
   let stops = false;
   let exits = false;
   const visit = (node: unknown): void => {
@@ -182,6 +198,16 @@ function stopsIn(body: unknown): 'exit' | 'throw' | false {
     if ((n.type === 'CallExpression' && member(n.callee, 'exit')) || (n.type === 'AssignmentExpression' && member(n.left, 'exitCode'))) {
       exits = true;
       return;
+    }
+    // A call of a function of the file's own that exits or throws (`fatal(ex)`).
+    const callee = n.type === 'CallExpression' ? (n.callee as Node & { name?: string }) : undefined;
+    if (callee?.type === 'Identifier' && callee.name !== undefined) {
+      const how = calls(callee.name);
+      if (how === 'exit') {
+        exits = true;
+        return;
+      }
+      if (how === 'throw') stops = true;
     }
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
