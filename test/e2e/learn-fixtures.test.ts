@@ -341,3 +341,17 @@ describe('caught/fatal-helper', () => {
     expect((JSON.parse(String(r.stdout)) as ProfileJson).runs).toBe(2);
   });
 });
+
+// Node 24 and 26's test runner cannot start test files in processes of their own under the permission
+// model (an empty --allow-fs-read= for each): the failure says so, instead of "exited with code 1".
+describe('quirks/entryless-test, isolated', () => {
+  it.each([26, 24])('Node %i: node --test is an app failure that names the runner bug and the way round it', async (major) => {
+    const dir = copyFixture('quirks/entryless-test');
+    const node = nodeBinary(major);
+    const r = await runCli(['--node', node, 'run', '--', node, '--test'], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(String(r.stderr)).toContain(
+      "without a permission denial: Node's test runner started its test files with an empty --allow-fs-read=, which Node refuses (a bug of the runner under the permission model, whatever the grants); `node --test --test-isolation=none` runs them in its own process instead",
+    );
+  });
+});

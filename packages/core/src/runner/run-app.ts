@@ -237,5 +237,5 @@ export async function runApp(spec: AppSpec, run: RunOptions): Promise<RunResult>
   if (lost) Object.assign(base, { childLost: lost });
   if (how === 'ready') return { ...base, outcome: 'ready', readyBy: readyBy! };
   if (how === 'timeout') return { ...base, outcome: 'timeout', stdoutTail: stdout, ...(awaited(spec.readiness) ? { waitedFor: awaited(spec.readiness) } : {}) };
-  return { ...base, outcome: 'exited', exitCode, signal: exitSignal };
+  return { ...base, outcome: 'exited', exitCode, signal: exitSignal, ...(exitCode !== 0 && stdout ? { stdoutTail: stdout } : {}) };
 }

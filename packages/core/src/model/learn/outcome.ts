@@ -40,5 +40,18 @@ export function failureReason(r: RunResult): string {
   if (r.stderrDenials.length > 0) {
     return `${base} in its own process (its stderr shows denial text, which came from a child process or was printed by the app; permlearn does not grant on printed text)`;
   }
-  return base;
+  const known = knownNodeFailure(`${r.stderrTail}\n${r.stdoutTail ?? ''}`);
+  return known ? `${base}: ${known}` : base;
+}
+
+/**
+ * A failure of Node's own that no grant can lift, named from what the run printed. Wording only: what an
+ * app prints never adds a grant.
+ */
+export function knownNodeFailure(output: string): string | undefined {
+  // 24 and 26's test runner starts each test file with `--allow-fs-read=` and no value (docs/node-versions.md).
+  if (/--allow-fs-read= requires an argument/.test(output)) {
+    return "Node's test runner started its test files with an empty --allow-fs-read=, which Node refuses (a bug of the runner under the permission model, whatever the grants); `node --test --test-isolation=none` runs them in its own process instead";
+  }
+  return undefined;
 }

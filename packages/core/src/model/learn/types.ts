@@ -48,7 +48,8 @@ export interface RunResult {
   stderrDenials: Denial[];
   /** The end of the app's stderr, for the report. */
   stderrTail: string;
-  /** The end of the app's stdout (the report shows it when a readiness signal never came). */
+  /** The end of the app's stdout (the report shows it when a readiness signal never came); also kept
+   *  for a run that exited with an error, to explain it (never evidence). */
   stdoutTail?: string;
   /** The readiness signal the run waited for, in words (`stdout line matching /listening/`). */
   waitedFor?: string;
