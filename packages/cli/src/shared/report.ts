@@ -58,6 +58,8 @@ export class Reporter {
   private liveText = '';
   private readonly started = Date.now();
   private auditRun = 0;
+  /** Runs that granted something, each shown by its `denied` line. */
+  private readonly grantedIn = new Set<number>();
 
   constructor(private readonly opts: ReportOptions) {
     this.c = createColors(opts.color);
@@ -110,6 +112,7 @@ export class Reporter {
         );
         break;
       case 'granted': {
+        this.grantedIn.add(e.run);
         if (e.run === this.auditRun) break; // summarised by 'audit-done'
         const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(renderGrantFlag(e.grant))}`;
         if (this.live) this.setLive(text);
@@ -154,6 +157,9 @@ export class Reporter {
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
         else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
           this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);
+        } else if (!this.grantedIn.has(e.run)) {
+          // A run that failed and taught nothing (the one that ends a failed learn): said, so every run shows.
+          this.line(`run ${e.run}  ${e.phase === 'learn' ? '' : `${e.phase}: `}${describeRun(e.result)}`);
         }
         break;
     }

@@ -52,11 +52,19 @@ describe('planDrops', () => {
     check('Inspector', '', 1_300),
     // a check no grant covers changes nothing
     check('FileSystemRead', APP, 1_400),
+    // 26's listen() check, in the millisecond permlearn read "listening": start-up's own
+    check('Net', '', READY),
   ];
-  const { drops, keep } = planDrops([config, secret, pub, log, tmp, child, worker], checks, READY);
+  const net: Grant = { scope: 'net', denials: [], notes: [] };
+  const { drops, keep } = planDrops([config, secret, pub, log, tmp, child, worker, net], checks, READY);
 
-  it('drops what only start-up used: the config, the secret, child processes', () => {
-    expect(drops.map((d) => d.flag)).toEqual([`--allow-fs-read=${APP}/config`, `--allow-fs-read=${APP}/secrets/token.txt`, '--allow-child-process']);
+  it('drops what only start-up used: the config, the secret, child processes, the network (checked as it became ready)', () => {
+    expect(drops.map((d) => d.flag)).toEqual([
+      `--allow-fs-read=${APP}/config`,
+      `--allow-fs-read=${APP}/secrets/token.txt`,
+      '--allow-child-process',
+      '--allow-net',
+    ]);
     expect(drops[0]).toMatchObject({
       scope: 'fs.read',
       reference: `${APP}/config`,

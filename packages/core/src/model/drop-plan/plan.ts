@@ -73,7 +73,10 @@ export function planDrops(grants: readonly Grant[], checks: readonly Denial[], r
   for (const d of checks) {
     if (d.source !== 'channel' || isSpurious(d)) continue;
     const last = d.lastTime ?? d.time;
-    if (last === undefined || last < readyTime) continue;
+    // readyTime is when permlearn read the line that said so, after the app printed it: a check in that
+    // same millisecond is the start-up's own (26's listen() check, a moment before "listening"), which
+    // the drop plan's verification run would catch if it were not.
+    if (last === undefined || last <= readyTime) continue;
     const g = grantOfCheck(d, grants);
     if (!g) continue;
     const used = usedLater.get(g) ?? { resources: new Set<string>(), last };
