@@ -342,6 +342,19 @@ describe('caught/fatal-helper', () => {
   });
 });
 
+// Node 22's test runner starts its files with a spawn it took before any preload ran: their recorders
+// get no key, and a denial shows only in the runner's TAP output. The failure says where it is.
+describe('quirks/entryless-test on 22', () => {
+  it('Node 22: node --test fails naming the denial text on stdout, which is never evidence', async () => {
+    const dir = copyFixture('quirks/entryless-test');
+    const node = nodeBinary(22);
+    const r = await runCli(['--node', node, 'run', '--', node, '--test'], { cwd: dir });
+    expect(r.exitCode).toBe(3);
+    expect(String(r.stderr)).toContain("its stdout shows denial text, as Node's test runner prints a test file's failure there");
+    expect(String(r.stderr)).not.toMatch(/--allow-fs-read=/);
+  });
+});
+
 // Node 24 and 26's test runner cannot start test files in processes of their own under the permission
 // model (an empty --allow-fs-read= for each): the failure says so, instead of "exited with code 1".
 describe('quirks/entryless-test, isolated', () => {

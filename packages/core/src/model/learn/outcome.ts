@@ -41,7 +41,11 @@ export function failureReason(r: RunResult): string {
     return `${base} in its own process (its stderr shows denial text, which came from a child process or was printed by the app; permlearn does not grant on printed text)`;
   }
   const known = knownNodeFailure(`${r.stderrTail}\n${r.stdoutTail ?? ''}`);
-  return known ? `${base}: ${known}` : base;
+  if (known) return `${base}: ${known}`;
+  if (r.stdoutTail !== undefined && /ERR_ACCESS_DENIED/.test(r.stdoutTail)) {
+    return `${base} reported by permlearn's recorder (its stdout shows denial text, as Node's test runner prints a test file's failure there, from a process the recorder could not hear; permlearn does not grant on printed text: run a test file itself, \`node test/a.test.js\`)`;
+  }
+  return base;
 }
 
 /**
