@@ -8,6 +8,11 @@ const packages: Record<string, PackageInfo> = {
   [`${APP}/node_modules/express`]: { dir: `${APP}/node_modules/express`, name: 'express', version: '4.22.3' },
   [`${APP}/node_modules/@scope/pkg`]: { dir: `${APP}/node_modules/@scope/pkg`, name: '@scope/pkg', version: '2.0.0' },
   [`${APP}/node_modules/noversion`]: { dir: `${APP}/node_modules/noversion` },
+  // Nested manifests that only set a module type: terser's names itself "dist"; signal-exit's has no name.
+  [`${APP}/node_modules/terser`]: { dir: `${APP}/node_modules/terser`, name: 'terser', version: '5.44.0' },
+  [`${APP}/node_modules/terser/dist`]: { dir: `${APP}/node_modules/terser/dist`, name: 'dist', version: '1.0.0' },
+  [`${APP}/node_modules/signal-exit`]: { dir: `${APP}/node_modules/signal-exit`, name: 'signal-exit', version: '4.1.0' },
+  [`${APP}/node_modules/signal-exit/dist/cjs`]: { dir: `${APP}/node_modules/signal-exit/dist/cjs` },
   ['/opt/linked-src']: { dir: '/opt/linked-src', name: 'linked', version: '0.1.0' },
 };
 /** Nearest package.json at or above a directory, from the table above. */
@@ -35,6 +40,8 @@ describe('attributeDenial', () => {
     ['a file: URL (ESM)', `file://${APP}/node_modules/express/index.mjs:9:2`, { by: 'express@4.22.3', at: 'index.mjs:9' }],
     ['a requiring file without line (from the require watcher)', `${APP}/node_modules/express/index.js`, { by: 'express@4.22.3', at: 'index.js' }],
     ['no package.json anywhere', '/elsewhere/tool.js:1:1', { by: 'app', at: '../../elsewhere/tool.js:1' }],
+    ['a nested manifest with a name of its own', `${APP}/node_modules/terser/dist/bundle.min.js:1:9`, { by: 'terser@5.44.0', at: 'dist/bundle.min.js:1' }],
+    ['a nested manifest with no name', `${APP}/node_modules/signal-exit/dist/cjs/index.js:2:1`, { by: 'signal-exit@4.1.0', at: 'dist/cjs/index.js:2' }],
   ])('%s', (_name, site, expected) => {
     expect(attributeDenial(denial(site), APP, find)).toEqual(expected);
   });

@@ -27,7 +27,11 @@ export function attributeDenial(d: Denial, appRoot: string, findPackage: FindPac
   const m = SITE.exec(d.site);
   if (!m) return undefined;
   const file = decodeURIComponent(m[1]!);
-  const pkg = findPackage(path.dirname(file));
+  // Inside node_modules the package is the folder named there, not a package.json nested in it to set
+  // a module type (terser's `dist/package.json` names itself "dist"; signal-exit's `dist/cjs` has no name).
+  const installed = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
+  const owner = installed !== undefined ? findPackage(installed) : undefined;
+  const pkg = owner !== undefined && owner.dir === installed ? owner : findPackage(path.dirname(file));
   const line = m[2] ? `:${m[2]}` : '';
   if (!pkg || pkg.dir === appRoot) {
     return { by: 'app', at: `${path.relative(appRoot, file) || file}${line}` };
