@@ -43,7 +43,12 @@ function describeDenial(d: Denial): string {
 }
 
 function describeRun(r: RunResult): string {
-  if (r.outcome === 'ready') return `ready by ${r.readyBy}`;
+  if (r.outcome === 'ready') {
+    const failed = r.exercise?.find((e) => e.exitCode !== 0);
+    return failed
+      ? `ready by ${r.readyBy}, but the exercise \`${failed.command}\` ${failed.timedOut ? 'timed out' : `exited with code ${failed.exitCode}`}`
+      : `ready by ${r.readyBy}`;
+  }
   if (r.outcome === 'timeout') return 'no exit and no readiness signal in time';
   if (r.outcome === 'spawn-error') return `could not start: ${r.error}`;
   return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
@@ -58,8 +63,8 @@ export class Reporter {
   private liveText = '';
   private readonly started = Date.now();
   private auditRun = 0;
-  /** Runs that granted something, each shown by its `denied` line. */
-  private readonly grantedIn = new Set<number>();
+  /** A run that failed, said once the events after it show it taught nothing (its `denied` lines say it otherwise). */
+  private failedRun: { run: number; text: string } | undefined;
 
   constructor(private readonly opts: ReportOptions) {
     this.c = createColors(opts.color);
@@ -106,13 +111,14 @@ export class Reporter {
     const { c } = this;
     switch (e.type) {
       case 'run-start':
+        this.flushFailedRun();
         if (e.phase === 'audit' || e.phase === 'observe') this.auditRun = e.run;
         this.setLive(
           `run ${e.run}${e.phase === 'learn' ? '' : ` (${e.phase === 'verify' ? 'verification' : e.phase})`} · ${e.grants} grant${e.grants === 1 ? '' : 's'} …`,
         );
         break;
       case 'granted': {
-        this.grantedIn.add(e.run);
+        if (this.failedRun?.run === e.run) this.failedRun = undefined;
         if (e.run === this.auditRun) break; // summarised by 'audit-done'
         const text = `run ${e.run}  ${c.yellow('denied')} ${describeDenial(e.denial)}  → ${c.cyan(renderGrantFlag(e.grant))}`;
         if (this.live) this.setLive(text);
@@ -157,16 +163,22 @@ export class Reporter {
         if (e.phase === 'verify') this.line(`run ${e.run}  verification: ${describeRun(e.result)}`);
         else if (e.result.outcome === 'ready' || (e.result.outcome === 'exited' && e.result.exitCode === 0)) {
           this.line(`run ${e.run}  ${c.green('started cleanly')} (${describeRun(e.result)})`);
-        } else if (!this.grantedIn.has(e.run)) {
-          // A run that failed and taught nothing (the one that ends a failed learn): said, so every run shows.
-          this.line(`run ${e.run}  ${e.phase === 'learn' ? '' : `${e.phase}: `}${describeRun(e.result)}`);
+        } else {
+          // A run that failed: said unless it teaches something (the one that ends a failed learn), so every run shows.
+          this.failedRun = { run: e.run, text: `run ${e.run}  ${e.phase === 'learn' ? '' : `${e.phase}: `}${describeRun(e.result)}` };
         }
         break;
     }
   }
 
+  private flushFailedRun(): void {
+    if (this.failedRun) this.line(this.failedRun.text);
+    this.failedRun = undefined;
+  }
+
   summary(profile: Profile): void {
     const { c } = this;
+    this.flushFailedRun();
     this.clearLive();
     if (this.opts.quiet) {
       // Quiet drops the report, never the reason it failed.
@@ -208,7 +220,10 @@ export class Reporter {
     }
     for (const u of profile.ungrantable) out.push(c.red(`cannot be granted: ${u.reason}${u.denial.site ? ` (at ${u.denial.site})` : ''}`));
     // What was refused as too broad; when that stopped learning the reason above already says it.
-    if (profile.status !== 'too-broad') for (const r of profile.refused ?? []) out.push(c.yellow(`not granted, too broad: ${describeRefusal(r)}`));
+    // A refusal a verified profile did without was a lookup the app survives: said as such, not as advice.
+    if (profile.status !== 'too-broad')
+      for (const r of profile.refused ?? [])
+        out.push(c.yellow(`not granted, too broad${profile.verified ? ' (the app verified without it)' : ''}: ${describeRefusal(r)}`));
     if (profile.observed.length) {
       out.push(c.bold('seen but not granted (the app survived these):'));
       for (const d of profile.observed.slice(0, 20)) out.push(`  ${describeDenial(d)}${d.site ? c.dim(` at ${d.site}`) : ''}`);

@@ -159,7 +159,7 @@ export function buildProfile(result: LearnResult, meta: ProfileMeta): Profile {
   for (const dir of result.nodeOpened ?? []) {
     if (findCovering(grants, 'fs.read', dir)) continue;
     warnings.push(
-      `Node lets a process of this app read everything under ${dir}, its working folder, whatever these flags say: it was started without an entry file (\`node --test\` naming no test files, or a program piped to stdin), and Node then grants the folder it runs in. To keep the rest of ${dir} out of reach, start a file itself (\`node test/a.test.js\` runs that file's tests)`,
+      `Node lets a process of this app read everything under ${dir}, its working folder, whatever these flags say: it was started without an entry file (\`node --test\` naming no test files, or a program piped to stdin), and Node then grants the folder it runs in. To keep the rest of ${dir} out of reach, start a file itself (\`node <test file>\` runs that file's tests)`,
     );
   }
   // os.tmpdir() is the environment's: a grant below it (not in the project, which may sit there too)

@@ -42,6 +42,11 @@ describe('a folder named anew each run', () => {
     expect(index.find(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr', site), 'fs.write', '/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr', fs)).toBeUndefined();
     expect(index.find(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o/web'), 'fs.write', '/tmp/-8NB1fZZFDpdiMYPgXM8o/web', fs)).toBeUndefined();
     expect(new NamedEachRunIndex([granted('/app/out/a.js')]).find(denial('/app/out/b.js'), 'fs.write', '/app/out/b.js', fs)).toBeUndefined();
+    // Without a call site on either side (a cleanup caught inside fs.rm), the names alone match.
+    const bare = { ...granted('/tmp/wDMDa9JdUXF_4bxL-Rt1L'), denials: [{ ...denial('/tmp/wDMDa9JdUXF_4bxL-Rt1L'), site: undefined }] };
+    const { site: _unused, ...siteless } = denial('/tmp/-8NB1fZZFDpdiMYPgXM8o');
+    expect(new NamedEachRunIndex([bare]).find(siteless, 'fs.write', '/tmp/-8NB1fZZFDpdiMYPgXM8o', fs)?.folder).toBe('/tmp');
+    expect(new NamedEachRunIndex([bare]).find(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o'), 'fs.write', '/tmp/-8NB1fZZFDpdiMYPgXM8o', fs)).toBeUndefined();
     // A folder that was there before learning is not a name the app made up.
     const there: FsProbe = { ...fs, kind: (p) => (p.startsWith('/tmp') ? 'dir' : 'missing') };
     expect(index.find(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr'), 'fs.write', '/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr', there)).toBeUndefined();

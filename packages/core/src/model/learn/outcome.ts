@@ -43,7 +43,7 @@ export function failureReason(r: RunResult): string {
   const known = knownNodeFailure(`${r.stderrTail}\n${r.stdoutTail ?? ''}`);
   if (known) return `${base}: ${known}`;
   if (r.stdoutTail !== undefined && /ERR_ACCESS_DENIED/.test(r.stdoutTail)) {
-    return `${base} reported by permlearn's recorder (its stdout shows denial text, as Node's test runner prints a test file's failure there, from a process the recorder could not hear; permlearn does not grant on printed text: run a test file itself, \`node test/a.test.js\`)`;
+    return `${base} reported by permlearn's recorder (its stdout shows denial text, where Node's test runner prints a failure, its own or a test file's; permlearn does not grant on printed text: run a test file itself, \`node <test file>\`)`;
   }
   return base;
 }
