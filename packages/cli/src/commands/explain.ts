@@ -68,7 +68,7 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
     const askers = new Set<string>();
     for (const d of g.denials) {
       const who = t(d.by ? `${d.by}${d.at ? ` (${d.at})` : ''}` : (d.site ?? 'Node itself (no call site outside Node)'));
-      askers.add(d.by ?? 'unknown');
+      askers.add(d.by ?? (d.site === undefined ? 'Node itself' : 'unknown'));
       const times = (d.hits ?? 1) > 1 ? ` ${c.dim(`×${d.hits}`)}` : '';
       out.push(`  ${t(d.permission || d.code)}${d.resource ? ` ${t(d.resource)}` : ''}${times}  ${c.dim('asked by')} ${who}  ${c.dim(`[${d.source}]`)}`);
     }
@@ -80,7 +80,8 @@ export function explainProfile(profile: Profile, color: boolean, homedir?: strin
   });
   const tight = profile.tightened;
   if (tight && (tight.removed.length || tight.kept.length || tight.untried.length)) {
-    out.push('', c.bold(`left out by tightening (${tight.trials} trial run${tight.trials === 1 ? '' : 's'} beyond the verification)`));
+    const title = tight.removed.length ? 'left out by tightening' : 'tightening left nothing out';
+    out.push('', c.bold(`${title} (${tight.trials} trial run${tight.trials === 1 ? '' : 's'} beyond the verification)`));
     for (const r of tight.removed) {
       out.push(`${c.dim(t(r.flag))}  ${c.dim(`${r.asks} check${r.asks === 1 ? '' : 's'}: ${t(r.why)}`)}`);
       for (const d of r.denials)
