@@ -142,7 +142,7 @@ const cases: Case[] = [
     entry: 'index.js',
     majors: [26, 24, 22, 20],
     flags: (m) => [...(m === 20 ? ['--allow-fs-read=D/index.js'] : []), '--allow-fs-read=D/src'],
-    exactFlags: ['--allow-fs-read=D/src/input.txt'],
+    exactFlags: ['--allow-fs-read=D/src/data.json', '--allow-fs-read=D/src/input.txt'],
   },
   {
     fixture: 'children/spawn-node',

@@ -280,6 +280,11 @@ describe('createCatchProbe: a catch that calls a function of its own file', () =
     'function note(message) {',
     '  console.error(message);',
     '}',
+    'let runtimeError = function (msg) {',
+    "  process.stderr.write('x: ' + msg);",
+    '  process.exitCode = 1;',
+    '};',
+    'const warn = (msg) => console.warn(msg);',
     'function run() {',
     '  function readFile(p, fallback) {',
     "    try { return fs.readFileSync(p, 'utf8'); } catch (ex) { if (ex.code == 'ENOENT' && fallback != null) return fallback; fatal(ex); }",
@@ -287,7 +292,13 @@ describe('createCatchProbe: a catch that calls a function of its own file', () =
     '  function readNote(p) {',
     "    try { return fs.readFileSync(p, 'utf8'); } catch (ex) { note(ex); }",
     '  }',
-    '  return [readFile, readNote];',
+    '  function readData(p) {',
+    "    try { return fs.readFileSync(p, 'utf8'); } catch (err) { runtimeError(err.message); return; }",
+    '  }',
+    '  function readWarn(p) {',
+    "    try { return fs.readFileSync(p, 'utf8'); } catch (err) { warn(err.message); }",
+    '  }',
+    '  return [readFile, readNote, readData, readWarn];',
     '}',
   ].join('\n');
   const file = source('cli.cjs', text);
@@ -295,9 +306,15 @@ describe('createCatchProbe: a catch that calls a function of its own file', () =
   const line = (n: number) => `${file}:${n}:${text.split('\n')[n - 1]!.indexOf('readFileSync') + 1}`;
 
   it('exits when the function it calls exits; a function that only logs does not', () => {
-    expect(probe.stops(line(11))).toBe(true);
-    expect(probe.guarded(line(11))).toBe(false);
-    expect(probe.stops(line(14))).toBe(false);
-    expect(probe.guarded(line(14))).toBe(true);
+    expect(probe.stops(line(16))).toBe(true);
+    expect(probe.guarded(line(16))).toBe(false);
+    expect(probe.stops(line(19))).toBe(false);
+    expect(probe.guarded(line(19))).toBe(true);
+  });
+
+  it('a function held in a variable counts the same (ejs: let runtimeError = function …)', () => {
+    expect(probe.stops(line(22))).toBe(true);
+    expect(probe.guarded(line(22))).toBe(false);
+    expect(probe.stops(line(25))).toBe(false);
   });
 });

@@ -144,6 +144,13 @@ function parseFile(text: string): Parsed | undefined {
       const id = n.id as (Node & { name?: string }) | null;
       if (id?.name) declared.set(id.name, [...(declared.get(id.name) ?? []), n.body]);
     }
+    // `let runtimeError = function (msg) { … process.exitCode = 1; }` (ejs's CLI), or an arrow function.
+    if (n.type === 'VariableDeclarator') {
+      const id = n.id as (Node & { name?: string }) | null;
+      const init = n.init as (Node & { body?: unknown }) | null;
+      if (id?.type === 'Identifier' && id.name && (init?.type === 'FunctionExpression' || init?.type === 'ArrowFunctionExpression'))
+        declared.set(id.name, [...(declared.get(id.name) ?? []), init.body]);
+    }
     for (const key of Object.keys(n)) if (key !== 'type' && key !== 'start' && key !== 'end' && key !== 'loc') visit(n[key]);
   };
   visit(tree);
