@@ -1,6 +1,7 @@
 // Who asked for a grant: the npm package (name@version) or the app file behind each denial's call site.
 import path from 'node:path';
 import type { Denial } from './types.js';
+import { packageDirOf } from './paths/widen.js';
 
 export interface PackageInfo {
   /** Directory holding the package.json. */
@@ -29,7 +30,7 @@ export function attributeDenial(d: Denial, appRoot: string, findPackage: FindPac
   const file = decodeURIComponent(m[1]!);
   // Inside node_modules the package is the folder named there, not a package.json nested in it to set
   // a module type (terser's `dist/package.json` names itself "dist"; signal-exit's `dist/cjs` has no name).
-  const installed = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
+  const installed = packageDirOf(file);
   const owner = installed !== undefined ? findPackage(installed) : undefined;
   const pkg = owner !== undefined && owner.dir === installed ? owner : findPackage(path.dirname(file));
   const line = m[2] ? `:${m[2]}` : '';

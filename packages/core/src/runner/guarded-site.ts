@@ -362,28 +362,32 @@ export function createCatchProbe(): CatchProbe {
     const fnStart = innermostFunction(parsed, pos);
     // A catch that only throws (`if (er.code === 'EACCES') return false; throw er`) hands the failure on
     // to the try around it, or to the calling frame's (isexe's, inside which's empty catch): that one decides.
-    let own = parsed.guarded.filter((g) => within(g, pos) && g.start > fnStart);
     let rethrown: Catcher | undefined;
-    while (own.length > 0) {
-      const first = innermost(own);
-      // Any try of its own function with a catch: an ignoring one among them makes it ignored.
-      const c = { frame: 0, ignores: own.some((g) => g.ignores), stops: first.stops, probe: call.probe };
-      if (!first.throwsOnly || c.ignores) return c;
-      rethrown ??= c;
-      own = own.filter((g) => g !== first);
-    }
+    const decide = (frame: number, tries: readonly Guarded[]): Catcher | undefined => {
+      const inward = [...tries].sort((x, y) => y.start - x.start);
+      for (const [k, t] of inward.entries()) {
+        // In the read's own function, any ignoring try around it makes it ignored.
+        const ignores = frame === 0 ? inward.slice(k).some((g) => g.ignores) : t.ignores;
+        const c = { frame, ignores, stops: t.stops, probe: call.probe };
+        if (!t.throwsOnly || ignores) return c;
+        rethrown ??= c;
+      }
+      return undefined;
+    };
+    const own = decide(
+      0,
+      parsed.guarded.filter((g) => within(g, pos) && g.start > fnStart),
+    );
+    if (own) return own;
     // No try in the read's own function (or one that throws it on): the error leaves it, to the frame that called it.
     for (const [i, frame] of callers.slice(0, MAX_CALLERS).entries()) {
       const up = frameAt(frame);
       if (!up) return rethrown;
-      let tries = up.parsed.guarded.filter((g) => within(g, up.pos) && g.start > up.fn);
-      while (tries.length > 0) {
-        const first = innermost(tries);
-        const c = { frame: i + 1, ignores: first.ignores, stops: first.stops, probe: call.probe };
-        if (!first.throwsOnly) return c;
-        rethrown ??= c;
-        tries = tries.filter((g) => g !== first);
-      }
+      const c = decide(
+        i + 1,
+        up.parsed.guarded.filter((g) => within(g, up.pos) && g.start > up.fn),
+      );
+      if (c) return c;
     }
     // Thrown on past every frame known: it stops the app, as far as anyone can tell.
     return rethrown;
@@ -417,10 +421,6 @@ export function createCatchProbe(): CatchProbe {
 /** The guard question alone (see createCatchProbe). */
 export function createGuardProbe(): (site: string, callers?: readonly string[]) => boolean {
   return createCatchProbe().guarded;
-}
-
-function innermost(tries: readonly Guarded[]): Guarded {
-  return tries.reduce((a, b) => (b.start > a.start ? b : a));
 }
 
 function within(s: Span, pos: number): boolean {
