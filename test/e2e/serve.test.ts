@@ -1,10 +1,10 @@
 // Servers learned with exercise commands, learned through their start command (permlearn run), and
 // drop plans, on fixtures/apps/serve-static: it reads config and a token at start-up, then serves
 // files of public/ and logs each request.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFixture, leftoverProcesses, nodeBinary, removeCopies, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
+import { copyFixture, freshHomeAndTmp, leftoverProcesses, nodeBinary, removeCopies, root, runCli, withServer, type ProfileJson } from '../helpers/e2e.js';
 
 afterEach(async () => {
   expect(await leftoverProcesses()).toEqual([]);
@@ -69,6 +69,67 @@ describe('--exercise', () => {
     );
     expect(r.exitCode).toBe(3);
     expect(String(r.stderr)).toMatch(/the exercise command .*nope.* exited with code 1 with no permission denial/);
+  });
+});
+
+// A static middleware that looks each request's path up under a folder that does not exist (sirv's shape,
+// json-server's): the folder is granted as `public/*`, so a URL the exercise never asked for is served too,
+// in three runs (audit or observe, the fold that fails without the lookups, the fold with them).
+describe('caught/missing-static', () => {
+  it.each([26, 24, 22])('Node %i: the missing folder searched is granted whole, and an unexercised URL is served', async (major) => {
+    const dir = copyFixture('caught/missing-static');
+    const port = nextPort++;
+    const r = await runCli(
+      [
+        '--node',
+        nodeBinary(major),
+        '--ready-stdout',
+        '^listening',
+        '--exercise',
+        get(`http://127.0.0.1:${port}/api/posts`),
+        '--format',
+        'json',
+        'server.js',
+        '--',
+        String(port),
+      ],
+      { cwd: dir },
+    );
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const profile = JSON.parse(String(r.stdout)) as Profile;
+    expect(profile.verified).toBe(true);
+    expect(profile.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/data.json`,
+      `--allow-fs-read=${dir}/public/*`,
+      ...(major >= 26 ? ['--allow-net'] : []),
+    ]);
+    expect(String(r.stderr)).toMatch(/the app ran for real 3 times/);
+    expect(String(r.stderr)).toContain(`names looked up under ${dir}/public, which does not exist`);
+
+    // A pristine copy, a fresh HOME and TMPDIR, exactly the flags: a collection the exercise never asked
+    // for is served; without `public/*` every request fails.
+    const serve = async (flags: string[]) => {
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(path.join(root, 'fixtures', 'caught/missing-static'), dir, { recursive: true });
+      const e = freshHomeAndTmp('pristine');
+      try {
+        return await withServer(
+          major,
+          flags,
+          'server.js',
+          [String(port)],
+          dir,
+          'listening',
+          async () => Promise.all(['/api/comments', '/api/posts'].map(async (u) => (await fetch(`http://127.0.0.1:${port}${u}`)).status)),
+          { env: e.env },
+        );
+      } finally {
+        e.done();
+      }
+    };
+    expect(await serve(profile.flags)).toEqual([200, 200]);
+    expect(await serve(profile.flags.filter((f) => !f.endsWith('/public/*')))).toEqual([500, 500]);
   });
 });
 

@@ -191,8 +191,9 @@ export async function withServer<T>(
   cwd: string,
   ready: string,
   use: () => Promise<T>,
+  options: Options = {},
 ): Promise<T> {
-  const app = runNode(major, flags, entry, args, cwd, { timeout: 20_000 });
+  const app = runNode(major, flags, entry, args, cwd, { timeout: 20_000, ...options });
   try {
     await new Promise<void>((resolve, reject) => {
       app.stdout!.on('data', (d: Buffer) => (String(d).includes(ready) ? resolve() : undefined));

@@ -13,7 +13,7 @@ const APP = '/srv/app';
 const NODE26 = capabilitiesOf(parseNodeVersion('v26.12.1')!);
 const fs: FsProbe = {
   homedir: '/home/u',
-  kind: (p) => (p === APP || p === `${APP}/src` ? 'dir' : p === `${APP}/src/a.txt` ? 'file' : 'missing'),
+  kind: (p) => (p === APP || p === `${APP}/src` ? 'dir' : p === `${APP}/src/a.txt` || p === '/srv/data/seed.txt' ? 'file' : 'missing'),
 };
 
 const check = (resource: string, extra: Partial<Denial> = {}): Denial => ({

@@ -1,9 +1,10 @@
 // The one path by which a run's denials become grants, for the priming runs and the enforce loop alike.
 import type { Denial } from '../types.js';
-import { GrantSet, grantKey } from '../grants.js';
+import { GrantSet, grantKey, type Grant } from '../grants.js';
 import type { Refusal, RunResult } from './types.js';
 import { absorb, insideRefused, planStep, promoteCreatedDirs } from './plan-step.js';
 import { NamedEachRunIndex } from './named-each-run.js';
+import { MissingFolderSearches, searchRoot } from './missing-folder.js';
 import type { LearnState } from './state.js';
 import { yieldToEventLoop } from '../yield.js';
 
@@ -36,11 +37,16 @@ export async function applyDenials(
   const next = new GrantSet(s.grants);
   // Only an earlier run's grant shows a name that changes from run to run.
   const named = new NamedEachRunIndex(s.grants);
+  // This plan's lookups and the first runs' show a missing folder searched under many names.
+  const searches = new MissingFolderSearches([...denials, ...s.lookups], searchRoot(s.opts), s.opts.fs);
+  // A grant this plan made (a folder as `F/*`) takes the later denials it covers as its evidence.
+  const madeNow = new Set<Grant>();
   const out: Applied = { changed: false, stuck: [], childLost: [], refused: [] };
   for (const [i, denial] of denials.entries()) {
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     if (mode === 'prime' && (absorb(denial, next, caps) || insideRefused(denial, s.refused, caps))) continue;
-    const step = planStep(denial, next, s.opts, s.runs, named);
+    if (mode === 'enforce' && madeNow.size > 0 && absorb(denial, next, caps, madeNow)) continue;
+    const step = planStep(denial, next, s.opts, s.runs, { named, searches });
     switch (step.type) {
       case 'ungrantable':
         if (mode === 'enforce' && !s.ungrantable.some((u) => u.code === step.info.code && u.reason === step.info.reason)) s.ungrantable.push(step.info);
@@ -58,6 +64,7 @@ export async function applyDenials(
       case 'add':
       case 'replace':
         s.noteStable(step.grant, denial, restated);
+        madeNow.add(step.grant);
         if (step.type === 'replace') {
           next.replace(step.old, step.grant);
           if (step.event) s.emit(step.event);

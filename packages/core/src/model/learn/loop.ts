@@ -18,6 +18,7 @@ import { applyDenials } from './apply.js';
 import { prime } from './prime.js';
 import { verifyFolded, verifyLearned } from './verify.js';
 import { failedSearch } from './tighten-units.js';
+import { MissingFolderSearches } from './missing-folder.js';
 import { LearnState } from './state.js';
 
 /** Run the loop until the app starts cleanly, then verify with exactly the learned grants. */
@@ -29,6 +30,7 @@ export async function learn(opts: LearnOptions): Promise<LearnResult> {
     const primed = await prime(s, opts.strategy);
     if (!('complete' in primed)) return primed;
     complete = primed.complete;
+    s.primedComplete = complete;
   }
   if (opts.fold && complete && s.runs < opts.maxRuns) {
     const folded = await verifyFolded(s);
@@ -108,7 +110,8 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   const cause = succeeded ? () => false : hiddenCauses(result);
   const sole = soleCause(succeeded, denials);
   // A failed run that acted only on one search's lookups failed on that search (tighten-units.ts).
-  const searched = failedSearch(succeeded, denials, siblings, opts.fs);
+  const folders = new MissingFolderSearches([], opts.generalise?.root, opts.fs);
+  const searched = failedSearch(succeeded, denials, siblings, opts.fs, folders);
   for (const d of denials)
     if (d !== sole && !searched(d) && !isProven(d) && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
   for (const d of siblings) if (!searched(d)) s.soft.mark(d);
@@ -125,6 +128,9 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
     if (!applied.changed) return s.done('child-lost-grants', applied.childLost[0]!);
   }
   if (proven.length > 0 && applied.changed && applied.childLost.length === 0) return 'refold';
+  // Failed on one search alone, after a priming run that saw everything: with the search granted, the
+  // next run can be the verification (a static server's lookups under a missing folder: 6 runs, now 4).
+  if (!succeeded && s.primedComplete && opts.fold && applied.changed && applied.childLost.length === 0 && denials.every(searched)) return 'refold';
   if (!applied.changed) {
     if (s.ungrantable.length) return s.done('ungrantable', s.ungrantable.map((u) => u.reason).join('; '));
     if (applied.refused.length) return s.done('too-broad', `the app needs ${describeRefusal(applied.refused[0]!)}`);

@@ -54,14 +54,14 @@ describe('a folder named anew each run', () => {
 
   it('grants the common folder where the breadth rule allows it, and refuses the temporary directory itself', () => {
     const earlier = [granted('/app/.tmp/wDMDa9JdUXF_4bxL-Rt1L/ssr')];
-    const inProject = planStep(denial('/app/.tmp/-8NB1fZZFDpdiMYPgXM8o/ssr'), earlier, opts('/app/.tmp'), 4, new NamedEachRunIndex(earlier));
+    const inProject = planStep(denial('/app/.tmp/-8NB1fZZFDpdiMYPgXM8o/ssr'), earlier, opts('/app/.tmp'), 4, { named: new NamedEachRunIndex(earlier) });
     expect(inProject).toMatchObject({
       type: 'replace',
       grant: { scope: 'fs.write', path: '/app/.tmp', kind: 'dir' },
       event: { type: 'widened', to: '/app/.tmp' },
     });
     const shared = [granted('/tmp/wDMDa9JdUXF_4bxL-Rt1L/ssr')];
-    const tmp = planStep(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr'), shared, opts('/tmp'), 4, new NamedEachRunIndex(shared));
+    const tmp = planStep(denial('/tmp/-8NB1fZZFDpdiMYPgXM8o/ssr'), shared, opts('/tmp'), 4, { named: new NamedEachRunIndex(shared) });
     expect(tmp).toMatchObject({ type: 'refused', info: { violation: { code: 'tmpdir' } } });
     expect(tmp.type === 'refused' && tmp.info.because).toMatch(/names a folder in \/tmp anew each run/);
   });

@@ -10,6 +10,7 @@ import { acceptHint, breadthViolation, isAccepted, type BreadthContext, type Bre
 import { generalisePath } from '../generalise.js';
 import { folderKind, initialKind } from '../initial-state.js';
 import type { NamedEachRunIndex } from './named-each-run.js';
+import type { MissingFolderSearches } from './missing-folder.js';
 import { describeLost, lostInChild } from '../child-flags.js';
 import { createsFolder } from './created-folder.js';
 import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
@@ -24,6 +25,12 @@ export type Step =
   | { type: 'refused'; info: Refusal };
 
 export type PlanOptions = Pick<LearnOptions, 'caps' | 'fs' | 'implicitReadGrants' | 'generalise' | 'acceptBroad'>;
+
+/** What a plan knows beyond one denial: earlier runs' grants by path shape, and the plan's lookups by folder. */
+export interface PlanHints {
+  named?: NamedEachRunIndex;
+  searches?: MissingFolderSearches;
+}
 
 /** What the breadth rule is measured against: the home folder, the project root, the temporary directory. */
 export function breadthContext(opts: Pick<LearnOptions, 'fs' | 'generalise'>): BreadthContext {
@@ -55,8 +62,8 @@ function fsGrant(scope: FsScope, p: string, kind: PathKind, denial: Denial): FsG
  * Decide what one denial changes in the current grants. A grant that would break the breadth rule is
  * refused here, whichever path produced it (exact, generalised, quirk widening, mkdtemp prefix).
  */
-export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, named?: NamedEachRunIndex): Step {
-  const step = planUnguarded(denial, grants, opts, run, named);
+export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, hints: PlanHints = {}): Step {
+  const step = planUnguarded(denial, grants, opts, run, hints);
   if (step.type !== 'add' && step.type !== 'replace') return step;
   const violation = breadthViolation(step.grant, breadthContext(opts));
   if (!violation) return step;
@@ -70,7 +77,7 @@ export function planStep(denial: Denial, grants: readonly Grant[] | GrantSet, op
 }
 
 /** `current` is a GrantSet when many denials are planned in a row. */
-function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, named: NamedEachRunIndex | undefined): Step {
+function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opts: PlanOptions, run: number, hints: PlanHints): Step {
   const grants = current instanceof GrantSet ? current : GrantSet.view(current);
   const need: Need = needOf(denial, opts.caps);
   if (need.type === 'ungrantable') return { type: 'ungrantable', info: { denial, code: need.code, reason: need.reason } };
@@ -112,7 +119,7 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
 
   // A folder named anew each run (a generated id; earlier runs' grants, `named`): the common folder,
   // or nothing exact will ever do.
-  const renamed = named?.find(denial, scope, target, opts.fs);
+  const renamed = hints.named?.find(denial, scope, target, opts.fs);
   if (renamed) {
     const kind = folderKind(opts.fs, renamed.folder) ?? 'created-dir';
     const grant: Grant = {
@@ -125,6 +132,18 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
     const because = `the app names a folder in ${renamed.folder} anew each run (${renamed.names.join(', then ')}, at ${denial.site}): no grant narrower than ${renamed.folder} covers the next one`;
     grant.notes.push({ code: 'generalised', detail: because });
     return { type: 'replace', old: renamed.old, grant, event: { type: 'widened', run, from: target, to: renamed.folder, scope, because } };
+  }
+  // A folder that was not there, searched by name (a static server's lookups of each request's path):
+  // the folder as `F/*`, since no list of the names learning saw covers the next request's.
+  const search = hints.searches?.find(denial, scope);
+  if (search) {
+    const grant = fsGrant(scope, search.folder, 'created-dir', denial);
+    const names = `${search.names.join(', ')}${search.count > search.names.length ? ` and ${search.count - search.names.length} more` : ''}`;
+    grant.notes.push({
+      code: 'generalised',
+      detail: `names looked up under ${search.folder}, which does not exist (${names}): granted as ${search.folder}/* so that any name looked up there is covered, not only those learning saw`,
+    });
+    return { type: 'add', grant };
   }
   // A denied mkdir of a path absent before the first run: the folder the app creates, `dir/*` at once.
   if (scope === 'fs.write' && createsFolder(denial) && initialKind(opts.fs, target) === 'missing') {
@@ -155,12 +174,13 @@ export function insideRefused(denial: Denial, refused: readonly Refusal[], caps:
   return findCovering(reach, need.scope, need.path) !== undefined;
 }
 
-/** During a priming run, a candidate that an earlier grant already covers is evidence for that grant. */
-export function absorb(denial: Denial, grants: GrantSet, caps: Capabilities): boolean {
+/** During a priming run, a candidate that an earlier grant already covers is evidence for that grant
+ *  (with `only`, when that grant is one of these). */
+export function absorb(denial: Denial, grants: GrantSet, caps: Capabilities, only?: ReadonlySet<Grant>): boolean {
   const need = needOf(denial, caps);
   if (need.type !== 'fs' || need.prefix) return false;
   const covering = findCovering(grants, need.scope, need.path);
-  if (!covering) return false;
+  if (!covering || (only !== undefined && !only.has(covering))) return false;
   // A later priming run (a second observe run) sees again what the first one saw: one piece of evidence.
   const key = denialKey(denial);
   if (!covering.denials.some((d) => d.site === denial.site && denialKey(d) === key)) covering.denials.push(denial);

@@ -11,6 +11,7 @@ import type { LearnResult } from './types.js';
 import { runSucceeded } from './outcome.js';
 import { ownState } from './candidates.js';
 import { applyDenials } from './apply.js';
+import { MissingFolderSearches, searchRoot } from './missing-folder.js';
 import { addonReadUnplanned } from '../addon-read.js';
 import type { LearnState } from './state.js';
 import type { PrimeStrategy } from './strategies/types.js';
@@ -46,7 +47,13 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     const own = ownStateLookups(s, chosen, seen.lookups);
     const chosenKeys = new Set(chosen.map(denialKey));
     const ownKeys = new Set(own.map(denialKey));
-    const picked = [...chosen, ...seen.lookups.filter((d) => (fatal.has(denialKey(d)) || ownKeys.has(denialKey(d))) && !chosenKeys.has(denialKey(d)))];
+    // Tight, a missing folder searched under many names (a static server's lookups) is a candidate at
+    // once, as `F/*` (missing-folder.ts): should the fold fail without it, it is the one thing put back,
+    // rather than an enforce run to see its first lookup denied.
+    const searches = s.tight ? new MissingFolderSearches(seen.lookups, searchRoot(s.opts), s.opts.fs) : undefined;
+    const searchKeys = new Set(seen.lookups.filter((d) => searches?.find(d, 'fs.read')).map(denialKey));
+    const taken = (d: Denial) => fatal.has(denialKey(d)) || ownKeys.has(denialKey(d)) || searchKeys.has(denialKey(d));
+    const picked = [...chosen, ...seen.lookups.filter((d) => taken(d) && !chosenKeys.has(denialKey(d)))];
     const vetted = s.vet(picked, true);
     const candidates = vetted.keep;
     await yieldToEventLoop();
@@ -70,7 +77,7 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
         s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
     s.observed.push(...seen.observed.filter((d) => !fatal.has(denialKey(d))));
-    s.lookups.push(...seen.lookups.filter((d) => !fatal.has(denialKey(d)) && !ownKeys.has(denialKey(d))));
+    s.lookups.push(...seen.lookups.filter((d) => !taken(d)));
     // The run's evidence is complete when it ran to the end (nothing it did was cut short).
     complete = runSucceeded(result);
     if (addonReadUnplanned(result.denials, s.opts.caps)) s.primingGap = true;

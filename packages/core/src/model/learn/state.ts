@@ -39,6 +39,8 @@ export class LearnState {
   /** A priming run saw something its grants cannot hold (addon-read.ts addonReadUnplanned): a failed
    *  folded verification is then not known to be the candidates' doing. */
   primingGap = false;
+  /** The last priming run ran to the end: its evidence is complete, so a fold can verify. */
+  primedComplete = false;
   /** Folders tried narrowed once (narrow.ts): never narrowed again in this learn. */
   readonly narrowTried = new Set<string>();
   /** Folders any run saw the app list (readdir, opendir): their own checks are not metadata alone. */

@@ -12,6 +12,7 @@ import { resourcePath } from '../paths/index.js';
 import { isCoveredDenial, readsMissing, sameAsker, selectDenials, siteFile } from './candidates.js';
 import { startedCleanly } from './outcome.js';
 import type { RunResult } from './types.js';
+import type { MissingFolderSearches } from './missing-folder.js';
 
 /** Candidates tried together: one call site's lookups of missing paths, or one other candidate alone. */
 export interface Unit {
@@ -79,14 +80,26 @@ export function candidateUnits(candidates: readonly Grant[], fs: FsProbe): Unit[
  * lookups, and those the first runs saw of the same search (`siblings`), are what it failed without,
  * not candidates: dropping them would only repeat the failure. Returns which of them that is.
  */
-export function failedSearch(succeeded: boolean, acted: readonly Denial[], siblings: readonly Denial[], fs: FsProbe): (d: Denial) => boolean {
+export function failedSearch(
+  succeeded: boolean,
+  acted: readonly Denial[],
+  siblings: readonly Denial[],
+  fs: FsProbe,
+  folders?: MissingFolderSearches,
+): (d: Denial) => boolean {
   const no = () => false;
   if (succeeded || acted.length === 0) return no;
   const lookup = (d: Denial) => d.permission === 'FileSystemRead' && d.site !== undefined && (d.existed === false || readsMissing(d, fs));
   if (!acted.every(lookup)) return no;
   const first = acted[0]!;
+  if (!acted.every((d) => sameAsker(d, first))) return no;
+  // Names under one folder that was not there (missing-folder.ts) are one search, at any depth below it.
+  if (folders?.oneSearch(acted)) {
+    const inFolder = new Set<Denial>([...acted, ...siblings.filter((d) => lookup(d) && sameAsker(first, d) && folders.oneSearch([first, d]))]);
+    return (d) => inFolder.has(d);
+  }
   const paths = acted.map(resourcePath);
-  if (!acted.every((d) => sameAsker(d, first)) || !paths.every((p) => sameSearch(p, paths[0]!))) return no;
+  if (!paths.every((p) => sameSearch(p, paths[0]!))) return no;
   // The search, joined transitively: `pnpm-workspace.yaml` and `lerna.json` in one folder, each name up to `/`.
   const inSearch = new Set<Denial>(acted);
   const found = [...paths];
