@@ -59,7 +59,7 @@ function mergeInto(into: Grant, from: Grant): void {
 }
 
 /** The plain definition: merge by key, drop what another grant covers into the first grant that
- *  covers it and is itself kept, sort. Every grant against every other. */
+ *  covers it and is itself kept (its evidence), sort. Every grant against every other. */
 function reference(input: readonly Grant[]): Grant[] {
   const byKey = new Map<string, Grant>();
   for (const g of input) {
@@ -77,7 +77,8 @@ function reference(input: readonly Grant[]): Grant[] {
       .filter((o) => kept.includes(o))
       .sort(order)[0];
     if (!cover) throw new Error(`no kept grant covers ${grantKey(g)}`);
-    mergeInto(cover, g);
+    // Its evidence, not its notes (they say why it reaches as far as it does).
+    cover.denials.push(...g.denials);
   }
   return kept.sort(order);
 }

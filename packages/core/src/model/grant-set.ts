@@ -2,7 +2,7 @@
 // grant and finding what covers a path cost about the depth of the path (grants.ts has the model).
 import type { Scope } from './types.js';
 import { coversGrant } from './paths/index.js';
-import { BOOLEAN_ORDER, compareGrants, copyGrant, covers, grantKey, mergeInto, normaliseGrants, reachingPaths, type Grant } from './grants.js';
+import { absorbCovered, BOOLEAN_ORDER, compareGrants, copyGrant, covers, grantKey, mergeInto, normaliseGrants, reachingPaths, type Grant } from './grants.js';
 
 /**
  * One node of a scope's path tree: the path made of the segments (split on `/`) from the root to it.
@@ -194,9 +194,9 @@ export class GrantSet {
     if (same) return mergeInto(same, g);
     if (g.path !== undefined) {
       const cover = this.first(this.reaching(g.scope, g.path), (o) => coversGrant(o, g));
-      if (cover) return mergeInto(cover, g);
+      if (cover) return absorbCovered(cover, g);
       for (const o of this.coveredBy(g)) {
-        mergeInto(g, o);
+        absorbCovered(g, o);
         this.remove(o);
       }
     }

@@ -68,6 +68,18 @@ describe('normaliseGrants', () => {
     expect(out[1]!.denials.map((d) => d.resource)).toEqual(['true', '/bin/sh']);
   });
 
+  it('gives a covered grant’s evidence to the grant that covers it, not its notes (Eleventy: the project read whole)', () => {
+    const deps: GrantNote = { code: 'generalised', detail: '--granularity deps: every dependency in /app/node_modules' };
+    const project: GrantNote = { code: 'accepted-broad', detail: 'the project root: accepted with --accept-broad' };
+    const out = normaliseGrants([
+      fs('fs.read', '/app/node_modules', 'dir', ['/app/node_modules/x/index.js'], [deps]),
+      fs('fs.read', '/app', 'dir', ['/app'], [project]),
+    ]);
+    expect(show(out)).toEqual(['fs.read /app(dir)']);
+    expect(out[0]!.denials.map((d) => d.resource)).toEqual(['/app', '/app/node_modules/x/index.js']);
+    expect(out[0]!.notes).toEqual([project]);
+  });
+
   it('does not change its input', () => {
     const input = [fs('fs.read', '/app', 'dir'), fs('fs.read', '/app/a.js'), fs('fs.read', '/app/a.js')];
     const snapshot = JSON.parse(JSON.stringify(input));

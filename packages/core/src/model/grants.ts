@@ -90,6 +90,15 @@ export function mergeInto(into: Grant, from: Grant): void {
   }
 }
 
+/**
+ * A grant covered by a wider one gives it its evidence, not its notes: those say why the covered grant
+ * reaches as far as it does (`--granularity deps: every dependency in node_modules`), which is not why
+ * the wider one does.
+ */
+export function absorbCovered(into: Grant, from: Grant): void {
+  for (const d of from.denials) into.denials.push(d);
+}
+
 /*
  * Indexing. A grant that reaches a path `p` (or covers a grant on `p`) sits on one of few paths: `p`
  * itself, a folder above it (`/x` or `/x/` for `/x/a`, as isSameOrUnder compares), or, for a prefix
@@ -155,7 +164,7 @@ export function normaliseGrants(input: readonly Grant[]): Grant[] {
   for (const [g, above] of covered) {
     // Coverage is transitive, so some grant that covers g is itself covered by none.
     const cover = above.filter((o) => !covered.has(o)).sort(order)[0]!;
-    mergeInto(cover, g);
+    absorbCovered(cover, g);
   }
   return all.filter((g) => !covered.has(g)).sort(order);
 }
