@@ -72,64 +72,95 @@ describe('--exercise', () => {
   });
 });
 
+/**
+ * The statuses of GETs of `urls` from real node with exactly `flags`, the way a user runs the profile: a
+ * pristine copy of the fixture at `dir` (the path the flags name), a fresh HOME and TMPDIR.
+ */
+async function servePristine(fixture: string, dir: string, major: number, port: number, flags: string[], urls: string[]): Promise<number[]> {
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(path.join(root, 'fixtures', fixture), dir, { recursive: true });
+  const e = freshHomeAndTmp('pristine');
+  try {
+    const get = async (u: string) => (await fetch(`http://127.0.0.1:${port}${u}`)).status;
+    return await withServer(major, flags, 'server.js', [String(port)], dir, 'listening', () => Promise.all(urls.map(get)), { env: e.env });
+  } finally {
+    e.done();
+  }
+}
+
+/** Learn a server fixture with one exercise (a GET of that path, or that command): its profile and report. */
+async function learnServer(fixture: string, major: number, port: number, exercised: string) {
+  const dir = copyFixture(fixture);
+  const exercise = exercised.startsWith('/') ? get(`http://127.0.0.1:${port}${exercised}`) : exercised;
+  const r = await runCli(
+    ['--node', nodeBinary(major), '--ready-stdout', '^listening', '--exercise', exercise, '--format', 'json', 'server.js', '--', String(port)],
+    { cwd: dir },
+  );
+  expect(r.exitCode, String(r.stderr)).toBe(0);
+  const profile = JSON.parse(String(r.stdout)) as Profile;
+  expect(profile.verified).toBe(true);
+  return { dir, profile, stderr: String(r.stderr) };
+}
+
 // A static middleware that looks each request's path up under a folder that does not exist (sirv's shape,
 // json-server's): the folder is granted as `public/*`, so a URL the exercise never asked for is served too,
 // in three runs (audit or observe, the fold that fails without the lookups, the fold with them).
 describe('caught/missing-static', () => {
   it.each([26, 24, 22])('Node %i: the missing folder searched is granted whole, and an unexercised URL is served', async (major) => {
-    const dir = copyFixture('caught/missing-static');
     const port = nextPort++;
-    const r = await runCli(
-      [
-        '--node',
-        nodeBinary(major),
-        '--ready-stdout',
-        '^listening',
-        '--exercise',
-        get(`http://127.0.0.1:${port}/api/posts`),
-        '--format',
-        'json',
-        'server.js',
-        '--',
-        String(port),
-      ],
-      { cwd: dir },
-    );
-    expect(r.exitCode, String(r.stderr)).toBe(0);
-    const profile = JSON.parse(String(r.stdout)) as Profile;
-    expect(profile.verified).toBe(true);
+    const { dir, profile, stderr } = await learnServer('caught/missing-static', major, port, '/api/posts');
     expect(profile.flags).toEqual([
       '--permission',
       `--allow-fs-read=${dir}/data.json`,
       `--allow-fs-read=${dir}/public/*`,
       ...(major >= 26 ? ['--allow-net'] : []),
     ]);
-    expect(String(r.stderr)).toMatch(/the app ran for real 3 times/);
-    expect(String(r.stderr)).toContain(`names looked up under ${dir}/public, which does not exist`);
+    expect(stderr).toMatch(/the app ran for real 3 times/);
+    // The folder comes from the exercised URL's path (request-folder.ts) before the search of many names would.
+    expect(stderr).toContain(`the app looks requests' paths up under ${dir}/public (/api/posts → api/posts)`);
+    // A collection the exercise never asked for is served; without `public/*` every request fails.
+    expect(await servePristine('caught/missing-static', dir, major, port, profile.flags, ['/api/comments', '/api/posts'])).toEqual([200, 200]);
+    expect(
+      await servePristine(
+        'caught/missing-static',
+        dir,
+        major,
+        port,
+        profile.flags.filter((f) => !f.endsWith('/public/*')),
+        ['/api/comments'],
+      ),
+    ).toEqual([500]);
+  });
 
-    // A pristine copy, a fresh HOME and TMPDIR, exactly the flags: a collection the exercise never asked
-    // for is served; without `public/*` every request fails.
-    const serve = async (flags: string[]) => {
-      rmSync(dir, { recursive: true, force: true });
-      cpSync(path.join(root, 'fixtures', 'caught/missing-static'), dir, { recursive: true });
-      const e = freshHomeAndTmp('pristine');
-      try {
-        return await withServer(
-          major,
-          flags,
-          'server.js',
-          [String(port)],
-          dir,
-          'listening',
-          async () => Promise.all(['/api/comments', '/api/posts'].map(async (u) => (await fetch(`http://127.0.0.1:${port}${u}`)).status)),
-          { env: e.env },
-        );
-      } finally {
-        e.done();
-      }
-    };
-    expect(await serve(profile.flags)).toEqual([200, 200]);
-    expect(await serve(profile.flags.filter((f) => !f.endsWith('/public/*')))).toEqual([500, 500]);
+  it.each([26, 22])('Node %i: from an exercise that names no URL, the names looked up under the missing folder show it', async (major) => {
+    const port = nextPort++;
+    const { dir, profile, stderr } = await learnServer('caught/missing-static', major, port, `${JSON.stringify(process.execPath)} get.mjs ${port}`);
+    expect(profile.flags).toEqual([
+      '--permission',
+      `--allow-fs-read=${dir}/data.json`,
+      `--allow-fs-read=${dir}/public/*`,
+      ...(major >= 26 ? ['--allow-net'] : []),
+    ]);
+    expect(stderr).toMatch(/the app ran for real 3 times/);
+    expect(stderr).toContain(`names looked up under ${dir}/public, which does not exist (api/posts, api/posts.html, api/posts/index.html)`);
+    expect(await servePristine('caught/missing-static', dir, major, port, profile.flags, ['/api/comments'])).toEqual([200]);
+  });
+});
+
+// express.static's shape: one stat of public/<path> for every request, an existing public/ with the home
+// page, and an exercise of the API alone. The folder the request paths map onto is granted whole, so the
+// home page and its stylesheet, which no run asked for, are served by the profile.
+describe('apps/static-api', () => {
+  it.each([26, 24, 22])('Node %i: the folder served is granted whole from the API URL the exercise asked for', async (major) => {
+    const port = nextPort++;
+    const { dir, profile, stderr } = await learnServer('apps/static-api', major, port, '/api/posts');
+    expect(profile.flags).toEqual(['--permission', `--allow-fs-read=${dir}/public`, ...(major >= 26 ? ['--allow-net'] : [])]);
+    expect(stderr).toMatch(/the app ran for real 3 times/);
+    const urls = ['/', '/css/site.css', '/api/comments', '/api/posts'];
+    expect(await servePristine('apps/static-api', dir, major, port, profile.flags, urls)).toEqual([200, 200, 200, 200]);
+    expect(await servePristine('apps/static-api', dir, major, port, profile.flags.slice(0, 1).concat(profile.flags.slice(2)), urls)).toEqual([
+      500, 500, 500, 500,
+    ]);
   });
 });
 

@@ -27,6 +27,8 @@ export interface GeneraliseContext {
   root: string;
   /** `os.tmpdir()`. */
   tmpdir: string;
+  /** The request paths of the user's exercise commands and readiness URL (request-folder.ts). */
+  requests?: string[];
   fs: FsProbe;
 }
 

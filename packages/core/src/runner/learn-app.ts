@@ -36,6 +36,7 @@ import { appEnvironment, insideInstallation, permlearnInstallation } from './app
 import { CleanState, initialAreas } from './clean-state.js';
 import { isSameOrUnder, resourcePath } from '../model/paths/index.js';
 import type { RunResult as Run } from '../model/learn/index.js';
+import { requestPaths } from '../model/learn/request-folder.js';
 import { recordDenials, recordsCaveats, seenInRecords, type MergedRecords } from '../model/records/index.js';
 import { phase } from './timing.js';
 import { TIGHTENED_DENIALS } from '../model/tightened.js';
@@ -268,7 +269,7 @@ async function learnTarget(target: Target, options: Omit<LearnAppOptions, 'entry
       maxRuns: options.maxRuns ?? DEFAULTS.maxRuns,
       implicitReadGrants: implicit,
       strategy: learnStrategy(strategy, { root: appRoot }),
-      generalise: { granularity, root, tmpdir },
+      generalise: { granularity, root, tmpdir, requests: requestPaths([...(options.exercise ?? []), ...(readiness.url ? [readiness.url] : [])]) },
       volatile: {
         tmpdir,
         ...(appEnv.env.NODE_COMPILE_CACHE ? { compileCacheDirs: [path.resolve(cwd, appEnv.env.NODE_COMPILE_CACHE)] } : {}),

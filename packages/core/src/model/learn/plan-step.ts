@@ -11,6 +11,7 @@ import { generalisePath } from '../generalise.js';
 import { folderKind, initialKind } from '../initial-state.js';
 import type { NamedEachRunIndex } from './named-each-run.js';
 import type { MissingFolderSearches } from './missing-folder.js';
+import { servedFolderOf } from './request-folder.js';
 import { describeLost, lostInChild } from '../child-flags.js';
 import { createsFolder } from './created-folder.js';
 import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
@@ -132,6 +133,21 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
     const because = `the app names a folder in ${renamed.folder} anew each run (${renamed.names.join(', then ')}, at ${denial.site}): no grant narrower than ${renamed.folder} covers the next one`;
     grant.notes.push({ code: 'generalised', detail: because });
     return { type: 'replace', old: renamed.old, grant, event: { type: 'widened', run, from: target, to: renamed.folder, scope, because } };
+  }
+  // The folder a server maps the requested URLs onto (a static middleware's lookups of each request's
+  // path): the folder whole, since the grants of the URLs learning asked for fail every other.
+  const served =
+    scope === 'fs.read' && opts.generalise?.requests?.length && opts.generalise.granularity !== 'file'
+      ? servedFolderOf(denial, opts.generalise.requests, opts.generalise.root, opts.fs)
+      : undefined;
+  const servedKind = served && initialKind(opts.fs, served.folder);
+  if (served && servedKind !== 'file') {
+    const grant = fsGrant(scope, served.folder, servedKind === 'dir' ? 'dir' : 'created-dir', denial);
+    grant.notes.push({
+      code: 'generalised',
+      detail: `the app looks requests' paths up under ${served.folder} (${served.url} → ${path.relative(served.folder, target)}): granted the folder${servedKind === 'dir' ? '' : ` as ${served.folder}/*, which does not exist,`} so that a URL learning did not ask for is answered too`,
+    });
+    return { type: 'add', grant };
   }
   // A folder that was not there, searched by name (a static server's lookups of each request's path):
   // the folder as `F/*`, since no list of the names learning saw covers the next request's.
