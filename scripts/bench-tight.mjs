@@ -2,7 +2,8 @@
 // Benchmark: how tight and how fast learning is on the repository's own app fixtures, per Node line.
 // For each fixture: learn it with the default options from a fresh copy (runs, wall time); time one
 // verification run with exactly the learned flags; then drop each learned grant in turn and run the
-// app from another fresh copy with the rest: a grant whose removal still passes is removable.
+// app from another fresh copy with the rest: a grant whose removal still passes, printing the same (numbers
+// aside), is removable; one whose removal passes but changes what the app prints is counted apart, kept.
 // Prints a Markdown table and the medians; ratios, not seconds, are what to compare across machines.
 // The verification run is timed three times (the median counts) and, like a learning run, until the app's
 // process is gone: for a server, readiness, the 300 ms permlearn watches it, then SIGKILL and its exit.
@@ -85,7 +86,7 @@ function runWith(major, fixture, flags, learnedDir, { elsewhere = false } = {}) 
       const done = () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         rmSync(tmp, { recursive: true, force: true });
-        resolve({ pass, seconds });
+        resolve({ pass, seconds, out: shape(out) });
       };
       // Timed until the process is gone, as permlearn's runs are.
       if (child.exitCode !== null || child.signalCode !== null) return done();
@@ -101,6 +102,11 @@ function runWith(major, fixture, flags, learnedDir, { elsewhere = false } = {}) 
     child.on('exit', (code) => finish(!fixture.ready && code === 0));
     const timer = setTimeout(() => finish(false), 20_000);
   });
+}
+
+/** What the app printed, numbers left out (a server's port, a count of milliseconds). */
+function shape(out) {
+  return out.replace(/\d+/g, 'N');
 }
 
 function learn(major, fixture, bin = cli) {
@@ -154,10 +160,18 @@ for (const major of wanted) {
       // thread and Node children cannot). Started from outside the copy, the app passes with the grant and
       // fails without it: the profile keeps it, as it must not lean on the leak (docs/decisions.md).
       const leak = [];
+      // The app passes without it but prints something else (its defaults instead of an override file's
+      // settings): not a grant it can do without (model/tighten.ts readsProjectContent).
+      const changes = [];
       for (const g of timeOnly ? [] : grants) {
         const without = flags.filter((f) => f !== g);
-        if (!(await runWith(major, fixture, without, learned.dir)).pass) continue;
+        const trial = await runWith(major, fixture, without, learned.dir);
+        if (!trial.pass) continue;
         const name = g.split(learned.dir).join('.');
+        if (trial.out !== verifies[0].out) {
+          changes.push(name);
+          continue;
+        }
         const leans =
           major >= 22 &&
           (await runWith(major, fixture, flags, learned.dir, { elsewhere: true })).pass &&
@@ -172,6 +186,7 @@ for (const major of wanted) {
         grants: grants.length,
         removable,
         leak,
+        changes,
         learnS: learned.seconds,
         verifyS: verify.seconds,
         ...(before?.profile ? { baselineS: before.seconds, baselineRuns: before.profile.runs } : {}),
@@ -185,18 +200,18 @@ for (const major of wanted) {
 console.log(`\nApp fixtures learned with the default options${extra.length ? ` plus ${extra.join(' ')}` : ''}, each from a fresh copy:\n`);
 const vs = baseline === undefined ? '' : ' (baseline)';
 console.log(
-  `| Node | fixture | result | runs | grants | removable | needed only where a Worker cannot read the cwd (kept) | verification run (s) | learning ÷ one verification run${vs} |\n|---|---|---|---|---|---|---|---|---|`,
+  `| Node | fixture | result | runs | grants | removable | needed only where a Worker cannot read the cwd (kept) | passes without, prints otherwise (kept) | verification run (s) | learning ÷ one verification run${vs} |\n|---|---|---|---|---|---|---|---|---|---|`,
 );
 const list = (xs) => (timeOnly ? 'not tried' : xs ? `${xs.length}${xs.length ? ` (${xs.join(' ')})` : ''}` : '');
 const ratioOf = (r) => (r.learnS && r.verifyS ? (r.learnS / r.verifyS).toFixed(1) : '');
 const baselineOf = (r) => (r.baselineS && r.verifyS ? ` (${(r.baselineS / r.verifyS).toFixed(1)})` : '');
 for (const r of rows) {
   console.log(
-    `| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${list(r.removable)} | ${list(r.leak)} | ${r.verifyS?.toFixed(2) ?? ''} | ${ratioOf(r)}${baselineOf(r)} |`,
+    `| ${r.major} | ${r.fixture} | ${r.status} | ${r.runs ?? ''} | ${r.grants ?? ''} | ${list(r.removable)} | ${list(r.leak)} | ${list(r.changes)} | ${r.verifyS?.toFixed(2) ?? ''} | ${ratioOf(r)}${baselineOf(r)} |`,
   );
 }
 console.log(
-  `\n| Node | median runs | most runs | removable grants (all fixtures) | kept for a Worker (the cwd leak) | learning ÷ verification (all fixtures)${vs} |\n|---|---|---|---|---|---|`,
+  `\n| Node | median runs | most runs | removable grants (all fixtures) | kept for a Worker (the cwd leak) | kept, passes but prints otherwise | learning ÷ verification (all fixtures)${vs} |\n|---|---|---|---|---|---|---|`,
 );
 for (const major of wanted) {
   const mine = rows.filter((r) => r.major === major && r.runs !== undefined);
@@ -210,6 +225,6 @@ for (const major of wanted) {
     : '';
   const removed = timeOnly ? 'not tried' : sum('removable');
   console.log(
-    `| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${removed} | ${timeOnly ? 'not tried' : sum('leak')} | ${(learnS / verifyS).toFixed(2)}${base} |`,
+    `| ${major} | ${median(runs)} | ${Math.max(...runs)} | ${removed} | ${timeOnly ? 'not tried' : sum('leak')} | ${timeOnly ? 'not tried' : sum('changes')} | ${(learnS / verifyS).toFixed(2)}${base} |`,
   );
 }

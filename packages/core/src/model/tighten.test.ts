@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from './grants.js';
-import { isHasProbe, isMissingLookup, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
+import { isHasProbe, isMissingLookup, readsProjectContent, reduceCandidates, SoftEvidence, splitCandidates } from './tighten.js';
 import { describeTightened, whyCandidate } from './tightened.js';
 import { dedupeDenials } from './denials.js';
-import type { Denial } from './types.js';
+import type { Denial, FsProbe } from './types.js';
 
 const g = (name: string, denials: Denial[] = []): Grant => ({ scope: 'fs.read', path: `/app/${name}`, kind: 'file', denials, notes: [] });
 const d = (resource: string): Denial => ({ permission: 'FileSystemRead', resource, code: 'ERR_ACCESS_DENIED', source: 'channel' });
@@ -147,5 +147,33 @@ describe('isMissingLookup', () => {
     expect(isMissingLookup(missing({ existed: true }))).toBe(false);
     expect(isMissingLookup(d('/app/x'))).toBe(false);
     expect(isMissingLookup(missing({ permission: 'FileSystemWrite', call: 'rmSync', existed: true }))).toBe(false);
+  });
+});
+
+describe('readsProjectContent', () => {
+  const files = new Set(['/app/.env', '/app/config/override.json', '/app/node_modules/x/package.json', '/etc/os-release']);
+  const fs: FsProbe = { homedir: '/home/u', kind: (p) => (files.has(p) ? 'file' : 'missing'), initialKind: (p) => (files.has(p) ? 'file' : 'missing') };
+  const read = (resource: string, call = 'readFileSync'): Denial => ({ ...d(resource), call });
+
+  it('is a content read of a file of the project that was there before learning', () => {
+    expect(readsProjectContent(read('/app/.env'), fs, '/app')).toBe(true);
+    expect(readsProjectContent(read('/app/config/override.json', 'openSync'), fs, '/app')).toBe(true);
+    expect(readsProjectContent(read('/app/config/override.json', 'createReadStream'), fs, '/app')).toBe(true);
+  });
+
+  it('not a stat, an unknown call, a missing file, node_modules, a file outside the project, or with no root', () => {
+    expect(readsProjectContent(read('/app/.env', 'statSync'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(read('/app/.env', 'existsSync'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(d('/app/.env'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(read('/app/.env.local'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(read('/app/node_modules/x/package.json'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(read('/etc/os-release'), fs, '/app')).toBe(false);
+    expect(readsProjectContent(read('/app/.env'), fs, undefined)).toBe(false);
+    expect(readsProjectContent({ ...read('/app/.env'), permission: 'FileSystemWrite' }, fs, '/app')).toBe(false);
+  });
+
+  it('not a file the learning runs made (it was not there before)', () => {
+    const made: FsProbe = { ...fs, initialKind: (p) => (p === '/app/.env' ? 'missing' : fs.kind(p)) };
+    expect(readsProjectContent(read('/app/.env'), made, '/app')).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
 // out removable, so the first trial drops them all, and only a failing group is split further.
 import type { Denial, FsProbe } from './types.js';
 import type { Grant } from './grants.js';
-import { resourcePath } from './paths/index.js';
+import { isStrictlyUnder, outerNodeModulesOf, resourcePath } from './paths/index.js';
+import { initialKind } from './initial-state.js';
 
 /**
  * Evidence that does not show a need: the learn loop marks each such denial when it takes it in
@@ -166,6 +167,23 @@ export async function reduceCandidates(
 
 /** fs functions that read a path's metadata or link target, never a folder's entries. */
 const METADATA_CALL = /^(l?stat|readlink|realpath|access|exists)(Sync)?$/;
+
+/** fs functions that take a file's contents. */
+const CONTENT_CALL = /^(readFile|open|createReadStream|readv?|openAsBlob)(Sync)?$/;
+
+/**
+ * A read of the contents of a file of the project (there before learning, outside node_modules):
+ * dotenv's `.env`, an optional override, a config file read inside a try. The app survives the denial,
+ * but then runs without what the file says, and a run's exit cannot tell a default from the user's
+ * setting (a profile without `.env` starts, and every database call fails later). Not a tightening
+ * candidate, however it was caught; `--minimize` may still try without it.
+ */
+export function readsProjectContent(d: Denial, fs: FsProbe, root: string | undefined): boolean {
+  if (root === undefined || d.permission !== 'FileSystemRead' || d.resource === '' || d.call === undefined || !CONTENT_CALL.test(d.call)) return false;
+  const p = resourcePath(d);
+  if (!isStrictlyUnder(p, root) || outerNodeModulesOf(p) !== undefined) return false;
+  return initialKind(fs, p) === 'file';
+}
 
 /** A check of a folder's own path by a call that does not list it, which the app did not die of. */
 export function isFolderMetadataCheck(d: Denial, folder: string): boolean {

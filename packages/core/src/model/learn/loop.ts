@@ -6,7 +6,7 @@ import { vetDenials } from '../volatile.js';
 import { GrantSet, normaliseGrants } from '../grants.js';
 import { resourcePath } from '../paths/index.js';
 import { isDuplicateGrantAbort } from '../parse-stderr.js';
-import { isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { isHasProbe, isMissingLookup, isSurvived, readsProjectContent } from '../tighten.js';
 import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
 import type { LearnOptions, LearnResult, RunResult } from './types.js';
@@ -76,13 +76,16 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   // A clean start may still have been denied things the app asked for and got by without
   // (caught, or has() said no): those are granted too unless the caller says not to.
   // Tight, a clean start is itself the trial without what it was denied: none of it is granted.
+  const content = (d: Denial) => readsProjectContent(d, opts.fs, opts.generalise?.root);
   const vetted = s.vet(
     succeeded
       ? opts.grantCaught === false
         ? []
         : s.tight
           ? caughtRequests(result, s.grants, opts.fs).filter(
-              (d) => d.permission === 'FileSystemRead' && ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), kind: 'file', denials: [], notes: [] }),
+              (d) =>
+                d.permission === 'FileSystemRead' &&
+                (ownState(s.grants)({ scope: 'fs.read', path: resourcePath(d), kind: 'file', denials: [], notes: [] }) || content(d)),
             )
           : caughtRequests(result, s.grants, opts.fs)
       : preferPresent(selectDenials(result), opts.fs, (d) => vetDenials([d], opts.volatile, false).keep.length > 0),
@@ -113,7 +116,7 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   const folders = new MissingFolderSearches([], opts.generalise?.root, opts.fs);
   const searched = failedSearch(succeeded, denials, siblings, opts.fs, folders);
   for (const d of denials)
-    if (d !== sole && !searched(d) && !isProven(d) && ((isSurvived(d) && !cause(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
+    if (d !== sole && !searched(d) && !isProven(d) && ((isSurvived(d) && !cause(d) && !content(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
   for (const d of siblings) if (!searched(d)) s.soft.mark(d);
   const applied = await applyDenials(s, [...denials, ...siblings], vetted.restated, result, 'enforce');
   if (proven.length > 0) s.pending = s.pending.filter((g) => !proven.includes(g));

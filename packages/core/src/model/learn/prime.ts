@@ -2,7 +2,7 @@
 // the one grant-applying path, and say whether the evidence was complete (the run ran to the end).
 import { grantKey } from '../grants.js';
 import { isSameOrUnder, resourcePath } from '../paths/index.js';
-import { isFatalLookup, isGuardedRead, isHasProbe, isMissingLookup, isSurvived } from '../tighten.js';
+import { isFatalLookup, isGuardedRead, isHasProbe, isMissingLookup, isSurvived, readsProjectContent } from '../tighten.js';
 import { denialKey } from '../denials.js';
 import { hiddenCauses } from '../fallback.js';
 import { describeLost, soleCause } from '../child-flags.js';
@@ -74,11 +74,13 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     const ranToEnd = runSucceeded(result);
     const letThrough = (d: Denial): boolean => d.source === 'loaded' || (strategy.phase === 'audit' && d.source === 'channel');
     const guarded = (d: Denial): boolean => (ranToEnd || letThrough(d)) && isGuardedRead(d, s.opts.fs);
+    // (Nor the contents of a file of the project's that the app read: it would run without what the file says.)
+    const content = (d: Denial) => readsProjectContent(d, s.opts.fs, s.opts.generalise?.root);
     for (const d of candidates)
       if (
         d !== sole &&
         !fatal.has(denialKey(d)) &&
-        (isMissingLookup(d) || isHasProbe(d) || (strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || guarded(d))
+        (isMissingLookup(d) || isHasProbe(d) || (((strategy.survivedIsSoft && isSurvived(d) && !cause(d)) || guarded(d)) && !content(d)))
       )
         s.soft.mark(d);
     await applyDenials(s, candidates, vetted.restated, result, 'prime');
