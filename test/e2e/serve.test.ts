@@ -106,15 +106,18 @@ async function learnServer(fixture: string, major: number, port: number, exercis
 // json-server's): the folder is granted as `public/*`, so a URL the exercise never asked for is served too,
 // in three runs (audit or observe, the fold that fails without the lookups, the fold with them).
 describe('caught/missing-static', () => {
+  /** The profile both ways of learning it give: the data file, the missing folder whole, and on 26 the network. */
+  const missingStaticFlags = (dir: string, major: number) => [
+    '--permission',
+    `--allow-fs-read=${dir}/data.json`,
+    `--allow-fs-read=${dir}/public/*`,
+    ...(major >= 26 ? ['--allow-net'] : []),
+  ];
+
   it.each([26, 24, 22])('Node %i: the missing folder searched is granted whole, and an unexercised URL is served', async (major) => {
     const port = nextPort++;
     const { dir, profile, stderr } = await learnServer('caught/missing-static', major, port, '/api/posts');
-    expect(profile.flags).toEqual([
-      '--permission',
-      `--allow-fs-read=${dir}/data.json`,
-      `--allow-fs-read=${dir}/public/*`,
-      ...(major >= 26 ? ['--allow-net'] : []),
-    ]);
+    expect(profile.flags).toEqual(missingStaticFlags(dir, major));
     expect(stderr).toMatch(/the app ran for real 3 times/);
     // The folder comes from the exercised URL's path (request-folder.ts) before the search of many names would.
     expect(stderr).toContain(`the app looks requests' paths up under ${dir}/public (/api/posts → api/posts)`);
@@ -135,12 +138,7 @@ describe('caught/missing-static', () => {
   it.each([26, 22])('Node %i: from an exercise that names no URL, the names looked up under the missing folder show it', async (major) => {
     const port = nextPort++;
     const { dir, profile, stderr } = await learnServer('caught/missing-static', major, port, `${JSON.stringify(process.execPath)} get.mjs ${port}`);
-    expect(profile.flags).toEqual([
-      '--permission',
-      `--allow-fs-read=${dir}/data.json`,
-      `--allow-fs-read=${dir}/public/*`,
-      ...(major >= 26 ? ['--allow-net'] : []),
-    ]);
+    expect(profile.flags).toEqual(missingStaticFlags(dir, major));
     expect(stderr).toMatch(/the app ran for real 3 times/);
     expect(stderr).toContain(`names looked up under ${dir}/public, which does not exist (api/posts, api/posts.html, api/posts/index.html)`);
     expect(await servePristine('caught/missing-static', dir, major, port, profile.flags, ['/api/comments'])).toEqual([200]);

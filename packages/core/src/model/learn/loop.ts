@@ -18,7 +18,6 @@ import { applyDenials } from './apply.js';
 import { prime } from './prime.js';
 import { verifyFolded, verifyLearned } from './verify.js';
 import { failedSearch } from './tighten-units.js';
-import { MissingFolderSearches } from './missing-folder.js';
 import { LearnState } from './state.js';
 
 /** Run the loop until the app starts cleanly, then verify with exactly the learned grants. */
@@ -113,8 +112,7 @@ async function enforceStep(s: LearnState, result: RunResult): Promise<'clean' | 
   const cause = succeeded ? () => false : hiddenCauses(result);
   const sole = soleCause(succeeded, denials);
   // A failed run that acted only on one search's lookups failed on that search (tighten-units.ts).
-  const folders = new MissingFolderSearches([], opts.generalise?.root, opts.fs);
-  const searched = failedSearch(succeeded, denials, siblings, opts.fs, folders);
+  const searched = failedSearch(succeeded, denials, siblings, opts.fs, opts.generalise?.root);
   for (const d of denials)
     if (d !== sole && !searched(d) && !isProven(d) && ((isSurvived(d) && !cause(d) && !content(d)) || isMissingLookup(d) || isHasProbe(d))) s.soft.mark(d);
   for (const d of siblings) if (!searched(d)) s.soft.mark(d);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Denial, FsProbe } from '../types.js';
 import { renderFlags } from '../grants.js';
 import { capabilitiesOf, parseNodeVersion } from '../node-versions.js';
-import { missingFolderOf, MissingFolderSearches, searchRoot } from './missing-folder.js';
+import { missingFolderOf, MissingFolderSearches, searchOneMissingFolder, searchRoot } from './missing-folder.js';
 import { planStep } from './plan-step.js';
 
 const APP = '/srv/app';
@@ -50,7 +50,7 @@ describe('MissingFolderSearches', () => {
     expect(found).toEqual({ folder: `${APP}/public`, names: ['posts', 'posts.html', 'posts/index.html'], count: 3 });
     // A URL no run asked for is the same search.
     expect(searches.find(lookup(`${APP}/public/comments`), 'fs.read')?.folder).toBe(`${APP}/public`);
-    expect(searches.oneSearch([...seen, ...request('/comments')])).toBe(true);
+    expect(searchOneMissingFolder([...seen, ...request('/comments')], APP, fs)).toBe(true);
   });
 
   it('not for one name, another asker, a write, a present path, or with no root', () => {
@@ -59,7 +59,7 @@ describe('MissingFolderSearches', () => {
     const seen = request('/posts');
     const elsewhere = lookup(`${APP}/public/comments`, { site: `${APP}/lib/other.js:3:1` });
     expect(new MissingFolderSearches(seen, APP, fs).find(elsewhere, 'fs.read')).toBeUndefined();
-    expect(new MissingFolderSearches(seen, APP, fs).oneSearch([seen[0]!, elsewhere])).toBe(false);
+    expect(searchOneMissingFolder([seen[0]!, elsewhere], APP, fs)).toBe(false);
     expect(new MissingFolderSearches(seen, APP, fs).find(seen[0]!, 'fs.write')).toBeUndefined();
     expect(new MissingFolderSearches(seen, APP, fs).find(lookup(`${APP}/data.json`, { existed: true }), 'fs.read')).toBeUndefined();
     expect(new MissingFolderSearches(seen, undefined, fs).find(seen[0]!, 'fs.read')).toBeUndefined();

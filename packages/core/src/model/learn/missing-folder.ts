@@ -84,9 +84,7 @@ export class MissingFolderSearches {
   }
 
   private keyOf(d: Denial): { key: string; folder: string } | undefined {
-    if (this.root === undefined || !isLookup(d, this.fs)) return undefined;
-    const folder = missingFolderOf(resourcePath(d), this.root, this.fs, this.kinds);
-    return folder === undefined ? undefined : { key: `${folder}\u0000${askerKey(d)}`, folder };
+    return searchKey(d, this.root, this.fs, this.kinds);
   }
 
   /** The missing folder this read searches under two names or more, or undefined. */
@@ -99,15 +97,18 @@ export class MissingFolderSearches {
     if (paths.size < 2) return undefined;
     return { folder: entry.folder, names: [...paths].slice(0, 3).map((p) => path.relative(entry.folder, p)), count: paths.size };
   }
+}
 
-  /** Do all these lookups search one missing folder, by one asker? */
-  oneSearch(denials: readonly Denial[]): boolean {
-    const keys = new Set<string>();
-    for (const d of denials) {
-      const key = this.keyOf(d);
-      if (key === undefined) return false;
-      keys.add(key.key);
-    }
-    return keys.size === 1;
-  }
+/** Which search a lookup is part of: its missing folder and who asked; undefined when it is none. */
+function searchKey(d: Denial, root: string | undefined, fs: FsProbe, kinds?: Map<string, string>): { key: string; folder: string } | undefined {
+  if (root === undefined || !isLookup(d, fs)) return undefined;
+  const folder = missingFolderOf(resourcePath(d), root, fs, kinds);
+  return folder === undefined ? undefined : { key: `${folder}\u0000${askerKey(d)}`, folder };
+}
+
+/** Do all these lookups search one missing folder of the project (`root`), by one asker? */
+export function searchOneMissingFolder(denials: readonly Denial[], root: string | undefined, fs: FsProbe): boolean {
+  const kinds = new Map<string, string>();
+  const keys = new Set(denials.map((d) => searchKey(d, root, fs, kinds)?.key));
+  return denials.length > 0 && keys.size === 1 && !keys.has(undefined);
 }

@@ -11,7 +11,7 @@ import { generalisePath } from '../generalise.js';
 import { folderKind, initialKind } from '../initial-state.js';
 import type { NamedEachRunIndex } from './named-each-run.js';
 import type { MissingFolderSearches } from './missing-folder.js';
-import { servedFolderOf } from './request-folder.js';
+import { requestFolderOf } from './request-folder.js';
 import { describeLost, lostInChild } from '../child-flags.js';
 import { createsFolder } from './created-folder.js';
 import type { LearnEvent, LearnOptions, Refusal, Ungrantable } from './types.js';
@@ -136,10 +136,7 @@ function planUnguarded(denial: Denial, current: readonly Grant[] | GrantSet, opt
   }
   // The folder a server maps the requested URLs onto (a static middleware's lookups of each request's
   // path): the folder whole, since the grants of the URLs learning asked for fail every other.
-  const served =
-    scope === 'fs.read' && opts.generalise?.requests?.length && opts.generalise.granularity !== 'file'
-      ? servedFolderOf(denial, opts.generalise.requests, opts.generalise.root, opts.fs)
-      : undefined;
+  const served = scope === 'fs.read' ? requestFolderOf(denial, opts) : undefined;
   const servedKind = served && initialKind(opts.fs, served.folder);
   if (served && servedKind !== 'file') {
     const grant = fsGrant(scope, served.folder, servedKind === 'dir' ? 'dir' : 'created-dir', denial);

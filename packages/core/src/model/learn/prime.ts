@@ -12,7 +12,7 @@ import { runSucceeded } from './outcome.js';
 import { ownState } from './candidates.js';
 import { applyDenials } from './apply.js';
 import { MissingFolderSearches, searchRoot } from './missing-folder.js';
-import { servedFolderOf } from './request-folder.js';
+import { requestFolderOf } from './request-folder.js';
 import { addonReadUnplanned } from '../addon-read.js';
 import type { LearnState } from './state.js';
 import type { PrimeStrategy } from './strategies/types.js';
@@ -53,11 +53,7 @@ export async function prime(s: LearnState, strategy: PrimeStrategy): Promise<{ c
     // the folder: should the fold fail without it, it is the one thing put back, rather than an enforce
     // run to see its first lookup denied.
     const searches = s.tight ? new MissingFolderSearches(seen.lookups, searchRoot(s.opts), s.opts.fs) : undefined;
-    const served = (d: Denial) => {
-      const g = s.opts.generalise;
-      return g?.requests?.length && g.granularity !== 'file' && servedFolderOf(d, g.requests, g.root, s.opts.fs) !== undefined;
-    };
-    const searchKeys = new Set(seen.lookups.filter((d) => s.tight && (searches?.find(d, 'fs.read') || served(d))).map(denialKey));
+    const searchKeys = new Set(seen.lookups.filter((d) => s.tight && (searches?.find(d, 'fs.read') || requestFolderOf(d, s.opts))).map(denialKey));
     const taken = (d: Denial) => fatal.has(denialKey(d)) || ownKeys.has(denialKey(d)) || searchKeys.has(denialKey(d));
     const picked = [...chosen, ...seen.lookups.filter((d) => taken(d) && !chosenKeys.has(denialKey(d)))];
     const vetted = s.vet(picked, true);

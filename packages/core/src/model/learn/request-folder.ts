@@ -7,6 +7,7 @@
 // The URLs are the user's own (the exercise commands, --ready-url), never anything the app printed. Pure.
 import type { Denial, FsProbe } from '../types.js';
 import { isStrictlyUnder, outerNodeModulesOf, resourcePath } from '../paths/index.js';
+import type { LearnOptions } from './types.js';
 
 /**
  * The request paths in the user's commands: each http(s) URL's path, decoded, when it names at least
@@ -57,4 +58,11 @@ export function servedFolderOf(d: Denial, urls: readonly string[], root: string,
     }
   }
   return best;
+}
+
+/** The same from a learn's options: the user's request paths and project root, unless exact paths were asked for. */
+export function requestFolderOf(d: Denial, opts: Pick<LearnOptions, 'generalise' | 'fs'>): ServedFolder | undefined {
+  const g = opts.generalise;
+  if (!g?.requests?.length || g.granularity === 'file') return undefined;
+  return servedFolderOf(d, g.requests, g.root, opts.fs);
 }

@@ -12,7 +12,7 @@ import { resourcePath } from '../paths/index.js';
 import { isCoveredDenial, readsMissing, sameAsker, selectDenials, siteFile } from './candidates.js';
 import { startedCleanly } from './outcome.js';
 import type { RunResult } from './types.js';
-import type { MissingFolderSearches } from './missing-folder.js';
+import { searchOneMissingFolder } from './missing-folder.js';
 
 /** Candidates tried together: one call site's lookups of missing paths, or one other candidate alone. */
 export interface Unit {
@@ -80,13 +80,7 @@ export function candidateUnits(candidates: readonly Grant[], fs: FsProbe): Unit[
  * lookups, and those the first runs saw of the same search (`siblings`), are what it failed without,
  * not candidates: dropping them would only repeat the failure. Returns which of them that is.
  */
-export function failedSearch(
-  succeeded: boolean,
-  acted: readonly Denial[],
-  siblings: readonly Denial[],
-  fs: FsProbe,
-  folders?: MissingFolderSearches,
-): (d: Denial) => boolean {
+export function failedSearch(succeeded: boolean, acted: readonly Denial[], siblings: readonly Denial[], fs: FsProbe, root?: string): (d: Denial) => boolean {
   const no = () => false;
   if (succeeded || acted.length === 0) return no;
   const lookup = (d: Denial) => d.permission === 'FileSystemRead' && d.site !== undefined && (d.existed === false || readsMissing(d, fs));
@@ -94,8 +88,8 @@ export function failedSearch(
   const first = acted[0]!;
   if (!acted.every((d) => sameAsker(d, first))) return no;
   // Names under one folder that was not there (missing-folder.ts) are one search, at any depth below it.
-  if (folders?.oneSearch(acted)) {
-    const inFolder = new Set<Denial>([...acted, ...siblings.filter((d) => lookup(d) && sameAsker(first, d) && folders.oneSearch([first, d]))]);
+  if (searchOneMissingFolder(acted, root, fs)) {
+    const inFolder = new Set<Denial>([...acted, ...siblings.filter((d) => lookup(d) && sameAsker(first, d) && searchOneMissingFolder([first, d], root, fs))]);
     return (d) => inFolder.has(d);
   }
   const paths = acted.map(resourcePath);
